@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Synack.Simulation;
+using Synack.Tcp;
+
+namespace Synack.Cli;
+
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Option<string>("--scenario", "-s")
+        {
+            Description = "which scenario to run (see --list)",
+            DefaultValueFactory = _ => "handshake-data-close",
+        };
+        var list = new Option<bool>("--list") { Description = "list the scenarios with a one-line description" };
+        var trace = new Option<bool>("--trace") { Description = "also print the full event trace (segments, timers, state changes)" };
+        var all = new Option<bool>("--all") { Description = "run every scenario in turn" };
+        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all };
+        cmd.SetAction(parse =>
+        {
+            var output = Console.Out;
+            if (parse.GetValue(list))
+            {
+                foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Seed}] {s.Description}");
+                return 0;
+            }
+            if (parse.GetValue(all))
+            {
+                foreach (var s in Scenarios.All) Run(s, parse.GetValue(trace), output);
+                return 0;
+            }
+            string name = parse.GetValue(scenario)!;
+            var chosen = Scenarios.Find(name);
+            if (chosen is null)
+            {
+                Console.Error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", Scenarios.All.Select(s => s.Name))}");
+                return 2;
+            }
+            Run(chosen, parse.GetValue(trace), output);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Run(Scenario s, bool withTrace, TextWriter output)
+    {
+        var sim = s.Run();
+        output.WriteLine($"== {s.Name} [{s.Seed}]: {s.Description}");
+        output.WriteLine();
+        output.Write(LadderFormatter.Format(sim.Trace));
+        output.WriteLine();
+        output.WriteLine($"client states: {string.Join(" -> ", sim.Trace.StatesOf("client").Select(x => x.ToRfcName()))}");
+        output.WriteLine($"server states: {string.Join(" -> ", sim.Trace.StatesOf("server").Select(x => x.ToRfcName()))}");
+        output.WriteLine($"virtual time: {sim.Clock.TotalSeconds:F3} s");
+        if (withTrace)
+        {
+            output.WriteLine();
+            output.WriteLine("trace:");
+            output.WriteLine(sim.Trace.ToString());
+        }
+        output.WriteLine();
+    }
+}

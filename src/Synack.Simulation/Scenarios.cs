@@ -1,0 +1,190 @@
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Simulation;
+
+/// <summary>A named run of the seed's behaviours: the demo shows it, the tests assert it.</summary>
+public sealed record Scenario(string Name, string Seed, string Description, Func<Simulation> Run);
+
+/// <summary>The seed note's scenarios on two endpoints and a simulated link.</summary>
+public static class Scenarios
+{
+    /// <summary>The note's ISNs (S1): client 123456, server 234567.</summary>
+    public const uint ClientIsn = 123456;
+    public const uint ServerIsn = 234567;
+
+    /// <summary>
+    /// The note's endpoints: no timestamps, SYN options mss, nop, wscale, nop, nop, sackOK, so the SYN's
+    /// header is 32 bytes as in its figure; Nagle off so each send is its own segment.
+    /// </summary>
+    public static ConnectionOptions SeedOptions { get; } = new()
+    {
+        SynOptionLayout = TcpOptionLayout.Seed,
+        Timestamps = false,
+        Nagle = false,
+    };
+
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new("handshake-data-close", "S1 S2 S5", "three-way handshake, 100 bytes each way (ISNs 123456/234567), four-way close", HandshakeDataClose),
+        new("sequence-numbers", "S1", "the note's nine steps: request of k bytes, four response segments, one ACK", SequenceNumbers),
+        new("simultaneous-close", "S6", "both sides close at once: FIN-WAIT-1 -> CLOSING -> TIME-WAIT on each", SimultaneousClose),
+        new("combined-fin", "S9", "the server closes on end of stream: FIN+ACK in one segment, client FIN-WAIT-1 -> TIME-WAIT", CombinedFin),
+        new("lost-third-ack", "S4", "the client's ACKs are lost: SYN-ACK retried with backoff, then RST and the half-open connection freed", LostThirdAck),
+        new("old-duplicate-syn", "S3", "an old SYN reaches the server during a new connect: RST, back to LISTEN, then the real handshake", OldDuplicateSyn),
+        new("lost-final-ack", "S7", "the last ACK is lost: FIN retransmitted, acked again from TIME-WAIT, 2MSL restarted", LostFinalAck),
+        new("keepalive-dead-peer", "S8", "keep-alive probes (seq = SND.NXT-1) answered, then the link is cut: timeout after the probe count", KeepAliveDeadPeer),
+        new("half-close", "S5", "the client shuts down its sending side; the server keeps sending in CLOSE-WAIT, then closes", HalfClose),
+    ];
+
+    public static Scenario? Find(string name)
+    {
+        foreach (var s in All)
+        {
+            if (string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)) return s;
+        }
+        return null;
+    }
+
+    public static Simulation NewSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
+        new(client ?? SeedOptions, server ?? SeedOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn));
+
+    private static Simulation Established(Simulation sim)
+    {
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
+        return sim;
+    }
+
+    public static Simulation HandshakeDataClose()
+    {
+        var sim = Established(NewSeedPair());
+        sim.Client.Send(100);
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Server.Send(100, (byte)'A');
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Client.Close();
+        sim.RunFor(TimeSpan.FromMilliseconds(200)); // the server acks the FIN and only later closes
+        sim.Server.Close();
+        sim.RunUntilIdle();
+        return sim;
+    }
+
+    /// <summary>k = 120, b1..b4 = 100, 200, 300, 400: small segments, so one delayed ACK covers all four.</summary>
+    public static Simulation SequenceNumbers()
+    {
+        var sim = Established(NewSeedPair());
+        sim.Client.Send(120);
+        sim.RunFor(TimeSpan.FromMilliseconds(15)); // the request arrives; its ACK is delayed
+        foreach (int b in new[] { 100, 200, 300, 400 }) sim.Server.Send(b, (byte)'A');
+        sim.RunFor(TimeSpan.FromMilliseconds(200));
+        return sim;
+    }
+
+    public static Simulation SimultaneousClose()
+    {
+        var sim = Established(NewSeedPair());
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Client.Close();
+        sim.Server.Close();
+        sim.RunUntilIdle();
+        return sim;
+    }
+
+    public static Simulation CombinedFin()
+    {
+        var sim = Established(NewSeedPair());
+        sim.Server.CloseOnEndOfStream = true;
+        sim.Client.Send(100);
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Client.Close();
+        sim.RunUntilIdle();
+        return sim;
+    }
+
+    public static Simulation LostThirdAck()
+    {
+        var sim = NewSeedPair();
+        sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: int.MaxValue);
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunUntilIdle(TimeSpan.FromMinutes(5));
+        return sim;
+    }
+
+    public static Simulation OldDuplicateSyn()
+    {
+        var sim = NewSeedPair();
+        sim.Server.Listen();
+        // The client's real SYN is slow; an old SYN of a previous incarnation (seq 90000) gets there first.
+        sim.Link.Delay(s => s.From == "client" && s.Is(TcpFlags.Syn), TimeSpan.FromMilliseconds(50));
+        sim.Client.Connect();
+        sim.Link.Inject(sim.Client, sim.Server, OldSyn(sim, 90000));
+        sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        return sim;
+    }
+
+    /// <summary>A SYN from the client's address and port with an old sequence number, as a delayed duplicate would be.</summary>
+    public static byte[] OldSyn(Simulation sim, uint seq)
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = sim.Client.Port,
+            DestinationPort = sim.Server.Port,
+            Seq = new SeqNum(seq),
+            Flags = TcpFlags.Syn,
+            Window = 65535,
+        };
+        h.Options.HasMss = true;
+        h.Options.Mss = 1460;
+        var buf = new byte[TcpPacket.MaxLength(0)];
+        int n = TcpPacket.Write(buf, sim.Client.Address, sim.Server.Address, in h, TcpOptionLayout.Seed, default);
+        return buf[..n];
+    }
+
+    public static Simulation LostFinalAck()
+    {
+        var sim = Established(NewSeedPair());
+        sim.Client.Close();
+        sim.RunFor(TimeSpan.FromMilliseconds(200));
+        // The client's ACK of the server's FIN is the last segment of the close: lose it once.
+        sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: 1);
+        sim.Server.Close();
+        sim.RunUntilIdle();
+        return sim;
+    }
+
+    public static Simulation KeepAliveDeadPeer()
+    {
+        var keepAlive = SeedOptions with
+        {
+            KeepAlive = true,
+            KeepAliveIdle = TimeSpan.FromSeconds(10),
+            KeepAliveInterval = TimeSpan.FromSeconds(2),
+            KeepAliveCount = 3,
+        };
+        var sim = Established(NewSeedPair(client: keepAlive));
+        sim.RunFor(TimeSpan.FromSeconds(11)); // one probe, answered: the peer is alive
+        sim.Link.Up = false;                   // the peer vanishes
+        sim.Record(TraceKind.UserCall, "link", text: "link cut");
+        sim.RunUntilIdle(TimeSpan.FromMinutes(1));
+        return sim;
+    }
+
+    public static Simulation HalfClose()
+    {
+        var sim = Established(NewSeedPair());
+        sim.Client.Send(100);
+        sim.Client.Shutdown(); // request sent, nothing more to say
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Server.Send(300, (byte)'A'); // the server still answers from CLOSE-WAIT
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Server.Send(300, (byte)'a');
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Server.Close();
+        sim.RunUntilIdle();
+        return sim;
+    }
+}

@@ -1,0 +1,456 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+// SEGMENT ARRIVES: RFC 9293 section 3.10.7, with RFC 5961 (RST, SYN and ACK checks) and RFC 7323 (PAWS).
+public sealed partial class Connection
+{
+    /// <summary>Processes one arriving segment (already checksummed and demultiplexed to this connection).</summary>
+    public void OnSegment(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
+    {
+        using var _ = Enter();
+        switch (State)
+        {
+            case TcpState.Closed:
+                if (ResetForUnknownSegment(in seg, payload.Length, out var rst)) Transmit(in rst, default, TcpOptionLayout.Established);
+                return;
+            case TcpState.Listen:
+                ArriveInListen(in seg, now);
+                return;
+            case TcpState.SynSent:
+                ArriveInSynSent(in seg, payload, now);
+                return;
+            default:
+                ArriveSynchronized(in seg, payload, now);
+                return;
+        }
+    }
+
+    private void ArriveInListen(in TcpHeader seg, TimeSpan now)
+    {
+        if ((seg.Flags & TcpFlags.Rst) != 0) return;
+        if ((seg.Flags & TcpFlags.Ack) != 0)
+        {
+            SendReset(seg.Ack);
+            return;
+        }
+        if ((seg.Flags & TcpFlags.Syn) == 0) return;
+
+        // A listener that was opened without a remote address takes the SYN's.
+        if (Tuple.RemotePort == 0) Tuple = Tuple with { RemotePort = seg.SourcePort };
+        _irs = seg.Seq;
+        _rcvNxt = seg.Seq + 1;
+        NegotiateFromSyn(in seg);
+        _iss = _isnGenerator.Next(Tuple, now);
+        _tsOffset = _isnGenerator.TimestampOffset(Tuple);
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        _sndBufSeq = _iss + 1;
+        _sndWnd = seg.Window; // never scaled in a SYN
+        _sndMaxWnd = _sndWnd;
+        _sndWl1 = seg.Seq;
+        _sndWl2 = seg.Ack;
+        _retries = 0;
+        // Data on a SYN is not taken (RCV.NXT covers only the SYN); the peer sends it again once synchronized.
+        SendSyn(now, ack: true);
+        SetState(TcpState.SynReceived, "rcv SYN");
+        ArmRetransmission(now);
+    }
+
+    private void ArriveInSynSent(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
+    {
+        bool hasAck = (seg.Flags & TcpFlags.Ack) != 0;
+        if (hasAck && (seg.Ack <= _iss || seg.Ack > _sndMax))
+        {
+            // RFC 9293 figure 9: a SYN-ACK for an old incarnation. Our RST (seq = its ACK) tells the
+            // peer to drop that half-open connection; our own SYN stays outstanding.
+            if ((seg.Flags & TcpFlags.Rst) == 0) SendReset(seg.Ack);
+            return;
+        }
+        if ((seg.Flags & TcpFlags.Rst) != 0)
+        {
+            if (hasAck) EnterClosed("rcv RST: connection refused", TcpError.ConnectionRefused);
+            return;
+        }
+        if ((seg.Flags & TcpFlags.Syn) == 0) return;
+
+        _irs = seg.Seq;
+        _rcvNxt = seg.Seq + 1;
+        NegotiateFromSyn(in seg);
+        _sndWnd = seg.Window;
+        _sndMaxWnd = _sndWnd;
+        _sndWl1 = seg.Seq;
+        _sndWl2 = seg.Ack;
+        if (hasAck)
+        {
+            _sndUna = seg.Ack;
+            if (_retries == 0 && !_tsOk) _rto.Sample(now - _rttStart); // Karn: only an unretransmitted SYN
+            else if (_tsOk && seg.Options.HasTimestamps) SampleFromTimestamp(seg.Options.TsEcr, now);
+        }
+        if (_sndUna > _iss)
+        {
+            _retries = 0;
+            _rtxAt = Never;
+            SetState(TcpState.Established, "rcv SYN-ACK");
+            _rcvAdvEdge = _rcvNxt; // let the first ACK advertise the scaled window
+            SendAck(now);
+            Connected(now);
+            return;
+        }
+        // Simultaneous open: both SYNs crossed.
+        SetState(TcpState.SynReceived, "rcv SYN (simultaneous open)");
+        SendSyn(now, ack: true, seq: _iss);
+        ArmRetransmission(now);
+    }
+
+    private void ArriveSynchronized(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
+    {
+        var flags = seg.Flags;
+        bool rst = (flags & TcpFlags.Rst) != 0;
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        bool fin = (flags & TcpFlags.Fin) != 0;
+        var seq = seg.Seq;
+        int segLen = SegmentLength(flags, payload.Length);
+
+        // Linux and BSD answer a retransmitted SYN in SYN-RECEIVED with the SYN-ACK again: our SYN-ACK
+        // was probably lost, and a bare ACK (what step one would send) cannot help the peer.
+        if (State == TcpState.SynReceived && syn && !rst && (flags & TcpFlags.Ack) == 0 && seq == _irs)
+        {
+            SendSyn(now, ack: true, seq: _iss);
+            return;
+        }
+
+        // TIME-WAIT: the only segment expected is a retransmission of the peer's FIN, because our last
+        // ACK was lost. Acknowledge it again and restart the 2 MSL timer (RFC 9293 3.10.7.4 step eight).
+        if (State == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcvNxt)
+        {
+            SendAck(now);
+            _timeWaitAt = now + 2 * _o.Msl;
+            return;
+        }
+
+        // RFC 7323 5.3 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate.
+        if (_tsOk && seg.Options.HasTimestamps && !rst && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
+        {
+            SendAck(now);
+            return;
+        }
+
+        // First: the sequence number check.
+        uint rcvWnd = RcvWnd;
+        if (!IsAcceptable(seq, segLen, rcvWnd))
+        {
+            if (!rst) SendAck(now);
+            return;
+        }
+        if (_tsOk && seg.Options.HasTimestamps && seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
+        {
+            _tsRecent = seg.Options.TsVal;
+        }
+        TouchKeepAlive(now);
+
+        // Second: the RST bit.
+        if (rst)
+        {
+            if (_o.Rfc5961 && seq != _rcvNxt)
+            {
+                SendChallengeAck(now); // RFC 5961 3.2: in window but not exact
+                return;
+            }
+            AcceptReset();
+            return;
+        }
+
+        // Fourth: the SYN bit (the third, security, is not used).
+        if (syn)
+        {
+            if (State == TcpState.SynReceived && _passiveOpen)
+            {
+                ReturnToListen("rcv SYN in SYN-RECEIVED");
+                return;
+            }
+            if (_o.Rfc5961)
+            {
+                SendChallengeAck(now); // RFC 5961 4.2
+                return;
+            }
+            SendReset(_sndMax);
+            EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
+            return;
+        }
+
+        // Fifth: the ACK field.
+        if ((flags & TcpFlags.Ack) == 0) return;
+        var ack = seg.Ack;
+
+        if (State == TcpState.SynReceived)
+        {
+            if (!(ack > _sndUna && ack <= _sndMax))
+            {
+                SendReset(ack);
+                return;
+            }
+            _retries = 0;
+            SetState(TcpState.Established, "rcv ACK of SYN");
+            _sndWnd = (uint)seg.Window << _sndShift;
+            _sndMaxWnd = Math.Max(_sndMaxWnd, _sndWnd);
+            _sndWl1 = seq;
+            _sndWl2 = ack;
+            Connected(now);
+        }
+
+        // RFC 5961 5.2: an ACK must fall in [SND.UNA - MAX.SND.WND, SND.MAX]; anything else is answered and dropped.
+        if (ack > _sndMax || ack < _sndUna - (int)Math.Min(_sndMaxWnd, int.MaxValue))
+        {
+            SendChallengeAck(now);
+            return;
+        }
+
+        bool finInOrder = fin && seq + payload.Length == _rcvNxt;
+        switch (State)
+        {
+            case TcpState.Established:
+            case TcpState.FinWait1:
+            case TcpState.FinWait2:
+            case TcpState.CloseWait:
+            case TcpState.Closing:
+                ProcessAck(in seg, now);
+                if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
+                {
+                    SetState(TcpState.FinWait2, "rcv ACK of FIN");
+                    if (_orphaned) _finWait2At = now + _o.FinWait2Timeout;
+                }
+                if (State == TcpState.Closing)
+                {
+                    if (OurFinAcked) EnterTimeWait(now, "rcv ACK of FIN", ackFin: false);
+                    return;
+                }
+                break;
+            case TcpState.LastAck:
+                ProcessAck(in seg, now);
+                if (OurFinAcked) EnterClosed("rcv ACK of FIN", TcpError.None);
+                return;
+            case TcpState.TimeWait:
+                return;
+        }
+
+        // Seventh: the segment text (the sixth, URG, is not used: RFC 6093 discourages it).
+        bool ackNow = false;
+        if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            if (!ReceiveText(seq, payload, out ackNow))
+            {
+                if (ackNow && State != TcpState.Closed) SendAck(now);
+                return;
+            }
+        }
+
+        // Eighth: the FIN bit, taken only in order (after all data before it).
+        if (fin && seq + payload.Length == _rcvNxt)
+        {
+            _rcvNxt += 1;
+            _finReceived = true;
+            Raise(ConnectionEvent.PeerClosed);
+            switch (State)
+            {
+                case TcpState.SynReceived:
+                case TcpState.Established:
+                    SetState(TcpState.CloseWait, "rcv FIN");
+                    if (!ackNow && _o.DelayAckOfFin && _o.DelayedAck) ScheduleDelayedAck(now);
+                    else SendAck(now);
+                    return;
+                case TcpState.FinWait1:
+                    if (OurFinAcked)
+                    {
+                        EnterTimeWait(now, "rcv FIN+ACK");
+                    }
+                    else
+                    {
+                        SetState(TcpState.Closing, "rcv FIN (simultaneous close)");
+                        SendAck(now);
+                    }
+                    return;
+                case TcpState.FinWait2:
+                    EnterTimeWait(now, "rcv FIN");
+                    return;
+                default:
+                    SendAck(now);
+                    return;
+            }
+        }
+        if (ackNow) SendAck(now);
+        else if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) ScheduleDelayedAck(now);
+    }
+
+    private bool OurFinAcked => _finQueued && _sndUna == _sndBufSeq + _sendBuf.Count + 1;
+
+    private bool IsAcceptable(SeqNum seq, int segLen, uint rcvWnd)
+    {
+        if (segLen == 0)
+        {
+            return rcvWnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + rcvWnd);
+        }
+        if (rcvWnd == 0) return false;
+        return seq.InRange(_rcvNxt, _rcvNxt + rcvWnd) || (seq + (segLen - 1)).InRange(_rcvNxt, _rcvNxt + rcvWnd);
+    }
+
+    private void AcceptReset()
+    {
+        switch (State)
+        {
+            case TcpState.SynReceived:
+                if (_passiveOpen) ReturnToListen("rcv RST in SYN-RECEIVED");
+                else EnterClosed("rcv RST: connection refused", TcpError.ConnectionRefused);
+                break;
+            case TcpState.Established:
+            case TcpState.FinWait1:
+            case TcpState.FinWait2:
+            case TcpState.CloseWait:
+                _sendBuf.Discard(_sendBuf.Count);
+                EnterClosed("rcv RST", TcpError.ConnectionReset);
+                break;
+            case TcpState.TimeWait when _o.IgnoreRstInTimeWait:
+                break;
+            default: // CLOSING, LAST-ACK, TIME-WAIT
+                EnterClosed("rcv RST", TcpError.None);
+                break;
+        }
+    }
+
+    private void ProcessAck(in TcpHeader seg, TimeSpan now)
+    {
+        var ack = seg.Ack;
+        if (ack > _sndUna)
+        {
+            int acked = ack - _sndUna;
+            if (_tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0) SampleFromTimestamp(seg.Options.TsEcr, now);
+            else if (_rttTiming && ack > _rttSeq)
+            {
+                _rttTiming = false;
+                _rto.Sample(now - _rttStart);
+            }
+            _sndUna = ack;
+            if (_sndNxt < _sndUna) _sndNxt = _sndUna;
+            _retries = 0;
+            int dataAcked = Math.Clamp(ack - _sndBufSeq, 0, _sendBuf.Count);
+            if (dataAcked > 0)
+            {
+                _sendBuf.Discard(dataAcked);
+                _sndBufSeq += dataAcked;
+                Raise(ConnectionEvent.SendSpaceAvailable);
+            }
+            GrowCongestionWindow((uint)acked);
+            if (_sndUna == _sndMax) _rtxAt = Never;
+            else _rtxAt = now + _rto.Rto; // RFC 6298 5.3
+        }
+        // The send window moves only on a segment newer than the one that last set it.
+        if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
+        {
+            _sndWnd = (uint)seg.Window << _sndShift;
+            _sndMaxWnd = Math.Max(_sndMaxWnd, _sndWnd);
+            _sndWl1 = seg.Seq;
+            _sndWl2 = ack;
+        }
+        if (_sndWnd > 0)
+        {
+            _persistAt = Never;
+            _persistProbes = 0;
+        }
+        else if (_persistAt != Never)
+        {
+            _persistProbes = 0; // the peer is alive and answering our probes
+        }
+        Output(now);
+    }
+
+    /// <summary>Takes in-order text; returns false when the segment must go no further.</summary>
+    private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, out bool ackNow)
+    {
+        if (seq > _rcvNxt)
+        {
+            // Out of order: this data path keeps only in-order bytes. An immediate duplicate ACK tells
+            // the sender where the hole is; it retransmits from there.
+            ackNow = true;
+            return false;
+        }
+        if (_orphaned)
+        {
+            // The application has closed and cannot read this: tell the peer at once (RFC 1122 4.2.2.13).
+            ackNow = false;
+            SendReset(_sndMax);
+            EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
+            return false;
+        }
+        int skip = _rcvNxt - seq; // already received: trim the front
+        var fresh = payload[skip..];
+        int room = (int)Math.Min(RcvWnd, (uint)_recvBuf.Free);
+        int taken = _recvBuf.Write(fresh[..Math.Min(fresh.Length, room)]);
+        _rcvNxt += taken;
+        if (taken > 0) Raise(ConnectionEvent.DataReadable);
+        _rcvMss = Math.Max(_rcvMss, fresh.Length);
+        _bytesSinceAck += taken;
+        ackNow = taken < fresh.Length || !_o.DelayedAck || _bytesSinceAck >= 2 * _rcvMss || skip > 0;
+        return taken == fresh.Length;
+    }
+
+    private void NegotiateFromSyn(in TcpHeader seg)
+    {
+        ref readonly var o = ref seg.Options;
+        _wsOk = _o.WindowScaling && o.HasWindowScale;
+        _sndShift = _wsOk ? Math.Min(o.WindowScale, (byte)14) : (byte)0; // RFC 7323 2.3: larger means 14
+        _rcvShift = _wsOk ? _o.EffectiveWindowScale : (byte)0;
+        _sackOk = _o.Sack && o.SackPermitted;
+        _tsOk = _o.Timestamps && o.HasTimestamps;
+        if (_tsOk) _tsRecent = o.TsVal;
+        int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
+        _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.Mss) - (_tsOk ? 12 : 0));
+        _rcvMss = Math.Min(536, _sndMss);
+        _cwnd = (uint)(_o.InitialWindowSegments * _sndMss);
+        _ssthresh = uint.MaxValue;
+    }
+
+    private void ReturnToListen(string cause)
+    {
+        ClearTimers();
+        _iss = default;
+        _sndUna = _sndNxt = _sndMax = _sndBufSeq = default;
+        _irs = _rcvNxt = _rcvAdvEdge = default;
+        _sendBuf.Discard(_sendBuf.Count);
+        _finQueued = false;
+        _retries = 0;
+        SetState(TcpState.Listen, cause);
+        Raise(ConnectionEvent.HalfOpenDropped);
+    }
+
+    /// <summary>TIME-WAIT: reached by the peer's FIN (which we acknowledge now) or, from CLOSING, by the ACK of ours.</summary>
+    private void EnterTimeWait(TimeSpan now, string cause, bool ackFin = true)
+    {
+        ClearTimers();
+        SetState(TcpState.TimeWait, cause);
+        if (ackFin) SendAck(now);
+        _timeWaitAt = now + 2 * _o.Msl;
+    }
+
+    private void Connected(TimeSpan now)
+    {
+        if (_o.KeepAlive) _keepAliveAt = now + _o.KeepAliveIdle;
+        Raise(ConnectionEvent.Connected);
+        if (_finQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");
+        Output(now);
+    }
+
+    private void TouchKeepAlive(TimeSpan now)
+    {
+        _keepAliveProbes = 0;
+        if (_o.KeepAlive && _keepAliveAt != Never) _keepAliveAt = now + _o.KeepAliveIdle;
+    }
+
+    private void SampleFromTimestamp(uint tsEcr, TimeSpan now)
+    {
+        uint sentMs = unchecked(tsEcr - _tsOffset);
+        uint nowMs = TimestampClock(now);
+        int rttMs = unchecked((int)(nowMs - sentMs));
+        if (rttMs >= 0) _rto.Sample(TimeSpan.FromMilliseconds(Math.Max(rttMs, 1)));
+    }
+}

@@ -1,0 +1,201 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+// Segments out: SYN, ACK, RST, data and FIN; the window we advertise; what the peer may still send us.
+public sealed partial class Connection
+{
+    private void SendSyn(TimeSpan now, bool ack, SeqNum? seq = null)
+    {
+        var h = NewHeader(seq ?? _iss, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, now, syn: true);
+        if (_retries == 0)
+        {
+            _rttTiming = true;
+            _rttSeq = _iss;
+            _rttStart = now;
+        }
+        if (ack) _rcvAdvEdge = _rcvNxt + h.Window;
+        Transmit(in h, default, _o.SynOptionLayout);
+    }
+
+    private void SendAck(TimeSpan now)
+    {
+        var h = NewHeader(_sndNxt, TcpFlags.Ack, now, syn: false);
+        Transmit(in h, default, TcpOptionLayout.Established);
+    }
+
+    private void SendChallengeAck(TimeSpan now)
+    {
+        if (_challengeAcks.TryTake(now)) SendAck(now);
+    }
+
+    private void SendReset(SeqNum seq)
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = Tuple.LocalPort,
+            DestinationPort = Tuple.RemotePort,
+            Seq = seq,
+            Flags = TcpFlags.Rst,
+        };
+        Transmit(in h, default, TcpOptionLayout.Established);
+    }
+
+    private void ScheduleDelayedAck(TimeSpan now)
+    {
+        if (_delAckAt == Never) _delAckAt = now + _o.DelayedAckTimeout;
+    }
+
+    /// <summary>
+    /// Sends what the windows allow: new data in MSS-sized segments from SND.NXT, then the FIN once
+    /// every byte before it has gone. After a retransmission timeout SND.NXT is back at SND.UNA, so
+    /// the same loop retransmits (go-back-N), paced by the congestion window.
+    /// </summary>
+    private void Output(TimeSpan now)
+    {
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        while (true)
+        {
+            var dataEnd = _sndBufSeq + _sendBuf.Count;
+            uint window = Math.Min(_sndWnd, _cwnd);
+            var windowEdge = _sndUna + window;
+            if (_sndNxt < dataEnd)
+            {
+                int unsent = dataEnd - _sndNxt;
+                int allowed = windowEdge - _sndNxt;
+                int len = Math.Min(Math.Min(unsent, _sndMss), Math.Max(allowed, 0));
+                if (len <= 0)
+                {
+                    if (_sndWnd == 0 && _sndUna == _sndMax && _persistAt == Never) _persistAt = now + _rto.Rto;
+                    return;
+                }
+                bool last = len == unsent;
+                // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the stream.
+                if (len < _sndMss && _o.Nagle && _sndUna != _sndMax && !(last && _finQueued) && _sndNxt >= _sndMax) return;
+                bool fin = last && _finQueued;
+                SendData(_sndNxt, len, fin, now);
+                continue;
+            }
+            if (_finQueued && _sndNxt == dataEnd)
+            {
+                SendData(_sndNxt, 0, fin: true, now);
+            }
+            return;
+        }
+    }
+
+    private void SendData(SeqNum seq, int len, bool fin, TimeSpan now)
+    {
+        var flags = TcpFlags.Ack;
+        if (len > 0 && seq + len == _sndBufSeq + _sendBuf.Count) flags |= TcpFlags.Psh;
+        if (fin) flags |= TcpFlags.Fin;
+        var h = NewHeader(seq, flags, now, syn: false);
+        if (_scratch.Length < len) _scratch = new byte[Math.Max(len, _sndMss)];
+        int offset = seq - _sndBufSeq;
+        _sendBuf.Peek(offset, _scratch.AsSpan(0, len));
+        bool isNew = seq >= _sndMax;
+        if (isNew && !_rttTiming && !_tsOk)
+        {
+            _rttTiming = true;
+            _rttSeq = seq;
+            _rttStart = now;
+        }
+        var end = seq + len + (fin ? 1 : 0);
+        _sndNxt = end;
+        if (end > _sndMax) _sndMax = end;
+        if (_rtxAt == Never) _rtxAt = now + _rto.Rto;
+        Transmit(in h, _scratch.AsSpan(0, len), TcpOptionLayout.Established);
+    }
+
+    private TcpHeader NewHeader(SeqNum seq, TcpFlags flags, TimeSpan now, bool syn)
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = Tuple.LocalPort,
+            DestinationPort = Tuple.RemotePort,
+            Seq = seq,
+            Flags = flags,
+        };
+        if ((flags & TcpFlags.Ack) != 0) h.Ack = _rcvNxt;
+        if (syn)
+        {
+            bool synAck = (flags & TcpFlags.Ack) != 0;
+            h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
+            h.Options.HasMss = true;
+            h.Options.Mss = _o.Mss;
+            // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).
+            if (_o.WindowScaling && (!synAck || _wsOk))
+            {
+                h.Options.HasWindowScale = true;
+                h.Options.WindowScale = _o.EffectiveWindowScale;
+            }
+            h.Options.SackPermitted = _o.Sack && (!synAck || _sackOk);
+            if (_o.Timestamps && (!synAck || _tsOk))
+            {
+                h.Options.HasTimestamps = true;
+                h.Options.TsVal = unchecked(TimestampClock(now) + _tsOffset);
+                h.Options.TsEcr = synAck ? _tsRecent : 0;
+            }
+        }
+        else
+        {
+            h.Window = WindowField();
+            if (_tsOk)
+            {
+                h.Options.HasTimestamps = true;
+                h.Options.TsVal = unchecked(TimestampClock(now) + _tsOffset);
+                h.Options.TsEcr = _tsRecent;
+            }
+        }
+        return h;
+    }
+
+    private void Transmit(in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
+    {
+        if ((h.Flags & TcpFlags.Ack) != 0 && (h.Flags & TcpFlags.Rst) == 0)
+        {
+            // Every ACK we send carries RCV.NXT: any pending delayed ACK is now answered.
+            _lastAckSent = h.Ack;
+            _delAckAt = Never;
+            _bytesSinceAck = 0;
+        }
+        _host.Transmit(this, in h, payload, layout);
+    }
+
+    /// <summary>
+    /// The window field for a non-SYN segment. The right edge never moves left (RFC 9293 3.8.6), and it
+    /// moves right only by a worthwhile amount: receiver-side silly window avoidance (3.8.6.2.2).
+    /// </summary>
+    private ushort WindowField()
+    {
+        uint current = RcvWnd;
+        uint free = (uint)_recvBuf.Free;
+        uint wnd = current;
+        uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
+        if (free > current && free - current >= threshold) wnd = free;
+        else if (current == 0 && free >= threshold) wnd = free;
+        uint field = Math.Min(wnd >> _rcvShift, 65535u);
+        var edge = _rcvNxt + (field << _rcvShift);
+        if (edge > _rcvAdvEdge) _rcvAdvEdge = edge;
+        return (ushort)field;
+    }
+
+    private void MaybeSendWindowUpdate(uint before, TimeSpan now)
+    {
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
+        uint free = (uint)_recvBuf.Free;
+        uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
+        // Worth a segment only when the peer may be held up by the old window.
+        if (free > before && free - before >= threshold && before < 2u * (uint)Math.Max(_rcvMss, 1)) SendAck(now);
+    }
+
+    private void GrowCongestionWindow(uint acked)
+    {
+        if (_cwnd < _ssthresh) _cwnd += Math.Min(acked, (uint)_sndMss); // slow start
+        else _cwnd += Math.Max(1u, (uint)((ulong)_sndMss * (uint)_sndMss / Math.Max(_cwnd, 1u))); // congestion avoidance
+        uint cap = (uint)_o.SendBufferSize * 2;
+        if (_cwnd > cap) _cwnd = cap;
+    }
+
+    private static uint TimestampClock(TimeSpan now) => unchecked((uint)(now.Ticks / TimeSpan.TicksPerMillisecond));
+}

@@ -1,0 +1,345 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+/// <summary>
+/// One TCP connection: the transmission control block and its state machine (RFC 9293 section 3.10),
+/// sans-I/O. Inputs are a segment, a user call or a timer, each with <c>now</c>; outputs go to the
+/// <see cref="IConnectionHost"/>: segments to send, state changes and user events. The caller asks
+/// <see cref="NextDeadline"/> when to call <see cref="OnTimer"/> next. No clock, no thread, no I/O.
+/// </summary>
+public sealed partial class Connection
+{
+    private readonly ConnectionOptions _o;
+    private readonly IIsnGenerator _isnGenerator;
+    private readonly IConnectionHost _host;
+    private readonly ByteRing _sendBuf;
+    private readonly ByteRing _recvBuf;
+    private readonly RtoEstimator _rto;
+    private readonly ChallengeAckLimiter _challengeAcks;
+    private readonly Queue<(ConnectionEvent Event, TcpError Error)> _pendingEvents = new(4);
+    private byte[] _scratch = [];
+    private int _depth;
+
+    // Send sequence variables (RFC 9293 3.3.1). _sndMax is the highest sequence number sent plus one:
+    // SND.NXT goes back to SND.UNA when the retransmission timer fires (go-back-N), _sndMax does not,
+    // so an ACK for data sent before the rewind is still recognised.
+    private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2;
+    private uint _sndWnd, _sndMaxWnd;
+    /// <summary>The sequence number of the first byte in the send buffer.</summary>
+    private SeqNum _sndBufSeq;
+    private bool _finQueued;
+    private int _sndMss;
+
+    // Receive sequence variables.
+    private SeqNum _irs, _rcvNxt;
+    /// <summary>RCV.NXT + RCV.WND as last advertised: the right edge never moves left.</summary>
+    private SeqNum _rcvAdvEdge;
+    private bool _finReceived;
+    private int _rcvMss;
+
+    // Negotiated options.
+    private bool _wsOk, _sackOk, _tsOk;
+    private byte _sndShift, _rcvShift;
+    private uint _tsRecent, _tsOffset;
+    private SeqNum _lastAckSent;
+
+    // Congestion control (RFC 5681), kept simple: slow start, congestion avoidance, loss window on RTO.
+    private uint _cwnd, _ssthresh;
+
+    // RTT measurement by timing one segment at a time, when timestamps are not in use (Karn's rule).
+    private bool _rttTiming;
+    private SeqNum _rttSeq;
+    private TimeSpan _rttStart;
+    private int _retries;
+    private int _keepAliveProbes;
+    private int _persistProbes;
+    private int _bytesSinceAck;
+
+    private bool _passiveOpen;
+    private bool _orphaned;
+
+    public Connection(FourTuple tuple, ConnectionOptions? options, IIsnGenerator isnGenerator, IConnectionHost host)
+    {
+        _o = options ?? ConnectionOptions.Default;
+        _isnGenerator = isnGenerator;
+        _host = host;
+        Tuple = tuple;
+        _sendBuf = new ByteRing(_o.SendBufferSize);
+        _recvBuf = new ByteRing(_o.ReceiveBufferSize);
+        _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto);
+        _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
+        ClearTimers();
+    }
+
+    public FourTuple Tuple { get; private set; }
+    public TcpState State { get; private set; }
+    public ConnectionOptions Options => _o;
+    /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
+    public TcpError Error { get; private set; }
+
+    public SeqNum Iss => _iss;
+    public SeqNum Irs => _irs;
+    public SeqNum SndUna => _sndUna;
+    public SeqNum SndNxt => _sndNxt;
+    public SeqNum SndMax => _sndMax;
+    public SeqNum RcvNxt => _rcvNxt;
+    public uint SndWnd => _sndWnd;
+    public uint RcvWnd => _rcvAdvEdge > _rcvNxt ? (uint)(_rcvAdvEdge - _rcvNxt) : 0u;
+    public uint CongestionWindow => _cwnd;
+    public int SendMss => _sndMss;
+    public bool WindowScaleNegotiated => _wsOk;
+    public byte SendWindowShift => _sndShift;
+    public byte ReceiveWindowShift => _rcvShift;
+    public bool SackNegotiated => _sackOk;
+    public bool TimestampsNegotiated => _tsOk;
+    public TimeSpan Rto => _rto.Rto;
+    public TimeSpan? SmoothedRtt => _rto.HasSample ? _rto.Srtt : null;
+    /// <summary>Bytes accepted from the user and not yet acknowledged by the peer.</summary>
+    public int SendQueued => _sendBuf.Count;
+    public int SendSpace => _sendBuf.Free;
+    /// <summary>Bytes received in order and not yet read by the user.</summary>
+    public int ReceiveQueued => _recvBuf.Count;
+    /// <summary>True once the peer's FIN has been received: after the queued bytes, reads see end of stream.</summary>
+    public bool PeerFinished => _finReceived;
+    /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>
+    public bool SendClosed => _finQueued;
+
+    // ---------------------------------------------------------------- user calls (RFC 9293 3.10.1-3.10.6)
+
+    /// <summary>Active OPEN: send a SYN and enter SYN-SENT.</summary>
+    public TcpError OpenActive(TimeSpan now)
+    {
+        if (State != TcpState.Closed || _iss != default || _sndMax != default) return TcpError.ConnectionAlreadyExists;
+        if (Tuple.RemotePort == 0) return TcpError.InvalidState; // "foreign socket unspecified"
+        using var _ = Enter();
+        _passiveOpen = false;
+        _iss = _isnGenerator.Next(Tuple, now);
+        _tsOffset = _isnGenerator.TimestampOffset(Tuple);
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        _sndBufSeq = _iss + 1;
+        _rcvShift = _o.WindowScaling ? _o.EffectiveWindowScale : (byte)0;
+        SendSyn(now, ack: false);
+        SetState(TcpState.SynSent, "user OPEN (active)");
+        ArmRetransmission(now);
+        return TcpError.None;
+    }
+
+    /// <summary>Passive OPEN: wait in LISTEN for a SYN.</summary>
+    public TcpError OpenPassive()
+    {
+        if (State != TcpState.Closed || _iss != default || _sndMax != default) return TcpError.ConnectionAlreadyExists;
+        using var _ = Enter();
+        _passiveOpen = true;
+        SetState(TcpState.Listen, "user OPEN (passive)");
+        return TcpError.None;
+    }
+
+    /// <summary>SEND: queue bytes; returns how many were accepted (fewer when the buffer is full).</summary>
+    public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error)
+    {
+        error = TcpError.None;
+        switch (State)
+        {
+            case TcpState.Closed:
+                error = Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist;
+                return 0;
+            case TcpState.Listen:
+                error = TcpError.InvalidState;
+                return 0;
+            case TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait:
+                error = TcpError.ConnectionClosing;
+                return 0;
+        }
+        if (_finQueued)
+        {
+            error = TcpError.ConnectionClosing;
+            return 0;
+        }
+        using var _ = Enter();
+        int n = _sendBuf.Write(data);
+        if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
+        if (State is TcpState.Established or TcpState.CloseWait) Output(now);
+        return n;
+    }
+
+    /// <summary>
+    /// RECEIVE: copy in-order bytes. Returns the count; 0 with <see cref="TcpError.None"/> is end of
+    /// stream (the peer closed), 0 with <see cref="TcpError.WouldBlock"/> means nothing yet.
+    /// </summary>
+    public int Receive(Span<byte> dest, TimeSpan now, out TcpError error)
+    {
+        error = TcpError.None;
+        if (_recvBuf.Count == 0)
+        {
+            if (_finReceived) return 0;
+            if (State == TcpState.Closed)
+            {
+                error = Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist;
+                return 0;
+            }
+            error = TcpError.WouldBlock;
+            return 0;
+        }
+        using var _ = Enter();
+        uint before = RcvWnd;
+        int n = _recvBuf.Read(dest);
+        MaybeSendWindowUpdate(before, now);
+        return n;
+    }
+
+    /// <summary>
+    /// CLOSE in RFC 9293's sense: no more data from this side (half-close). A FIN follows the queued
+    /// data; the connection can still receive until the peer closes too.
+    /// </summary>
+    public TcpError Shutdown(TimeSpan now)
+    {
+        using var _ = Enter();
+        switch (State)
+        {
+            case TcpState.Closed:
+                return Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist;
+            case TcpState.Listen:
+            case TcpState.SynSent:
+                EnterClosed("user CLOSE", TcpError.None);
+                return TcpError.None;
+            case TcpState.SynReceived:
+                if (_finQueued) return TcpError.ConnectionClosing;
+                _finQueued = true; // sent once ESTABLISHED (RFC 9293 3.10.4)
+                return TcpError.None;
+            case TcpState.Established:
+                _finQueued = true;
+                SetState(TcpState.FinWait1, "user CLOSE");
+                Output(now);
+                return TcpError.None;
+            case TcpState.CloseWait:
+                _finQueued = true;
+                SetState(TcpState.LastAck, "user CLOSE");
+                Output(now);
+                return TcpError.None;
+            default:
+                return TcpError.ConnectionClosing;
+        }
+    }
+
+    /// <summary>
+    /// Full close, as a socket's close(): the application neither sends nor reads any more. Unread
+    /// received data makes it a reset (RFC 1122 4.2.2.13, as Linux does); data that arrives later is
+    /// answered with RST; FIN-WAIT-2 is bounded by <see cref="ConnectionOptions.FinWait2Timeout"/>.
+    /// </summary>
+    public TcpError Close(TimeSpan now)
+    {
+        using var _ = Enter();
+        if (_recvBuf.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
+        {
+            SendReset(_sndMax);
+            _recvBuf.Discard(_recvBuf.Count);
+            EnterClosed("user CLOSE with unread data: RST", TcpError.None);
+            return TcpError.None;
+        }
+        _orphaned = true;
+        var result = _finQueued ? TcpError.None : Shutdown(now);
+        if (State == TcpState.FinWait2) _finWait2At = now + _o.FinWait2Timeout;
+        return result == TcpError.ConnectionClosing ? TcpError.None : result;
+    }
+
+    /// <summary>ABORT: send RST where the peer has a synchronized connection, and delete the TCB.</summary>
+    public void Abort(TimeSpan now)
+    {
+        using var _ = Enter();
+        switch (State)
+        {
+            case TcpState.SynReceived:
+            case TcpState.Established:
+            case TcpState.FinWait1:
+            case TcpState.FinWait2:
+            case TcpState.CloseWait:
+                SendReset(_sndMax);
+                EnterClosed("user ABORT: RST", TcpError.Aborted);
+                break;
+            case TcpState.Closed:
+                break;
+            default:
+                EnterClosed("user ABORT", TcpError.Aborted);
+                break;
+        }
+        _sendBuf.Discard(_sendBuf.Count);
+        _recvBuf.Discard(_recvBuf.Count);
+    }
+
+    /// <summary>
+    /// The reply of a host that has no connection for a segment (RFC 9293 3.10.7.1, state CLOSED):
+    /// RST for anything but a RST. Returns false when nothing is to be sent.
+    /// </summary>
+    public static bool ResetForUnknownSegment(in TcpHeader seg, int payloadLength, out TcpHeader reset)
+    {
+        reset = default;
+        if ((seg.Flags & TcpFlags.Rst) != 0) return false;
+        reset.SourcePort = seg.DestinationPort;
+        reset.DestinationPort = seg.SourcePort;
+        if ((seg.Flags & TcpFlags.Ack) == 0)
+        {
+            reset.Seq = new SeqNum(0);
+            reset.Ack = seg.Seq + SegmentLength(seg.Flags, payloadLength);
+            reset.Flags = TcpFlags.Rst | TcpFlags.Ack;
+        }
+        else
+        {
+            reset.Seq = seg.Ack;
+            reset.Flags = TcpFlags.Rst;
+        }
+        return true;
+    }
+
+    internal static int SegmentLength(TcpFlags flags, int payloadLength) =>
+        payloadLength + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+
+    // ---------------------------------------------------------------- state and events
+
+    private void SetState(TcpState to, string cause)
+    {
+        var from = State;
+        if (from == to) return;
+        State = to;
+        _host.StateChanged(this, from, to, cause);
+    }
+
+    private void EnterClosed(string cause, TcpError error)
+    {
+        ClearTimers();
+        Error = error;
+        SetState(TcpState.Closed, cause);
+        Raise(error == TcpError.None ? ConnectionEvent.Closed : ConnectionEvent.Failed, error);
+    }
+
+    private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue((e, error));
+
+    /// <summary>
+    /// Marks an input being processed; events raised meanwhile are delivered when the outermost input
+    /// finishes, so the user's reaction (say, a close on end of stream) never interleaves with it.
+    /// </summary>
+    private EventScope Enter()
+    {
+        _depth++;
+        return new EventScope(this);
+    }
+
+    private readonly struct EventScope(Connection c) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (--c._depth > 0) return;
+            c._depth++;
+            try
+            {
+                while (c._pendingEvents.TryDequeue(out var pe)) c._host.Notify(c, pe.Event, pe.Error);
+            }
+            finally
+            {
+                c._depth--;
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+/// <summary>
+/// Where a sans-I/O connection's output goes. Calls arrive synchronously while the connection
+/// processes an input; the host must not call back into the connection from <see cref="Transmit"/>
+/// (queue the bytes instead). User events are delivered after the connection has finished the input,
+/// so a host may call the connection from <see cref="Notify"/>.
+/// </summary>
+public interface IConnectionHost
+{
+    /// <summary>A segment to put on the wire. Ports, seq, ack, flags, window and options are set; the checksum is the host's.</summary>
+    void Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout);
+
+    void StateChanged(Connection connection, TcpState from, TcpState to, string cause);
+
+    void Notify(Connection connection, ConnectionEvent e, TcpError error);
+
+    void TimerFired(Connection connection, TcpTimer timer);
+}

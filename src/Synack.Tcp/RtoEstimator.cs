@@ -1,0 +1,59 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// The retransmission timeout of RFC 6298: SRTT and RTTVAR from samples, RTO = SRTT + max(G, 4 RTTVAR),
+/// clamped to [min, max], doubled on every expiry (exponential backoff) until a new sample arrives.
+/// </summary>
+internal sealed class RtoEstimator
+{
+    private static readonly TimeSpan ClockGranularity = TimeSpan.FromMilliseconds(1);
+    private readonly TimeSpan _min;
+    private readonly TimeSpan _max;
+    private TimeSpan _base;
+
+    public RtoEstimator(TimeSpan initial, TimeSpan min, TimeSpan max)
+    {
+        _min = min;
+        _max = max;
+        _base = Clamp(initial);
+        Rto = _base;
+    }
+
+    public TimeSpan Srtt { get; private set; }
+    public TimeSpan RttVar { get; private set; }
+    public bool HasSample { get; private set; }
+    public TimeSpan Rto { get; private set; }
+    public int Backoffs { get; private set; }
+
+    public void Sample(TimeSpan r)
+    {
+        if (r < TimeSpan.Zero) return;
+        if (!HasSample)
+        {
+            Srtt = r;
+            RttVar = r / 2;
+            HasSample = true;
+        }
+        else
+        {
+            var delta = Srtt - r;
+            if (delta < TimeSpan.Zero) delta = -delta;
+            RttVar = (RttVar * 3 + delta) / 4;   // beta = 1/4
+            Srtt = (Srtt * 7 + r) / 8;           // alpha = 1/8
+        }
+        var variance = RttVar * 4;
+        _base = Clamp(Srtt + (variance > ClockGranularity ? variance : ClockGranularity));
+        Rto = _base;
+        Backoffs = 0;
+    }
+
+    /// <summary>RFC 6298 5.5: the timer expired, double the RTO (up to the maximum).</summary>
+    public void Backoff()
+    {
+        Backoffs++;
+        var doubled = Rto * 2;
+        Rto = doubled > _max ? _max : doubled;
+    }
+
+    private TimeSpan Clamp(TimeSpan t) => t < _min ? _min : t > _max ? _max : t;
+}

@@ -1,0 +1,36 @@
+namespace Synack.Wire;
+
+[Flags]
+public enum TcpFlags : byte
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    Ece = 0x40,
+    Cwr = 0x80,
+}
+
+public static class TcpFlagsExtensions
+{
+    /// <summary>Short form as tcpdump and Zeek spell it: "S", "SA", "FA", "R", "." for a bare ACK.</summary>
+    public static string ToShortString(this TcpFlags f)
+    {
+        Span<char> buf = stackalloc char[8];
+        int n = 0;
+        if ((f & TcpFlags.Syn) != 0) buf[n++] = 'S';
+        if ((f & TcpFlags.Fin) != 0) buf[n++] = 'F';
+        if ((f & TcpFlags.Rst) != 0) buf[n++] = 'R';
+        if ((f & TcpFlags.Psh) != 0) buf[n++] = 'P';
+        if ((f & TcpFlags.Urg) != 0) buf[n++] = 'U';
+        if ((f & TcpFlags.Ece) != 0) buf[n++] = 'E';
+        if ((f & TcpFlags.Cwr) != 0) buf[n++] = 'W';
+        if ((f & TcpFlags.Ack) != 0) buf[n] = n++ == 0 ? '.' : 'A';
+        return n == 0 ? "none" : new string(buf[..n]);
+    }
+
+    public static bool Has(this TcpFlags f, TcpFlags bits) => (f & bits) == bits;
+}

@@ -1,0 +1,46 @@
+namespace Synack.Wire;
+
+/// <summary>
+/// The order in which options are written. Peers and conformance scripts compare the exact bytes of
+/// a SYN, so the layout is configuration, not an accident of the writer. NOP entries are written
+/// as they stand; an option kind is written only when the segment carries it.
+/// </summary>
+public sealed class TcpOptionLayout
+{
+    private readonly TcpOptionKind[] _kinds;
+
+    public TcpOptionLayout(string name, params TcpOptionKind[] kinds)
+    {
+        Name = name;
+        _kinds = kinds;
+    }
+
+    public string Name { get; }
+    public ReadOnlySpan<TcpOptionKind> Kinds => _kinds;
+
+    /// <summary>Linux: mss, sackOK, TS, nop, wscale (20 bytes).</summary>
+    public static readonly TcpOptionLayout Linux = new("linux",
+        TcpOptionKind.Mss, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Nop, TcpOptionKind.WindowScale);
+
+    /// <summary>FreeBSD: mss, nop, wscale, sackOK, TS (20 bytes).</summary>
+    public static readonly TcpOptionLayout FreeBsd = new("freebsd",
+        TcpOptionKind.Mss, TcpOptionKind.Nop, TcpOptionKind.WindowScale, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps);
+
+    /// <summary>The seed note's 32-byte header: mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
+    public static readonly TcpOptionLayout Seed = new("seed",
+        TcpOptionKind.Mss, TcpOptionKind.Nop, TcpOptionKind.WindowScale, TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.SackPermitted);
+
+    /// <summary>Every segment after the SYN: nop, nop, TS, then nop, nop, SACK blocks (as Linux writes them).</summary>
+    public static readonly TcpOptionLayout Established = new("established",
+        TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.Timestamps, TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.Sack);
+
+    public static TcpOptionLayout? FromName(string name) => name.ToLowerInvariant() switch
+    {
+        "linux" => Linux,
+        "freebsd" => FreeBsd,
+        "seed" => Seed,
+        _ => null,
+    };
+
+    public override string ToString() => Name;
+}
