@@ -246,7 +246,12 @@ public sealed partial class Connection
             }
         }
 
-        // Eighth: the FIN bit, taken only in order (after all data before it).
+        // Eighth: the FIN bit, taken only in order (after all data before it), and only once.
+        if (fin && _finReceived)
+        {
+            SendAck(now);
+            return;
+        }
         if (fin && seq + payload.Length == _rcvNxt)
         {
             _rcvNxt += 1;

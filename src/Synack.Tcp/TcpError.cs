@@ -21,7 +21,7 @@ public enum TcpError
     TimedOut,
     /// <summary>The local user aborted the connection.</summary>
     Aborted,
-    /// <summary>The send buffer is full; try again when the connection reports send space.</summary>
+    /// <summary>Nothing to read yet, or the send buffer is full: try again after the matching event.</summary>
     WouldBlock,
     /// <summary>RFC 9293: "foreign socket unspecified" or a call that makes no sense in this state.</summary>
     InvalidState,
@@ -39,7 +39,7 @@ public static class TcpErrorExtensions
         TcpError.ConnectionReset => "connection reset",
         TcpError.TimedOut => "connection timed out",
         TcpError.Aborted => "connection aborted",
-        TcpError.WouldBlock => "send buffer full",
+        TcpError.WouldBlock => "would block: no data yet, or no buffer space",
         TcpError.InvalidState => "operation not valid in this state",
         _ => e.ToString(),
     };
