@@ -121,6 +121,15 @@ public sealed partial class Connection
             return;
         }
 
+        // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN we already
+        // took. Its SYN sits on sequence space already received, so trim it and take the rest as an ACK.
+        if (State == TcpState.SynReceived && !_passiveOpen && syn && !rst && (flags & TcpFlags.Ack) != 0 && seq == _irs)
+        {
+            syn = false;
+            seq += 1;
+            segLen -= 1;
+        }
+
         // TIME-WAIT: the only segment expected is a retransmission of the peer's FIN, because our last
         // ACK was lost. Acknowledge it again and restart the 2 MSL timer (RFC 9293 3.10.7.4 step eight).
         if (State == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcvNxt)
