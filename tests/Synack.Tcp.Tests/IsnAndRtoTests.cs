@@ -1,0 +1,74 @@
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+public class IsnAndRtoTests
+{
+    private static readonly FourTuple A = new(IpAddr.Parse("192.0.2.1"), 40000, IpAddr.Parse("192.0.2.2"), 80);
+    private static readonly FourTuple B = A with { LocalPort = 40001 };
+
+    [Fact]
+    public void Rfc6528_isn_moves_with_a_4_microsecond_clock_per_tuple()
+    {
+        var g = new Rfc6528IsnGenerator(new byte[32]);
+        var t0 = g.Next(A, TimeSpan.Zero);
+        var t1 = g.Next(A, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(250, t1 - t0); // 1 ms = 250 ticks of 4 us
+        Assert.NotEqual(g.Next(B, TimeSpan.Zero), t0);
+    }
+
+    [Fact]
+    public void Rfc6528_isn_depends_on_the_secret()
+    {
+        var g1 = new Rfc6528IsnGenerator(new byte[32]);
+        var g2 = new Rfc6528IsnGenerator(Enumerable.Repeat((byte)9, 32).ToArray());
+        Assert.NotEqual(g1.Next(A, TimeSpan.Zero), g2.Next(A, TimeSpan.Zero));
+        Assert.Equal(g1.Next(A, TimeSpan.Zero), new Rfc6528IsnGenerator(new byte[32]).Next(A, TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => new Rfc6528IsnGenerator(new byte[8]));
+    }
+
+    [Fact]
+    public void Rto_follows_rfc6298()
+    {
+        var r = new RtoEstimator(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(120));
+        Assert.Equal(TimeSpan.FromSeconds(1), r.Rto);
+        r.Sample(TimeSpan.FromMilliseconds(100));
+        // First sample: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR = 300 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), r.Srtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), r.Rto);
+        r.Sample(TimeSpan.FromMilliseconds(100));
+        // RTTVAR = 3/4 * 50 + 1/4 * 0 = 37.5 ms; SRTT stays 100 ms; RTO = 250 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(250), r.Rto);
+        r.Backoff();
+        Assert.Equal(TimeSpan.FromMilliseconds(500), r.Rto);
+        for (int i = 0; i < 20; i++) r.Backoff();
+        Assert.Equal(TimeSpan.FromSeconds(120), r.Rto);
+        r.Sample(TimeSpan.FromMilliseconds(1)); // a sample ends the backoff: RTO from SRTT and RTTVAR again
+        Assert.Equal(TimeSpan.FromMilliseconds(299.125), r.Rto);
+
+        var fast = new RtoEstimator(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(120));
+        fast.Sample(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), fast.Rto); // the floor
+    }
+
+    [Fact]
+    public void Karn_a_retransmitted_syn_gives_no_rtt_sample()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynSent);
+        d.Advance(TimeSpan.FromSeconds(1.5)); // the SYN is retransmitted at 1 s
+        d.InjectSyn(ack: true, ackNum: new SeqNum(ConnectionDriver.LocalIsn + 1));
+        Assert.Equal(TcpState.Established, d.State);
+        Assert.Null(d.Connection.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromSeconds(2), d.Connection.Rto); // still backed off
+    }
+
+    [Fact]
+    public void An_unretransmitted_syn_gives_the_first_rtt_sample()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynSent);
+        d.Advance(TimeSpan.FromMilliseconds(40));
+        d.InjectSyn(ack: true, ackNum: new SeqNum(ConnectionDriver.LocalIsn + 1));
+        Assert.Equal(TimeSpan.FromMilliseconds(40), d.Connection.SmoothedRtt);
+    }
+}
