@@ -8,6 +8,8 @@ public enum Impairment
     Delay,
     /// <summary>Keep the segment until <see cref="SimulatedLink.ReleaseHeld"/>: later segments overtake it.</summary>
     Hold,
+    /// <summary>Flip one bit of the TCP segment: the receiver's checksum must catch it.</summary>
+    Corrupt,
 }
 
 /// <summary>A fault aimed at the segments a predicate picks, for a number of matches.</summary>
@@ -41,6 +43,7 @@ public sealed class SimulatedLink
     public LinkRule Duplicate(Func<SegmentInfo, bool> match, int times = 1) => Add(match, Impairment.Duplicate, times, TimeSpan.Zero);
     public LinkRule Delay(Func<SegmentInfo, bool> match, TimeSpan by, int times = 1) => Add(match, Impairment.Delay, times, by);
     public LinkRule Hold(Func<SegmentInfo, bool> match, int times = 1) => Add(match, Impairment.Hold, times, TimeSpan.Zero);
+    public LinkRule Corrupt(Func<SegmentInfo, bool> match, int times = 1) => Add(match, Impairment.Corrupt, times, TimeSpan.Zero);
 
     private LinkRule Add(Func<SegmentInfo, bool> match, Impairment action, int times, TimeSpan delay)
     {
@@ -95,6 +98,10 @@ public sealed class SimulatedLink
                     break;
                 case Impairment.Delay:
                     delay += rule.Delay;
+                    break;
+                case Impairment.Corrupt:
+                    packet = (byte[])packet.Clone();
+                    packet[^1] ^= 0x40; // the last byte: payload if any, else the TCP header
                     break;
             }
         }

@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using Synack.Simulation;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>The simple data path must be correct under loss, reordering, duplication and corruption.</summary>
+public class DataTransferTests
+{
+    private static byte[] Bytes(int n, int seed)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    private static Simulation.Simulation Transfer(int size, Action<Simulation.Simulation, Random> impair, int seed, ConnectionOptions? opts = null)
+    {
+        var sim = new Simulation.Simulation(opts, opts);
+        var rng = new Random(seed);
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        impair(sim, rng);
+        var up = Bytes(size, seed);
+        var down = Bytes(size, seed + 1);
+        int sentUp = 0, sentDown = 0;
+        sim.Client.OnEvent = (ep, e) => { if (e == ConnectionEvent.SendSpaceAvailable) sentUp += ep.Send(up.AsSpan(sentUp)); };
+        sim.Server.OnEvent = (ep, e) => { if (e == ConnectionEvent.SendSpaceAvailable) sentDown += ep.Send(down.AsSpan(sentDown)); };
+        sentUp += sim.Client.Send(up);
+        sentDown += sim.Server.Send(down);
+        bool done = sim.RunUntil(() => sim.Server.ReceivedBytes.Length == size && sim.Client.ReceivedBytes.Length == size, TimeSpan.FromMinutes(30));
+        Assert.True(done, $"transfer stalled: server has {sim.Server.ReceivedBytes.Length}, client has {sim.Client.ReceivedBytes.Length} of {size}");
+        Assert.Equal(SHA256.HashData(up), SHA256.HashData(sim.Server.ReceivedBytes));
+        Assert.Equal(SHA256.HashData(down), SHA256.HashData(sim.Client.ReceivedBytes));
+        sim.Client.Close();
+        sim.Server.CloseOnEndOfStream = true;
+        sim.RunUntilIdle(TimeSpan.FromMinutes(30));
+        Assert.Equal(TcpState.Closed, sim.Client.State);
+        Assert.Equal(TcpState.Closed, sim.Server.State);
+        return sim;
+    }
+
+    [Fact]
+    public void A_megabyte_each_way_on_a_clean_link()
+    {
+        var sim = Transfer(1 << 20, (_, _) => { }, seed: 1);
+        Assert.DoesNotContain(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Text == nameof(TcpTimer.Retransmission));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void A_lossy_link_loses_no_byte(int seed)
+    {
+        var sim = Transfer(256 * 1024, (s, rng) => s.Link.Drop(_ => rng.NextDouble() < 0.03, int.MaxValue), seed);
+        Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.Dropped);
+    }
+
+    [Fact]
+    public void Reordered_duplicated_and_corrupted_segments_lose_no_byte()
+    {
+        var sim = Transfer(256 * 1024, (s, rng) =>
+        {
+            s.Link.Duplicate(_ => rng.NextDouble() < 0.02, int.MaxValue);
+            s.Link.Corrupt(_ => rng.NextDouble() < 0.02, int.MaxValue);
+            s.Link.Delay(_ => rng.NextDouble() < 0.03, TimeSpan.FromMilliseconds(15), int.MaxValue);
+        }, seed: 5);
+        Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.Rejected && e.Text.Contains("checksum"));
+        Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.Duplicated);
+    }
+
+    [Fact]
+    public void Timestamps_and_window_scaling_carry_a_transfer_larger_than_64k_windows()
+    {
+        var opts = new ConnectionOptions { ReceiveBufferSize = 1 << 20, SendBufferSize = 1 << 20 };
+        var sim = Transfer(2 << 20, (_, _) => { }, seed: 6, opts);
+        Assert.True(sim.Client.Connection!.TimestampsNegotiated);
+        Assert.Equal(5, sim.Client.Connection!.ReceiveWindowShift);
+        Assert.Contains(sim.Trace.Delivered(), s => (uint)s.Window << 5 > 65535);
+    }
+
+    [Fact]
+    public void A_slow_reader_closes_the_window_and_the_sender_probes_until_it_opens()
+    {
+        var opts = Scenarios.SeedOptions with { ReceiveBufferSize = 4096 };
+        var sim = Scenarios.NewSeedPair(server: opts);
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Server.AutoRead = false;
+        sim.Client.Send(20_000);
+        sim.RunFor(TimeSpan.FromSeconds(20));
+        Assert.Equal(4096, sim.Server.Connection!.ReceiveQueued); // the buffer is full, the window zero
+        Assert.Equal(0u, sim.Client.Connection!.SndWnd);
+        var probes = sim.Trace.Entries.Where(e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Persist)).ToArray();
+        Assert.True(probes.Length >= 3, $"{probes.Length} window probes");
+        Assert.Equal(TcpState.Established, sim.Client.State); // an answered probe keeps the connection
+        // The application reads: the window opens and the rest flows.
+        sim.Server.AutoRead = true;
+        sim.Server.Read();
+        sim.RunFor(TimeSpan.FromMinutes(3));
+        Assert.Equal(20_000, sim.Server.ReceivedBytes.Length);
+    }
+
+    [Fact]
+    public void Data_retransmissions_run_out_and_the_connection_times_out()
+    {
+        var opts = Scenarios.SeedOptions with { DataRetries = 4 };
+        var sim = Scenarios.NewSeedPair(client: opts);
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Link.Up = false;
+        sim.Client.Send(100);
+        sim.RunUntilIdle(TimeSpan.FromHours(1));
+        Assert.Equal(TcpError.TimedOut, sim.Client.LastError);
+        var sends = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length == 100).Select(e => e.Time).ToArray();
+        Assert.Equal(5, sends.Length); // the first and four retries
+        var gaps = sends.Zip(sends.Skip(1), (a, b) => b - a).ToArray();
+        for (int i = 1; i < gaps.Length; i++) Assert.Equal(gaps[i - 1] * 2, gaps[i]); // exponential backoff
+    }
+
+    [Fact]
+    public void A_lost_data_segment_is_retransmitted_from_snd_una()
+    {
+        var sim = Scenarios.NewSeedPair();
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Link.Drop(s => s.From == "client" && s.Length > 0, times: 1);
+        sim.Client.Send(3000);
+        sim.RunFor(TimeSpan.FromSeconds(3));
+        Assert.Equal(3000, sim.Server.ReceivedBytes.Length);
+        var data = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0).Select(e => e.Segment!.Seq.Value - Scenarios.ClientIsn).ToArray();
+        Assert.Equal(1u, data[0]);
+        Assert.Contains(data.Skip(1), s => s == 1u); // the lost first segment went again
+    }
+
+    [Fact]
+    public void Nagle_holds_small_segments_while_data_is_unacknowledged()
+    {
+        var sim = Scenarios.NewSeedPair(client: Scenarios.SeedOptions with { Nagle = true });
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        for (int i = 0; i < 5; i++) sim.Client.Send(10);
+        sim.RunFor(TimeSpan.FromSeconds(1));
+        var sizes = sim.Trace.Delivered().Where(s => s.From == "client" && s.Length > 0).Select(s => s.Length).ToArray();
+        Assert.Equal([10, 40], sizes);
+    }
+}
