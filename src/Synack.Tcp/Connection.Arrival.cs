@@ -148,10 +148,23 @@ public sealed partial class Connection
 
         // First: the sequence number check.
         uint rcvWnd = RcvWnd;
+        bool forceAck = false;
         if (!IsAcceptable(seq, segLen, rcvWnd))
         {
-            if (!rst) SendAck(now);
-            return;
+            // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
+            // heard, or two peers with closed windows would never learn that the other's opened.
+            if (rcvWnd == 0 && seq == _rcvNxt && !rst && !syn)
+            {
+                payload = default;
+                fin = false;
+                segLen = 0;
+                forceAck = true;
+            }
+            else
+            {
+                if (!rst) SendAck(now);
+                return;
+            }
         }
         if (_tsOk && seg.Options.HasTimestamps && seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
         {
@@ -293,7 +306,7 @@ public sealed partial class Connection
                     return;
             }
         }
-        if (ackNow) SendAck(now);
+        if (ackNow || forceAck) SendAck(now);
         else if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) ScheduleDelayedAck(now);
     }
 

@@ -136,3 +136,25 @@ public class ResetTests
         Assert.Equal(TcpState.TimeWait, guarded.State);
     }
 }
+
+public class ZeroWindowTests
+{
+    [Fact]
+    public void With_a_zero_receive_window_a_valid_ack_is_still_processed()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, Nagle = false, ReceiveBufferSize = 1000 });
+        var c = d.Connection;
+        d.Inject(TcpFlags.Ack | TcpFlags.Psh, d.PeerNxt, c.SndMax, length: 1000); // fills the buffer: nobody reads
+        d.PeerNxt += 1000;
+        c.Send(new byte[10], d.Now, out _);
+        d.Clear();
+        Assert.Equal(0u, c.RcvWnd);
+        // The peer sends more data (which cannot be taken) with an ACK of our 10 bytes.
+        d.Inject(TcpFlags.Ack | TcpFlags.Psh, d.PeerNxt, c.SndMax, length: 10);
+        Assert.Equal(c.SndMax, c.SndUna);            // the ACK was heard
+        Assert.Equal(1000, c.ReceiveQueued);          // the data was not taken
+        var ack = Assert.Single(d.Sent).Header;       // and the window, still zero, was told
+        Assert.Equal(0, ack.Window);
+        Assert.Equal(d.PeerNxt, ack.Ack);
+    }
+}
