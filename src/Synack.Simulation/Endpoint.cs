@@ -33,6 +33,7 @@ public sealed class Endpoint : IConnectionHost
 
     /// <summary>Bytes the application has read so far.</summary>
     public byte[] ReceivedBytes => _received.ToArray();
+    public long ReceivedCount => _received.Length;
     public bool SawEndOfStream { get; private set; }
     public List<(ConnectionEvent Event, TcpError Error)> Events { get; } = [];
     public TcpError LastError { get; private set; }

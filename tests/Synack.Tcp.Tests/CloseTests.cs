@@ -252,3 +252,31 @@ public class CloseTests
         Assert.Equal(TcpError.ConnectionReset, sim.Client.LastError);
     }
 }
+
+public class LadderTests
+{
+    [Fact]
+    public void The_combined_fin_ladder_states_after_every_segment()
+    {
+        var rows = Ladder.Build(Scenarios.CombinedFin().Trace, includeCalls: false, includeTimers: false).Select(r => r.ToString());
+        Assert.Equal(
+        [
+            "client S seq=0 ack=0 len=0 -> SYN-SENT/SYN-RECEIVED",
+            "server SA seq=0 ack=1 len=0 -> ESTABLISHED/SYN-RECEIVED",
+            "client . seq=1 ack=1 len=0 -> ESTABLISHED/ESTABLISHED",
+            "client PA seq=1 ack=1 len=100 -> ESTABLISHED/ESTABLISHED",
+            "server . seq=1 ack=101 len=0 -> ESTABLISHED/ESTABLISHED",
+            "client FA seq=101 ack=1 len=0 -> FIN-WAIT-1/CLOSE-WAIT",
+            "server FA seq=1 ack=102 len=0 -> TIME-WAIT/LAST-ACK",
+            "client . seq=102 ack=2 len=0 -> TIME-WAIT/CLOSED",
+        ], rows);
+    }
+
+    [Fact]
+    public void A_lost_segment_is_a_rung_of_its_own()
+    {
+        var rows = Ladder.Build(Scenarios.LostFinalAck().Trace, includeCalls: false, includeTimers: false);
+        var lost = Assert.Single(rows, r => r.Lost);
+        Assert.Equal("client . seq=2 ack=2 len=0 LOST -> TIME-WAIT/LAST-ACK", lost.ToString());
+    }
+}
