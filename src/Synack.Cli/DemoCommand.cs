@@ -6,7 +6,7 @@ namespace Synack.Cli;
 
 internal static class DemoCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var scenario = new Option<string>("--scenario", "-s")
         {
@@ -19,7 +19,6 @@ internal static class DemoCommand
         var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all };
         cmd.SetAction(parse =>
         {
-            var output = Console.Out;
             if (parse.GetValue(list))
             {
                 foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Seed}] {s.Description}");
@@ -34,7 +33,7 @@ internal static class DemoCommand
             var chosen = Scenarios.Find(name);
             if (chosen is null)
             {
-                Console.Error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", Scenarios.All.Select(s => s.Name))}");
+                error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", Scenarios.All.Select(s => s.Name))}");
                 return 2;
             }
             Run(chosen, parse.GetValue(trace), output);

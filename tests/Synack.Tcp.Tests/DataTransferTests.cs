@@ -152,3 +152,28 @@ public class DataTransferTests
         Assert.Equal([10, 40], sizes);
     }
 }
+
+public class ReorderingTests
+{
+    [Fact]
+    public void A_segment_overtaken_by_the_next_one_gets_a_duplicate_ack_and_arrives_later()
+    {
+        var sim = Scenarios.NewSeedPair();
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Link.Hold(s => s.From == "client" && s.Length == 100, times: 1);
+        sim.Client.Send(100);
+        sim.Client.Send(200);
+        sim.RunFor(TimeSpan.FromMilliseconds(20));
+        sim.Link.ReleaseHeld();
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        var rows = Ladder.Build(sim.Trace, includeCalls: false, includeTimers: false).Skip(3).Select(r => r.ToString()).ToArray();
+        Assert.Equal("client PA seq=1 ack=1 len=100 LOST -> ESTABLISHED/ESTABLISHED", rows[0]); // held back
+        Assert.Equal("client PA seq=101 ack=1 len=200 -> ESTABLISHED/ESTABLISHED", rows[1]);    // arrives first
+        Assert.Equal("server . seq=1 ack=1 len=0 -> ESTABLISHED/ESTABLISHED", rows[2]);           // duplicate ACK at once
+        Assert.Equal("client PA seq=1 ack=1 len=100 -> ESTABLISHED/ESTABLISHED", rows[3]);      // the held one
+        Assert.Equal(300, sim.Server.ReceivedCount);                                              // the rest is retransmitted
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)('x' + i % 26)).Concat(Enumerable.Range(0, 200).Select(i => (byte)('x' + i % 26))), sim.Server.ReceivedBytes);
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace Synack.Cli;
+
+/// <summary>The `synack` command line, runnable in-process so tests can read what a person would.</summary>
+public static class CliApp
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("synack: a userspace TCP stack that shows its connection management");
+        root.Subcommands.Add(DemoCommand.Create(output, error));
+        var config = new InvocationConfiguration { Output = output, Error = error };
+        return root.Parse(args).Invoke(config);
+    }
+}

@@ -1,0 +1,72 @@
+using Synack.Cli;
+
+namespace Synack.Cli.Tests;
+
+public class DemoCommandTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void List_names_every_scenario_with_a_description()
+    {
+        var (exit, output, _) = Run("demo", "--list");
+        Assert.Equal(0, exit);
+        foreach (var name in new[] { "handshake-data-close", "simultaneous-close", "combined-fin", "lost-third-ack", "old-duplicate-syn", "lost-final-ack", "keepalive-dead-peer", "half-close" })
+        {
+            Assert.Contains(name, output);
+        }
+    }
+
+    [Fact]
+    public void The_default_scenario_prints_a_ladder_with_absolute_and_relative_numbers()
+    {
+        var (exit, output, _) = Run("demo");
+        Assert.Equal(0, exit);
+        Assert.Contains("handshake-data-close", output);
+        Assert.Contains("123456 (0)", output);
+        Assert.Contains("mss 1460,nop,wscale 3,nop,nop,sackOK", output);
+        Assert.Contains("client states: CLOSED -> SYN-SENT -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED", output);
+    }
+
+    [Fact]
+    public void Combined_fin_shows_fin_wait_1_straight_to_time_wait()
+    {
+        var (_, output, _) = Run("demo", "--scenario", "combined-fin");
+        Assert.Contains("client states: CLOSED -> SYN-SENT -> ESTABLISHED -> FIN-WAIT-1 -> TIME-WAIT -> CLOSED", output);
+    }
+
+    [Fact]
+    public void Across_the_scenarios_every_closing_state_is_shown()
+    {
+        var (exit, output, _) = Run("demo", "--all");
+        Assert.Equal(0, exit);
+        foreach (var state in new[] { "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT" })
+        {
+            Assert.Contains($" {state} ", output);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_scenario_is_a_clear_error_and_a_nonzero_exit()
+    {
+        var (exit, _, err) = Run("demo", "--scenario", "no-such-thing");
+        Assert.Equal(2, exit);
+        Assert.Contains("no scenario named 'no-such-thing'", err);
+        Assert.Contains("combined-fin", err);
+    }
+
+    [Fact]
+    public void Trace_adds_every_event()
+    {
+        var (_, output, _) = Run("demo", "--scenario", "lost-final-ack", "--trace");
+        Assert.Contains("TimerFired", output);
+        Assert.Contains("StateChanged", output);
+        Assert.Contains("dropped by rule", output);
+    }
+}
