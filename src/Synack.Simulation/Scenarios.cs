@@ -49,7 +49,12 @@ public static class Scenarios
     public static Simulation NewSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
         new(client ?? SeedOptions, server ?? SeedOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn));
 
-    private static Simulation Established(Simulation sim)
+    /// <summary>A seed pair with the handshake done: both ESTABLISHED.</summary>
+    public static Simulation ConnectedSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
+        Established(NewSeedPair(client, server));
+
+    /// <summary>Listen, connect, and run until both sides are ESTABLISHED.</summary>
+    public static Simulation Established(Simulation sim)
     {
         sim.Server.Listen();
         sim.Client.Connect();

@@ -41,12 +41,7 @@ public sealed partial class Connection
         _irs = seg.Seq;
         _rcvNxt = seg.Seq + 1;
         NegotiateFromSyn(in seg);
-        _iss = _isnGenerator.Next(Tuple, now);
-        _tsOffset = _isnGenerator.TimestampOffset(Tuple);
-        _sndUna = _iss;
-        _sndNxt = _iss + 1;
-        _sndMax = _sndNxt;
-        _sndBufSeq = _iss + 1;
+        ChooseIss(now);
         _sndWnd = seg.Window; // never scaled in a SYN
         _sndMaxWnd = _sndWnd;
         _sndWl1 = seg.Seq;

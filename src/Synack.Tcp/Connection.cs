@@ -114,12 +114,7 @@ public sealed partial class Connection
         if (Tuple.RemotePort == 0) return TcpError.InvalidState; // "foreign socket unspecified"
         using var _ = Enter();
         _passiveOpen = false;
-        _iss = _isnGenerator.Next(Tuple, now);
-        _tsOffset = _isnGenerator.TimestampOffset(Tuple);
-        _sndUna = _iss;
-        _sndNxt = _iss + 1;
-        _sndMax = _sndNxt;
-        _sndBufSeq = _iss + 1;
+        ChooseIss(now);
         _rcvShift = _o.WindowScaling ? _o.EffectiveWindowScale : (byte)0;
         SendSyn(now, ack: false);
         SetState(TcpState.SynSent, "user OPEN (active)");
@@ -291,6 +286,17 @@ public sealed partial class Connection
             reset.Flags = TcpFlags.Rst;
         }
         return true;
+    }
+
+    /// <summary>Picks the ISS (RFC 6528) and starts the send sequence space after the SYN.</summary>
+    private void ChooseIss(TimeSpan now)
+    {
+        _iss = _isnGenerator.Next(Tuple, now);
+        _tsOffset = _isnGenerator.TimestampOffset(Tuple);
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        _sndBufSeq = _iss + 1;
     }
 
     internal static int SegmentLength(TcpFlags flags, int payloadLength) =>

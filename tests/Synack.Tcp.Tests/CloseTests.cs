@@ -31,10 +31,7 @@ public class CloseTests
     [Fact]
     public void S5_either_side_may_close_first()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Server.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(200));
         sim.Client.Close();
@@ -65,10 +62,7 @@ public class CloseTests
     [Fact]
     public void Half_close_the_other_way_the_server_shuts_down_and_still_reads()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Server.Shutdown();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         Assert.Equal(TcpState.FinWait2, sim.Server.State);
@@ -117,10 +111,7 @@ public class CloseTests
     public void S7_time_wait_lasts_two_msl_and_msl_is_configurable()
     {
         var opts = Scenarios.SeedOptions with { Msl = TimeSpan.FromMinutes(2) }; // RFC 1122's MSL: TIME-WAIT is 4 minutes
-        var sim = Scenarios.NewSeedPair(client: opts);
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair(client: opts);
         sim.Client.Close();
         sim.Server.CloseOnEndOfStream = true;
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -195,10 +186,7 @@ public class CloseTests
     public void An_orphaned_connection_leaves_fin_wait_2_after_the_timeout()
     {
         var opts = Scenarios.SeedOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
-        var sim = Scenarios.NewSeedPair(client: opts);
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair(client: opts);
         sim.Client.Close(); // full close: the application is gone
         sim.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -211,10 +199,7 @@ public class CloseTests
     [Fact]
     public void A_half_closed_connection_stays_in_fin_wait_2_as_long_as_it_likes()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Client.Shutdown(); // half-close: the application still reads
         sim.RunFor(TimeSpan.FromMinutes(30));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -223,10 +208,7 @@ public class CloseTests
     [Fact]
     public void Data_arriving_after_a_full_close_is_answered_with_rst()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Client.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Send(10);
@@ -239,10 +221,7 @@ public class CloseTests
     [Fact]
     public void Close_with_unread_data_resets_the_connection()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Server.AutoRead = false;
         sim.Client.Send(10);
         sim.RunFor(TimeSpan.FromMilliseconds(100));

@@ -86,10 +86,7 @@ public class DataTransferTests
     public void A_slow_reader_closes_the_window_and_the_sender_probes_until_it_opens()
     {
         var opts = Scenarios.SeedOptions with { ReceiveBufferSize = 4096 };
-        var sim = Scenarios.NewSeedPair(server: opts);
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair(server: opts);
         sim.Server.AutoRead = false;
         sim.Client.Send(20_000);
         sim.RunFor(TimeSpan.FromSeconds(20));
@@ -109,10 +106,7 @@ public class DataTransferTests
     public void Data_retransmissions_run_out_and_the_connection_times_out()
     {
         var opts = Scenarios.SeedOptions with { DataRetries = 4 };
-        var sim = Scenarios.NewSeedPair(client: opts);
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair(client: opts);
         sim.Link.Up = false;
         sim.Client.Send(100);
         sim.RunUntilIdle(TimeSpan.FromHours(1));
@@ -126,10 +120,7 @@ public class DataTransferTests
     [Fact]
     public void A_lost_data_segment_is_retransmitted_from_snd_una()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Link.Drop(s => s.From == "client" && s.Length > 0, times: 1);
         sim.Client.Send(3000);
         sim.RunFor(TimeSpan.FromSeconds(3));
@@ -142,10 +133,7 @@ public class DataTransferTests
     [Fact]
     public void Nagle_holds_small_segments_while_data_is_unacknowledged()
     {
-        var sim = Scenarios.NewSeedPair(client: Scenarios.SeedOptions with { Nagle = true });
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair(client: Scenarios.SeedOptions with { Nagle = true });
         for (int i = 0; i < 5; i++) sim.Client.Send(10);
         sim.RunFor(TimeSpan.FromSeconds(1));
         var sizes = sim.Trace.Delivered().Where(s => s.From == "client" && s.Length > 0).Select(s => s.Length).ToArray();
@@ -158,10 +146,7 @@ public class ReorderingTests
     [Fact]
     public void A_segment_overtaken_by_the_next_one_gets_a_duplicate_ack_and_arrives_later()
     {
-        var sim = Scenarios.NewSeedPair();
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var sim = Scenarios.ConnectedSeedPair();
         sim.Link.Hold(s => s.From == "client" && s.Length == 100, times: 1);
         sim.Client.Send(100);
         sim.Client.Send(200);
