@@ -229,6 +229,8 @@ public class CloseTests
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         Assert.Equal(TcpFlags.Rst, sim.Trace.Delivered().Last().Flags);
         Assert.Equal(TcpError.ConnectionReset, sim.Client.LastError);
+        Assert.Equal(TcpState.Closed, sim.Server.State);
+        Assert.Equal(0, sim.Server.Connection!.ReceiveQueued); // the unread bytes are gone with it
     }
 }
 

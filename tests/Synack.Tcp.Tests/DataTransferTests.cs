@@ -103,6 +103,20 @@ public class DataTransferTests
     }
 
     [Fact]
+    public void Unanswered_zero_window_probes_time_the_connection_out()
+    {
+        var sim = Scenarios.ConnectedSeedPair(client: Scenarios.SeedOptions with { DataRetries = 5 }, server: Scenarios.SeedOptions with { ReceiveBufferSize = 1024 });
+        sim.Server.AutoRead = false;
+        sim.Client.Send(5000);
+        sim.RunFor(TimeSpan.FromSeconds(2));
+        Assert.Equal(0u, sim.Client.Connection!.SndWnd);
+        sim.Link.Up = false; // the peer that advertised the zero window vanishes
+        sim.RunUntilIdle(TimeSpan.FromHours(1));
+        Assert.Equal(TcpError.TimedOut, sim.Client.LastError);
+        Assert.Equal(5, sim.Trace.Entries.Count(e => e.Kind == TraceKind.Dropped && e.Segment!.IsPureAck && e.Endpoint == "client"));
+    }
+
+    [Fact]
     public void Data_retransmissions_run_out_and_the_connection_times_out()
     {
         var opts = Scenarios.SeedOptions with { DataRetries = 4 };

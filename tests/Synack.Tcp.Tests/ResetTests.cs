@@ -106,6 +106,28 @@ public class ResetTests
     }
 
     [Fact]
+    public void A_rst_in_syn_received_after_simultaneous_open_refuses_the_connection()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynSent);
+        d.Inject(TcpFlags.Syn, new SeqNum(ConnectionDriver.PeerIsn), default); // the peer's SYN crosses ours
+        Assert.Equal(TcpState.SynReceived, d.State);
+        d.Inject(TcpFlags.Rst, new SeqNum(ConnectionDriver.PeerIsn + 1), default);
+        Assert.Equal(TcpState.Closed, d.State); // an active open does not go back to LISTEN
+        Assert.Equal((ConnectionEvent.Failed, TcpError.ConnectionRefused), d.Events.Last());
+    }
+
+    [Fact]
+    public void Syn_ack_retries_running_out_after_simultaneous_open_time_the_connect_out()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynSent);
+        d.Inject(TcpFlags.Syn, new SeqNum(ConnectionDriver.PeerIsn), default);
+        d.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(TcpState.Closed, d.State);
+        Assert.Equal((ConnectionEvent.Failed, TcpError.TimedOut), d.Events.Last());
+        Assert.Equal(TcpFlags.Rst, d.Sent[^1].Header.Flags);
+    }
+
+    [Fact]
     public void Abort_sends_rst_with_snd_nxt_and_the_peer_accepts_it()
     {
         var sim = Synack.Simulation.Scenarios.NewSeedPair();
