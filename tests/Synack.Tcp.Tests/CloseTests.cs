@@ -183,6 +183,18 @@ public class CloseTests
     }
 
     [Fact]
+    public void A_close_in_syn_received_is_queued_and_the_fin_follows_the_handshake()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynReceived);
+        Assert.Equal(TcpError.None, d.Connection.Shutdown(d.Now));
+        Assert.Equal(TcpState.SynReceived, d.State);
+        Assert.Empty(d.Sent);
+        d.Inject(TcpFlags.Ack, d.PeerNxt, new SeqNum(ConnectionDriver.LocalIsn + 1));
+        Assert.Equal(TcpState.FinWait1, d.State);
+        Assert.Equal(TcpFlags.Fin | TcpFlags.Ack, Assert.Single(d.Sent).Header.Flags);
+    }
+
+    [Fact]
     public void An_orphaned_connection_leaves_fin_wait_2_after_the_timeout()
     {
         var opts = Scenarios.SeedOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
