@@ -16,7 +16,8 @@ internal static class DemoCommand
         var list = new Option<bool>("--list") { Description = "list the scenarios with a one-line description" };
         var trace = new Option<bool>("--trace") { Description = "also print the full event trace (segments, timers, state changes)" };
         var all = new Option<bool>("--all") { Description = "run every scenario in turn" };
-        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all };
+        var capture = new Option<FileInfo?>("--capture") { Description = "write the run as pcapng (Wireshark, tshark), with state changes as packet comments" };
+        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(list))
@@ -24,9 +25,15 @@ internal static class DemoCommand
                 foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Seed}] {s.Description}");
                 return 0;
             }
+            var captureFile = parse.GetValue(capture);
             if (parse.GetValue(all))
             {
-                foreach (var s in Scenarios.All) Run(s, parse.GetValue(trace), output);
+                if (captureFile is not null)
+                {
+                    error.WriteLine("synack demo: --capture takes one scenario; leave out --all");
+                    return 2;
+                }
+                foreach (var s in Scenarios.All) Run(s, parse.GetValue(trace), output, null);
                 return 0;
             }
             string name = parse.GetValue(scenario)!;
@@ -36,15 +43,33 @@ internal static class DemoCommand
                 error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", Scenarios.All.Select(s => s.Name))}");
                 return 2;
             }
-            Run(chosen, parse.GetValue(trace), output);
+            try
+            {
+                Run(chosen, parse.GetValue(trace), output, captureFile);
+            }
+            catch (IOException ex)
+            {
+                error.WriteLine($"synack demo: cannot write {captureFile}: {ex.Message}");
+                return 1;
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                error.WriteLine($"synack demo: cannot write {captureFile}: {ex.Message}");
+                return 1;
+            }
             return 0;
         });
         return cmd;
     }
 
-    private static void Run(Scenario s, bool withTrace, TextWriter output)
+    private static void Run(Scenario s, bool withTrace, TextWriter output, FileInfo? captureFile)
     {
         var sim = s.Run();
+        if (captureFile is not null)
+        {
+            using var file = captureFile.Create();
+            CaptureExport.Write(sim.Trace, file);
+        }
         output.WriteLine($"== {s.Name} [{s.Seed}]: {s.Description}");
         output.WriteLine();
         output.Write(LadderFormatter.Format(sim.Trace));
@@ -52,6 +77,7 @@ internal static class DemoCommand
         output.WriteLine($"client states: {string.Join(" -> ", sim.Trace.StatesOf("client").Select(x => x.ToRfcName()))}");
         output.WriteLine($"server states: {string.Join(" -> ", sim.Trace.StatesOf("server").Select(x => x.ToRfcName()))}");
         output.WriteLine($"virtual time: {sim.Clock.TotalSeconds:F3} s");
+        if (captureFile is not null) output.WriteLine($"capture: {captureFile.FullName}");
         if (withTrace)
         {
             output.WriteLine();

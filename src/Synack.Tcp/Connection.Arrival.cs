@@ -362,7 +362,7 @@ public sealed partial class Connection
                 _sndBufSeq += dataAcked;
                 Raise(ConnectionEvent.SendSpaceAvailable);
             }
-            GrowCongestionWindow((uint)acked);
+            if (dataAcked > 0) GrowCongestionWindow((uint)dataAcked); // SYN and FIN do not open the window
             if (_sndUna == _sndMax) _rtxAt = Never;
             else _rtxAt = now + _rto.Rto; // RFC 6298 5.3
         }

@@ -20,8 +20,22 @@ public sealed partial class Connection
 
     private void SendAck(TimeSpan now)
     {
-        var h = NewHeader(_sndNxt, TcpFlags.Ack, now, syn: false);
+        var h = NewHeader(AckSeq, TcpFlags.Ack, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
+    }
+
+    /// <summary>
+    /// The sequence number of a bare ACK: the highest sent (SND.MAX, Linux's snd_nxt), so that after a
+    /// go-back-N rewind an ACK does not look like a step backwards; but never past the peer's window.
+    /// </summary>
+    private SeqNum AckSeq
+    {
+        get
+        {
+            if (State is TcpState.SynSent or TcpState.SynReceived || _sndWnd == 0 && _sndMax == _sndUna) return _sndMax;
+            var windowEnd = _sndUna + _sndWnd;
+            return _sndMax <= windowEnd ? _sndMax : SeqNum.Max(windowEnd, _sndNxt);
+        }
     }
 
     private void SendChallengeAck(TimeSpan now)
@@ -70,8 +84,15 @@ public sealed partial class Connection
                     return;
                 }
                 bool last = len == unsent;
-                // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the stream.
-                if (len < _sndMss && _o.Nagle && _sndUna != _sndMax && !(last && _finQueued) && _sndNxt >= _sndMax) return;
+                if (len < _sndMss && _sndNxt >= _sndMax)
+                {
+                    // Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver waits
+                    // until a full segment or half the largest window the peer offered fits, as long as
+                    // an ACK is still to come to wake us (with nothing in flight it goes, or nothing would).
+                    if (!last && len < _sndMaxWnd / 2 && _sndUna != _sndMax) return;
+                    // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the stream.
+                    if (_o.Nagle && _sndUna != _sndMax && !(last && _finQueued)) return;
+                }
                 bool fin = last && _finQueued;
                 SendData(_sndNxt, len, fin, now);
                 continue;
