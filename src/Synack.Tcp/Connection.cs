@@ -73,6 +73,11 @@ public sealed partial class Connection
     }
 
     public FourTuple Tuple { get; private set; }
+    /// <summary>The host's own reference for this connection (its table entry); the connection never reads it.</summary>
+    public object? Tag { get; set; }
+    /// <summary>TS.Recent and the timestamp clock offset, for a host that keeps TIME-WAIT without the connection.</summary>
+    internal uint TsRecent => _tsRecent;
+    internal uint TsOffset => _tsOffset;
     public TcpState State { get; private set; }
     public ConnectionOptions Options => _o;
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>

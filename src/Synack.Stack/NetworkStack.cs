@@ -1,0 +1,448 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// One host: IP in and out, the connection table keyed by 4-tuple, listeners with SYN and accept
+/// queues, RST for closed ports, ephemeral ports, a compact TIME-WAIT table, and one timer wheel for
+/// everything. Single-threaded and clock-free: the caller gives it packets and <c>now</c>, and asks
+/// <see cref="NextWakeup"/> when to call <see cref="Advance"/>.
+/// </summary>
+public sealed class NetworkStack : IConnectionHost
+{
+    private readonly Dictionary<FourTuple, StackConnection> _connections = new();
+    private readonly Dictionary<(IpAddr? Address, ushort Port), Listener> _listeners = new();
+    private readonly TimeWaitTable _timeWait = new();
+    private readonly TimerWheel<TimedEntry> _wheel = new(0);
+    private readonly List<TimedEntry> _expired = [];
+    private readonly List<StackConnection> _touched = [];
+    private readonly HashSet<IpAddr> _addresses;
+    private readonly IIsnGenerator _isn;
+    private readonly EphemeralPorts _ports;
+    private TimeSpan _now;
+
+    public NetworkStack(StackOptions options)
+    {
+        Options = options;
+        _addresses = [.. options.Addresses];
+        var secret = options.Secret ?? RandomNumberGenerator.GetBytes(32);
+        _isn = options.IsnGenerator ?? new Rfc6528IsnGenerator(secret);
+        _ports = new EphemeralPorts(secret, options.EphemeralPortMin, options.EphemeralPortMax);
+    }
+
+    public StackOptions Options { get; }
+    public string Name => Options.Name;
+    public StackStatistics Statistics { get; } = new();
+    public IPacketSink? Output { get; set; }
+    public IStackObserver? Observer { get; set; }
+    public TimeSpan Now => _now;
+    public int ConnectionCount => _connections.Count;
+    public int TimeWaitCount => _timeWait.Count;
+    public IpAddr PrimaryAddress => Options.Addresses[0];
+
+    /// <summary>When <see cref="Advance"/> should next be called; null when no timer runs.</summary>
+    public TimeSpan? NextWakeup => _wheel.NextWakeup() is long ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+    // ------------------------------------------------------------------ input
+
+    /// <summary>Fires every timer due by <paramref name="now"/>.</summary>
+    public void Advance(TimeSpan now)
+    {
+        if (now > _now) _now = now;
+        _expired.Clear();
+        _wheel.Advance((long)Math.Floor(_now.TotalMilliseconds), _expired);
+        foreach (var e in _expired) e.Expire(_now);
+    }
+
+    /// <summary>Takes one IP packet from the link.</summary>
+    public void Receive(ReadOnlySpan<byte> packet, TimeSpan now)
+    {
+        Advance(now);
+        Statistics.PacketsIn++;
+        if (!IpHeader.TryParse(packet, out var ip, out var error))
+        {
+            Drop(packet, error);
+            return;
+        }
+        if (!_addresses.Contains(ip.Destination))
+        {
+            Drop(packet, DropReason.NotForThisHost);
+            return;
+        }
+        if (!TcpPacket.TryParse(packet, out ip, out var tcp, out error))
+        {
+            Drop(packet, error);
+            return;
+        }
+        Observer?.PacketIn(this, packet, _now);
+        var payload = TcpPacket.Payload(packet, ip, tcp);
+        var tuple = new FourTuple(ip.Destination, tcp.DestinationPort, ip.Source, tcp.SourcePort);
+
+        if (_connections.TryGetValue(tuple, out var sc))
+        {
+            sc.Connection.OnSegment(in tcp, payload, _now);
+            AfterInput(sc);
+            return;
+        }
+        if (_timeWait.TryGet(tuple, out var tw) && HandleTimeWait(tw, in tcp, payload.Length) == TimeWaitVerdict.Handled) return;
+
+        var listener = FindListener(ip.Destination, tcp.DestinationPort);
+        if (listener is null)
+        {
+            Statistics.Drop(DropReason.NoConnection);
+            Observer?.PacketDropped(this, packet, DropReason.NoConnection, _now);
+            ReplyReset(in tuple, in tcp, payload.Length);
+            return;
+        }
+        AcceptSyn(listener, in tuple, in tcp, payload, packet);
+    }
+
+    private void AcceptSyn(Listener listener, in FourTuple tuple, in TcpHeader tcp, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet)
+    {
+        var flags = tcp.Flags;
+        if ((flags & TcpFlags.Rst) != 0) return;
+        if ((flags & TcpFlags.Ack) != 0)
+        {
+            ReplyReset(in tuple, in tcp, payload.Length); // LISTEN: <SEQ=SEG.ACK><CTL=RST>
+            return;
+        }
+        if ((flags & TcpFlags.Syn) == 0) return;
+        // Both queues are bounded by the backlog: a SYN beyond it is dropped, and the peer's SYN
+        // retransmission tries again later (Linux does the same when SYN cookies are off).
+        if (listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog)
+        {
+            Statistics.Drop(DropReason.ListenQueueFull);
+            Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
+            return;
+        }
+        var sc = NewConnection(tuple, listener.Options);
+        sc.Listener = listener;
+        listener.HalfOpen++;
+        sc.Connection.OpenPassive();
+        sc.Connection.OnSegment(in tcp, payload, _now);
+        AfterInput(sc);
+    }
+
+    private StackConnection NewConnection(FourTuple tuple, ConnectionOptions options)
+    {
+        var sc = new StackConnection(this);
+        sc.Connection = new Connection(tuple, options, _isn, this) { Tag = sc };
+        _connections[tuple] = sc;
+        return sc;
+    }
+
+    private Listener? FindListener(IpAddr address, ushort port) =>
+        _listeners.TryGetValue((address, port), out var l) ? l : _listeners.TryGetValue((null, port), out l) ? l : null;
+
+    private void ReplyReset(in FourTuple tuple, in TcpHeader tcp, int payloadLength)
+    {
+        if (!Connection.ResetForUnknownSegment(in tcp, payloadLength, out var rst)) return;
+        Statistics.ResetsSent++;
+        Send(tuple, in rst, default, TcpOptionLayout.Established);
+    }
+
+    private void Drop(ReadOnlySpan<byte> packet, ParseError error)
+    {
+        Statistics.Drop(error);
+        Observer?.PacketDropped(this, packet, error == ParseError.BadChecksum ? DropReason.BadChecksum : DropReason.Malformed, _now);
+    }
+
+    private void Drop(ReadOnlySpan<byte> packet, DropReason reason)
+    {
+        Statistics.Drop(reason);
+        Observer?.PacketDropped(this, packet, reason, _now);
+    }
+
+    // ------------------------------------------------------------------ TIME-WAIT
+
+    private TimeWaitVerdict HandleTimeWait(TimeWaitEntry tw, in TcpHeader seg, int payloadLength)
+    {
+        var flags = seg.Flags;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            if (seg.Seq == tw.RcvNxt && !Options.Connection.IgnoreRstInTimeWait) RemoveTimeWait(tw);
+            return TimeWaitVerdict.Handled;
+        }
+        if ((flags & TcpFlags.Syn) != 0 && (flags & TcpFlags.Ack) == 0)
+        {
+            // RFC 9293 3.6.1 / RFC 6191: a new incarnation may start if its ISN is past everything the
+            // old one sent (or, with timestamps, its TSval is newer), so no old segment can be taken for new.
+            bool newer = seg.Seq > tw.RcvNxt || (tw.Timestamps && seg.Options.HasTimestamps && unchecked((int)(seg.Options.TsVal - tw.TsRecent)) > 0);
+            if (Options.ReuseTimeWait && newer)
+            {
+                RemoveTimeWait(tw);
+                Statistics.TimeWaitReused++;
+                return TimeWaitVerdict.Reopen;
+            }
+            SendTimeWaitAck(tw); // a challenge ACK (RFC 5961 4.2)
+            return TimeWaitVerdict.Handled;
+        }
+        int segLen = payloadLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        if ((flags & TcpFlags.Fin) != 0 && seg.Seq + segLen == tw.RcvNxt)
+        {
+            // The peer's FIN again: our last ACK was lost. Acknowledge it and restart 2 MSL.
+            SendTimeWaitAck(tw);
+            tw.Expires = _now + 2 * Options.Connection.Msl;
+            Arm(tw, tw.Expires);
+            return TimeWaitVerdict.Handled;
+        }
+        if (segLen > 0 || seg.Seq != tw.RcvNxt) SendTimeWaitAck(tw);
+        Statistics.Drop(DropReason.TimeWait);
+        return TimeWaitVerdict.Handled;
+    }
+
+    private void SendTimeWaitAck(TimeWaitEntry tw)
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = tw.Tuple.LocalPort,
+            DestinationPort = tw.Tuple.RemotePort,
+            Seq = tw.SndNxt,
+            Ack = tw.RcvNxt,
+            Flags = TcpFlags.Ack,
+        };
+        if (tw.Timestamps)
+        {
+            h.Options.HasTimestamps = true;
+            h.Options.TsVal = unchecked((uint)(_now.Ticks / TimeSpan.TicksPerMillisecond) + tw.TsOffset);
+            h.Options.TsEcr = tw.TsRecent;
+        }
+        Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
+    }
+
+    internal void ExpireTimeWait(TimeWaitEntry tw, TimeSpan now)
+    {
+        if (now < tw.Expires)
+        {
+            Arm(tw, tw.Expires);
+            return;
+        }
+        RemoveTimeWait(tw);
+        Observer?.StateChanged(this, tw.Tuple, TcpState.TimeWait, TcpState.Closed, "2MSL timeout", now);
+    }
+
+    private void RemoveTimeWait(TimeWaitEntry tw)
+    {
+        _wheel.Cancel(tw.Timer);
+        _timeWait.Remove(tw.Tuple);
+    }
+
+    // ------------------------------------------------------------------ after every input
+
+    /// <summary>
+    /// After a connection has taken an input: re-arm its timer, move it to the accept queue, into the
+    /// compact TIME-WAIT table, or out of the table once CLOSED.
+    /// </summary>
+    internal void AfterInput(StackConnection sc)
+    {
+        var c = sc.Connection;
+        var listener = sc.Listener;
+        if (listener is not null && c.State is not (TcpState.SynReceived or TcpState.Listen))
+        {
+            // Out of the SYN queue: into the accept queue, unless it died on the way.
+            listener.HalfOpen--;
+            sc.Listener = null;
+            if (c.State != TcpState.Closed && !listener.Closed)
+            {
+                sc.InAcceptQueue = true;
+                listener.AcceptQueue.Enqueue(sc);
+                Statistics.ConnectionsAccepted++;
+                listener.Ready?.Invoke();
+            }
+        }
+        switch (c.State)
+        {
+            case TcpState.Listen:
+                // A half-open connection that went back to LISTEN (RST, SYN-ACK retries out): the
+                // listener still listens; this spawned TCB is freed.
+                if (sc.Listener is not null) sc.Listener.HalfOpen--;
+                sc.Listener = null;
+                Remove(sc);
+                return;
+            case TcpState.Closed:
+                Remove(sc);
+                return;
+            case TcpState.TimeWait:
+                ToTimeWait(sc);
+                return;
+        }
+        var deadline = c.NextDeadline;
+        if (deadline == TimeSpan.MaxValue) _wheel.Cancel(sc.Timer);
+        else Arm(sc, deadline);
+    }
+
+    private void ToTimeWait(StackConnection sc)
+    {
+        var c = sc.Connection;
+        Remove(sc);
+        var tw = new TimeWaitEntry(this)
+        {
+            Tuple = c.Tuple,
+            SndNxt = c.SndMax,
+            RcvNxt = c.RcvNxt,
+            Timestamps = c.TimestampsNegotiated,
+            TsRecent = c.TsRecent,
+            TsOffset = c.TsOffset,
+            Expires = c.TimerDeadline(TcpTimer.TimeWait) ?? _now + 2 * c.Options.Msl,
+        };
+        _timeWait.Add(tw);
+        Arm(tw, tw.Expires);
+    }
+
+    private void Remove(StackConnection sc)
+    {
+        _wheel.Cancel(sc.Timer);
+        if (_connections.TryGetValue(sc.Connection.Tuple, out var current) && ReferenceEquals(current, sc)) _connections.Remove(sc.Connection.Tuple);
+    }
+
+    internal void FireConnectionTimers(StackConnection sc, TimeSpan now)
+    {
+        sc.Connection.OnTimer(now);
+        AfterInput(sc);
+    }
+
+    private void Arm(TimedEntry e, TimeSpan deadline) =>
+        _wheel.Arm(e.Timer, (long)Math.Ceiling(deadline.TotalMilliseconds));
+
+    // ------------------------------------------------------------------ opens and closes (for the socket API)
+
+    internal Listener Listen(IpAddr? address, ushort port, int backlog, ConnectionOptions? options)
+    {
+        if (address is IpAddr a && !_addresses.Contains(a)) throw new InvalidOperationException($"{a} is not an address of {Name}");
+        if (_listeners.ContainsKey((address, port)) || (address is null && _listeners.Keys.Any(k => k.Port == port)) || _listeners.ContainsKey((null, port)))
+        {
+            throw new InvalidOperationException($"port {port} already has a listener");
+        }
+        var l = new Listener { Address = address, Port = port, Backlog = Math.Max(1, backlog), Options = options ?? Options.Connection };
+        _listeners[(address, port)] = l;
+        return l;
+    }
+
+    internal bool IsListening(ushort port) => _listeners.Keys.Any(k => k.Port == port);
+
+    internal void StopListening(Listener l)
+    {
+        l.Closed = true;
+        _listeners.Remove((l.Address, l.Port));
+        // Connections nobody will accept are reset, as a closed listening socket does.
+        while (l.AcceptQueue.TryDequeue(out var sc)) Abort(sc);
+    }
+
+    internal StackConnection Connect(IpAddr remote, ushort remotePort, IpAddr? local, ushort localPort, ConnectionOptions? options, IConnectionObserver? observer)
+    {
+        var localAddress = local ?? PickLocalAddress(remote);
+        if (localPort == 0)
+        {
+            localPort = _ports.Choose(localAddress, remote, remotePort,
+                p => _connections.ContainsKey(new FourTuple(localAddress, p, remote, remotePort))
+                     || _timeWait.TryGet(new FourTuple(localAddress, p, remote, remotePort), out _)
+                     || IsListening(p))
+                ?? throw new InvalidOperationException("no ephemeral port free");
+        }
+        var tuple = new FourTuple(localAddress, localPort, remote, remotePort);
+        if (_connections.ContainsKey(tuple) || _timeWait.TryGet(tuple, out _)) throw new InvalidOperationException($"{tuple} is in use");
+        var sc = NewConnection(tuple, options ?? Options.Connection);
+        sc.Observer = observer;
+        Statistics.ConnectionsOpened++;
+        sc.Connection.OpenActive(_now);
+        AfterInput(sc);
+        return sc;
+    }
+
+    private IpAddr PickLocalAddress(IpAddr remote)
+    {
+        foreach (var a in Options.Addresses)
+        {
+            if (a.IsV6 == remote.IsV6) return a;
+        }
+        throw new InvalidOperationException($"{Name} has no {(remote.IsV6 ? "IPv6" : "IPv4")} address");
+    }
+
+    /// <summary>Runs a user call on a connection and then the stack's bookkeeping.</summary>
+    internal T Call<T>(StackConnection sc, Func<Connection, T> call)
+    {
+        var result = call(sc.Connection);
+        AfterInput(sc);
+        return result;
+    }
+
+    internal void Abort(StackConnection sc)
+    {
+        sc.Connection.Abort(_now);
+        AfterInput(sc);
+    }
+
+    // ------------------------------------------------------------------ output and the connection host
+
+    private void Send(in FourTuple tuple, in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
+    {
+        var buf = ArrayPool<byte>.Shared.Rent(TcpPacket.MaxLength(payload.Length));
+        try
+        {
+            int n = TcpPacket.Write(buf, tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload);
+            var packet = buf.AsSpan(0, n);
+            Statistics.PacketsOut++;
+            Observer?.PacketOut(this, packet, _now);
+            Output?.Transmit(this, packet);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buf);
+        }
+    }
+
+    void IConnectionHost.Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
+    {
+        if ((header.Flags & TcpFlags.Rst) != 0) Statistics.ResetsSent++;
+        Send(connection.Tuple, in header, payload, layout);
+    }
+
+    void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause) =>
+        Observer?.StateChanged(this, connection.Tuple, from, to, cause, _now);
+
+    void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error) =>
+        ((StackConnection)connection.Tag!).Observer?.OnEvent(e, error);
+
+    void IConnectionHost.TimerFired(Connection connection, TcpTimer timer) =>
+        Observer?.TimerFired(this, connection.Tuple, timer, _now);
+
+    // ------------------------------------------------------------------ inspection
+
+    /// <summary>A snapshot like <c>ss -tan</c>: every connection, listener and TIME-WAIT entry.</summary>
+    public IReadOnlyList<SocketSnapshot> Snapshot()
+    {
+        var list = new List<SocketSnapshot>();
+        foreach (var l in _listeners.Values)
+        {
+            var local = l.Address is IpAddr a ? FourTuple.Format(a, l.Port) : $"*:{l.Port}";
+            list.Add(new SocketSnapshot(TcpState.Listen, local, "*:*", l.AcceptQueue.Count, l.Backlog, []));
+        }
+        foreach (var sc in _connections.Values)
+        {
+            var c = sc.Connection;
+            var timers = new List<string>();
+            foreach (var t in Enum.GetValues<TcpTimer>())
+            {
+                if (c.TimerDeadline(t) is TimeSpan d) timers.Add($"{t}:{(d - _now).TotalMilliseconds:F0}ms");
+            }
+            list.Add(new SocketSnapshot(c.State, FourTuple.Format(c.Tuple.LocalAddress, c.Tuple.LocalPort),
+                FourTuple.Format(c.Tuple.RemoteAddress, c.Tuple.RemotePort), c.ReceiveQueued, c.SendQueued, timers));
+        }
+        foreach (var tw in _timeWait.Entries)
+        {
+            list.Add(new SocketSnapshot(TcpState.TimeWait, FourTuple.Format(tw.Tuple.LocalAddress, tw.Tuple.LocalPort),
+                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.Expires - _now).TotalMilliseconds:F0}ms"]));
+        }
+        return list;
+    }
+}
+
+/// <summary>One line of <see cref="NetworkStack.Snapshot"/>: for a listener the queues are accept queue and backlog.</summary>
+public sealed record SocketSnapshot(TcpState State, string Local, string Remote, int ReceiveQueue, int SendQueue, IReadOnlyList<string> Timers)
+{
+    public override string ToString() =>
+        $"{State.ToRfcName(),-12} {ReceiveQueue,7} {SendQueue,7} {Local,-22} {Remote,-22} {string.Join(",", Timers)}";
+}

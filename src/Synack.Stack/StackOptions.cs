@@ -1,0 +1,21 @@
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>How one host is set up: its addresses, its connections' defaults, its randomness.</summary>
+public sealed record StackOptions
+{
+    public string Name { get; init; } = "host";
+    public IReadOnlyList<IpAddr> Addresses { get; init; } = [];
+    public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default;
+    /// <summary>Secret for ISNs (RFC 6528) and ephemeral ports (RFC 6056); null picks a random one.</summary>
+    public byte[]? Secret { get; init; }
+    public IIsnGenerator? IsnGenerator { get; init; }
+    /// <summary>Ephemeral port range (Linux ip_local_port_range).</summary>
+    public ushort EphemeralPortMin { get; init; } = 32768;
+    public ushort EphemeralPortMax { get; init; } = 60999;
+    public int DefaultBacklog { get; init; } = 128;
+    /// <summary>RFC 6191: a SYN may reopen a 4-tuple in TIME-WAIT when its ISN (or timestamp) is newer.</summary>
+    public bool ReuseTimeWait { get; init; } = true;
+}

@@ -1,0 +1,51 @@
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>Why the stack dropped an incoming packet.</summary>
+public enum DropReason
+{
+    Malformed,
+    BadChecksum,
+    NotForThisHost,
+    NotTcp,
+    ListenQueueFull,
+    NoConnection,
+    TimeWait,
+}
+
+/// <summary>Counters of one stack. Read them any time; the stack's own thread writes them.</summary>
+public sealed class StackStatistics
+{
+    private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
+    private readonly long[] _malformed = new long[Enum.GetValues<ParseError>().Length];
+
+    public long PacketsIn { get; internal set; }
+    public long PacketsOut { get; internal set; }
+    public long ResetsSent { get; internal set; }
+    public long ConnectionsOpened { get; internal set; }
+    public long ConnectionsAccepted { get; internal set; }
+    public long TimeWaitReused { get; internal set; }
+
+    public long Dropped(DropReason reason) => _drops[(int)reason];
+    public long Malformed(ParseError error) => _malformed[(int)error];
+    public long DroppedTotal => _drops.Sum();
+
+    internal void Drop(DropReason reason) => _drops[(int)reason]++;
+
+    internal void Drop(ParseError error)
+    {
+        _malformed[(int)error]++;
+        _drops[(int)(error == ParseError.BadChecksum ? DropReason.BadChecksum : error == ParseError.NotTcp ? DropReason.NotTcp : DropReason.Malformed)]++;
+    }
+
+    public override string ToString()
+    {
+        var parts = new List<string> { $"in {PacketsIn}", $"out {PacketsOut}", $"rst sent {ResetsSent}" };
+        foreach (var r in Enum.GetValues<DropReason>())
+        {
+            if (_drops[(int)r] > 0) parts.Add($"dropped {r} {_drops[(int)r]}");
+        }
+        return string.Join(", ", parts);
+    }
+}

@@ -1,0 +1,45 @@
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// What TIME-WAIT needs and nothing more: about 80 bytes a connection instead of a TCB with buffers.
+/// A connection that reaches TIME-WAIT is replaced by one of these (as Linux does with its
+/// inet_timewait_sock).
+/// </summary>
+internal sealed class TimeWaitEntry(NetworkStack stack) : TimedEntry
+{
+    public FourTuple Tuple;
+    public SeqNum SndNxt;
+    public SeqNum RcvNxt;
+    public bool Timestamps;
+    public uint TsRecent;
+    public uint TsOffset;
+    public TimeSpan Expires;
+
+    public override void Expire(TimeSpan now) => stack.ExpireTimeWait(this, now);
+}
+
+/// <summary>The outcome of a segment that hit a TIME-WAIT entry.</summary>
+internal enum TimeWaitVerdict
+{
+    Handled,
+    /// <summary>RFC 6191: a new SYN with a newer ISN or timestamp; the entry is gone, treat it as a new connection.</summary>
+    Reopen,
+}
+
+internal sealed class TimeWaitTable
+{
+    private readonly Dictionary<FourTuple, TimeWaitEntry> _entries = new();
+
+    public int Count => _entries.Count;
+
+    public bool TryGet(in FourTuple t, out TimeWaitEntry entry) => _entries.TryGetValue(t, out entry!);
+
+    public void Add(TimeWaitEntry e) => _entries[e.Tuple] = e;
+
+    public bool Remove(in FourTuple t) => _entries.Remove(t);
+
+    public IEnumerable<TimeWaitEntry> Entries => _entries.Values;
+}
