@@ -38,6 +38,8 @@ public sealed class NetworkStack : IConnectionHost
     public StackStatistics Statistics { get; } = new();
     public IPacketSink? Output { get; set; }
     public IStackObserver? Observer { get; set; }
+    /// <summary>The loop this stack runs on; the socket API goes through it.</summary>
+    public IStackLoop? Loop { get; set; }
     public TimeSpan Now => _now;
     public int ConnectionCount => _connections.Count;
     public int TimeWaitCount => _timeWait.Count;
@@ -400,8 +402,11 @@ public sealed class NetworkStack : IConnectionHost
         Send(connection.Tuple, in header, payload, layout);
     }
 
-    void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause) =>
+    void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause)
+    {
         Observer?.StateChanged(this, connection.Tuple, from, to, cause, _now);
+        ((StackConnection)connection.Tag!).Observer?.OnStateChanged(from, to);
+    }
 
     void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error) =>
         ((StackConnection)connection.Tag!).Observer?.OnEvent(e, error);

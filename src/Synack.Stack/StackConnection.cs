@@ -16,6 +16,9 @@ internal abstract class TimedEntry
 internal interface IConnectionObserver
 {
     void OnEvent(ConnectionEvent e, TcpError error);
+
+    /// <summary>Called while the connection processes an input: only record, never call back in.</summary>
+    void OnStateChanged(TcpState from, TcpState to);
 }
 
 /// <summary>One entry of the connection table: the TCB and what the stack keeps beside it.</summary>
