@@ -22,7 +22,11 @@ public sealed class SimulatedNetwork
     {
         Seed = seed;
         _context = new LoopContext(this);
+        TimeProvider = new VirtualTimeProvider(this);
     }
+
+    /// <summary>Virtual time for application code: delays and timers on it fire on this loop.</summary>
+    public VirtualTimeProvider TimeProvider { get; }
 
     public int Seed { get; }
     public TimeSpan Now { get; private set; }
