@@ -17,4 +17,6 @@ public interface IStackObserver
     void PacketDropped(NetworkStack stack, ReadOnlySpan<byte> packet, DropReason reason, TimeSpan now) { }
     void StateChanged(NetworkStack stack, FourTuple tuple, TcpState from, TcpState to, string cause, TimeSpan now) { }
     void TimerFired(NetworkStack stack, FourTuple tuple, TcpTimer timer, TimeSpan now) { }
+    /// <summary>One input (a packet, a timer, a user call) is fully processed: what it caused has been reported.</summary>
+    void InputDone(NetworkStack stack, TimeSpan now) { }
 }

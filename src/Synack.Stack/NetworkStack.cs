@@ -56,13 +56,29 @@ public sealed class NetworkStack : IConnectionHost
         if (now > _now) _now = now;
         _expired.Clear();
         _wheel.Advance((long)Math.Floor(_now.TotalMilliseconds), _expired);
-        foreach (var e in _expired) e.Expire(_now);
+        foreach (var e in _expired)
+        {
+            e.Expire(_now);
+            Observer?.InputDone(this, _now);
+        }
     }
 
     /// <summary>Takes one IP packet from the link.</summary>
     public void Receive(ReadOnlySpan<byte> packet, TimeSpan now)
     {
         Advance(now);
+        try
+        {
+            ReceiveOne(packet);
+        }
+        finally
+        {
+            Observer?.InputDone(this, _now);
+        }
+    }
+
+    private void ReceiveOne(ReadOnlySpan<byte> packet)
+    {
         Statistics.PacketsIn++;
         if (!IpHeader.TryParse(packet, out var ip, out var error))
         {
@@ -297,7 +313,11 @@ public sealed class NetworkStack : IConnectionHost
     private void Remove(StackConnection sc)
     {
         _wheel.Cancel(sc.Timer);
-        if (_connections.TryGetValue(sc.Connection.Tuple, out var current) && ReferenceEquals(current, sc)) _connections.Remove(sc.Connection.Tuple);
+        if (_connections.TryGetValue(sc.Connection.Tuple, out var current) && ReferenceEquals(current, sc))
+        {
+            _connections.Remove(sc.Connection.Tuple);
+            Statistics.RetransmittedSegments += sc.Connection.RetransmittedSegments;
+        }
     }
 
     internal void FireConnectionTimers(StackConnection sc, TimeSpan now)
@@ -331,6 +351,7 @@ public sealed class NetworkStack : IConnectionHost
         _listeners.Remove((l.Address, l.Port));
         // Connections nobody will accept are reset, as a closed listening socket does.
         while (l.AcceptQueue.TryDequeue(out var sc)) Abort(sc);
+        Observer?.InputDone(this, _now);
     }
 
     internal StackConnection Connect(IpAddr remote, ushort remotePort, IpAddr? local, ushort localPort, ConnectionOptions? options, IConnectionObserver? observer)
@@ -351,6 +372,7 @@ public sealed class NetworkStack : IConnectionHost
         Statistics.ConnectionsOpened++;
         sc.Connection.OpenActive(_now);
         AfterInput(sc);
+        Observer?.InputDone(this, _now);
         return sc;
     }
 
@@ -368,6 +390,7 @@ public sealed class NetworkStack : IConnectionHost
     {
         var result = call(sc.Connection);
         AfterInput(sc);
+        Observer?.InputDone(this, _now);
         return result;
     }
 
@@ -375,6 +398,7 @@ public sealed class NetworkStack : IConnectionHost
     {
         sc.Connection.Abort(_now);
         AfterInput(sc);
+        Observer?.InputDone(this, _now);
     }
 
     // ------------------------------------------------------------------ output and the connection host

@@ -26,6 +26,8 @@ public sealed class StackStatistics
     public long ConnectionsOpened { get; internal set; }
     public long ConnectionsAccepted { get; internal set; }
     public long TimeWaitReused { get; internal set; }
+    /// <summary>Data and FIN segments retransmitted by connections that have left the table, plus the live ones' at snapshot time.</summary>
+    public long RetransmittedSegments { get; internal set; }
 
     public long Dropped(DropReason reason) => _drops[(int)reason];
     public long Malformed(ParseError error) => _malformed[(int)error];

@@ -115,6 +115,7 @@ public sealed partial class Connection
         int offset = seq - _sndBufSeq;
         _sendBuf.Peek(offset, _scratch.AsSpan(0, len));
         bool isNew = seq >= _sndMax;
+        if (!isNew) RetransmittedSegments++;
         if (isNew && !_rttTiming && !_tsOk)
         {
             _rttTiming = true;

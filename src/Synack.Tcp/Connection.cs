@@ -107,6 +107,8 @@ public sealed partial class Connection
     public int ReceiveQueued => _recvBuf.Count;
     /// <summary>True once the peer's FIN has been received: after the queued bytes, reads see end of stream.</summary>
     public bool PeerFinished => _finReceived;
+    /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
+    public long RetransmittedSegments { get; private set; }
     /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>
     public bool SendClosed => _finQueued;
 

@@ -1,0 +1,81 @@
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// A live pcapng capture of one or more stacks, as tcpdump on each host would see it: one interface per
+/// stack, packets marked inbound or outbound, nanosecond timestamps. Every state change becomes a
+/// packet comment on the packet that caused it (the inbound one), or on the first packet its input
+/// sent (a user call, a timer). Packets are held until their input is done, so a reply is never
+/// written before the packet that caused it.
+/// </summary>
+public sealed class CaptureTap : IStackObserver, IDisposable
+{
+    private readonly PcapNgWriter _writer;
+    private readonly Dictionary<NetworkStack, Tapped> _stacks = new();
+
+    public CaptureTap(Stream output) => _writer = new PcapNgWriter(output, "synack");
+
+    public long PacketsWritten { get; private set; }
+
+    /// <summary>Captures this stack's packets (and its state changes as comments).</summary>
+    public void Attach(NetworkStack stack)
+    {
+        _stacks[stack] = new Tapped(_writer.AddInterface(stack.Name, string.Join(",", stack.Options.Addresses)));
+        stack.Observer = this;
+    }
+
+    public void PacketIn(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
+    {
+        if (_stacks.TryGetValue(stack, out var t)) t.Inbound = (packet.ToArray(), now);
+    }
+
+    public void PacketOut(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
+    {
+        if (_stacks.TryGetValue(stack, out var t)) t.Outbound.Add((packet.ToArray(), now));
+    }
+
+    public void PacketDropped(NetworkStack stack, ReadOnlySpan<byte> packet, DropReason reason, TimeSpan now)
+    {
+        if (!_stacks.TryGetValue(stack, out var t)) return;
+        t.Inbound ??= (packet.ToArray(), now);
+        t.Comments.Add($"{stack.Name}: dropped ({reason})");
+    }
+
+    public void StateChanged(NetworkStack stack, FourTuple tuple, TcpState from, TcpState to, string cause, TimeSpan now)
+    {
+        if (_stacks.TryGetValue(stack, out var t)) t.Comments.Add($"{stack.Name} {FourTuple.Format(tuple.LocalAddress, tuple.LocalPort)}: {from.ToRfcName()} -> {to.ToRfcName()} ({cause})");
+    }
+
+    public void InputDone(NetworkStack stack, TimeSpan now)
+    {
+        if (!_stacks.TryGetValue(stack, out var t)) return;
+        if (t.Inbound is var (inPacket, inTime))
+        {
+            Write(t, inPacket, inTime, PacketDirection.Inbound);
+            t.Inbound = null;
+        }
+        foreach (var (packet, time) in t.Outbound) Write(t, packet, time, PacketDirection.Outbound);
+        t.Outbound.Clear();
+        _writer.Flush();
+    }
+
+    private void Write(Tapped t, byte[] packet, TimeSpan time, PacketDirection direction)
+    {
+        string? comment = t.Comments.Count > 0 ? string.Join("; ", t.Comments) : null;
+        t.Comments.Clear();
+        _writer.WritePacket(t.Interface, packet, time.Ticks * 100, direction, comment);
+        PacketsWritten++;
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private sealed class Tapped(int iface)
+    {
+        public int Interface { get; } = iface;
+        public (byte[] Packet, TimeSpan Time)? Inbound { get; set; }
+        public List<(byte[] Packet, TimeSpan Time)> Outbound { get; } = [];
+        public List<string> Comments { get; } = [];
+    }
+}

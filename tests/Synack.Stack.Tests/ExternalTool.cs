@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace Synack.Stack.Tests;
+
+/// <summary>
+/// Runs a program the tests check us against (tshark). Missing: on CI (CI=true) the test fails, since
+/// .ci/run installs it; elsewhere the test is skipped and says how to get it.
+/// </summary>
+internal static class ExternalTool
+{
+    public static string Require(string name, string package)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path)) return path;
+        }
+        string why = $"{name} is not installed (apt-get install {package})";
+        if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException(why + ", and CI=true requires it");
+        Skip.If(true, why);
+        return name;
+    }
+
+    public static string Run(string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} did not finish in 60 s");
+        }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} exited {p.ExitCode}: {stderr.Result}");
+        return stdout.Result;
+    }
+}
