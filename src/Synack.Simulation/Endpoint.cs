@@ -7,7 +7,7 @@ namespace Synack.Simulation;
 /// One host of the simulation with (at most) one connection, and the application on top of it.
 /// It is the connection's host: segments become real IP packets with checksums on the link.
 /// </summary>
-public sealed class Endpoint : IConnectionHost
+public sealed class Endpoint : IConnectionHost, IDemoEndpoint
 {
     private readonly Simulation _sim;
     private readonly MemoryStream _received = new();
@@ -64,12 +64,16 @@ public sealed class Endpoint : IConnectionHost
         return NewConnection().OpenActive(Now);
     }
 
+    void IDemoEndpoint.Connect() => Connect();
+
     public TcpError Listen()
     {
         Call("listen (passive OPEN)");
         var c = NewConnection();
         return c.OpenPassive();
     }
+
+    void IDemoEndpoint.Listen() => Listen();
 
     public int Send(ReadOnlySpan<byte> data)
     {

@@ -4,7 +4,16 @@ using Synack.Wire;
 namespace Synack.Simulation;
 
 /// <summary>A named run of the seed's behaviours: the demo shows it, the tests assert it.</summary>
-public sealed record Scenario(string Name, string Seed, string Description, Func<Simulation> Run);
+public sealed record Scenario(string Name, string Seed, string Description, Action<IDemoRun> Body, ConnectionOptions? ClientOptions = null)
+{
+    /// <summary>Runs the scenario on the harness (two sans-I/O connections on a simulated link).</summary>
+    public Simulation Run()
+    {
+        var sim = Scenarios.NewSeedPair(ClientOptions);
+        Body(sim);
+        return sim;
+    }
+}
 
 /// <summary>The seed note's scenarios on two endpoints and a simulated link.</summary>
 public static class Scenarios
@@ -24,17 +33,26 @@ public static class Scenarios
         Nagle = false,
     };
 
+    /// <summary>Keep-alive for the S8 demo: 10 s idle, probes 2 s apart, three of them.</summary>
+    public static ConnectionOptions KeepAliveOptions { get; } = SeedOptions with
+    {
+        KeepAlive = true,
+        KeepAliveIdle = TimeSpan.FromSeconds(10),
+        KeepAliveInterval = TimeSpan.FromSeconds(2),
+        KeepAliveCount = 3,
+    };
+
     public static IReadOnlyList<Scenario> All { get; } =
     [
-        new("handshake-data-close", "S1 S2 S5", "three-way handshake, 100 bytes each way (ISNs 123456/234567), four-way close", HandshakeDataClose),
-        new("sequence-numbers", "S1", "the note's nine steps: request of k bytes, four response segments, one ACK", SequenceNumbers),
-        new("simultaneous-close", "S6", "both sides close at once: FIN-WAIT-1 -> CLOSING -> TIME-WAIT on each", SimultaneousClose),
-        new("combined-fin", "S9", "the server closes on end of stream: FIN+ACK in one segment, client FIN-WAIT-1 -> TIME-WAIT", CombinedFin),
-        new("lost-third-ack", "S4", "the client's ACKs are lost: SYN-ACK retried with backoff, then RST and the half-open connection freed", LostThirdAck),
-        new("old-duplicate-syn", "S3", "an old SYN reaches the server during a new connect: RST, back to LISTEN, then the real handshake", OldDuplicateSyn),
-        new("lost-final-ack", "S7", "the last ACK is lost: FIN retransmitted, acked again from TIME-WAIT, 2MSL restarted", LostFinalAck),
-        new("keepalive-dead-peer", "S8", "keep-alive probes (seq = SND.NXT-1) answered, then the link is cut: timeout after the probe count", KeepAliveDeadPeer),
-        new("half-close", "S5", "the client shuts down its sending side; the server keeps sending in CLOSE-WAIT, then closes", HalfClose),
+        new("handshake-data-close", "S1 S2 S5", "three-way handshake, 100 bytes each way (ISNs 123456/234567), four-way close", HandshakeDataCloseBody),
+        new("sequence-numbers", "S1", "the note's nine steps: request of k bytes, four response segments, one ACK", SequenceNumbersBody),
+        new("simultaneous-close", "S6", "both sides close at once: FIN-WAIT-1 -> CLOSING -> TIME-WAIT on each", SimultaneousCloseBody),
+        new("combined-fin", "S9", "the server closes on end of stream: FIN+ACK in one segment, client FIN-WAIT-1 -> TIME-WAIT", CombinedFinBody),
+        new("lost-third-ack", "S4", "the client's ACKs are lost: SYN-ACK retried with backoff, then RST and the half-open connection freed", LostThirdAckBody),
+        new("old-duplicate-syn", "S3", "an old SYN reaches the server during a new connect: RST, back to LISTEN, then the real handshake", OldDuplicateSynBody),
+        new("lost-final-ack", "S7", "the last ACK is lost: FIN retransmitted, acked again from TIME-WAIT, 2MSL restarted", LostFinalAckBody),
+        new("keepalive-dead-peer", "S8", "keep-alive probes (seq = SND.NXT-1) answered, then the link is cut: timeout after the probe count", KeepAliveDeadPeerBody, KeepAliveOptions),
+        new("half-close", "S5", "the client shuts down its sending side; the server keeps sending in CLOSE-WAIT, then closes", HalfCloseBody),
     ];
 
     public static Scenario? Find(string name)
@@ -56,15 +74,41 @@ public static class Scenarios
     /// <summary>Listen, connect, and run until both sides are ESTABLISHED.</summary>
     public static Simulation Established(Simulation sim)
     {
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
+        Establish(sim);
         return sim;
     }
 
-    public static Simulation HandshakeDataClose()
+    private static void Establish(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
+    }
+
+    public static Simulation HandshakeDataClose() => Harness(HandshakeDataCloseBody);
+    public static Simulation SequenceNumbers() => Harness(SequenceNumbersBody);
+    public static Simulation SimultaneousClose() => Harness(SimultaneousCloseBody);
+    public static Simulation CombinedFin() => Harness(CombinedFinBody);
+    public static Simulation LostThirdAck() => Harness(LostThirdAckBody);
+    public static Simulation OldDuplicateSyn() => Harness(OldDuplicateSynBody);
+    public static Simulation LostFinalAck() => Harness(LostFinalAckBody);
+    public static Simulation KeepAliveDeadPeer() => Harness(KeepAliveDeadPeerBody);
+    public static Simulation HalfClose() => Harness(HalfCloseBody);
+
+    private static Simulation Harness(Action<IDemoRun> body) => Find(NameOf(body))!.Run();
+
+    private static string NameOf(Action<IDemoRun> body)
+    {
+        foreach (var s in All)
+        {
+            if (s.Body == body) return s.Name;
+        }
+        throw new ArgumentException("not a scenario body", nameof(body));
+    }
+
+    public static void HandshakeDataCloseBody(IDemoRun sim)
+    {
+        Establish(sim);
         sim.Client.Send(100);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Send(100, (byte)'A');
@@ -73,54 +117,47 @@ public static class Scenarios
         sim.RunFor(TimeSpan.FromMilliseconds(200)); // the server acks the FIN and only later closes
         sim.Server.Close();
         sim.RunUntilIdle();
-        return sim;
     }
 
     /// <summary>k = 120, b1..b4 = 100, 200, 300, 400: small segments, so one delayed ACK covers all four.</summary>
-    public static Simulation SequenceNumbers()
+    public static void SequenceNumbersBody(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        Establish(sim);
         sim.Client.Send(120);
         sim.RunFor(TimeSpan.FromMilliseconds(15)); // the request arrives; its ACK is delayed
         foreach (int b in new[] { 100, 200, 300, 400 }) sim.Server.Send(b, (byte)'A');
         sim.RunFor(TimeSpan.FromMilliseconds(200));
-        return sim;
     }
 
-    public static Simulation SimultaneousClose()
+    public static void SimultaneousCloseBody(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        Establish(sim);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Client.Close();
         sim.Server.Close();
         sim.RunUntilIdle();
-        return sim;
     }
 
-    public static Simulation CombinedFin()
+    public static void CombinedFinBody(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        Establish(sim);
         sim.Server.CloseOnEndOfStream = true;
         sim.Client.Send(100);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Client.Close();
         sim.RunUntilIdle();
-        return sim;
     }
 
-    public static Simulation LostThirdAck()
+    public static void LostThirdAckBody(IDemoRun sim)
     {
-        var sim = NewSeedPair();
         sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: int.MaxValue);
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunUntilIdle(TimeSpan.FromMinutes(5));
-        return sim;
     }
 
-    public static Simulation OldDuplicateSyn()
+    public static void OldDuplicateSynBody(IDemoRun sim)
     {
-        var sim = NewSeedPair();
         sim.Server.Listen();
         // The client's real SYN is slow; an old SYN of a previous incarnation (seq 90000) gets there first.
         sim.Link.Delay(s => s.From == "client" && s.Is(TcpFlags.Syn), TimeSpan.FromMilliseconds(50));
@@ -128,11 +165,10 @@ public static class Scenarios
         sim.Link.Inject(sim.Client, sim.Server, OldSyn(sim, 90000));
         sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
         sim.RunFor(TimeSpan.FromMilliseconds(100));
-        return sim;
     }
 
     /// <summary>A SYN from the client's address and port with an old sequence number, as a delayed duplicate would be.</summary>
-    public static byte[] OldSyn(Simulation sim, uint seq)
+    public static byte[] OldSyn(IDemoRun sim, uint seq)
     {
         var h = new TcpHeader
         {
@@ -149,38 +185,30 @@ public static class Scenarios
         return buf[..n];
     }
 
-    public static Simulation LostFinalAck()
+    public static void LostFinalAckBody(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        Establish(sim);
         sim.Client.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(200));
         // The client's ACK of the server's FIN is the last segment of the close: lose it once.
         sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: 1);
         sim.Server.Close();
         sim.RunUntilIdle();
-        return sim;
     }
 
-    public static Simulation KeepAliveDeadPeer()
+    /// <summary>Runs with <see cref="KeepAliveOptions"/> on the client.</summary>
+    public static void KeepAliveDeadPeerBody(IDemoRun sim)
     {
-        var keepAlive = SeedOptions with
-        {
-            KeepAlive = true,
-            KeepAliveIdle = TimeSpan.FromSeconds(10),
-            KeepAliveInterval = TimeSpan.FromSeconds(2),
-            KeepAliveCount = 3,
-        };
-        var sim = Established(NewSeedPair(client: keepAlive));
+        Establish(sim);
         sim.RunFor(TimeSpan.FromSeconds(11)); // one probe, answered: the peer is alive
         sim.Link.Up = false;                   // the peer vanishes
-        sim.Record(TraceKind.UserCall, "link", text: "link cut");
+        sim.Note("link", "link cut");
         sim.RunUntilIdle(TimeSpan.FromMinutes(1));
-        return sim;
     }
 
-    public static Simulation HalfClose()
+    public static void HalfCloseBody(IDemoRun sim)
     {
-        var sim = Established(NewSeedPair());
+        Establish(sim);
         sim.Client.Send(100);
         sim.Client.Shutdown(); // request sent, nothing more to say
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -190,6 +218,5 @@ public static class Scenarios
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Close();
         sim.RunUntilIdle();
-        return sim;
     }
 }

@@ -26,7 +26,7 @@ public sealed class LinkRule(Func<SegmentInfo, bool> match, Impairment action, i
 /// A point-to-point link with a fixed one-way latency, and faults a test aims at chosen segments.
 /// Everything it does is on the virtual clock and lands in the trace.
 /// </summary>
-public sealed class SimulatedLink
+public sealed class SimulatedLink : IDemoLink
 {
     private readonly Simulation _sim;
     private readonly List<LinkRule> _rules = [];
@@ -53,6 +53,10 @@ public sealed class SimulatedLink
     }
 
     public void ClearRules() => _rules.Clear();
+
+    void IDemoLink.Drop(Func<SegmentInfo, bool> match, int times) => Drop(match, times);
+    void IDemoLink.Delay(Func<SegmentInfo, bool> match, TimeSpan by, int times) => Delay(match, by, times);
+    void IDemoLink.Inject(IDemoEndpoint from, IDemoEndpoint to, byte[] packet) => Inject((Endpoint)from, (Endpoint)to, packet);
 
     /// <summary>Delivers the held segments now, after everything that overtook them.</summary>
     public void ReleaseHeld()

@@ -7,7 +7,7 @@ namespace Synack.Simulation;
 /// Two endpoints, a client and a server, joined by a <see cref="SimulatedLink"/> on a virtual clock.
 /// Deterministic: the same calls give the same trace, to the tick.
 /// </summary>
-public sealed class Simulation
+public sealed class Simulation : IDemoRun
 {
     private readonly PriorityQueue<Action, (TimeSpan At, long Order)> _queue = new();
     private long _order;
@@ -29,6 +29,12 @@ public sealed class Simulation
     public Endpoint Server { get; }
     public SimulatedLink Link { get; }
     public Trace Trace { get; } = new();
+
+    IDemoEndpoint IDemoRun.Client => Client;
+    IDemoEndpoint IDemoRun.Server => Server;
+    IDemoLink IDemoRun.Link => Link;
+
+    public void Note(string who, string text) => Record(TraceKind.UserCall, who, text: text);
 
     public void Schedule(TimeSpan at, Action action) => _queue.Enqueue(action, (at, _order++));
 

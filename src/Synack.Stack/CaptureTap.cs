@@ -23,7 +23,7 @@ public sealed class CaptureTap : IStackObserver, IDisposable
     public void Attach(NetworkStack stack)
     {
         _stacks[stack] = new Tapped(_writer.AddInterface(stack.Name, string.Join(",", stack.Options.Addresses)));
-        stack.Observer = this;
+        stack.AddObserver(this);
     }
 
     public void PacketIn(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)

@@ -18,6 +18,23 @@ public sealed record LinkOptions
     public int Seed { get; init; } = 1;
 }
 
+/// <summary>What an aimed fault does to the packets it matches.</summary>
+public enum LinkFault
+{
+    Drop,
+    Duplicate,
+    Delay,
+}
+
+/// <summary>A fault aimed at the packets a predicate picks (sender, IP packet), for a number of matches.</summary>
+public sealed class LinkRule(Func<NetworkStack, byte[], bool> match, LinkFault fault, int times, TimeSpan delay)
+{
+    public Func<NetworkStack, byte[], bool> Match { get; } = match;
+    public LinkFault Fault { get; } = fault;
+    public int Remaining { get; internal set; } = times;
+    public TimeSpan Delay { get; } = delay;
+}
+
 /// <summary>
 /// A shared medium joining two or more stacks on a virtual clock: it delivers each IP packet to the
 /// stack that owns the destination address, after the sender's serialisation (rate, bounded queue)
@@ -48,6 +65,22 @@ public sealed class MemoryLink : IPacketSink
     public long Reordered { get; private set; }
     /// <summary>Called for every packet put on the link, before any fault: a capture tap.</summary>
     public Action<NetworkStack, ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
+    /// <summary>Called for every packet the link loses, with why.</summary>
+    public Action<NetworkStack, byte[], string>? Dropped { get; set; }
+    private readonly List<LinkRule> _rules = [];
+
+    public LinkRule Drop(Func<NetworkStack, byte[], bool> match, int times = 1) => AddRule(new LinkRule(match, LinkFault.Drop, times, TimeSpan.Zero));
+    public LinkRule Duplicate(Func<NetworkStack, byte[], bool> match, int times = 1) => AddRule(new LinkRule(match, LinkFault.Duplicate, times, TimeSpan.Zero));
+    public LinkRule Delay(Func<NetworkStack, byte[], bool> match, TimeSpan by, int times = 1) => AddRule(new LinkRule(match, LinkFault.Delay, times, by));
+
+    private LinkRule AddRule(LinkRule rule)
+    {
+        _rules.Add(rule);
+        return rule;
+    }
+
+    /// <summary>Puts a packet on the link as if <paramref name="from"/> had sent it (an old duplicate, a forged segment).</summary>
+    public void Inject(NetworkStack from, byte[] packet) => Transmit(from, packet);
 
     public void Attach(NetworkStack stack)
     {
@@ -63,7 +96,28 @@ public sealed class MemoryLink : IPacketSink
         if (!Up)
         {
             Lost++;
+            Dropped?.Invoke(from, copy, "link down");
             return;
+        }
+        var extra = TimeSpan.Zero;
+        int copies = 1;
+        foreach (var rule in _rules)
+        {
+            if (rule.Remaining <= 0 || !rule.Match(from, copy)) continue;
+            rule.Remaining--;
+            switch (rule.Fault)
+            {
+                case LinkFault.Drop:
+                    Lost++;
+                    Dropped?.Invoke(from, copy, "dropped by rule");
+                    return;
+                case LinkFault.Duplicate:
+                    copies++;
+                    break;
+                case LinkFault.Delay:
+                    extra += rule.Delay;
+                    break;
+            }
         }
         var o = Options;
         var to = Route(copy);
@@ -75,6 +129,7 @@ public sealed class MemoryLink : IPacketSink
             if (tx.FreeAt > now && tx.Queued >= o.QueueLimit)
             {
                 TailDropped++;
+                Dropped?.Invoke(from, copy, "queue full (tail drop)");
                 return;
             }
             var start = tx.FreeAt > now ? tx.FreeAt : now;
@@ -86,6 +141,7 @@ public sealed class MemoryLink : IPacketSink
         if (o.Loss > 0 && _rng.NextDouble() < o.Loss)
         {
             Lost++;
+            Dropped?.Invoke(from, copy, "random loss");
             return;
         }
         if (o.Corruption > 0 && _rng.NextDouble() < o.Corruption)
@@ -93,17 +149,18 @@ public sealed class MemoryLink : IPacketSink
             Corrupted++;
             copy[_rng.Next(20, copy.Length)] ^= (byte)(1 << _rng.Next(8));
         }
-        var arrives = departs + o.Latency;
+        var arrives = departs + o.Latency + extra;
         if (o.Reordering > 0 && _rng.NextDouble() < o.Reordering)
         {
             Reordered++;
             arrives += TimeSpan.FromTicks((long)(_rng.NextDouble() * o.ReorderDelay.Ticks));
         }
         Deliver(to, copy, arrives);
-        if (o.Duplication > 0 && _rng.NextDouble() < o.Duplication)
+        if (o.Duplication > 0 && _rng.NextDouble() < o.Duplication) copies++;
+        for (int i = 1; i < copies; i++)
         {
             Duplicated++;
-            Deliver(to, copy, arrives + TimeSpan.FromTicks(1));
+            Deliver(to, copy, arrives + TimeSpan.FromTicks(i));
         }
     }
 

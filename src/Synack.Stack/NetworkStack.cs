@@ -37,7 +37,15 @@ public sealed class NetworkStack : IConnectionHost
     public string Name => Options.Name;
     public StackStatistics Statistics { get; } = new();
     public IPacketSink? Output { get; set; }
-    public IStackObserver? Observer { get; set; }
+    public IStackObserver? Observer { get; private set; }
+
+    /// <summary>Adds an observer (a capture tap, a trace, metrics); all are called in the order added.</summary>
+    public void AddObserver(IStackObserver observer)
+    {
+        if (Observer is null) Observer = observer;
+        else if (Observer is ObserverList list) list.Add(observer);
+        else Observer = new ObserverList(Observer, observer);
+    }
     /// <summary>The loop this stack runs on; the socket API goes through it.</summary>
     public IStackLoop? Loop { get; set; }
     public TimeSpan Now => _now;
