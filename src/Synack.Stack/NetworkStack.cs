@@ -264,6 +264,7 @@ public sealed class NetworkStack : IConnectionHost
     /// </summary>
     internal void AfterInput(StackConnection sc)
     {
+        if (sc.Detached) return; // already out of the table (closed, or handed to the TIME-WAIT table)
         var c = sc.Connection;
         var listener = sc.Listener;
         if (listener is not null && c.State is not (TcpState.SynReceived or TcpState.Listen))
@@ -321,6 +322,7 @@ public sealed class NetworkStack : IConnectionHost
     private void Remove(StackConnection sc)
     {
         _wheel.Cancel(sc.Timer);
+        sc.Detached = true;
         if (_connections.TryGetValue(sc.Connection.Tuple, out var current) && ReferenceEquals(current, sc))
         {
             _connections.Remove(sc.Connection.Tuple);

@@ -52,6 +52,34 @@ public sealed class SimulatedNetwork
     public NetworkStack AddHost(string name, string address, ConnectionOptions? connection = null) =>
         AddHost(name, [IpAddr.Parse(address)], connection);
 
+    /// <summary>A host set up in full; a missing secret is derived from the seed.</summary>
+    public NetworkStack AddHost(StackOptions options)
+    {
+        var secret = new byte[32];
+        new Random(HashCode.Combine(Seed, _hostIndex++)).NextBytes(secret);
+        var stack = new NetworkStack(options.Secret is null ? options with { Secret = secret } : options) { Loop = _context };
+        _stacks.Add(stack);
+        return stack;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> now, as code on the loop: tasks it starts resume on the loop,
+    /// not on the thread pool. Use it to act on the network from outside a run.
+    /// </summary>
+    public void Invoke(Action action)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(_context);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
     public MemoryLink Connect(LinkOptions options, params NetworkStack[] stacks)
     {
         var link = new MemoryLink(this, options);

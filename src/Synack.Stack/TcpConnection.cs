@@ -33,7 +33,7 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
     public Connection Protocol => _sc.Connection;
 
     /// <summary>Active open. Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
-    public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IpAddr address, ushort port, ConnectionOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IpAddr address, ushort port, ConnectionOptions? options = null, CancellationToken cancellationToken = default, ushort localPort = 0)
     {
         TcpConnection? conn = null;
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,7 +42,7 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
             StackConnection sc;
             try
             {
-                sc = stack.Connect(address, port, null, 0, options, null);
+                sc = stack.Connect(address, port, null, localPort, options, null);
             }
             catch (InvalidOperationException ex)
             {
