@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Synack.Simulation;
+using Synack.Stack;
 using Synack.Tcp;
 
 namespace Synack.Cli;
@@ -17,7 +18,16 @@ internal static class DemoCommand
         var trace = new Option<bool>("--trace") { Description = "also print the full event trace (segments, timers, state changes)" };
         var all = new Option<bool>("--all") { Description = "run every scenario in turn" };
         var capture = new Option<FileInfo?>("--capture") { Description = "write the run as pcapng (Wireshark, tshark), with state changes as packet comments" };
-        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "stack: two NetworkStacks on a MemoryLink through the socket API; harness: two bare connections on a scripted link",
+            DefaultValueFactory = _ => "stack",
+        };
+        engine.AcceptOnlyFromAmong("stack", "harness");
+        var loss = new Option<double>("--loss") { Description = "probability that the link loses a packet (stack engine), e.g. 0.05" };
+        var latency = new Option<double>("--latency") { Description = "one-way latency of the link in milliseconds", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "seed of the link's random faults: the same seed replays the same run", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture, engine, loss, latency, seed };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(list))
@@ -26,6 +36,36 @@ internal static class DemoCommand
                 return 0;
             }
             var captureFile = parse.GetValue(capture);
+            double p = parse.GetValue(loss);
+            if (p is < 0 or >= 1)
+            {
+                error.WriteLine($"synack demo: --loss must be a probability in [0, 1), not {p}");
+                return 2;
+            }
+            double ms = parse.GetValue(latency);
+            if (ms is < 0 or > 60_000)
+            {
+                error.WriteLine($"synack demo: --latency must be between 0 and 60000 ms, not {ms}");
+                return 2;
+            }
+            bool onStack = parse.GetValue(engine) == "stack";
+            if (!onStack && p > 0)
+            {
+                error.WriteLine("synack demo: --loss needs the stack engine (the harness link only drops what a scenario aims at)");
+                return 2;
+            }
+            var link = new LinkOptions { Loss = p, Latency = TimeSpan.FromMilliseconds(ms), Seed = parse.GetValue(seed) };
+            Func<Scenario, IDemoRun> runner = s =>
+            {
+                if (onStack)
+                {
+                    var run = StackRun.ForScenario(s, link);
+                    s.Body(run);
+                    return run;
+                }
+                if (ms != 10) error.WriteLine("synack demo: the harness link has a fixed 10 ms latency; --latency is ignored");
+                return s.Run();
+            };
             if (parse.GetValue(all))
             {
                 if (captureFile is not null)
@@ -33,7 +73,7 @@ internal static class DemoCommand
                     error.WriteLine("synack demo: --capture takes one scenario; leave out --all");
                     return 2;
                 }
-                foreach (var s in Scenarios.All) Run(s, parse.GetValue(trace), output, null);
+                foreach (var s in Scenarios.All) Run(s, runner, parse.GetValue(trace), output, null);
                 return 0;
             }
             string name = parse.GetValue(scenario)!;
@@ -45,7 +85,7 @@ internal static class DemoCommand
             }
             try
             {
-                Run(chosen, parse.GetValue(trace), output, captureFile);
+                Run(chosen, runner, parse.GetValue(trace), output, captureFile);
             }
             catch (IOException ex)
             {
@@ -62,15 +102,16 @@ internal static class DemoCommand
         return cmd;
     }
 
-    private static void Run(Scenario s, bool withTrace, TextWriter output, FileInfo? captureFile)
+    private static void Run(Scenario s, Func<Scenario, IDemoRun> runner, bool withTrace, TextWriter output, FileInfo? captureFile)
     {
-        var sim = s.Run();
+        var sim = runner(s);
         if (captureFile is not null)
         {
             using var file = captureFile.Create();
             CaptureExport.Write(sim.Trace, file);
         }
         output.WriteLine($"== {s.Name} [{s.Seed}]: {s.Description}");
+        output.WriteLine(sim is StackRun ? "   (two NetworkStacks on a MemoryLink, applications on the socket API)" : "   (harness: two sans-I/O connections on a scripted link)");
         output.WriteLine();
         output.Write(LadderFormatter.Format(sim.Trace));
         output.WriteLine();

@@ -131,8 +131,12 @@ public sealed class StackRun : IDemoRun, IStackObserver
         public void Delay(Func<SegmentInfo, bool> match, TimeSpan by, int times = 1) =>
             run._link.Delay((from, p) => match(run.Describe(from, p)), by, times);
 
-        public void Inject(IDemoEndpoint from, IDemoEndpoint to, byte[] packet) =>
-            run._net.Invoke(() => run._link.Inject(((StackEndpoint)from).Stack, packet));
+        public void Inject(IDemoEndpoint from, IDemoEndpoint to, byte[] packet)
+        {
+            var stack = ((StackEndpoint)from).Stack;
+            run.Record(TraceKind.Sent, from.Name, run.Describe(stack, packet)); // as the harness shows a forged segment
+            run._net.Invoke(() => run._link.Inject(stack, packet));
+        }
     }
 
     /// <summary>An application on one stack: it reads whatever arrives, and does what the scenario says.</summary>

@@ -229,6 +229,7 @@ public sealed class NetworkStack : IConnectionHost
             Seq = tw.SndNxt,
             Ack = tw.RcvNxt,
             Flags = TcpFlags.Ack,
+            Window = tw.Window,
         };
         if (tw.Timestamps)
         {
@@ -247,6 +248,7 @@ public sealed class NetworkStack : IConnectionHost
             return;
         }
         RemoveTimeWait(tw);
+        Observer?.TimerFired(this, tw.Tuple, TcpTimer.TimeWait, now);
         Observer?.StateChanged(this, tw.Tuple, TcpState.TimeWait, TcpState.Closed, "2MSL timeout", now);
     }
 
@@ -311,6 +313,7 @@ public sealed class NetworkStack : IConnectionHost
             SndNxt = c.SndMax,
             RcvNxt = c.RcvNxt,
             Timestamps = c.TimestampsNegotiated,
+            Window = (ushort)Math.Min(c.RcvWnd >> c.ReceiveWindowShift, 65535u),
             TsRecent = c.TsRecent,
             TsOffset = c.TsOffset,
             Expires = c.TimerDeadline(TcpTimer.TimeWait) ?? _now + 2 * c.Options.Msl,

@@ -14,6 +14,8 @@ internal sealed class TimeWaitEntry(NetworkStack stack) : TimedEntry
     public SeqNum SndNxt;
     public SeqNum RcvNxt;
     public bool Timestamps;
+    /// <summary>The window field of our last segment: a TIME-WAIT ACK repeats it, as Linux's does.</summary>
+    public ushort Window;
     public uint TsRecent;
     public uint TsOffset;
     public TimeSpan Expires;

@@ -69,4 +69,64 @@ public class DemoCommandTests
         Assert.Contains("StateChanged", output);
         Assert.Contains("dropped by rule", output);
     }
+
+    [Fact]
+    public void The_demo_runs_on_the_real_stack_by_default_and_the_harness_on_request()
+    {
+        var (_, onStack, _) = Run("demo", "--scenario", "lost-final-ack");
+        var (_, onHarness, _) = Run("demo", "--scenario", "lost-final-ack", "--engine", "harness");
+        Assert.Contains("two NetworkStacks on a MemoryLink", onStack);
+        Assert.Contains("harness", onHarness);
+        // Below the engine line, the two ladders are the same to the character.
+        Assert.Equal(onHarness.Split('\n')[2..], onStack.Split('\n')[2..]);
+    }
+
+    [Fact]
+    public void The_same_seed_replays_the_same_lossy_run_and_another_seed_differs()
+    {
+        var a = Run("demo", "--loss", "0.2", "--seed", "3").Out;
+        var b = Run("demo", "--loss", "0.2", "--seed", "3").Out;
+        var c = Run("demo", "--loss", "0.2", "--seed", "4").Out;
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.Contains("[lost: random loss]", a + c);
+    }
+
+    [Theory]
+    [InlineData("--loss", "1.5", "--loss must be a probability")]
+    [InlineData("--latency", "-3", "--latency must be between")]
+    [InlineData("--engine", "tuna", "tuna")]
+    public void Bad_link_settings_are_clear_errors(string option, string value, string message)
+    {
+        var (exit, _, err) = Run("demo", option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public void Capture_writes_a_pcapng_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"synack-cli-{Guid.NewGuid():N}.pcapng");
+        try
+        {
+            var (exit, output, _) = Run("demo", "--scenario", "combined-fin", "--capture", path);
+            Assert.Equal(0, exit);
+            Assert.Contains(path, output);
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(0x0A0D0D0Au, BitConverter.ToUInt32(bytes, 0));
+            Assert.True(bytes.Length > 500);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_capture_path_that_cannot_be_written_is_a_clear_error()
+    {
+        var (exit, _, err) = Run("demo", "--capture", "/nonexistent-dir/x.pcapng");
+        Assert.Equal(1, exit);
+        Assert.Contains("cannot write", err);
+    }
 }
