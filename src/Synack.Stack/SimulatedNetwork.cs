@@ -163,6 +163,7 @@ public sealed class SimulatedNetwork
         public override void Send(SendOrPostCallback d, object? state) => d(state);
         public override SynchronizationContext CreateCopy() => this;
         public TimeSpan Now => net.Now;
+        public TimeProvider Time => net.TimeProvider;
         public void Invoke(Action action) => action();
     }
 }
@@ -171,6 +172,8 @@ public sealed class SimulatedNetwork
 public interface IStackLoop
 {
     TimeSpan Now { get; }
+    /// <summary>The clock the stack runs on (virtual in a simulation).</summary>
+    TimeProvider Time { get; }
     /// <summary>Runs <paramref name="action"/> on the loop (at once when already there).</summary>
     void Invoke(Action action);
 }

@@ -109,10 +109,31 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
 
     /// <summary>
     /// Full close, as a socket's close(): completes when our FIN is acknowledged (or the connection is
-    /// gone). Unread data makes it a reset, as on Linux.
+    /// gone). Unread data makes it a reset, as on Linux. With <paramref name="linger"/> (SO_LINGER) the
+    /// close waits at most that long and then resets; a zero linger resets at once.
     /// </summary>
-    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    public async Task CloseAsync(TimeSpan? linger = null, CancellationToken cancellationToken = default)
     {
+        if (linger is TimeSpan zero && zero <= TimeSpan.Zero)
+        {
+            Abort();
+            return;
+        }
+        if (linger is TimeSpan limit)
+        {
+            // The stack's clock, not the wall's: in a simulation linger runs in virtual time.
+            using var timer = new CancellationTokenSource(limit, _stack.Loop?.Time ?? TimeProvider.System);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+            try
+            {
+                await CloseAsync(null, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Abort(); // the linger time ran out with data or the FIN unacknowledged
+            }
+            return;
+        }
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Invoke(_stack, () =>
         {
@@ -241,7 +262,7 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
 
         public override async ValueTask DisposeAsync()
         {
-            if (conn.State is not (TcpState.Closed or TcpState.TimeWait)) await conn.CloseAsync();
+            if (conn.State is not (TcpState.Closed or TcpState.TimeWait)) await conn.CloseAsync(null);
         }
     }
 }
