@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// A stack on its own thread with a real clock: the loop for a TUN device or any live link. Time comes
+/// from a <see cref="TimeProvider"/> (nothing in the stack reads a clock); work from other threads
+/// (socket calls, packets from the device) is posted to the loop and runs in order; timers fire when
+/// the stack's wheel says. Application continuations run on the thread pool, never on the loop.
+/// </summary>
+public sealed class StackThread : IStackLoop, IDisposable
+{
+    private readonly BlockingCollection<Action> _work = new();
+    private readonly Thread _thread;
+    private readonly long _start;
+    private volatile bool _stopping;
+
+    public StackThread(NetworkStack stack, TimeProvider? time = null)
+    {
+        Stack = stack;
+        Time = time ?? TimeProvider.System;
+        _start = Time.GetTimestamp();
+        stack.Loop = this;
+        _thread = new Thread(Run) { IsBackground = true, Name = $"synack {stack.Name}" };
+        _thread.Start();
+    }
+
+    public NetworkStack Stack { get; }
+    public TimeProvider Time { get; }
+    public TimeSpan Now => Time.GetElapsedTime(_start);
+
+    /// <summary>Runs <paramref name="action"/> on the loop and waits for it (at once when already there).</summary>
+    public void Invoke(Action action)
+    {
+        if (Thread.CurrentThread == _thread)
+        {
+            action();
+            return;
+        }
+        if (_stopping) throw new ObjectDisposedException(nameof(StackThread));
+        using var done = new ManualResetEventSlim();
+        Exception? error = null;
+        _work.Add(() =>
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+            finally
+            {
+                done.Set();
+            }
+        });
+        done.Wait();
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+    }
+
+    /// <summary>Queues work without waiting (a packet from the device, say).</summary>
+    public void Post(Action action)
+    {
+        if (!_stopping) _work.Add(action);
+    }
+
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            var now = Now;
+            Stack.Advance(now);
+            var wake = Stack.NextWakeup;
+            int waitMs = wake is TimeSpan w ? (int)Math.Clamp(Math.Ceiling((w - now).TotalMilliseconds), 0, 1000) : 1000;
+            if (_work.TryTake(out var action, waitMs))
+            {
+                action();
+                while (_work.TryTake(out action)) action();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _work.Add(() => { });
+        if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(5));
+        _work.Dispose();
+    }
+}
+
+/// <summary>Joins stacks that run on <see cref="StackThread"/>s in one process: each packet is posted to the receiver's loop.</summary>
+public sealed class ThreadLink : IPacketSink
+{
+    private readonly List<StackThread> _threads = [];
+
+    public void Attach(StackThread thread)
+    {
+        _threads.Add(thread);
+        thread.Stack.Output = this;
+    }
+
+    public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+    {
+        if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;
+        foreach (var t in _threads)
+        {
+            if (!t.Stack.Options.Addresses.Contains(ip.Destination)) continue;
+            var copy = packet.ToArray();
+            t.Post(() => t.Stack.Receive(copy, t.Now));
+            return;
+        }
+    }
+}
