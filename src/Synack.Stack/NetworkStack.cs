@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Synack.Tcp;
 using Synack.Wire;
 
@@ -11,7 +13,7 @@ namespace Synack.Stack;
 /// everything. Single-threaded and clock-free: the caller gives it packets and <c>now</c>, and asks
 /// <see cref="NextWakeup"/> when to call <see cref="Advance"/>.
 /// </summary>
-public sealed class NetworkStack : IConnectionHost
+public sealed class NetworkStack : IConnectionHost, IDisposable
 {
     private readonly Dictionary<FourTuple, StackConnection> _connections = new();
     private readonly Dictionary<(IpAddr? Address, ushort Port), Listener> _listeners = new();
@@ -22,15 +24,19 @@ public sealed class NetworkStack : IConnectionHost
     private readonly HashSet<IpAddr> _addresses;
     private readonly IIsnGenerator _isn;
     private readonly EphemeralPorts _ports;
+    private readonly ILogger _log;
+    private readonly StackMetrics _metrics;
     private TimeSpan _now;
 
     public NetworkStack(StackOptions options)
     {
+        _log = options.LoggerFactory?.CreateLogger("Synack.Stack") ?? NullLogger.Instance;
         Options = options;
         _addresses = [.. options.Addresses];
         var secret = options.Secret ?? RandomNumberGenerator.GetBytes(32);
         _isn = options.IsnGenerator ?? new Rfc6528IsnGenerator(secret);
         _ports = new EphemeralPorts(secret, options.EphemeralPortMin, options.EphemeralPortMax);
+        _metrics = new StackMetrics(this, options.MeterFactory);
     }
 
     public StackOptions Options { get; }
@@ -141,6 +147,7 @@ public sealed class NetworkStack : IConnectionHost
         if (listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog)
         {
             Statistics.Drop(DropReason.ListenQueueFull);
+            if (_log.IsEnabled(LogLevel.Warning)) StackLog.ListenQueueFull(_log, Name, listener.Port, listener.Backlog);
             Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
             return;
         }
@@ -173,12 +180,14 @@ public sealed class NetworkStack : IConnectionHost
     private void Drop(ReadOnlySpan<byte> packet, ParseError error)
     {
         Statistics.Drop(error);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, Name, error == ParseError.BadChecksum ? DropReason.BadChecksum : DropReason.Malformed);
         Observer?.PacketDropped(this, packet, error == ParseError.BadChecksum ? DropReason.BadChecksum : DropReason.Malformed, _now);
     }
 
     private void Drop(ReadOnlySpan<byte> packet, DropReason reason)
     {
         Statistics.Drop(reason);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, Name, reason);
         Observer?.PacketDropped(this, packet, reason, _now);
     }
 
@@ -441,15 +450,30 @@ public sealed class NetworkStack : IConnectionHost
 
     void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause)
     {
+        if (_log.IsEnabled(LogLevel.Debug))
+        {
+            var t = connection.Tuple;
+            StackLog.StateChanged(_log, Name, FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), from.ToRfcName(), to.ToRfcName(), cause);
+        }
         Observer?.StateChanged(this, connection.Tuple, from, to, cause, _now);
         ((StackConnection)connection.Tag!).Observer?.OnStateChanged(from, to);
     }
 
-    void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error) =>
+    void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error)
+    {
+        if (e == ConnectionEvent.Failed && _log.IsEnabled(LogLevel.Information))
+        {
+            var t = connection.Tuple;
+            StackLog.ConnectionFailed(_log, Name, FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), error);
+        }
         ((StackConnection)connection.Tag!).Observer?.OnEvent(e, error);
+    }
 
     void IConnectionHost.TimerFired(Connection connection, TcpTimer timer) =>
         Observer?.TimerFired(this, connection.Tuple, timer, _now);
+
+    /// <summary>Releases the stack's meter.</summary>
+    public void Dispose() => _metrics.Dispose();
 
     // ------------------------------------------------------------------ inspection
 

@@ -18,4 +18,8 @@ public sealed record StackOptions
     public int DefaultBacklog { get; init; } = 128;
     /// <summary>RFC 6191: a SYN may reopen a 4-tuple in TIME-WAIT when its ISN (or timestamp) is newer.</summary>
     public bool ReuseTimeWait { get; init; } = true;
+    /// <summary>Where the stack logs (state changes at Debug, failures at Information); none by default.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+    /// <summary>Where the stack's meter ("Synack.Stack") is created; a private meter by default.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
 }

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+using Synack.Tcp;
+
+namespace Synack.Stack;
+
+/// <summary>The stack's log messages, source-generated: no formatting or allocation unless the level is on.</summary>
+internal static partial class StackLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "{Stack} {Local} <-> {Remote}: {From} -> {To} ({Cause})")]
+    public static partial void StateChanged(ILogger logger, string stack, string local, string remote, string from, string to, string cause);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "{Stack} dropped a packet: {Reason}")]
+    public static partial void Dropped(ILogger logger, string stack, DropReason reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "{Stack} {Local} <-> {Remote} failed: {Error}")]
+    public static partial void ConnectionFailed(ILogger logger, string stack, string local, string remote, TcpError error);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYN dropped")]
+    public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog);
+}
