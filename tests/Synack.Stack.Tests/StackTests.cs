@@ -197,3 +197,59 @@ public class StackTests
         Assert.Equal(before, client.Statistics.PacketsOut + server.Statistics.PacketsOut);
     }
 }
+
+public class Ipv6Tests
+{
+    [Fact]
+    public void The_stack_speaks_ipv6_with_the_right_pseudo_header_and_default_mss()
+    {
+        var net = new SimulatedNetwork(2);
+        var client = net.AddHost("client", "2001:db8::1");
+        var server = net.AddHost("server", "2001:db8::2");
+        net.Connect(new LinkOptions(), client, server);
+        var listener = TcpListener.Start(server, 80);
+        var got = net.Run(async () =>
+        {
+            var accept = listener.AcceptAsync();
+            var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("2001:db8::2"), 80);
+            var s = await accept;
+            await c.WriteAsync(new byte[50_000]);
+            c.ShutdownSend();
+            long n = 0;
+            var buf = new byte[8192];
+            int r;
+            while ((r = await s.ReadAsync(buf)) > 0) n += r;
+            Assert.True(c.Tuple.LocalAddress.IsV6);
+            return n;
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal(50_000, got);
+        Assert.Equal(0, server.Statistics.DroppedTotal);
+    }
+
+    [Fact]
+    public void A_duplicating_link_delivers_every_byte_once()
+    {
+        var net = new SimulatedNetwork(3);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        var link = net.Connect(new LinkOptions { Duplication = 0.1, Seed = 3 }, client, server);
+        var listener = TcpListener.Start(server, 80);
+        var data = new byte[100_000];
+        new Random(1).NextBytes(data);
+        var got = net.Run(async () =>
+        {
+            var accept = listener.AcceptAsync();
+            var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+            var s = await accept;
+            await c.WriteAsync(data);
+            c.ShutdownSend();
+            var ms = new MemoryStream();
+            var buf = new byte[8192];
+            int r;
+            while ((r = await s.ReadAsync(buf)) > 0) ms.Write(buf, 0, r);
+            return ms.ToArray();
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(link.Duplicated > 0);
+        Assert.Equal(data, got);
+    }
+}

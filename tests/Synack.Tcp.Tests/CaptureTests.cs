@@ -107,3 +107,45 @@ public class CaptureTests
         Assert.Equal(sim.Trace.Sent().Count(), types.Count(t => t == 6));
     }
 }
+
+public class StackCaptureTests
+{
+    /// <summary>The demo on the real stack with random loss: tshark's retransmissions are the ones the trace resent.</summary>
+    [SkippableFact]
+    public void On_the_stack_engine_with_random_loss_tshark_sees_the_retransmissions_the_trace_recorded()
+    {
+        var scenario = Scenarios.Find("half-close")!;
+        var run = StackRun.ForScenario(scenario, new Synack.Stack.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        scenario.Body(run);
+        var highest = new Dictionary<string, Synack.Wire.SeqNum>();
+        var ours = new List<int>();
+        int frame = 0;
+        foreach (var e in run.Trace.Entries)
+        {
+            if (e.Kind != TraceKind.Sent) continue;
+            frame++;
+            var s = e.Segment!;
+            int len = s.Length + (s.Has(Synack.Wire.TcpFlags.Fin) ? 1 : 0);
+            if (len == 0) continue;
+            if (highest.TryGetValue(s.From, out var h) && s.Seq < h) ours.Add(frame);
+            var end = s.Seq + len;
+            if (!highest.ContainsKey(s.From) || end > highest[s.From]) highest[s.From] = end;
+        }
+        var file = Path.Combine(Path.GetTempPath(), $"synack-{Guid.NewGuid():N}.pcapng");
+        using (var f = File.Create(file)) CaptureExport.Write(run.Trace, f);
+        try
+        {
+            var tshark = ExternalTool.Require("tshark", "tshark");
+            var rows = ExternalTool.Run(tshark, "-r", file, "-n", "-T", "fields", "-e", "frame.number", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.fast_retransmission")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToArray();
+            var theirs = rows.Where(r => r[1] != "" || r[2] != "").Select(r => int.Parse(r[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Contains(run.Trace.Entries, e => e.Kind == TraceKind.Dropped);
+            Assert.NotEmpty(ours);
+            Assert.Equal(ours, theirs);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
