@@ -1,30 +1,37 @@
+using System.Buffers;
+
 namespace Synack.Tcp;
 
 /// <summary>
 /// A fixed-capacity ring of bytes. Both the send buffer (bytes from SND.UNA on) and the receive
 /// buffer (in-order bytes the user has not read) are one of these: memory is bounded by construction.
+/// The storage is rented from the shared pool only while it holds data, so ten thousand idle or
+/// half-open connections cost no buffer memory at all.
 /// </summary>
 internal sealed class ByteRing
 {
-    private readonly byte[] _buf;
+    private readonly int _capacity;
+    private byte[]? _buf;
     private int _head;
 
     public ByteRing(int capacity)
     {
         if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity));
-        _buf = new byte[capacity];
+        _capacity = capacity;
     }
 
-    public int Capacity => _buf.Length;
+    public int Capacity => _capacity;
     public int Count { get; private set; }
-    public int Free => _buf.Length - Count;
+    public int Free => _capacity - Count;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns how much.</summary>
     public int Write(ReadOnlySpan<byte> data)
     {
         int n = Math.Min(data.Length, Free);
-        int tail = (_head + Count) % _buf.Length;
-        int first = Math.Min(n, _buf.Length - tail);
+        if (n == 0) return 0;
+        _buf ??= ArrayPool<byte>.Shared.Rent(_capacity);
+        int tail = (_head + Count) % _capacity;
+        int first = Math.Min(n, _capacity - tail);
         data[..first].CopyTo(_buf.AsSpan(tail));
         data[first..n].CopyTo(_buf);
         Count += n;
@@ -34,10 +41,10 @@ internal sealed class ByteRing
     /// <summary>Copies bytes starting <paramref name="offset"/> bytes past the head, without consuming them.</summary>
     public int Peek(int offset, Span<byte> dest)
     {
-        if (offset >= Count) return 0;
+        if (offset >= Count || _buf is null) return 0;
         int n = Math.Min(dest.Length, Count - offset);
-        int start = (_head + offset) % _buf.Length;
-        int first = Math.Min(n, _buf.Length - start);
+        int start = (_head + offset) % _capacity;
+        int first = Math.Min(n, _capacity - start);
         _buf.AsSpan(start, first).CopyTo(dest);
         _buf.AsSpan(0, n - first).CopyTo(dest[first..]);
         return n;
@@ -46,9 +53,17 @@ internal sealed class ByteRing
     public void Discard(int n)
     {
         n = Math.Min(n, Count);
-        _head = (_head + n) % _buf.Length;
+        _head = (_head + n) % _capacity;
         Count -= n;
-        if (Count == 0) _head = 0;
+        if (Count == 0)
+        {
+            _head = 0;
+            if (_buf is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buf);
+                _buf = null;
+            }
+        }
     }
 
     public int Read(Span<byte> dest)

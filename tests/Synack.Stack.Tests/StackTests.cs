@@ -253,3 +253,61 @@ public class Ipv6Tests
         Assert.Equal(data, got);
     }
 }
+
+public class HostilePacketTests
+{
+    /// <summary>
+    /// 100,000 random and half-valid packets at a host with a listener and live connections: nothing
+    /// throws, the half-open connections stay within the backlog, and the live connections survive.
+    /// </summary>
+    [Fact]
+    public void A_flood_of_random_packets_neither_crashes_the_host_nor_grows_it_without_bound()
+    {
+        var net = new SimulatedNetwork(11);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        net.Connect(new LinkOptions(), client, server);
+        var listener = TcpListener.Start(server, 80, backlog: 64);
+        TcpConnection? live = null;
+        net.Run(async () =>
+        {
+            var accept = listener.AcceptAsync();
+            live = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+            await accept;
+        }, TimeSpan.FromSeconds(5));
+        var rng = new Random(12);
+        var buf = new byte[1600];
+        var src = IpAddr.Parse("198.51.100.7");
+        var dst = IpAddr.Parse("192.0.2.2");
+        for (int i = 0; i < 100_000; i++)
+        {
+            int n;
+            if (rng.Next(4) == 0)
+            {
+                n = rng.Next(0, 120);
+                rng.NextBytes(buf.AsSpan(0, n));
+            }
+            else
+            {
+                var h = new TcpHeader
+                {
+                    SourcePort = (ushort)rng.Next(1, 65536),
+                    DestinationPort = rng.Next(3) == 0 ? (ushort)rng.Next(1, 65536) : (ushort)80,
+                    Seq = new SeqNum((uint)rng.NextInt64(0, 1L << 32)),
+                    Ack = new SeqNum((uint)rng.NextInt64(0, 1L << 32)),
+                    Flags = rng.Next(3) == 0 ? TcpFlags.Syn : (TcpFlags)rng.Next(256),
+                    Window = (ushort)rng.Next(65536),
+                };
+                n = TcpPacket.Write(buf, src, dst, in h, TcpOptionLayout.Established, new byte[rng.Next(0, 100)]);
+                if (rng.Next(10) == 0) buf[rng.Next(n)] ^= 0xFF;
+            }
+            server.Receive(buf.AsSpan(0, n), net.Now);
+            if (i % 1000 == 0) net.RunFor(TimeSpan.FromMilliseconds(100));
+            Assert.True(server.ConnectionCount <= 64 + 1, $"{server.ConnectionCount} connections");
+        }
+        Assert.True(server.Statistics.Dropped(DropReason.ListenQueueFull) > 0);
+        Assert.Equal(TcpState.Established, live!.State);
+        net.RunFor(TimeSpan.FromMinutes(3)); // the half-open ones give up (SYN-ACK retries) and are freed
+        Assert.Equal(1, server.ConnectionCount);
+    }
+}
