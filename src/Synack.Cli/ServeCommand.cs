@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Synack.Cli.Services;
+using Synack.Stack;
+using Synack.Tcp;
+using Synack.Tun;
+using Synack.Wire;
+
+namespace Synack.Cli;
+
+/// <summary>`synack serve`: the stack on a TUN device, serving HTTP on 80, echo on 7 and discard on 9 to the kernel.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var tun = new Option<string>("--tun") { Description = "TUN device to create in the current network namespace", Required = true };
+        var address = new Option<string>("--address") { Description = "the stack's own address, e.g. 192.0.2.2", Required = true };
+        var peer = new Option<string>("--peer") { Description = "the kernel side's address with prefix, e.g. 192.0.2.1/24", Required = true };
+        var mtu = new Option<int>("--mtu") { Description = "MTU of the device (576..65535)", DefaultValueFactory = _ => 1500 };
+        var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
+            NetworkStack stack;
+            StackThread loop;
+            TunLink link;
+            try
+            {
+                stack = new NetworkStack(new StackOptions
+                {
+                    Name = "synack",
+                    Addresses = [addr],
+                    Connection = ConnectionOptions.Default with { Mss = (ushort)Math.Min(65495, parse.GetValue(mtu) - 40) },
+                });
+                if (!parse.GetValue(quiet)) stack.AddObserver(new EventPrinter(output));
+                loop = new StackThread(stack);
+                link = TunLink.Open(parse.GetValue(tun)!, loop, parse.GetValue(mtu));
+                link.Configure(parse.GetValue(peer)!);
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException)
+            {
+                error.WriteLine($"synack serve: {ex.Message}");
+                return 1;
+            }
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.Cancel();
+            });
+            var listeners = new[]
+            {
+                (Listener: TcpListener.Start(stack, 80), Serve: (Func<TcpConnection, CancellationToken, Task>)HttpService.ServeAsync),
+                (Listener: TcpListener.Start(stack, 7), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.EchoAsync),
+                (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
+            };
+            var loops = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
+            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, echo 7, discard 9");
+            output.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            foreach (var l in listeners) l.Listener.Stop();
+            output.WriteLine($"summary: {stack.Statistics}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
+            link.Dispose();
+            loop.Dispose();
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static async Task AcceptLoop(TcpListener listener, Func<TcpConnection, CancellationToken, Task> serve, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            TcpConnection c;
+            try
+            {
+                c = await listener.AcceptAsync(ct);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException)
+            {
+                return;
+            }
+            _ = Task.Run(() => serve(c, ct), CancellationToken.None);
+        }
+    }
+
+    internal static bool TryAddress(string text, out IpAddr address, TextWriter error)
+    {
+        address = default;
+        if (!System.Net.IPAddress.TryParse(text, out var ip))
+        {
+            error.WriteLine($"synack: '{text}' is not an IP address");
+            return false;
+        }
+        address = IpAddr.FromIPAddress(ip);
+        return true;
+    }
+
+    /// <summary>One line per connection event, for a person watching.</summary>
+    internal sealed class EventPrinter(TextWriter output) : IStackObserver
+    {
+        public void StateChanged(NetworkStack stack, FourTuple tuple, TcpState from, TcpState to, string cause, TimeSpan now)
+        {
+            if (from == TcpState.Closed && to == TcpState.Listen) return;
+            lock (output) output.WriteLine($"{now.TotalSeconds,10:F3}  {FourTuple.Format(tuple.RemoteAddress, tuple.RemotePort),-22} {from.ToRfcName(),-12} -> {to.ToRfcName(),-12} {cause}");
+        }
+    }
+}

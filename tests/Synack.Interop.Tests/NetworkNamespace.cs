@@ -1,0 +1,146 @@
+using System.Diagnostics;
+
+namespace Synack.Interop.Tests;
+
+/// <summary>
+/// A network namespace of the test's own, with `synack serve` on a TUN device inside it: the kernel
+/// side is 192.0.2.1, the stack 192.0.2.2 (documentation addresses, reachable only in the namespace).
+/// Everything is torn down on dispose, whatever the test did. Needs root and /dev/net/tun: when
+/// CI=true a missing one fails the test, elsewhere it skips it and says why.
+/// </summary>
+public sealed class NetworkNamespace : IDisposable
+{
+    public const string KernelAddress = "192.0.2.1";
+    public const string StackAddress = "192.0.2.2";
+    private static int _counter;
+    private Process? _serve;
+
+    private NetworkNamespace(string name) => Name = name;
+
+    public string Name { get; }
+    public List<string> ServeOutput { get; } = [];
+
+    public static NetworkNamespace StartServe()
+    {
+        Require();
+        var ns = new NetworkNamespace($"synack-t{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}");
+        try
+        {
+            Run("ip", "netns", "add", ns.Name);
+            ns.Exec("ip", "link", "set", "lo", "up");
+            ns.StartSynack("serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet");
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    private void StartSynack(params string[] args)
+    {
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", Name, "dotnet", SynackDll }.Concat(args)) psi.ArgumentList.Add(a);
+        _serve = Process.Start(psi)!;
+        var ready = new TaskCompletionSource();
+        _serve.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (ServeOutput) ServeOutput.Add(e.Data);
+            if (e.Data.StartsWith("ready", StringComparison.Ordinal)) ready.TrySetResult();
+        };
+        _serve.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) lock (ServeOutput) ServeOutput.Add("stderr: " + e.Data);
+        };
+        _serve.BeginOutputReadLine();
+        _serve.BeginErrorReadLine();
+        if (!ready.Task.Wait(TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException("synack serve did not become ready: " + string.Join("\n", ServeOutput));
+        }
+    }
+
+    /// <summary>Runs a program inside the namespace and returns its standard output.</summary>
+    public string Exec(params string[] args) => Run("ip", ["netns", "exec", Name, .. args]);
+
+    public static string Run(string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(300_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 300 s");
+        }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+        return stdout.Result;
+    }
+
+    private static string SynackDll
+    {
+        get
+        {
+            // The CLI's own output folder (it carries synack.runtimeconfig.json), beside this test's configuration.
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            string configuration = dir.Parent?.Name ?? "Debug"; // .../bin/<Configuration>/net10.0/
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Synack.sln"))) dir = dir.Parent;
+            if (dir is null) throw new InvalidOperationException("Synack.sln not found");
+            var dll = Path.Combine(dir.FullName, "src", "Synack.Cli", "bin", configuration, "net10.0", "synack.dll");
+            if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build the solution first");
+            return dll;
+        }
+    }
+
+    private static void Require()
+    {
+        string? why = null;
+        if (!OperatingSystem.IsLinux()) why = "network namespaces and TUN need Linux";
+        else if (Environment.UserName != "root") why = "not root: creating namespaces and TUN devices needs root";
+        else if (!File.Exists("/dev/net/tun")) why = "/dev/net/tun is missing";
+        else if (!Which("ip")) why = "ip (iproute2) is not installed";
+        else if (!Which("curl")) why = "curl is not installed";
+        if (why is null) return;
+        if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"interop tests must run on CI, but {why}");
+        Skip.If(true, why);
+    }
+
+    private static bool Which(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, name)));
+
+    public void Dispose()
+    {
+        if (_serve is { HasExited: false })
+        {
+            try
+            {
+                Run("kill", "-TERM", _serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (!_serve.WaitForExit(10_000)) _serve.Kill(entireProcessTree: true);
+            }
+            catch (Exception)
+            {
+                _serve.Kill(entireProcessTree: true);
+            }
+        }
+        _serve?.Dispose();
+        try
+        {
+            // Kill anything left in the namespace, then delete it.
+            Run("ip", "netns", "pids", Name).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList().ForEach(pid => Run("kill", "-KILL", pid.Trim()));
+        }
+        catch (Exception)
+        {
+        }
+        try
+        {
+            Run("ip", "netns", "del", Name);
+        }
+        catch (Exception)
+        {
+        }
+    }
+}
