@@ -10,6 +10,7 @@ public static class CliApp
         var root = new RootCommand("synack: a userspace TCP stack that shows its connection management");
         root.Subcommands.Add(DemoCommand.Create(output, error));
         root.Subcommands.Add(ServeCommand.Create(output, error));
+        root.Subcommands.Add(GetCommand.Create(output, error));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }

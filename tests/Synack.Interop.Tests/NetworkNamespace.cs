@@ -22,12 +22,9 @@ public sealed class NetworkNamespace : IDisposable
 
     public static NetworkNamespace StartServe()
     {
-        Require();
-        var ns = new NetworkNamespace($"synack-t{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}");
+        var ns = Create();
         try
         {
-            Run("ip", "netns", "add", ns.Name);
-            ns.Exec("ip", "link", "set", "lo", "up");
             ns.StartSynack("serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet");
             return ns;
         }
@@ -36,6 +33,38 @@ public sealed class NetworkNamespace : IDisposable
             ns.Dispose();
             throw;
         }
+    }
+
+    /// <summary>An empty namespace (loopback up), for a test that runs its own commands in it.</summary>
+    public static NetworkNamespace Create()
+    {
+        Require();
+        var ns = new NetworkNamespace($"synack-t{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}");
+        try
+        {
+            Run("ip", "netns", "add", ns.Name);
+            ns.Exec("ip", "link", "set", "lo", "up");
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a synack command inside the namespace to its end; returns what it printed.</summary>
+    public string Synack(params string[] args) => Exec(["dotnet", SynackDll, .. args]);
+
+    /// <summary>Starts a program inside the namespace in the background; it is killed with the namespace.</summary>
+    public System.Diagnostics.Process Background(params string[] args)
+    {
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", Name }.Concat(args)) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
     }
 
     private void StartSynack(params string[] args)
