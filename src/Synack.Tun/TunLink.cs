@@ -65,6 +65,52 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
         return new TunLink(fd, wake, name, loop, mtu);
     }
 
+    /// <summary>
+    /// Creates the device inside the named network namespace (as made by <c>ip netns add</c>) without
+    /// moving this process there: a helper thread enters the namespace, opens the device and leaves.
+    /// The device never exists in the caller's namespace; <see cref="Configure"/> then sets it up there.
+    /// </summary>
+    public static TunLink OpenInNamespace(string netns, string name, StackThread loop, int mtu = 1500)
+    {
+        TunLink? link = null;
+        Exception? error = null;
+        var t = new Thread(() =>
+        {
+            int self = Native.Open("/proc/thread-self/ns/net", Native.O_CLOEXEC);
+            int target = Native.Open($"/var/run/netns/{netns}", Native.O_CLOEXEC);
+            try
+            {
+                if (self < 0 || target < 0) throw new IOException($"cannot open the namespace {netns}: {Native.Error()}");
+                if (Native.SetNs(target, Native.CLONE_NEWNET) < 0) throw new IOException($"setns {netns}: {Native.Error()}");
+                try
+                {
+                    link = Open(name, loop, mtu);
+                }
+                finally
+                {
+                    Native.SetNs(self, Native.CLONE_NEWNET);
+                }
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+            finally
+            {
+                if (self >= 0) Native.Close(self);
+                if (target >= 0) Native.Close(target);
+            }
+        });
+        t.Start();
+        t.Join();
+        if (error is not null) throw error;
+        link!.Namespace = netns;
+        return link;
+    }
+
+    /// <summary>The namespace the device lives in, when made by <see cref="OpenInNamespace"/>.</summary>
+    public string? Namespace { get; private set; }
+
     /// <summary>Gives the kernel side of the device an address and brings it up (runs iproute2's <c>ip</c>).</summary>
     public void Configure(string peerAddressWithPrefix)
     {
@@ -72,9 +118,17 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
         RunIp($"link set dev {Name} mtu {_mtu} up");
     }
 
-    private static void RunIp(string args)
+    /// <summary>Takes the kernel side of the device down or up (a cable pulled, or put back).</summary>
+    public void SetUp(bool up) => RunIp($"link set dev {Name} {(up ? "up" : "down")}");
+
+    private void RunIp(string args)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (Namespace is not null)
+        {
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add(Namespace);
+        }
         foreach (var a in args.Split(' ')) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new IOException("cannot start ip (install iproute2)");
         string err = p.StandardError.ReadToEnd();
