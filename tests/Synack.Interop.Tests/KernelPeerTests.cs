@@ -123,6 +123,10 @@ public sealed class KernelPeerTests
     public void S9_a_kernel_application_that_closes_on_end_of_stream_answers_our_fin()
     {
         using var host = new Host();
+        // Our own capture tap on the stack: every packet in and out of the TUN device, with our state changes.
+        var file = Path.Combine(Path.GetTempPath(), $"synack-s9-{Guid.NewGuid():N}.pcapng");
+        var tap = new CaptureTap(File.Create(file));
+        host.Loop.Invoke(() => tap.Attach(host.Stack));
         using var server = host.Namespace.Background("python3", "-c",
             "import socket; l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('192.0.2.1',5000)); l.listen(1); print('listening', flush=True)\n" +
             "c,_=l.accept()\nwhile c.recv(65536): pass\nc.close()");
@@ -144,6 +148,26 @@ public sealed class KernelPeerTests
         for (int i = 0; i < 50 && conn.State != TcpState.TimeWait; i++) Thread.Sleep(100);
         var states = host.StatesOf(t => t == conn.Tuple);
         Assert.Equal([TcpState.Closed, TcpState.SynSent, TcpState.Established, TcpState.FinWait1, TcpState.TimeWait], states);
+
+        // And on the wire: after our FIN, exactly one segment from the kernel, FIN and ACK together, acknowledging it.
+        host.Loop.Invoke(tap.Dispose);
+        try
+        {
+            var rows = NetworkNamespace.Run("tshark", "-r", file, "-n", "-T", "fields", "-E", "separator=/t",
+                    "-e", "ip.src", "-e", "tcp.flags.fin", "-e", "tcp.flags.ack", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.srcport")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(r => r[6] == "5000" || r[0] == NetworkNamespace.StackAddress).ToArray();
+            int ourFin = Array.FindLastIndex(rows, r => r[0] == NetworkNamespace.StackAddress && r[1] == "1");
+            Assert.True(ourFin >= 0, $"our FIN is not in the capture: {string.Join(" | ", rows.Select(r => string.Join(",", r)))}");
+            var after = rows[(ourFin + 1)..].Where(r => r[0] == NetworkNamespace.KernelAddress).ToArray();
+            var reply = Assert.Single(after);
+            Assert.Equal(["1", "1"], reply[1..3]);                                      // FIN+ACK in one segment
+            Assert.Equal(long.Parse(rows[ourFin][3], System.Globalization.CultureInfo.InvariantCulture) + 1,
+                long.Parse(reply[4], System.Globalization.CultureInfo.InvariantCulture)); // it acknowledges our FIN
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [SkippableFact]
