@@ -149,3 +149,41 @@ public class StackCaptureTests
         }
     }
 }
+
+public class CaptureReaderAgainstToolsTests
+{
+    /// <summary>Files written by Wireshark's own editcap (pcap in µs and ns) read back the same as our pcapng.</summary>
+    [SkippableFact]
+    public void Files_written_by_editcap_read_the_same_as_ours()
+    {
+        var editcap = ExternalTool.Require("editcap", "wireshark-common");
+        var sim = Scenarios.LostFinalAck();
+        var ng = Path.Combine(Path.GetTempPath(), $"synack-{Guid.NewGuid():N}.pcapng");
+        var us = Path.ChangeExtension(ng, ".us.pcap");
+        var ns = Path.ChangeExtension(ng, ".ns.pcap");
+        try
+        {
+            using (var f = File.Create(ng)) CaptureExport.Write(sim.Trace, f);
+            ExternalTool.Run(editcap, "-F", "pcap", ng, us);
+            ExternalTool.Run(editcap, "-F", "nsecpcap", ng, ns);
+            var ours = Synack.Wire.CaptureReader.Read(ng);
+            foreach (var path in new[] { us, ns })
+            {
+                var theirs = Synack.Wire.CaptureReader.Read(path);
+                Assert.Null(theirs.Error);
+                Assert.Equal("pcap", theirs.Format);
+                Assert.Equal(ours.Packets.Count, theirs.Packets.Count);
+                for (int i = 0; i < ours.Packets.Count; i++)
+                {
+                    Assert.Equal(ours.Packets[i].Data, theirs.Packets[i].Data);
+                    long tolerance = path == us ? 1000 : 0; // microsecond pcap rounds to the microsecond
+                    Assert.InRange(theirs.Packets[i].TimestampNs, ours.Packets[i].TimestampNs - tolerance, ours.Packets[i].TimestampNs + tolerance);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var p in new[] { ng, us, ns }) File.Delete(p);
+        }
+    }
+}
