@@ -1,0 +1,296 @@
+using Synack.Wire;
+
+namespace Synack.Analysis;
+
+/// <summary>
+/// Turns a capture into TCP conversations (numbered like Wireshark's tcp.stream), with relative and
+/// absolute numbers, findings named as Wireshark names them, and each endpoint's inferred state after
+/// every packet. Uses Synack.Wire only.
+/// </summary>
+public static class CaptureAnalyzer
+{
+    public static IReadOnlyList<Conversation> Analyze(CaptureReader capture)
+    {
+        var conversations = new List<Conversation>();
+        var open = new Dictionary<(IpAddr, ushort, IpAddr, ushort), Tracker>();
+        long? t0 = null;
+        foreach (var p in capture.Packets)
+        {
+            var ipBytes = p.Ip;
+            if (ipBytes.IsEmpty || !TcpPacket.TryParse(ipBytes, out var ip, out var tcp, out _, verifyChecksum: false)) continue;
+            t0 ??= p.TimestampNs;
+            var a = (ip.Source, tcp.SourcePort, ip.Destination, tcp.DestinationPort);
+            var b = (ip.Destination, tcp.DestinationPort, ip.Source, tcp.SourcePort);
+            Tracker? tr = open.TryGetValue(a, out var ta) ? ta : open.TryGetValue(b, out var tb) ? tb : null;
+            bool syn = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
+            // A new SYN with another ISN on a used 4-tuple whose conversation has ended starts a new one.
+            if (tr is not null && syn && tr.Ended && tr.ClientIsnFrom(ip.Source, tcp.SourcePort) != tcp.Seq.Value)
+            {
+                open.Remove(tr.Key);
+                tr = null;
+            }
+            if (tr is null)
+            {
+                bool srcIsClient = (tcp.Flags & TcpFlags.Syn) != 0
+                    ? (tcp.Flags & TcpFlags.Ack) == 0
+                    : tcp.SourcePort > tcp.DestinationPort;
+                var key = srcIsClient ? a : b;
+                tr = new Tracker(new Conversation
+                {
+                    Stream = conversations.Count,
+                    Client = FourTuple.Format(key.Item1, key.Item2),
+                    Server = FourTuple.Format(key.Item3, key.Item4),
+                }, key);
+                conversations.Add(tr.Conv);
+                open[key] = tr;
+            }
+            int len = ip.PayloadLength - tcp.HeaderLength;
+            tr.Add(p, (p.TimestampNs - t0.Value) / 1e9, ip.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, len);
+        }
+        foreach (var c in conversations) Finish(c);
+        return conversations;
+    }
+
+    private static void Finish(Conversation c)
+    {
+        var ps = c.Packets;
+        bool rst = ps.Any(p => (p.Flags & TcpFlags.Rst) != 0);
+        var fins = ps.Where(p => (p.Flags & TcpFlags.Fin) != 0).ToList();
+        bool finC = fins.Any(p => p.FromClient), finS = fins.Any(p => !p.FromClient);
+        if (rst) c.CloseKind = "reset";
+        else if (finC && finS)
+        {
+            var first = fins[0];
+            var second = fins.First(p => p.FromClient != first.FromClient);
+            long firstFinEnd = first.Seq + first.Length + 1;
+            bool secondAcksFirst = (second.Flags & TcpFlags.Ack) != 0 && second.Ack >= firstFinEnd;
+            bool separateAck = ps.Any(p => p.Frame > first.Frame && p.Frame < second.Frame && p.FromClient == second.FromClient && (p.Flags & TcpFlags.Ack) != 0 && p.Ack >= firstFinEnd);
+            c.CloseKind = !secondAcksFirst ? "simultaneous" : separateAck ? "four-way" : "three-way";
+        }
+        else if (finC || finS) c.CloseKind = "half-open";
+        else c.CloseKind = "incomplete";
+
+        bool synC = ps.Any(p => p.FromClient && p.FlagText == "S");
+        bool synAck = ps.Any(p => !p.FromClient && (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
+        bool established = ps.Any(p => p.ClientState == InferredState.Established || p.ServerState == InferredState.Established);
+        var firstRst = ps.FirstOrDefault(p => (p.Flags & TcpFlags.Rst) != 0);
+        c.ConnState = (synC, synAck, established, rst, finC && finS) switch
+        {
+            (true, false, _, true, _) => "REJ",
+            (true, false, false, false, _) when finC => "SH",
+            (true, false, false, false, _) => "S0",
+            (_, _, true, true, _) => firstRst!.FromClient ? "RSTO" : "RSTR",
+            (true, true, true, false, true) => "SF",
+            (true, true, true, false, false) => finC ? "S2" : finS ? "S3" : "S1",
+            _ => "OTH",
+        };
+    }
+
+    private sealed class Side
+    {
+        public bool HasBase;
+        public uint Base;
+        public bool Wscale;
+        public int Shift;
+        public long NextSeq;      // highest relative seq + len seen
+        public long LastAck = -1; // last relative ack this side sent
+        public long LastWindow = -1;
+        public int DupAcks;
+        public long? FinSeq;      // relative seq of this side's FIN
+        public double LastDupAckTime;
+        public SideOptions? Options;
+    }
+
+    private sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
+    {
+        private readonly Side _c = new(), _s = new();
+        private InferredState _cs = InferredState.Closed, _ss = InferredState.Listen;
+        private double? _synTime;
+        private readonly HashSet<char> _history = [];
+
+        public Conversation Conv { get; } = conv;
+        public (IpAddr, ushort, IpAddr, ushort) Key { get; } = key;
+        public bool Ended => (_cs is InferredState.Closed or InferredState.TimeWait) && (_ss is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) && Conv.Packets.Count > 0;
+
+        public uint? ClientIsnFrom(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? Conv.ClientIsn : Conv.ServerIsn;
+
+        public void Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len)
+        {
+            var me = fromClient ? _c : _s;
+            var peer = fromClient ? _s : _c;
+            var f = tcp.Flags;
+            bool syn = (f & TcpFlags.Syn) != 0, fin = (f & TcpFlags.Fin) != 0, rst = (f & TcpFlags.Rst) != 0, ack = (f & TcpFlags.Ack) != 0;
+            if (syn)
+            {
+                me.HasBase = true;
+                me.Base = tcp.Seq.Value;
+                me.Options = new SideOptions(tcp.Options.HasMss ? tcp.Options.Mss : null, tcp.Options.HasWindowScale ? tcp.Options.WindowScale : null, tcp.Options.SackPermitted, tcp.Options.HasTimestamps);
+                me.Wscale = tcp.Options.HasWindowScale;
+                me.Shift = Math.Min((int)tcp.Options.WindowScale, 14);
+                if (fromClient) { Conv.ClientIsn = tcp.Seq.Value; Conv.ClientOptions = me.Options; }
+                else { Conv.ServerIsn = tcp.Seq.Value; Conv.ServerOptions = me.Options; }
+                if (fromClient && !ack) _synTime ??= time;
+            }
+            if (!me.HasBase)
+            {
+                me.HasBase = true;
+                me.Base = tcp.Seq.Value - 1; // mid-stream: the first byte seen is 1
+            }
+            long seq = unchecked((uint)(tcp.Seq.Value - me.Base));
+            long ackRel = ack ? (peer.HasBase ? unchecked((uint)(tcp.Ack.Value - peer.Base)) : unchecked((uint)tcp.Ack.Value)) : 0;
+            long segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+            bool bothScale = _c.Wscale && _s.Wscale;
+            long window = syn || !bothScale ? tcp.Window : (long)tcp.Window << me.Shift;
+
+            // Findings, as Wireshark defines them (tcp.analysis.*).
+            var findings = new List<string>(2);
+            bool keepAlive = len <= 1 && !syn && !fin && !rst && me.NextSeq > 0 && seq == me.NextSeq - 1;
+            if (keepAlive) findings.Add("keep_alive");
+            else if (segLen > 0 && me.NextSeq > 0 && seq < me.NextSeq && !(syn && seq == 0 && me.NextSeq <= 1 && false))
+            {
+                if (peer.DupAcks >= 2 && peer.LastAck == seq && time - peer.LastDupAckTime <= 0.020) findings.Add("fast_retransmission");
+                else if (peer.LastAck >= 0 && seq + segLen <= peer.LastAck) findings.Add("spurious_retransmission");
+                findings.Add("retransmission");
+            }
+            if (window == 0 && !rst && !syn) findings.Add("zero_window");
+            if (ack && len == 0 && !syn && !fin && !rst && !keepAlive)
+            {
+                if (ackRel == me.LastAck && window == me.LastWindow && window != 0 && me.LastAck > 0 && me.NextSeq > 0) findings.Add("duplicate_ack");
+                else if (ackRel == me.LastAck && window != me.LastWindow && me.LastWindow >= 0) findings.Add("window_update");
+            }
+            if (findings.Contains("duplicate_ack"))
+            {
+                me.DupAcks++;
+                me.LastDupAckTime = time;
+            }
+            else if (ack && ackRel != me.LastAck) me.DupAcks = 0;
+
+            if (seq + segLen > me.NextSeq) me.NextSeq = seq + segLen;
+            if (ack)
+            {
+                if (ackRel > me.LastAck) me.LastAck = ackRel;
+                me.LastWindow = window;
+            }
+            if (fin) me.FinSeq ??= seq + len;
+            // Wireshark's initial RTT: from the SYN to the ACK that completes the handshake.
+            if (fromClient && ack && !syn && _synTime is double st && Conv.ServerIsn is not null) Conv.HandshakeRttMs ??= (time - st) * 1000;
+            if (fromClient) Conv.ClientBytes += len; else Conv.ServerBytes += len;
+
+            Infer(fromClient, syn, ack, fin, rst, ackRel, len);
+            Track(fromClient, syn, ack, fin, rst, len);
+            Conv.Packets.Add(new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, ack ? tcp.Ack.Value : 0, seq, ackRel, len, window, findings, _cs, _ss, p.Comment));
+            Conv.History = new string(_history.ToArray());
+        }
+
+        private void Track(bool fromClient, bool syn, bool ack, bool fin, bool rst, int len)
+        {
+            void Add(char c)
+            {
+                char x = fromClient ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c);
+                _history.Add(x);
+            }
+            if (syn && !ack) Add('s');
+            if (syn && ack) Add('h');
+            if (ack && !syn) Add('a');
+            if (len > 0) Add('d');
+            if (fin) Add('f');
+            if (rst) Add('r');
+        }
+
+        /// <summary>Moves the two inferred states as the packet would move the real ones (sender now, receiver on arrival).</summary>
+        private void Infer(bool fromClient, bool syn, bool ack, bool fin, bool rst, long ackRel, int len)
+        {
+            ref var me = ref (fromClient ? ref _cs : ref _ss);
+            ref var other = ref (fromClient ? ref _ss : ref _cs);
+            var meSide = fromClient ? _c : _s;
+            var otherSide = fromClient ? _s : _c;
+            if (rst)
+            {
+                me = InferredState.Closed;
+                other = other == InferredState.SynReceived && !fromClient ? InferredState.Listen : InferredState.Closed;
+                if (!fromClient && other == InferredState.Listen) other = InferredState.Closed;
+                return;
+            }
+            if (syn && !ack)
+            {
+                if (me is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) me = InferredState.SynSent;
+                if (other is InferredState.Listen or InferredState.Closed or InferredState.TimeWait) other = other == InferredState.SynSent ? InferredState.SynReceived : InferredState.SynReceived;
+                return;
+            }
+            if (syn && ack)
+            {
+                me = InferredState.SynReceived;
+                if (other == InferredState.SynSent) other = InferredState.Established;
+                return;
+            }
+            // The sender's own transitions.
+            if (me == InferredState.SynReceived && ack) me = InferredState.Established;
+            if (fin)
+            {
+                // A FIN that does not acknowledge the peer's FIN, already on the wire, was sent before that
+                // FIN arrived: both sides closed at once (simultaneous close, RFC 9293 figure 13).
+                bool crossed = otherSide.FinSeq is long ofs && !(ack && ackRel >= ofs + 1);
+                if (crossed && me == InferredState.CloseWait)
+                {
+                    // The peer's FIN had not arrived when we sent ours: we were ESTABLISHED, not CLOSE-WAIT.
+                    for (int i = Conv.Packets.Count - 1; i >= 0; i--)
+                    {
+                        var row = Conv.Packets[i];
+                        var mine = fromClient ? row.ClientState : row.ServerState;
+                        if (mine != InferredState.CloseWait) break;
+                        Conv.Packets[i] = fromClient ? row with { ClientState = InferredState.Established } : row with { ServerState = InferredState.Established };
+                    }
+                    me = InferredState.FinWait1;
+                    if (other == InferredState.FinWait1) other = InferredState.Closing;
+                    return;
+                }
+                me = me switch
+                {
+                    InferredState.Established or InferredState.SynReceived => InferredState.FinWait1,
+                    InferredState.CloseWait => InferredState.LastAck,
+                    _ => me,
+                };
+            }
+            // An ACK of the peer's FIN tells us its sender has received that FIN.
+            if (ack && !fin && otherSide.FinSeq is long peerFin && ackRel >= peerFin + 1)
+            {
+                me = me switch
+                {
+                    InferredState.FinWait1 => InferredState.Closing,
+                    InferredState.FinWait2 => InferredState.TimeWait,
+                    _ => me,
+                };
+            }
+            // What the packet does on arrival.
+            if (ack)
+            {
+                if (other == InferredState.SynReceived) other = InferredState.Established;
+                bool acksOtherFin = otherSide.FinSeq is long fs && ackRel >= fs + 1;
+                if (acksOtherFin)
+                {
+                    other = other switch
+                    {
+                        InferredState.FinWait1 => fin ? InferredState.TimeWait : InferredState.FinWait2,
+                        InferredState.Closing => InferredState.TimeWait,
+                        InferredState.LastAck => InferredState.Closed,
+                        _ => other,
+                    };
+                }
+            }
+            if (fin)
+            {
+                other = other switch
+                {
+                    InferredState.Established => InferredState.CloseWait,
+                    InferredState.FinWait1 => InferredState.Closing,
+                    InferredState.FinWait2 => InferredState.TimeWait,
+                    _ => other,
+                };
+                // The FIN's sender, in CLOSING, learns its FIN was acked when this FIN+ACK acks it: handled above.
+                if (me == InferredState.FinWait1 && meSide.FinSeq is long mf && otherSide.LastAck >= mf + 1) me = InferredState.FinWait2;
+            }
+            if (me == InferredState.Closing && otherSide.LastAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = InferredState.TimeWait;
+            _ = len;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Synack.Analysis;
+using Synack.Simulation;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>The analyzer reads our own captures, where the truth is known from the trace.</summary>
+public class AnalysisTests
+{
+    private static IReadOnlyList<Conversation> Analyze(Simulation.Simulation sim)
+    {
+        using var ms = new MemoryStream();
+        CaptureExport.Write(sim.Trace, ms);
+        var capture = CaptureReader.Read(ms.ToArray());
+        Assert.Null(capture.Error);
+        return CaptureAnalyzer.Analyze(capture);
+    }
+
+    private static List<string> Distinct(IEnumerable<InferredState> states)
+    {
+        var list = new List<string>();
+        foreach (var s in states)
+        {
+            var name = ((TcpState)(int)s).ToRfcName();
+            if (list.Count == 0 || list[^1] != name) list.Add(name);
+        }
+        return list;
+    }
+
+    [Theory]
+    [InlineData("handshake-data-close", "four-way", "SF")]
+    [InlineData("combined-fin", "three-way", "SF")]
+    [InlineData("half-close", "four-way", "SF")]
+    [InlineData("simultaneous-close", "simultaneous", "SF")]
+    [InlineData("lost-third-ack", "reset", "RSTR")]
+    public void Inferred_states_and_close_kind_match_what_really_happened(string scenario, string closeKind, string connState)
+    {
+        var sim = Scenarios.Find(scenario)!.Run();
+        var conv = Assert.Single(Analyze(sim));
+        Assert.Equal(closeKind, conv.CloseKind);
+        Assert.Equal(connState, conv.ConnState);
+        Assert.Equal("192.0.2.1:40000", conv.Client);
+        Assert.Equal(Scenarios.ClientIsn, conv.ClientIsn);
+        Assert.Equal(Scenarios.ServerIsn, conv.ServerIsn);
+        if (closeKind == "reset") return;
+        // The truth, less what a capture cannot see: the server's CLOSED before LISTEN, and 2MSL's end.
+        var truthClient = sim.Trace.StatesOf("client").Select(s => s.ToRfcName()).ToList();
+        var truthServer = sim.Trace.StatesOf("server").Select(s => s.ToRfcName()).Skip(1).ToList();
+        if (truthClient[^1] == "CLOSED" && truthClient[^2] == "TIME-WAIT") truthClient.RemoveAt(truthClient.Count - 1);
+        if (truthServer[^1] == "CLOSED" && truthServer[^2] == "TIME-WAIT") truthServer.RemoveAt(truthServer.Count - 1);
+        Assert.Equal(truthClient, Distinct(new[] { InferredState.Closed }.Concat(conv.Packets.Select(p => p.ClientState))));
+        Assert.Equal(truthServer, Distinct(new[] { InferredState.Listen }.Concat(conv.Packets.Select(p => p.ServerState))));
+    }
+
+    [Fact]
+    public void Relative_and_absolute_numbers_follow_the_notes_example()
+    {
+        var conv = Assert.Single(Analyze(Scenarios.HandshakeDataClose()));
+        var data = conv.Packets.First(p => p.FromClient && p.Length == 100);
+        Assert.Equal(1, data.Seq);
+        Assert.Equal(123457u, data.SeqRaw);
+        var ack = conv.Packets.First(p => !p.FromClient && p.Ack == 101);
+        Assert.Equal(123557u, ack.AckRaw);
+        Assert.Equal(100, conv.ClientBytes);
+        Assert.Equal(100, conv.ServerBytes);
+        Assert.Equal(20, conv.HandshakeRttMs!.Value, 3); // SYN at 0, the handshake's ACK at 20 ms
+        Assert.Equal(1460, conv.ClientOptions!.Mss);
+        Assert.Equal(3, conv.ClientOptions.WindowScale);
+        Assert.Contains('S', conv.History);
+        Assert.Contains('h', conv.History);
+    }
+
+    [SkippableFact]
+    public void Stream_numbers_relative_numbers_lengths_and_retransmissions_agree_with_tshark()
+    {
+        var scenario = Scenarios.Find("half-close")!;
+        var run = StackRun.ForScenario(scenario, new Synack.Stack.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        scenario.Body(run);
+        var file = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.pcapng");
+        using (var f = File.Create(file)) CaptureExport.Write(run.Trace, f);
+        try
+        {
+            var ours = CaptureAnalyzer.Analyze(CaptureReader.Read(file)).SelectMany(c => c.Packets.Select(p => (c.Stream, p))).OrderBy(x => x.p.Frame).ToArray();
+            var tshark = ExternalTool.Require("tshark", "tshark");
+            var rows = ExternalTool.Run(tshark, "-r", file, "-n", "-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "tcp.stream", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.keep_alive", "-e", "tcp.analysis.duplicate_ack")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToArray();
+            Assert.Equal(rows.Length, ours.Length);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                var (stream, p) = ours[i];
+                var r = rows[i];
+                string where = $"frame {r[0]}";
+                Assert.True(r[1] == stream.ToString(System.Globalization.CultureInfo.InvariantCulture), where + " stream");
+                Assert.True(r[2] == p.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{where} seq {r[2]} vs {p.Seq}");
+                if ((p.Flags & TcpFlags.Ack) != 0) Assert.True(r[3] == p.Ack.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{where} ack {r[3]} vs {p.Ack}");
+                Assert.True(r[4] == p.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), where + " len");
+                Assert.True((r[5] != "") == p.Findings.Contains("retransmission"), $"{where} retransmission: tshark '{r[5]}', ours {string.Join(",", p.Findings)}");
+                Assert.True((r[6] != "") == p.Findings.Contains("keep_alive"), $"{where} keep-alive: tshark '{r[6]}', ours {string.Join(",", p.Findings)}");
+                Assert.True((r[7] != "") == p.Findings.Contains("duplicate_ack"), $"{where} duplicate ack: tshark '{r[7]}', ours {string.Join(",", p.Findings)}");
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
