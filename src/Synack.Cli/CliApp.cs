@@ -11,6 +11,7 @@ public static class CliApp
         root.Subcommands.Add(DemoCommand.Create(output, error));
         root.Subcommands.Add(ServeCommand.Create(output, error));
         root.Subcommands.Add(GetCommand.Create(output, error));
+        root.Subcommands.Add(AnalyzeCommand.Create(output, error));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }

@@ -129,4 +129,60 @@ public class DemoCommandTests
         Assert.Equal(1, exit);
         Assert.Contains("cannot write", err);
     }
+
+    [Fact]
+    public void Analyze_reads_a_demo_capture_as_text_and_as_json()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.pcapng");
+        try
+        {
+            Run("demo", "--scenario", "combined-fin", "--capture", path);
+            var (exit, text, _) = Run("analyze", path);
+            Assert.Equal(0, exit);
+            Assert.Contains("close three-way", text);
+            Assert.Contains("FIN-WAIT-1", text);
+            var (jexit, json, _) = Run("analyze", path, "--format", "json");
+            Assert.Equal(0, jexit);
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var conn = doc.RootElement.GetProperty("connections")[0];
+            Assert.Equal("three-way", conn.GetProperty("closeKind").GetString());
+            Assert.Equal(123456u, conn.GetProperty("clientIsn").GetUInt32());
+            Assert.Equal(1460, conn.GetProperty("options").GetProperty("client").GetProperty("mss").GetInt32());
+            var packets = conn.GetProperty("packets");
+            Assert.Equal("S", packets[0].GetProperty("flags").GetString());
+            Assert.Equal("TIME-WAIT", packets[packets.GetArrayLength() - 1].GetProperty("clientState").GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Analyze_gives_a_clear_error_for_a_file_that_is_not_a_capture_or_is_cut_short()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.txt");
+        try
+        {
+            File.WriteAllText(path, "hello, this is not a capture");
+            var (exit, _, err) = Run("analyze", path);
+            Assert.Equal(1, exit);
+            Assert.Contains("not a pcap or pcapng file", err);
+
+            Run("demo", "--scenario", "combined-fin", "--capture", path);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length - 40)]);
+            var (cut, text, err2) = Run("analyze", path);
+            Assert.Equal(1, cut);
+            Assert.Contains("truncated", err2);
+            Assert.Contains("stream 0", text); // what came before the damage is still shown
+            var (missing, _, err3) = Run("analyze", path + ".nope");
+            Assert.Equal(2, missing);
+            Assert.Contains("no such file", err3);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
