@@ -10,8 +10,8 @@ internal static class AnalyzeCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var file = new Argument<FileInfo>("file") { Description = "a pcap or pcapng capture" };
-        var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = new Option<string>("--format") { Description = "text, json, mermaid or html", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "mermaid", "html");
         var outPath = new Option<FileInfo?>("--out") { Description = "write here instead of standard output" };
         var stream = new Option<int?>("--stream") { Description = "only this conversation (tcp.stream number)" };
         var cmd = new Command("analyze", "read a capture and show each TCP conversation with both endpoints' inferred states") { file, format, outPath, stream };
@@ -31,7 +31,13 @@ internal static class AnalyzeCommand
             }
             var conversations = CaptureAnalyzer.Analyze(capture);
             if (parse.GetValue(stream) is int n) conversations = conversations.Where(c => c.Stream == n).ToList();
-            var text = parse.GetValue(format) == "json" ? AnalysisRenderer.Json(conversations) : AnalysisRenderer.Text(conversations);
+            var text = parse.GetValue(format) switch
+            {
+                "json" => AnalysisRenderer.Json(conversations),
+                "mermaid" => LadderHtml.Mermaid(conversations),
+                "html" => LadderHtml.Render(conversations, f.Name),
+                _ => AnalysisRenderer.Text(conversations),
+            };
             if (parse.GetValue(outPath) is FileInfo o)
             {
                 try

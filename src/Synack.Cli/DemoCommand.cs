@@ -27,7 +27,8 @@ internal static class DemoCommand
         var loss = new Option<double>("--loss") { Description = "probability that the link loses a packet (stack engine), e.g. 0.05" };
         var latency = new Option<double>("--latency") { Description = "one-way latency of the link in milliseconds", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the link's random faults: the same seed replays the same run", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture, engine, loss, latency, seed };
+        var html = new Option<FileInfo?>("--html") { Description = "write the run as an HTML page with an SVG ladder" };
+        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture, engine, loss, latency, seed, html };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(list))
@@ -36,6 +37,7 @@ internal static class DemoCommand
                 return 0;
             }
             var captureFile = parse.GetValue(capture);
+            var htmlFile = parse.GetValue(html);
             double p = parse.GetValue(loss);
             if (p is < 0 or >= 1)
             {
@@ -68,12 +70,12 @@ internal static class DemoCommand
             };
             if (parse.GetValue(all))
             {
-                if (captureFile is not null)
+                if (captureFile is not null || htmlFile is not null)
                 {
-                    error.WriteLine("synack demo: --capture takes one scenario; leave out --all");
+                    error.WriteLine("synack demo: --capture and --html take one scenario; leave out --all");
                     return 2;
                 }
-                foreach (var s in Scenarios.All) Run(s, runner, parse.GetValue(trace), output, null);
+                foreach (var s in Scenarios.All) Run(s, runner, parse.GetValue(trace), output, null, null);
                 return 0;
             }
             string name = parse.GetValue(scenario)!;
@@ -85,11 +87,11 @@ internal static class DemoCommand
             }
             try
             {
-                Run(chosen, runner, parse.GetValue(trace), output, captureFile);
+                Run(chosen, runner, parse.GetValue(trace), output, captureFile, htmlFile);
             }
             catch (IOException ex)
             {
-                error.WriteLine($"synack demo: cannot write {captureFile}: {ex.Message}");
+                error.WriteLine($"synack demo: cannot write {captureFile?.FullName ?? htmlFile?.FullName}: {ex.Message}");
                 return 1;
             }
             catch (UnauthorizedAccessException ex)
@@ -102,13 +104,21 @@ internal static class DemoCommand
         return cmd;
     }
 
-    private static void Run(Scenario s, Func<Scenario, IDemoRun> runner, bool withTrace, TextWriter output, FileInfo? captureFile)
+    private static void Run(Scenario s, Func<Scenario, IDemoRun> runner, bool withTrace, TextWriter output, FileInfo? captureFile, FileInfo? htmlFile)
     {
         var sim = runner(s);
         if (captureFile is not null)
         {
             using var file = captureFile.Create();
             CaptureExport.Write(sim.Trace, file);
+        }
+        if (htmlFile is not null)
+        {
+            // The page is the analyzer's view of the run's own capture, with the true states as comments.
+            using var ms = new MemoryStream();
+            CaptureExport.Write(sim.Trace, ms);
+            var conversations = Synack.Analysis.CaptureAnalyzer.Analyze(Synack.Wire.CaptureReader.Read(ms.ToArray()));
+            File.WriteAllText(htmlFile.FullName, Synack.Analysis.LadderHtml.Render(conversations, $"synack demo: {s.Name}"));
         }
         output.WriteLine($"== {s.Name} [{s.Seed}]: {s.Description}");
         output.WriteLine(sim is StackRun ? "   (two NetworkStacks on a MemoryLink, applications on the socket API)" : "   (harness: two sans-I/O connections on a scripted link)");
@@ -119,6 +129,7 @@ internal static class DemoCommand
         output.WriteLine($"server states: {string.Join(" -> ", sim.Trace.StatesOf("server").Select(x => x.ToRfcName()))}");
         output.WriteLine($"virtual time: {sim.Clock.TotalSeconds:F3} s");
         if (captureFile is not null) output.WriteLine($"capture: {captureFile.FullName}");
+        if (htmlFile is not null) output.WriteLine($"html: {htmlFile.FullName}");
         if (withTrace)
         {
             output.WriteLine();

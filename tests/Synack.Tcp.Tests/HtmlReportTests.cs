@@ -1,0 +1,83 @@
+using Synack.Analysis;
+using Synack.Stack;
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>The HTML report in a real browser: headless Chromium loads it, runs its script, draws it.</summary>
+public class HtmlReportTests
+{
+    private static IReadOnlyList<Conversation> ThreeConnections()
+    {
+        var net = new SimulatedNetwork(21);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        net.Connect(new LinkOptions { Loss = 0.1, Seed = 21 }, client, server);
+        using var ms = new MemoryStream();
+        using (var tap = new CaptureTap(ms))
+        {
+            tap.Attach(client);
+            var listener = TcpListener.Start(server, 80);
+            net.Run(async () =>
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    var accept = listener.AcceptAsync();
+                    var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+                    var s = await accept;
+                    await c.WriteAsync(new byte[5000]);
+                    c.ShutdownSend();
+                    var buf = new byte[8192];
+                    while (await s.ReadAsync(buf) > 0) { }
+                    await s.CloseAsync();
+                    await c.ReadAsync(buf);
+                    await c.CloseAsync();
+                }
+            }, TimeSpan.FromMinutes(5));
+            net.RunFor(TimeSpan.FromSeconds(61));
+            tap.Dispose();
+            return CaptureAnalyzer.Analyze(CaptureReader.Read(ms.ToArray()));
+        }
+    }
+
+    [SkippableFact]
+    public void Chromium_renders_one_svg_ladder_per_connection_without_script_errors()
+    {
+        var chromium = ExternalTool.Require("chromium", "chromium");
+        var conversations = ThreeConnections();
+        Assert.Equal(3, conversations.Count);
+        var dir = Path.Combine(Path.GetTempPath(), $"synack-html-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var page = Path.Combine(dir, "report.html");
+            File.WriteAllText(page, LadderHtml.Render(conversations, "three connections"));
+            string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(dir, "profile")}"];
+            var dom = ExternalTool.Run(chromium, [.. common, "--dump-dom", "file://" + page]);
+            var body = System.Text.RegularExpressions.Regex.Match(dom, "<body[^>]*>").Value;
+            Assert.Contains("data-ladders=\"3\"", body);     // the page's own script ran and counted them
+            Assert.DoesNotContain("data-error", body);        // and nothing threw (window.onerror marks the body)
+            var png = Path.Combine(dir, "report.png");
+            ExternalTool.Run(chromium, [.. common, "--window-size=1100,900", "--screenshot=" + png, "file://" + page]);
+            Assert.True(new FileInfo(png).Length > 10_000);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Mermaid_and_html_carry_every_packet_and_the_states()
+    {
+        var conversations = ThreeConnections();
+        var mermaid = LadderHtml.Mermaid(conversations);
+        Assert.Equal(3, mermaid.Split("sequenceDiagram").Length - 1);
+        Assert.Equal(conversations.Sum(c => c.Packets.Count), mermaid.Split('\n').Count(l => l.Contains("->>")));
+        Assert.Contains("Note left of C: TIME-WAIT", mermaid);
+        var html = LadderHtml.Render(conversations, "x");
+        Assert.Equal(3, html.Split("<svg class=\"ladder\"").Length - 1);
+        Assert.Contains("retransmission", html); // 10% loss: findings are drawn
+    }
+}
