@@ -99,6 +99,9 @@ public static class CaptureAnalyzer
         public long? FinSeq;      // relative seq of this side's FIN
         public double LastDupAckTime;
         public SideOptions? Options;
+        public bool LastWasKeepAlive;
+        public double LastTime = double.NegativeInfinity;
+        public double NextSeqTime = double.NegativeInfinity;
     }
 
     private sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
@@ -142,22 +145,43 @@ public static class CaptureAnalyzer
             bool bothScale = _c.Wscale && _s.Wscale;
             long window = syn || !bothScale ? tcp.Window : (long)tcp.Window << me.Shift;
 
-            // Findings, as Wireshark defines them (tcp.analysis.*).
+            // Findings, as Wireshark defines them (tcp.analysis.*), checked in Wireshark's order.
             var findings = new List<string>(2);
-            bool keepAlive = len <= 1 && !syn && !fin && !rst && me.NextSeq > 0 && seq == me.NextSeq - 1;
-            if (keepAlive) findings.Add("keep_alive");
-            else if (segLen > 0 && me.NextSeq > 0 && seq < me.NextSeq && !(syn && seq == 0 && me.NextSeq <= 1 && false))
-            {
-                if (peer.DupAcks >= 2 && peer.LastAck == seq && time - peer.LastDupAckTime <= 0.020) findings.Add("fast_retransmission");
-                else if (peer.LastAck >= 0 && seq + segLen <= peer.LastAck) findings.Add("spurious_retransmission");
-                findings.Add("retransmission");
-            }
+            bool data = segLen > 0;
+            bool plain = !syn && !fin && !rst;
+            bool established = me.NextSeq > 0;
+            if (len == 1 && plain && established && seq == me.NextSeq && peer.LastWindow == 0) findings.Add("zero_window_probe");
             if (window == 0 && !rst && !syn) findings.Add("zero_window");
-            if (ack && len == 0 && !syn && !fin && !rst && !keepAlive)
+            if (established && seq > me.NextSeq && !rst) findings.Add("lost_segment");
+            bool keepAlive = len <= 1 && plain && established && seq == me.NextSeq - 1;
+            if (keepAlive) findings.Add("keep_alive");
+            if (len == 0 && plain && ack && window != 0 && me.LastWindow >= 0 && window != me.LastWindow && seq == me.NextSeq && ackRel == me.LastAck) findings.Add("window_update");
+            if (len > 0 && plain && peer.LastAck >= 0 && peer.LastWindow >= 0 && seq + len == peer.LastAck + peer.LastWindow) findings.Add("window_full");
+            bool keepAliveAck = len == 0 && plain && ack && window != 0 && window == me.LastWindow && seq == me.NextSeq && ackRel == me.LastAck && peer.LastWasKeepAlive;
+            if (keepAliveAck) findings.Add("keep_alive_ack");
+            if (len == 0 && plain && ack && !keepAlive && !keepAliveAck && !findings.Contains("window_update") && window != 0 && window == me.LastWindow
+                && me.LastAck > 0 && established && ackRel == me.LastAck && seq == me.NextSeq) findings.Add("duplicate_ack");
+            if (ack && peer.NextSeq > 0 && ackRel > peer.NextSeq && !syn) findings.Add("ack_lost_segment");
+            if (data && established && seq < me.NextSeq && !keepAlive)
             {
-                if (ackRel == me.LastAck && window == me.LastWindow && window != 0 && me.LastAck > 0 && me.NextSeq > 0) findings.Add("duplicate_ack");
-                else if (ackRel == me.LastAck && window != me.LastWindow && me.LastWindow >= 0) findings.Add("window_update");
+                // Wireshark's order: fast retransmission, then out of order (soon after the highest
+                // sequence number moved: within the handshake RTT, or 3 ms without one), then spurious,
+                // then plain.
+                double threshold = Conv.HandshakeRttMs is double irtt ? irtt / 1000 : 0.003;
+                if (peer.DupAcks >= 2 && peer.LastAck == seq && time - peer.LastDupAckTime <= 0.020)
+                {
+                    findings.Add("fast_retransmission");
+                    findings.Add("retransmission");
+                }
+                else if (seq + segLen != me.NextSeq && time - me.NextSeqTime < threshold) findings.Add("out_of_order");
+                else
+                {
+                    if (len > 0 && peer.LastAck >= 0 && seq + segLen <= peer.LastAck) findings.Add("spurious_retransmission");
+                    findings.Add("retransmission");
+                }
             }
+            me.LastWasKeepAlive = keepAlive;
+            me.LastTime = time;
             if (findings.Contains("duplicate_ack"))
             {
                 me.DupAcks++;
@@ -165,7 +189,11 @@ public static class CaptureAnalyzer
             }
             else if (ack && ackRel != me.LastAck) me.DupAcks = 0;
 
-            if (seq + segLen > me.NextSeq) me.NextSeq = seq + segLen;
+            if (seq + segLen > me.NextSeq)
+            {
+                me.NextSeq = seq + segLen;
+                me.NextSeqTime = time;
+            }
             if (ack)
             {
                 if (ackRel > me.LastAck) me.LastAck = ackRel;

@@ -81,24 +81,9 @@ public class AnalysisTests
         using (var f = File.Create(file)) CaptureExport.Write(run.Trace, f);
         try
         {
-            var ours = CaptureAnalyzer.Analyze(CaptureReader.Read(file)).SelectMany(c => c.Packets.Select(p => (c.Stream, p))).OrderBy(x => x.p.Frame).ToArray();
             var tshark = ExternalTool.Require("tshark", "tshark");
-            var rows = ExternalTool.Run(tshark, "-r", file, "-n", "-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "tcp.stream", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.keep_alive", "-e", "tcp.analysis.duplicate_ack")
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToArray();
-            Assert.Equal(rows.Length, ours.Length);
-            for (int i = 0; i < rows.Length; i++)
-            {
-                var (stream, p) = ours[i];
-                var r = rows[i];
-                string where = $"frame {r[0]}";
-                Assert.True(r[1] == stream.ToString(System.Globalization.CultureInfo.InvariantCulture), where + " stream");
-                Assert.True(r[2] == p.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{where} seq {r[2]} vs {p.Seq}");
-                if ((p.Flags & TcpFlags.Ack) != 0) Assert.True(r[3] == p.Ack.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{where} ack {r[3]} vs {p.Ack}");
-                Assert.True(r[4] == p.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), where + " len");
-                Assert.True((r[5] != "") == p.Findings.Contains("retransmission"), $"{where} retransmission: tshark '{r[5]}', ours {string.Join(",", p.Findings)}");
-                Assert.True((r[6] != "") == p.Findings.Contains("keep_alive"), $"{where} keep-alive: tshark '{r[6]}', ours {string.Join(",", p.Findings)}");
-                Assert.True((r[7] != "") == p.Findings.Contains("duplicate_ack"), $"{where} duplicate ack: tshark '{r[7]}', ours {string.Join(",", p.Findings)}");
-            }
+            int n = Synack.Tests.Shared.TsharkCompare.Compare(tshark, file, ExternalTool.Run);
+            Assert.True(n > 10, $"{n} packets");
         }
         finally
         {

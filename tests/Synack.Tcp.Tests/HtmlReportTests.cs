@@ -81,3 +81,46 @@ public class HtmlReportTests
         Assert.Contains("retransmission", html); // 10% loss: findings are drawn
     }
 }
+
+public class AnalysisAgainstTsharkTests
+{
+    /// <summary>Our tap's capture of three lossy connections (10% loss): every packet agrees with tshark.</summary>
+    [SkippableFact]
+    public void A_tapped_lossy_capture_agrees_with_tshark_packet_by_packet()
+    {
+        var tshark = ExternalTool.Require("tshark", "tshark");
+        var net = new SimulatedNetwork(33);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        net.Connect(new LinkOptions { Loss = 0.08, Reordering = 0.05, Seed = 33 }, client, server);
+        var file = Path.Combine(Path.GetTempPath(), $"synack-cmp-{Guid.NewGuid():N}.pcapng");
+        try
+        {
+            using (var tap = new CaptureTap(File.Create(file)))
+            {
+                tap.Attach(client);
+                var listener = TcpListener.Start(server, 80);
+                net.Run(async () =>
+                {
+                    for (int i = 0; i < 3; i++)
+                    {
+                        var accept = listener.AcceptAsync();
+                        var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+                        var s = await accept;
+                        await s.WriteAsync(new byte[60_000]);
+                        await s.CloseAsync();
+                        var buf = new byte[8192];
+                        while (await c.ReadAsync(buf) > 0) { }
+                        await c.CloseAsync();
+                    }
+                }, TimeSpan.FromMinutes(10));
+            }
+            int n = Synack.Tests.Shared.TsharkCompare.Compare(tshark, file, ExternalTool.Run);
+            Assert.True(n > 100, $"{n} packets");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
