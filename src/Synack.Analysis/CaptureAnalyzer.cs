@@ -17,17 +17,28 @@ public static class CaptureAnalyzer
         foreach (var p in capture.Packets)
         {
             var ipBytes = p.Ip;
-            if (ipBytes.IsEmpty || !TcpPacket.TryParse(ipBytes, out var ip, out var tcp, out _, verifyChecksum: false)) continue;
+            if (ipBytes.IsEmpty) continue;
+            if (p.Data.Length < p.OriginalLength)
+            {
+                // Cut by the capture's snap length: the headers are there, the payload is not. Pad the
+                // missing bytes so the lengths the IP header states can be read as they were on the wire.
+                var whole = new byte[ipBytes.Length + (p.OriginalLength - p.Data.Length)];
+                ipBytes.CopyTo(whole);
+                ipBytes = whole;
+            }
+            if (!TcpPacket.TryParse(ipBytes, out var ip, out var tcp, out _, verifyChecksum: false)) continue;
             t0 ??= p.TimestampNs;
             var a = (ip.Source, tcp.SourcePort, ip.Destination, tcp.DestinationPort);
             var b = (ip.Destination, tcp.DestinationPort, ip.Source, tcp.SourcePort);
             Tracker? tr = open.TryGetValue(a, out var ta) ? ta : open.TryGetValue(b, out var tb) ? tb : null;
             bool syn = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
             // A new SYN with another ISN on a used 4-tuple whose conversation has ended starts a new one.
+            bool reused = false;
             if (tr is not null && syn && tr.Ended && tr.ClientIsnFrom(ip.Source, tcp.SourcePort) != tcp.Seq.Value)
             {
                 open.Remove(tr.Key);
                 tr = null;
+                reused = true;
             }
             if (tr is null)
             {
@@ -45,7 +56,7 @@ public static class CaptureAnalyzer
                 open[key] = tr;
             }
             int len = ip.PayloadLength - tcp.HeaderLength;
-            tr.Add(p, (p.TimestampNs - t0.Value) / 1e9, ip.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, len);
+            tr.Add(p, (p.TimestampNs - t0.Value) / 1e9, ip.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, len, reused);
         }
         foreach (var c in conversations) Finish(c);
         return conversations;
@@ -117,7 +128,7 @@ public static class CaptureAnalyzer
 
         public uint? ClientIsnFrom(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? Conv.ClientIsn : Conv.ServerIsn;
 
-        public void Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len)
+        public void Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, bool reusedPorts)
         {
             var me = fromClient ? _c : _s;
             var peer = fromClient ? _s : _c;
@@ -147,6 +158,7 @@ public static class CaptureAnalyzer
 
             // Findings, as Wireshark defines them (tcp.analysis.*), checked in Wireshark's order.
             var findings = new List<string>(2);
+            if (reusedPorts) findings.Add("reused_ports");
             bool data = segLen > 0;
             bool plain = !syn && !fin && !rst;
             bool established = me.NextSeq > 0;

@@ -91,3 +91,38 @@ public class AnalysisTests
         }
     }
 }
+
+public class ReusedPortsTests
+{
+    /// <summary>The same 4-tuple twice, a new ISN the second time: two streams, the second SYN flagged, as tshark does.</summary>
+    [SkippableFact]
+    public void A_new_syn_on_a_used_tuple_starts_a_new_stream_and_is_flagged()
+    {
+        var sim = new Simulation.Simulation(Scenarios.SeedOptions, Scenarios.SeedOptions);
+        sim.Server.CloseOnEndOfStream = true;
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        sim.Client.Close();
+        sim.RunUntilIdle();
+        sim.RunFor(TimeSpan.FromSeconds(5)); // the RFC 6528 clock moves on: a new ISN
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var file = Path.Combine(Path.GetTempPath(), $"synack-reuse-{Guid.NewGuid():N}.pcapng");
+        using (var f = File.Create(file)) CaptureExport.Write(sim.Trace, f);
+        try
+        {
+            var conversations = CaptureAnalyzer.Analyze(CaptureReader.Read(file));
+            Assert.Equal(2, conversations.Count);
+            Assert.Contains("reused_ports", conversations[1].Packets[0].Findings);
+            Assert.DoesNotContain("reused_ports", conversations[0].Packets[0].Findings);
+            var tshark = ExternalTool.Require("tshark", "tshark");
+            Synack.Tests.Shared.TsharkCompare.Compare(tshark, file, ExternalTool.Run);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

@@ -11,6 +11,7 @@ internal static class TsharkCompare
     [
         "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order", "lost_segment", "ack_lost_segment",
         "duplicate_ack", "zero_window", "zero_window_probe", "keep_alive", "keep_alive_ack", "window_update", "window_full",
+        "reused_ports",
     ];
 
     /// <summary>Returns the number of packets compared; throws with the first disagreement.</summary>
