@@ -3,6 +3,8 @@ using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
+using Synack.Tests.Shared;
+
 namespace Synack.Stack.Tests;
 
 public class CaptureTapTests

@@ -3,6 +3,8 @@ using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Wire;
 
+using Synack.Tests.Shared;
+
 namespace Synack.Tcp.Tests;
 
 /// <summary>The analyzer reads our own captures, where the truth is known from the trace.</summary>

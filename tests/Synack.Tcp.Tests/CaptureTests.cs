@@ -2,6 +2,8 @@ using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Wire;
 
+using Synack.Tests.Shared;
+
 namespace Synack.Tcp.Tests;
 
 /// <summary>S9: every exchange can be captured to a file that tshark opens, and tshark agrees with us.</summary>

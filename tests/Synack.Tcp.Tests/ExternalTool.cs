@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Synack.Tcp.Tests;
+namespace Synack.Tests.Shared;
 
 /// <summary>
 /// Runs a program the tests check us against (tshark). Missing: on CI (CI=true) the test fails, since

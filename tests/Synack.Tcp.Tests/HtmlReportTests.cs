@@ -2,6 +2,8 @@ using Synack.Analysis;
 using Synack.Stack;
 using Synack.Wire;
 
+using Synack.Tests.Shared;
+
 namespace Synack.Tcp.Tests;
 
 /// <summary>The HTML report in a real browser: headless Chromium loads it, runs its script, draws it.</summary>
