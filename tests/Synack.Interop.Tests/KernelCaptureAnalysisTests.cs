@@ -22,22 +22,7 @@ public class KernelCaptureAnalysisTests
         try
         {
             File.WriteAllBytes(Path.Combine(dir, "www", "blob"), new byte[3_000_000]);
-            File.WriteAllText(Path.Combine(dir, "nginx.conf"), $$"""
-                daemon off;
-                worker_processes 1;
-                pid {{dir}}/nginx.pid;
-                error_log {{dir}}/error.log;
-                events { worker_connections 64; }
-                http {
-                    access_log off;
-                    client_body_temp_path {{dir}}/body;
-                    proxy_temp_path {{dir}}/proxy;
-                    fastcgi_temp_path {{dir}}/fastcgi;
-                    uwsgi_temp_path {{dir}}/uwsgi;
-                    scgi_temp_path {{dir}}/scgi;
-                    server { listen 127.0.0.1:8080; root {{dir}}/www; }
-                }
-                """);
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "127.0.0.1:8080"));
             using var dump = ns.Background("tcpdump", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
             for (int i = 0; i < 50 && !File.Exists(file); i++) Thread.Sleep(100); // bounded: until tcpdump runs
             Thread.Sleep(300);

@@ -35,6 +35,24 @@ public sealed class NetworkNamespace : IDisposable
         }
     }
 
+    /// <summary>A config for nginx-light with every path under <paramref name="dir"/> (no root-owned state).</summary>
+    public static string NginxConfig(string dir, string listen) => $$"""
+        daemon off;
+        worker_processes 1;
+        pid {{dir}}/nginx.pid;
+        error_log {{dir}}/error.log;
+        events { worker_connections 64; }
+        http {
+            access_log off;
+            client_body_temp_path {{dir}}/body;
+            proxy_temp_path {{dir}}/proxy;
+            fastcgi_temp_path {{dir}}/fastcgi;
+            uwsgi_temp_path {{dir}}/uwsgi;
+            scgi_temp_path {{dir}}/scgi;
+            server { listen {{listen}}; root {{dir}}/www; }
+        }
+        """;
+
     /// <summary>An empty namespace (loopback up), for a test that runs its own commands in it.</summary>
     public static NetworkNamespace Create()
     {
@@ -94,21 +112,9 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Runs a program inside the namespace and returns its standard output.</summary>
     public string Exec(params string[] args) => Run("ip", ["netns", "exec", Name, .. args]);
 
-    public static string Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(300_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 300 s");
-        }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
-        return stdout.Result;
-    }
+    /// <summary>Runs a program (outside the namespace) and returns its standard output; a failure throws.</summary>
+    public static string Run(string program, params string[] args) =>
+        global::Synack.Tests.Shared.ExternalTool.Run(TimeSpan.FromSeconds(300), program, args);
 
     private static string SynackDll
     {

@@ -20,22 +20,7 @@ public class NginxTests
             new Random(9).NextBytes(data);
             File.WriteAllBytes(Path.Combine(dir, "www", "blob"), data);
             var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
-            File.WriteAllText(Path.Combine(dir, "nginx.conf"), $$"""
-                daemon off;
-                worker_processes 1;
-                pid {{dir}}/nginx.pid;
-                error_log {{dir}}/error.log;
-                events { worker_connections 64; }
-                http {
-                    access_log off;
-                    client_body_temp_path {{dir}}/body;
-                    proxy_temp_path {{dir}}/proxy;
-                    fastcgi_temp_path {{dir}}/fastcgi;
-                    uwsgi_temp_path {{dir}}/uwsgi;
-                    scgi_temp_path {{dir}}/scgi;
-                    server { listen 8080; root {{dir}}/www; }
-                }
-                """);
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "8080"));
             using var nginx = ns.Background("/usr/sbin/nginx", "-p", dir, "-c", Path.Combine(dir, "nginx.conf"));
             // nginx listens on every address of the namespace; the TUN's kernel side 192.0.2.1 is one of them.
             var printed = "";
