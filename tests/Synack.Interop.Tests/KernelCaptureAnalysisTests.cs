@@ -23,9 +23,7 @@ public class KernelCaptureAnalysisTests
         {
             File.WriteAllBytes(Path.Combine(dir, "www", "blob"), new byte[3_000_000]);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "127.0.0.1:8080"));
-            using var dump = ns.Background("tcpdump", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
-            for (int i = 0; i < 50 && !File.Exists(file); i++) Thread.Sleep(100); // bounded: until tcpdump runs
-            Thread.Sleep(300);
+            using var dump = ns.BackgroundUntil("listening on", "tcpdump", "-B", "16384", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
             using var nginx = ns.Background("/usr/sbin/nginx", "-p", dir, "-c", Path.Combine(dir, "nginx.conf"));
             for (int attempt = 0; attempt < 30; attempt++)
             {
@@ -46,9 +44,7 @@ public class KernelCaptureAnalysisTests
                 "c=socket.create_connection(('127.0.0.1',9000)); s,_=l.accept()\n" +
                 "c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)\n" +
                 "time.sleep(3.5); c.close(); s.close()");
-            Thread.Sleep(300);
-            NetworkNamespace.Run("kill", "-INT", dump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            dump.WaitForExit(10_000);
+            NetworkNamespace.StopCapture(dump, file);
             nginx.Kill(entireProcessTree: true);
 
             int n = Synack.Tests.Shared.TsharkCompare.Compare("/usr/bin/tshark", file, (p, a) => NetworkNamespace.Run(p, a));

@@ -35,6 +35,21 @@ public sealed class NetworkNamespace : IDisposable
         }
     }
 
+    /// <summary>Stops a tcpdump started by <see cref="BackgroundUntil"/> once its file has stopped growing (bounded: 5 s).</summary>
+    public static void StopCapture(Process dump, string file)
+    {
+        long last = -1;
+        for (int i = 0; i < 25; i++)
+        {
+            Thread.Sleep(200);
+            long size = File.Exists(file) ? new FileInfo(file).Length : 0;
+            if (size == last && size > 0) break;
+            last = size;
+        }
+        Run("kill", "-INT", dump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        dump.WaitForExit(10_000);
+    }
+
     /// <summary>A config for nginx-light with every path under <paramref name="dir"/> (no root-owned state).</summary>
     public static string NginxConfig(string dir, string listen) => $$"""
         daemon off;
@@ -75,13 +90,27 @@ public sealed class NetworkNamespace : IDisposable
     public string Synack(params string[] args) => Exec(["dotnet", SynackDll, .. args]);
 
     /// <summary>Starts a program inside the namespace in the background; it is killed with the namespace.</summary>
-    public System.Diagnostics.Process Background(params string[] args)
+    public System.Diagnostics.Process Background(params string[] args) => BackgroundUntil(null, args);
+
+    /// <summary>Starts a program in the background and returns once it has printed <paramref name="readyLine"/> (bounded: 15 s).</summary>
+    public System.Diagnostics.Process BackgroundUntil(string? readyLine, params string[] args)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "netns", "exec", Name }.Concat(args)) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
+        var ready = new TaskCompletionSource();
+        void Line(string? l)
+        {
+            if (l is not null && readyLine is not null && l.Contains(readyLine, StringComparison.Ordinal)) ready.TrySetResult();
+        }
+        p.OutputDataReceived += (_, e) => Line(e.Data);
+        p.ErrorDataReceived += (_, e) => Line(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
+        if (readyLine is not null && !ready.Task.Wait(TimeSpan.FromSeconds(15)))
+        {
+            throw new InvalidOperationException($"{args[0]} did not print '{readyLine}' within 15 s");
+        }
         return p;
     }
 

@@ -16,6 +16,13 @@ public static class HttpService
 
     public static async Task ServeAsync(TcpConnection conn, CancellationToken ct)
     {
+        await ServeRequestsAsync(conn, ct);
+        // Every way out closes our side (a no-op after a reset), so no connection is left in CLOSE-WAIT.
+        await conn.CloseAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+    }
+
+    private static async Task ServeRequestsAsync(TcpConnection conn, CancellationToken ct)
+    {
         var stream = conn.GetStream();
         var buf = new byte[64 * 1024];
         int have = 0;
@@ -125,7 +132,6 @@ public static class HttpService
         {
             return;
         }
-        await conn.CloseAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
     }
 
     private static async Task Respond(Stream stream, int status, string reason, string type, string body, CancellationToken ct, bool close)
