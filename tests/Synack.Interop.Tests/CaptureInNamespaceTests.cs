@@ -17,7 +17,7 @@ public class CaptureInNamespaceTests
         var file = Path.Combine(Path.GetTempPath(), $"synack-ns-{Guid.NewGuid():N}.pcap");
         try
         {
-            using var dump = ns.Background("tcpdump", "-i", "syn0", "-U", "-w", file, "tcp");
+            using var dump = ns.Background("tcpdump", "--immediate-mode", "-i", "syn0", "-U", "-w", file, "tcp");
             for (int i = 0; i < 50 && !File.Exists(file); i++) Thread.Sleep(100); // bounded: tcpdump opens the file when it starts
             Thread.Sleep(1000); // and attaches to the device a moment later
             ns.Exec("curl", "-sS", "-m", "60", "-o", "/dev/null", $"http://{NetworkNamespace.StackAddress}/bytes/2000000");
@@ -26,7 +26,8 @@ public class CaptureInNamespaceTests
             ns.Exec("curl", "-sS", "-m", "60", "--data-binary", "@" + upload, $"http://{NetworkNamespace.StackAddress}/sha256");
             File.Delete(upload);
             ns.Exec("sh", "-c", $"curl -sS -m 10 http://{NetworkNamespace.StackAddress}:81/ || true"); // refused: one RST
-            Thread.Sleep(500);
+            // tcpdump hands packets over in blocks unless in immediate mode; give the last ones a moment.
+            Thread.Sleep(1000);
             NetworkNamespace.Run("kill", "-INT", dump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             dump.WaitForExit(10_000);
 

@@ -23,7 +23,7 @@ public class KernelCaptureAnalysisTests
         {
             File.WriteAllBytes(Path.Combine(dir, "www", "blob"), new byte[3_000_000]);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "127.0.0.1:8080"));
-            using var dump = ns.BackgroundUntil("listening on", "tcpdump", "-B", "16384", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
+            using var dump = ns.BackgroundUntil("listening on", "tcpdump", "--immediate-mode", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
             using var nginx = ns.Background("/usr/sbin/nginx", "-p", dir, "-c", Path.Combine(dir, "nginx.conf"));
             for (int attempt = 0; attempt < 30; attempt++)
             {
