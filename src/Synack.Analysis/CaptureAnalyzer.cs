@@ -111,7 +111,6 @@ public static class CaptureAnalyzer
         public double LastDupAckTime;
         public SideOptions? Options;
         public bool LastWasKeepAlive;
-        public double LastTime = double.NegativeInfinity;
         public double NextSeqTime = double.NegativeInfinity;
     }
 
@@ -193,7 +192,6 @@ public static class CaptureAnalyzer
                 }
             }
             me.LastWasKeepAlive = keepAlive;
-            me.LastTime = time;
             if (findings.Contains("duplicate_ack"))
             {
                 me.DupAcks++;
@@ -216,7 +214,7 @@ public static class CaptureAnalyzer
             if (fromClient && ack && !syn && _synTime is double st && Conv.ServerIsn is not null) Conv.HandshakeRttMs ??= (time - st) * 1000;
             if (fromClient) Conv.ClientBytes += len; else Conv.ServerBytes += len;
 
-            Infer(fromClient, syn, ack, fin, rst, ackRel, len);
+            Infer(fromClient, syn, ack, fin, rst, ackRel);
             Track(fromClient, syn, ack, fin, rst, len);
             Conv.Packets.Add(new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, ack ? tcp.Ack.Value : 0, seq, ackRel, len, window, findings, _cs, _ss, p.Comment));
             Conv.History = new string(_history.ToArray());
@@ -238,7 +236,7 @@ public static class CaptureAnalyzer
         }
 
         /// <summary>Moves the two inferred states as the packet would move the real ones (sender now, receiver on arrival).</summary>
-        private void Infer(bool fromClient, bool syn, bool ack, bool fin, bool rst, long ackRel, int len)
+        private void Infer(bool fromClient, bool syn, bool ack, bool fin, bool rst, long ackRel)
         {
             ref var me = ref (fromClient ? ref _cs : ref _ss);
             ref var other = ref (fromClient ? ref _ss : ref _cs);
@@ -247,14 +245,13 @@ public static class CaptureAnalyzer
             if (rst)
             {
                 me = InferredState.Closed;
-                other = other == InferredState.SynReceived && !fromClient ? InferredState.Listen : InferredState.Closed;
-                if (!fromClient && other == InferredState.Listen) other = InferredState.Closed;
+                other = InferredState.Closed;
                 return;
             }
             if (syn && !ack)
             {
                 if (me is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) me = InferredState.SynSent;
-                if (other is InferredState.Listen or InferredState.Closed or InferredState.TimeWait) other = other == InferredState.SynSent ? InferredState.SynReceived : InferredState.SynReceived;
+                if (other is InferredState.Listen or InferredState.Closed or InferredState.TimeWait) other = InferredState.SynReceived;
                 return;
             }
             if (syn && ack)
@@ -330,7 +327,6 @@ public static class CaptureAnalyzer
                 if (me == InferredState.FinWait1 && meSide.FinSeq is long mf && otherSide.LastAck >= mf + 1) me = InferredState.FinWait2;
             }
             if (me == InferredState.Closing && otherSide.LastAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = InferredState.TimeWait;
-            _ = len;
         }
     }
 }
