@@ -12,6 +12,7 @@ public static class CliApp
         root.Subcommands.Add(ServeCommand.Create(output, error));
         root.Subcommands.Add(GetCommand.Create(output, error));
         root.Subcommands.Add(AnalyzeCommand.Create(output, error));
+        root.Subcommands.Add(ConformanceCommand.Create(output, error));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }

@@ -216,6 +216,15 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             return TimeWaitVerdict.Handled;
         }
         int segLen = payloadLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        if ((flags & TcpFlags.Ack) == 0)
+        {
+            // RFC 9293 3.10.7.4: an unacceptable segment is answered with an ACK; an acceptable one
+            // without the ACK bit is dropped (step five).
+            int offset = seg.Seq - tw.RcvNxt;
+            if (offset < 0 || offset >= Math.Max((int)tw.Window, 1)) SendTimeWaitAck(tw);
+            Statistics.Drop(DropReason.TimeWait);
+            return TimeWaitVerdict.Handled;
+        }
         if ((flags & TcpFlags.Fin) != 0 && seg.Seq + segLen == tw.RcvNxt)
         {
             // The peer's FIN again: our last ACK was lost. Acknowledge it and restart 2 MSL.
@@ -363,6 +372,23 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
         var l = new Listener { Address = address, Port = port, Backlog = Math.Max(1, backlog), Options = options ?? Options.Connection };
         _listeners[(address, port)] = l;
         return l;
+    }
+
+    /// <summary>The state of a tuple as the stack knows it: a live connection, a TIME-WAIT entry, or null (CLOSED).</summary>
+    internal TcpState? LookupState(in FourTuple tuple) =>
+        _connections.TryGetValue(tuple, out var sc) ? sc.Connection.State
+        : _timeWait.TryGet(tuple, out _) ? TcpState.TimeWait
+        : null;
+
+    internal IEnumerable<StackConnection> Connections => _connections.Values;
+    internal IEnumerable<FourTuple> TimeWaitTuples => _timeWait.Entries.Select(e => e.Tuple);
+
+    /// <summary>Forgets every TIME-WAIT entry at once, as <c>tcpdrop -s TIME_WAIT</c> does.</summary>
+    internal int DropTimeWait()
+    {
+        var all = _timeWait.Entries.ToList();
+        foreach (var tw in all) RemoveTimeWait(tw);
+        return all.Count;
     }
 
     internal bool IsListening(ushort port) => _listeners.Keys.Any(k => k.Port == port);

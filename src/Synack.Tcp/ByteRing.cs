@@ -10,7 +10,7 @@ namespace Synack.Tcp;
 /// </summary>
 internal sealed class ByteRing
 {
-    private readonly int _capacity;
+    private int _capacity;
     private byte[]? _buf;
     private int _head;
 
@@ -21,6 +21,14 @@ internal sealed class ByteRing
     }
 
     public int Capacity => _capacity;
+
+    /// <summary>Changes the capacity while the ring is empty and holds no storage (before any data).</summary>
+    public bool TryResize(int capacity)
+    {
+        if (_buf is not null || Count != 0 || capacity <= 0) return false;
+        _capacity = capacity;
+        return true;
+    }
     public int Count { get; private set; }
     public int Free => _capacity - Count;
 

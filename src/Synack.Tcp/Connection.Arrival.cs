@@ -142,8 +142,9 @@ public sealed partial class Connection
         }
 
         // First: the sequence number check.
-        uint rcvWnd = RcvWnd;
+        uint rcvWnd = AcceptanceWindow;
         bool forceAck = false;
+        bool oldSegment = false;
         if (!IsAcceptable(seq, segLen, rcvWnd))
         {
             // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
@@ -154,6 +155,16 @@ public sealed partial class Connection
                 fin = false;
                 segLen = 0;
                 forceAck = true;
+            }
+            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcvNxt && State != TcpState.TimeWait)
+            {
+                // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries
+                // a current ACK field. Its text and FIN go; its ACK is taken, then answered with an ACK.
+                payload = default;
+                fin = false;
+                segLen = 0;
+                forceAck = true;
+                oldSegment = true;
             }
             else
             {
@@ -170,7 +181,7 @@ public sealed partial class Connection
         // Second: the RST bit.
         if (rst)
         {
-            if (_o.Rfc5961 && seq != _rcvNxt)
+            if (_o.Rfc5961Rst && seq != _rcvNxt)
             {
                 SendChallengeAck(now); // RFC 5961 3.2: in window but not exact
                 return;
@@ -187,7 +198,7 @@ public sealed partial class Connection
                 ReturnToListen("rcv SYN in SYN-RECEIVED");
                 return;
             }
-            if (_o.Rfc5961)
+            if (_o.Rfc5961Syn)
             {
                 SendChallengeAck(now); // RFC 5961 4.2
                 return;
@@ -241,12 +252,14 @@ public sealed partial class Connection
                 if (State == TcpState.Closing)
                 {
                     if (OurFinAcked) EnterTimeWait(now, "rcv ACK of FIN", ackFin: false);
+                    else if (oldSegment) SendAck(now);
                     return;
                 }
                 break;
             case TcpState.LastAck:
                 ProcessAck(in seg, now);
                 if (OurFinAcked) EnterClosed("rcv ACK of FIN", TcpError.None);
+                else if (oldSegment) SendAck(now);
                 return;
             case TcpState.TimeWait:
                 return;
@@ -406,7 +419,7 @@ public sealed partial class Connection
         }
         int skip = _rcvNxt - seq; // already received: trim the front
         var fresh = payload[skip..];
-        int room = (int)Math.Min(RcvWnd, (uint)_recvBuf.Free);
+        int room = (int)Math.Min(AcceptanceWindow, (uint)_recvBuf.Free);
         int taken = _recvBuf.Write(fresh[..Math.Min(fresh.Length, room)]);
         _rcvNxt += taken;
         if (taken > 0) Raise(ConnectionEvent.DataReadable);
@@ -426,8 +439,14 @@ public sealed partial class Connection
         _tsOk = _o.Timestamps && o.HasTimestamps;
         if (_tsOk) _tsRecent = o.TsVal;
         int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
-        _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.Mss) - (_tsOk ? 12 : 0));
+        _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
         _rcvMss = Math.Min(536, _sndMss);
+        if (_o.RoundReceiveBufferToMss)
+        {
+            // BSD's tcp_mss(): the receive buffer becomes a whole number of segments.
+            int mss = Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6));
+            _recvBuf.TryResize((_o.ReceiveBufferSize + mss - 1) / mss * mss);
+        }
         _cwnd = (uint)(_o.InitialWindowSegments * _sndMss);
         _ssthresh = uint.MaxValue;
     }

@@ -18,9 +18,18 @@ public sealed partial class Connection
         Transmit(in h, default, _o.SynOptionLayout);
     }
 
-    private void SendAck(TimeSpan now)
+    private void SendAck(TimeSpan now, bool challenge = false)
     {
-        var h = NewHeader(AckSeq, TcpFlags.Ack, now, syn: false);
+        var seq = AckSeq;
+        var flags = TcpFlags.Ack;
+        if (_o.RepeatFinUntilAcked && !challenge && State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck
+            && _finQueued && _sndMax == _sndBufSeq + _sendBuf.Count + 1)
+        {
+            // BSD's tcp_output: while our FIN is unacknowledged every segment carries it again, at its own number.
+            seq = _sndMax - 1;
+            flags |= TcpFlags.Fin;
+        }
+        var h = NewHeader(seq, flags, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
     }
 
@@ -40,7 +49,7 @@ public sealed partial class Connection
 
     private void SendChallengeAck(TimeSpan now)
     {
-        if (_challengeAcks.TryTake(now)) SendAck(now);
+        if (_challengeAcks.TryTake(now)) SendAck(now, challenge: true);
     }
 
     private void SendReset(SeqNum seq)
@@ -143,8 +152,8 @@ public sealed partial class Connection
         {
             bool synAck = (flags & TcpFlags.Ack) != 0;
             h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
-            h.Options.HasMss = true;
-            h.Options.Mss = _o.Mss;
+            h.Options.HasMss = _o.SendMssOption;
+            h.Options.Mss = _o.AnnouncedMss(Tuple.RemoteAddress.IsV6);
             // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).
             if (_o.WindowScaling && (!synAck || _wsOk))
             {
@@ -193,9 +202,18 @@ public sealed partial class Connection
         uint current = RcvWnd;
         uint free = (uint)_recvBuf.Free;
         uint wnd = current;
-        uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
-        if (free > current && free - current >= threshold) wnd = free;
-        else if (current == 0 && free >= threshold) wnd = free;
+        if (_o.AdvertiseFreeSpace)
+        {
+            // BSD: offer all free space, but nothing rather than a silly sliver (tcp_output's recwin).
+            wnd = free < _recvBuf.Capacity / 4 && free < (uint)Math.Max(_sndMss, 1) ? 0 : free;
+            if (wnd < current) wnd = current;
+        }
+        else
+        {
+            uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
+            if (free > current && free - current >= threshold) wnd = free;
+            else if (current == 0 && free >= threshold) wnd = free;
+        }
         uint field = Math.Min(wnd >> _rcvShift, 65535u);
         var edge = _rcvNxt + (field << _rcvShift);
         if (edge > _rcvAdvEdge) _rcvAdvEdge = edge;

@@ -91,6 +91,8 @@ public sealed partial class Connection
     public SeqNum RcvNxt => _rcvNxt;
     public uint SndWnd => _sndWnd;
     public uint RcvWnd => _rcvAdvEdge > _rcvNxt ? (uint)(_rcvAdvEdge - _rcvNxt) : 0u;
+    /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
+    private uint AcceptanceWindow => _o.AcceptWithinBufferSpace ? Math.Max(RcvWnd, (uint)_recvBuf.Free) : RcvWnd;
     public uint CongestionWindow => _cwnd;
     public int SendMss => _sndMss;
     public bool WindowScaleNegotiated => _wsOk;
@@ -105,6 +107,8 @@ public sealed partial class Connection
     public int SendSpace => _sendBuf.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
     public int ReceiveQueued => _recvBuf.Count;
+    /// <summary>The receive buffer's size (SO_RCVBUF): the configured size, maybe rounded to whole segments.</summary>
+    public int ReceiveBufferSize => _recvBuf.Capacity;
     /// <summary>True once the peer's FIN has been received: after the queued bytes, reads see end of stream.</summary>
     public bool PeerFinished => _finReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
@@ -192,6 +196,9 @@ public sealed partial class Connection
         return n;
     }
 
+    /// <summary>Copies received in-order bytes without consuming them (MSG_PEEK).</summary>
+    public int Peek(Span<byte> dest) => _recvBuf.Peek(0, dest);
+
     /// <summary>
     /// CLOSE in RFC 9293's sense: no more data from this side (half-close). A FIN follows the queued
     /// data; the connection can still receive until the peer closes too.
@@ -234,13 +241,14 @@ public sealed partial class Connection
     public TcpError Close(TimeSpan now)
     {
         using var _ = Enter();
-        if (_recvBuf.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
+        if (_o.ResetOnCloseWithUnreadData && _recvBuf.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
         {
             SendReset(_sndMax);
             _recvBuf.Discard(_recvBuf.Count);
             EnterClosed("user CLOSE with unread data: RST", TcpError.None);
             return TcpError.None;
         }
+        _recvBuf.Discard(_recvBuf.Count);
         _orphaned = true;
         var result = _finQueued ? TcpError.None : Shutdown(now);
         if (State == TcpState.FinWait2) _finWait2At = now + _o.FinWait2Timeout;

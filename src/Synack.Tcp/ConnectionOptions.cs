@@ -10,8 +10,39 @@ public sealed record ConnectionOptions
 {
     public static ConnectionOptions Default { get; } = new();
 
+    /// <summary>
+    /// FreeBSD's defaults, the ones its packetdrill suite assumes: SYN options mss, nop, wscale,
+    /// sackOK, TS; a 64 KiB receive buffer rounded up to whole segments (65536 becomes 65700 with MSS
+    /// 1460); window scale 6 (from kern.ipc.maxsockbuf = 2 MiB); 32 KiB send buffer; the FIN acked at
+    /// once; a close with unread data flushes it and sends FIN; 40 ms delayed ACK; 1 s initial RTO and
+    /// 30 ms minimum; SYN-ACK retries as its syncache (3).
+    /// </summary>
+    public static ConnectionOptions FreeBsd { get; } = new()
+    {
+        SynOptionLayout = TcpOptionLayout.FreeBsd,
+        ReceiveBufferSize = 65536,
+        RoundReceiveBufferToMss = true,
+        SendBufferSize = 32768,
+        WindowScale = 6,
+        DelayAckOfFin = false,
+        ResetOnCloseWithUnreadData = false,
+        AdvertiseFreeSpace = true,
+        RepeatFinUntilAcked = true,
+        AcceptWithinBufferSpace = true,
+        ProcessAckOfOldSegments = true,
+        DelayedAckTimeout = TimeSpan.FromMilliseconds(40),
+        InitialRto = TimeSpan.FromSeconds(1),
+        MinRto = TimeSpan.FromMilliseconds(30),
+        SynAckRetries = 3,
+    };
+
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;
+
+    /// <summary>The MSS to announce: <see cref="Mss"/> over IPv4, 20 bytes less over IPv6 (its header is 20 bytes longer).</summary>
+    public ushort AnnouncedMss(bool ipv6) => ipv6 ? (ushort)Math.Max(Mss - 20, 536) : Mss;
+    /// <summary>Announce the MSS in our SYN. False (with the other options off) is BSD's TCP_NOOPT: a SYN without options.</summary>
+    public bool SendMssOption { get; init; } = true;
     /// <summary>The send MSS assumed when the peer's SYN carries no MSS option (RFC 9293: 536 for IPv4).</summary>
     public ushort DefaultPeerMss { get; init; } = 536;
     public TcpOptionLayout SynOptionLayout { get; init; } = TcpOptionLayout.Linux;
@@ -22,6 +53,35 @@ public sealed record ConnectionOptions
     public bool Timestamps { get; init; } = true;
 
     public int SendBufferSize { get; init; } = 256 * 1024;
+    /// <summary>Round the receive buffer up to a whole number of segments once the MSS is known (BSD).</summary>
+    public bool RoundReceiveBufferToMss { get; init; }
+    /// <summary>
+    /// close() with unread received data resets the connection (RFC 1122 4.2.2.13, Linux); false
+    /// discards the data and closes with FIN (FreeBSD).
+    /// </summary>
+    public bool ResetOnCloseWithUnreadData { get; init; } = true;
+    /// <summary>
+    /// Receiver silly-window avoidance as BSD does it: every segment offers all free buffer space
+    /// (zero when that is under a quarter buffer and under a segment). False is RFC 9293 3.8.6.2.2:
+    /// the right edge moves only in steps of min(buffer/2, MSS).
+    /// </summary>
+    public bool AdvertiseFreeSpace { get; init; }
+    /// <summary>
+    /// While our FIN is unacknowledged, an ACK we send carries the FIN again at the FIN's sequence
+    /// number (BSD). False sends a bare ACK at SND.NXT, as RFC 9293 and Linux do.
+    /// </summary>
+    public bool RepeatFinUntilAcked { get; init; }
+    /// <summary>
+    /// A segment is acceptable if it fits the free receive buffer, even past the window we could
+    /// announce in 16 bits (BSD's rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)). False checks against the
+    /// advertised window only, as RFC 9293 3.10.7.4 reads.
+    /// </summary>
+    public bool AcceptWithinBufferSpace { get; init; }
+    /// <summary>
+    /// A segment wholly to the left of the window (an old duplicate) still has its ACK field processed
+    /// before it is answered with an ACK (BSD). False drops it after the ACK, as RFC 9293 3.10.7.4 says.
+    /// </summary>
+    public bool ProcessAckOfOldSegments { get; init; }
     public int ReceiveBufferSize { get; init; } = 256 * 1024;
 
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
@@ -57,7 +117,15 @@ public sealed record ConnectionOptions
     public int InitialWindowSegments { get; init; } = 10;
 
     /// <summary>RFC 5961 handling of RST and SYN (challenge ACKs). False is the RFC 793 behaviour.</summary>
-    public bool Rfc5961 { get; init; } = true;
+    public bool Rfc5961
+    {
+        get => Rfc5961Rst && Rfc5961Syn;
+        init => Rfc5961Rst = Rfc5961Syn = value;
+    }
+    /// <summary>RFC 5961 section 3: a RST not exactly at RCV.NXT gets a challenge ACK (FreeBSD insecure_rst=0).</summary>
+    public bool Rfc5961Rst { get; init; } = true;
+    /// <summary>RFC 5961 section 4: a SYN in a synchronized state gets a challenge ACK (FreeBSD insecure_syn=0).</summary>
+    public bool Rfc5961Syn { get; init; } = true;
     /// <summary>Challenge ACKs allowed per second (RFC 5961 section 7).</summary>
     public int ChallengeAckLimit { get; init; } = 100;
     /// <summary>RFC 1337: ignore RST in TIME-WAIT. RFC 9293 (and Linux by default) closes instead.</summary>

@@ -1,0 +1,84 @@
+using System.Text;
+using System.Text.Json;
+using Synack.Tcp;
+
+namespace Synack.Conformance;
+
+/// <summary>Every <c>.pkt</c> under a directory, run in path order, with a summary.</summary>
+public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptResult> Scripts)
+{
+    public int Passed => Scripts.Count(s => s.Result == ScriptOutcome.Pass);
+    public int Failed => Scripts.Count(s => s.Result == ScriptOutcome.Fail);
+    public int Unsupported => Scripts.Count(s => s.Result == ScriptOutcome.Unsupported);
+
+    /// <summary>One line per script, then the summary.</summary>
+    public string ToText(bool verbose = false)
+    {
+        var sb = new StringBuilder();
+        foreach (var s in Scripts)
+        {
+            sb.Append(s.ResultName.PadRight(11)).Append(s.Path);
+            switch (s.Result)
+            {
+                case ScriptOutcome.Fail:
+                    sb.Append(':').Append(s.Line?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?").Append(": ").Append(s.Reason);
+                    if (s.Expected is not null) sb.Append("\n           expected: ").Append(s.Expected);
+                    if (s.Actual is not null) sb.Append("\n           actual:   ").Append(s.Actual);
+                    break;
+                case ScriptOutcome.Unsupported:
+                    sb.Append(": ").Append(s.Reason);
+                    break;
+            }
+            sb.Append('\n');
+            if (verbose)
+            {
+                foreach (var n in s.Notes) sb.Append("           note: ").Append(n).Append('\n');
+                if (s.Result == ScriptOutcome.Fail)
+                {
+                    foreach (var t in s.Transcript) sb.Append("           | ").Append(t).Append('\n');
+                }
+            }
+        }
+        sb.Append($"{Scripts.Count} scripts: {Passed} passed, {Failed} failed, {Unsupported} unsupported\n");
+        return sb.ToString();
+    }
+
+    /// <summary><c>{"scripts": [...], "summary": {...}}</c>.</summary>
+    public string ToJson()
+    {
+        var doc = new
+        {
+            scripts = Scripts.Select(s => new
+            {
+                path = s.Path,
+                result = s.ResultName,
+                line = s.Line,
+                expected = s.Expected,
+                actual = s.Actual,
+                reason = s.Reason,
+                notes = s.Notes,
+            }),
+            summary = new { total = Scripts.Count, passed = Passed, failed = Failed, unsupported = Unsupported },
+        };
+        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}
+
+public static class ConformanceSuite
+{
+    /// <summary>Runs every script under <paramref name="directory"/> (recursively) against a fresh stack each.</summary>
+    public static ConformanceReport Run(string directory, ConnectionOptions? profile = null)
+    {
+        var root = Path.GetFullPath(directory);
+        var files = System.IO.Directory.EnumerateFiles(root, "*.pkt", SearchOption.AllDirectories)
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .ToList();
+        var results = new ScriptResult[files.Count];
+        Parallel.For(0, files.Count, i =>
+        {
+            var rel = Path.GetRelativePath(root, files[i]).Replace('\\', '/');
+            results[i] = PacketdrillRunner.RunFile(files[i], profile, rel);
+        });
+        return new ConformanceReport(root, results);
+    }
+}

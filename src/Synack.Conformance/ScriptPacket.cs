@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Text;
+using Synack.Wire;
+
+namespace Synack.Conformance;
+
+/// <summary>One TCP option as a script writes it: <c>mss 1460</c>, <c>nop</c>, <c>sack 1:100 200:300</c>.</summary>
+internal readonly record struct ScriptOption(TcpOptionKind Kind, uint A = 0, uint B = 0, (uint Left, uint Right)[]? Blocks = null)
+{
+    public override string ToString() => Kind switch
+    {
+        TcpOptionKind.EndOfList => "eol",
+        TcpOptionKind.Nop => "nop",
+        TcpOptionKind.Mss => $"mss {A}",
+        TcpOptionKind.WindowScale => $"wscale {A}",
+        TcpOptionKind.SackPermitted => "sackOK",
+        TcpOptionKind.Timestamps => $"TS val {A} ecr {B}",
+        TcpOptionKind.Sack => "sack " + string.Join(' ', (Blocks ?? []).Select(b => $"{b.Left}:{b.Right}")),
+        _ => $"opt{(byte)Kind}",
+    };
+}
+
+/// <summary>
+/// A packet line of a script: <c>&lt; S. 0:0(0) ack 1 win 32767 &lt;mss 1460,sackOK,eol,eol&gt;</c>.
+/// Sequence numbers are the script's (relative to the ISNs), as written.
+/// </summary>
+internal sealed class ScriptPacket
+{
+    public required bool Inbound { get; init; }
+    public required TcpFlags Flags { get; init; }
+    public required uint Seq { get; init; }
+    public required int Length { get; init; }
+    public uint? Ack { get; init; }
+    public ushort? Window { get; init; }
+    /// <summary>Null: the script gives no options (the packet must carry none). <see cref="AnyOptions"/>: <c>&lt;...&gt;</c>.</summary>
+    public IReadOnlyList<ScriptOption>? Options { get; init; }
+    public bool AnyOptions { get; init; }
+    /// <summary><c>!</c> before the numbers: absolute sequence numbers, not relative to the ISNs.</summary>
+    public bool Absolute { get; init; }
+    public required string Text { get; init; }
+
+    public static string FlagText(TcpFlags f)
+    {
+        var sb = new StringBuilder();
+        if ((f & TcpFlags.Syn) != 0) sb.Append('S');
+        if ((f & TcpFlags.Fin) != 0) sb.Append('F');
+        if ((f & TcpFlags.Rst) != 0) sb.Append('R');
+        if ((f & TcpFlags.Psh) != 0) sb.Append('P');
+        if ((f & TcpFlags.Urg) != 0) sb.Append('U');
+        if ((f & TcpFlags.Ece) != 0) sb.Append('E');
+        if ((f & TcpFlags.Cwr) != 0) sb.Append('W');
+        if ((f & TcpFlags.Ack) != 0) sb.Append('.');
+        return sb.ToString();
+    }
+
+    /// <summary>Parses a packet line, or says why it cannot be run (unsupported) or read (malformed).</summary>
+    public static ScriptPacket Parse(string text)
+    {
+        var s = new Scanner(text);
+        bool inbound = s.Take() switch
+        {
+            '<' => true,
+            '>' => false,
+            _ => throw new FormatException("a packet starts with < or >"),
+        };
+        s.SkipSpace();
+        if (s.Peek() == '[') throw new UnsupportedScriptException("ECN codepoint marks ([ect0], [ce]) on a packet");
+        if (s.Peek() == '(') throw new UnsupportedScriptException("IP header fields (tos, ttl, class) on a packet");
+        string flagText = s.Word();
+        if (flagText == "icmp") throw new UnsupportedScriptException("ICMP packets");
+        if (flagText.Contains('/')) throw new UnsupportedScriptException("UDP encapsulation");
+        TcpFlags flags = 0;
+        foreach (char c in flagText)
+        {
+            flags |= c switch
+            {
+                'S' => TcpFlags.Syn,
+                'F' => TcpFlags.Fin,
+                'R' => TcpFlags.Rst,
+                'P' => TcpFlags.Psh,
+                '.' => TcpFlags.Ack,
+                'U' => TcpFlags.Urg,
+                'E' => throw new UnsupportedScriptException("ECN (the E flag)"),
+                'W' => throw new UnsupportedScriptException("ECN (the W flag)"),
+                _ => throw new FormatException($"unknown flag '{c}'"),
+            };
+        }
+        s.SkipSpace();
+        bool absolute = false;
+        if (s.Peek() == '!')
+        {
+            absolute = true;
+            s.Take();
+        }
+        uint seq = s.Number();
+        s.Expect(':');
+        uint end = s.Number();
+        s.Expect('(');
+        int length = checked((int)s.Number());
+        s.Expect(')');
+        if (unchecked(end - seq) != (uint)length) throw new FormatException($"{seq}:{end} is not {length} bytes");
+        uint? ack = null;
+        ushort? win = null;
+        List<ScriptOption>? options = null;
+        bool any = false;
+        while (true)
+        {
+            s.SkipSpace();
+            if (s.AtEnd) break;
+            if (s.Peek() == '<')
+            {
+                s.Take();
+                string body = s.Until('>');
+                if (body.Trim() == "...") any = true;
+                else options = ParseOptions(body);
+                continue;
+            }
+            string word = s.Word();
+            switch (word)
+            {
+                case "ack":
+                    s.SkipSpace();
+                    if (s.Peek() == '!') s.Take();
+                    ack = s.Number();
+                    break;
+                case "win":
+                    uint w = s.Number();
+                    if (w > ushort.MaxValue) throw new FormatException($"win {w} does not fit 16 bits");
+                    win = (ushort)w;
+                    break;
+                case "urg":
+                    s.Number();
+                    throw new UnsupportedScriptException("urgent pointer");
+                default:
+                    throw new FormatException($"unexpected '{word}'");
+            }
+        }
+        return new ScriptPacket
+        {
+            Inbound = inbound, Flags = flags, Seq = seq, Length = length, Ack = ack, Window = win,
+            Options = options, AnyOptions = any, Absolute = absolute, Text = text,
+        };
+    }
+
+    private static List<ScriptOption> ParseOptions(string body)
+    {
+        var list = new List<ScriptOption>();
+        foreach (var raw in body.Split(','))
+        {
+            var parts = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0) throw new FormatException("empty option");
+            list.Add(parts[0] switch
+            {
+                "nop" => new ScriptOption(TcpOptionKind.Nop),
+                "eol" => new ScriptOption(TcpOptionKind.EndOfList),
+                "mss" when parts.Length == 2 => new ScriptOption(TcpOptionKind.Mss, ParseUInt(parts[1])),
+                "wscale" when parts.Length == 2 => new ScriptOption(TcpOptionKind.WindowScale, ParseUInt(parts[1])),
+                "sackOK" => new ScriptOption(TcpOptionKind.SackPermitted),
+                "TS" when parts.Length == 5 && parts[1] == "val" && parts[3] == "ecr" =>
+                    new ScriptOption(TcpOptionKind.Timestamps, ParseUInt(parts[2]), ParseUInt(parts[4])),
+                "sack" => new ScriptOption(TcpOptionKind.Sack, Blocks: [.. parts.Skip(1).Select(ParseBlock)]),
+                "FO" or "FOEXP" => throw new UnsupportedScriptException("TCP fast open cookies"),
+                "md5" => throw new UnsupportedScriptException("TCP MD5 signatures"),
+                _ => throw new FormatException($"unknown option '{raw.Trim()}'"),
+            });
+        }
+        return list;
+    }
+
+    private static (uint, uint) ParseBlock(string b)
+    {
+        int colon = b.IndexOf(':');
+        if (colon < 0) throw new FormatException($"SACK block '{b}' is not left:right");
+        return (ParseUInt(b[..colon]), ParseUInt(b[(colon + 1)..]));
+    }
+
+    private static uint ParseUInt(string s) =>
+        s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.Parse(s[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+            : uint.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
+
+    /// <summary>Reads the options of a packet on the wire one by one, as a script would write them.</summary>
+    public static List<ScriptOption> ReadWireOptions(ReadOnlySpan<byte> o)
+    {
+        var list = new List<ScriptOption>();
+        int i = 0;
+        while (i < o.Length)
+        {
+            byte kind = o[i];
+            if (kind is 0 or 1)
+            {
+                list.Add(new ScriptOption((TcpOptionKind)kind));
+                i++;
+                continue;
+            }
+            if (i + 1 >= o.Length || o[i + 1] < 2 || i + o[i + 1] > o.Length)
+            {
+                list.Add(new ScriptOption((TcpOptionKind)kind));
+                break;
+            }
+            var v = o.Slice(i + 2, o[i + 1] - 2);
+            list.Add((TcpOptionKind)kind switch
+            {
+                TcpOptionKind.Mss when v.Length == 2 => new ScriptOption(TcpOptionKind.Mss, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(v)),
+                TcpOptionKind.WindowScale when v.Length == 1 => new ScriptOption(TcpOptionKind.WindowScale, v[0]),
+                TcpOptionKind.SackPermitted => new ScriptOption(TcpOptionKind.SackPermitted),
+                TcpOptionKind.Timestamps when v.Length == 8 => new ScriptOption(TcpOptionKind.Timestamps,
+                    System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[4..])),
+                TcpOptionKind.Sack => new ScriptOption(TcpOptionKind.Sack, Blocks: ReadBlocks(v)),
+                _ => new ScriptOption((TcpOptionKind)kind),
+            });
+            i += o[i + 1];
+        }
+        return list;
+    }
+
+    private static (uint, uint)[] ReadBlocks(ReadOnlySpan<byte> v)
+    {
+        var blocks = new (uint, uint)[v.Length / 8];
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            blocks[b] = (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[(8 * b)..]),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[(8 * b + 4)..]));
+        }
+        return blocks;
+    }
+
+    /// <summary>Writes script options as bytes in the script's order (for injected packets).</summary>
+    public static int WriteOptions(Span<byte> d, IReadOnlyList<ScriptOption> options, Func<uint, uint> mapSack, Func<uint, uint> mapEcr)
+    {
+        int n = 0;
+        foreach (var opt in options)
+        {
+            switch (opt.Kind)
+            {
+                case TcpOptionKind.EndOfList: d[n++] = 0; break;
+                case TcpOptionKind.Nop: d[n++] = 1; break;
+                case TcpOptionKind.Mss:
+                    d[n] = 2; d[n + 1] = 4;
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(d[(n + 2)..], (ushort)opt.A);
+                    n += 4;
+                    break;
+                case TcpOptionKind.WindowScale:
+                    d[n] = 3; d[n + 1] = 3; d[n + 2] = (byte)opt.A;
+                    n += 3;
+                    break;
+                case TcpOptionKind.SackPermitted:
+                    d[n] = 4; d[n + 1] = 2;
+                    n += 2;
+                    break;
+                case TcpOptionKind.Timestamps:
+                    d[n] = 8; d[n + 1] = 10;
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2)..], opt.A);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6)..], mapEcr(opt.B));
+                    n += 10;
+                    break;
+                case TcpOptionKind.Sack:
+                    var blocks = opt.Blocks ?? [];
+                    d[n] = 5; d[n + 1] = (byte)(2 + 8 * blocks.Length);
+                    for (int b = 0; b < blocks.Length; b++)
+                    {
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2 + 8 * b)..], mapSack(blocks[b].Left));
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6 + 8 * b)..], mapSack(blocks[b].Right));
+                    }
+                    n += 2 + 8 * blocks.Length;
+                    break;
+            }
+            if (n > TcpOptions.MaxLength) throw new FormatException("options longer than 40 bytes");
+        }
+        return n;
+    }
+
+    /// <summary>A small cursor over a line.</summary>
+    private ref struct Scanner(string text)
+    {
+        private readonly string _t = text;
+        private int _i;
+
+        public readonly bool AtEnd => _i >= _t.Length;
+        public readonly char Peek() => AtEnd ? '\0' : _t[_i];
+        public char Take() => AtEnd ? '\0' : _t[_i++];
+
+        public void SkipSpace()
+        {
+            while (!AtEnd && char.IsWhiteSpace(_t[_i])) _i++;
+        }
+
+        public string Word()
+        {
+            SkipSpace();
+            int start = _i;
+            while (!AtEnd && !char.IsWhiteSpace(_t[_i]) && _t[_i] != '<') _i++;
+            return _t[start.._i];
+        }
+
+        public uint Number()
+        {
+            SkipSpace();
+            int start = _i;
+            while (!AtEnd && char.IsAsciiDigit(_t[_i])) _i++;
+            if (start == _i) throw new FormatException($"expected a number at '{_t[start..]}'");
+            return uint.Parse(_t.AsSpan(start, _i - start), CultureInfo.InvariantCulture);
+        }
+
+        public void Expect(char c)
+        {
+            SkipSpace();
+            if (Take() != c) throw new FormatException($"expected '{c}'");
+        }
+
+        public string Until(char c)
+        {
+            int end = _t.IndexOf(c, _i);
+            if (end < 0) throw new FormatException($"missing '{c}'");
+            var s = _t[_i..end];
+            _i = end + 1;
+            return s;
+        }
+    }
+}
+
+/// <summary>A script that needs something this stack deliberately does not do.</summary>
+public sealed class UnsupportedScriptException(string reason) : Exception(reason);
