@@ -37,6 +37,10 @@ internal static class Sysctl
                 return o with { InitialRto = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.rexmit_min":
                 return o with { MinRto = TimeSpan.FromMilliseconds(value) };
+            case "net.inet.tcp.rexmit_slop":
+                return o with { RtoSlop = TimeSpan.FromMilliseconds(value) };
+            case "net.inet.tcp.drop_synfin":
+                return o with { DropSynFin = value != 0 };
             case "net.inet.tcp.delacktime":
                 return o with { DelayedAckTimeout = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.keepidle":
@@ -66,11 +70,9 @@ internal static class Sysctl
             case "net.inet.tcp.hostcache.purgenow":
                 notes.Add($"{name}: no host cache here, nothing to purge");
                 return o;
-            case "net.inet.tcp.rexmit_slop":
             case "net.inet.tcp.rexmit_drop_options":
             case "net.inet.tcp.syncookies":
             case "net.inet.tcp.syncookies_only":
-            case "net.inet.tcp.drop_synfin":
             case "net.inet.tcp.keepinit":
             case "net.inet.tcp.icmp_may_rst":
             case "net.inet.tcp.udp_tunneling_overhead":

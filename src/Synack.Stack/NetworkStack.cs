@@ -142,6 +142,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             return;
         }
         if ((flags & TcpFlags.Syn) == 0) return;
+        if (listener.Options.DropSynFin && (flags & TcpFlags.Fin) != 0) return;
         // Both queues are bounded by the backlog: a SYN beyond it is dropped, and the peer's SYN
         // retransmission tries again later (Linux does the same when SYN cookies are off).
         if (listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog)
@@ -195,47 +196,72 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
 
     private TimeWaitVerdict HandleTimeWait(TimeWaitEntry tw, in TcpHeader seg, int payloadLength)
     {
+        var o = tw.Options;
         var flags = seg.Flags;
+        int offset = seg.Seq - tw.RcvNxt;
+        bool inWindow = offset >= 0 && offset < Math.Max((int)tw.AcceptWindow, 1);
         if ((flags & TcpFlags.Rst) != 0)
         {
-            if (seg.Seq == tw.RcvNxt && !Options.Connection.IgnoreRstInTimeWait) RemoveTimeWait(tw);
+            if (seg.Seq == tw.RcvNxt && !o.IgnoreRstInTimeWait) RemoveTimeWait(tw);
             return TimeWaitVerdict.Handled;
         }
-        if ((flags & TcpFlags.Syn) != 0 && (flags & TcpFlags.Ack) == 0)
+        if ((flags & TcpFlags.Syn) != 0)
         {
             // RFC 9293 3.6.1 / RFC 6191: a new incarnation may start if its ISN is past everything the
             // old one sent (or, with timestamps, its TSval is newer), so no old segment can be taken for new.
             bool newer = seg.Seq > tw.RcvNxt || (tw.Timestamps && seg.Options.HasTimestamps && unchecked((int)(seg.Options.TsVal - tw.TsRecent)) > 0);
-            if (Options.ReuseTimeWait && newer)
+            if (o.DropSynFin && (flags & TcpFlags.Fin) != 0) return TimeWaitVerdict.Handled;
+            if ((flags & TcpFlags.Ack) == 0 && Options.ReuseTimeWait && newer && (tw.Orphaned || !o.ReuseTimeWaitOnlyAfterClose))
             {
                 RemoveTimeWait(tw);
                 Statistics.TimeWaitReused++;
                 return TimeWaitVerdict.Reopen;
             }
-            SendTimeWaitAck(tw); // a challenge ACK (RFC 5961 4.2)
+            if (!o.Rfc5961Syn && inWindow)
+            {
+                // RFC 793: a SYN in the window is an error: reset, and the old connection is gone.
+                SendTimeWaitReset(tw);
+                RemoveTimeWait(tw);
+                return TimeWaitVerdict.Handled;
+            }
+            SendTimeWaitAck(tw); // a challenge ACK (RFC 5961 4.2), or the ACK for an unacceptable segment
             return TimeWaitVerdict.Handled;
         }
-        int segLen = payloadLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
         if ((flags & TcpFlags.Ack) == 0)
         {
             // RFC 9293 3.10.7.4: an unacceptable segment is answered with an ACK; an acceptable one
-            // without the ACK bit is dropped (step five).
-            int offset = seg.Seq - tw.RcvNxt;
-            if (offset < 0 || offset >= Math.Max((int)tw.Window, 1)) SendTimeWaitAck(tw);
+            // without the ACK bit is dropped (step five). BSD drops both.
+            if (!inWindow && !o.TimeWaitDropsSegmentsWithoutAck) SendTimeWaitAck(tw);
             Statistics.Drop(DropReason.TimeWait);
             return TimeWaitVerdict.Handled;
         }
+        int segLen = payloadLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
         if ((flags & TcpFlags.Fin) != 0 && seg.Seq + segLen == tw.RcvNxt)
         {
             // The peer's FIN again: our last ACK was lost. Acknowledge it and restart 2 MSL.
             SendTimeWaitAck(tw);
-            tw.Expires = _now + 2 * Options.Connection.Msl;
+            tw.Expires = _now + 2 * o.Msl;
             Arm(tw, tw.Expires);
             return TimeWaitVerdict.Handled;
         }
         if (segLen > 0 || seg.Seq != tw.RcvNxt) SendTimeWaitAck(tw);
         Statistics.Drop(DropReason.TimeWait);
         return TimeWaitVerdict.Handled;
+    }
+
+    private void SendTimeWaitReset(TimeWaitEntry tw)
+    {
+        bool withAck = tw.Options.ResetCarriesAck;
+        var h = new TcpHeader
+        {
+            SourcePort = tw.Tuple.LocalPort,
+            DestinationPort = tw.Tuple.RemotePort,
+            Seq = tw.SndNxt,
+            Ack = withAck ? tw.RcvNxt : default,
+            Flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst,
+        };
+        Statistics.ResetsSent++;
+        Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
     }
 
     private void SendTimeWaitAck(TimeWaitEntry tw)
@@ -335,6 +361,10 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             TsRecent = c.TsRecent,
             TsOffset = c.TsOffset,
             Expires = c.TimerDeadline(TcpTimer.TimeWait) ?? _now + 2 * c.Options.Msl,
+            // What the window field could still say (BSD's tcp_twstart caps it the same way).
+            AcceptWindow = (uint)Math.Min(c.AcceptanceWindow, 65535L << c.ReceiveWindowShift),
+            Orphaned = c.Orphaned,
+            Options = c.Options,
         };
         _timeWait.Add(tw);
         Arm(tw, tw.Expires);

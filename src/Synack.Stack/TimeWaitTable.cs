@@ -19,6 +19,12 @@ internal sealed class TimeWaitEntry(NetworkStack stack) : TimedEntry
     public uint TsRecent;
     public uint TsOffset;
     public TimeSpan Expires;
+    /// <summary>The window segments are checked against (the connection's acceptance window when it entered TIME-WAIT).</summary>
+    public uint AcceptWindow;
+    /// <summary>The application had closed the socket (not only shut down sending) when TIME-WAIT began.</summary>
+    public bool Orphaned;
+    /// <summary>The options of the connection this entry replaced: its RFC 5961 and TIME-WAIT policies.</summary>
+    public Synack.Tcp.ConnectionOptions Options = null!;
 
     public override void Expire(TimeSpan now) => stack.ExpireTimeWait(this, now);
 }

@@ -9,6 +9,7 @@ public sealed partial class Connection
     public void OnSegment(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
     {
         using var _ = Enter();
+        if (_o.DropSynFin && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == (TcpFlags.Syn | TcpFlags.Fin) && State != TcpState.Closed) return;
         switch (State)
         {
             case TcpState.Closed:
@@ -168,7 +169,7 @@ public sealed partial class Connection
             }
             else
             {
-                if (!rst) SendAck(now);
+                if (!rst) SendAck(now, challenge: syn);
                 return;
             }
         }
@@ -203,7 +204,7 @@ public sealed partial class Connection
                 SendChallengeAck(now); // RFC 5961 4.2
                 return;
             }
-            SendReset(_sndMax);
+            SendAbortReset();
             EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
             return;
         }
@@ -347,7 +348,13 @@ public sealed partial class Connection
                 break;
             case TcpState.TimeWait when _o.IgnoreRstInTimeWait:
                 break;
-            default: // CLOSING, LAST-ACK, TIME-WAIT
+            case TcpState.Closing:
+            case TcpState.LastAck:
+                // The application has shut down sending but may still hold the socket: it is told, as
+                // Linux and BSD tell it (RFC 9293 only deletes the TCB).
+                EnterClosed("rcv RST", TcpError.ConnectionReset);
+                break;
+            default: // TIME-WAIT
                 EnterClosed("rcv RST", TcpError.None);
                 break;
         }
@@ -413,7 +420,7 @@ public sealed partial class Connection
         {
             // The application has closed and cannot read this: tell the peer at once (RFC 1122 4.2.2.13).
             ackNow = false;
-            SendReset(_sndMax);
+            SendAbortReset();
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }

@@ -64,6 +64,27 @@ public sealed partial class Connection
         Transmit(in h, default, TcpOptionLayout.Established);
     }
 
+    /// <summary>
+    /// The RST of a synchronized connection we abort: at SND.NXT, and (as Linux and BSD send it) with
+    /// the ACK bit and RCV.NXT, so the peer can match it to the connection whatever it has in flight.
+    /// </summary>
+    private void SendAbortReset()
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = Tuple.LocalPort,
+            DestinationPort = Tuple.RemotePort,
+            Seq = _sndMax,
+            Flags = TcpFlags.Rst,
+        };
+        if (_o.ResetCarriesAck)
+        {
+            h.Flags |= TcpFlags.Ack;
+            h.Ack = _rcvNxt;
+        }
+        Transmit(in h, default, TcpOptionLayout.Established);
+    }
+
     private void ScheduleDelayedAck(TimeSpan now)
     {
         if (_delAckAt == Never) _delAckAt = now + _o.DelayedAckTimeout;

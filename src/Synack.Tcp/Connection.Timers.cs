@@ -166,7 +166,7 @@ public sealed partial class Connection
         }
         if (_keepAliveProbes >= _o.KeepAliveCount)
         {
-            SendReset(_sndMax);
+            SendAbortReset();
             EnterClosed("keep-alive probes unanswered", TcpError.TimedOut);
             return;
         }

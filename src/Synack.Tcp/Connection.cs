@@ -67,7 +67,7 @@ public sealed partial class Connection
         Tuple = tuple;
         _sendBuf = new ByteRing(_o.SendBufferSize);
         _recvBuf = new ByteRing(_o.ReceiveBufferSize);
-        _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto);
+        _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto, _o.RtoSlop);
         _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
         ClearTimers();
     }
@@ -92,7 +92,10 @@ public sealed partial class Connection
     public uint SndWnd => _sndWnd;
     public uint RcvWnd => _rcvAdvEdge > _rcvNxt ? (uint)(_rcvAdvEdge - _rcvNxt) : 0u;
     /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
-    private uint AcceptanceWindow => _o.AcceptWithinBufferSpace ? Math.Max(RcvWnd, (uint)_recvBuf.Free) : RcvWnd;
+    internal uint AcceptanceWindow =>
+        _o.AcceptWithinBufferSpace && !(State == TcpState.SynReceived && _passiveOpen) // BSD's syncache checks the SYN-ACK's window
+            ? Math.Max(RcvWnd, (uint)_recvBuf.Free)
+            : RcvWnd;
     public uint CongestionWindow => _cwnd;
     public int SendMss => _sndMss;
     public bool WindowScaleNegotiated => _wsOk;
@@ -115,6 +118,8 @@ public sealed partial class Connection
     public long RetransmittedSegments { get; private set; }
     /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>
     public bool SendClosed => _finQueued;
+    /// <summary>True once the application has closed the socket (close(), not only shutdown of sending).</summary>
+    public bool Orphaned => _orphaned;
 
     // ---------------------------------------------------------------- user calls (RFC 9293 3.10.1-3.10.6)
 
@@ -243,7 +248,7 @@ public sealed partial class Connection
         using var _ = Enter();
         if (_o.ResetOnCloseWithUnreadData && _recvBuf.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
         {
-            SendReset(_sndMax);
+            SendAbortReset();
             _recvBuf.Discard(_recvBuf.Count);
             EnterClosed("user CLOSE with unread data: RST", TcpError.None);
             return TcpError.None;
@@ -266,7 +271,7 @@ public sealed partial class Connection
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                SendReset(_sndMax);
+                SendAbortReset();
                 EnterClosed("user ABORT: RST", TcpError.Aborted);
                 break;
             case TcpState.Closed:

@@ -30,6 +30,10 @@ public sealed record ConnectionOptions
         RepeatFinUntilAcked = true,
         AcceptWithinBufferSpace = true,
         ProcessAckOfOldSegments = true,
+        TimeWaitDropsSegmentsWithoutAck = true,
+        IgnoreRstInTimeWait = true,
+        RtoSlop = TimeSpan.FromMilliseconds(200),
+        ReuseTimeWaitOnlyAfterClose = true,
         DelayedAckTimeout = TimeSpan.FromMilliseconds(40),
         InitialRto = TimeSpan.FromSeconds(1),
         MinRto = TimeSpan.FromMilliseconds(30),
@@ -82,11 +86,24 @@ public sealed record ConnectionOptions
     /// before it is answered with an ACK (BSD). False drops it after the ACK, as RFC 9293 3.10.7.4 says.
     /// </summary>
     public bool ProcessAckOfOldSegments { get; init; }
+    /// <summary>The RST that aborts a synchronized connection carries ACK = RCV.NXT (Linux and BSD do); false sends a bare RST.</summary>
+    public bool ResetCarriesAck { get; init; } = true;
+    /// <summary>In TIME-WAIT, a segment without the ACK bit is dropped without an answer, even out of the window (BSD's tcp_twcheck).</summary>
+    public bool TimeWaitDropsSegmentsWithoutAck { get; init; }
     public int ReceiveBufferSize { get; init; } = 256 * 1024;
 
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Added to every RTO computed from samples (BSD's net.inet.tcp.rexmit_slop, 200 ms); zero is RFC 6298.</summary>
+    public TimeSpan RtoSlop { get; init; }
+    /// <summary>Drop every segment with both SYN and FIN set (FreeBSD's net.inet.tcp.drop_synfin).</summary>
+    public bool DropSynFin { get; init; }
+    /// <summary>
+    /// A SYN may reopen a tuple in TIME-WAIT (RFC 6191) only once the application has closed the socket;
+    /// while it still holds it the SYN gets the answer of a synchronized state (BSD keeps a full TCB then).
+    /// </summary>
+    public bool ReuseTimeWaitOnlyAfterClose { get; init; }
     /// <summary>SYN retransmissions before connect fails (Linux tcp_syn_retries).</summary>
     public int SynRetries { get; init; } = 6;
     /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries).</summary>

@@ -11,8 +11,12 @@ internal sealed class RtoEstimator
     private readonly TimeSpan _max;
     private TimeSpan _base;
 
-    public RtoEstimator(TimeSpan initial, TimeSpan min, TimeSpan max)
+    private readonly TimeSpan _slop;
+
+    /// <param name="slop">Added to every computed RTO (BSD's rexmit_slop); zero is RFC 6298.</param>
+    public RtoEstimator(TimeSpan initial, TimeSpan min, TimeSpan max, TimeSpan slop = default)
     {
+        _slop = slop;
         _min = min;
         _max = max;
         _base = Clamp(initial);
@@ -42,7 +46,7 @@ internal sealed class RtoEstimator
             Srtt = (Srtt * 7 + r) / 8;           // alpha = 1/8
         }
         var variance = RttVar * 4;
-        _base = Clamp(Srtt + (variance > ClockGranularity ? variance : ClockGranularity));
+        _base = Clamp(Srtt + (variance > ClockGranularity ? variance : ClockGranularity) + _slop);
         Rto = _base;
         Backoffs = 0;
     }
