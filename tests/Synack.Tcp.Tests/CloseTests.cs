@@ -239,7 +239,9 @@ public class CloseTests
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
-        Assert.Equal(TcpFlags.Rst, sim.Trace.Delivered().Last().Flags);
+        var rst = sim.Trace.Delivered().Last();
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags); // as Linux sends it: RST with ACK = RCV.NXT
+        Assert.Equal(new SeqNum(Scenarios.ClientIsn + 11), rst.Ack);
         Assert.Equal(TcpError.ConnectionReset, sim.Client.LastError);
         Assert.Equal(TcpState.Closed, sim.Server.State);
         Assert.Equal(0, sim.Server.Connection!.ReceiveQueued); // the unread bytes are gone with it

@@ -61,6 +61,14 @@ public class ResetTests
         var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Rfc5961 = false, Timestamps = false });
         d.Inject(TcpFlags.Syn, d.PeerNxt + 5, default);
         Assert.Equal(TcpState.Closed, d.State);
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, Assert.Single(d.Sent).Header.Flags);
+    }
+
+    [Fact]
+    public void A_bare_rst_for_aborts_is_a_setting()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Rfc5961 = false, Timestamps = false, ResetCarriesAck = false });
+        d.Inject(TcpFlags.Syn, d.PeerNxt + 5, default);
         Assert.Equal(TcpFlags.Rst, Assert.Single(d.Sent).Header.Flags);
     }
 
@@ -139,7 +147,7 @@ public class ResetTests
         sim.Client.Abort();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         var rst = sim.Trace.Delivered().Last();
-        Assert.Equal(TcpFlags.Rst, rst.Flags);
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags);
         Assert.Equal(new SeqNum(Synack.Simulation.Scenarios.ClientIsn + 101), rst.Seq);
         Assert.Equal(TcpState.Closed, sim.Server.State);
         Assert.Equal(TcpError.ConnectionReset, sim.Server.LastError);
