@@ -879,6 +879,7 @@ internal sealed class ScriptRun
                 "TCP_KEEPIDLE" => o with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPINTVL" => o with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPCNT" => o with { KeepAliveCount = (int)v },
+                "TCP_KEEPINIT" => o with { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(v) },
                 "TCP_NOOPT" => o with { WindowScaling = v == 0, Sack = v == 0, Timestamps = v == 0, SendMssOption = v == 0 },
                 "TCP_FUNCTION_BLK" => o,
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),

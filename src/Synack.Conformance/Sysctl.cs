@@ -41,6 +41,10 @@ internal static class Sysctl
                 return o with { RtoSlop = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.drop_synfin":
                 return o with { DropSynFin = value != 0 };
+            case "net.inet.tcp.keepinit":
+                return o with { ConnectionEstablishmentTimeout = TimeSpan.FromMilliseconds(value) };
+            case "net.inet.tcp.rexmit_drop_options":
+                return o with { DropSynOptionsAfterRetries = value != 0 ? 3 : null };
             case "net.inet.tcp.delacktime":
                 return o with { DelayedAckTimeout = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.keepidle":
@@ -70,10 +74,8 @@ internal static class Sysctl
             case "net.inet.tcp.hostcache.purgenow":
                 notes.Add($"{name}: no host cache here, nothing to purge");
                 return o;
-            case "net.inet.tcp.rexmit_drop_options":
             case "net.inet.tcp.syncookies":
             case "net.inet.tcp.syncookies_only":
-            case "net.inet.tcp.keepinit":
             case "net.inet.tcp.icmp_may_rst":
             case "net.inet.tcp.udp_tunneling_overhead":
             case "net.inet.tcp.ecn.maxretries":

@@ -482,7 +482,7 @@ public sealed partial class Connection
 
     private void Connected(TimeSpan now)
     {
-        if (_o.KeepAlive) _keepAliveAt = now + _o.KeepAliveIdle;
+        _keepAliveAt = _o.KeepAlive ? now + _o.KeepAliveIdle : Never;
         Raise(ConnectionEvent.Connected);
         if (_finQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");
         Output(now);
@@ -491,7 +491,7 @@ public sealed partial class Connection
     private void TouchKeepAlive(TimeSpan now)
     {
         _keepAliveProbes = 0;
-        if (_o.KeepAlive && _keepAliveAt != Never) _keepAliveAt = now + _o.KeepAliveIdle;
+        if (_o.KeepAlive && _keepAliveAt != Never && State.IsSynchronized() && State != TcpState.SynReceived) _keepAliveAt = now + _o.KeepAliveIdle;
     }
 
     private void SampleFromTimestamp(uint tsEcr, TimeSpan now)

@@ -172,6 +172,13 @@ public sealed partial class Connection
         if (syn)
         {
             bool synAck = (flags & TcpFlags.Ack) != 0;
+            if (!synAck && _o.DropSynOptionsAfterRetries is int after && _retries >= after)
+            {
+                h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
+                h.Options.HasMss = _o.SendMssOption;
+                h.Options.Mss = _o.AnnouncedMss(Tuple.RemoteAddress.IsV6);
+                return h;
+            }
             h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
             h.Options.HasMss = _o.SendMssOption;
             h.Options.Mss = _o.AnnouncedMss(Tuple.RemoteAddress.IsV6);

@@ -157,6 +157,11 @@ public sealed partial class Connection
 
     private void KeepAliveTimeout(TimeSpan now)
     {
+        if (State is TcpState.SynSent or TcpState.SynReceived && !_passiveOpen)
+        {
+            EnterClosed("connection establishment timeout", TcpError.TimedOut);
+            return;
+        }
         if (!_o.KeepAlive || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2)) return;
         if (_sndUna != _sndMax || _sendBuf.Count > 0)
         {

@@ -135,6 +135,8 @@ public sealed partial class Connection
         SendSyn(now, ack: false);
         SetState(TcpState.SynSent, "user OPEN (active)");
         ArmRetransmission(now);
+        // BSD runs the connection-establishment timer on the keep-alive timer's slot, as here.
+        if (_o.ConnectionEstablishmentTimeout is TimeSpan limit) _keepAliveAt = now + limit;
         return TcpError.None;
     }
 

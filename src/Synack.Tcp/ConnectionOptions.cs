@@ -34,6 +34,9 @@ public sealed record ConnectionOptions
         IgnoreRstInTimeWait = true,
         RtoSlop = TimeSpan.FromMilliseconds(200),
         ReuseTimeWaitOnlyAfterClose = true,
+        ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(75),
+        SynRetries = 12,
+        MaxRto = TimeSpan.FromSeconds(64),
         DelayedAckTimeout = TimeSpan.FromMilliseconds(40),
         InitialRto = TimeSpan.FromSeconds(1),
         MinRto = TimeSpan.FromMilliseconds(30),
@@ -99,6 +102,10 @@ public sealed record ConnectionOptions
     public TimeSpan RtoSlop { get; init; }
     /// <summary>Drop every segment with both SYN and FIN set (FreeBSD's net.inet.tcp.drop_synfin).</summary>
     public bool DropSynFin { get; init; }
+    /// <summary>An active open that is not established within this time fails with a timeout (BSD's keepinit; Linux has none: null).</summary>
+    public TimeSpan? ConnectionEstablishmentTimeout { get; init; }
+    /// <summary>From this SYN retransmission on, the SYN carries only the MSS, in case options are what is being dropped (BSD's rexmit_drop_options: 3). Null never drops them.</summary>
+    public int? DropSynOptionsAfterRetries { get; init; }
     /// <summary>
     /// A SYN may reopen a tuple in TIME-WAIT (RFC 6191) only once the application has closed the socket;
     /// while it still holds it the SYN gets the answer of a synchronized state (BSD keeps a full TCB then).

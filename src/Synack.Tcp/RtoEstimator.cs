@@ -10,6 +10,7 @@ internal sealed class RtoEstimator
     private readonly TimeSpan _min;
     private readonly TimeSpan _max;
     private TimeSpan _base;
+    private TimeSpan _raw; // the RTO before slop and clamping
 
     private readonly TimeSpan _slop;
 
@@ -19,6 +20,7 @@ internal sealed class RtoEstimator
         _slop = slop;
         _min = min;
         _max = max;
+        _raw = initial;
         _base = Clamp(initial);
         Rto = _base;
     }
@@ -46,7 +48,8 @@ internal sealed class RtoEstimator
             Srtt = (Srtt * 7 + r) / 8;           // alpha = 1/8
         }
         var variance = RttVar * 4;
-        _base = Clamp(Srtt + (variance > ClockGranularity ? variance : ClockGranularity) + _slop);
+        _raw = Srtt + (variance > ClockGranularity ? variance : ClockGranularity);
+        _base = Clamp(_raw + _slop);
         Rto = _base;
         Backoffs = 0;
     }
@@ -55,8 +58,10 @@ internal sealed class RtoEstimator
     public void Backoff()
     {
         Backoffs++;
-        var doubled = Rto * 2;
-        Rto = doubled > _max ? _max : doubled;
+        // The slop is added once, after doubling (BSD's TCPT_RANGESET); without slop this is plain doubling.
+        var start = _raw < _min ? _min : _raw;
+        var doubled = Backoffs < 20 ? start * (1 << Backoffs) : _max;
+        Rto = Clamp((doubled > _max ? _max : doubled) + _slop);
     }
 
     private TimeSpan Clamp(TimeSpan t) => t < _min ? _min : t > _max ? _max : t;
