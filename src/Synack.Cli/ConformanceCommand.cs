@@ -11,8 +11,10 @@ internal static class ConformanceCommand
         var dir = new Argument<DirectoryInfo>("dir") { Description = "a directory of packetdrill .pkt scripts (searched recursively)" };
         var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's sysctl settings were mapped" };
-        var cmd = new Command("conformance", "run packetdrill scripts (FreeBSD profile) against the stack; exit 0 only if none failed") { dir, format, verbose };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's settings were mapped, and a transcript of each failure" };
+        var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from (a script's --profile= line overrides it)", DefaultValueFactory = _ => "freebsd" };
+        profile.AcceptOnlyFromAmong([.. Profiles.Names]);
+        var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile };
         cmd.SetAction(parse =>
         {
             var d = parse.GetValue(dir)!;
@@ -21,7 +23,7 @@ internal static class ConformanceCommand
                 error.WriteLine($"synack conformance: {d.FullName}: no such directory");
                 return 2;
             }
-            var report = ConformanceSuite.Run(d.FullName);
+            var report = ConformanceSuite.Run(d.FullName, Profiles.Find(parse.GetValue(profile)!));
             output.Write(parse.GetValue(format) == "json" ? report.ToJson() : report.ToText(parse.GetValue(verbose)));
             return report.Failed == 0 ? 0 : 1;
         });

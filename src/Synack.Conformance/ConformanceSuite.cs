@@ -17,7 +17,7 @@ public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptRes
         var sb = new StringBuilder();
         foreach (var s in Scripts)
         {
-            sb.Append(s.ResultName.PadRight(11)).Append(s.Path);
+            sb.Append(s.ResultName.PadRight(12)).Append(s.Path);
             switch (s.Result)
             {
                 case ScriptOutcome.Fail:
@@ -32,10 +32,10 @@ public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptRes
             sb.Append('\n');
             if (verbose)
             {
-                foreach (var n in s.Notes) sb.Append("           note: ").Append(n).Append('\n');
+                foreach (var n in s.Notes) sb.Append("            note: ").Append(n).Append('\n');
                 if (s.Result == ScriptOutcome.Fail)
                 {
-                    foreach (var t in s.Transcript) sb.Append("           | ").Append(t).Append('\n');
+                    foreach (var t in s.Transcript) sb.Append("            | ").Append(t).Append('\n');
                 }
             }
         }

@@ -112,6 +112,12 @@ internal sealed class ScriptRun
     private void ReadOptions()
     {
         var o = _script.Options;
+        // Our own scripts may name the profile they are written for (an option packetdrill does not have).
+        if (o.TryGetValue("profile", out var profile))
+        {
+            _options = Profiles.Find(profile) ?? throw new ScriptFailure(0, $"unknown profile '{profile}' (known: {string.Join(", ", Profiles.Names)})");
+        }
+        if (o.ContainsKey("udp_encapsulation")) throw new UnsupportedScriptException("TCP over UDP encapsulation");
         _v6 = o.TryGetValue("ip_version", out var ipv) && ipv == "ipv6";
         if (o.TryGetValue("ip_version", out ipv) && ipv is not ("ipv4" or "ipv6"))
             throw new UnsupportedScriptException($"--ip_version={ipv} (IPv4-mapped IPv6 sockets)");

@@ -151,7 +151,7 @@ public static partial class PacketdrillParser
     [GeneratedRegex(@"^[a-z_][a-z0-9_]*\s*\(.*\)\s*=\s*\S+")]
     private static partial Regex SystemCallShape();
 
-    [GeneratedRegex(@"^[<>](\[[a-z0-9]+\])?\s*(\((tos|class|ttl|hlim)[^)]*\)\s*)*(?<flags>[SFRPEWU.]+|icmp)\s")]
+    [GeneratedRegex(@"^[<>]\s*(\[[a-z0-9]+\])?\s*(\((tos|class|ttl|hlim)[^)]*\)\s*)*(?<flags>[SFRPEWU.]+|icmp)\s")]
     private static partial Regex PacketShape();
 
     private static void CheckPacket(string text, string path, int line)

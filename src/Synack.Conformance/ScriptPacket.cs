@@ -56,6 +56,7 @@ internal sealed class ScriptPacket
     /// <summary>Parses a packet line, or says why it cannot be run (unsupported) or read (malformed).</summary>
     public static ScriptPacket Parse(string text)
     {
+        if (text.Contains("/udp", StringComparison.Ordinal)) throw new UnsupportedScriptException("TCP over UDP encapsulation");
         var s = new Scanner(text);
         bool inbound = s.Take() switch
         {

@@ -4,19 +4,7 @@ namespace Synack.Conformance.Tests;
 
 public class ParserTests
 {
-    /// <summary>../shared/conformance/freebsd beside the repository (CI has it; elsewhere the test skips).</summary>
-    private static string SuiteDirectory()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Synack.sln"))) dir = dir.Parent;
-        var suite = dir is null ? "" : Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "conformance", "freebsd"));
-        if (!Directory.Exists(suite))
-        {
-            if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"the conformance suite is missing at {suite}");
-            Skip.If(true, $"the conformance suite is not at {suite}");
-        }
-        return suite;
-    }
+    private static string SuiteDirectory() => Locations.SuiteDirectory();
 
     [SkippableFact]
     public void Every_script_of_the_shared_suite_parses()

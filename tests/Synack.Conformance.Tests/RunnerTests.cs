@@ -1,0 +1,171 @@
+using Synack.Conformance;
+using Synack.Tcp;
+
+namespace Synack.Conformance.Tests;
+
+/// <summary>The interpreter itself: it passes what holds, and fails, at the right line, what does not.</summary>
+public class RunnerTests
+{
+    private const string Listen = """
+        --profile=synack
+        --tolerance_usecs=2000
+        0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+        +0 bind(3, ..., ...) = 0
+        +0 listen(3, 1) = 0
+        +0 < S 0:0(0) win 65535 <mss 1460,sackOK,eol,eol>
+        +0 > S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,eol,eol>
+        +0.010 < . 1:1(0) ack 1 win 65535
+        +0 accept(3, ..., ...) = 4
+
+        """;
+
+    private static ScriptResult Run(string text, ConnectionOptions? profile = null) =>
+        PacketdrillRunner.Run(PacketdrillParser.Parse(text, "inline.pkt"), profile);
+
+    private static int LineOf(string text, string fragment) =>
+        text.Split('\n').Select((l, i) => (l, i)).First(x => x.l.Contains(fragment, StringComparison.Ordinal)).i + 1;
+
+    [Fact]
+    public void A_script_that_holds_passes()
+    {
+        var r = Run(Listen + "+0.100 close(4) = 0\n+0 > F. 1:1(0) ack 1 win 65535\n");
+        Assert.Equal(ScriptOutcome.Pass, r.Result);
+    }
+
+    [Fact]
+    public void A_wrong_sequence_number_fails_at_its_line_with_both_packets()
+    {
+        var text = Listen + "+0.100 close(4) = 0\n+0 > F. 2:2(0) ack 1 win 65535\n";
+        var r = Run(text);
+        Assert.Equal(ScriptOutcome.Fail, r.Result);
+        Assert.Equal(LineOf(text, "> F. 2:2"), r.Line);
+        Assert.Contains("sequence number 1 instead of 2", r.Reason);
+        Assert.Contains("> F. 2:2(0)", r.Expected);
+        Assert.Contains("> F. 1:1(0) ack 1", r.Actual);
+    }
+
+    [Fact]
+    public void A_packet_outside_the_time_tolerance_fails()
+    {
+        var text = Listen + "+0.100 close(4) = 0\n+0.010 > F. 1:1(0) ack 1 win 65535\n";
+        var r = Run(text);
+        Assert.Equal(ScriptOutcome.Fail, r.Result);
+        Assert.Contains("sent at 0.110 s, expected at 0.120 s", r.Reason);
+    }
+
+    [Fact]
+    public void A_packet_the_stack_never_sends_fails()
+    {
+        var text = Listen + "+0.100 < P. 1:11(10) ack 1 win 65535\n+0.001 > . 1:1(0) ack 11 win 65535\n";
+        var r = Run(text); // our ACK is delayed 40 ms, not 1 ms
+        Assert.Equal(ScriptOutcome.Fail, r.Result);
+        Assert.Equal(LineOf(text, "ack 11 win"), r.Line);
+        Assert.Contains("nothing sent by 0.113 s", r.Actual);
+    }
+
+    [Fact]
+    public void A_packet_the_script_does_not_expect_fails_at_the_next_line()
+    {
+        var text = Listen + "+0.100 < P. 1:11(10) ack 1 win 65535\n+1.000 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n";
+        var r = Run(text); // the delayed ACK went out at +40 ms and no line took it
+        Assert.Equal(ScriptOutcome.Fail, r.Result);
+        Assert.Equal(LineOf(text, "SO_ERROR"), r.Line);
+        Assert.Contains("unexpected packet", r.Reason);
+        Assert.Contains("ack 11", r.Actual);
+    }
+
+    [Fact]
+    public void A_wrong_system_call_result_fails()
+    {
+        var r = Run(Listen + "+0 recv(4, ..., 100, 0) = 5\n");
+        Assert.Equal(ScriptOutcome.Fail, r.Result); // nothing to read on a blocking socket: it never returns
+        var nb = Run(Listen + "+0 fcntl(4, F_SETFL, O_RDWR | O_NONBLOCK) = 0\n+0 recv(4, ..., 100, 0) = 5\n");
+        Assert.Equal(ScriptOutcome.Fail, nb.Result);
+        Assert.Equal("-1 EWOULDBLOCK", nb.Actual);
+    }
+
+    [Fact]
+    public void A_blocking_call_returns_when_its_data_arrives()
+    {
+        var r = Run(Listen + "+0 recv(4, ..., 100, 0) = 10\n+0 < P. 1:11(10) ack 1 win 65535\n");
+        Assert.Equal(ScriptOutcome.Pass, r.Result);
+    }
+
+    [Fact]
+    public void A_state_assertion_is_checked()
+    {
+        var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
+        Assert.Equal(ScriptOutcome.Fail, r.Result);
+        Assert.Equal("TCPI_ESTABLISHED", r.Actual);
+    }
+
+    [Theory]
+    [InlineData("+0 setsockopt(3, IPPROTO_TCP, TCP_FASTOPEN, [1], 4) = 0", "fast open")]
+    [InlineData("+0 < SEW 0:0(0) win 65535 <mss 1460>", "ECN")]
+    [InlineData("+0 < [ect0] S 0:0(0) win 65535 <mss 1460>", "ECN")]
+    [InlineData("+0 > S 0:0(0) win 65535 <mss 1452>/udp(9811 > 1)", "UDP")]
+    [InlineData("+0 `kldload tcpmd5`", "shell command")]
+    [InlineData("+0 %{ print(tcpi_rtt) }%", "Python")]
+    public void What_is_out_of_scope_is_reported_unsupported_with_the_reason(string line, string reason)
+    {
+        var r = Run("0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" + line + "\n");
+        Assert.Equal(ScriptOutcome.Unsupported, r.Result);
+        Assert.Contains(reason, r.Reason, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Sysctl_lines_change_the_stack_and_unknown_ones_are_noted()
+    {
+        var text = """
+            0.000 `sysctl -w net.inet.tcp.rfc1323=0`
+            +0 `sysctl -w net.inet.tcp.no_such_thing=1`
+            +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
+            +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+            +0 > S 0:0(0) win 65535 <mss 1460,sackOK,eol,eol>
+            """;
+        var r = Run(text);
+        Assert.Equal(ScriptOutcome.Pass, r.Result);
+        Assert.Contains(r.Notes, n => n.Contains("net.inet.tcp.no_such_thing", StringComparison.Ordinal) && n.Contains("unknown", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_malformed_script_is_a_failure_with_file_and_line_not_a_crash()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"synack-malformed-{Guid.NewGuid():N}.pkt");
+        File.WriteAllText(path, "0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:zero(0) win 1\n+0 close(3) = 0\n");
+        try
+        {
+            var r = PacketdrillRunner.RunFile(path);
+            Assert.Equal(ScriptOutcome.Fail, r.Result);
+            Assert.Equal(2, r.Line);
+            Assert.Contains("malformed", r.Reason);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void The_profile_decides_bsd_behaviour_the_scripts_check()
+    {
+        // Simultaneous close: BSD repeats its FIN on the ACK of the peer's FIN; RFC 9293 and Linux send a bare ACK.
+        var text = """
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
+            +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+            +0 > S 0:0(0) win 65535 <...>
+            +0.1 < S. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>
+            +0 > . 1:1(0) ack 1 win 65535
+            +0.1 shutdown(3, SHUT_WR) = 0
+            +0 > F. 1:1(0) ack 1 win 65535
+            +0.1 < F. 1:1(0) ack 1 win 32767
+            +0 > F. 1:1(0) ack 2 win 65535
+            """;
+        Assert.Equal(ScriptOutcome.Pass, Run(text, ConnectionOptions.FreeBsd).Result);
+        var linux = Run(text, ConnectionOptions.Default);
+        Assert.Equal(ScriptOutcome.Fail, linux.Result);
+    }
+}
