@@ -21,6 +21,8 @@ internal sealed class ByteRing
     }
 
     public int Capacity => _capacity;
+    /// <summary>Set while bytes stored by <see cref="WriteAt"/> wait past the end: the storage must stay.</summary>
+    public bool HoldsPending { get; set; }
 
     /// <summary>Changes the capacity while the ring is empty and holds no storage (before any data).</summary>
     public bool TryResize(int capacity)
@@ -35,15 +37,33 @@ internal sealed class ByteRing
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns how much.</summary>
     public int Write(ReadOnlySpan<byte> data)
     {
-        int n = Math.Min(data.Length, Free);
-        if (n == 0) return 0;
+        int n = WriteAt(0, data);
+        Count += n;
+        return n;
+    }
+
+    /// <summary>
+    /// Stores bytes <paramref name="offset"/> bytes past the end of the held data without making
+    /// them part of it (out-of-order data waiting for a hole to fill); <see cref="Commit"/> takes them in.
+    /// Returns how many fit.
+    /// </summary>
+    public int WriteAt(int offset, ReadOnlySpan<byte> data)
+    {
+        int n = Math.Min(data.Length, Free - offset);
+        if (n <= 0) return 0;
         _buf ??= ArrayPool<byte>.Shared.Rent(_capacity);
-        int tail = (_head + Count) % _capacity;
+        int tail = (_head + Count + offset) % _capacity;
         int first = Math.Min(n, _capacity - tail);
         data[..first].CopyTo(_buf.AsSpan(tail));
         data[first..n].CopyTo(_buf);
-        Count += n;
         return n;
+    }
+
+    /// <summary>Makes <paramref name="n"/> bytes already stored past the end part of the held data.</summary>
+    public void Commit(int n)
+    {
+        if (n < 0 || n > Free) throw new ArgumentOutOfRangeException(nameof(n));
+        Count += n;
     }
 
     /// <summary>Copies bytes starting <paramref name="offset"/> bytes past the head, without consuming them.</summary>
@@ -63,7 +83,7 @@ internal sealed class ByteRing
         n = Math.Min(n, Count);
         _head = (_head + n) % _capacity;
         Count -= n;
-        if (Count == 0)
+        if (Count == 0 && !HoldsPending)
         {
             _head = 0;
             if (_buf is not null)

@@ -407,15 +407,14 @@ public sealed partial class Connection
     }
 
     /// <summary>Takes in-order text; returns false when the segment must go no further.</summary>
+    /// <summary>
+    /// Takes the text of an acceptable segment. In-order bytes go to the user's queue (and pull in any
+    /// out-of-order ranges they now reach); bytes beyond RCV.NXT wait in the reassembly queue and are
+    /// reported in SACK blocks; bytes we already had are reported once as a D-SACK block. Returns true
+    /// when the segment ended exactly at the new RCV.NXT, so its FIN (if any) is in order.
+    /// </summary>
     private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, out bool ackNow)
     {
-        if (seq > _rcvNxt)
-        {
-            // Out of order: this data path keeps only in-order bytes. An immediate duplicate ACK tells
-            // the sender where the hole is; it retransmits from there.
-            ackNow = true;
-            return false;
-        }
         if (_orphaned)
         {
             // The application has closed and cannot read this: tell the peer at once (RFC 1122 4.2.2.13).
@@ -424,17 +423,57 @@ public sealed partial class Connection
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }
+        var end = seq + payload.Length;
+        int limit = (int)Math.Min(AcceptanceWindow, (uint)_recvBuf.Free);
+        var edge = _rcvNxt + limit;
+        _rcvMss = Math.Max(_rcvMss, payload.Length);
+        bool dsack = _sackOk && _o.DuplicateSack;
+        if (dsack && seq < _rcvNxt) Sacks.Duplicate(seq, end < _rcvNxt ? end : _rcvNxt);
+
+        if (seq > _rcvNxt)
+        {
+            // Out of order: keep it where it belongs and tell the sender at once (RFC 5681 4.2: an
+            // immediate duplicate ACK), with the SACK block it now lies in.
+            ackNow = true;
+            if (!_sackOk && !_o.QueueOutOfOrderWithoutSack) return false;
+            var stop = end < edge ? end : edge;
+            if (stop <= seq) return false;
+            var q = _reasm ??= new ReassemblyQueue();
+            if (dsack && q.FirstOverlap(seq, stop) is { } dup) Sacks.Duplicate(dup.Start, dup.End);
+            if (!q.Add(seq, stop, out var blockStart, out var blockEnd)) return false;
+            _recvBuf.WriteAt(seq - _rcvNxt, payload[..(stop - seq)]);
+            _recvBuf.HoldsPending = true;
+            if (_sackOk) Sacks.Arrived(blockStart, blockEnd);
+            return false;
+        }
+
         int skip = _rcvNxt - seq; // already received: trim the front
         var fresh = payload[skip..];
-        int room = (int)Math.Min(AcceptanceWindow, (uint)_recvBuf.Free);
-        int taken = _recvBuf.Write(fresh[..Math.Min(fresh.Length, room)]);
-        _rcvNxt += taken;
-        if (taken > 0) Raise(ConnectionEvent.DataReadable);
-        _rcvMss = Math.Max(_rcvMss, fresh.Length);
-        _bytesSinceAck += taken;
-        ackNow = taken < fresh.Length || !_o.DelayedAck || _bytesSinceAck >= 2 * _rcvMss || skip > 0;
-        return taken == fresh.Length;
+        int taken = Math.Min(fresh.Length, limit);
+        bool hadHoles = _reasm is { IsEmpty: false };
+        if (hadHoles && dsack && taken > 0 && _reasm!.FirstOverlap(_rcvNxt, _rcvNxt + taken) is { } overlap) Sacks.Duplicate(overlap.Start, overlap.End);
+        _recvBuf.WriteAt(0, fresh[..taken]);
+        var next = _rcvNxt + taken;
+        if (hadHoles)
+        {
+            next = _reasm!.Advance(next);
+            _recvBuf.HoldsPending = !_reasm.IsEmpty;
+        }
+        int committed = next - _rcvNxt;
+        _recvBuf.Commit(committed);
+        _rcvNxt = next;
+        if (_sacks is { Count: > 0 }) _sacks.Acknowledged(_rcvNxt);
+        if (committed > 0) Raise(ConnectionEvent.DataReadable);
+        _bytesSinceAck += committed;
+        if (committed > 0) _segmentsSinceAck++;
+        // RFC 5681 4.2: at least every second full-sized segment (BSD: every second segment, whatever
+        // its size) is acked at once, and so is a segment that fills (part of) a hole or carries old data.
+        bool second = _o.AckEverySecondSegment ? _segmentsSinceAck >= 2 : _bytesSinceAck >= 2 * _rcvMss;
+        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
+        return taken == fresh.Length && _rcvNxt == end;
     }
+
+    private SackList Sacks => _sacks ??= new SackList();
 
     private void NegotiateFromSyn(in TcpHeader seg)
     {
@@ -461,6 +500,7 @@ public sealed partial class Connection
     private void ReturnToListen(string cause)
     {
         ClearTimers();
+        DropOutOfOrder();
         _iss = default;
         _sndUna = _sndNxt = _sndMax = _sndBufSeq = default;
         _irs = _rcvNxt = _rcvAdvEdge = default;

@@ -205,6 +205,7 @@ public sealed partial class Connection
                 h.Options.TsVal = unchecked(TimestampClock(now) + _tsOffset);
                 h.Options.TsEcr = _tsRecent;
             }
+            if (_sackOk && _sacks is not null && (flags & TcpFlags.Ack) != 0 && (flags & TcpFlags.Rst) == 0) _sacks.WriteTo(ref h.Options);
         }
         return h;
     }
@@ -217,6 +218,7 @@ public sealed partial class Connection
             _lastAckSent = h.Ack;
             _delAckAt = Never;
             _bytesSinceAck = 0;
+            _segmentsSinceAck = 0;
         }
         _host.Transmit(this, in h, payload, layout);
     }

@@ -55,6 +55,12 @@ public sealed partial class Connection
     private int _keepAliveProbes;
     private int _persistProbes;
     private int _bytesSinceAck;
+    private int _segmentsSinceAck;
+    private ReassemblyQueue? _reasm; // allocated at the first out-of-order segment
+    private SackList? _sacks;
+
+    /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
+    internal int OutOfOrderRanges => _reasm?.Count ?? 0;
 
     private bool _passiveOpen;
     private bool _orphaned;
@@ -337,9 +343,22 @@ public sealed partial class Connection
     private void EnterClosed(string cause, TcpError error)
     {
         ClearTimers();
+        DropOutOfOrder();
         Error = error;
         SetState(TcpState.Closed, cause);
         Raise(error == TcpError.None ? ConnectionEvent.Closed : ConnectionEvent.Failed, error);
+    }
+
+    /// <summary>Forgets data held out of order (and the SACK state about it), releasing the ring if nothing else is in it.</summary>
+    private void DropOutOfOrder()
+    {
+        _reasm?.Clear();
+        _sacks?.Clear();
+        if (_recvBuf.HoldsPending)
+        {
+            _recvBuf.HoldsPending = false;
+            _recvBuf.Discard(0);
+        }
     }
 
     private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue((e, error));

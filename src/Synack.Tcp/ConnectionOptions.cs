@@ -30,6 +30,7 @@ public sealed record ConnectionOptions
         RepeatFinUntilAcked = true,
         AcceptWithinBufferSpace = true,
         ProcessAckOfOldSegments = true,
+        AckEverySecondSegment = true,
         TimeWaitDropsSegmentsWithoutAck = true,
         IgnoreRstInTimeWait = true,
         RtoSlop = TimeSpan.FromMilliseconds(200),
@@ -91,6 +92,12 @@ public sealed record ConnectionOptions
     public bool ProcessAckOfOldSegments { get; init; }
     /// <summary>The RST that aborts a synchronized connection carries ACK = RCV.NXT (Linux and BSD do); false sends a bare RST.</summary>
     public bool ResetCarriesAck { get; init; } = true;
+    /// <summary>Report duplicate data in a D-SACK block (RFC 2883), as Linux and FreeBSD do.</summary>
+    public bool DuplicateSack { get; init; } = true;
+    /// <summary>The delayed ACK goes at once on every second data segment, whatever its size (BSD); false counts bytes: two full-sized segments (RFC 5681 4.2, Linux).</summary>
+    public bool AckEverySecondSegment { get; init; }
+    /// <summary>Keep out-of-order data for reassembly even when SACK was not negotiated (it is always kept when it was).</summary>
+    public bool QueueOutOfOrderWithoutSack { get; init; } = true;
     /// <summary>In TIME-WAIT, a segment without the ACK bit is dropped without an answer, even out of the window (BSD's tcp_twcheck).</summary>
     public bool TimeWaitDropsSegmentsWithoutAck { get; init; }
     public int ReceiveBufferSize { get; init; } = 256 * 1024;
