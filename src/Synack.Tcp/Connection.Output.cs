@@ -254,6 +254,18 @@ public sealed partial class Connection
     {
         if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
         uint free = (uint)_recvBuf.Free;
+        if (_o.AdvertiseFreeSpace)
+        {
+            // BSD's tcp_output: update when the window grows by two segments and by a quarter of the
+            // buffer (or the buffer is small), or by half the buffer.
+            uint cap = (uint)_recvBuf.Capacity;
+            uint recwin = (uint)Math.Min(free, 65535L << _rcvShift);
+            if (before >> _rcvShift >= recwin >> _rcvShift) return;
+            uint adv = recwin - before;
+            uint mss = (uint)Math.Max(_sndMss, 1);
+            if ((adv >= 2 * mss && (adv >= cap / 4 || recwin <= cap / 8 || cap <= 8 * mss || adv >= 65535u << _rcvShift)) || 2 * adv >= cap) SendAck(now);
+            return;
+        }
         uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
         // Worth a segment only when the peer may be held up by the old window.
         if (free > before && free - before >= threshold && before < 2u * (uint)Math.Max(_rcvMss, 1)) SendAck(now);
