@@ -305,11 +305,11 @@ internal sealed class ScriptRun
         {
             // Our ISN is ours to choose: the script's numbers are relative to it from here on.
             _liveLocalIsn = tcp.Seq.Value;
-            _scriptLocalIsn = s.Seq;
+            _scriptLocalIsn = s.AnySequence ? 0 : s.Seq;
         }
         if (tcp.Flags != s.Flags) return $"flags {ScriptPacket.FlagText(tcp.Flags)} instead of {ScriptPacket.FlagText(s.Flags)}";
         uint seq = s.Absolute ? tcp.Seq.Value : unchecked(tcp.Seq.Value - LocalOffset);
-        if (seq != s.Seq) return $"sequence number {seq} instead of {s.Seq}";
+        if (!s.AnySequence && seq != s.Seq) return $"sequence number {seq} instead of {s.Seq}";
         if (payload.Length != s.Length) return $"{payload.Length} bytes of data instead of {s.Length}";
         if (s.Ack is uint ack)
         {
@@ -352,6 +352,7 @@ internal sealed class ScriptRun
     private void Inject(ScriptEvent e)
     {
         var s = ScriptPacket.Parse(e.Text);
+        if (s.AnySequence) throw new ScriptFailure(e.Line, "an injected packet needs a sequence number, not ...", e.Text);
         EnsureStack();
         var h = new TcpHeader
         {

@@ -35,8 +35,10 @@ internal sealed class ScriptPacket
     /// <summary>Null: the script gives no options (the packet must carry none). <see cref="AnyOptions"/>: <c>&lt;...&gt;</c>.</summary>
     public IReadOnlyList<ScriptOption>? Options { get; init; }
     public bool AnyOptions { get; init; }
-    /// <summary><c>!</c> before the numbers: absolute sequence numbers, not relative to the ISNs.</summary>
+    /// <summary><c>!</c> after the numbers: absolute sequence numbers, not relative to the ISNs.</summary>
     public bool Absolute { get; init; }
+    /// <summary><c>...(n)</c>: any sequence number (outbound only).</summary>
+    public bool AnySequence { get; init; }
     public required string Text { get; init; }
 
     public static string FlagText(TcpFlags f)
@@ -87,19 +89,33 @@ internal sealed class ScriptPacket
             };
         }
         s.SkipSpace();
-        bool absolute = false;
+        bool absolute = false, anySeq = false;
+        uint seq = 0, end = 0;
+        int length;
+        if (s.TryTake("..."))
+        {
+            // nplab: any sequence number (a new ISN the script cannot know), this many bytes.
+            anySeq = true;
+            s.Expect('(');
+            length = checked((int)s.Number());
+            s.Expect(')');
+        }
+        else
+        {
+            seq = s.Number();
+            s.Expect(':');
+            end = s.Number();
+            s.Expect('(');
+            length = checked((int)s.Number());
+            s.Expect(')');
+            if (unchecked(end - seq) != (uint)length) throw new FormatException($"{seq}:{end} is not {length} bytes");
+        }
         if (s.Peek() == '!')
         {
+            // nplab: the numbers are absolute, not relative to the ISNs.
             absolute = true;
             s.Take();
         }
-        uint seq = s.Number();
-        s.Expect(':');
-        uint end = s.Number();
-        s.Expect('(');
-        int length = checked((int)s.Number());
-        s.Expect(')');
-        if (unchecked(end - seq) != (uint)length) throw new FormatException($"{seq}:{end} is not {length} bytes");
         uint? ack = null;
         ushort? win = null;
         List<ScriptOption>? options = null;
@@ -139,7 +155,7 @@ internal sealed class ScriptPacket
         return new ScriptPacket
         {
             Inbound = inbound, Flags = flags, Seq = seq, Length = length, Ack = ack, Window = win,
-            Options = options, AnyOptions = any, Absolute = absolute, Text = text,
+            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Text = text,
         };
     }
 
@@ -301,6 +317,13 @@ internal sealed class ScriptPacket
             while (!AtEnd && char.IsAsciiDigit(_t[_i])) _i++;
             if (start == _i) throw new FormatException($"expected a number at '{_t[start..]}'");
             return uint.Parse(_t.AsSpan(start, _i - start), CultureInfo.InvariantCulture);
+        }
+
+        public bool TryTake(string s)
+        {
+            if (string.CompareOrdinal(_t, _i, s, 0, s.Length) != 0) return false;
+            _i += s.Length;
+            return true;
         }
 
         public void Expect(char c)

@@ -93,6 +93,26 @@ public class RunnerTests
     }
 
     [Fact]
+    public void Absolute_and_any_sequence_numbers_are_understood()
+    {
+        // A SYN to a port nobody listens on: RST+ACK at absolute 0 (RFC 9293 3.10.7.1).
+        var closed = Run("""
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 < S 100:100(0) win 65535 <mss 1460,sackOK,eol,eol>
+            +0 > R. 0:0(0)! ack 101 win 0
+            """);
+        Assert.Equal(ScriptOutcome.Pass, closed.Result);
+        var wrong = Run("""
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 < S 100:100(0) win 65535 <mss 1460,sackOK,eol,eol>
+            +0 > R. 1:1(0)! ack 101 win 0
+            """);
+        Assert.Equal(ScriptOutcome.Fail, wrong.Result);
+        var any = Run(Listen.Replace("> S. 0:0(0) ack 1", "> S. ...(0) ack 1", StringComparison.Ordinal) + "+0.100 close(4) = 0\n+0 > F. 1:1(0) ack 1 win 65535\n");
+        Assert.Equal(ScriptOutcome.Pass, any.Result);
+    }
+
+    [Fact]
     public void A_state_assertion_is_checked()
     {
         var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
