@@ -220,7 +220,7 @@ internal sealed class ScriptRun
                 case EventKind.Python: Assert(e); break;
             }
             TryPending();
-            last = end ?? when;
+            last = when; // a blocking call runs on while the script goes on from its start, as packetdrill's syscall thread does
         }
         if (_pending is { } p)
         {

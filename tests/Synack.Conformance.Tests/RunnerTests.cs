@@ -113,6 +113,22 @@ public class RunnerTests
     }
 
     [Fact]
+    public void A_blocking_connect_returns_within_its_time_range_while_the_script_goes_on()
+    {
+        var text = """
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            0.000...0.100 connect(3, ..., ...) = 0
+            +0 > S 0:0(0) win 65535 <...>
+            +0.100 < S. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>
+            +0 > . 1:1(0) ack 1 win 65535
+            """;
+        Assert.Equal(ScriptOutcome.Pass, Run(text, ConnectionOptions.FreeBsd).Result);
+        var late = Run(text.Replace("0.000...0.100", "0.000...0.050", StringComparison.Ordinal), ConnectionOptions.FreeBsd);
+        Assert.Equal(ScriptOutcome.Fail, late.Result);
+        Assert.Contains("returned at 0.100 s", late.Reason);
+    }
+
+    [Fact]
     public void A_state_assertion_is_checked()
     {
         var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
