@@ -8,7 +8,7 @@ internal static class ConformanceCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var dir = new Argument<DirectoryInfo>("dir") { Description = "a directory of packetdrill .pkt scripts (searched recursively)" };
+        var dir = new Argument<FileSystemInfo>("dir") { Description = "a directory of packetdrill .pkt scripts (searched recursively), or one script" };
         var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's settings were mapped, and a transcript of each failure" };
@@ -18,12 +18,21 @@ internal static class ConformanceCommand
         cmd.SetAction(parse =>
         {
             var d = parse.GetValue(dir)!;
-            if (!d.Exists)
+            var chosen = Profiles.Find(parse.GetValue(profile)!);
+            ConformanceReport report;
+            if (File.Exists(d.FullName))
             {
-                error.WriteLine($"synack conformance: {d.FullName}: no such directory");
+                report = new ConformanceReport(Path.GetDirectoryName(d.FullName)!, [PacketdrillRunner.RunFile(d.FullName, chosen, d.Name)]);
+            }
+            else if (Directory.Exists(d.FullName))
+            {
+                report = ConformanceSuite.Run(d.FullName, chosen);
+            }
+            else
+            {
+                error.WriteLine($"synack conformance: {d.FullName}: no such directory or file");
                 return 2;
             }
-            var report = ConformanceSuite.Run(d.FullName, Profiles.Find(parse.GetValue(profile)!));
             output.Write(parse.GetValue(format) == "json" ? report.ToJson() : report.ToText(parse.GetValue(verbose)));
             return report.Failed == 0 ? 0 : 1;
         });

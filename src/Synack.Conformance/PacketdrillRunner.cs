@@ -77,6 +77,7 @@ internal sealed class ScriptRun
     private uint _liveLocalIsn, _scriptLocalIsn; // learned from our first SYN
     private ScriptSocket? _current;                 // the socket tcpi_* asserts look at
     private PendingCall? _pending;
+    private int _line; // the line being run, for errors nobody anticipated
 
     private sealed record PendingCall(ScriptEvent Event, ScriptSyscall Call, TimeSpan Start, TimeSpan? End, Func<(bool Done, long Result, string? Errno)> Attempt);
 
@@ -103,6 +104,12 @@ internal sealed class ScriptRun
         {
             return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript };
         }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
+        {
+            // A line the checks above let through but the run could not make sense of: still a
+            // failure of this script with its place, never a crash of the whole run.
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"cannot run this line: {e.GetType().Name}: {e.Message}") { Notes = _notes, Transcript = _transcript };
+        }
         finally
         {
             _stack?.Dispose();
@@ -121,7 +128,10 @@ internal sealed class ScriptRun
         _v6 = o.TryGetValue("ip_version", out var ipv) && ipv == "ipv6";
         if (o.TryGetValue("ip_version", out ipv) && ipv is not ("ipv4" or "ipv6"))
             throw new UnsupportedScriptException($"--ip_version={ipv} (IPv4-mapped IPv6 sockets)");
-        _tolerance = TimeSpan.FromMicroseconds(o.TryGetValue("tolerance_usecs", out var tol) ? long.Parse(tol, CultureInfo.InvariantCulture) : 4000);
+        long usecs = 4000;
+        if (o.TryGetValue("tolerance_usecs", out var tol) && !long.TryParse(tol, NumberStyles.None, CultureInfo.InvariantCulture, out usecs))
+            throw new ScriptFailure(0, $"--tolerance_usecs={tol} is not a number of microseconds");
+        _tolerance = TimeSpan.FromMicroseconds(usecs);
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
         _remote = IpAddr.Parse(_v6 ? "2001:db8::2" : "198.51.100.1");
@@ -201,6 +211,7 @@ internal sealed class ScriptRun
         TimeSpan last = TimeSpan.Zero;
         foreach (var e in _script.Events)
         {
+            _line = e.Line;
             TimeSpan? at = e.Time.Any ? null : (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(e.Time.Seconds);
             TimeSpan? end = e.Time.UpTo is double upTo ? (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(upTo) : null;
             if (e.Kind == EventKind.Outbound)

@@ -79,6 +79,24 @@ public class ConformanceCommandTests
     }
 
     [Fact]
+    public void One_script_can_be_run_with_a_transcript()
+    {
+        var dir = ScriptDirectory(("bad.pkt", Passing.Replace("wscale 6", "wscale 7", StringComparison.Ordinal)));
+        try
+        {
+            var (exit, output, _) = Run("conformance", Path.Combine(dir, "bad.pkt"), "--verbose");
+            Assert.Equal(1, exit);
+            Assert.Contains("fail        bad.pkt:5: options", output);
+            Assert.Contains("| 0.000 s   line 4: connect(3, ..., ...)", output); // the transcript of what happened
+            Assert.Contains("sent 0.000 s > S ", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void A_missing_directory_is_a_clear_error()
     {
         var (exit, _, err) = Run("conformance", "/no/such/dir");

@@ -74,3 +74,45 @@ public class SharedSuiteTests
         Assert.All(r.Scripts.Where(s => s.Result == ScriptOutcome.Unsupported), s => Assert.False(string.IsNullOrWhiteSpace(s.Reason)));
     }
 }
+
+/// <summary>Damaged scripts: whatever the damage, a result with a reason, never an exception.</summary>
+public class DamagedScriptTests
+{
+    [SkippableFact]
+    public void Mutated_suite_scripts_give_results_not_crashes()
+    {
+        var files = Directory.GetFiles(Locations.SuiteDirectory(), "*.pkt", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        var rng = new Random(42);
+        var dir = Path.Combine(Path.GetTempPath(), "synack-damaged-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            const string junk = "0123456789 ,.:<>()[]!-+*xS`%{}";
+            for (int n = 0; n < 200; n++)
+            {
+                var lines = File.ReadAllLines(files[rng.Next(files.Length)]).ToList();
+                for (int k = 0; k < 3; k++)
+                {
+                    int i = rng.Next(lines.Count);
+                    var l = lines[i];
+                    lines[i] = rng.Next(4) switch
+                    {
+                        0 => "",
+                        1 when l.Length > 0 => l[..rng.Next(l.Length)],
+                        2 when l.Length > 0 => l.Remove(rng.Next(l.Length), 1).Insert(rng.Next(l.Length - 1 + 1), junk[rng.Next(junk.Length)].ToString()),
+                        _ => lines[rng.Next(lines.Count)],
+                    };
+                }
+                File.WriteAllLines(Path.Combine(dir, $"{n:000}.pkt"), lines);
+            }
+            var report = ConformanceSuite.Run(dir);
+            Assert.Equal(200, report.Scripts.Count);
+            Assert.All(report.Scripts.Where(s => s.Result != ScriptOutcome.Pass), s => Assert.False(string.IsNullOrWhiteSpace(s.Reason), s.Path));
+            Assert.True(report.Failed > 50, $"{report.Failed} failed: the damage should break most scripts");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
