@@ -175,6 +175,11 @@ public struct TcpHeader
                 continue;
             }
             if (!IsPresent(in o, kind, d.Length - n)) continue;
+            if (layout.BsdAlignment)
+            {
+                while (n < d.Length && !BsdAligned(kind, n)) d[n++] = (byte)TcpOptionKind.Nop;
+                if (!IsPresent(in o, kind, d.Length - n)) continue;
+            }
             switch (kind)
             {
                 case TcpOptionKind.Mss:
@@ -210,6 +215,15 @@ public struct TcpHeader
         }
         return n;
     }
+
+    private static bool BsdAligned(TcpOptionKind kind, int offset) => kind switch
+    {
+        TcpOptionKind.Mss => offset % 4 == 0,
+        TcpOptionKind.WindowScale => offset % 2 == 1,
+        TcpOptionKind.SackPermitted => offset % 2 == 0,
+        TcpOptionKind.Timestamps or TcpOptionKind.Sack => offset % 4 == 2,
+        _ => true,
+    };
 
     private static bool IsPresent(in TcpOptions o, TcpOptionKind kind, int room) => kind switch
     {

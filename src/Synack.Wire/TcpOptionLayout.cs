@@ -15,16 +15,26 @@ public sealed class TcpOptionLayout
         _kinds = kinds;
     }
 
+    private TcpOptionLayout(string name, bool bsdAlignment, params TcpOptionKind[] kinds)
+        : this(name, kinds) => BsdAlignment = bsdAlignment;
+
     public string Name { get; }
+
+    /// <summary>
+    /// NOPs are not listed but computed as BSD's tcp_addoptions() does: window scale at an odd offset,
+    /// SACK-permitted at an even one, timestamps and SACK blocks at 2 mod 4. The bytes then depend on
+    /// which options a segment carries, exactly as FreeBSD's do.
+    /// </summary>
+    public bool BsdAlignment { get; }
     public ReadOnlySpan<TcpOptionKind> Kinds => _kinds;
 
     /// <summary>Linux: mss, sackOK, TS, nop, wscale (20 bytes).</summary>
     public static readonly TcpOptionLayout Linux = new("linux",
         TcpOptionKind.Mss, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Nop, TcpOptionKind.WindowScale);
 
-    /// <summary>FreeBSD: mss, nop, wscale, sackOK, TS (20 bytes).</summary>
-    public static readonly TcpOptionLayout FreeBsd = new("freebsd",
-        TcpOptionKind.Mss, TcpOptionKind.Nop, TcpOptionKind.WindowScale, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps);
+    /// <summary>FreeBSD: mss, nop, wscale, sackOK, TS (20 bytes) with all four; NOPs placed by BSD's alignment rules otherwise.</summary>
+    public static readonly TcpOptionLayout FreeBsd = new("freebsd", bsdAlignment: true,
+        TcpOptionKind.Mss, TcpOptionKind.WindowScale, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Sack);
 
     /// <summary>The seed note's 32-byte header: mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
     public static readonly TcpOptionLayout Seed = new("seed",

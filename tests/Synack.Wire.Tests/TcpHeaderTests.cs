@@ -57,6 +57,24 @@ public class TcpHeaderTests
         Assert.Equal(expected, TcpOptionText.DescribeOptions(buf.AsSpan(20, len - 20)));
     }
 
+    [Theory]
+    [InlineData(true, true, true, "mss 1460,nop,wscale 7,sackOK,TS val 3735928559 ecr 0", 40)]
+    [InlineData(true, false, true, "mss 1460,nop,wscale 7,nop,nop,TS val 3735928559 ecr 0", 40)]
+    [InlineData(false, false, true, "mss 1460,nop,nop,TS val 3735928559 ecr 0", 36)]
+    [InlineData(false, true, false, "mss 1460,sackOK,eol", 28)]
+    [InlineData(true, true, false, "mss 1460,nop,wscale 7,sackOK,eol", 32)]
+    public void The_freebsd_layout_places_nops_by_bsd_alignment(bool ws, bool sack, bool ts, string expected, int headerLength)
+    {
+        var h = SampleSyn();
+        h.Options.HasWindowScale = ws;
+        h.Options.SackPermitted = sack;
+        h.Options.HasTimestamps = ts;
+        var buf = new byte[60];
+        int len = TcpHeader.Write(buf, in h, TcpOptionLayout.FreeBsd);
+        Assert.Equal(headerLength, len);
+        Assert.Equal(expected, TcpOptionText.DescribeOptions(buf.AsSpan(20, len - 20)));
+    }
+
     [Fact]
     public void The_seed_layout_gives_the_notes_32_byte_header()
     {
