@@ -710,7 +710,8 @@ internal sealed class ScriptRun
                     if (s.Connection is { } sc)
                     {
                         sc.Observer = null;
-                        if (!sc.Detached) _stack!.Call(sc, c => c.Close(_now));
+                        if (s.LingerZero && !sc.Detached) _stack!.Abort(sc);
+                        else if (!sc.Detached) _stack!.Call(sc, c => c.Close(_now));
                     }
                     return Ok(0);
                 };
@@ -897,13 +898,20 @@ internal sealed class ScriptRun
                 "TCP_KEEPIDLE" => o with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPINTVL" => o with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPCNT" => o with { KeepAliveCount = (int)v },
+                "TCP_MAXSEG" => o with { Mss = (ushort)Math.Clamp(v, 64, 65535) },
+                "SO_LINGER" => o,
                 "TCP_KEEPINIT" => o with { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(v) },
                 "TCP_NOOPT" => o with { WindowScaling = v == 0, Sack = v == 0, Timestamps = v == 0, SendMssOption = v == 0 },
                 "TCP_FUNCTION_BLK" => o,
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
-            if (s.Connection is not null && !ReferenceEquals(o, s.Options) && name is not ("SO_REUSEADDR" or "SO_REUSEPORT"))
+            if (name == "SO_LINGER")
+            {
+                // {onoff=1, linger=0}: close() aborts with RST instead of closing gracefully.
+                s.LingerZero = raw.Contains("onoff=1", StringComparison.Ordinal) && raw.Replace(" ", "", StringComparison.Ordinal).Contains("linger=0", StringComparison.Ordinal);
+            }
+            if (s.Connection is not null && !ReferenceEquals(o, s.Options) && name is not ("SO_REUSEADDR" or "SO_REUSEPORT" or "SO_LINGER"))
                 throw new UnsupportedScriptException($"setsockopt {name} on an open connection (options are fixed when the connection opens)");
             if (s.Listener is not null && !ReferenceEquals(o, s.Options))
                 throw new UnsupportedScriptException($"setsockopt {name} on a listening socket");

@@ -14,6 +14,8 @@ internal sealed class ScriptSocket(int fd, ConnectionOptions options) : IConnect
     public ConnectionOptions Options { get; set; } = options;
     public bool NonBlocking { get; set; }
     public bool ReuseAddress { get; set; }
+    /// <summary>SO_LINGER with a zero time: close() resets the connection.</summary>
+    public bool LingerZero { get; set; }
     public ushort? BoundPort { get; set; }
     public Listener? Listener { get; set; }
     public StackConnection? Connection { get; set; }

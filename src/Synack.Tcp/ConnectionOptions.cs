@@ -36,6 +36,7 @@ public sealed record ConnectionOptions
         RtoSlop = TimeSpan.FromMilliseconds(200),
         ReuseTimeWaitOnlyAfterClose = true,
         ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(75),
+        KeepAliveCount = 8,
         SynRetries = 12,
         MaxRto = TimeSpan.FromSeconds(64),
         DelayedAckTimeout = TimeSpan.FromMilliseconds(40),

@@ -129,6 +129,13 @@ public class RunnerTests
     }
 
     [Fact]
+    public void Linger_zero_makes_close_an_abort()
+    {
+        var r = Run(Listen + "+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0\n+0.1 close(4) = 0\n+0 > R. 1:1(0) ack 1 win 0\n");
+        Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Reason} {r.Actual}");
+    }
+
+    [Fact]
     public void A_state_assertion_is_checked()
     {
         var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
