@@ -175,21 +175,22 @@ public static class CaptureAnalyzer
             if (ack && peer.NextSeq > 0 && ackRel > peer.NextSeq && !syn) findings.Add("ack_lost_segment");
             if (data && established && seq < me.NextSeq && !keepAlive)
             {
-                // Wireshark's order: fast retransmission, then out of order (soon after the highest
-                // sequence number moved: within the handshake RTT, or 3 ms without one), then spurious,
-                // then plain.
+                // Wireshark's order: fast retransmission, then spurious (data the receiver has already
+                // acknowledged), then out of order (soon after the highest sequence number moved: within
+                // the handshake RTT, or 3 ms without one), then plain.
                 double threshold = Conv.HandshakeRttMs is double irtt ? irtt / 1000 : 0.003;
                 if (peer.DupAcks >= 2 && peer.LastAck == seq && time - peer.LastDupAckTime <= 0.020)
                 {
                     findings.Add("fast_retransmission");
                     findings.Add("retransmission");
                 }
-                else if (seq + segLen != me.NextSeq && time - me.NextSeqTime < threshold) findings.Add("out_of_order");
-                else
+                else if (len > 0 && peer.LastAck > 0 && seq + segLen <= peer.LastAck)
                 {
-                    if (len > 0 && peer.LastAck >= 0 && seq + segLen <= peer.LastAck) findings.Add("spurious_retransmission");
+                    findings.Add("spurious_retransmission");
                     findings.Add("retransmission");
                 }
+                else if (seq + segLen != me.NextSeq && time - me.NextSeqTime < threshold) findings.Add("out_of_order");
+                else findings.Add("retransmission");
             }
             me.LastWasKeepAlive = keepAlive;
             if (findings.Contains("duplicate_ack"))

@@ -244,7 +244,7 @@ public sealed partial class Connection
             case TcpState.FinWait2:
             case TcpState.CloseWait:
             case TcpState.Closing:
-                ProcessAck(in seg, now);
+                ProcessAck(in seg, payload.Length, now);
                 if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
                 {
                     SetState(TcpState.FinWait2, "rcv ACK of FIN");
@@ -258,7 +258,7 @@ public sealed partial class Connection
                 }
                 break;
             case TcpState.LastAck:
-                ProcessAck(in seg, now);
+                ProcessAck(in seg, payload.Length, now);
                 if (OurFinAcked) EnterClosed("rcv ACK of FIN", TcpError.None);
                 else if (oldSegment) SendAck(now);
                 return;
@@ -360,9 +360,13 @@ public sealed partial class Connection
         }
     }
 
-    private void ProcessAck(in TcpHeader seg, TimeSpan now)
+    private void ProcessAck(in TcpHeader seg, int payloadLength, TimeSpan now)
     {
         var ack = seg.Ack;
+        if (_sackOk && seg.Options.SackBlockCount > 0 && _sndMax > _sndUna) RecordSacks(in seg.Options);
+        // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries nothing, leaves the window as it was.
+        bool duplicate = ack == _sndUna && _sndMax > _sndUna && payloadLength == 0
+            && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0 && ((uint)seg.Window << _sndShift) == _sndWnd;
         if (ack > _sndUna)
         {
             int acked = ack - _sndUna;
@@ -382,9 +386,23 @@ public sealed partial class Connection
                 _sndBufSeq += dataAcked;
                 Raise(ConnectionEvent.SendSpaceAvailable);
             }
-            if (dataAcked > 0) GrowCongestionWindow((uint)dataAcked); // SYN and FIN do not open the window
+            _scoreboard?.Advance(_sndUna);
+            if (_inRecovery)
+            {
+                if (ack >= _recover) ExitRecovery();
+                else PartialAck(acked, now);
+            }
+            else if (dataAcked > 0)
+            {
+                GrowCongestionWindow((uint)dataAcked); // SYN and FIN do not open the window
+            }
+            _dupAcks = 0;
             if (_sndUna == _sndMax) _rtxAt = Never;
             else _rtxAt = now + _rto.Rto; // RFC 6298 5.3
+        }
+        else if (duplicate && _o.FastRetransmit)
+        {
+            DuplicateAck(now);
         }
         // The send window moves only on a segment newer than the one that last set it.
         if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
@@ -406,7 +424,6 @@ public sealed partial class Connection
         Output(now);
     }
 
-    /// <summary>Takes in-order text; returns false when the segment must go no further.</summary>
     /// <summary>
     /// Takes the text of an acceptable segment. In-order bytes go to the user's queue (and pull in any
     /// out-of-order ranges they now reach); bytes beyond RCV.NXT wait in the reassembly queue and are

@@ -135,7 +135,8 @@ public sealed partial class Connection
         }
     }
 
-    private void SendData(SeqNum seq, int len, bool fin, TimeSpan now)
+    /// <param name="advance">False for a retransmission out of line (fast retransmit): SND.NXT stays where it is.</param>
+    private void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
     {
         var flags = TcpFlags.Ack;
         if (len > 0 && seq + len == _sndBufSeq + _sendBuf.Count) flags |= TcpFlags.Psh;
@@ -153,7 +154,7 @@ public sealed partial class Connection
             _rttStart = now;
         }
         var end = seq + len + (fin ? 1 : 0);
-        _sndNxt = end;
+        if (advance) _sndNxt = end;
         if (end > _sndMax) _sndMax = end;
         if (_rtxAt == Never) _rtxAt = now + _rto.Rto;
         Transmit(in h, _scratch.AsSpan(0, len), TcpOptionLayout.Established);

@@ -128,6 +128,7 @@ public sealed partial class Connection
         uint flight = (uint)(_sndMax - _sndUna);
         _ssthresh = Math.Max(flight / 2, 2u * (uint)_sndMss);
         _cwnd = (uint)_sndMss;
+        ForgetRecovery(); // after a timeout, start over from SND.UNA (the peer may have reneged on SACKs)
         _sndNxt = _sndUna;
         ArmRetransmission(now);
         Output(now);

@@ -95,6 +95,8 @@ public sealed record ConnectionOptions
     public bool ResetCarriesAck { get; init; } = true;
     /// <summary>Report duplicate data in a D-SACK block (RFC 2883), as Linux and FreeBSD do.</summary>
     public bool DuplicateSack { get; init; } = true;
+    /// <summary>Fast retransmit and recovery on three duplicate ACKs (RFC 5681 3.2, RFC 6582), guided by SACK blocks.</summary>
+    public bool FastRetransmit { get; init; } = true;
     /// <summary>The delayed ACK goes at once on every second data segment, whatever its size (BSD); false counts bytes: two full-sized segments (RFC 5681 4.2, Linux).</summary>
     public bool AckEverySecondSegment { get; init; }
     /// <summary>Keep out-of-order data for reassembly even when SACK was not negotiated (it is always kept when it was).</summary>

@@ -45,10 +45,11 @@ public class LoadTests(ITestOutputHelper output)
             ok = clientTasks.Count(t => t.IsCompletedSuccessfully);
         }, TimeSpan.FromHours(2));
         Assert.Equal(connections, ok);
+        var transfersDone = net.Now;
         net.RunFor(TimeSpan.FromSeconds(61));
         Assert.Equal(0, client.ConnectionCount + server.ConnectionCount);
         Assert.Equal(0, client.TimeWaitCount + server.TimeWaitCount);
-        output.WriteLine($"{connections} x {bytes} bytes each way: {sw.Elapsed.TotalSeconds:F1} s wall, {net.Now.TotalSeconds:F1} s virtual; " +
+        output.WriteLine($"{connections} x {bytes} bytes each way: {sw.Elapsed.TotalSeconds:F1} s wall, transfers done at {transfersDone.TotalSeconds:F2} s virtual, all closed by {net.Now.TotalSeconds:F1} s; " +
             $"link lost {link.Lost}, reordered {link.Reordered}, delivered {link.Delivered}");
     }
 

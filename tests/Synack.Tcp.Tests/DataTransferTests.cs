@@ -145,6 +145,50 @@ public class DataTransferTests
     }
 
     [Fact]
+    public void A_lost_segment_mid_transfer_is_resent_after_three_duplicate_acks_not_a_timeout()
+    {
+        var sim = Scenarios.ConnectedSeedPair(client: Scenarios.SeedOptions with { Timestamps = false }, server: Scenarios.SeedOptions with { Timestamps = false });
+        int lostSeq = 1 + 5 * 1460; // the sixth full segment
+        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == (uint)lostSeq, times: 1);
+        sim.Client.Send(40 * 1460);
+        Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 40 * 1460, TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
+        var sends = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0 && e.Segment.Seq.Value - Scenarios.ClientIsn == (uint)lostSeq).ToArray();
+        Assert.Equal(2, sends.Length);
+        // The duplicate ACKs carry SACK blocks above the hole, and the resend follows the third one within a round trip.
+        var dupAcks = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Delivered && e.Segment!.From == "server" && e.Segment.Length == 0
+            && e.Segment.Ack.Value - Scenarios.ClientIsn == (uint)lostSeq && e.Time <= sends[1].Time).ToArray();
+        Assert.True(dupAcks.Length >= 3, $"{dupAcks.Length} duplicate ACKs before the resend");
+        Assert.True(sends[1].Time - dupAcks[2].Time < TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Enumerable.Range(0, 40 * 1460).Select(i => (byte)('x' + i % 26)), sim.Server.ReceivedBytes);
+    }
+
+    [Fact]
+    public void With_sack_several_holes_in_one_window_are_all_resent_in_one_recovery()
+    {
+        var sim = Scenarios.ConnectedSeedPair(client: Scenarios.SeedOptions with { Timestamps = false }, server: Scenarios.SeedOptions with { Timestamps = false });
+        var lost = new HashSet<uint> { 1 + 3 * 1460, 1 + 7 * 1460, 1 + 11 * 1460 };
+        foreach (var l in lost) sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == l, times: 1);
+        sim.Client.Send(60 * 1460);
+        Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 60 * 1460, TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
+        var resent = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0)
+            .GroupBy(e => e.Segment!.Seq.Value - Scenarios.ClientIsn).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        Assert.Equal(lost, resent); // exactly the lost ones, nothing that arrived
+    }
+
+    [Fact]
+    public void Without_fast_retransmit_the_same_loss_waits_for_the_timer()
+    {
+        var opts = Scenarios.SeedOptions with { Timestamps = false, FastRetransmit = false };
+        var sim = Scenarios.ConnectedSeedPair(client: opts, server: opts);
+        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == 1 + 5 * 1460, times: 1);
+        sim.Client.Send(40 * 1460);
+        Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 40 * 1460, TimeSpan.FromSeconds(30)));
+        Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
+    }
+
+    [Fact]
     public void Nagle_holds_small_segments_while_data_is_unacknowledged()
     {
         var sim = Scenarios.ConnectedSeedPair(client: Scenarios.SeedOptions with { Nagle = true });
@@ -172,7 +216,7 @@ public class ReorderingTests
         Assert.Equal("client PA seq=101 ack=1 len=200 -> ESTABLISHED/ESTABLISHED", rows[1]);    // arrives first
         Assert.Equal("server . seq=1 ack=1 len=0 -> ESTABLISHED/ESTABLISHED", rows[2]);           // duplicate ACK at once
         Assert.Equal("client PA seq=1 ack=1 len=100 -> ESTABLISHED/ESTABLISHED", rows[3]);      // the held one
-        Assert.Equal(300, sim.Server.ReceivedCount);                                              // the rest is retransmitted
+        Assert.Equal(300, sim.Server.ReceivedCount);                                              // reassembled with the one held
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)('x' + i % 26)).Concat(Enumerable.Range(0, 200).Select(i => (byte)('x' + i % 26))), sim.Server.ReceivedBytes);
     }
 }
