@@ -120,8 +120,11 @@ public sealed partial class Connection
                     // until a full segment or half the largest window the peer offered fits, as long as
                     // an ACK is still to come to wake us (with nothing in flight it goes, or nothing would).
                     if (!last && len < _sndMaxWnd / 2 && _sndUna != _sndMax) return;
-                    // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the stream.
-                    if (_o.Nagle && _sndUna != _sndMax && !(last && _finQueued)) return;
+                    // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the
+                    // stream. Minshall's variant (Linux) waits only for an earlier *small* segment, so the
+                    // tail of a bulk write does not sit out the peer's delayed ACK.
+                    bool held = _o.NagleMinshall ? _smallSent && _smallEnd > _sndUna : _sndUna != _sndMax;
+                    if (_o.Nagle && held && !(last && _finQueued)) return;
                 }
                 bool fin = last && _finQueued;
                 SendData(_sndNxt, len, fin, now);
@@ -154,6 +157,11 @@ public sealed partial class Connection
             _rttStart = now;
         }
         var end = seq + len + (fin ? 1 : 0);
+        if (isNew && len > 0 && len < _sndMss)
+        {
+            _smallSent = true;
+            _smallEnd = seq + len;
+        }
         if (advance) _sndNxt = end;
         if (end > _sndMax) _sndMax = end;
         if (_rtxAt == Never) _rtxAt = now + _rto.Rto;

@@ -56,6 +56,8 @@ public sealed partial class Connection
     private int _persistProbes;
     private int _bytesSinceAck;
     private int _segmentsSinceAck;
+    private bool _smallSent;   // Minshall's Nagle: the end of the last sub-MSS segment sent
+    private SeqNum _smallEnd;
     private ReassemblyQueue? _reasm; // allocated at the first out-of-order segment
     private SackList? _sacks;
 

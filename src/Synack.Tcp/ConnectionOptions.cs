@@ -31,6 +31,7 @@ public sealed record ConnectionOptions
         AcceptWithinBufferSpace = true,
         ProcessAckOfOldSegments = true,
         AckEverySecondSegment = true,
+        NagleMinshall = false,
         TimeWaitDropsSegmentsWithoutAck = true,
         IgnoreRstInTimeWait = true,
         RtoSlop = TimeSpan.FromMilliseconds(200),
@@ -147,6 +148,8 @@ public sealed record ConnectionOptions
     public bool DelayAckOfFin { get; init; } = true;
     /// <summary>Nagle's algorithm (RFC 896, RFC 1122 4.2.3.4); false is TCP_NODELAY.</summary>
     public bool Nagle { get; init; } = true;
+    /// <summary>Minshall's variant of Nagle (Linux): hold a small segment only while an earlier small one is unacknowledged. False is the classic rule (BSD).</summary>
+    public bool NagleMinshall { get; init; } = true;
     /// <summary>Initial congestion window in segments (RFC 6928).</summary>
     public int InitialWindowSegments { get; init; } = 10;
 

@@ -188,6 +188,22 @@ public class DataTransferTests
         Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
     }
 
+    [Theory]
+    [InlineData(true, 0)]    // Minshall (Linux): the tail goes with the rest
+    [InlineData(false, 1)]   // classic Nagle (BSD): the tail waits for an ACK
+    public void The_tail_of_a_bulk_write_waits_only_under_classic_nagle(bool minshall, int heldTails)
+    {
+        var opts = Scenarios.SeedOptions with { Nagle = true, NagleMinshall = minshall };
+        var sim = Scenarios.ConnectedSeedPair(client: opts);
+        var start = sim.Clock;
+        sim.Client.Send(3 * 1460 + 100);
+        sim.RunFor(TimeSpan.FromSeconds(1));
+        var sends = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0).ToArray();
+        Assert.Equal([1460, 1460, 1460, 100], sends.Select(e => e.Segment!.Length));
+        Assert.Equal(heldTails, sends.Count(e => e.Time > start));
+        Assert.Equal(3 * 1460 + 100, sim.Server.ReceivedCount);
+    }
+
     [Fact]
     public void Nagle_holds_small_segments_while_data_is_unacknowledged()
     {
