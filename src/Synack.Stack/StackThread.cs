@@ -107,8 +107,21 @@ public sealed class ThreadLink : IPacketSink
         foreach (var t in _threads)
         {
             if (!t.Stack.Options.Addresses.Contains(ip.Destination)) continue;
-            var copy = packet.ToArray();
-            t.Post(() => t.Stack.Receive(copy, t.Now));
+            // A pooled copy: the sender's buffer is reused as soon as this returns.
+            var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(packet.Length);
+            packet.CopyTo(copy);
+            int length = packet.Length;
+            t.Post(() =>
+            {
+                try
+                {
+                    t.Stack.Receive(copy.AsSpan(0, length), t.Now);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(copy);
+                }
+            });
             return;
         }
     }
