@@ -870,6 +870,21 @@ internal sealed class ScriptRun
                 case "SO_KEEPALIVE":
                     have = s.Options.KeepAlive ? "1" : "0";
                     break;
+                case "SO_REUSEADDR":
+                    have = s.ReuseAddress ? "1" : "0";
+                    break;
+                case "TCP_KEEPINIT":
+                    have = ((int)(s.Options.ConnectionEstablishmentTimeout ?? TimeSpan.Zero).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    break;
+                case "TCP_NOOPT":
+                    have = s.Options.SendMssOption ? "0" : "1";
+                    break;
+                case "SO_ACCEPTCONN":
+                    have = s.Listener is not null ? "1" : "0";
+                    break;
+                case "SO_TYPE":
+                    have = want == "SOCK_STREAM" ? "SOCK_STREAM" : "1";
+                    break;
                 default:
                     throw new UnsupportedScriptException($"getsockopt {name}");
             }
