@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Synack.Stack;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Conformance;
+
+// The script's packets: what we inject, and how a sent packet is held to the script's line.
+internal sealed partial class ScriptRun
+{
+    // ------------------------------------------------------------------ packets
+
+    private TimeSpan ExpectOutbound(ScriptEvent e, TimeSpan? at)
+    {
+        var script = ScriptPacket.Parse(e.Text);
+        var deadline = at is TimeSpan a ? a + _tolerance : _now + AnyTimeLimit;
+        if (_sent.Count == 0) RunUntil(Max(deadline, _now), stopOnPacket: true);
+        if (_sent.Count == 0)
+        {
+            throw new ScriptFailure(e.Line, "expected packet not sent", e.Text, $"nothing sent by {Seconds(deadline)}");
+        }
+        var (t, bytes) = _sent.Dequeue();
+        _transcript.Add($"{Seconds(t),-9} line {e.Line}: {e.Text}");
+        if (at is TimeSpan expected && (t < expected - _tolerance || t > expected + _tolerance))
+        {
+            throw new ScriptFailure(e.Line, $"packet sent at {Seconds(t)}, expected at {Seconds(expected)} (tolerance {_tolerance.TotalMilliseconds:0.###} ms)", e.Text, Describe(bytes, t));
+        }
+        var mismatch = Compare(script, bytes);
+        if (mismatch is not null) throw new ScriptFailure(e.Line, mismatch, e.Text, Describe(bytes, t));
+        return t;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.000###", CultureInfo.InvariantCulture) + " s";
+
+    private uint LocalOffset => unchecked(_liveLocalIsn - _scriptLocalIsn);
+
+    /// <summary>Compares a sent packet with the script's; returns what differs, or null.</summary>
+    private string? Compare(ScriptPacket s, byte[] bytes)
+    {
+        if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"the stack sent a malformed packet ({err})";
+        var payload = TcpPacket.Payload(bytes, ip, tcp);
+        if ((s.Flags & TcpFlags.Syn) != 0 && !s.Absolute)
+        {
+            // Our ISN is ours to choose: the script's numbers are relative to it from here on.
+            _liveLocalIsn = tcp.Seq.Value;
+            _scriptLocalIsn = s.AnySequence ? 0 : s.Seq;
+        }
+        if (tcp.Flags != s.Flags) return $"flags {ScriptPacket.FlagText(tcp.Flags)} instead of {ScriptPacket.FlagText(s.Flags)}";
+        uint seq = s.Absolute ? tcp.Seq.Value : unchecked(tcp.Seq.Value - LocalOffset);
+        if (!s.AnySequence && seq != s.Seq) return $"sequence number {seq} instead of {s.Seq}";
+        if (payload.Length != s.Length) return $"{payload.Length} bytes of data instead of {s.Length}";
+        if (s.Ack is uint ack)
+        {
+            uint liveAck = tcp.Ack.Value;
+            if (liveAck != ack) return $"ack {liveAck} instead of {ack}";
+        }
+        if (s.Window is ushort win && tcp.Window != win) return $"window {tcp.Window} instead of {win}";
+        if (s.AnyOptions) return null;
+        int optLen = tcp.HeaderLength - TcpHeader.MinLength;
+        var ipLen = bytes.Length - payload.Length - tcp.HeaderLength;
+        var live = ScriptPacket.ReadWireOptions(bytes.AsSpan(ipLen + TcpHeader.MinLength, optLen));
+        var want = s.Options ?? [];
+        string liveText = string.Join(",", live);
+        string wantText = string.Join(",", want);
+        if (live.Count != want.Count) return $"options <{liveText}> instead of <{wantText}>";
+        for (int i = 0; i < want.Count; i++)
+        {
+            var w = want[i];
+            var l = live[i];
+            if (w.Kind != l.Kind) return $"options <{liveText}> instead of <{wantText}>";
+            switch (w.Kind)
+            {
+                case TcpOptionKind.Mss or TcpOptionKind.WindowScale when w.A != l.A:
+                    return $"options <{liveText}> instead of <{wantText}>";
+                case TcpOptionKind.Timestamps:
+                    // TS val is our clock: remember which live value the script calls what, for the ecr it sends back.
+                    _tsVals[w.A] = l.A;
+                    if (w.B != l.B) return $"TS ecr {l.B} instead of {w.B}";
+                    break;
+                case TcpOptionKind.Sack:
+                    var wb = w.Blocks ?? [];
+                    var lb = l.Blocks ?? [];
+                    if (wb.Length != lb.Length || !wb.SequenceEqual(lb)) return $"options <{liveText}> instead of <{wantText}>";
+                    break;
+            }
+        }
+        return null;
+    }
+
+    private void Inject(ScriptEvent e)
+    {
+        var s = ScriptPacket.Parse(e.Text);
+        if (s.AnySequence) throw new ScriptFailure(e.Line, "an injected packet needs a sequence number, not ...", e.Text);
+        EnsureStack();
+        var h = new TcpHeader
+        {
+            SourcePort = _remotePort,
+            DestinationPort = _localPort,
+            Seq = new SeqNum(s.Seq),
+            Ack = new SeqNum(s.Ack is uint a ? (s.Absolute ? a : unchecked(a + LocalOffset)) : 0),
+            Flags = s.Flags,
+            Window = s.Window ?? 0,
+        };
+        Span<byte> opt = stackalloc byte[TcpOptions.MaxLength];
+        int optLen = s.Options is { } list
+            ? ScriptPacket.WriteOptions(opt, list, v => s.Absolute ? v : unchecked(v + LocalOffset), ecr => _tsVals.TryGetValue(ecr, out var live) ? live : ecr)
+            : 0;
+        if (optLen % 4 != 0) throw new ScriptFailure(e.Line, "options do not fill whole 32-bit words", e.Text);
+        int tcpLen = TcpHeader.MinLength + optLen + s.Length;
+        int ipLen = _v6 ? IpHeader.Ipv6Length : IpHeader.Ipv4MinLength;
+        var packet = new byte[ipLen + tcpLen];
+        IpHeader.Write(packet, _remote, _local, 6, tcpLen);
+        var seg = packet.AsSpan(ipLen);
+        BinaryPrimitives.WriteUInt16BigEndian(seg, h.SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(seg[2..], h.DestinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(seg[4..], h.Seq.Value);
+        BinaryPrimitives.WriteUInt32BigEndian(seg[8..], h.Ack.Value);
+        seg[12] = (byte)(((TcpHeader.MinLength + optLen) / 4) << 4);
+        seg[13] = (byte)h.Flags;
+        BinaryPrimitives.WriteUInt16BigEndian(seg[14..], h.Window);
+        opt[..optLen].CopyTo(seg[TcpHeader.MinLength..]);
+        // The payload is zeros; scripts give lengths, not bytes.
+        InternetChecksum.FillTcp(_remote, _local, seg);
+        _stack!.Receive(packet, _now);
+    }
+
+    /// <summary>A sent packet in the script's own notation, numbers relative as the script writes them.</summary>
+    private string Describe(byte[] bytes, TimeSpan at)
+    {
+        if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"malformed packet ({err})";
+        var payload = TcpPacket.Payload(bytes, ip, tcp);
+        uint seq = unchecked(tcp.Seq.Value - ((tcp.Flags & TcpFlags.Syn) != 0 && _liveLocalIsn == 0 ? 0 : LocalOffset));
+        var text = $"{Seconds(at)} > {ScriptPacket.FlagText(tcp.Flags)} {seq}:{unchecked(seq + (uint)payload.Length)}({payload.Length})";
+        if ((tcp.Flags & TcpFlags.Ack) != 0) text += $" ack {tcp.Ack.Value}";
+        text += $" win {tcp.Window}";
+        int ipLen = bytes.Length - payload.Length - tcp.HeaderLength;
+        var opts = ScriptPacket.ReadWireOptions(bytes.AsSpan(ipLen + TcpHeader.MinLength, tcp.HeaderLength - TcpHeader.MinLength));
+        if (opts.Count > 0) text += " <" + string.Join(",", opts) + ">";
+        return text;
+    }
+
+    private void EnsureStack()
+    {
+        if (_stack is not null) return;
+        _stack = new NetworkStack(new StackOptions
+        {
+            Name = "synack",
+            Addresses = [_local],
+            Connection = _options,
+            // Fixed secrets: the same script gives the same run.
+            Secret = new byte[32],
+            EphemeralPortMin = 40000,
+            EphemeralPortMax = 40999,
+        });
+        _stack.Output = new Capture(this);
+        _stack.Advance(_now);
+    }
+
+    private sealed class Capture(ScriptRun run) : IPacketSink
+    {
+        public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+        {
+            var bytes = packet.ToArray();
+            run._sent.Enqueue((run._now, bytes));
+            run._transcript.Add("          sent " + run.Describe(bytes, run._now));
+        }
+    }
+}
