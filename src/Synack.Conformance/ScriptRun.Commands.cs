@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 

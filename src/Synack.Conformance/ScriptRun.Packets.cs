@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Synack.Stack;
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Conformance;
