@@ -45,6 +45,8 @@ internal static class Sysctl
                 return o with { ConnectionEstablishmentTimeout = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.rexmit_drop_options":
                 return o with { DropSynOptionsAfterRetries = value != 0 ? 3 : null };
+            case "net.inet.tcp.tolerate_missing_ts":
+                return o with { DropSegmentsWithoutTimestamps = value == 0 };
             case "net.inet.tcp.delacktime":
                 return o with { DelayedAckTimeout = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.keepidle":
@@ -79,7 +81,6 @@ internal static class Sysctl
             case "net.inet.tcp.icmp_may_rst":
             case "net.inet.tcp.udp_tunneling_overhead":
             case "net.inet.tcp.ecn.maxretries":
-            case "net.inet.tcp.tolerate_missing_ts":
             case "net.inet.tcp.path_mtu_discovery":
             case "net.inet.tcp.pmtud_blackhole_detection":
             case "net.inet.tcp.pmtud_blackhole_mss":

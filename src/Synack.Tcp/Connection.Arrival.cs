@@ -135,6 +135,10 @@ public sealed partial class Connection
             return;
         }
 
+        // RFC 7323 3.2: once timestamps are agreed, a segment without one (other than RST) SHOULD be
+        // dropped silently. Linux tolerates it; BSD drops it.
+        if (_tsOk && !seg.Options.HasTimestamps && !rst && _o.DropSegmentsWithoutTimestamps) return;
+
         // RFC 7323 5.3 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate.
         if (_tsOk && seg.Options.HasTimestamps && !rst && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
         {

@@ -32,6 +32,7 @@ public sealed record ConnectionOptions
         ProcessAckOfOldSegments = true,
         AckEverySecondSegment = true,
         NagleMinshall = false,
+        DropSegmentsWithoutTimestamps = true,
         TimeWaitDropsSegmentsWithoutAck = true,
         IgnoreRstInTimeWait = true,
         RtoSlop = TimeSpan.FromMilliseconds(200),
@@ -96,6 +97,8 @@ public sealed record ConnectionOptions
     public bool ResetCarriesAck { get; init; } = true;
     /// <summary>Report duplicate data in a D-SACK block (RFC 2883), as Linux and FreeBSD do.</summary>
     public bool DuplicateSack { get; init; } = true;
+    /// <summary>With timestamps agreed, drop a non-RST segment that carries none (RFC 7323 3.2 SHOULD; BSD). False tolerates it (Linux).</summary>
+    public bool DropSegmentsWithoutTimestamps { get; init; }
     /// <summary>Fast retransmit and recovery on three duplicate ACKs (RFC 5681 3.2, RFC 6582), guided by SACK blocks.</summary>
     public bool FastRetransmit { get; init; } = true;
     /// <summary>The delayed ACK goes at once on every second data segment, whatever its size (BSD); false counts bytes: two full-sized segments (RFC 5681 4.2, Linux).</summary>

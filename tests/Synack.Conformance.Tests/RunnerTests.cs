@@ -136,6 +136,27 @@ public class RunnerTests
     }
 
     [Fact]
+    public void With_timestamps_agreed_a_segment_without_one_is_dropped_under_bsd_rules_and_taken_under_linux_ones()
+    {
+        var text = """
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+            +0 bind(3, ..., ...) = 0
+            +0 listen(3, 1) = 0
+            +0 < S 0:0(0) win 65535 <mss 1460,nop,wscale 2,nop,nop,TS val 100 ecr 0>
+            +0 > S. 0:0(0) ack 1 win 65535 <...>
+            +0.01 < . 1:1(0) ack 1 win 65535 <nop,nop,TS val 110 ecr 100>
+            +0 accept(3, ..., ...) = 4
+            +0 fcntl(4, F_SETFL, O_RDWR | O_NONBLOCK) = 0
+            +0.1 < . 1:11(10) ack 1 win 65535
+            +0.1 recv(4, ..., 100, 0) = -1 EAGAIN (Resource temporarily unavailable)
+            """;
+        Assert.Equal(ScriptOutcome.Pass, Run(text, ConnectionOptions.FreeBsd).Result);
+        var linux = Run(text, ConnectionOptions.Default);
+        Assert.Equal(ScriptOutcome.Fail, linux.Result); // taken, and acked
+    }
+
+    [Fact]
     public void A_state_assertion_is_checked()
     {
         var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
