@@ -39,6 +39,10 @@ internal sealed class ScriptPacket
     public bool Absolute { get; init; }
     /// <summary><c>...(n)</c>: any sequence number (outbound only).</summary>
     public bool AnySequence { get; init; }
+    /// <summary>The IP ECN field the script names (<c>[ect0]</c>, <c>[ce]</c>, <c>[noecn]</c>), or null when it does not say.</summary>
+    public EcnCodepoint? Ecn { get; init; }
+    /// <summary><c>[ect01]</c>: either ECT codepoint.</summary>
+    public bool AnyEct { get; init; }
     public required string Text { get; init; }
 
     public static string FlagText(TcpFlags f)
@@ -67,7 +71,23 @@ internal sealed class ScriptPacket
             _ => throw new FormatException("a packet starts with < or >"),
         };
         s.SkipSpace();
-        if (s.Peek() == '[') throw new UnsupportedScriptException("ECN codepoint marks ([ect0], [ce]) on a packet");
+        EcnCodepoint? ecn = null;
+        bool anyEct = false;
+        if (s.Peek() == '[')
+        {
+            s.Take();
+            string mark = s.Until(']');
+            switch (mark)
+            {
+                case "noecn": ecn = EcnCodepoint.NotEct; break;
+                case "ect0": ecn = EcnCodepoint.Ect0; break;
+                case "ect1": ecn = EcnCodepoint.Ect1; break;
+                case "ce": ecn = EcnCodepoint.Ce; break;
+                case "ect01": anyEct = true; break;
+                default: throw new FormatException($"unknown ECN mark [{mark}]");
+            }
+            s.SkipSpace();
+        }
         if (s.Peek() == '(') throw new UnsupportedScriptException("IP header fields (tos, ttl, class) on a packet");
         string flagText = s.Word();
         if (flagText == "icmp") throw new UnsupportedScriptException("ICMP packets");
@@ -83,8 +103,8 @@ internal sealed class ScriptPacket
                 'P' => TcpFlags.Psh,
                 '.' => TcpFlags.Ack,
                 'U' => TcpFlags.Urg,
-                'E' => throw new UnsupportedScriptException("ECN (the E flag)"),
-                'W' => throw new UnsupportedScriptException("ECN (the W flag)"),
+                'E' => TcpFlags.Ece,
+                'W' => TcpFlags.Cwr,
                 _ => throw new FormatException($"unknown flag '{c}'"),
             };
         }
@@ -155,7 +175,7 @@ internal sealed class ScriptPacket
         return new ScriptPacket
         {
             Inbound = inbound, Flags = flags, Seq = seq, Length = length, Ack = ack, Window = win,
-            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Text = text,
+            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Ecn = ecn, AnyEct = anyEct, Text = text,
         };
     }
 

@@ -47,6 +47,8 @@ internal sealed partial class ScriptRun
             _liveLocalIsn = tcp.Seq.Value;
             _scriptLocalIsn = s.AnySequence ? 0 : s.Seq;
         }
+        if (s.Ecn is EcnCodepoint mark && tcp.Ecn != mark) return $"ECN field {EcnMark(tcp.Ecn)} instead of {EcnMark(mark)}";
+        if (s.AnyEct && tcp.Ecn is not (EcnCodepoint.Ect0 or EcnCodepoint.Ect1)) return $"ECN field {EcnMark(tcp.Ecn)} instead of [ect01]";
         if (tcp.Flags != s.Flags) return $"flags {ScriptPacket.FlagText(tcp.Flags)} instead of {ScriptPacket.FlagText(s.Flags)}";
         uint seq = s.Absolute ? tcp.Seq.Value : unchecked(tcp.Seq.Value - LocalOffset);
         if (!s.AnySequence && seq != s.Seq) return $"sequence number {seq} instead of {s.Seq}";
@@ -111,7 +113,7 @@ internal sealed partial class ScriptRun
         int tcpLen = TcpHeader.MinLength + optLen + s.Length;
         int ipLen = _v6 ? IpHeader.Ipv6Length : IpHeader.Ipv4MinLength;
         var packet = new byte[ipLen + tcpLen];
-        IpHeader.Write(packet, _remote, _local, 6, tcpLen);
+        IpHeader.Write(packet, _remote, _local, 6, tcpLen, ecn: s.Ecn ?? (s.AnyEct ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct));
         var seg = packet.AsSpan(ipLen);
         BinaryPrimitives.WriteUInt16BigEndian(seg, h.SourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(seg[2..], h.DestinationPort);
@@ -132,7 +134,7 @@ internal sealed partial class ScriptRun
         if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"malformed packet ({err})";
         var payload = TcpPacket.Payload(bytes, ip, tcp);
         uint seq = unchecked(tcp.Seq.Value - ((tcp.Flags & TcpFlags.Syn) != 0 && _liveLocalIsn == 0 ? 0 : LocalOffset));
-        var text = $"{Seconds(at)} > {ScriptPacket.FlagText(tcp.Flags)} {seq}:{unchecked(seq + (uint)payload.Length)}({payload.Length})";
+        var text = $"{Seconds(at)} >{(tcp.Ecn == EcnCodepoint.NotEct ? "" : EcnMark(tcp.Ecn))} {ScriptPacket.FlagText(tcp.Flags)} {seq}:{unchecked(seq + (uint)payload.Length)}({payload.Length})";
         if ((tcp.Flags & TcpFlags.Ack) != 0) text += $" ack {tcp.Ack.Value}";
         text += $" win {tcp.Window}";
         int ipLen = bytes.Length - payload.Length - tcp.HeaderLength;
@@ -167,4 +169,12 @@ internal sealed partial class ScriptRun
             run._transcript.Add("          sent " + run.Describe(bytes, run._now));
         }
     }
+
+    private static string EcnMark(EcnCodepoint e) => e switch
+    {
+        EcnCodepoint.NotEct => "[noecn]",
+        EcnCodepoint.Ect0 => "[ect0]",
+        EcnCodepoint.Ect1 => "[ect1]",
+        _ => "[ce]",
+    };
 }

@@ -60,9 +60,9 @@ internal static class Sysctl
             case "net.inet.tcp.msl":
                 return o with { Msl = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.ecn.enable":
-                if (value == 1) throw new UnsupportedScriptException("ECN requested on outgoing connections (net.inet.tcp.ecn.enable=1)");
-                notes.Add($"{name}={value}: no ECN here; incoming ECN requests are answered without it");
-                return o;
+                return o with { Ecn = value switch { 0 => EcnMode.Off, 1 => EcnMode.Request, _ => EcnMode.Accept } };
+            case "net.inet.tcp.ecn.maxretries":
+                return o with { EcnSetupRetries = (int)value };
             case "net.inet.tcp.fastopen.client_enable":
             case "net.inet.tcp.fastopen.server_enable":
                 if (value != 0) throw new UnsupportedScriptException("TCP fast open");
@@ -80,7 +80,6 @@ internal static class Sysctl
             case "net.inet.tcp.syncookies_only":
             case "net.inet.tcp.icmp_may_rst":
             case "net.inet.tcp.udp_tunneling_overhead":
-            case "net.inet.tcp.ecn.maxretries":
             case "net.inet.tcp.path_mtu_discovery":
             case "net.inet.tcp.pmtud_blackhole_detection":
             case "net.inet.tcp.pmtud_blackhole_mss":

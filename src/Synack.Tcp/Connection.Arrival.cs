@@ -182,6 +182,7 @@ public sealed partial class Connection
             _tsRecent = seg.Options.TsVal;
         }
         TouchKeepAlive(now);
+        EcnArrival(in seg, payload.Length, now);
 
         // Second: the RST bit.
         if (rst)
@@ -505,6 +506,7 @@ public sealed partial class Connection
         _sackOk = _o.Sack && o.SackPermitted;
         _tsOk = _o.Timestamps && o.HasTimestamps;
         if (_tsOk) _tsRecent = o.TsVal;
+        EcnFromSyn(in seg);
         int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
         _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
         _rcvMss = Math.Min(536, _sndMss);

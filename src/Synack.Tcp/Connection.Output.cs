@@ -7,7 +7,7 @@ public sealed partial class Connection
 {
     private void SendSyn(TimeSpan now, bool ack, SeqNum? seq = null)
     {
-        var h = NewHeader(seq ?? _iss, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, now, syn: true);
+        var h = NewHeader(seq ?? _iss, (ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn) | EcnSynFlags(ack), now, syn: true);
         if (_retries == 0)
         {
             _rttTiming = true;
@@ -30,6 +30,7 @@ public sealed partial class Connection
             flags |= TcpFlags.Fin;
         }
         var h = NewHeader(seq, flags, now, syn: false);
+        EcnDeparture(ref h, 0, isNewData: false);
         Transmit(in h, default, TcpOptionLayout.Established);
     }
 
@@ -156,6 +157,7 @@ public sealed partial class Connection
             _rttSeq = seq;
             _rttStart = now;
         }
+        EcnDeparture(ref h, len, isNew);
         var end = seq + len + (fin ? 1 : 0);
         if (isNew && len > 0 && len < _sndMss)
         {

@@ -97,6 +97,10 @@ public sealed record ConnectionOptions
     public bool ResetCarriesAck { get; init; } = true;
     /// <summary>Report duplicate data in a D-SACK block (RFC 2883), as Linux and FreeBSD do.</summary>
     public bool DuplicateSack { get; init; } = true;
+    /// <summary>ECN (RFC 3168): agreed to when asked by default, as Linux and FreeBSD do.</summary>
+    public EcnMode Ecn { get; init; } = EcnMode.Accept;
+    /// <summary>How many SYN retransmissions still ask for ECN before we fall back (FreeBSD ecn.maxretries).</summary>
+    public int EcnSetupRetries { get; init; } = 1;
     /// <summary>With timestamps agreed, drop a non-RST segment that carries none (RFC 7323 3.2 SHOULD; BSD). False tolerates it (Linux).</summary>
     public bool DropSegmentsWithoutTimestamps { get; init; }
     /// <summary>Fast retransmit and recovery on three duplicate ACKs (RFC 5681 3.2, RFC 6582), guided by SACK blocks.</summary>

@@ -9,6 +9,8 @@ public struct IpHeader
     public IpAddr Destination;
     public byte Protocol;
     public byte HopLimit;
+    /// <summary>The ECN field (the low two bits of IPv4's TOS byte or IPv6's traffic class).</summary>
+    public EcnCodepoint Ecn;
     public int HeaderLength;
     public int PayloadLength;
 
@@ -51,6 +53,7 @@ public struct IpHeader
         ushort frag = BinaryPrimitives.ReadUInt16BigEndian(p[6..]);
         if ((frag & 0x3FFF) != 0) return Fail(ParseError.Ipv4Fragment, out error); // MF set or offset non-zero
         ip.HopLimit = p[8];
+        ip.Ecn = (EcnCodepoint)(p[1] & 3);
         ip.Protocol = p[9];
         ip.Source = IpAddr.FromSpan(p.Slice(12, 4));
         ip.Destination = IpAddr.FromSpan(p.Slice(16, 4));
@@ -80,6 +83,7 @@ public struct IpHeader
         }
         if (next == 44) return Fail(ParseError.Ipv6ExtensionHeaderInvalid, out error);
         ip.HopLimit = p[7];
+        ip.Ecn = (EcnCodepoint)((p[1] >> 4) & 3);
         ip.Protocol = next;
         ip.Source = IpAddr.FromSpan(p.Slice(8, 16));
         ip.Destination = IpAddr.FromSpan(p.Slice(24, 16));
@@ -90,12 +94,12 @@ public struct IpHeader
     }
 
     /// <summary>Writes a minimal IPv4 (20 bytes, DF set) or IPv6 (40 bytes) header. Returns its length.</summary>
-    public static int Write(Span<byte> d, IpAddr source, IpAddr destination, byte protocol, int payloadLength, byte hopLimit = 64, ushort id = 0)
+    public static int Write(Span<byte> d, IpAddr source, IpAddr destination, byte protocol, int payloadLength, byte hopLimit = 64, ushort id = 0, EcnCodepoint ecn = EcnCodepoint.NotEct)
     {
         if (source.IsV6 != destination.IsV6) throw new ArgumentException("source and destination differ in IP version");
         if (source.IsV6)
         {
-            d[0] = 0x60; d[1] = 0; d[2] = 0; d[3] = 0;
+            d[0] = 0x60; d[1] = (byte)((byte)ecn << 4); d[2] = 0; d[3] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(d[4..], (ushort)payloadLength);
             d[6] = protocol;
             d[7] = hopLimit;
@@ -103,7 +107,7 @@ public struct IpHeader
             destination.WriteTo(d[24..]);
             return Ipv6Length;
         }
-        d[0] = 0x45; d[1] = 0;
+        d[0] = 0x45; d[1] = (byte)ecn;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(Ipv4MinLength + payloadLength));
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], id);
         BinaryPrimitives.WriteUInt16BigEndian(d[6..], 0x4000); // DF: we do path-MTU-sized segments, never fragments

@@ -20,6 +20,11 @@ public struct TcpHeader
     /// <summary>Header length in bytes (data offset * 4) as read; computed when written.</summary>
     public int HeaderLength;
     public TcpOptions Options;
+    /// <summary>
+    /// The ECN field of the IP header that carries this segment. Not a TCP header field, but TCP
+    /// decides it (RFC 3168): read from the packet on input, written into the IP header on output.
+    /// </summary>
+    public EcnCodepoint Ecn;
 
     /// <summary>
     /// Reads a TCP header from the start of <paramref name="segment"/>. The payload is

@@ -18,6 +18,7 @@ public static class TcpPacket
         }
         var segment = packet.Slice(ip.HeaderLength, ip.PayloadLength);
         if (!TcpHeader.TryParse(segment, out tcp, out error)) return false;
+        tcp.Ecn = ip.Ecn;
         if (verifyChecksum && !InternetChecksum.VerifyTcp(ip.Source, ip.Destination, segment))
         {
             error = ParseError.BadChecksum;
@@ -42,7 +43,7 @@ public static class TcpPacket
         payload.CopyTo(dest[(ipLen + tcpLen)..]);
         var segment = dest.Slice(ipLen, tcpLen + payload.Length);
         InternetChecksum.FillTcp(source, destination, segment);
-        IpHeader.Write(dest, source, destination, InternetChecksum.ProtocolTcp, segment.Length);
+        IpHeader.Write(dest, source, destination, InternetChecksum.ProtocolTcp, segment.Length, ecn: tcp.Ecn);
         return ipLen + segment.Length;
     }
 }

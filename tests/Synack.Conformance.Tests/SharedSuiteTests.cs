@@ -10,10 +10,10 @@ public class SharedSuiteTests
 {
     // Levels reached (see the issue note): raise them when more passes, never lower them quietly.
     private const int StateEventEnginePassing = 306;
-    private const int SnippetsPassing = 11;
+    private const int SnippetsPassing = 12;
     private const int ReceiveDataSegmentsPassing = 105;
-    private const int SynSendingPassing = 10;
-    private const int WholeSuitePassing = 438;
+    private const int SynSendingPassing = 12;
+    private const int WholeSuitePassing = 441;
 
     private static readonly Lazy<ConformanceReport> Report = new(() => ConformanceSuite.Run(Locations.SuiteDirectory()));
 

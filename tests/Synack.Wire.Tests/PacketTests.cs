@@ -27,6 +27,22 @@ public class PacketTests
         return buf[..n];
     }
 
+    [Theory]
+    [InlineData(false, EcnCodepoint.Ect0, 1, 0x02)]
+    [InlineData(false, EcnCodepoint.Ce, 1, 0x03)]
+    [InlineData(true, EcnCodepoint.Ect0, 1, 0x20)] // traffic class 0x02 straddles bytes 0 and 1
+    [InlineData(true, EcnCodepoint.Ce, 1, 0x30)]
+    public void The_ecn_field_goes_into_the_ip_header_and_comes_back(bool v6, EcnCodepoint ecn, int offset, int expected)
+    {
+        var h = new TcpHeader { SourcePort = 1, DestinationPort = 2, Flags = TcpFlags.Ack, Ecn = ecn };
+        var buf = new byte[TcpPacket.MaxLength(0)];
+        int n = TcpPacket.Write(buf, v6 ? V6A : V4A, v6 ? V6B : V4B, in h, TcpOptionLayout.Established, default);
+        Assert.Equal(expected, buf[offset]);
+        Assert.True(TcpPacket.TryParse(buf.AsSpan(0, n), out var ip, out var tcp, out _));
+        Assert.Equal(ecn, ip.Ecn);
+        Assert.Equal(ecn, tcp.Ecn);
+    }
+
     [Fact]
     public void The_checksum_of_RFC_1071s_example_is_right()
     {
