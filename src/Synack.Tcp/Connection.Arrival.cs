@@ -152,6 +152,12 @@ public sealed partial class Connection
         bool oldSegment = false;
         if (!IsAcceptable(seq, segLen, rcvWnd))
         {
+            // Data we already have, wholly: tell the sender in a D-SACK block (RFC 2883), so it can
+            // see that its retransmission was spurious.
+            if (payload.Length > 0 && !rst && !syn && _sackOk && _o.DuplicateSack && seq + payload.Length <= _rcvNxt)
+            {
+                Sacks.Duplicate(seq, seq + payload.Length);
+            }
             // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
             // heard, or two peers with closed windows would never learn that the other's opened.
             if (rcvWnd == 0 && seq == _rcvNxt && !rst && !syn)

@@ -98,6 +98,69 @@ public class ReassemblyTests
         Assert.Equal(0, d.Connection.OutOfOrderRanges);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Random_overlapping_duplicated_segments_in_random_order_deliver_the_stream_exactly(int seed)
+    {
+        var rng = new Random(seed);
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, ReceiveBufferSize = 16 * 1024 });
+        var base0 = d.PeerNxt;
+        var stream = new byte[60_000];
+        rng.NextBytes(stream);
+        var delivered = new List<byte>();
+        var buf = new byte[4096];
+        // Pieces that cover the stream, plus random overlapping ones, shuffled; the receiver's buffer is
+        // smaller than the stream, so reads in between are what lets the window move on.
+        var pieces = new List<(int From, int Len)>();
+        for (int at = 0; at < stream.Length; at += 700) pieces.Add((at, Math.Min(700, stream.Length - at)));
+        for (int i = 0; i < 200; i++)
+        {
+            int from = rng.Next(stream.Length);
+            pieces.Add((from, Math.Min(1 + rng.Next(1460), stream.Length - from)));
+        }
+        for (int round = 0; round < 200 && delivered.Count < stream.Length; round++)
+        {
+            foreach (var (from, len) in pieces.OrderBy(_ => rng.Next()).Take(60))
+            {
+                d.InjectHeader(new TcpHeader
+                {
+                    SourcePort = ConnectionDriver.Tuple.RemotePort,
+                    DestinationPort = ConnectionDriver.Tuple.LocalPort,
+                    Seq = base0 + from,
+                    Ack = d.Connection.SndNxt,
+                    Flags = TcpFlags.Ack,
+                    Window = 65535,
+                }, stream.AsSpan(from, len));
+                Assert.True(d.Connection.OutOfOrderRanges <= ReassemblyQueue.MaxRanges);
+            }
+            int n;
+            while ((n = d.Connection.Receive(buf, d.Now, out _)) > 0) delivered.AddRange(buf.AsSpan(0, n).ToArray());
+        }
+        Assert.Equal(stream.Length, delivered.Count);
+        Assert.True(stream.AsSpan().SequenceEqual(delivered.ToArray()));
+        Assert.Equal(base0 + stream.Length, d.Connection.RcvNxt);
+    }
+
+    [Fact]
+    public void A_wholly_duplicate_segment_is_reported_in_a_dsack_block_once()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false });
+        var start = d.PeerNxt;
+        d.Inject(TcpFlags.Ack, start, d.Connection.SndNxt, length: 100);
+        d.Inject(TcpFlags.Ack, start, d.Connection.SndNxt, length: 100); // the same again: a spurious retransmission
+        var ack = d.Last.Header;
+        Assert.Equal(start + 100, ack.Ack);
+        Assert.Equal(1, ack.Options.SackBlockCount);
+        Assert.Equal(new SackBlock(start, start + 100), ack.Options.SackBlocks[0]);
+        d.Inject(TcpFlags.Ack, start + 100, d.Connection.SndNxt, length: 10);
+        d.Advance(TimeSpan.FromMilliseconds(300)); // the delayed ACK of new data carries no D-SACK
+        Assert.Equal(0, d.Last.Header.Options.SackBlockCount);
+    }
+
     [Fact]
     public void A_flood_of_scattered_one_byte_segments_stays_bounded()
     {
