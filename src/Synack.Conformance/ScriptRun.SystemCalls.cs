@@ -126,13 +126,15 @@ internal sealed partial class ScriptRun
                 var s = Socket(e, a);
                 int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
                 bool peek = a.Count > 3 && a[3].Contains("MSG_PEEK", StringComparison.Ordinal);
-                return () => Read(s, len, peek);
+                bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                return () => Read(s, len, peek, dontWait);
             }
             case "write" or "send" or "sendto":
             {
                 var s = Socket(e, a);
                 int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
-                return () => Write(s, len);
+                bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                return () => Write(s, len, dontWait);
             }
             case "shutdown":
             {
@@ -231,8 +233,9 @@ internal sealed partial class ScriptRun
         return Blocked;
     };
 
-    private (bool, long, string?) Read(ScriptSocket s, int len, bool peek)
+    private (bool, long, string?) Read(ScriptSocket s, int len, bool peek, bool dontWait)
     {
+        bool nonBlocking = s.NonBlocking || dontWait;
         if (s.Connection is not { } sc) return Fail("ENOTCONN");
         var c = sc.Connection;
         if (s.PendingError is { } err && c.ReceiveQueued == 0)
@@ -242,22 +245,23 @@ internal sealed partial class ScriptRun
         }
         if (c.State is TcpState.SynSent or TcpState.SynReceived)
         {
-            return s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked;
+            return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
         }
         var buf = new byte[Math.Max(0, len)];
         if (peek)
         {
             int n = c.Peek(buf);
             if (n > 0 || c.PeerFinished || s.Failed || c.State == TcpState.Closed) return Ok(n);
-            return s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked;
+            return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
         }
         int got = _stack!.Call(sc, conn => conn.Receive(buf, _now, out var e2) is var k && e2 == TcpError.WouldBlock ? -1 : k);
         if (got >= 0) return Ok(got);
-        return s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked;
+        return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
     }
 
-    private (bool, long, string?) Write(ScriptSocket s, int len)
+    private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait)
     {
+        bool nonBlocking = s.NonBlocking || dontWait;
         if (s.Connection is not { } sc) return Fail("ENOTCONN");
         if (s.PendingError is { } err)
         {
@@ -266,13 +270,13 @@ internal sealed partial class ScriptRun
         }
         if (s.Failed || sc.Detached) return Fail("EPIPE");
         var c = sc.Connection;
-        if (c.State is TcpState.SynSent or TcpState.SynReceived) return s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked;
+        if (c.State is TcpState.SynSent or TcpState.SynReceived) return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
         var data = new byte[len];
         var (n, error) = _stack!.Call(sc, conn => (conn.Send(data, _now, out var e2), e2));
         if (n > 0) return Ok(n);
         return error switch
         {
-            TcpError.WouldBlock => s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked,
+            TcpError.WouldBlock => nonBlocking ? Fail("EWOULDBLOCK") : Blocked,
             TcpError.None => Ok(0),
             TcpError.ConnectionClosing => Fail("EPIPE"),
             _ => Fail(Errno.FromTcpError(error) ?? "EPIPE"),
