@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Synack.Conformance;
+using Synack.Wire;
 
 namespace Synack.Cli;
 
@@ -14,15 +15,35 @@ internal static class ConformanceCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's settings were mapped, and a transcript of each failure" };
         var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from (a script's --profile= line overrides it)", DefaultValueFactory = _ => "freebsd" };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
-        var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile };
+        var capture = new Option<FileInfo?>("--capture") { Description = "with one script: write its packets (injected and sent) to this pcapng file" };
+        var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile, capture };
         cmd.SetAction(parse =>
         {
             var d = parse.GetValue(dir)!;
             var chosen = Profiles.Find(parse.GetValue(profile)!);
             ConformanceReport report;
+            var captureFile = parse.GetValue(capture);
+            if (captureFile is not null && !File.Exists(d.FullName))
+            {
+                error.WriteLine("synack conformance: --capture takes one script, not a directory");
+                return 2;
+            }
             if (File.Exists(d.FullName))
             {
-                report = new ConformanceReport(Path.GetDirectoryName(d.FullName)!, [PacketdrillRunner.RunFile(d.FullName, chosen, d.Name)]);
+                PcapNgWriter? writer = null;
+                try
+                {
+                    if (captureFile is not null) writer = new PcapNgWriter(File.Create(captureFile.FullName));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"synack conformance: cannot write {captureFile!.FullName}: {ex.Message}");
+                    return 2;
+                }
+                using (writer)
+                {
+                    report = new ConformanceReport(Path.GetDirectoryName(d.FullName)!, [PacketdrillRunner.RunFile(d.FullName, chosen, d.Name, writer)]);
+                }
             }
             else if (Directory.Exists(d.FullName))
             {

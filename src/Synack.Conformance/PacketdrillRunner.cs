@@ -16,7 +16,8 @@ namespace Synack.Conformance;
 public static partial class PacketdrillRunner
 {
     /// <summary>Runs the script in <paramref name="path"/>; <paramref name="profile"/> is the stack's starting configuration (FreeBSD's by default).</summary>
-    public static ScriptResult RunFile(string path, ConnectionOptions? profile = null, string? displayPath = null)
+    /// <param name="capture">When given, every packet injected and sent is written here (pcapng), the injected ones commented with their script line.</param>
+    public static ScriptResult RunFile(string path, ConnectionOptions? profile = null, string? displayPath = null, PcapNgWriter? capture = null)
     {
         displayPath ??= path;
         PacketdrillScript script;
@@ -28,12 +29,12 @@ public static partial class PacketdrillRunner
         {
             return new ScriptResult(displayPath, ScriptOutcome.Fail, e.Line, Reason: "parse error: " + e.Message);
         }
-        return Run(script, profile, displayPath);
+        return Run(script, profile, displayPath, capture);
     }
 
-    public static ScriptResult Run(PacketdrillScript script, ConnectionOptions? profile = null, string? displayPath = null)
+    public static ScriptResult Run(PacketdrillScript script, ConnectionOptions? profile = null, string? displayPath = null, PcapNgWriter? capture = null)
     {
-        var run = new ScriptRun(script, profile ?? ConnectionOptions.FreeBsd);
+        var run = new ScriptRun(script, profile ?? ConnectionOptions.FreeBsd, capture);
         return run.Execute(displayPath ?? script.Path);
     }
 
@@ -81,11 +82,22 @@ internal sealed partial class ScriptRun
 
     private sealed record PendingCall(ScriptEvent Event, ScriptSyscall Call, TimeSpan Start, TimeSpan? End, Func<(bool Done, long Result, string? Errno)> Attempt);
 
-    public ScriptRun(PacketdrillScript script, ConnectionOptions profile)
+    public ScriptRun(PacketdrillScript script, ConnectionOptions profile, PcapNgWriter? capture = null)
     {
         _script = script;
         _options = profile;
+        if (capture is not null)
+        {
+            _capture = capture;
+            _captureInterface = capture.AddInterface("synack", "the stack under test; inbound packets are the script's");
+        }
     }
+
+    private readonly PcapNgWriter? _capture;
+    private readonly int _captureInterface;
+
+    private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
+        _capture?.WritePacket(_captureInterface, packet, _now.Ticks * 100, direction, comment);
 
     public ScriptResult Execute(string displayPath)
     {

@@ -125,6 +125,7 @@ internal sealed partial class ScriptRun
         opt[..optLen].CopyTo(seg[TcpHeader.MinLength..]);
         // The payload is zeros; scripts give lengths, not bytes.
         InternetChecksum.FillTcp(_remote, _local, seg);
+        Record(packet, PacketDirection.Inbound, $"line {e.Line}: {e.Text}");
         _stack!.Receive(packet, _now);
     }
 
@@ -166,6 +167,7 @@ internal sealed partial class ScriptRun
         {
             var bytes = packet.ToArray();
             run._sent.Enqueue((run._now, bytes));
+            run.Record(bytes, PacketDirection.Outbound, null);
             run._transcript.Add("          sent " + run.Describe(bytes, run._now));
         }
     }

@@ -97,6 +97,28 @@ public class ConformanceCommandTests
     }
 
     [Fact]
+    public void One_script_can_be_captured_to_pcapng_with_its_lines_as_comments()
+    {
+        var dir = ScriptDirectory(("syn.pkt", Passing + "\n+0.1 < S. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>\n+0 > . 1:1(0) ack 1 win 65535\n"));
+        var pcap = Path.Combine(dir, "syn.pcapng");
+        try
+        {
+            var (exit, output, _) = Run("conformance", Path.Combine(dir, "syn.pkt"), "--capture", pcap);
+            Assert.Equal(0, exit);
+            var capture = Synack.Wire.CaptureReader.Read(pcap);
+            Assert.Null(capture.Error);
+            Assert.Equal(3, capture.Packets.Count); // our SYN, the script's SYN-ACK, our ACK
+            var (exit2, _, err) = Run("conformance", dir, "--capture", pcap);
+            Assert.Equal(2, exit2);
+            Assert.Contains("one script", err);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void A_missing_directory_is_a_clear_error()
     {
         var (exit, _, err) = Run("conformance", "/no/such/dir");
