@@ -207,7 +207,6 @@ internal sealed partial class ScriptRun
                 case "TCP_FASTOPEN": throw new UnsupportedScriptException("TCP fast open");
                 case "TCP_MD5SIG": throw new UnsupportedScriptException("TCP MD5 signatures");
                 case "TCP_REMOTE_UDP_ENCAPS_PORT": throw new UnsupportedScriptException("TCP over UDP encapsulation");
-                case "IP_TOS" or "IPV6_TCLASS" or "IP_TTL" or "IPV6_UNICAST_HOPS": throw new UnsupportedScriptException($"IP header option {call.Args[2]}");
                 case "TCP_FUNCTION_BLK" when !call.Args[3].Contains("\"freebsd\"", StringComparison.Ordinal):
                     throw new UnsupportedScriptException($"alternative TCP stack {call.Args[3]}");
             }

@@ -43,6 +43,10 @@ internal sealed class ScriptPacket
     public EcnCodepoint? Ecn { get; init; }
     /// <summary><c>[ect01]</c>: either ECT codepoint.</summary>
     public bool AnyEct { get; init; }
+    /// <summary><c>(tos 0x20)</c> / <c>(class 0x20)</c>: the whole TOS byte or traffic class (DSCP and ECN).</summary>
+    public byte? TrafficClass { get; init; }
+    /// <summary><c>(ttl 4)</c> / <c>(hlim 6)</c>.</summary>
+    public byte? HopLimit { get; init; }
     public required string Text { get; init; }
 
     public static string FlagText(TcpFlags f)
@@ -88,7 +92,22 @@ internal sealed class ScriptPacket
             }
             s.SkipSpace();
         }
-        if (s.Peek() == '(') throw new UnsupportedScriptException("IP header fields (tos, ttl, class) on a packet");
+        byte? tos = null, hopLimit = null;
+        while (s.Peek() == '(')
+        {
+            // IP header fields: (tos 0x20), (class 0x20), (ttl 4), (hlim 6).
+            s.Take();
+            var field = s.Until(')').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (field.Length != 2) throw new FormatException($"IP field '({string.Join(' ', field)})'");
+            byte value = (byte)ParseUInt(field[1]);
+            switch (field[0])
+            {
+                case "tos" or "class": tos = value; break;
+                case "ttl" or "hlim": hopLimit = value; break;
+                default: throw new UnsupportedScriptException($"IP header field {field[0]}");
+            }
+            s.SkipSpace();
+        }
         string flagText = s.Word();
         if (flagText == "icmp") throw new UnsupportedScriptException("ICMP packets");
         if (flagText.Contains('/')) throw new UnsupportedScriptException("UDP encapsulation");
@@ -175,7 +194,8 @@ internal sealed class ScriptPacket
         return new ScriptPacket
         {
             Inbound = inbound, Flags = flags, Seq = seq, Length = length, Ack = ack, Window = win,
-            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Ecn = ecn, AnyEct = anyEct, Text = text,
+            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Ecn = ecn, AnyEct = anyEct,
+            TrafficClass = tos, HopLimit = hopLimit, Text = text,
         };
     }
 

@@ -49,6 +49,8 @@ internal sealed partial class ScriptRun
         }
         if (s.Ecn is EcnCodepoint mark && tcp.Ecn != mark) return $"ECN field {EcnMark(tcp.Ecn)} instead of {EcnMark(mark)}";
         if (s.AnyEct && tcp.Ecn is not (EcnCodepoint.Ect0 or EcnCodepoint.Ect1)) return $"ECN field {EcnMark(tcp.Ecn)} instead of [ect01]";
+        if (s.TrafficClass is byte tc && ((tcp.Dscp << 2) | (byte)tcp.Ecn) != tc) return $"traffic class 0x{(tcp.Dscp << 2) | (byte)tcp.Ecn:x2} instead of 0x{tc:x2}";
+        if (s.HopLimit is byte hl && tcp.HopLimit != hl) return $"TTL {tcp.HopLimit} instead of {hl}";
         if (tcp.Flags != s.Flags) return $"flags {ScriptPacket.FlagText(tcp.Flags)} instead of {ScriptPacket.FlagText(s.Flags)}";
         uint seq = s.Absolute ? tcp.Seq.Value : unchecked(tcp.Seq.Value - LocalOffset);
         if (!s.AnySequence && seq != s.Seq) return $"sequence number {seq} instead of {s.Seq}";
@@ -113,7 +115,8 @@ internal sealed partial class ScriptRun
         int tcpLen = TcpHeader.MinLength + optLen + s.Length;
         int ipLen = _v6 ? IpHeader.Ipv6Length : IpHeader.Ipv4MinLength;
         var packet = new byte[ipLen + tcpLen];
-        IpHeader.Write(packet, _remote, _local, 6, tcpLen, ecn: s.Ecn ?? (s.AnyEct ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct));
+        var ecn = s.Ecn ?? (s.AnyEct ? EcnCodepoint.Ect0 : s.TrafficClass is byte tc ? (EcnCodepoint)(tc & 3) : EcnCodepoint.NotEct);
+        IpHeader.Write(packet, _remote, _local, 6, tcpLen, hopLimit: s.HopLimit ?? 64, ecn: ecn, dscp: (byte)((s.TrafficClass ?? 0) >> 2));
         var seg = packet.AsSpan(ipLen);
         BinaryPrimitives.WriteUInt16BigEndian(seg, h.SourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(seg[2..], h.DestinationPort);

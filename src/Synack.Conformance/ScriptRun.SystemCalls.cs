@@ -71,6 +71,7 @@ internal sealed partial class ScriptRun
                 {
                     if (s.BoundPort is not null || s.Connection is not null) return Fail("EINVAL");
                     s.BoundPort = ScriptLocalPort;
+                    _stack!.Bind(ScriptLocalPort, s.Options.Dscp, s.Options.HopLimit);
                     return Ok(0);
                 };
             }
@@ -157,6 +158,7 @@ internal sealed partial class ScriptRun
                 return () =>
                 {
                     _fds.Remove(s.Fd);
+                    if (s.BoundPort is ushort bound && s.Connection is null) _stack!.Unbind(bound);
                     if (s.Listener is { } l) _stack!.StopListening(l);
                     if (s.Connection is { } sc)
                     {
@@ -367,6 +369,8 @@ internal sealed partial class ScriptRun
                 "TCP_KEEPINTVL" => o with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPCNT" => o with { KeepAliveCount = (int)v },
                 "TCP_MAXSEG" => o with { Mss = (ushort)Math.Clamp(v, 64, 65535) },
+                "IP_TOS" or "IPV6_TCLASS" => o with { Dscp = (byte)(TrafficClassValue(raw) >> 2) },
+                "IP_TTL" or "IPV6_UNICAST_HOPS" => o with { HopLimit = (byte)Math.Clamp(v, 0, 255) },
                 "SO_LINGER" => o,
                 "TCP_KEEPINIT" => o with { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(v) },
                 "TCP_NOOPT" => o with { WindowScaling = v == 0, Sack = v == 0, Timestamps = v == 0, SendMssOption = v == 0 },
@@ -374,6 +378,17 @@ internal sealed partial class ScriptRun
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
+            if (name is "IP_TOS" or "IPV6_TCLASS" or "IP_TTL" or "IPV6_UNICAST_HOPS")
+            {
+                // IP fields may change on an open connection: the next packet carries them.
+                if (s.Connection is { } open)
+                {
+                    open.Connection.Dscp = s.Options.Dscp;
+                    open.Connection.HopLimit = s.Options.HopLimit;
+                }
+                if (s.BoundPort is ushort port && s.Connection is null) _stack!.Bind(port, s.Options.Dscp, s.Options.HopLimit);
+                return Ok(0);
+            }
             if (name == "SO_LINGER")
             {
                 // {onoff=1, linger=0}: close() aborts with RST instead of closing gracefully.
@@ -385,5 +400,16 @@ internal sealed partial class ScriptRun
                 throw new UnsupportedScriptException($"setsockopt {name} on a listening socket");
             return Ok(0);
         };
+    }
+
+    /// <summary>IP_TOS / IPV6_TCLASS values: a number, or the names FreeBSD's netinet/ip.h gives them.</summary>
+    private static int TrafficClassValue(string raw)
+    {
+        if (raw.StartsWith("IPTOS_DSCP_CS", StringComparison.Ordinal) && int.TryParse(raw.AsSpan(13), NumberStyles.None, CultureInfo.InvariantCulture, out int cs) && cs is >= 0 and <= 7)
+            return cs << 5;
+        if (raw.StartsWith("IPTOS_DSCP_AF", StringComparison.Ordinal) && raw.Length == 15 && raw[13] is >= '1' and <= '4' && raw[14] is >= '1' and <= '3')
+            return ((raw[13] - '0') << 5) | ((raw[14] - '0') << 3);
+        if (raw == "IPTOS_DSCP_EF") return 0xb8;
+        return (int)ScriptSyscall.ParseNumber(raw);
     }
 }

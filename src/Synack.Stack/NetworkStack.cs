@@ -174,6 +174,8 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
     private void ReplyReset(in FourTuple tuple, in TcpHeader tcp, int payloadLength)
     {
         if (!Connection.ResetForUnknownSegment(in tcp, payloadLength, out var rst)) return;
+        // A socket bound to the port but not listening answers with its own IP fields, as BSD's inpcb does.
+        if (_bound.TryGetValue(tuple.LocalPort, out var fields)) (rst.Dscp, rst.HopLimit) = fields;
         Statistics.ResetsSent++;
         Send(tuple, in rst, default, TcpOptionLayout.Established);
     }
@@ -260,6 +262,8 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             Ack = withAck ? tw.RcvNxt : default,
             Flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst,
         };
+        h.Dscp = tw.Dscp;
+        h.HopLimit = tw.HopLimit;
         Statistics.ResetsSent++;
         Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
     }
@@ -281,6 +285,8 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             h.Options.TsVal = unchecked((uint)(_now.Ticks / TimeSpan.TicksPerMillisecond) + tw.TsOffset);
             h.Options.TsEcr = tw.TsRecent;
         }
+        h.Dscp = tw.Dscp;
+        h.HopLimit = tw.HopLimit;
         Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
     }
 
@@ -364,6 +370,8 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             // What the window field could still say (BSD's tcp_twstart caps it the same way).
             AcceptWindow = (uint)Math.Min(c.AcceptanceWindow, 65535L << c.ReceiveWindowShift),
             Orphaned = c.Orphaned,
+            Dscp = c.Dscp,
+            HopLimit = c.HopLimit,
             Options = c.Options,
         };
         _timeWait.Add(tw);
@@ -420,6 +428,13 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
         foreach (var tw in all) RemoveTimeWait(tw);
         return all.Count;
     }
+
+    private readonly Dictionary<ushort, (byte Dscp, byte HopLimit)> _bound = new();
+
+    /// <summary>A socket bound to <paramref name="port"/> without listening: RSTs for the port carry its IP fields.</summary>
+    internal void Bind(ushort port, byte dscp, byte hopLimit) => _bound[port] = (dscp, hopLimit);
+
+    internal void Unbind(ushort port) => _bound.Remove(port);
 
     internal bool IsListening(ushort port) => _listeners.Keys.Any(k => k.Port == port);
 

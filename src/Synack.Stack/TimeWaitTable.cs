@@ -23,6 +23,8 @@ internal sealed class TimeWaitEntry(NetworkStack stack) : TimedEntry
     public uint AcceptWindow;
     /// <summary>The application had closed the socket (not only shut down sending) when TIME-WAIT began.</summary>
     public bool Orphaned;
+    /// <summary>The IP fields the connection's packets carried (IP_TOS, IP_TTL), for the entry's answers.</summary>
+    public byte Dscp, HopLimit;
     /// <summary>The options of the connection this entry replaced: its RFC 5961 and TIME-WAIT policies.</summary>
     public Synack.Tcp.ConnectionOptions Options = null!;
 

@@ -231,6 +231,14 @@ public sealed partial class Connection
             _bytesSinceAck = 0;
             _segmentsSinceAck = 0;
         }
+        if (Dscp != 0 || HopLimit != 0)
+        {
+            var marked = h;
+            marked.Dscp = Dscp;
+            marked.HopLimit = HopLimit;
+            _host.Transmit(this, in marked, payload, layout);
+            return;
+        }
         _host.Transmit(this, in h, payload, layout);
     }
 

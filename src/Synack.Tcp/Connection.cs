@@ -76,6 +76,8 @@ public sealed partial class Connection
         _sendBuf = new ByteRing(_o.SendBufferSize);
         _recvBuf = new ByteRing(_o.ReceiveBufferSize);
         _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto, _o.RtoSlop);
+        Dscp = _o.Dscp;
+        HopLimit = _o.HopLimit;
         _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
         ClearTimers();
     }
@@ -128,6 +130,10 @@ public sealed partial class Connection
     public bool SendClosed => _finQueued;
     /// <summary>True once the application has closed the socket (close(), not only shutdown of sending).</summary>
     public bool Orphaned => _orphaned;
+    /// <summary>The DSCP of every packet from here on (IP_TOS / IPV6_TCLASS); may change at any time.</summary>
+    public byte Dscp { get; set; }
+    /// <summary>The TTL / hop limit of every packet from here on (IP_TTL / IPV6_UNICAST_HOPS); 0 is the default, 64.</summary>
+    public byte HopLimit { get; set; }
 
     // ---------------------------------------------------------------- user calls (RFC 9293 3.10.1-3.10.6)
 

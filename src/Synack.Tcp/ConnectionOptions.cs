@@ -49,6 +49,10 @@ public sealed record ConnectionOptions
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;
+    /// <summary>The DSCP new connections start with (IP_TOS / IPV6_TCLASS, upper six bits); 0 is best effort.</summary>
+    public byte Dscp { get; init; }
+    /// <summary>The TTL / hop limit new connections start with; 0 is the default (64).</summary>
+    public byte HopLimit { get; init; }
 
     /// <summary>The MSS to announce: <see cref="Mss"/> over IPv4, 20 bytes less over IPv6 (its header is 20 bytes longer).</summary>
     public ushort AnnouncedMss(bool ipv6) => ipv6 ? (ushort)Math.Max(Mss - 20, 536) : Mss;

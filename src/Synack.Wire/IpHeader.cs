@@ -11,6 +11,8 @@ public struct IpHeader
     public byte HopLimit;
     /// <summary>The ECN field (the low two bits of IPv4's TOS byte or IPv6's traffic class).</summary>
     public EcnCodepoint Ecn;
+    /// <summary>The differentiated services codepoint (the upper six bits of the TOS byte or traffic class).</summary>
+    public byte Dscp;
     public int HeaderLength;
     public int PayloadLength;
 
@@ -54,6 +56,7 @@ public struct IpHeader
         if ((frag & 0x3FFF) != 0) return Fail(ParseError.Ipv4Fragment, out error); // MF set or offset non-zero
         ip.HopLimit = p[8];
         ip.Ecn = (EcnCodepoint)(p[1] & 3);
+        ip.Dscp = (byte)(p[1] >> 2);
         ip.Protocol = p[9];
         ip.Source = IpAddr.FromSpan(p.Slice(12, 4));
         ip.Destination = IpAddr.FromSpan(p.Slice(16, 4));
@@ -84,6 +87,7 @@ public struct IpHeader
         if (next == 44) return Fail(ParseError.Ipv6ExtensionHeaderInvalid, out error);
         ip.HopLimit = p[7];
         ip.Ecn = (EcnCodepoint)((p[1] >> 4) & 3);
+        ip.Dscp = (byte)((((p[0] & 0x0F) << 4) | (p[1] >> 4)) >> 2);
         ip.Protocol = next;
         ip.Source = IpAddr.FromSpan(p.Slice(8, 16));
         ip.Destination = IpAddr.FromSpan(p.Slice(24, 16));
@@ -94,12 +98,13 @@ public struct IpHeader
     }
 
     /// <summary>Writes a minimal IPv4 (20 bytes, DF set) or IPv6 (40 bytes) header. Returns its length.</summary>
-    public static int Write(Span<byte> d, IpAddr source, IpAddr destination, byte protocol, int payloadLength, byte hopLimit = 64, ushort id = 0, EcnCodepoint ecn = EcnCodepoint.NotEct)
+    public static int Write(Span<byte> d, IpAddr source, IpAddr destination, byte protocol, int payloadLength, byte hopLimit = 64, ushort id = 0, EcnCodepoint ecn = EcnCodepoint.NotEct, byte dscp = 0)
     {
         if (source.IsV6 != destination.IsV6) throw new ArgumentException("source and destination differ in IP version");
+        byte trafficClass = (byte)((dscp << 2) | (byte)ecn);
         if (source.IsV6)
         {
-            d[0] = 0x60; d[1] = (byte)((byte)ecn << 4); d[2] = 0; d[3] = 0;
+            d[0] = (byte)(0x60 | (trafficClass >> 4)); d[1] = (byte)(trafficClass << 4); d[2] = 0; d[3] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(d[4..], (ushort)payloadLength);
             d[6] = protocol;
             d[7] = hopLimit;
@@ -107,7 +112,7 @@ public struct IpHeader
             destination.WriteTo(d[24..]);
             return Ipv6Length;
         }
-        d[0] = 0x45; d[1] = (byte)ecn;
+        d[0] = 0x45; d[1] = trafficClass;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(Ipv4MinLength + payloadLength));
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], id);
         BinaryPrimitives.WriteUInt16BigEndian(d[6..], 0x4000); // DF: we do path-MTU-sized segments, never fragments

@@ -25,6 +25,9 @@ public struct TcpHeader
     /// decides it (RFC 3168): read from the packet on input, written into the IP header on output.
     /// </summary>
     public EcnCodepoint Ecn;
+    /// <summary>Likewise the IP header's DSCP (IP_TOS / IPV6_TCLASS of the socket) and hop limit (0: the default, 64).</summary>
+    public byte Dscp;
+    public byte HopLimit;
 
     /// <summary>
     /// Reads a TCP header from the start of <paramref name="segment"/>. The payload is

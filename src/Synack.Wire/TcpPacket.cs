@@ -19,6 +19,8 @@ public static class TcpPacket
         var segment = packet.Slice(ip.HeaderLength, ip.PayloadLength);
         if (!TcpHeader.TryParse(segment, out tcp, out error)) return false;
         tcp.Ecn = ip.Ecn;
+        tcp.Dscp = ip.Dscp;
+        tcp.HopLimit = ip.HopLimit;
         if (verifyChecksum && !InternetChecksum.VerifyTcp(ip.Source, ip.Destination, segment))
         {
             error = ParseError.BadChecksum;
@@ -43,7 +45,7 @@ public static class TcpPacket
         payload.CopyTo(dest[(ipLen + tcpLen)..]);
         var segment = dest.Slice(ipLen, tcpLen + payload.Length);
         InternetChecksum.FillTcp(source, destination, segment);
-        IpHeader.Write(dest, source, destination, InternetChecksum.ProtocolTcp, segment.Length, ecn: tcp.Ecn);
+        IpHeader.Write(dest, source, destination, InternetChecksum.ProtocolTcp, segment.Length, hopLimit: tcp.HopLimit == 0 ? (byte)64 : tcp.HopLimit, ecn: tcp.Ecn, dscp: tcp.Dscp);
         return ipLen + segment.Length;
     }
 }

@@ -187,6 +187,31 @@ public class RunnerTests
     }
 
     [Fact]
+    public void Ip_tos_and_ttl_follow_the_socket_and_change_on_an_open_connection()
+    {
+        var text = """
+            --tolerance_usecs=10000
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
+            +0 setsockopt(3, IPPROTO_IP, IP_TTL, [4], 4) = 0
+            +0 setsockopt(3, IPPROTO_IP, IP_TOS, [IPTOS_DSCP_CS1], 4) = 0
+            +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+            +0 > (tos 0x20) (ttl 4) S 0:0(0) win 65535 <...>
+            +0.1 < (ttl 3) S. 0:0(0) ack 1 win 32767 <mss 1460,sackOK,eol,eol>
+            +0 > (tos 0x20) (ttl 4) . 1:1(0) ack 1 win 65535
+            +0 setsockopt(3, IPPROTO_IP, IP_TOS, [IPTOS_DSCP_CS7], 4) = 0
+            +0 setsockopt(3, IPPROTO_IP, IP_TTL, [6], 4) = 0
+            +0 send(3, ..., 100, 0) = 100
+            +0 > (tos 0xe0) (ttl 6) P. 1:101(100) ack 1 win 65535
+            """;
+        var r = Run(text, ConnectionOptions.FreeBsd);
+        Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason} {r.Actual}");
+        var wrong = Run(text.Replace("(tos 0xe0) (ttl 6)", "(tos 0x20) (ttl 6)", StringComparison.Ordinal), ConnectionOptions.FreeBsd);
+        Assert.Equal(ScriptOutcome.Fail, wrong.Result);
+        Assert.Contains("traffic class 0xe0 instead of 0x20", wrong.Reason);
+    }
+
+    [Fact]
     public void A_state_assertion_is_checked()
     {
         var r = Run(Listen + "+0 %{ assert tcpi_state == TCPI_CLOSE_WAIT }%\n");
@@ -196,7 +221,7 @@ public class RunnerTests
 
     [Theory]
     [InlineData("+0 setsockopt(3, IPPROTO_TCP, TCP_FASTOPEN, [1], 4) = 0", "fast open")]
-    [InlineData("+0 > (tos 0x20) S 0:0(0) win 65535 <mss 1460>", "IP header")]
+    [InlineData("+0 getsockopt(3, IPPROTO_TCP, TCP_INFO, [0], [4]) = 0", "getsockopt TCP_INFO")]
     [InlineData("+0 > S 0:0(0) win 65535 <mss 1452>/udp(9811 > 1)", "UDP")]
     [InlineData("+0 `kldload tcpmd5`", "shell command")]
     [InlineData("+0 %{ print(tcpi_rtt) }%", "Python")]

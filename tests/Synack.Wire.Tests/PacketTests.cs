@@ -43,6 +43,21 @@ public class PacketTests
         Assert.Equal(ecn, tcp.Ecn);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Dscp_and_hop_limit_go_into_the_ip_header_beside_ecn(bool v6)
+    {
+        var h = new TcpHeader { SourcePort = 1, DestinationPort = 2, Flags = TcpFlags.Ack, Ecn = EcnCodepoint.Ect0, Dscp = 0x38, HopLimit = 7 }; // CS7
+        var buf = new byte[TcpPacket.MaxLength(0)];
+        int n = TcpPacket.Write(buf, v6 ? V6A : V4A, v6 ? V6B : V4B, in h, TcpOptionLayout.Established, default);
+        if (v6) Assert.Equal((0x6e, 0x20), (buf[0], buf[1])); // traffic class 0xe2 across the version nibble and byte 1
+        else Assert.Equal(0xe2, buf[1]);
+        Assert.True(TcpPacket.TryParse(buf.AsSpan(0, n), out var ip, out var tcp, out _));
+        Assert.Equal((0x38, EcnCodepoint.Ect0, 7), (ip.Dscp, ip.Ecn, ip.HopLimit));
+        Assert.Equal((0x38, (byte)7), (tcp.Dscp, tcp.HopLimit));
+    }
+
     [Fact]
     public void The_checksum_of_RFC_1071s_example_is_right()
     {
