@@ -8,6 +8,19 @@ namespace Synack.Tcp.Tests;
 public class HandshakeTests
 {
     [Fact]
+    public void A_connection_establishment_timeout_ends_a_connect_before_the_syn_retries_would()
+    {
+        var d = new ConnectionDriver(new ConnectionOptions { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(10) });
+        d.Connection.OpenActive(d.Now);
+        d.Advance(TimeSpan.FromSeconds(9.9));
+        Assert.Equal(TcpState.SynSent, d.State);
+        d.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.Equal(TcpState.Closed, d.State);
+        Assert.Equal(TcpError.TimedOut, d.Connection.Error);
+        Assert.Equal(4, d.Sent.Count(s => s.Header.Flags == TcpFlags.Syn)); // at 0, 1, 3 and 7 s; not at 15 s
+    }
+
+    [Fact]
     public void Three_way_handshake_goes_through_the_rfc_states_and_carries_no_data()
     {
         var sim = Scenarios.NewSeedPair();
