@@ -39,9 +39,24 @@ public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptRes
                 }
             }
         }
+        var groups = ByDirectory();
+        if (groups.Count > 1)
+        {
+            int width = groups.Max(g => g.Directory.Length);
+            foreach (var g in groups)
+            {
+                sb.Append(g.Directory.PadRight(width + 2)).Append($"{g.Passed} passed, {g.Failed} failed, {g.Unsupported} unsupported\n");
+            }
+        }
         sb.Append($"{Scripts.Count} scripts: {Passed} passed, {Failed} failed, {Unsupported} unsupported\n");
         return sb.ToString();
     }
+
+    /// <summary>Counts per top-level directory (scripts directly in the root count under ".").</summary>
+    public IReadOnlyList<(string Directory, int Passed, int Failed, int Unsupported)> ByDirectory() =>
+        [.. Scripts.GroupBy(s => s.Path.Contains('/', StringComparison.Ordinal) ? s.Path[..s.Path.IndexOf('/', StringComparison.Ordinal)] : ".", StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count(s => s.Result == ScriptOutcome.Pass), g.Count(s => s.Result == ScriptOutcome.Fail), g.Count(s => s.Result == ScriptOutcome.Unsupported)))];
 
     /// <summary><c>{"scripts": [...], "summary": {...}}</c>.</summary>
     public string ToJson()
@@ -58,7 +73,14 @@ public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptRes
                 reason = s.Reason,
                 notes = s.Notes,
             }),
-            summary = new { total = Scripts.Count, passed = Passed, failed = Failed, unsupported = Unsupported },
+            summary = new
+            {
+                total = Scripts.Count,
+                passed = Passed,
+                failed = Failed,
+                unsupported = Unsupported,
+                directories = ByDirectory().Select(g => new { directory = g.Directory, passed = g.Passed, failed = g.Failed, unsupported = g.Unsupported }),
+            },
         };
         return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }

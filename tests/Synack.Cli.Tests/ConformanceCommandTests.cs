@@ -43,6 +43,8 @@ public class ConformanceCommandTests
             Assert.Equal(0, exit);
             Assert.Contains("pass        a/syn.pkt", output);
             Assert.Contains("unsupported b/fastopen.pkt: TCP fast open", output);
+            Assert.Contains("a  1 passed, 0 failed, 0 unsupported", output); // per directory
+            Assert.Contains("b  0 passed, 0 failed, 1 unsupported", output);
             Assert.Contains("2 scripts: 1 passed, 0 failed, 1 unsupported", output);
         }
         finally
