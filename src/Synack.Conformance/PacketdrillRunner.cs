@@ -158,6 +158,9 @@ internal sealed partial class ScriptRun
             {
                 switch (e.Kind)
                 {
+                    case EventKind.Inbound or EventKind.Outbound when ScriptIcmp.IsIcmp(e.Text):
+                        ScriptIcmp.Parse(e.Text, _v6);
+                        break;
                     case EventKind.Inbound or EventKind.Outbound:
                         ScriptPacket.Parse(e.Text);
                         break;

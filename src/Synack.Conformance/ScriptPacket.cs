@@ -109,7 +109,7 @@ internal sealed class ScriptPacket
             s.SkipSpace();
         }
         string flagText = s.Word();
-        if (flagText == "icmp") throw new UnsupportedScriptException("ICMP packets");
+        if (flagText == "icmp") throw new UnsupportedScriptException("ICMP sent by the stack");
         if (flagText.Contains('/')) throw new UnsupportedScriptException("UDP encapsulation");
         TcpFlags flags = 0;
         foreach (char c in flagText)

@@ -95,6 +95,15 @@ internal sealed partial class ScriptRun
 
     private void Inject(ScriptEvent e)
     {
+        if (ScriptIcmp.IsIcmp(e.Text))
+        {
+            EnsureStack();
+            var icmp = ScriptIcmp.Parse(e.Text, _v6);
+            var bytes = icmp.Build(_remote, _local, _localPort, _remotePort, unchecked(icmp.QuotedSeq + LocalOffset));
+            Record(bytes, PacketDirection.Inbound, $"line {e.Line}: {e.Text}");
+            _stack!.Receive(bytes, _now);
+            return;
+        }
         var s = ScriptPacket.Parse(e.Text);
         if (s.AnySequence) throw new ScriptFailure(e.Line, "an injected packet needs a sequence number, not ...", e.Text);
         EnsureStack();

@@ -48,6 +48,7 @@ internal static class Errno
         TcpError.ConnectionRefused => "ECONNREFUSED",
         TcpError.ConnectionReset => "ECONNRESET",
         TcpError.TimedOut => "ETIMEDOUT",
+        TcpError.HostUnreachable => "EHOSTUNREACH",
         TcpError.Aborted => "ECONNABORTED",
         TcpError.WouldBlock => "EWOULDBLOCK",
         TcpError.ConnectionClosing => "EPIPE",

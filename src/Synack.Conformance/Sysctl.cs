@@ -47,6 +47,8 @@ internal static class Sysctl
                 return o with { DropSynOptionsAfterRetries = value != 0 ? 3 : null };
             case "net.inet.tcp.tolerate_missing_ts":
                 return o with { DropSegmentsWithoutTimestamps = value == 0 };
+            case "net.inet.tcp.icmp_may_rst":
+                return o with { IcmpAbortsConnect = value != 0 };
             case "net.inet.tcp.delacktime":
                 return o with { DelayedAckTimeout = TimeSpan.FromMilliseconds(value) };
             case "net.inet.tcp.keepidle":
@@ -78,7 +80,6 @@ internal static class Sysctl
                 return o;
             case "net.inet.tcp.syncookies":
             case "net.inet.tcp.syncookies_only":
-            case "net.inet.tcp.icmp_may_rst":
             case "net.inet.tcp.udp_tunneling_overhead":
             case "net.inet.tcp.path_mtu_discovery":
             case "net.inet.tcp.pmtud_blackhole_detection":

@@ -104,6 +104,11 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             Drop(packet, DropReason.NotForThisHost);
             return;
         }
+        if (ip.Protocol is 1 or 58 && ip.Protocol == (ip.Source.IsV6 ? 58 : 1))
+        {
+            HandleIcmp(packet.Slice(ip.HeaderLength, ip.PayloadLength), in ip);
+            return;
+        }
         if (!TcpPacket.TryParse(packet, out ip, out var tcp, out error))
         {
             Drop(packet, error);
@@ -130,6 +135,25 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             return;
         }
         AcceptSyn(listener, in tuple, in tcp, payload, packet);
+    }
+
+    /// <summary>An ICMP error quoting one of our segments goes to its connection; anything else is dropped.</summary>
+    private void HandleIcmp(ReadOnlySpan<byte> icmp, in IpHeader ip)
+    {
+        bool v6 = ip.Source.IsV6;
+        uint pseudo = v6 ? InternetChecksum.PseudoHeader(ip.Source, ip.Destination, 58, icmp.Length) : 0;
+        if (InternetChecksum.Fold(InternetChecksum.Add(pseudo, icmp)) != 0)
+        {
+            Statistics.Drop(ParseError.BadChecksum);
+            return;
+        }
+        if (!IcmpError.TryParse(icmp, v6, out var error) || !_connections.TryGetValue(error.Quoted, out var sc))
+        {
+            Statistics.Drop(DropReason.NoConnection);
+            return;
+        }
+        sc.Connection.OnIcmpError(in error, _now);
+        AfterInput(sc);
     }
 
     private void AcceptSyn(Listener listener, in FourTuple tuple, in TcpHeader tcp, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet)

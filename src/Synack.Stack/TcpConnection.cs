@@ -239,6 +239,7 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
         TcpError.ConnectionDoesNotExist => SocketError.NotConnected,
         TcpError.ConnectionAlreadyExists => SocketError.IsConnected,
         TcpError.WouldBlock => SocketError.WouldBlock,
+        TcpError.HostUnreachable => SocketError.HostUnreachable,
         _ => SocketError.InvalidArgument,
     };
 

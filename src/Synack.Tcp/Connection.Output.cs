@@ -187,12 +187,12 @@ public sealed partial class Connection
             {
                 h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
                 h.Options.HasMss = _o.SendMssOption;
-                h.Options.Mss = _o.AnnouncedMss(Tuple.RemoteAddress.IsV6);
+                h.Options.Mss = SynMss;
                 return h;
             }
             h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
             h.Options.HasMss = _o.SendMssOption;
-            h.Options.Mss = _o.AnnouncedMss(Tuple.RemoteAddress.IsV6);
+            h.Options.Mss = SynMss;
             // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).
             if (_o.WindowScaling && (!synAck || _wsOk))
             {

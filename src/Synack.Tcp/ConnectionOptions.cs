@@ -124,6 +124,11 @@ public sealed record ConnectionOptions
     public TimeSpan RtoSlop { get; init; }
     /// <summary>Drop every segment with both SYN and FIN set (FreeBSD's net.inet.tcp.drop_synfin).</summary>
     public bool DropSynFin { get; init; }
+    /// <summary>
+    /// A hard ICMP error (port or protocol unreachable, administratively prohibited, TTL exceeded) for
+    /// our SYN ends the connect at once (FreeBSD icmp_may_rst, Linux). Soft errors never end a connection.
+    /// </summary>
+    public bool IcmpAbortsConnect { get; init; } = true;
     /// <summary>An active open that is not established within this time fails with a timeout (BSD's keepinit; Linux has none: null).</summary>
     public TimeSpan? ConnectionEstablishmentTimeout { get; init; }
     /// <summary>From this SYN retransmission on, the SYN carries only the MSS, in case options are what is being dropped (BSD's rexmit_drop_options: 3). Null never drops them.</summary>

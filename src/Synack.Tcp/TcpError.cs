@@ -23,6 +23,7 @@ public enum TcpError
     Aborted,
     /// <summary>Nothing to read yet, or the send buffer is full: try again after the matching event.</summary>
     WouldBlock,
+    HostUnreachable,
     /// <summary>RFC 9293: "foreign socket unspecified" or a call that makes no sense in this state.</summary>
     InvalidState,
 }
@@ -40,6 +41,7 @@ public static class TcpErrorExtensions
         TcpError.TimedOut => "connection timed out",
         TcpError.Aborted => "connection aborted",
         TcpError.WouldBlock => "would block: no data yet, or no buffer space",
+        TcpError.HostUnreachable => "host unreachable (ICMP)",
         TcpError.InvalidState => "operation not valid in this state",
         _ => e.ToString(),
     };

@@ -211,6 +211,27 @@ public class RunnerTests
         Assert.Contains("traffic class 0xe0 instead of 0x20", wrong.Reason);
     }
 
+    [Theory]
+    [InlineData("unreachable port_unreachable", "[0:0(0)]", "ECONNREFUSED")]   // hard: nobody there
+    [InlineData("time_exceeded ttl_exceeded_in_transit", "[0:0(0)]", "EHOSTUNREACH")]
+    [InlineData("unreachable host_unreachable", "[0:0(0)]", "0")]              // soft: remembered, not fatal
+    [InlineData("unreachable port_unreachable", "[1:1(0)]", "0")]              // quotes nothing outstanding: forged or stale
+    public void Icmp_errors_for_our_syn_end_the_connect_only_when_hard_and_quoting_what_is_outstanding(string icmp, string quoted, string soError)
+    {
+        var text = $"""
+            0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 fcntl(3, F_SETFL, O_RDWR | O_NONBLOCK) = 0
+            +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+            +0 > S 0:0(0) win 65535 <...>
+            +0.1 < icmp {icmp} {quoted}
+            +0.1 getsockopt(3, SOL_SOCKET, SO_ERROR, [{soError}], [4]) = 0
+            """;
+        var r = Run(text, ConnectionOptions.FreeBsd);
+        Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason} {r.Actual}");
+        var ignored = Run(text, ConnectionOptions.FreeBsd with { IcmpAbortsConnect = false });
+        Assert.Equal(soError == "0" ? ScriptOutcome.Pass : ScriptOutcome.Fail, ignored.Result);
+    }
+
     [Fact]
     public void A_state_assertion_is_checked()
     {
