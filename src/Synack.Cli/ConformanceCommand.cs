@@ -15,7 +15,7 @@ internal static class ConformanceCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's settings were mapped, and a transcript of each failure" };
         var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from (a script's --profile= line overrides it)", DefaultValueFactory = _ => "freebsd" };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
-        var capture = new Option<FileInfo?>("--capture") { Description = "with one script: write its packets (injected and sent) to this pcapng file" };
+        var capture = new Option<FileInfo?>("--capture") { HelpName = "file.pcapng", Description = "with one script: write its packets (injected and sent) to this pcapng file" };
         var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile, capture };
         cmd.SetAction(parse =>
         {

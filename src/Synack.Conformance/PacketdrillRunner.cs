@@ -137,9 +137,9 @@ internal sealed partial class ScriptRun
             _options = Profiles.Find(profile) ?? throw new ScriptFailure(0, $"unknown profile '{profile}' (known: {string.Join(", ", Profiles.Names)})");
         }
         if (o.ContainsKey("udp_encapsulation")) throw new UnsupportedScriptException("TCP over UDP encapsulation");
-        _v6 = o.TryGetValue("ip_version", out var ipv) && ipv == "ipv6";
-        if (o.TryGetValue("ip_version", out ipv) && ipv is not ("ipv4" or "ipv6"))
-            throw new UnsupportedScriptException($"--ip_version={ipv} (IPv4-mapped IPv6 sockets)");
+        var ipVersion = o.GetValueOrDefault("ip_version", "ipv4");
+        if (ipVersion is not ("ipv4" or "ipv6")) throw new UnsupportedScriptException($"--ip_version={ipVersion} (IPv4-mapped IPv6 sockets)");
+        _v6 = ipVersion == "ipv6";
         long usecs = 4000;
         if (o.TryGetValue("tolerance_usecs", out var tol) && !long.TryParse(tol, NumberStyles.None, CultureInfo.InvariantCulture, out usecs))
             throw new ScriptFailure(0, $"--tolerance_usecs={tol} is not a number of microseconds");

@@ -57,9 +57,7 @@ internal sealed partial class ScriptRun
             {
                 var t = sc.Connection.Tuple;
                 seen.Add(t);
-                var st = _stack!.LookupState(t) ?? TcpState.Closed;
-                if (sc.Detached && st != TcpState.TimeWait) st = TcpState.Closed;
-                list.Add((BsdName(st), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
+                list.Add((BsdName(StateOf(sock)), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
             }
             else list.Add(("CLOSED", "*:*", "*:*", sock.BoundPort ?? 0, 0));
         }
@@ -102,12 +100,22 @@ internal sealed partial class ScriptRun
         _ => "TCPI_" + BsdName(s),
     };
 
+    /// <summary>
+    /// The TCP state behind a socket as the kernel would report it: a connection the stack has let go
+    /// of is CLOSED, unless it lives on as a TIME-WAIT entry.
+    /// </summary>
+    private TcpState StateOf(ScriptSocket sock)
+    {
+        if (sock.Connection is not { } sc) return sock.Listener is not null ? TcpState.Listen : TcpState.Closed;
+        var state = _stack!.LookupState(sc.Connection.Tuple) ?? TcpState.Closed;
+        return sc.Detached && state != TcpState.TimeWait ? TcpState.Closed : state;
+    }
+
     private void Assert(ScriptEvent e)
     {
         var m = PacketdrillRunner.TcpInfoAssert().Match(e.Text.Trim());
         var sock = _current ?? throw new ScriptFailure(e.Line, "no socket to ask for tcp_info", e.Text);
-        var state = sock.Connection is { } sc ? (_stack!.LookupState(sc.Connection.Tuple) ?? TcpState.Closed) : sock.Listener is not null ? TcpState.Listen : TcpState.Closed;
-        if (sock.Connection is { Detached: true } && state != TcpState.TimeWait) state = TcpState.Closed;
+        var state = StateOf(sock);
         string field = m.Groups["field"].Value, want = m.Groups["value"].Value;
         string have;
         switch (field)

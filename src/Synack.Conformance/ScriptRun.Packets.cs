@@ -146,7 +146,7 @@ internal sealed partial class ScriptRun
     {
         if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"malformed packet ({err})";
         var payload = TcpPacket.Payload(bytes, ip, tcp);
-        uint seq = unchecked(tcp.Seq.Value - ((tcp.Flags & TcpFlags.Syn) != 0 && _liveLocalIsn == 0 ? 0 : LocalOffset));
+        uint seq = unchecked(tcp.Seq.Value - LocalOffset);
         var text = $"{Seconds(at)} >{(tcp.Ecn == EcnCodepoint.NotEct ? "" : EcnMark(tcp.Ecn))} {ScriptPacket.FlagText(tcp.Flags)} {seq}:{unchecked(seq + (uint)payload.Length)}({payload.Length})";
         if ((tcp.Flags & TcpFlags.Ack) != 0) text += $" ack {tcp.Ack.Value}";
         text += $" win {tcp.Window}";

@@ -104,7 +104,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             Drop(packet, DropReason.NotForThisHost);
             return;
         }
-        if (ip.Protocol is 1 or 58 && ip.Protocol == (ip.Source.IsV6 ? 58 : 1))
+        if (ip.Protocol == (ip.Source.IsV6 ? 58 : 1)) // ICMP or ICMPv6
         {
             HandleIcmp(packet.Slice(ip.HeaderLength, ip.PayloadLength), in ip);
             return;

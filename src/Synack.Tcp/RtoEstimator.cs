@@ -9,7 +9,6 @@ internal sealed class RtoEstimator
     private static readonly TimeSpan ClockGranularity = TimeSpan.FromMilliseconds(1);
     private readonly TimeSpan _min;
     private readonly TimeSpan _max;
-    private TimeSpan _base;
     private TimeSpan _raw; // the RTO before slop and clamping
 
     private readonly TimeSpan _slop;
@@ -21,8 +20,7 @@ internal sealed class RtoEstimator
         _min = min;
         _max = max;
         _raw = initial;
-        _base = Clamp(initial);
-        Rto = _base;
+        Rto = Clamp(initial);
     }
 
     public TimeSpan Srtt { get; private set; }
@@ -49,8 +47,7 @@ internal sealed class RtoEstimator
         }
         var variance = RttVar * 4;
         _raw = Srtt + (variance > ClockGranularity ? variance : ClockGranularity);
-        _base = Clamp(_raw + _slop);
-        Rto = _base;
+        Rto = Clamp(_raw + _slop);
         Backoffs = 0;
     }
 

@@ -10,12 +10,7 @@ public class KernelCaptureAnalysisTests
     public void Analyzer_agrees_with_tshark_on_kernel_captures()
     {
         using var ns = NetworkNamespace.Create();
-        foreach (var tool in new[] { "/usr/sbin/nginx", "/usr/bin/tcpdump", "/usr/bin/tshark" })
-        {
-            if (File.Exists(tool)) continue;
-            if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"{tool} is needed");
-            Skip.If(true, $"{tool} is not installed");
-        }
+        NetworkNamespace.RequireTools("/usr/sbin/nginx", "/usr/bin/tcpdump", "/usr/bin/tshark");
         var dir = Path.Combine(Path.GetTempPath(), $"synack-kcap-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(dir, "www"));
         var file = Path.Combine(dir, "lo.pcap");

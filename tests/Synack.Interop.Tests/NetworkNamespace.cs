@@ -35,6 +35,17 @@ public sealed class NetworkNamespace : IDisposable
         }
     }
 
+    /// <summary>Programs a test needs: under CI=true their absence fails the test, elsewhere it skips with the reason.</summary>
+    public static void RequireTools(params string[] paths)
+    {
+        foreach (var tool in paths)
+        {
+            if (File.Exists(tool)) continue;
+            if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"{tool} is needed");
+            Skip.If(true, $"{tool} is not installed");
+        }
+    }
+
     /// <summary>Stops a tcpdump started by <see cref="BackgroundUntil"/> once its file has stopped growing (bounded: 5 s).</summary>
     public static void StopCapture(Process dump, string file)
     {

@@ -59,6 +59,17 @@ internal sealed class ConnectionDriver : IConnectionHost
 
     public void InjectHeader(in TcpHeader h, ReadOnlySpan<byte> payload) => Connection.OnSegment(in h, payload, Now);
 
+    /// <summary>The peer's data at <paramref name="seq"/>, acking all we sent, with these exact bytes.</summary>
+    public void InjectData(SeqNum seq, ReadOnlySpan<byte> payload) => InjectHeader(new TcpHeader
+    {
+        SourcePort = Tuple.RemotePort,
+        DestinationPort = Tuple.LocalPort,
+        Seq = seq,
+        Ack = Connection.SndNxt,
+        Flags = TcpFlags.Ack,
+        Window = 65535,
+    }, payload);
+
     /// <summary>The peer's SYN with a typical option set.</summary>
     public void InjectSyn(bool ack = false, SeqNum? ackNum = null)
     {

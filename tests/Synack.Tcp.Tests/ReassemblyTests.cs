@@ -65,15 +65,7 @@ public class ReassemblyTests
         var base0 = d.PeerNxt;
         var stream = new byte[5000];
         new Random(7).NextBytes(stream);
-        void Send(int from, int len) => d.InjectHeader(new TcpHeader
-        {
-            SourcePort = ConnectionDriver.Tuple.RemotePort,
-            DestinationPort = ConnectionDriver.Tuple.LocalPort,
-            Seq = base0 + from,
-            Ack = d.Connection.SndNxt,
-            Flags = TcpFlags.Ack,
-            Window = 65535,
-        }, stream.AsSpan(from, len));
+        void Send(int from, int len) => d.InjectData(base0 + from, stream.AsSpan(from, len));
 
         d.Clear();
         Send(1000, 1000);
@@ -126,15 +118,7 @@ public class ReassemblyTests
         {
             foreach (var (from, len) in pieces.OrderBy(_ => rng.Next()).Take(60))
             {
-                d.InjectHeader(new TcpHeader
-                {
-                    SourcePort = ConnectionDriver.Tuple.RemotePort,
-                    DestinationPort = ConnectionDriver.Tuple.LocalPort,
-                    Seq = base0 + from,
-                    Ack = d.Connection.SndNxt,
-                    Flags = TcpFlags.Ack,
-                    Window = 65535,
-                }, stream.AsSpan(from, len));
+                d.InjectData(base0 + from, stream.AsSpan(from, len));
                 Assert.True(d.Connection.OutOfOrderRanges <= ReassemblyQueue.MaxRanges);
             }
             int n;
