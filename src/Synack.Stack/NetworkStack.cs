@@ -124,7 +124,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
             AfterInput(sc);
             return;
         }
-        if (_timeWait.TryGet(tuple, out var tw) && HandleTimeWait(tw, in tcp, payload.Length) == TimeWaitVerdict.Handled) return;
+        if (_timeWait.TryGet(tuple, out var tw) && HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
 
         var listener = FindListener(ip.Destination, tcp.DestinationPort);
         if (listener is null)
@@ -220,105 +220,39 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
 
     // ------------------------------------------------------------------ TIME-WAIT
 
+    /// <summary>The rules are <see cref="TimeWaitState.Handle"/>'s; the stack sends, counts, and keeps the table.</summary>
     private TimeWaitVerdict HandleTimeWait(TimeWaitEntry tw, in TcpHeader seg, int payloadLength)
     {
-        var o = tw.Options;
-        var flags = seg.Flags;
-        int offset = seg.Seq - tw.RcvNxt;
-        bool inWindow = offset >= 0 && offset < Math.Max((int)tw.AcceptWindow, 1);
-        if ((flags & TcpFlags.Rst) != 0)
+        var verdict = tw.State.Handle(in seg, payloadLength, _now, Options.ReuseTimeWait, out var reply, out bool send);
+        if (send)
         {
-            if (seg.Seq == tw.RcvNxt && !o.IgnoreRstInTimeWait) RemoveTimeWait(tw);
-            return TimeWaitVerdict.Handled;
+            if (reply.Flags.Has(TcpFlags.Rst)) Statistics.ResetsSent++;
+            Send(tw.Tuple, in reply, default, TcpOptionLayout.Established);
         }
-        if ((flags & TcpFlags.Syn) != 0)
+        switch (verdict)
         {
-            // RFC 9293 3.6.1 / RFC 6191: a new incarnation may start if its ISN is past everything the
-            // old one sent (or, with timestamps, its TSval is newer), so no old segment can be taken for new.
-            bool newer = seg.Seq > tw.RcvNxt || (tw.Timestamps && seg.Options.HasTimestamps && unchecked((int)(seg.Options.TsVal - tw.TsRecent)) > 0);
-            if (o.DropSynFin && (flags & TcpFlags.Fin) != 0) return TimeWaitVerdict.Handled;
-            if ((flags & TcpFlags.Ack) == 0 && Options.ReuseTimeWait && newer && (tw.Orphaned || !o.ReuseTimeWaitOnlyAfterClose))
-            {
+            case TimeWaitVerdict.Keep:
+                Arm(tw, tw.State.Expires); // a retransmitted FIN restarts 2 MSL
+                break;
+            case TimeWaitVerdict.Drop:
+                Statistics.Drop(DropReason.TimeWait);
+                break;
+            case TimeWaitVerdict.Close:
+                RemoveTimeWait(tw);
+                break;
+            case TimeWaitVerdict.Reopen:
                 RemoveTimeWait(tw);
                 Statistics.TimeWaitReused++;
-                return TimeWaitVerdict.Reopen;
-            }
-            if (!o.Rfc5961Syn && inWindow)
-            {
-                // RFC 793: a SYN in the window is an error: reset, and the old connection is gone.
-                SendTimeWaitReset(tw);
-                RemoveTimeWait(tw);
-                return TimeWaitVerdict.Handled;
-            }
-            SendTimeWaitAck(tw); // a challenge ACK (RFC 5961 4.2), or the ACK for an unacceptable segment
-            return TimeWaitVerdict.Handled;
+                break;
         }
-        if ((flags & TcpFlags.Ack) == 0)
-        {
-            // RFC 9293 3.10.7.4: an unacceptable segment is answered with an ACK; an acceptable one
-            // without the ACK bit is dropped (step five). BSD drops both.
-            if (!inWindow && !o.TimeWaitDropsSegmentsWithoutAck) SendTimeWaitAck(tw);
-            Statistics.Drop(DropReason.TimeWait);
-            return TimeWaitVerdict.Handled;
-        }
-        int segLen = payloadLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
-        if ((flags & TcpFlags.Fin) != 0 && seg.Seq + segLen == tw.RcvNxt)
-        {
-            // The peer's FIN again: our last ACK was lost. Acknowledge it and restart 2 MSL.
-            SendTimeWaitAck(tw);
-            tw.Expires = _now + 2 * o.Msl;
-            Arm(tw, tw.Expires);
-            return TimeWaitVerdict.Handled;
-        }
-        if (segLen > 0 || seg.Seq != tw.RcvNxt) SendTimeWaitAck(tw);
-        Statistics.Drop(DropReason.TimeWait);
-        return TimeWaitVerdict.Handled;
-    }
-
-    private void SendTimeWaitReset(TimeWaitEntry tw)
-    {
-        bool withAck = tw.Options.ResetCarriesAck;
-        var h = new TcpHeader
-        {
-            SourcePort = tw.Tuple.LocalPort,
-            DestinationPort = tw.Tuple.RemotePort,
-            Seq = tw.SndNxt,
-            Ack = withAck ? tw.RcvNxt : default,
-            Flags = withAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst,
-        };
-        h.Dscp = tw.Dscp;
-        h.HopLimit = tw.HopLimit;
-        Statistics.ResetsSent++;
-        Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
-    }
-
-    private void SendTimeWaitAck(TimeWaitEntry tw)
-    {
-        var h = new TcpHeader
-        {
-            SourcePort = tw.Tuple.LocalPort,
-            DestinationPort = tw.Tuple.RemotePort,
-            Seq = tw.SndNxt,
-            Ack = tw.RcvNxt,
-            Flags = TcpFlags.Ack,
-            Window = tw.Window,
-        };
-        if (tw.Timestamps)
-        {
-            h.Options.HasTimestamps = true;
-            h.Options.TsVal = unchecked((uint)(_now.Ticks / TimeSpan.TicksPerMillisecond) + tw.TsOffset);
-            h.Options.TsEcr = tw.TsRecent;
-        }
-        h.Dscp = tw.Dscp;
-        h.HopLimit = tw.HopLimit;
-        Send(tw.Tuple, in h, default, TcpOptionLayout.Established);
+        return verdict;
     }
 
     internal void ExpireTimeWait(TimeWaitEntry tw, TimeSpan now)
     {
-        if (now < tw.Expires)
+        if (now < tw.State.Expires)
         {
-            Arm(tw, tw.Expires);
+            Arm(tw, tw.State.Expires);
             return;
         }
         RemoveTimeWait(tw);
@@ -379,27 +313,11 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
 
     private void ToTimeWait(StackConnection sc)
     {
-        var c = sc.Connection;
+        var state = sc.Connection.TimeWait!;
         Remove(sc);
-        var tw = new TimeWaitEntry(this)
-        {
-            Tuple = c.Tuple,
-            SndNxt = c.SndMax,
-            RcvNxt = c.RcvNxt,
-            Timestamps = c.TimestampsNegotiated,
-            Window = (ushort)Math.Min(c.RcvWnd >> c.ReceiveWindowShift, 65535u),
-            TsRecent = c.TsRecent,
-            TsOffset = c.TsOffset,
-            Expires = c.TimerDeadline(TcpTimer.TimeWait) ?? _now + 2 * c.Options.Msl,
-            // What the window field could still say (BSD's tcp_twstart caps it the same way).
-            AcceptWindow = (uint)Math.Min(c.AcceptanceWindow, 65535L << c.ReceiveWindowShift),
-            Orphaned = c.Orphaned,
-            Dscp = c.Dscp,
-            HopLimit = c.HopLimit,
-            Options = c.Options,
-        };
+        var tw = new TimeWaitEntry(this, state);
         _timeWait.Add(tw);
-        Arm(tw, tw.Expires);
+        Arm(tw, state.Expires);
     }
 
     private void Remove(StackConnection sc)
@@ -595,7 +513,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
         foreach (var tw in _timeWait.Entries)
         {
             list.Add(new SocketSnapshot(TcpState.TimeWait, FourTuple.Format(tw.Tuple.LocalAddress, tw.Tuple.LocalPort),
-                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.Expires - _now).TotalMilliseconds:F0}ms"]));
+                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.State.Expires - _now).TotalMilliseconds:F0}ms"]));
         }
         return list;
     }

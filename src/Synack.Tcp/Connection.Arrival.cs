@@ -21,6 +21,9 @@ public sealed partial class Connection
             case TcpState.SynSent:
                 ArriveInSynSent(in seg, payload, now);
                 return;
+            case TcpState.TimeWait:
+                ArriveInTimeWait(in seg, payload.Length, now);
+                return;
             default:
                 ArriveSynchronized(in seg, payload, now);
                 return;
@@ -126,15 +129,6 @@ public sealed partial class Connection
             segLen -= 1;
         }
 
-        // TIME-WAIT: the only segment expected is a retransmission of the peer's FIN, because our last
-        // ACK was lost. Acknowledge it again and restart the 2 MSL timer (RFC 9293 3.10.7.4 step eight).
-        if (State == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcvNxt)
-        {
-            SendAck(now);
-            _timeWaitAt = now + 2 * _o.Msl;
-            return;
-        }
-
         // RFC 7323 3.2: once timestamps are agreed, a segment without one (other than RST) SHOULD be
         // dropped silently. Linux tolerates it; BSD drops it.
         if (_tsOk && !seg.Options.HasTimestamps && !rst && _o.DropSegmentsWithoutTimestamps) return;
@@ -167,7 +161,7 @@ public sealed partial class Connection
                 segLen = 0;
                 forceAck = true;
             }
-            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcvNxt && State != TcpState.TimeWait)
+            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcvNxt)
             {
                 // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries
                 // a current ACK field. Its text and FIN go; its ACK is taken, then answered with an ACK.
@@ -273,8 +267,6 @@ public sealed partial class Connection
                 if (OurFinAcked) EnterClosed("rcv ACK of FIN", TcpError.None);
                 else if (oldSegment) SendAck(now);
                 return;
-            case TcpState.TimeWait:
-                return;
         }
 
         // Seventh: the segment text (the sixth, URG, is not used: RFC 6093 discourages it).
@@ -330,6 +322,18 @@ public sealed partial class Connection
         else if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) ScheduleDelayedAck(now);
     }
 
+    /// <summary>TIME-WAIT's rules live in <see cref="TimeWaitState"/>, the same ones a host applies once it has let the connection go.</summary>
+    private void ArriveInTimeWait(in TcpHeader seg, int payloadLength, TimeSpan now)
+    {
+        var tw = TimeWait!;
+        var verdict = tw.Handle(in seg, payloadLength, now, allowReopen: false, out var reply, out bool send);
+        if (send) Transmit(in reply, default, TcpOptionLayout.Established);
+        _timeWaitAt = tw.Expires;
+        if (verdict != TimeWaitVerdict.Close) return;
+        if (seg.Flags.Has(TcpFlags.Rst)) EnterClosed("rcv RST", TcpError.None);
+        else EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
+    }
+
     private bool OurFinAcked => _finQueued && _sndUna == _sndBufSeq + _sendBuf.Count + 1;
 
     private bool IsAcceptable(SeqNum seq, int segLen, uint rcvWnd)
@@ -357,16 +361,11 @@ public sealed partial class Connection
                 _sendBuf.Discard(_sendBuf.Count);
                 EnterClosed("rcv RST", TcpError.ConnectionReset);
                 break;
-            case TcpState.TimeWait when _o.IgnoreRstInTimeWait:
-                break;
             case TcpState.Closing:
             case TcpState.LastAck:
                 // The application has shut down sending but may still hold the socket: it is told, as
                 // Linux and BSD tell it (RFC 9293 only deletes the TCB).
                 EnterClosed("rcv RST", TcpError.ConnectionReset);
-                break;
-            default: // TIME-WAIT
-                EnterClosed("rcv RST", TcpError.None);
                 break;
         }
     }
@@ -566,7 +565,7 @@ public sealed partial class Connection
     private void SampleFromTimestamp(uint tsEcr, TimeSpan now)
     {
         uint sentMs = unchecked(tsEcr - _tsOffset);
-        uint nowMs = TimestampClock(now);
+        uint nowMs = TimestampClock.Milliseconds(now);
         int rttMs = unchecked((int)(nowMs - sentMs));
         if (rttMs >= 0) _rto.Sample(TimeSpan.FromMilliseconds(Math.Max(rttMs, 1)));
     }

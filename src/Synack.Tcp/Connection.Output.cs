@@ -203,7 +203,7 @@ public sealed partial class Connection
             if (_o.Timestamps && (!synAck || _tsOk))
             {
                 h.Options.HasTimestamps = true;
-                h.Options.TsVal = unchecked(TimestampClock(now) + _tsOffset);
+                h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
                 h.Options.TsEcr = synAck ? _tsRecent : 0;
             }
         }
@@ -213,7 +213,7 @@ public sealed partial class Connection
             if (_tsOk)
             {
                 h.Options.HasTimestamps = true;
-                h.Options.TsVal = unchecked(TimestampClock(now) + _tsOffset);
+                h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
                 h.Options.TsEcr = _tsRecent;
             }
             if (_sackOk && _sacks is not null && (flags & TcpFlags.Ack) != 0 && (flags & TcpFlags.Rst) == 0) _sacks.WriteTo(ref h.Options);
@@ -297,6 +297,4 @@ public sealed partial class Connection
         uint cap = (uint)_o.SendBufferSize * 2;
         if (_cwnd > cap) _cwnd = cap;
     }
-
-    private static uint TimestampClock(TimeSpan now) => unchecked((uint)(now.Ticks / TimeSpan.TicksPerMillisecond));
 }

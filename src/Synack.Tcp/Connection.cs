@@ -66,6 +66,7 @@ public sealed partial class Connection
 
     private bool _passiveOpen;
     private bool _orphaned;
+    private TimeWaitState? _timeWait; // taken when first asked for, once the input that led to TIME-WAIT is done
 
     public Connection(FourTuple tuple, ConnectionOptions? options, IIsnGenerator isnGenerator, IConnectionHost host)
     {
@@ -89,6 +90,8 @@ public sealed partial class Connection
     internal uint TsRecent => _tsRecent;
     internal uint TsOffset => _tsOffset;
     public TcpState State { get; private set; }
+    /// <summary>In TIME-WAIT, all the connection still needs: a host may keep this and let the connection go.</summary>
+    public TimeWaitState? TimeWait => State == TcpState.TimeWait ? _timeWait ??= TimeWaitState.Of(this, _timeWaitAt) : null;
     public ConnectionOptions Options => _o;
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
     public TcpError Error { get; private set; }
