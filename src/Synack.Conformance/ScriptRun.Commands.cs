@@ -52,27 +52,22 @@ internal sealed partial class ScriptRun
         var seen = new HashSet<FourTuple>();
         foreach (var sock in _fds.Values)
         {
-            if (sock.Listener is { } l) list.Add(("LISTEN", $"*:{l.Port}", "*:*", l.Port, 0));
-            else if (sock.Connection is { } sc)
+            var socket = sock.Socket;
+            if (socket.IsListening) list.Add(("LISTEN", $"*:{socket.BoundPort}", "*:*", socket.BoundPort ?? 0, 0));
+            else if (socket.Tuple is { } t)
             {
-                var t = sc.Connection.Tuple;
                 seen.Add(t);
-                list.Add((BsdName(StateOf(sock)), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
+                list.Add((BsdName(socket.State), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
             }
-            else list.Add(("CLOSED", "*:*", "*:*", sock.BoundPort ?? 0, 0));
+            else list.Add(("CLOSED", "*:*", "*:*", socket.BoundPort ?? 0, 0));
         }
         if (_stack is not null)
         {
-            foreach (var sc in _stack.Connections)
+            // Connections no descriptor holds (closed but draining, or in a listener's queues), then TIME-WAIT.
+            foreach (var entry in _stack.Snapshot())
             {
-                var t = sc.Connection.Tuple;
-                if (!seen.Add(t)) continue;
-                list.Add((BsdName(sc.Connection.State), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
-            }
-            foreach (var t in _stack.TimeWaitTuples)
-            {
-                if (!seen.Add(t)) continue;
-                list.Add(("TIME_WAIT", FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
+                if (entry.Tuple is not { } t || !seen.Add(t)) continue;
+                list.Add((BsdName(entry.State), FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), t.LocalPort, t.RemotePort));
             }
         }
         return [.. list.Where(x => port is null || x.Item4 == port || x.Item5 == port).Select(x => (x.Item1, x.Item2, x.Item3))];
@@ -100,22 +95,11 @@ internal sealed partial class ScriptRun
         _ => "TCPI_" + BsdName(s),
     };
 
-    /// <summary>
-    /// The TCP state behind a socket as the kernel would report it: a connection the stack has let go
-    /// of is CLOSED, unless it lives on as a TIME-WAIT entry.
-    /// </summary>
-    private TcpState StateOf(ScriptSocket sock)
-    {
-        if (sock.Connection is not { } sc) return sock.Listener is not null ? TcpState.Listen : TcpState.Closed;
-        var state = _stack!.LookupState(sc.Connection.Tuple) ?? TcpState.Closed;
-        return sc.Detached && state != TcpState.TimeWait ? TcpState.Closed : state;
-    }
-
     private void Assert(ScriptEvent e)
     {
         var m = PacketdrillRunner.TcpInfoAssert().Match(e.Text.Trim());
         var sock = _current ?? throw new ScriptFailure(e.Line, "no socket to ask for tcp_info", e.Text);
-        var state = StateOf(sock);
+        var state = sock.Socket.State;
         string field = m.Groups["field"].Value, want = m.Groups["value"].Value;
         string have;
         switch (field)
@@ -124,7 +108,7 @@ internal sealed partial class ScriptRun
                 have = TcpiName(state);
                 break;
             case "tcpi_options":
-                var c = sock.Connection?.Connection;
+                var c = sock.Socket.Protocol;
                 int opts = c is null ? 0 : (c.TimestampsNegotiated ? 1 : 0) | (c.SackNegotiated ? 2 : 0) | (c.WindowScaleNegotiated ? 4 : 0);
                 have = opts.ToString(CultureInfo.InvariantCulture);
                 break;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using Synack.Stack;
 using Synack.Tcp;
 
@@ -59,7 +60,7 @@ internal sealed partial class ScriptRun
             {
                 int fd = 3;
                 while (_fds.ContainsKey(fd)) fd++;
-                _fds[fd] = new ScriptSocket(fd, _options);
+                _fds[fd] = new ScriptSocket(fd, TcpSocket.Create(_stack!, _options));
                 return () => Ok(fd);
             }
             case "fcntl":
@@ -69,10 +70,8 @@ internal sealed partial class ScriptRun
                 var s = Socket(e, a);
                 return () =>
                 {
-                    if (s.BoundPort is not null || s.Connection is not null) return Fail("EINVAL");
-                    s.BoundPort = ScriptLocalPort;
-                    _stack!.Bind(ScriptLocalPort, s.Options.Dscp, s.Options.HopLimit);
-                    return Ok(0);
+                    var error = s.Socket.Bind(ScriptLocalPort);
+                    return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
                 };
             }
             case "listen":
@@ -81,19 +80,14 @@ internal sealed partial class ScriptRun
                 int backlog = a.Count > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 1;
                 return () =>
                 {
-                    if (s.Connection is not null) return Fail("EINVAL");
-                    if (s.Listener is not null) return Ok(0);
-                    var port = s.BoundPort ?? ScriptLocalPort;
-                    try
-                    {
-                        // BSD sizes the accept queue at 3/2 of the backlog, plus one.
-                        s.Listener = _stack!.Listen(null, port, backlog * 3 / 2 + 1, s.Options);
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        return Fail("EADDRINUSE");
-                    }
-                    _localPort = port;
+                    var sock = s.Socket;
+                    if (sock.Protocol is not null) return Fail("EINVAL");
+                    if (sock.IsListening) return Ok(0);
+                    if (sock.BoundPort is null) sock.Bind(ScriptLocalPort);
+                    // BSD sizes the accept queue at 3/2 of the backlog, plus one.
+                    var error = sock.Listen(backlog * 3 / 2 + 1);
+                    if (error != SocketError.Success) return Fail(Errno.From(error));
+                    _localPort = sock.BoundPort!.Value;
                     _remotePort = ScriptRemotePort;
                     return Ok(0);
                 };
@@ -103,18 +97,11 @@ internal sealed partial class ScriptRun
                 var s = Socket(e, a);
                 return () =>
                 {
-                    if (s.Listener is not { } l) return Fail("EINVAL");
-                    if (!l.AcceptQueue.TryDequeue(out var sc)) return s.NonBlocking ? Fail("EWOULDBLOCK") : Blocked;
-                    sc.InAcceptQueue = false;
+                    var accepted = s.Socket.Accept(out var error);
+                    if (accepted is null) return error == SocketError.WouldBlock && !s.NonBlocking ? Blocked : Fail(Errno.From(error));
                     int fd = 3;
                     while (_fds.ContainsKey(fd)) fd++;
-                    var ns = new ScriptSocket(fd, s.Options) { Connection = sc };
-                    sc.Observer = ns;
-                    if (sc.Connection.State == TcpState.Closed && Errno.FromTcpError(sc.Connection.Error) is { } err)
-                    {
-                        ns.Failed = true;
-                        ns.PendingError = err;
-                    }
+                    var ns = new ScriptSocket(fd, accepted);
                     _fds[fd] = ns;
                     _current = ns;
                     return Ok(fd);
@@ -143,13 +130,9 @@ internal sealed partial class ScriptRun
                 string how = a.Count > 1 ? a[1] : "SHUT_RDWR";
                 return () =>
                 {
-                    if (s.Connection is not { } sc || sc.Detached) return Fail("ENOTCONN");
-                    if (how is "SHUT_WR" or "SHUT_RDWR")
-                    {
-                        var err = _stack!.Call(sc, c => c.Shutdown(_now));
-                        if (err is not (TcpError.None or TcpError.ConnectionClosing)) return Fail(Errno.FromTcpError(err) ?? "EINVAL");
-                    }
-                    return Ok(0);
+                    if (!s.Socket.IsOpen) return Fail("ENOTCONN");
+                    var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
+                    return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
                 };
             }
             case "close":
@@ -158,14 +141,7 @@ internal sealed partial class ScriptRun
                 return () =>
                 {
                     _fds.Remove(s.Fd);
-                    if (s.BoundPort is ushort bound && s.Connection is null) _stack!.Unbind(bound);
-                    if (s.Listener is { } l) _stack!.StopListening(l);
-                    if (s.Connection is { } sc)
-                    {
-                        sc.Observer = null;
-                        if (s.LingerZero && !sc.Detached) _stack!.Abort(sc);
-                        else if (!sc.Detached) _stack!.Call(sc, c => c.Close(_now));
-                    }
+                    s.Socket.Close();
                     return Ok(0);
                 };
             }
@@ -204,84 +180,50 @@ internal sealed partial class ScriptRun
 
     private Func<(bool, long, string?)> Connect(ScriptEvent e, ScriptSocket s) => () =>
     {
-        if (s.Listener is not null) return Fail("EINVAL");
-        if (s.Connection is { } existing)
+        var sock = s.Socket;
+        if (sock.Protocol is not null)
         {
             // A second connect() reports how the first one went, as BSD does.
-            var st = existing.Connection.State;
-            if (s.Failed)
+            var again = sock.Connect(_remote, _remotePort);
+            switch (again)
             {
-                if (s.PendingError is { } err)
-                {
-                    s.PendingError = null;
-                    return Fail(err);
-                }
-                return Fail("EINVAL");
+                case SocketError.AlreadyInProgress:
+                    return s.NonBlocking ? Fail("EALREADY") : Blocked;
+                case SocketError.IsConnected when !s.ConnectReported:
+                    s.ConnectReported = true;
+                    return s.NonBlocking ? Fail("EISCONN") : Ok(0);
+                default:
+                    return Fail(Errno.From(again));
             }
-            if (st is TcpState.SynSent or TcpState.SynReceived) return s.NonBlocking ? Fail("EALREADY") : Blocked;
-            if (!s.ConnectReported)
-            {
-                s.ConnectReported = true;
-                return s.NonBlocking ? Fail("EISCONN") : Ok(0);
-            }
-            return Fail("EISCONN");
         }
         _remotePort = ScriptLocalPort; // the script's peer listens on 8080
-        var sc = _stack!.Connect(_remote, _remotePort, null, s.BoundPort ?? 0, s.Options, s);
-        s.Connection = sc;
+        var error = sock.Connect(_remote, _remotePort);
+        if (error != SocketError.InProgress) return Fail(Errno.From(error));
         _current = s;
-        _localPort = sc.Connection.Tuple.LocalPort;
-        if (s.NonBlocking) return Fail("EINPROGRESS");
-        return Blocked;
+        _localPort = sock.Tuple!.Value.LocalPort;
+        return s.NonBlocking ? Fail("EINPROGRESS") : Blocked;
     };
 
     private (bool, long, string?) Read(ScriptSocket s, int len, bool peek, bool dontWait)
     {
-        bool nonBlocking = s.NonBlocking || dontWait;
-        if (s.Connection is not { } sc) return Fail("ENOTCONN");
-        var c = sc.Connection;
-        if (s.PendingError is { } err && c.ReceiveQueued == 0)
-        {
-            s.PendingError = null;
-            return Fail(err);
-        }
-        if (c.State is TcpState.SynSent or TcpState.SynReceived)
-        {
-            return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
-        }
         var buf = new byte[Math.Max(0, len)];
-        if (peek)
+        int n = s.Socket.Receive(buf, out var error, peek);
+        return error switch
         {
-            int n = c.Peek(buf);
-            if (n > 0 || c.PeerFinished || s.Failed || c.State == TcpState.Closed) return Ok(n);
-            return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
-        }
-        int got = _stack!.Call(sc, conn => conn.Receive(buf, _now, out var e2) is var k && e2 == TcpError.WouldBlock ? -1 : k);
-        if (got >= 0) return Ok(got);
-        return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
+            SocketError.Success => Ok(n),
+            SocketError.WouldBlock => s.NonBlocking || dontWait ? Fail("EWOULDBLOCK") : Blocked,
+            _ => Fail(Errno.From(error)),
+        };
     }
 
     private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait)
     {
-        bool nonBlocking = s.NonBlocking || dontWait;
-        if (s.Connection is not { } sc) return Fail("ENOTCONN");
-        if (s.PendingError is { } err)
-        {
-            s.PendingError = null;
-            return Fail(err);
-        }
-        if (s.Failed || sc.Detached) return Fail("EPIPE");
-        var c = sc.Connection;
-        if (c.State is TcpState.SynSent or TcpState.SynReceived) return nonBlocking ? Fail("EWOULDBLOCK") : Blocked;
-        var data = new byte[len];
-        var (n, error) = _stack!.Call(sc, conn => (conn.Send(data, _now, out var e2), e2));
-        if (n > 0) return Ok(n);
+        int n = s.Socket.Send(new byte[len], out var error);
         return error switch
         {
-            TcpError.WouldBlock => nonBlocking ? Fail("EWOULDBLOCK") : Blocked,
-            TcpError.None => Ok(0),
-            TcpError.ConnectionClosing => Fail("EPIPE"),
-            _ => Fail(Errno.FromTcpError(error) ?? "EPIPE"),
+            SocketError.Success => Ok(n),
+            SocketError.WouldBlock => s.NonBlocking || dontWait ? Fail("EWOULDBLOCK") : Blocked,
+            _ => Fail(Errno.From(error)),
         };
     }
 
@@ -293,49 +235,50 @@ internal sealed partial class ScriptRun
         string want = call.Args[3].Trim('[', ']').Trim();
         return () =>
         {
-            var c = s.Connection?.Connection;
+            var sock = s.Socket;
+            var c = sock.Protocol;
             string have;
             switch (name)
             {
                 case "SO_RCVBUF":
-                    have = (c?.ReceiveBufferSize ?? s.Options.ReceiveBufferSize).ToString(CultureInfo.InvariantCulture);
+                    have = (c?.ReceiveBufferSize ?? sock.Options.ReceiveBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_SNDBUF":
-                    have = s.Options.SendBufferSize.ToString(CultureInfo.InvariantCulture);
+                    have = sock.Options.SendBufferSize.ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_ERROR":
-                    have = s.PendingError ?? "0";
-                    s.PendingError = null;
+                    var pending = sock.TakeError();
+                    have = pending == SocketError.Success ? "0" : Errno.From(pending);
                     break;
                 case "TCP_NODELAY":
-                    have = s.Options.Nagle ? "0" : "1";
+                    have = sock.Options.Nagle ? "0" : "1";
                     break;
                 case "TCP_MAXSEG":
-                    have = (c is { SendMss: > 0 } ? c.SendMss : s.Options.Mss).ToString(CultureInfo.InvariantCulture);
+                    have = (c is { SendMss: > 0 } ? c.SendMss : sock.Options.Mss).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_KEEPIDLE":
-                    have = ((int)s.Options.KeepAliveIdle.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    have = ((int)sock.Options.KeepAliveIdle.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_KEEPINTVL":
-                    have = ((int)s.Options.KeepAliveInterval.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    have = ((int)sock.Options.KeepAliveInterval.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_KEEPCNT":
-                    have = s.Options.KeepAliveCount.ToString(CultureInfo.InvariantCulture);
+                    have = sock.Options.KeepAliveCount.ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_KEEPALIVE":
-                    have = s.Options.KeepAlive ? "1" : "0";
+                    have = sock.Options.KeepAlive ? "1" : "0";
                     break;
                 case "SO_REUSEADDR":
                     have = s.ReuseAddress ? "1" : "0";
                     break;
                 case "TCP_KEEPINIT":
-                    have = ((int)(s.Options.ConnectionEstablishmentTimeout ?? TimeSpan.Zero).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    have = ((int)(sock.Options.ConnectionEstablishmentTimeout ?? TimeSpan.Zero).TotalSeconds).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_NOOPT":
-                    have = s.Options.SendMssOption ? "0" : "1";
+                    have = sock.Options.SendMssOption ? "0" : "1";
                     break;
                 case "SO_ACCEPTCONN":
-                    have = s.Listener is not null ? "1" : "0";
+                    have = sock.IsListening ? "1" : "0";
                     break;
                 case "SO_TYPE":
                     have = want == "SOCK_STREAM" ? "SOCK_STREAM" : "1";
@@ -357,8 +300,9 @@ internal sealed partial class ScriptRun
         long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v);
         return () =>
         {
-            var o = s.Options;
-            s.Options = name switch
+            var sock = s.Socket;
+            var o = sock.Options;
+            sock.Options = name switch
             {
                 "SO_REUSEADDR" or "SO_REUSEPORT" => o,
                 "SO_RCVBUF" => o with { ReceiveBufferSize = (int)v },
@@ -369,8 +313,7 @@ internal sealed partial class ScriptRun
                 "TCP_KEEPINTVL" => o with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
                 "TCP_KEEPCNT" => o with { KeepAliveCount = (int)v },
                 "TCP_MAXSEG" => o with { Mss = (ushort)Math.Clamp(v, 64, 65535) },
-                "IP_TOS" or "IPV6_TCLASS" => o with { Dscp = (byte)(TrafficClassValue(raw) >> 2) },
-                "IP_TTL" or "IPV6_UNICAST_HOPS" => o with { HopLimit = (byte)Math.Clamp(v, 0, 255) },
+                "IP_TOS" or "IPV6_TCLASS" or "IP_TTL" or "IPV6_UNICAST_HOPS" => o,
                 "SO_LINGER" => o,
                 "TCP_KEEPINIT" => o with { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(v) },
                 "TCP_NOOPT" => o with { WindowScaling = v == 0, Sack = v == 0, Timestamps = v == 0, SendMssOption = v == 0 },
@@ -378,25 +321,26 @@ internal sealed partial class ScriptRun
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
-            if (name is "IP_TOS" or "IPV6_TCLASS" or "IP_TTL" or "IPV6_UNICAST_HOPS")
+            // IP fields may change on an open connection: the next packet carries them.
+            if (name is "IP_TOS" or "IPV6_TCLASS")
             {
-                // IP fields may change on an open connection: the next packet carries them.
-                if (s.Connection is { } open)
-                {
-                    open.Connection.Dscp = s.Options.Dscp;
-                    open.Connection.HopLimit = s.Options.HopLimit;
-                }
-                if (s.BoundPort is ushort port && s.Connection is null) _stack!.Bind(port, s.Options.Dscp, s.Options.HopLimit);
+                sock.Dscp = (byte)(TrafficClassValue(raw) >> 2);
+                return Ok(0);
+            }
+            if (name is "IP_TTL" or "IPV6_UNICAST_HOPS")
+            {
+                sock.HopLimit = (byte)Math.Clamp(v, 0, 255);
                 return Ok(0);
             }
             if (name == "SO_LINGER")
             {
                 // {onoff=1, linger=0}: close() aborts with RST instead of closing gracefully.
-                s.LingerZero = raw.Contains("onoff=1", StringComparison.Ordinal) && raw.Replace(" ", "", StringComparison.Ordinal).Contains("linger=0", StringComparison.Ordinal);
+                bool zero = raw.Contains("onoff=1", StringComparison.Ordinal) && raw.Replace(" ", "", StringComparison.Ordinal).Contains("linger=0", StringComparison.Ordinal);
+                sock.Linger = zero ? TimeSpan.Zero : null;
             }
-            if (s.Connection is not null && !ReferenceEquals(o, s.Options) && name is not ("SO_REUSEADDR" or "SO_REUSEPORT" or "SO_LINGER"))
+            if (sock.Protocol is not null && !ReferenceEquals(o, sock.Options) && name is not ("SO_REUSEADDR" or "SO_REUSEPORT" or "SO_LINGER"))
                 throw new UnsupportedScriptException($"setsockopt {name} on an open connection (options are fixed when the connection opens)");
-            if (s.Listener is not null && !ReferenceEquals(o, s.Options))
+            if (sock.IsListening && !ReferenceEquals(o, sock.Options))
                 throw new UnsupportedScriptException($"setsockopt {name} on a listening socket");
             return Ok(0);
         };

@@ -274,6 +274,19 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
     /// </summary>
     internal void AfterInput(StackConnection sc)
     {
+        Bookkeep(sc);
+        sc.Observer?.Settled();
+    }
+
+    /// <summary>A user call on a connection is done: the stack's bookkeeping, then the observers.</summary>
+    internal void AfterUserCall(StackConnection sc)
+    {
+        AfterInput(sc);
+        Observer?.InputDone(this, _now);
+    }
+
+    private void Bookkeep(StackConnection sc)
+    {
         if (sc.Detached) return; // already out of the table (closed, or handed to the TIME-WAIT table)
         var c = sc.Connection;
         var listener = sc.Listener;
@@ -364,7 +377,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
     internal IEnumerable<FourTuple> TimeWaitTuples => _timeWait.Entries.Select(e => e.Tuple);
 
     /// <summary>Forgets every TIME-WAIT entry at once, as <c>tcpdrop -s TIME_WAIT</c> does.</summary>
-    internal int DropTimeWait()
+    public int DropTimeWait()
     {
         var all = _timeWait.Entries.ToList();
         foreach (var tw in all) RemoveTimeWait(tw);
@@ -424,10 +437,11 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
     internal T Call<T>(StackConnection sc, Func<Connection, T> call)
     {
         var result = call(sc.Connection);
-        AfterInput(sc);
-        Observer?.InputDone(this, _now);
+        AfterUserCall(sc);
         return result;
     }
+
+    internal bool HasAddress(IpAddr address) => _addresses.Contains(address);
 
     internal void Abort(StackConnection sc)
     {
@@ -497,7 +511,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
         foreach (var l in _listeners.Values)
         {
             var local = l.Address is IpAddr a ? FourTuple.Format(a, l.Port) : $"*:{l.Port}";
-            list.Add(new SocketSnapshot(TcpState.Listen, local, "*:*", l.AcceptQueue.Count, l.Backlog, []));
+            list.Add(new SocketSnapshot(TcpState.Listen, local, "*:*", l.AcceptQueue.Count, l.Backlog, [], null));
         }
         foreach (var sc in _connections.Values)
         {
@@ -508,19 +522,19 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
                 if (c.TimerDeadline(t) is TimeSpan d) timers.Add($"{t}:{(d - _now).TotalMilliseconds:F0}ms");
             }
             list.Add(new SocketSnapshot(c.State, FourTuple.Format(c.Tuple.LocalAddress, c.Tuple.LocalPort),
-                FourTuple.Format(c.Tuple.RemoteAddress, c.Tuple.RemotePort), c.ReceiveQueued, c.SendQueued, timers));
+                FourTuple.Format(c.Tuple.RemoteAddress, c.Tuple.RemotePort), c.ReceiveQueued, c.SendQueued, timers, c.Tuple));
         }
         foreach (var tw in _timeWait.Entries)
         {
             list.Add(new SocketSnapshot(TcpState.TimeWait, FourTuple.Format(tw.Tuple.LocalAddress, tw.Tuple.LocalPort),
-                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.State.Expires - _now).TotalMilliseconds:F0}ms"]));
+                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.State.Expires - _now).TotalMilliseconds:F0}ms"], tw.Tuple));
         }
         return list;
     }
 }
 
-/// <summary>One line of <see cref="NetworkStack.Snapshot"/>: for a listener the queues are accept queue and backlog.</summary>
-public sealed record SocketSnapshot(TcpState State, string Local, string Remote, int ReceiveQueue, int SendQueue, IReadOnlyList<string> Timers)
+/// <summary>One line of <see cref="NetworkStack.Snapshot"/>: for a listener the queues are accept queue and backlog, and there is no tuple.</summary>
+public sealed record SocketSnapshot(TcpState State, string Local, string Remote, int ReceiveQueue, int SendQueue, IReadOnlyList<string> Timers, FourTuple? Tuple)
 {
     public override string ToString() =>
         $"{State.ToRfcName(),-12} {ReceiveQueue,7} {SendQueue,7} {Local,-22} {Remote,-22} {string.Join(",", Timers)}";

@@ -19,6 +19,9 @@ internal interface IConnectionObserver
 
     /// <summary>Called while the connection processes an input: only record, never call back in.</summary>
     void OnStateChanged(TcpState from, TcpState to);
+
+    /// <summary>An input to the connection is processed and the stack's bookkeeping done: readiness may have changed.</summary>
+    void Settled();
 }
 
 /// <summary>One entry of the connection table: the TCB and what the stack keeps beside it.</summary>

@@ -11,57 +11,51 @@ namespace Synack.Stack;
 /// the sending side, close or abort. Failures are <see cref="SocketException"/>s with the
 /// <see cref="SocketError"/> .NET uses for the same case.
 /// </summary>
-public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
+public sealed class TcpConnection : IAsyncDisposable
 {
-    private readonly NetworkStack _stack;
-    private readonly StackConnection _sc;
-    private TaskCompletionSource? _connected;
-    private TaskCompletionSource? _readable;
-    private TaskCompletionSource? _writable;
-    private TaskCompletionSource? _closed;
+    private readonly TcpSocket _socket;
     private IDuplexPipe? _pipe;
 
-    private TcpConnection(NetworkStack stack, StackConnection sc)
-    {
-        _stack = stack;
-        _sc = sc;
-        sc.Observer = this;
-    }
+    internal TcpConnection(TcpSocket socket) => _socket = socket;
 
-    public FourTuple Tuple => _sc.Connection.Tuple;
-    public TcpState State => _sc.Connection.State;
-    public Connection Protocol => _sc.Connection;
+    private NetworkStack Stack => _socket.Stack;
+    public FourTuple Tuple => _socket.Tuple!.Value;
+    public TcpState State => _socket.Protocol!.State;
+    public Connection Protocol => _socket.Protocol!;
+    /// <summary>The non-blocking socket underneath.</summary>
+    public TcpSocket Socket => _socket;
 
     /// <summary>Active open. Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
     public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IpAddr address, ushort port, ConnectionOptions? options = null, CancellationToken cancellationToken = default, ushort localPort = 0)
     {
-        TcpConnection? conn = null;
-        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Invoke(stack, () =>
+        var socket = TcpSocket.Create(stack, options);
+        Task? ready = null;
+        StackCalls.Invoke(stack, () =>
         {
-            StackConnection sc;
+            var error = localPort == 0 ? SocketError.Success : socket.Bind(localPort);
+            if (error == SocketError.Success) error = socket.Connect(address, port);
+            if (error == SocketError.InProgress) ready = socket.WaitAsync(SocketReadiness.Writable | SocketReadiness.Error, cancellationToken);
+            else if (error != SocketError.Success) throw new SocketException((int)error, $"cannot connect to {FourTuple.Format(address, port)}: {error}");
+        });
+        if (ready is not null)
+        {
             try
             {
-                sc = stack.Connect(address, port, null, localPort, options, null);
+                await ready;
             }
-            catch (InvalidOperationException ex)
+            catch (OperationCanceledException)
             {
-                throw new SocketException((int)SocketError.AddressAlreadyInUse, ex.Message);
+                StackCalls.Invoke(stack, socket.Abort);
+                throw;
             }
-            conn = new TcpConnection(stack, sc) { _connected = connected };
-            if (sc.Connection.State == TcpState.Established) connected.TrySetResult();
-        });
-        using (cancellationToken.Register(() => Invoke(stack, () =>
-        {
-            if (connected.TrySetCanceled(cancellationToken)) stack.Abort(conn!._sc);
-        })))
-        {
-            await connected.Task;
         }
-        return conn!;
+        StackCalls.Invoke(stack, () =>
+        {
+            var error = socket.TakeError();
+            if (error != SocketError.Success) throw Exception(error);
+        });
+        return new TcpConnection(socket);
     }
-
-    internal static TcpConnection Accepted(NetworkStack stack, StackConnection sc) => new(stack, sc);
 
     /// <summary>Reads into <paramref name="buffer"/>; 0 is end of stream (the peer closed its side).</summary>
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -69,15 +63,16 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
         while (true)
         {
             int n = 0;
-            TcpError error = TcpError.None;
-            Invoke(_stack, () =>
+            var error = SocketError.Success;
+            Task? ready = null;
+            StackCalls.Invoke(Stack, () =>
             {
-                n = _stack.Call(_sc, c => c.Receive(buffer.Span, _stack.Now, out error));
-                if (n == 0 && error == TcpError.WouldBlock) _readable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                n = _socket.Receive(buffer.Span, out error);
+                if (error == SocketError.WouldBlock) ready = _socket.WaitAsync(SocketReadiness.Readable, cancellationToken);
             });
-            if (n > 0 || error == TcpError.None) return n;
-            if (error != TcpError.WouldBlock) throw ToException(error);
-            await Wait(_readable!, cancellationToken);
+            if (error == SocketError.Success) return n;
+            if (error != SocketError.WouldBlock) throw Exception(error);
+            await ready!;
         }
     }
 
@@ -87,24 +82,25 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
         while (!data.IsEmpty)
         {
             int n = 0;
-            TcpError error = TcpError.None;
-            Invoke(_stack, () =>
+            var error = SocketError.Success;
+            Task? ready = null;
+            StackCalls.Invoke(Stack, () =>
             {
-                n = _stack.Call(_sc, c => c.Send(data.Span, _stack.Now, out error));
-                if (n < data.Length && error is TcpError.None or TcpError.WouldBlock) _writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                n = _socket.Send(data.Span, out error);
+                if (error is SocketError.Success or SocketError.WouldBlock && n < data.Length) ready = _socket.WaitAsync(SocketReadiness.Writable, cancellationToken);
             });
-            if (error is not (TcpError.None or TcpError.WouldBlock)) throw ToException(error);
+            if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(error);
             data = data[n..];
-            if (!data.IsEmpty) await Wait(_writable!, cancellationToken);
+            if (!data.IsEmpty) await ready!;
         }
     }
 
     /// <summary>Half-close: a FIN after the queued data. Reading goes on until the peer closes.</summary>
     public void ShutdownSend()
     {
-        TcpError error = TcpError.None;
-        Invoke(_stack, () => error = _stack.Call(_sc, c => c.Shutdown(_stack.Now)));
-        if (error is not (TcpError.None or TcpError.ConnectionClosing)) throw ToException(error);
+        var error = SocketError.Success;
+        StackCalls.Invoke(Stack, () => error = _socket.Shutdown());
+        if (error != SocketError.Success) throw Exception(error);
     }
 
     /// <summary>
@@ -122,7 +118,7 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
         if (linger is TimeSpan limit)
         {
             // The stack's clock, not the wall's: in a simulation linger runs in virtual time.
-            using var timer = new CancellationTokenSource(limit, _stack.Loop?.Time ?? TimeProvider.System);
+            using var timer = new CancellationTokenSource(limit, Stack.Loop?.Time ?? TimeProvider.System);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
@@ -134,18 +130,17 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
             }
             return;
         }
-        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Invoke(_stack, () =>
+        Task? done = null;
+        StackCalls.Invoke(Stack, () =>
         {
-            _closed = closed;
-            _stack.Call(_sc, c => c.Close(_stack.Now));
-            CheckClosed();
+            _socket.Close();
+            done = _socket.WaitAsync(SocketReadiness.Closed, cancellationToken);
         });
-        await Wait(closed, cancellationToken);
+        await done!;
     }
 
     /// <summary>Sends RST and forgets the connection.</summary>
-    public void Abort() => Invoke(_stack, () => _stack.Abort(_sc));
+    public void Abort() => StackCalls.Invoke(Stack, _socket.Abort);
 
     public ValueTask DisposeAsync()
     {
@@ -167,81 +162,21 @@ public sealed class TcpConnection : IConnectionObserver, IAsyncDisposable
         public PipeWriter Output { get; } = output;
     }
 
-    void IConnectionObserver.OnEvent(ConnectionEvent e, TcpError error)
+    private static SocketException Exception(SocketError error) => new((int)error, Describe(error));
+
+    private static string Describe(SocketError error) => error switch
     {
-        switch (e)
-        {
-            case ConnectionEvent.Connected:
-                _connected?.TrySetResult();
-                break;
-            case ConnectionEvent.DataReadable:
-            case ConnectionEvent.PeerClosed:
-                _readable?.TrySetResult();
-                break;
-            case ConnectionEvent.SendSpaceAvailable:
-                _writable?.TrySetResult();
-                break;
-            case ConnectionEvent.Failed:
-                var ex = ToException(error);
-                _connected?.TrySetException(ex);
-                _readable?.TrySetResult();
-                _writable?.TrySetResult();
-                _closed?.TrySetResult();
-                break;
-            case ConnectionEvent.Closed:
-                _readable?.TrySetResult();
-                _writable?.TrySetResult();
-                _closed?.TrySetResult();
-                break;
-        }
-        CheckClosed();
-    }
-
-    void IConnectionObserver.OnStateChanged(TcpState from, TcpState to) => CheckClosed();
-
-    private void CheckClosed()
-    {
-        if (_closed is null) return;
-        var c = _sc.Connection;
-        bool finAcked = c.SendClosed && c.SndUna == c.SndMax && c.State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
-        if (finAcked || c.State == TcpState.Closed) _closed.TrySetResult();
-    }
-
-    private static async Task Wait(TaskCompletionSource tcs, CancellationToken cancellationToken)
-    {
-        if (!cancellationToken.CanBeCanceled)
-        {
-            await tcs.Task;
-            return;
-        }
-        using (cancellationToken.Register(() => tcs.TrySetCanceled(cancellationToken)))
-        {
-            await tcs.Task;
-        }
-    }
-
-    private static void Invoke(NetworkStack stack, Action action)
-    {
-        if (stack.Loop is { } loop) loop.Invoke(action);
-        else action();
-    }
-
-    internal static SocketException ToException(TcpError error) => new((int)ToSocketError(error), error.Describe());
-
-    public static SocketError ToSocketError(TcpError error) => error switch
-    {
-        TcpError.None => SocketError.Success,
-        TcpError.ConnectionRefused => SocketError.ConnectionRefused,
-        TcpError.ConnectionReset => SocketError.ConnectionReset,
-        TcpError.TimedOut => SocketError.TimedOut,
-        TcpError.Aborted => SocketError.OperationAborted,
-        TcpError.ConnectionClosing => SocketError.Shutdown,
-        TcpError.ConnectionDoesNotExist => SocketError.NotConnected,
-        TcpError.ConnectionAlreadyExists => SocketError.IsConnected,
-        TcpError.WouldBlock => SocketError.WouldBlock,
-        TcpError.HostUnreachable => SocketError.HostUnreachable,
-        _ => SocketError.InvalidArgument,
+        SocketError.ConnectionRefused => TcpError.ConnectionRefused.Describe(),
+        SocketError.ConnectionReset => TcpError.ConnectionReset.Describe(),
+        SocketError.TimedOut => TcpError.TimedOut.Describe(),
+        SocketError.OperationAborted => TcpError.Aborted.Describe(),
+        SocketError.Shutdown => TcpError.ConnectionClosing.Describe(),
+        SocketError.NotConnected => TcpError.ConnectionDoesNotExist.Describe(),
+        SocketError.HostUnreachable => TcpError.HostUnreachable.Describe(),
+        _ => error.ToString(),
     };
+
+    public static SocketError ToSocketError(TcpError error) => TcpSocket.ToSocketError(error);
 
     private sealed class ConnectionStream(TcpConnection conn) : Stream
     {

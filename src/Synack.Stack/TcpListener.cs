@@ -4,36 +4,32 @@ using Synack.Wire;
 
 namespace Synack.Stack;
 
-/// <summary>A listening socket: each accepted connection is a new <see cref="TcpConnection"/>.</summary>
+/// <summary>A listening socket, async: each accepted connection is a new <see cref="TcpConnection"/>.</summary>
 public sealed class TcpListener
 {
-    private readonly NetworkStack _stack;
-    private readonly Listener _listener;
-    private TaskCompletionSource? _ready;
+    private readonly TcpSocket _socket;
 
-    private TcpListener(NetworkStack stack, Listener listener)
-    {
-        _stack = stack;
-        _listener = listener;
-        listener.Ready = () => _ready?.TrySetResult();
-    }
+    private TcpListener(TcpSocket socket) => _socket = socket;
 
-    public ushort Port => _listener.Port;
+    public ushort Port => _socket.BoundPort ?? 0;
+    /// <summary>The non-blocking socket underneath.</summary>
+    public TcpSocket Socket => _socket;
 
     /// <summary>Listens on <paramref name="port"/> (all the stack's addresses unless one is given).</summary>
     public static TcpListener Start(NetworkStack stack, ushort port, int backlog = 128, IpAddr? address = null, ConnectionOptions? options = null)
     {
         TcpListener? result = null;
-        Invoke(stack, () =>
+        StackCalls.Invoke(stack, () =>
         {
-            try
+            var socket = TcpSocket.Create(stack, options);
+            var error = socket.Bind(port, address);
+            if (error == SocketError.Success) error = socket.Listen(backlog);
+            if (error != SocketError.Success)
             {
-                result = new TcpListener(stack, stack.Listen(address, port, backlog, options));
+                socket.Close();
+                throw new SocketException((int)error, error == SocketError.AddressAlreadyInUse ? $"port {port} already has a listener" : $"cannot listen on {address?.ToString() ?? "*"}:{port}: {error}");
             }
-            catch (InvalidOperationException ex)
-            {
-                throw new SocketException((int)SocketError.AddressAlreadyInUse, ex.Message);
-            }
+            result = new TcpListener(socket);
         });
         return result!;
     }
@@ -43,38 +39,21 @@ public sealed class TcpListener
     {
         while (true)
         {
-            TcpConnection? accepted = null;
-            Invoke(_stack, () =>
+            TcpSocket? accepted = null;
+            Task? ready = null;
+            StackCalls.Invoke(_socket.Stack, () =>
             {
-                if (_listener.Closed) throw new SocketException((int)SocketError.OperationAborted, "the listener was stopped");
-                if (_listener.AcceptQueue.TryDequeue(out var sc))
-                {
-                    sc.InAcceptQueue = false;
-                    accepted = TcpConnection.Accepted(_stack, sc);
-                }
-                else
-                {
-                    _ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
+                accepted = _socket.Accept(out var error);
+                if (accepted is not null) return;
+                if (error == SocketError.OperationAborted) throw new SocketException((int)error, "the listener was stopped");
+                if (error != SocketError.WouldBlock) throw new SocketException((int)error);
+                ready = _socket.WaitAsync(SocketReadiness.Readable, cancellationToken);
             });
-            if (accepted is not null) return accepted;
-            using (cancellationToken.Register(() => _ready!.TrySetCanceled(cancellationToken)))
-            {
-                await _ready!.Task;
-            }
+            if (accepted is not null) return new TcpConnection(accepted);
+            await ready!;
         }
     }
 
     /// <summary>Stops listening; connections not yet accepted are reset.</summary>
-    public void Stop() => Invoke(_stack, () =>
-    {
-        _stack.StopListening(_listener);
-        _ready?.TrySetResult();
-    });
-
-    private static void Invoke(NetworkStack stack, Action action)
-    {
-        if (stack.Loop is { } loop) loop.Invoke(action);
-        else action();
-    }
+    public void Stop() => StackCalls.Invoke(_socket.Stack, _socket.Close);
 }

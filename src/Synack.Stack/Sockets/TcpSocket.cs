@@ -1,0 +1,390 @@
+using System.Net.Sockets;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// A non-blocking TCP socket of a <see cref="NetworkStack"/>, with BSD's semantics: bind, listen,
+/// accept, connect, receive, send, shutdown, close with linger, a pending error (SO_ERROR) and
+/// readiness (<see cref="Readiness"/>, <see cref="WaitAsync"/>). No call blocks: one that cannot
+/// complete says <see cref="SocketError.WouldBlock"/> (or <see cref="SocketError.InProgress"/> for a
+/// connect). Like the stack it belongs to, it is single-threaded: call it on the stack's loop (code
+/// run by <see cref="SimulatedNetwork"/>, or inside <see cref="IStackLoop.Invoke"/>).
+/// <see cref="TcpConnection"/> and <see cref="TcpListener"/> are the async wrappers over it.
+/// </summary>
+public sealed class TcpSocket : IConnectionObserver
+{
+    private readonly NetworkStack _stack;
+    private readonly List<(SocketReadiness Mask, TaskCompletionSource Done)> _waiters = [];
+    private StackConnection? _connection;
+    private Listener? _listener;
+    private ushort? _boundPort;
+    private IpAddr? _boundAddress;
+    private SocketError _pendingError;
+    private bool _failed;
+    private bool _closed;
+    private byte _dscp, _hopLimit;
+
+    private TcpSocket(NetworkStack stack, ConnectionOptions options)
+    {
+        _stack = stack;
+        Options = options;
+        _dscp = options.Dscp;
+        _hopLimit = options.HopLimit;
+    }
+
+    /// <summary>A new, unbound socket; <paramref name="options"/> default to the stack's.</summary>
+    public static TcpSocket Create(NetworkStack stack, ConnectionOptions? options = null) => new(stack, options ?? stack.Options.Connection);
+
+    public NetworkStack Stack => _stack;
+    /// <summary>The options of the connection this socket will open or accept (fixed once it does).</summary>
+    public ConnectionOptions Options { get; set; }
+    /// <summary>SO_LINGER: with zero, <see cref="Close"/> resets the connection instead of closing it.</summary>
+    public TimeSpan? Linger { get; set; }
+    public bool IsListening => _listener is not null;
+    public ushort? BoundPort => _boundPort;
+    /// <summary>The connection's 4-tuple, once there is one.</summary>
+    public FourTuple? Tuple => _connection?.Connection.Tuple;
+    /// <summary>The connection's TCB (sequence numbers, options, timers), once there is one.</summary>
+    public Connection? Protocol => _connection?.Connection;
+    /// <summary>The connection is still in the stack's table: not closed, not handed over to TIME-WAIT.</summary>
+    public bool IsOpen => _connection is { Detached: false };
+    /// <summary>The connection has failed (reset, timed out, refused): reads see end of stream once the error is taken.</summary>
+    public bool Failed => _failed;
+
+    /// <summary>
+    /// The TCP state behind the socket as a kernel reports it: a connection the stack has let go of is
+    /// CLOSED unless it lives on as a TIME-WAIT entry; a listener is LISTEN.
+    /// </summary>
+    public TcpState State
+    {
+        get
+        {
+            if (_connection is not { } sc) return _listener is not null ? TcpState.Listen : TcpState.Closed;
+            if (!sc.Detached) return sc.Connection.State;
+            return _stack.LookupState(sc.Connection.Tuple) == TcpState.TimeWait ? TcpState.TimeWait : TcpState.Closed;
+        }
+    }
+
+    /// <summary>IP_TOS / IPV6_TCLASS as a DSCP: the next packet carries a change, also on an open connection.</summary>
+    public byte Dscp
+    {
+        get => _dscp;
+        set
+        {
+            _dscp = value;
+            Options = Options with { Dscp = value };
+            IpFieldsChanged();
+        }
+    }
+
+    /// <summary>IP_TTL / IPV6_UNICAST_HOPS (0: the default, 64); like <see cref="Dscp"/>, it may change at any time.</summary>
+    public byte HopLimit
+    {
+        get => _hopLimit;
+        set
+        {
+            _hopLimit = value;
+            Options = Options with { HopLimit = value };
+            IpFieldsChanged();
+        }
+    }
+
+    private void IpFieldsChanged()
+    {
+        if (_connection is { } sc)
+        {
+            sc.Connection.Dscp = _dscp;
+            sc.Connection.HopLimit = _hopLimit;
+        }
+        else if (_boundPort is ushort port) _stack.Bind(port, _dscp, _hopLimit);
+    }
+
+    // ------------------------------------------------------------------ opens
+
+    /// <summary>
+    /// Binds a local port (and maybe address). A socket bound without listening gives its IP fields to
+    /// the RSTs for its port, as BSD's inpcb does.
+    /// </summary>
+    public SocketError Bind(ushort port, IpAddr? address = null)
+    {
+        if (_closed) return SocketError.OperationAborted;
+        if (_boundPort is not null || _connection is not null || _listener is not null) return SocketError.InvalidArgument;
+        if (address is IpAddr a && !_stack.HasAddress(a)) return SocketError.AddressNotAvailable;
+        _boundPort = port;
+        _boundAddress = address;
+        _stack.Bind(port, _dscp, _hopLimit);
+        return SocketError.Success;
+    }
+
+    /// <summary>Listens on the bound port; <paramref name="backlog"/> bounds the SYN and accept queues together.</summary>
+    public SocketError Listen(int backlog)
+    {
+        if (_closed) return SocketError.OperationAborted;
+        if (_connection is not null || _boundPort is not ushort port) return SocketError.InvalidArgument;
+        if (_listener is not null) return SocketError.Success;
+        try
+        {
+            _listener = _stack.Listen(_boundAddress, port, backlog, Options);
+        }
+        catch (InvalidOperationException)
+        {
+            return SocketError.AddressAlreadyInUse;
+        }
+        _listener.Ready = NotifyWaiters;
+        return SocketError.Success;
+    }
+
+    /// <summary>The next established connection, or null with <paramref name="error"/> (WouldBlock when none is waiting).</summary>
+    public TcpSocket? Accept(out SocketError error)
+    {
+        if (_listener is not { } l)
+        {
+            error = _closed ? SocketError.OperationAborted : SocketError.InvalidArgument;
+            return null;
+        }
+        if (!l.AcceptQueue.TryDequeue(out var sc))
+        {
+            error = l.Closed ? SocketError.OperationAborted : SocketError.WouldBlock;
+            return null;
+        }
+        error = SocketError.Success;
+        sc.InAcceptQueue = false;
+        var accepted = new TcpSocket(_stack, sc.Connection.Options) { _connection = sc };
+        sc.Observer = accepted;
+        // Reset while it waited in the queue: accept() still returns it, and its first call reports why.
+        if (sc.Connection.State == TcpState.Closed && sc.Connection.Error != TcpError.None) accepted.RecordFailure(sc.Connection.Error);
+        return accepted;
+    }
+
+    /// <summary>
+    /// Active open. The first call starts the handshake and says <see cref="SocketError.InProgress"/>;
+    /// later calls say how it went, as BSD's do: AlreadyInProgress while it runs, IsConnected once up,
+    /// or the error it failed with (once).
+    /// </summary>
+    public SocketError Connect(IpAddr address, ushort port)
+    {
+        if (_closed) return SocketError.OperationAborted;
+        if (_listener is not null) return SocketError.InvalidArgument;
+        if (_connection is { } existing)
+        {
+            if (_failed) return TakeError() is var e && e != SocketError.Success ? e : SocketError.InvalidArgument;
+            return existing.Connection.State is TcpState.SynSent or TcpState.SynReceived ? SocketError.AlreadyInProgress : SocketError.IsConnected;
+        }
+        try
+        {
+            _connection = _stack.Connect(address, port, _boundAddress, _boundPort ?? 0, Options, this);
+        }
+        catch (InvalidOperationException)
+        {
+            return SocketError.AddressAlreadyInUse;
+        }
+        _connection.Connection.Dscp = _dscp;
+        _connection.Connection.HopLimit = _hopLimit;
+        return _connection.Connection.State == TcpState.Established ? SocketError.Success : SocketError.InProgress;
+    }
+
+    // ------------------------------------------------------------------ data
+
+    /// <summary>
+    /// Reads what has arrived in order. 0 with Success is end of stream; a pending error comes first
+    /// (once), then a failed connection reads as end of stream.
+    /// </summary>
+    public int Receive(Span<byte> buffer, out SocketError error, bool peek = false)
+    {
+        if (_connection is not { } sc)
+        {
+            error = SocketError.NotConnected;
+            return 0;
+        }
+        var c = sc.Connection;
+        if (_pendingError != SocketError.Success && c.ReceiveQueued == 0)
+        {
+            error = TakeError();
+            return 0;
+        }
+        error = SocketError.Success;
+        if (c.State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            error = SocketError.WouldBlock;
+            return 0;
+        }
+        if (peek)
+        {
+            int p = c.Peek(buffer);
+            if (p == 0 && !c.PeerFinished && !_failed && c.State != TcpState.Closed) error = SocketError.WouldBlock;
+            return p;
+        }
+        int n = c.Receive(buffer, _stack.Now, out var tcpError);
+        _stack.AfterUserCall(sc);
+        if (n == 0 && tcpError == TcpError.WouldBlock) error = SocketError.WouldBlock;
+        return n;
+    }
+
+    /// <summary>Queues what fits of <paramref name="data"/>; WouldBlock when nothing does. Shutdown (EPIPE) once the connection can no longer send.</summary>
+    public int Send(ReadOnlySpan<byte> data, out SocketError error)
+    {
+        if (_connection is not { } sc)
+        {
+            error = SocketError.NotConnected;
+            return 0;
+        }
+        if (_pendingError != SocketError.Success)
+        {
+            error = TakeError();
+            return 0;
+        }
+        if (_failed || sc.Detached)
+        {
+            error = SocketError.Shutdown;
+            return 0;
+        }
+        if (sc.Connection.State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            error = SocketError.WouldBlock;
+            return 0;
+        }
+        var c = sc.Connection;
+        int n = c.Send(data, _stack.Now, out var tcpError);
+        _stack.AfterUserCall(sc);
+        error = n > 0 ? SocketError.Success : tcpError switch
+        {
+            TcpError.None => SocketError.Success,
+            TcpError.WouldBlock => SocketError.WouldBlock,
+            TcpError.ConnectionClosing => SocketError.Shutdown,
+            _ => ToSocketError(tcpError),
+        };
+        return n;
+    }
+
+    // ------------------------------------------------------------------ closes
+
+    /// <summary>Half-close (SHUT_WR): a FIN after the queued data; reading goes on until the peer closes.</summary>
+    public SocketError Shutdown()
+    {
+        if (_connection is not { } sc || sc.Detached) return SocketError.NotConnected;
+        var err = _stack.Call(sc, c => c.Shutdown(_stack.Now));
+        return err is TcpError.None or TcpError.ConnectionClosing ? SocketError.Success : ToSocketError(err);
+    }
+
+    /// <summary>
+    /// close(): the application lets go. A listener stops (connections not yet accepted are reset); a
+    /// connection closes gracefully — or resets, with unread data or a zero <see cref="Linger"/>.
+    /// </summary>
+    public void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        if (_boundPort is ushort port && _connection is null) _stack.Unbind(port);
+        if (_listener is { } l)
+        {
+            _stack.StopListening(l);
+            NotifyWaiters();
+        }
+        if (_connection is { } sc && !sc.Detached)
+        {
+            if (Linger is TimeSpan t && t <= TimeSpan.Zero) _stack.Abort(sc);
+            else _stack.Call(sc, c => c.Close(_stack.Now));
+        }
+    }
+
+    /// <summary>Sends RST (where the peer has a connection) and forgets the connection.</summary>
+    public void Abort()
+    {
+        if (_connection is { } sc && !sc.Detached) _stack.Abort(sc);
+        else if (_listener is not null) Close();
+    }
+
+    // ------------------------------------------------------------------ errors and readiness
+
+    /// <summary>SO_ERROR: the pending error, cleared by reading it.</summary>
+    public SocketError TakeError()
+    {
+        var e = _pendingError;
+        _pendingError = SocketError.Success;
+        return e;
+    }
+
+    public SocketReadiness Readiness
+    {
+        get
+        {
+            var r = SocketReadiness.None;
+            if (_pendingError != SocketError.Success) r |= SocketReadiness.Error | SocketReadiness.Readable | SocketReadiness.Writable;
+            if (_listener is { } l)
+            {
+                if (l.AcceptQueue.Count > 0 || l.Closed) r |= SocketReadiness.Readable;
+                return r;
+            }
+            if (_connection is not { } sc) return r | (_closed ? SocketReadiness.Closed : 0);
+            var c = sc.Connection;
+            bool gone = sc.Detached || c.State == TcpState.Closed;
+            if (c.ReceiveQueued > 0 || c.PeerFinished || gone || _failed) r |= SocketReadiness.Readable;
+            if (gone || _failed || (c.State is TcpState.Established or TcpState.CloseWait && !c.SendClosed && c.SendSpace > 0)) r |= SocketReadiness.Writable;
+            bool finAcked = c.SendClosed && c.SndUna == c.SndMax && c.State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
+            if (gone || finAcked) r |= SocketReadiness.Closed;
+            return r;
+        }
+    }
+
+    /// <summary>Completes when the socket is ready for any of <paramref name="any"/> (at once if it already is).</summary>
+    public Task WaitAsync(SocketReadiness any, CancellationToken cancellationToken = default)
+    {
+        if ((Readiness & any) != 0) return Task.CompletedTask;
+        _waiters.RemoveAll(w => w.Done.Task.IsCompleted); // cancelled ones, so waiting again and again stays bounded
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters.Add((any, done));
+        if (cancellationToken.CanBeCanceled) cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
+        return done.Task;
+    }
+
+    /// <summary>Waits held (bounded: cancelled ones are dropped at the next wait).</summary>
+    internal int Waiters => _waiters.Count;
+
+    private void NotifyWaiters()
+    {
+        if (_waiters.Count == 0) return;
+        var ready = Readiness;
+        for (int i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var (mask, done) = _waiters[i];
+            if ((mask & ready) == 0 && !done.Task.IsCompleted) continue;
+            _waiters.RemoveAt(i);
+            done.TrySetResult();
+        }
+    }
+
+    private void RecordFailure(TcpError error)
+    {
+        _failed = true;
+        _pendingError = ToSocketError(error);
+    }
+
+    void IConnectionObserver.OnEvent(ConnectionEvent e, TcpError error)
+    {
+        if (e == ConnectionEvent.Failed) RecordFailure(error);
+    }
+
+    void IConnectionObserver.OnStateChanged(TcpState from, TcpState to)
+    {
+    }
+
+    void IConnectionObserver.Settled() => NotifyWaiters();
+
+    /// <summary>.NET's <see cref="SocketError"/> for the stack's <see cref="TcpError"/>.</summary>
+    public static SocketError ToSocketError(TcpError error) => error switch
+    {
+        TcpError.None => SocketError.Success,
+        TcpError.ConnectionRefused => SocketError.ConnectionRefused,
+        TcpError.ConnectionReset => SocketError.ConnectionReset,
+        TcpError.TimedOut => SocketError.TimedOut,
+        TcpError.Aborted => SocketError.OperationAborted,
+        TcpError.ConnectionClosing => SocketError.Shutdown,
+        TcpError.ConnectionDoesNotExist => SocketError.NotConnected,
+        TcpError.ConnectionAlreadyExists => SocketError.IsConnected,
+        TcpError.WouldBlock => SocketError.WouldBlock,
+        TcpError.HostUnreachable => SocketError.HostUnreachable,
+        _ => SocketError.InvalidArgument,
+    };
+}
