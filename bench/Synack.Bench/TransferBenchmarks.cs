@@ -16,7 +16,7 @@ public class TransferBenchmarks
     [Benchmark]
     public int HandshakeMegabyteClose()
     {
-        var sim = new Simulation.Simulation();
+        var sim = new BareRun();
         sim.Server.Listen();
         sim.Client.Connect();
         int sent = 0;

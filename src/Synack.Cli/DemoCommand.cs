@@ -20,11 +20,11 @@ internal static class DemoCommand
         var capture = new Option<FileInfo?>("--capture") { Description = "write the run as pcapng (Wireshark, tshark), with state changes as packet comments" };
         var engine = new Option<string>("--engine")
         {
-            Description = "stack: two NetworkStacks on a MemoryLink through the socket API; harness: two bare connections on a scripted link",
+            Description = "stack: two NetworkStacks, applications on the socket API; bare: two bare connections (no stack) on the same simulated link",
             DefaultValueFactory = _ => "stack",
         };
-        engine.AcceptOnlyFromAmong("stack", "harness");
-        var loss = new Option<double>("--loss") { Description = "probability that the link loses a packet (stack engine), e.g. 0.05" };
+        engine.AcceptOnlyFromAmong("stack", "bare", "harness");
+        var loss = new Option<double>("--loss") { Description = "probability that the link loses a packet, e.g. 0.05" };
         var latency = new Option<double>("--latency") { Description = "one-way latency of the link in milliseconds", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the link's random faults: the same seed replays the same run", DefaultValueFactory = _ => 1 };
         var html = new Option<FileInfo?>("--html") { Description = "write the run as an HTML page with an SVG ladder" };
@@ -33,7 +33,7 @@ internal static class DemoCommand
         {
             if (parse.GetValue(list))
             {
-                foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Seed}] {s.Description}");
+                foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Note}] {s.Description}");
                 return 0;
             }
             var captureFile = parse.GetValue(capture);
@@ -51,23 +51,8 @@ internal static class DemoCommand
                 return 2;
             }
             bool onStack = parse.GetValue(engine) == "stack";
-            if (!onStack && p > 0)
-            {
-                error.WriteLine("synack demo: --loss needs the stack engine (the harness link only drops what a scenario aims at)");
-                return 2;
-            }
             var link = new LinkOptions { Loss = p, Latency = TimeSpan.FromMilliseconds(ms), Seed = parse.GetValue(seed) };
-            Func<Scenario, IDemoRun> runner = s =>
-            {
-                if (onStack)
-                {
-                    var run = StackRun.ForScenario(s, link);
-                    s.Body(run);
-                    return run;
-                }
-                if (ms != 10) error.WriteLine("synack demo: the harness link has a fixed 10 ms latency; --latency is ignored");
-                return s.Run();
-            };
+            Func<Scenario, ScenarioRun> runner = s => onStack ? s.RunOnStacks(link) : s.RunBare(link);
             if (parse.GetValue(all))
             {
                 if (captureFile is not null || htmlFile is not null)
@@ -104,7 +89,7 @@ internal static class DemoCommand
         return cmd;
     }
 
-    private static void Run(Scenario s, Func<Scenario, IDemoRun> runner, bool withTrace, TextWriter output, FileInfo? captureFile, FileInfo? htmlFile)
+    private static void Run(Scenario s, Func<Scenario, ScenarioRun> runner, bool withTrace, TextWriter output, FileInfo? captureFile, FileInfo? htmlFile)
     {
         var sim = runner(s);
         if (captureFile is not null)
@@ -120,8 +105,8 @@ internal static class DemoCommand
             var conversations = Synack.Analysis.CaptureAnalyzer.Analyze(Synack.Wire.CaptureReader.Read(ms.ToArray()));
             File.WriteAllText(htmlFile.FullName, Synack.Analysis.LadderHtml.Render(conversations, $"synack demo: {s.Name}"));
         }
-        output.WriteLine($"== {s.Name} [{s.Seed}]: {s.Description}");
-        output.WriteLine(sim is StackRun ? "   (two NetworkStacks on a MemoryLink, applications on the socket API)" : "   (harness: two sans-I/O connections on a scripted link)");
+        output.WriteLine($"== {s.Name} [{s.Note}]: {s.Description}");
+        output.WriteLine(sim is StackRun ? "   (two NetworkStacks on a MemoryLink, applications on the socket API)" : "   (two bare connections, no stack around them, on the same simulated link)");
         output.WriteLine();
         output.Write(LadderFormatter.Format(sim.Trace));
         output.WriteLine();

@@ -175,7 +175,7 @@ internal sealed partial class ScriptRun
 
     private sealed class Capture(ScriptRun run) : IPacketSink
     {
-        public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+        public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
         {
             var bytes = packet.ToArray();
             run._sent.Enqueue((run._now, bytes));

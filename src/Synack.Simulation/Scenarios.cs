@@ -1,17 +1,27 @@
+using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Simulation;
 
 /// <summary>A named run of the seed's behaviours: the demo shows it, the tests assert it.</summary>
-public sealed record Scenario(string Name, string Seed, string Description, Action<IDemoRun> Body, ConnectionOptions? ClientOptions = null)
+/// <param name="Note">Which of the seed note's scenarios (S1..S11) it shows.</param>
+public sealed record Scenario(string Name, string Note, string Description, Action<ScenarioRun> Body, ConnectionOptions? ClientOptions = null)
 {
-    /// <summary>Runs the scenario on the harness (two sans-I/O connections on a simulated link).</summary>
-    public Simulation Run()
+    /// <summary>Runs the scenario on two bare connections (no stack around them).</summary>
+    public BareRun RunBare(LinkOptions? link = null)
     {
-        var sim = Scenarios.NewSeedPair(ClientOptions);
-        Body(sim);
-        return sim;
+        var run = Scenarios.NewSeedPair(ClientOptions, link: link);
+        Body(run);
+        return run;
+    }
+
+    /// <summary>Runs the scenario on two stacks, the applications on the socket API.</summary>
+    public StackRun RunOnStacks(LinkOptions? link = null)
+    {
+        var run = StackRun.ForScenario(this, link);
+        Body(run);
+        return run;
     }
 }
 
@@ -64,40 +74,40 @@ public static class Scenarios
         return null;
     }
 
-    public static Simulation NewSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
-        new(client ?? SeedOptions, server ?? SeedOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn));
+    public static BareRun NewSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null, LinkOptions? link = null) =>
+        new(client ?? SeedOptions, server ?? SeedOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn), link);
 
     /// <summary>A seed pair with the handshake done: both ESTABLISHED.</summary>
-    public static Simulation ConnectedSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
+    public static BareRun ConnectedSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
         Established(NewSeedPair(client, server));
 
     /// <summary>Listen, connect, and run until both sides are ESTABLISHED.</summary>
-    public static Simulation Established(Simulation sim)
+    public static BareRun Established(BareRun sim)
     {
         Establish(sim);
         return sim;
     }
 
-    private static void Establish(IDemoRun sim)
+    private static void Establish(ScenarioRun sim)
     {
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
     }
 
-    public static Simulation HandshakeDataClose() => Harness(HandshakeDataCloseBody);
-    public static Simulation SequenceNumbers() => Harness(SequenceNumbersBody);
-    public static Simulation SimultaneousClose() => Harness(SimultaneousCloseBody);
-    public static Simulation CombinedFin() => Harness(CombinedFinBody);
-    public static Simulation LostThirdAck() => Harness(LostThirdAckBody);
-    public static Simulation OldDuplicateSyn() => Harness(OldDuplicateSynBody);
-    public static Simulation LostFinalAck() => Harness(LostFinalAckBody);
-    public static Simulation KeepAliveDeadPeer() => Harness(KeepAliveDeadPeerBody);
-    public static Simulation HalfClose() => Harness(HalfCloseBody);
+    public static BareRun HandshakeDataClose() => Harness(HandshakeDataCloseBody);
+    public static BareRun SequenceNumbers() => Harness(SequenceNumbersBody);
+    public static BareRun SimultaneousClose() => Harness(SimultaneousCloseBody);
+    public static BareRun CombinedFin() => Harness(CombinedFinBody);
+    public static BareRun LostThirdAck() => Harness(LostThirdAckBody);
+    public static BareRun OldDuplicateSyn() => Harness(OldDuplicateSynBody);
+    public static BareRun LostFinalAck() => Harness(LostFinalAckBody);
+    public static BareRun KeepAliveDeadPeer() => Harness(KeepAliveDeadPeerBody);
+    public static BareRun HalfClose() => Harness(HalfCloseBody);
 
-    private static Simulation Harness(Action<IDemoRun> body) => Find(NameOf(body))!.Run();
+    private static BareRun Harness(Action<ScenarioRun> body) => Find(NameOf(body))!.RunBare();
 
-    private static string NameOf(Action<IDemoRun> body)
+    private static string NameOf(Action<ScenarioRun> body)
     {
         foreach (var s in All)
         {
@@ -106,7 +116,7 @@ public static class Scenarios
         throw new ArgumentException("not a scenario body", nameof(body));
     }
 
-    public static void HandshakeDataCloseBody(IDemoRun sim)
+    public static void HandshakeDataCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(100);
@@ -120,7 +130,7 @@ public static class Scenarios
     }
 
     /// <summary>k = 120, b1..b4 = 100, 200, 300, 400: small segments, so one delayed ACK covers all four.</summary>
-    public static void SequenceNumbersBody(IDemoRun sim)
+    public static void SequenceNumbersBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(120);
@@ -129,7 +139,7 @@ public static class Scenarios
         sim.RunFor(TimeSpan.FromMilliseconds(200));
     }
 
-    public static void SimultaneousCloseBody(IDemoRun sim)
+    public static void SimultaneousCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -138,7 +148,7 @@ public static class Scenarios
         sim.RunUntilIdle();
     }
 
-    public static void CombinedFinBody(IDemoRun sim)
+    public static void CombinedFinBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Server.CloseOnEndOfStream = true;
@@ -148,7 +158,7 @@ public static class Scenarios
         sim.RunUntilIdle();
     }
 
-    public static void LostThirdAckBody(IDemoRun sim)
+    public static void LostThirdAckBody(ScenarioRun sim)
     {
         sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: int.MaxValue);
         sim.Server.Listen();
@@ -156,19 +166,19 @@ public static class Scenarios
         sim.RunUntilIdle(TimeSpan.FromMinutes(5));
     }
 
-    public static void OldDuplicateSynBody(IDemoRun sim)
+    public static void OldDuplicateSynBody(ScenarioRun sim)
     {
         sim.Server.Listen();
         // The client's real SYN is slow; an old SYN of a previous incarnation (seq 90000) gets there first.
         sim.Link.Delay(s => s.From == "client" && s.Is(TcpFlags.Syn), TimeSpan.FromMilliseconds(50));
         sim.Client.Connect();
-        sim.Link.Inject(sim.Client, sim.Server, OldSyn(sim, 90000));
+        sim.Link.Inject(sim.Client, OldSyn(sim, 90000));
         sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
         sim.RunFor(TimeSpan.FromMilliseconds(100));
     }
 
     /// <summary>A SYN from the client's address and port with an old sequence number, as a delayed duplicate would be.</summary>
-    public static byte[] OldSyn(IDemoRun sim, uint seq)
+    public static byte[] OldSyn(ScenarioRun sim, uint seq)
     {
         var h = new TcpHeader
         {
@@ -185,7 +195,7 @@ public static class Scenarios
         return buf[..n];
     }
 
-    public static void LostFinalAckBody(IDemoRun sim)
+    public static void LostFinalAckBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Close();
@@ -197,7 +207,7 @@ public static class Scenarios
     }
 
     /// <summary>Runs with <see cref="KeepAliveOptions"/> on the client.</summary>
-    public static void KeepAliveDeadPeerBody(IDemoRun sim)
+    public static void KeepAliveDeadPeerBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.RunFor(TimeSpan.FromSeconds(11)); // one probe, answered: the peer is alive
@@ -206,7 +216,7 @@ public static class Scenarios
         sim.RunUntilIdle(TimeSpan.FromMinutes(1));
     }
 
-    public static void HalfCloseBody(IDemoRun sim)
+    public static void HalfCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(100);

@@ -7,45 +7,41 @@ using Synack.Wire;
 namespace Synack.Simulation;
 
 /// <summary>
-/// The scenarios on the real stack: two <see cref="NetworkStack"/>s joined by a <see cref="MemoryLink"/>,
-/// applications on the socket API, everything on one virtual clock. It records the same trace as the
-/// harness, so the same ladder, capture and tests apply.
+/// The scenarios on the real stack: two <see cref="NetworkStack"/>s on the simulated network,
+/// applications on the socket API. It records the same trace as <see cref="BareRun"/>, so the same
+/// ladder, capture and tests apply.
 /// </summary>
-public sealed class StackRun : IDemoRun, IStackObserver
+public sealed class StackRun : ScenarioRun, IStackObserver
 {
-    private readonly SimulatedNetwork _net;
-    private readonly MemoryLink _link;
     private readonly StackEndpoint _client;
     private readonly StackEndpoint _server;
-    private readonly LinkView _linkView;
 
     public StackRun(LinkOptions link, ConnectionOptions? clientOptions = null, ConnectionOptions? serverOptions = null,
         IIsnGenerator? clientIsn = null, IIsnGenerator? serverIsn = null, int seed = 1)
+        : base(new SimulatedNetwork(seed), link)
     {
-        _net = new SimulatedNetwork(seed);
-        var clientStack = _net.AddHost(new StackOptions
+        var clientStack = Network.AddHost(new StackOptions
         {
             Name = "client",
             Addresses = [IpAddr.Parse("192.0.2.1")],
             Connection = clientOptions ?? ConnectionOptions.Default,
             IsnGenerator = clientIsn,
         });
-        var serverStack = _net.AddHost(new StackOptions
+        var serverStack = Network.AddHost(new StackOptions
         {
             Name = "server",
             Addresses = [IpAddr.Parse("192.0.2.2")],
             Connection = serverOptions ?? ConnectionOptions.Default,
             IsnGenerator = serverIsn,
         });
-        _link = _net.Connect(link, clientStack, serverStack);
+        MemoryLink.Attach(clientStack);
+        MemoryLink.Attach(serverStack);
         _client = new StackEndpoint(this, clientStack, 40000);
         _server = new StackEndpoint(this, serverStack, 80);
         _client.Peer = _server;
         _server.Peer = _client;
-        _linkView = new LinkView(this);
         clientStack.AddObserver(this);
         serverStack.AddObserver(this);
-        _link.Dropped = (from, packet, why) => Record(TraceKind.Dropped, NameOf(from), Describe(from, packet), text: why);
     }
 
     /// <summary>The seed scenarios' setup: fixed ISNs 123456 and 234567, the note's options, 10 ms latency.</summary>
@@ -54,54 +50,26 @@ public sealed class StackRun : IDemoRun, IStackObserver
             scenario.ClientOptions ?? Scenarios.SeedOptions, Scenarios.SeedOptions,
             new FixedIsnGenerator(Scenarios.ClientIsn), new FixedIsnGenerator(Scenarios.ServerIsn), link?.Seed ?? 1);
 
-    public SimulatedNetwork Network => _net;
-    public MemoryLink MemoryLink => _link;
     public NetworkStack ClientStack => _client.Stack;
     public NetworkStack ServerStack => _server.Stack;
-    public IDemoEndpoint Client => _client;
-    public IDemoEndpoint Server => _server;
-    public IDemoLink Link => _linkView;
-    public Trace Trace { get; } = new();
-    public TimeSpan Clock => _net.Now;
+    public override ScenarioEndpoint Client => _client;
+    public override ScenarioEndpoint Server => _server;
     public SocketError ClientError => _client.Error;
     public SocketError ServerError => _server.Error;
     public long ClientReceived => _client.Received;
     public long ServerReceived => _server.Received;
 
-    public void RunFor(TimeSpan duration) => _net.RunFor(duration);
-
-    public bool RunUntil(Func<bool> condition, TimeSpan? limit = null) => _net.RunUntil(condition, limit ?? TimeSpan.FromHours(1));
-
-    public void RunUntilIdle(TimeSpan? limit = null) => _net.RunUntil(() => false, limit ?? TimeSpan.FromHours(1));
-
-    public void Note(string who, string text) => Record(TraceKind.UserCall, who, text: text);
-
-    internal void Record(TraceKind kind, string endpoint, SegmentInfo? segment = null, TcpState from = default, TcpState to = default, string text = "") =>
-        Trace.Add(new TraceEntry(Trace.NextIndex, _net.Now, kind, endpoint, segment, from, to, text, _client.State, _server.State));
-
-    private string NameOf(NetworkStack stack) => ReferenceEquals(stack, _client.Stack) ? "client" : "server";
-
-    private SegmentInfo Describe(NetworkStack from, ReadOnlySpan<byte> packet)
-    {
-        var name = NameOf(from);
-        return Simulation.Describe(name, name == "client" ? "server" : "client", packet.ToArray());
-    }
-
-    // ---- what the stacks report
-
-    void IStackObserver.PacketOut(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now) =>
-        Record(TraceKind.Sent, NameOf(stack), Describe(stack, packet));
+    // ---- what the stacks report (what they send, the link reports)
 
     void IStackObserver.PacketIn(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
     {
-        var to = NameOf(stack);
-        var from = to == "client" ? _server.Stack : _client.Stack;
-        Record(TraceKind.Delivered, to, Describe(from, packet));
+        var from = stack.Name == "client" ? "server" : "client";
+        Record(TraceKind.Delivered, stack.Name, Describe(from, packet.ToArray()));
     }
 
     void IStackObserver.PacketDropped(NetworkStack stack, ReadOnlySpan<byte> packet, DropReason reason, TimeSpan now)
     {
-        if (reason != DropReason.NoConnection) Record(TraceKind.Rejected, NameOf(stack), text: reason.ToString());
+        if (reason != DropReason.NoConnection) Record(TraceKind.Rejected, stack.Name, text: reason.ToString());
     }
 
     void IStackObserver.StateChanged(NetworkStack stack, FourTuple tuple, TcpState from, TcpState to, string cause, TimeSpan now)
@@ -109,61 +77,40 @@ public sealed class StackRun : IDemoRun, IStackObserver
         var ep = ReferenceEquals(stack, _client.Stack) ? _client : _server;
         // A connection spawned by a listener starts as CLOSED -> LISTEN; the listener was LISTEN already.
         if (from == TcpState.Closed && to == TcpState.Listen) return;
-        var before = ep.State;
-        ep.State = to;
+        var before = ep.CurrentState;
+        ep.CurrentState = to;
         Record(TraceKind.StateChanged, ep.Name, from: before, to: to, text: cause);
     }
 
     void IStackObserver.TimerFired(NetworkStack stack, FourTuple tuple, TcpTimer timer, TimeSpan now) =>
-        Record(TraceKind.TimerFired, NameOf(stack), text: timer.ToString());
-
-    private sealed class LinkView(StackRun run) : IDemoLink
-    {
-        public bool Up
-        {
-            get => run._link.Up;
-            set => run._link.Up = value;
-        }
-
-        public void Drop(Func<SegmentInfo, bool> match, int times = 1) =>
-            run._link.Drop((from, p) => match(run.Describe(from, p)), times);
-
-        public void Delay(Func<SegmentInfo, bool> match, TimeSpan by, int times = 1) =>
-            run._link.Delay((from, p) => match(run.Describe(from, p)), by, times);
-
-        public void Inject(IDemoEndpoint from, IDemoEndpoint to, byte[] packet)
-        {
-            var stack = ((StackEndpoint)from).Stack;
-            run.Record(TraceKind.Sent, from.Name, run.Describe(stack, packet)); // as the harness shows a forged segment
-            run._net.Invoke(() => run._link.Inject(stack, packet));
-        }
-    }
+        Record(TraceKind.TimerFired, stack.Name, text: timer.ToString());
 
     /// <summary>An application on one stack: it reads whatever arrives, and does what the scenario says.</summary>
-    private sealed class StackEndpoint(StackRun run, NetworkStack stack, ushort port) : IDemoEndpoint
+    private sealed class StackEndpoint(StackRun run, NetworkStack stack, ushort port) : ScenarioEndpoint
     {
         private TcpConnection? _conn;
         private TcpListener? _listener;
 
         public NetworkStack Stack { get; } = stack;
         public StackEndpoint Peer { get; set; } = null!;
-        public string Name => Stack.Name;
-        public IpAddr Address => Stack.PrimaryAddress;
-        public ushort Port { get; } = port;
-        public TcpState State { get; set; } = TcpState.Closed;
-        public bool CloseOnEndOfStream { get; set; }
+        public override string Name => Stack.Name;
+        public override IpAddr Address => Stack.PrimaryAddress;
+        public override ushort Port { get; } = port;
+        /// <summary>The state the trace shows: the listener's, then its connection's.</summary>
+        public TcpState CurrentState { get; set; } = TcpState.Closed;
+        public override TcpState State => CurrentState;
         public long Received { get; private set; }
         public SocketError Error { get; private set; }
 
         private void Call(string text) => run.Record(TraceKind.UserCall, Name, text: text);
 
-        public void Listen()
+        public override void Listen()
         {
             Call("listen (passive OPEN)");
-            var before = State;
-            State = TcpState.Listen;
+            var before = CurrentState;
+            CurrentState = TcpState.Listen;
             run.Record(TraceKind.StateChanged, Name, from: before, to: TcpState.Listen, text: "user OPEN (passive)");
-            run._net.Invoke(() =>
+            run.Network.Invoke(() =>
             {
                 _listener = TcpListener.Start(Stack, Port, backlog: 16);
                 _ = AcceptLoop();
@@ -177,10 +124,10 @@ public sealed class StackRun : IDemoRun, IStackObserver
             await ReadLoop(c);
         }
 
-        public void Connect()
+        public override void Connect()
         {
             Call("connect (active OPEN)");
-            run._net.Invoke(() => _ = ConnectThenRead());
+            run.Network.Invoke(() => _ = ConnectThenRead());
         }
 
         private async Task ConnectThenRead()
@@ -212,12 +159,11 @@ public sealed class StackRun : IDemoRun, IStackObserver
             }
         }
 
-        public int Send(int length, byte fill = (byte)'x')
+        public override int Send(int length, byte fill = (byte)'x')
         {
             Call($"send {length} bytes");
-            var data = new byte[length];
-            for (int i = 0; i < length; i++) data[i] = (byte)(fill + (i % 26));
-            run._net.Invoke(() => _ = Write(data));
+            var data = Pattern(length, fill);
+            run.Network.Invoke(() => _ = Write(data));
             return length;
         }
 
@@ -233,24 +179,24 @@ public sealed class StackRun : IDemoRun, IStackObserver
             }
         }
 
-        public TcpError Shutdown()
+        public override TcpError Shutdown()
         {
             Call("shutdown (half-close)");
-            run._net.Invoke(() => _conn?.ShutdownSend());
+            run.Network.Invoke(() => _conn?.ShutdownSend());
             return TcpError.None;
         }
 
-        public TcpError Close()
+        public override TcpError Close()
         {
             Call("close");
-            run._net.Invoke(() => _ = _conn?.CloseAsync());
+            run.Network.Invoke(() => _ = _conn?.CloseAsync());
             return TcpError.None;
         }
 
-        public void Abort()
+        public override void Abort()
         {
             Call("abort");
-            run._net.Invoke(() => _conn?.Abort());
+            run.Network.Invoke(() => _conn?.Abort());
         }
     }
 }

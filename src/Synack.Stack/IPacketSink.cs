@@ -6,7 +6,7 @@ namespace Synack.Stack;
 /// <summary>Where a stack's outgoing IP packets go: a link. The span is valid only during the call.</summary>
 public interface IPacketSink
 {
-    void Transmit(NetworkStack from, ReadOnlySpan<byte> packet);
+    void Transmit(INetworkNode from, ReadOnlySpan<byte> packet);
 }
 
 /// <summary>Watches a stack: packets in and out, drops, and every connection's state changes and timers.</summary>

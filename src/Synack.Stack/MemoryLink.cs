@@ -1,50 +1,18 @@
 namespace Synack.Stack;
 
-/// <summary>How a <see cref="MemoryLink"/> treats the packets it carries. Every random choice comes from the seed.</summary>
-public sealed record LinkOptions
-{
-    /// <summary>One-way propagation delay.</summary>
-    public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(5);
-    /// <summary>Bytes per second each sender can put on the link; 0 is unlimited.</summary>
-    public long RateBytesPerSecond { get; init; }
-    /// <summary>Packets a sender's queue holds while the link is busy; beyond it, tail drop.</summary>
-    public int QueueLimit { get; init; } = 1000;
-    public double Loss { get; init; }
-    public double Duplication { get; init; }
-    /// <summary>Probability that a packet is held back by up to <see cref="ReorderDelay"/>, letting later ones pass.</summary>
-    public double Reordering { get; init; }
-    public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(20);
-    public double Corruption { get; init; }
-    public int Seed { get; init; } = 1;
-}
-
-/// <summary>What an aimed fault does to the packets it matches.</summary>
-public enum LinkFault
-{
-    Drop,
-    Duplicate,
-    Delay,
-}
-
-/// <summary>A fault aimed at the packets a predicate picks (sender, IP packet), for a number of matches.</summary>
-public sealed class LinkRule(Func<NetworkStack, byte[], bool> match, LinkFault fault, int times, TimeSpan delay)
-{
-    public Func<NetworkStack, byte[], bool> Match { get; } = match;
-    public LinkFault Fault { get; } = fault;
-    public int Remaining { get; internal set; } = times;
-    public TimeSpan Delay { get; } = delay;
-}
-
 /// <summary>
-/// A shared medium joining two or more stacks on a virtual clock: it delivers each IP packet to the
-/// stack that owns the destination address, after the sender's serialisation (rate, bounded queue)
-/// and the latency, with seeded loss, duplication, reordering and corruption.
+/// A shared medium joining two or more nodes on a virtual clock: it delivers each IP packet to the
+/// node that owns the destination address, after the sender's serialisation (rate, bounded queue)
+/// and the latency, with seeded loss, duplication, reordering and corruption, and faults a test aims
+/// at chosen packets (drop, duplicate, delay, hold back, corrupt).
 /// </summary>
 public sealed class MemoryLink : IPacketSink
 {
     private readonly SimulatedNetwork _net;
-    private readonly List<NetworkStack> _stacks = [];
-    private readonly Dictionary<NetworkStack, (TimeSpan FreeAt, int Queued)> _senders = new();
+    private readonly List<INetworkNode> _nodes = [];
+    private readonly Dictionary<INetworkNode, (TimeSpan FreeAt, int Queued)> _senders = new();
+    private readonly List<LinkRule> _rules = [];
+    private readonly List<(INetworkNode To, byte[] Packet)> _held = [];
     private readonly Random _rng;
 
     internal MemoryLink(SimulatedNetwork net, LinkOptions options)
@@ -64,31 +32,44 @@ public sealed class MemoryLink : IPacketSink
     public long Corrupted { get; private set; }
     public long Reordered { get; private set; }
     /// <summary>Called for every packet put on the link, before any fault: a capture tap.</summary>
-    public Action<NetworkStack, ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
-    /// <summary>Called for every packet the link loses, with why.</summary>
-    public Action<NetworkStack, byte[], string>? Dropped { get; set; }
-    private readonly List<LinkRule> _rules = [];
+    public Action<INetworkNode, ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
+    /// <summary>Called for every packet the link loses (or holds back), with why.</summary>
+    public Action<INetworkNode, byte[], string>? Dropped { get; set; }
+    /// <summary>Called when a rule makes a second copy of a packet.</summary>
+    public Action<INetworkNode, byte[]>? Copied { get; set; }
 
-    public LinkRule Drop(Func<NetworkStack, byte[], bool> match, int times = 1) => AddRule(new LinkRule(match, LinkFault.Drop, times, TimeSpan.Zero));
-    public LinkRule Duplicate(Func<NetworkStack, byte[], bool> match, int times = 1) => AddRule(new LinkRule(match, LinkFault.Duplicate, times, TimeSpan.Zero));
-    public LinkRule Delay(Func<NetworkStack, byte[], bool> match, TimeSpan by, int times = 1) => AddRule(new LinkRule(match, LinkFault.Delay, times, by));
+    public LinkRule Drop(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Drop, times, TimeSpan.Zero);
+    public LinkRule Duplicate(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Duplicate, times, TimeSpan.Zero);
+    public LinkRule Delay(Func<INetworkNode, byte[], bool> match, TimeSpan by, int times = 1) => AddRule(match, LinkFault.Delay, times, by);
+    public LinkRule Hold(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Hold, times, TimeSpan.Zero);
+    public LinkRule Corrupt(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Corrupt, times, TimeSpan.Zero);
 
-    private LinkRule AddRule(LinkRule rule)
+    private LinkRule AddRule(Func<INetworkNode, byte[], bool> match, LinkFault fault, int times, TimeSpan delay)
     {
+        var rule = new LinkRule(match, fault, times, delay);
         _rules.Add(rule);
         return rule;
     }
 
-    /// <summary>Puts a packet on the link as if <paramref name="from"/> had sent it (an old duplicate, a forged segment).</summary>
-    public void Inject(NetworkStack from, byte[] packet) => Transmit(from, packet);
+    public void ClearRules() => _rules.Clear();
 
-    public void Attach(NetworkStack stack)
+    /// <summary>Delivers the held packets now (after the latency), behind everything that overtook them.</summary>
+    public void ReleaseHeld()
     {
-        _stacks.Add(stack);
-        stack.Output = this;
+        foreach (var (to, packet) in _held) Deliver(to, packet, _net.Now + Options.Latency);
+        _held.Clear();
     }
 
-    public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+    /// <summary>Puts a packet on the link as if <paramref name="from"/> had sent it (an old duplicate, a forged segment).</summary>
+    public void Inject(INetworkNode from, byte[] packet) => Transmit(from, packet);
+
+    public void Attach(INetworkNode node)
+    {
+        _nodes.Add(node);
+        node.Output = this;
+    }
+
+    public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         var copy = packet.ToArray();
         var now = _net.Now;
@@ -99,29 +80,40 @@ public sealed class MemoryLink : IPacketSink
             Dropped?.Invoke(from, copy, "link down");
             return;
         }
+        var to = Route(copy);
         var extra = TimeSpan.Zero;
         int copies = 1;
         foreach (var rule in _rules)
         {
             if (rule.Remaining <= 0 || !rule.Match(from, copy)) continue;
             rule.Remaining--;
+            rule.Applied++;
             switch (rule.Fault)
             {
                 case LinkFault.Drop:
                     Lost++;
                     Dropped?.Invoke(from, copy, "dropped by rule");
                     return;
+                case LinkFault.Hold:
+                    Dropped?.Invoke(from, copy, "held for reordering");
+                    if (to is not null) _held.Add((to, copy));
+                    return;
                 case LinkFault.Duplicate:
                     copies++;
+                    Copied?.Invoke(from, copy);
                     break;
                 case LinkFault.Delay:
                     extra += rule.Delay;
                     break;
+                case LinkFault.Corrupt:
+                    copy = (byte[])copy.Clone(); // the tap keeps what was sent
+                    copy[^1] ^= 0x40;
+                    Corrupted++;
+                    break;
             }
         }
-        var o = Options;
-        var to = Route(copy);
         if (to is null) return; // no such host on this link
+        var o = Options;
         _senders.TryGetValue(from, out var tx);
         var departs = now;
         if (o.RateBytesPerSecond > 0)
@@ -147,6 +139,7 @@ public sealed class MemoryLink : IPacketSink
         if (o.Corruption > 0 && _rng.NextDouble() < o.Corruption)
         {
             Corrupted++;
+            copy = (byte[])copy.Clone();
             copy[_rng.Next(20, copy.Length)] ^= (byte)(1 << _rng.Next(8));
         }
         var arrives = departs + o.Latency + extra;
@@ -164,26 +157,26 @@ public sealed class MemoryLink : IPacketSink
         }
     }
 
-    private void Dequeued(NetworkStack from)
+    private void Dequeued(INetworkNode from)
     {
         if (_senders.TryGetValue(from, out var tx) && tx.Queued > 0) _senders[from] = (tx.FreeAt, tx.Queued - 1);
     }
 
-    private void Deliver(NetworkStack to, byte[] packet, TimeSpan at) =>
+    private void Deliver(INetworkNode to, byte[] packet, TimeSpan at) =>
         _net.Schedule(at, () =>
         {
             Delivered++;
             to.Receive(packet, _net.Now);
         });
 
-    private NetworkStack? Route(byte[] packet)
+    private INetworkNode? Route(byte[] packet)
     {
         if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return null;
-        foreach (var s in _stacks)
+        foreach (var n in _nodes)
         {
-            foreach (var a in s.Options.Addresses)
+            foreach (var a in n.Addresses)
             {
-                if (a == ip.Destination) return s;
+                if (a == ip.Destination) return n;
             }
         }
         return null;

@@ -13,7 +13,7 @@ namespace Synack.Stack;
 /// everything. Single-threaded and clock-free: the caller gives it packets and <c>now</c>, and asks
 /// <see cref="NextWakeup"/> when to call <see cref="Advance"/>.
 /// </summary>
-public sealed class NetworkStack : IConnectionHost, IDisposable
+public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 {
     private readonly Dictionary<FourTuple, StackConnection> _connections = new();
     private readonly Dictionary<(IpAddr? Address, ushort Port), Listener> _listeners = new();
@@ -58,6 +58,7 @@ public sealed class NetworkStack : IConnectionHost, IDisposable
     public int ConnectionCount => _connections.Count;
     public int TimeWaitCount => _timeWait.Count;
     public IpAddr PrimaryAddress => Options.Addresses[0];
+    IReadOnlyList<IpAddr> INetworkNode.Addresses => Options.Addresses;
 
     /// <summary>When <see cref="Advance"/> should next be called; null when no timer runs.</summary>
     public TimeSpan? NextWakeup => _wheel.NextWakeup() is long ms ? TimeSpan.FromMilliseconds(ms) : null;

@@ -13,7 +13,7 @@ public sealed class SimulatedNetwork
 {
     private readonly PriorityQueue<Action, (TimeSpan At, long Order)> _events = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _ready = new();
-    private readonly List<NetworkStack> _stacks = [];
+    private readonly List<INetworkNode> _nodes = [];
     private readonly LoopContext _context;
     private long _order;
     private int _hostIndex;
@@ -30,7 +30,8 @@ public sealed class SimulatedNetwork
 
     public int Seed { get; }
     public TimeSpan Now { get; private set; }
-    public IReadOnlyList<NetworkStack> Stacks => _stacks;
+    /// <summary>Every host on the network: stacks, and any other node added with <see cref="AddNode"/>.</summary>
+    public IReadOnlyList<INetworkNode> Nodes => _nodes;
 
     /// <summary>A host with the given addresses; its secrets derive from the seed, so runs repeat.</summary>
     public NetworkStack AddHost(string name, IReadOnlyList<IpAddr> addresses, ConnectionOptions? connection = null)
@@ -45,7 +46,7 @@ public sealed class SimulatedNetwork
             Secret = secret,
         });
         stack.Loop = _context;
-        _stacks.Add(stack);
+        _nodes.Add(stack);
         return stack;
     }
 
@@ -58,8 +59,15 @@ public sealed class SimulatedNetwork
         var secret = new byte[32];
         new Random(HashCode.Combine(Seed, _hostIndex++)).NextBytes(secret);
         var stack = new NetworkStack(options.Secret is null ? options with { Secret = secret } : options) { Loop = _context };
-        _stacks.Add(stack);
+        _nodes.Add(stack);
         return stack;
+    }
+
+    /// <summary>Adds a host of another kind (a bare connection's host, a packet generator) to the loop.</summary>
+    public T AddNode<T>(T node) where T : INetworkNode
+    {
+        _nodes.Add(node);
+        return node;
     }
 
     /// <summary>
@@ -80,10 +88,10 @@ public sealed class SimulatedNetwork
         }
     }
 
-    public MemoryLink Connect(LinkOptions options, params NetworkStack[] stacks)
+    public MemoryLink Connect(LinkOptions options, params INetworkNode[] nodes)
     {
         var link = new MemoryLink(this, options);
-        foreach (var s in stacks) link.Attach(s);
+        foreach (var n in nodes) link.Attach(n);
         return link;
     }
 
@@ -115,7 +123,7 @@ public sealed class SimulatedNetwork
         var end = Now + duration;
         RunUntil(() => false, duration);
         if (Now < end) Now = end;
-        foreach (var s in _stacks) s.Advance(Now);
+        foreach (var n in _nodes) n.Advance(Now);
     }
 
     /// <summary>Runs <paramref name="main"/> (async application code) on the loop until it completes.</summary>
@@ -140,15 +148,15 @@ public sealed class SimulatedNetwork
     {
         var next = TimeSpan.MaxValue;
         if (_events.TryPeek(out _, out var key)) next = key.At;
-        foreach (var s in _stacks)
+        foreach (var n in _nodes)
         {
-            if (s.NextWakeup is TimeSpan w && w < next) next = w;
+            if (n.NextWakeup is TimeSpan w && w < next) next = w;
         }
         if (next == TimeSpan.MaxValue || next > end) return false;
         if (next > Now) Now = next;
-        foreach (var s in _stacks)
+        foreach (var n in _nodes)
         {
-            if (s.NextWakeup is TimeSpan w && w <= Now) s.Advance(Now);
+            if (n.NextWakeup is TimeSpan w && w <= Now) n.Advance(Now);
         }
         if (_events.TryPeek(out _, out key) && key.At <= Now) _events.Dequeue()();
         return true;

@@ -101,7 +101,7 @@ public sealed class ThreadLink : IPacketSink
         thread.Stack.Output = this;
     }
 
-    public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+    public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;
         foreach (var t in _threads)

@@ -136,7 +136,7 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
         if (p.ExitCode != 0) throw new IOException($"ip {args}: {err.Trim()}");
     }
 
-    public void Transmit(NetworkStack from, ReadOnlySpan<byte> packet)
+    public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         fixed (byte* p = packet)
         {

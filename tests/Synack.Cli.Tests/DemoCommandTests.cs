@@ -71,14 +71,25 @@ public class DemoCommandTests
     }
 
     [Fact]
-    public void The_demo_runs_on_the_real_stack_by_default_and_the_harness_on_request()
+    public void The_demo_runs_on_the_real_stack_by_default_and_on_bare_connections_on_request()
     {
         var (_, onStack, _) = Run("demo", "--scenario", "lost-final-ack");
-        var (_, onHarness, _) = Run("demo", "--scenario", "lost-final-ack", "--engine", "harness");
+        var (_, onHarness, _) = Run("demo", "--scenario", "lost-final-ack", "--engine", "bare");
         Assert.Contains("two NetworkStacks on a MemoryLink", onStack);
-        Assert.Contains("harness", onHarness);
+        Assert.Contains("two bare connections", onHarness);
         // Below the engine line, the two ladders are the same to the character.
         Assert.Equal(onHarness.Split('\n')[2..], onStack.Split('\n')[2..]);
+    }
+
+    [Fact]
+    public void The_bare_engine_runs_on_the_same_lossy_link_and_replays_by_seed()
+    {
+        var a = Run("demo", "--engine", "bare", "--loss", "0.2", "--seed", "3", "--latency", "25");
+        var b = Run("demo", "--engine", "bare", "--loss", "0.2", "--seed", "3", "--latency", "25");
+        Assert.Equal(0, a.Exit);
+        Assert.Equal(a.Out, b.Out);
+        Assert.Contains("[lost: random loss]", a.Out);
+        Assert.Contains("    25.000  SYN-SENT", a.Out); // the SYN arrives after the chosen latency
     }
 
     [Fact]

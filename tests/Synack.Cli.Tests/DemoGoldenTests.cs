@@ -42,7 +42,7 @@ public class DemoGoldenTests
 
     [Fact]
     public void The_bare_connection_engine_prints_the_golden_ladders() =>
-        SameText(Golden("demo-all-harness.txt"), Demo("demo", "--all", "--engine", "harness"));
+        SameText(Golden("demo-all-bare.txt"), Demo("demo", "--all", "--engine", "bare"));
 
     [Fact]
     public void Every_scenario_writes_the_golden_capture_byte_for_byte()

@@ -10,7 +10,7 @@ namespace Synack.Tcp.Tests;
 /// <summary>The analyzer reads our own captures, where the truth is known from the trace.</summary>
 public class AnalysisTests
 {
-    private static IReadOnlyList<Conversation> Analyze(Simulation.Simulation sim)
+    private static IReadOnlyList<Conversation> Analyze(BareRun sim)
     {
         using var ms = new MemoryStream();
         CaptureExport.Write(sim.Trace, ms);
@@ -38,7 +38,7 @@ public class AnalysisTests
     [InlineData("lost-third-ack", "reset", "RSTR")]
     public void Inferred_states_and_close_kind_match_what_really_happened(string scenario, string closeKind, string connState)
     {
-        var sim = Scenarios.Find(scenario)!.Run();
+        var sim = Scenarios.Find(scenario)!.RunBare();
         var conv = Assert.Single(Analyze(sim));
         Assert.Equal(closeKind, conv.CloseKind);
         Assert.Equal(connState, conv.ConnState);
@@ -100,7 +100,7 @@ public class ReusedPortsTests
     [SkippableFact]
     public void A_new_syn_on_a_used_tuple_starts_a_new_stream_and_is_flagged()
     {
-        var sim = new Simulation.Simulation(Scenarios.SeedOptions, Scenarios.SeedOptions);
+        var sim = new BareRun(Scenarios.SeedOptions, Scenarios.SeedOptions);
         sim.Server.CloseOnEndOfStream = true;
         sim.Server.Listen();
         sim.Client.Connect();

@@ -9,7 +9,7 @@ namespace Synack.Tcp.Tests;
 /// <summary>S9: every exchange can be captured to a file that tshark opens, and tshark agrees with us.</summary>
 public class CaptureTests
 {
-    private static string Capture(Simulation.Simulation sim)
+    private static string Capture(BareRun sim)
     {
         var path = Path.Combine(Path.GetTempPath(), $"synack-{Guid.NewGuid():N}.pcapng");
         using (var f = File.Create(path)) CaptureExport.Write(sim.Trace, f);

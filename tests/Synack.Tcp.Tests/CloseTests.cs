@@ -99,7 +99,7 @@ public class CloseTests
         var seen = new HashSet<TcpState>();
         foreach (var s in Scenarios.All)
         {
-            var sim = s.Run();
+            var sim = s.RunBare();
             seen.UnionWith(sim.Trace.StatesOf("client"));
             seen.UnionWith(sim.Trace.StatesOf("server"));
         }

@@ -15,9 +15,9 @@ public class DataTransferTests
         return b;
     }
 
-    private static Simulation.Simulation Transfer(int size, Action<Simulation.Simulation, Random> impair, int seed, ConnectionOptions? opts = null)
+    private static BareRun Transfer(int size, Action<BareRun, Random> impair, int seed, ConnectionOptions? opts = null)
     {
-        var sim = new Simulation.Simulation(opts, opts);
+        var sim = new BareRun(opts, opts);
         var rng = new Random(seed);
         sim.Server.Listen();
         sim.Client.Connect();

@@ -69,7 +69,7 @@ public class HandshakeTests
     public void Options_are_only_used_when_both_sides_offer_them()
     {
         var plain = new ConnectionOptions { WindowScaling = false, Sack = false, Timestamps = false, Mss = 1000 };
-        var sim = new Simulation.Simulation(ConnectionOptions.Default, plain);
+        var sim = new BareRun(ConnectionOptions.Default, plain);
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -85,7 +85,7 @@ public class HandshakeTests
     [Fact]
     public void Timestamps_cost_twelve_bytes_of_each_segment()
     {
-        var sim = new Simulation.Simulation();
+        var sim = new BareRun();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -99,7 +99,6 @@ public class HandshakeTests
     {
         var sim = Scenarios.NewSeedPair();
         sim.Client.Connect();
-        sim.Server.Port = 80;
         sim.Server.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal([TcpState.Closed, TcpState.SynSent, TcpState.SynReceived, TcpState.Established], sim.Trace.StatesOf("client"));
@@ -115,7 +114,7 @@ public class HandshakeTests
     {
         var sim = Scenarios.NewSeedPair();
         sim.Server.Listen();
-        sim.Link.Inject(sim.Client, sim.Server, Scenarios.OldSyn(sim, 90000));
+        sim.Link.Inject(sim.Client, Scenarios.OldSyn(sim, 90000));
         sim.RunFor(TimeSpan.FromSeconds(5));
         Assert.Equal(
         [

@@ -15,7 +15,7 @@ public class KeepAliveTests
         KeepAliveCount = count,
     };
 
-    private static Simulation.Simulation Connected(ConnectionOptions? client = null, ConnectionOptions? server = null)
+    private static BareRun Connected(ConnectionOptions? client = null, ConnectionOptions? server = null)
     {
         var sim = Scenarios.ConnectedSeedPair(client, server);
         Assert.Equal(TcpState.Established, sim.Client.State);
@@ -77,7 +77,7 @@ public class KeepAliveTests
     }
 
     /// <summary>The server application closes connections idle for 10 s; heartbeats every 4 s keep one open.</summary>
-    private static Simulation.Simulation IdleServer(bool heartbeats, TimeSpan runFor)
+    private static BareRun IdleServer(bool heartbeats, TimeSpan runFor)
     {
         var sim = Connected();
         var lastActivity = sim.Clock;

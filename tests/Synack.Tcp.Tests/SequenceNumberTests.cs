@@ -10,7 +10,7 @@ public class SequenceNumberTests
     internal static string Row(SegmentInfo s) =>
         $"{s.From} {s.Flags.ToShortString()} seq={s.Seq} ack={(s.Has(TcpFlags.Ack) ? s.Ack.ToString() : "0")} len={s.Length}";
 
-    internal static string[] Rows(Simulation.Simulation sim) => sim.Trace.Delivered().Select(Row).ToArray();
+    internal static string[] Rows(BareRun sim) => sim.Trace.Delivered().Select(Row).ToArray();
 
     [Fact]
     public void The_notes_small_example_each_side_sends_100_bytes()
@@ -79,7 +79,7 @@ public class SequenceNumberTests
     public void Sequence_numbers_wrap_around_two_to_the_32()
     {
         // ISNs just below 2^32: the data crosses the wrap on both sides.
-        var sim = new Simulation.Simulation(Scenarios.SeedOptions, Scenarios.SeedOptions,
+        var sim = new BareRun(Scenarios.SeedOptions, Scenarios.SeedOptions,
             new FixedIsnGenerator(uint.MaxValue - 50), new FixedIsnGenerator(uint.MaxValue - 1));
         sim.Server.Listen();
         sim.Client.Connect();

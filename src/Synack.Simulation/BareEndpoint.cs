@@ -1,35 +1,38 @@
+using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Simulation;
 
 /// <summary>
-/// One host of the simulation with (at most) one connection, and the application on top of it.
-/// It is the connection's host: segments become real IP packets with checksums on the link.
+/// A host with (at most) one bare <see cref="Connection"/> and the application on top of it, on the
+/// simulated network like any stack: it is the connection's host, so segments become real IP packets
+/// with checksums on the link, and packets from the link go straight to the connection.
 /// </summary>
-public sealed class Endpoint : IConnectionHost, IDemoEndpoint
+public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHost
 {
-    private readonly Simulation _sim;
+    private readonly BareRun _run;
     private readonly MemoryStream _received = new();
+    private readonly IpAddr[] _addresses;
 
-    internal Endpoint(Simulation sim, string name, IpAddr address, ushort port, ConnectionOptions options, IIsnGenerator isn)
+    internal BareEndpoint(BareRun run, string name, IpAddr address, ushort port, ConnectionOptions options, IIsnGenerator isn)
     {
-        _sim = sim;
+        _run = run;
         Name = name;
-        Address = address;
+        _addresses = [address];
         Port = port;
         Options = options;
         IsnGenerator = isn;
     }
 
-    public string Name { get; }
-    public IpAddr Address { get; }
-    public ushort Port { get; set; }
+    public override string Name { get; }
+    public override IpAddr Address => _addresses[0];
+    public override ushort Port { get; }
     public ConnectionOptions Options { get; set; }
     public IIsnGenerator IsnGenerator { get; set; }
     public Connection? Connection { get; private set; }
-    public Endpoint Peer { get; internal set; } = null!;
-    public TcpState State => Connection?.State ?? TcpState.Closed;
+    public BareEndpoint Peer { get; internal set; } = null!;
+    public override TcpState State => Connection?.State ?? TcpState.Closed;
 
     /// <summary>Bytes the application has read so far.</summary>
     public byte[] ReceivedBytes => _received.ToArray();
@@ -42,12 +45,9 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
     public bool AutoRead { get; set; } = true;
 
     /// <summary>The application's reaction to events; runs after the connection has finished its input.</summary>
-    public Action<Endpoint, ConnectionEvent>? OnEvent { get; set; }
+    public Action<BareEndpoint, ConnectionEvent>? OnEvent { get; set; }
 
-    /// <summary>Application behaviour: close as soon as end of stream is read.</summary>
-    public bool CloseOnEndOfStream { get; set; }
-
-    public TimeSpan Now => _sim.Clock;
+    public TimeSpan Now => _run.Clock;
 
     private Connection NewConnection()
     {
@@ -58,22 +58,20 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
         return Connection;
     }
 
-    public TcpError Connect()
+    public override void Connect() => ConnectActive();
+
+    /// <summary>Active OPEN; the connection's answer.</summary>
+    public TcpError ConnectActive()
     {
         Call("connect (active OPEN)");
         return NewConnection().OpenActive(Now);
     }
 
-    void IDemoEndpoint.Connect() => Connect();
-
-    public TcpError Listen()
+    public override void Listen()
     {
         Call("listen (passive OPEN)");
-        var c = NewConnection();
-        return c.OpenPassive();
+        NewConnection().OpenPassive();
     }
-
-    void IDemoEndpoint.Listen() => Listen();
 
     public int Send(ReadOnlySpan<byte> data)
     {
@@ -84,26 +82,21 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
         return n;
     }
 
-    public int Send(int length, byte fill = (byte)'x')
-    {
-        var data = new byte[length];
-        for (int i = 0; i < length; i++) data[i] = (byte)(fill + (i % 26));
-        return Send(data);
-    }
+    public override int Send(int length, byte fill = (byte)'x') => Send(Pattern(length, fill));
 
-    public TcpError Shutdown()
+    public override TcpError Shutdown()
     {
         Call("shutdown (half-close)");
         return Connection?.Shutdown(Now) ?? TcpError.ConnectionDoesNotExist;
     }
 
-    public TcpError Close()
+    public override TcpError Close()
     {
         Call("close");
         return Connection?.Close(Now) ?? TcpError.ConnectionDoesNotExist;
     }
 
-    public void Abort()
+    public override void Abort()
     {
         Call("abort");
         Connection?.Abort(Now);
@@ -137,37 +130,38 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
         Connection = null;
     }
 
-    private void Call(string text) => _sim.Record(TraceKind.UserCall, Name, text: text);
+    private void Call(string text) => _run.Record(TraceKind.UserCall, Name, text: text);
 
-    internal void Deliver(byte[] packet)
+    // ------------------------------------------------------------------ on the network
+
+    IReadOnlyList<IpAddr> INetworkNode.Addresses => _addresses;
+    public IPacketSink? Output { get; set; }
+    TimeSpan? INetworkNode.NextWakeup => Connection?.NextDeadline is TimeSpan d && d != TimeSpan.MaxValue ? d : null;
+
+    void INetworkNode.Advance(TimeSpan now)
+    {
+        if (Connection is { } c && c.NextDeadline <= now) c.OnTimer(now);
+    }
+
+    void INetworkNode.Receive(ReadOnlySpan<byte> packet, TimeSpan now)
     {
         if (!TcpPacket.TryParse(packet, out var ip, out var tcp, out var error))
         {
-            _sim.Record(TraceKind.Rejected, Name, text: error.Describe());
+            _run.Record(TraceKind.Rejected, Name, text: error.Describe());
             return;
         }
         var payload = TcpPacket.Payload(packet, ip, tcp);
-        var info = Simulation.Describe(Peer.Name, Name, packet);
+        var info = ScenarioRun.Describe(Peer.Name, packet.ToArray());
         if (Connection is null || tcp.DestinationPort != Port)
         {
             // No TCB: RFC 9293 3.10.7.1, the CLOSED state.
-            _sim.Record(TraceKind.Delivered, Name, info, text: "no connection");
-            if (Connection.ResetForUnknownSegment(in tcp, payload.Length, out var rst))
-            {
-                SendPacket(in rst, default, TcpOptionLayout.Established);
-            }
+            _run.Record(TraceKind.Delivered, Name, info, text: "no connection");
+            if (Connection.ResetForUnknownSegment(in tcp, payload.Length, out var rst)) SendPacket(in rst, default, TcpOptionLayout.Established);
             return;
         }
-        _sim.Record(TraceKind.Delivered, Name, info);
-        Connection.OnSegment(in tcp, payload, Now);
+        _run.Record(TraceKind.Delivered, Name, info);
+        Connection.OnSegment(in tcp, payload, now);
     }
-
-    internal void FireTimers()
-    {
-        Connection?.OnTimer(Now);
-    }
-
-    internal TimeSpan NextDeadline => Connection?.NextDeadline ?? TimeSpan.MaxValue;
 
     void IConnectionHost.Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout) =>
         SendPacket(in header, payload, layout);
@@ -176,17 +170,17 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
     {
         var buf = new byte[TcpPacket.MaxLength(payload.Length)];
         int len = TcpPacket.Write(buf, Address, Peer.Address, in header, layout, payload);
-        _sim.Link.Send(this, Peer, buf.AsSpan(0, len).ToArray());
+        Output?.Transmit(this, buf.AsSpan(0, len));
     }
 
     void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause) =>
-        _sim.Record(TraceKind.StateChanged, Name, from: from, to: to, text: cause);
+        _run.Record(TraceKind.StateChanged, Name, from: from, to: to, text: cause);
 
     void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error)
     {
         Events.Add((e, error));
         if (error != TcpError.None) LastError = error;
-        _sim.Record(TraceKind.Event, Name, text: error == TcpError.None ? e.ToString() : $"{e}: {error.Describe()}");
+        _run.Record(TraceKind.Event, Name, text: error == TcpError.None ? e.ToString() : $"{e}: {error.Describe()}");
         if (AutoRead && e is ConnectionEvent.DataReadable or ConnectionEvent.PeerClosed) Read();
         if (e == ConnectionEvent.PeerClosed && CloseOnEndOfStream && connection.State == TcpState.CloseWait)
         {
@@ -197,5 +191,5 @@ public sealed class Endpoint : IConnectionHost, IDemoEndpoint
     }
 
     void IConnectionHost.TimerFired(Connection connection, TcpTimer timer) =>
-        _sim.Record(TraceKind.TimerFired, Name, text: timer.ToString());
+        _run.Record(TraceKind.TimerFired, Name, text: timer.ToString());
 }
