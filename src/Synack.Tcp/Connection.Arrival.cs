@@ -404,7 +404,7 @@ public sealed partial class Connection
             }
             else if (dataAcked > 0)
             {
-                GrowCongestionWindow((uint)dataAcked); // SYN and FIN do not open the window
+                _cc.OnAck((uint)dataAcked); // SYN and FIN do not open the window
             }
             _dupAcks = 0;
             if (_sndUna == _sndMax) _rtxAt = Never;
@@ -521,8 +521,7 @@ public sealed partial class Connection
             int mss = Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6));
             _recvBuf.TryResize((_o.ReceiveBufferSize + mss - 1) / mss * mss);
         }
-        _cwnd = (uint)(_o.InitialWindowSegments * _sndMss);
-        _ssthresh = uint.MaxValue;
+        _cc.Start(_sndMss);
     }
 
     private void ReturnToListen(string cause)

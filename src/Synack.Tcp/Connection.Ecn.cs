@@ -52,9 +52,7 @@ public sealed partial class Connection
         if ((seg.Flags & TcpFlags.Ece) != 0 && (seg.Flags & TcpFlags.Syn) == 0 && (!_ecnResponded || seg.Ack > _ecnRecover))
         {
             // RFC 3168 6.1.2: as for a loss, but without resending anything.
-            uint flight = (uint)(_sndMax - _sndUna);
-            _ssthresh = Math.Max(flight / 2, 2u * (uint)_sndMss);
-            _cwnd = _ssthresh;
+            _cc.OnCongestionEcho((uint)(_sndMax - _sndUna));
             _cwrPending = true;
             _ecnResponded = true;
             _ecnRecover = _sndMax;

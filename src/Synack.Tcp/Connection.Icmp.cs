@@ -30,7 +30,11 @@ public sealed partial class Connection
                 if (Tuple.RemoteAddress.IsV6 && icmp.Mtu >= 1280 && icmp.Mtu - 60 < _pathMss)
                 {
                     _pathMss = icmp.Mtu - 60;
-                    if (_sndMss > _pathMss) _sndMss = _pathMss;
+                    if (_sndMss > _pathMss)
+                    {
+                        _sndMss = _pathMss;
+                        _cc.SetMss(_sndMss);
+                    }
                 }
                 return;
             default:

@@ -102,7 +102,7 @@ public sealed partial class Connection
         while (true)
         {
             var dataEnd = _sndBufSeq + _sendBuf.Count;
-            uint window = Math.Min(_sndWnd, _cwnd);
+            uint window = Math.Min(_sndWnd, _cc.Window);
             var windowEdge = _sndUna + window;
             if (_sndNxt < dataEnd)
             {
@@ -288,13 +288,5 @@ public sealed partial class Connection
         uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
         // Worth a segment only when the peer may be held up by the old window.
         if (free > before && free - before >= threshold && before < 2u * (uint)Math.Max(_rcvMss, 1)) SendAck(now);
-    }
-
-    private void GrowCongestionWindow(uint acked)
-    {
-        if (_cwnd < _ssthresh) _cwnd += Math.Min(acked, (uint)_sndMss); // slow start
-        else _cwnd += Math.Max(1u, (uint)((ulong)_sndMss * (uint)_sndMss / Math.Max(_cwnd, 1u))); // congestion avoidance
-        uint cap = (uint)_o.SendBufferSize * 2;
-        if (_cwnd > cap) _cwnd = cap;
     }
 }

@@ -36,20 +36,18 @@ public sealed partial class Connection
         {
             // Each duplicate ACK means a segment has left the network: inflate the window by one
             // (RFC 5681 3.2 step 4), and with SACK resend the next hole the peer has told us of.
-            _cwnd += (uint)_sndMss;
+            _cc.OnDuplicateAckInRecovery();
             if (_scoreboard is { IsEmpty: false }) RetransmitNextHole(now);
             Output(now);
             return;
         }
         if (_dupAcks < DupAckThreshold) return;
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
-        uint flight = (uint)(_sndMax - _sndUna);
-        _ssthresh = Math.Max(flight / 2, 2u * (uint)_sndMss);
+        _cc.OnFastRetransmit((uint)(_sndMax - _sndUna));
         _inRecovery = true;
         _recover = _sndMax;
         _rtxHighest = _sndUna;
         RetransmitNextHole(now);
-        _cwnd = _ssthresh + DupAckThreshold * (uint)_sndMss;
         _rtxAt = now + _rto.Rto;
         Output(now);
     }
@@ -59,15 +57,13 @@ public sealed partial class Connection
     {
         if (_rtxHighest < _sndUna) _rtxHighest = _sndUna;
         RetransmitNextHole(now);
-        // Deflate by what was acked, then add back one segment.
-        _cwnd = (uint)Math.Max((long)_cwnd - acked + _sndMss, _sndMss);
+        _cc.OnPartialAck((uint)acked);
     }
 
     private void ExitRecovery()
     {
         _inRecovery = false;
-        uint flight = (uint)(_sndMax - _sndUna);
-        _cwnd = Math.Min(_ssthresh, Math.Max(flight, (uint)_sndMss) + (uint)_sndMss); // RFC 6582 3.2 step 3, full ACK
+        _cc.OnRecoveryEnd((uint)(_sndMax - _sndUna));
     }
 
     /// <summary>Resends the first stretch from SND.UNA (or past what this recovery resent) that the peer has not SACKed.</summary>

@@ -124,10 +124,7 @@ public sealed partial class Connection
         }
         _retries++;
         _rto.Backoff();
-        // RFC 5681 (3.1, equation 4) and loss window: start again from one segment.
-        uint flight = (uint)(_sndMax - _sndUna);
-        _ssthresh = Math.Max(flight / 2, 2u * (uint)_sndMss);
-        _cwnd = (uint)_sndMss;
+        _cc.OnRetransmissionTimeout((uint)(_sndMax - _sndUna));
         ForgetRecovery(); // after a timeout, start over from SND.UNA (the peer may have reneged on SACKs)
         _sndNxt = _sndUna;
         ArmRetransmission(now);

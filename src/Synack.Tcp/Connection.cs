@@ -44,8 +44,8 @@ public sealed partial class Connection
     private uint _tsRecent, _tsOffset;
     private SeqNum _lastAckSent;
 
-    // Congestion control (RFC 5681), kept simple: slow start, congestion avoidance, loss window on RTO.
-    private uint _cwnd, _ssthresh;
+    // How much may be in flight: the controller decides, the sender asks.
+    private readonly ICongestionControl _cc;
 
     // RTT measurement by timing one segment at a time, when timestamps are not in use (Karn's rule).
     private bool _rttTiming;
@@ -80,6 +80,7 @@ public sealed partial class Connection
         Dscp = _o.Dscp;
         HopLimit = _o.HopLimit;
         _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
+        _cc = new NewReno(_o.InitialWindowSegments, _o.SendBufferSize);
         ClearTimers();
     }
 
@@ -109,7 +110,8 @@ public sealed partial class Connection
         _o.AcceptWithinBufferSpace && !(State == TcpState.SynReceived && _passiveOpen) // BSD's syncache checks the SYN-ACK's window
             ? Math.Max(RcvWnd, (uint)_recvBuf.Free)
             : RcvWnd;
-    public uint CongestionWindow => _cwnd;
+    public uint CongestionWindow => _cc.Window;
+    public uint SlowStartThreshold => _cc.SlowStartThreshold;
     public int SendMss => _sndMss;
     public bool WindowScaleNegotiated => _wsOk;
     public byte SendWindowShift => _sndShift;

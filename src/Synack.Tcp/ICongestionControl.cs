@@ -1,0 +1,42 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// A congestion controller (RFC 5681's cwnd and ssthresh, in bytes) as the sender consults it: it is
+/// told what the sender sees (new data acked, loss detected three ways, the end of recovery) and
+/// answers with the window. The sender keeps the sequence space, the scoreboard and what to resend;
+/// the controller only how much may be in flight (the shape of smoltcp's Controller and gVisor's
+/// congestionControl).
+/// </summary>
+internal interface ICongestionControl
+{
+    /// <summary>The congestion window: how many bytes may be in flight.</summary>
+    uint Window { get; }
+    uint SlowStartThreshold { get; }
+
+    /// <summary>The connection is synchronized: start from the initial window (RFC 6928: some segments of <paramref name="mss"/>).</summary>
+    void Start(int mss);
+
+    /// <summary>The segment size changed (a path MTU report).</summary>
+    void SetMss(int mss);
+
+    /// <summary><paramref name="bytes"/> of new data acknowledged outside recovery (SYN and FIN do not count).</summary>
+    void OnAck(uint bytes);
+
+    /// <summary>Three duplicate ACKs: fast retransmit starts recovery with <paramref name="flight"/> bytes outstanding.</summary>
+    void OnFastRetransmit(uint flight);
+
+    /// <summary>A further duplicate ACK in recovery: a segment has left the network.</summary>
+    void OnDuplicateAckInRecovery();
+
+    /// <summary>An ACK in recovery that covers <paramref name="bytes"/> but not all that was outstanding (NewReno's partial ACK).</summary>
+    void OnPartialAck(uint bytes);
+
+    /// <summary>Recovery is over: everything outstanding when it began is acknowledged; <paramref name="flight"/> bytes are still out.</summary>
+    void OnRecoveryEnd(uint flight);
+
+    /// <summary>The retransmission timer fired with <paramref name="flight"/> bytes outstanding.</summary>
+    void OnRetransmissionTimeout(uint flight);
+
+    /// <summary>The peer echoed congestion (ECN's ECE), once per window of data: react as to a loss, resending nothing.</summary>
+    void OnCongestionEcho(uint flight);
+}

@@ -1,0 +1,63 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// RFC 5681 slow start and congestion avoidance, fast recovery with window inflation, and RFC 6582's
+/// partial and full ACKs. The window never exceeds twice the send buffer (more could not be used).
+/// </summary>
+internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : ICongestionControl
+{
+    private const int DupAckThreshold = 3;
+    private readonly uint _cap = (uint)sendBufferSize * 2;
+    private uint _cwnd, _ssthresh;
+    private uint _mss = 536;
+
+    public uint Window => _cwnd;
+    public uint SlowStartThreshold => _ssthresh;
+
+    public void Start(int mss)
+    {
+        _mss = (uint)mss;
+        _cwnd = (uint)(initialWindowSegments * mss);
+        _ssthresh = uint.MaxValue;
+    }
+
+    public void SetMss(int mss) => _mss = (uint)mss;
+
+    public void OnAck(uint bytes)
+    {
+        if (_cwnd < _ssthresh) _cwnd += Math.Min(bytes, _mss); // slow start
+        else _cwnd += Math.Max(1u, (uint)((ulong)_mss * _mss / Math.Max(_cwnd, 1u))); // congestion avoidance
+        if (_cwnd > _cap) _cwnd = _cap;
+    }
+
+    public void OnFastRetransmit(uint flight)
+    {
+        // RFC 5681 3.2 steps 2 and 3: halve, then inflate by the three segments that left.
+        _ssthresh = HalfFlight(flight);
+        _cwnd = _ssthresh + DupAckThreshold * _mss;
+    }
+
+    public void OnDuplicateAckInRecovery() => _cwnd += _mss; // RFC 5681 3.2 step 4
+
+    public void OnPartialAck(uint bytes) =>
+        // RFC 6582 3.2 step 5: deflate by what was acked, then add back one segment.
+        _cwnd = (uint)Math.Max((long)_cwnd - bytes + _mss, _mss);
+
+    public void OnRecoveryEnd(uint flight) =>
+        _cwnd = Math.Min(_ssthresh, Math.Max(flight, _mss) + _mss); // RFC 6582 3.2 step 3, full ACK
+
+    public void OnRetransmissionTimeout(uint flight)
+    {
+        // RFC 5681 3.1 equation 4, and the loss window: start again from one segment.
+        _ssthresh = HalfFlight(flight);
+        _cwnd = _mss;
+    }
+
+    public void OnCongestionEcho(uint flight)
+    {
+        _ssthresh = HalfFlight(flight);
+        _cwnd = _ssthresh;
+    }
+
+    private uint HalfFlight(uint flight) => Math.Max(flight / 2, 2 * _mss);
+}
