@@ -42,8 +42,7 @@ public sealed partial class Connection
 
         // A listener that was opened without a remote address takes the SYN's.
         if (Tuple.RemotePort == 0) Tuple = Tuple with { RemotePort = seg.SourcePort };
-        _irs = seg.Seq;
-        _rcvNxt = seg.Seq + 1;
+        _rcv.Synchronize(seg.Seq);
         NegotiateFromSyn(in seg);
         ChooseIss(now);
         _sndWnd = seg.Window; // never scaled in a SYN
@@ -74,8 +73,7 @@ public sealed partial class Connection
         }
         if ((seg.Flags & TcpFlags.Syn) == 0) return;
 
-        _irs = seg.Seq;
-        _rcvNxt = seg.Seq + 1;
+        _rcv.Synchronize(seg.Seq);
         NegotiateFromSyn(in seg);
         _sndWnd = seg.Window;
         _sndMaxWnd = _sndWnd;
@@ -92,7 +90,7 @@ public sealed partial class Connection
             _retries = 0;
             _rtxAt = Never;
             SetState(TcpState.Established, "rcv SYN-ACK");
-            _rcvAdvEdge = _rcvNxt; // let the first ACK advertise the scaled window
+            _rcv.AdvertisedEdge = _rcv.Nxt; // let the first ACK advertise the scaled window
             SendAck(now);
             Connected(now);
             return;
@@ -114,7 +112,7 @@ public sealed partial class Connection
 
         // Linux and BSD answer a retransmitted SYN in SYN-RECEIVED with the SYN-ACK again: our SYN-ACK
         // was probably lost, and a bare ACK (what step one would send) cannot help the peer.
-        if (State == TcpState.SynReceived && syn && !rst && (flags & TcpFlags.Ack) == 0 && seq == _irs)
+        if (State == TcpState.SynReceived && syn && !rst && (flags & TcpFlags.Ack) == 0 && seq == _rcv.Irs)
         {
             SendSyn(now, ack: true, seq: _iss);
             return;
@@ -122,7 +120,7 @@ public sealed partial class Connection
 
         // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN we already
         // took. Its SYN sits on sequence space already received, so trim it and take the rest as an ACK.
-        if (State == TcpState.SynReceived && !_passiveOpen && syn && !rst && (flags & TcpFlags.Ack) != 0 && seq == _irs)
+        if (State == TcpState.SynReceived && !_passiveOpen && syn && !rst && (flags & TcpFlags.Ack) != 0 && seq == _rcv.Irs)
         {
             syn = false;
             seq += 1;
@@ -144,24 +142,19 @@ public sealed partial class Connection
         uint rcvWnd = AcceptanceWindow;
         bool forceAck = false;
         bool oldSegment = false;
-        if (!IsAcceptable(seq, segLen, rcvWnd))
+        if (!_rcv.IsAcceptable(seq, segLen, rcvWnd))
         {
-            // Data we already have, wholly: tell the sender in a D-SACK block (RFC 2883), so it can
-            // see that its retransmission was spurious.
-            if (payload.Length > 0 && !rst && !syn && _sackOk && _o.DuplicateSack && seq + payload.Length <= _rcvNxt)
-            {
-                Sacks.Duplicate(seq, seq + payload.Length);
-            }
+            if (!rst && !syn) _rcv.NoteDuplicate(seq, payload.Length);
             // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
             // heard, or two peers with closed windows would never learn that the other's opened.
-            if (rcvWnd == 0 && seq == _rcvNxt && !rst && !syn)
+            if (rcvWnd == 0 && seq == _rcv.Nxt && !rst && !syn)
             {
                 payload = default;
                 fin = false;
                 segLen = 0;
                 forceAck = true;
             }
-            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcvNxt)
+            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcv.Nxt)
             {
                 // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries
                 // a current ACK field. Its text and FIN go; its ACK is taken, then answered with an ACK.
@@ -187,7 +180,7 @@ public sealed partial class Connection
         // Second: the RST bit.
         if (rst)
         {
-            if (_o.Rfc5961Rst && seq != _rcvNxt)
+            if (_o.Rfc5961Rst && seq != _rcv.Nxt)
             {
                 SendChallengeAck(now); // RFC 5961 3.2: in window but not exact
                 return;
@@ -241,7 +234,7 @@ public sealed partial class Connection
             return;
         }
 
-        bool finInOrder = fin && seq + payload.Length == _rcvNxt;
+        bool finInOrder = fin && seq + payload.Length == _rcv.Nxt;
         switch (State)
         {
             case TcpState.Established:
@@ -281,15 +274,14 @@ public sealed partial class Connection
         }
 
         // Eighth: the FIN bit, taken only in order (after all data before it), and only once.
-        if (fin && _finReceived)
+        if (fin && _rcv.FinReceived)
         {
             SendAck(now);
             return;
         }
-        if (fin && seq + payload.Length == _rcvNxt)
+        if (fin && seq + payload.Length == _rcv.Nxt)
         {
-            _rcvNxt += 1;
-            _finReceived = true;
+            _rcv.TakeFin();
             Raise(ConnectionEvent.PeerClosed);
             switch (State)
             {
@@ -336,15 +328,6 @@ public sealed partial class Connection
 
     private bool OurFinAcked => _finQueued && _sndUna == _sndBufSeq + _sendBuf.Count + 1;
 
-    private bool IsAcceptable(SeqNum seq, int segLen, uint rcvWnd)
-    {
-        if (segLen == 0)
-        {
-            return rcvWnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + rcvWnd);
-        }
-        if (rcvWnd == 0) return false;
-        return seq.InRange(_rcvNxt, _rcvNxt + rcvWnd) || (seq + (segLen - 1)).InRange(_rcvNxt, _rcvNxt + rcvWnd);
-    }
 
     private void AcceptReset()
     {
@@ -434,12 +417,7 @@ public sealed partial class Connection
         Output(now);
     }
 
-    /// <summary>
-    /// Takes the text of an acceptable segment. In-order bytes go to the user's queue (and pull in any
-    /// out-of-order ranges they now reach); bytes beyond RCV.NXT wait in the reassembly queue and are
-    /// reported in SACK blocks; bytes we already had are reported once as a D-SACK block. Returns true
-    /// when the segment ended exactly at the new RCV.NXT, so its FIN (if any) is in order.
-    /// </summary>
+    /// <summary>Step seven's text for the receiver; an application that has closed cannot take it.</summary>
     private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, out bool ackNow)
     {
         if (_orphaned)
@@ -450,76 +428,30 @@ public sealed partial class Connection
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }
-        var end = seq + payload.Length;
-        int limit = (int)Math.Min(AcceptanceWindow, (uint)_recvBuf.Free);
-        var edge = _rcvNxt + limit;
-        _rcvMss = Math.Max(_rcvMss, payload.Length);
-        bool dsack = _sackOk && _o.DuplicateSack;
-        if (dsack && seq < _rcvNxt) Sacks.Duplicate(seq, end < _rcvNxt ? end : _rcvNxt);
-
-        if (seq > _rcvNxt)
-        {
-            // Out of order: keep it where it belongs and tell the sender at once (RFC 5681 4.2: an
-            // immediate duplicate ACK), with the SACK block it now lies in.
-            ackNow = true;
-            if (!_sackOk && !_o.QueueOutOfOrderWithoutSack) return false;
-            var stop = end < edge ? end : edge;
-            if (stop <= seq) return false;
-            var q = _reasm ??= new ReassemblyQueue();
-            if (dsack && q.FirstOverlap(seq, stop) is { } dup) Sacks.Duplicate(dup.Start, dup.End);
-            if (!q.Add(seq, stop, out var blockStart, out var blockEnd)) return false;
-            _recvBuf.WriteAt(seq - _rcvNxt, payload[..(stop - seq)]);
-            _recvBuf.HoldsPending = true;
-            if (_sackOk) Sacks.Arrived(blockStart, blockEnd);
-            return false;
-        }
-
-        int skip = _rcvNxt - seq; // already received: trim the front
-        var fresh = payload[skip..];
-        int taken = Math.Min(fresh.Length, limit);
-        bool hadHoles = _reasm is { IsEmpty: false };
-        if (hadHoles && dsack && taken > 0 && _reasm!.FirstOverlap(_rcvNxt, _rcvNxt + taken) is { } overlap) Sacks.Duplicate(overlap.Start, overlap.End);
-        _recvBuf.WriteAt(0, fresh[..taken]);
-        var next = _rcvNxt + taken;
-        if (hadHoles)
-        {
-            next = _reasm!.Advance(next);
-            _recvBuf.HoldsPending = !_reasm.IsEmpty;
-        }
-        int committed = next - _rcvNxt;
-        _recvBuf.Commit(committed);
-        _rcvNxt = next;
-        if (_sacks is { Count: > 0 }) _sacks.Acknowledged(_rcvNxt);
+        bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow);
         if (committed > 0) Raise(ConnectionEvent.DataReadable);
-        _bytesSinceAck += committed;
-        if (committed > 0) _segmentsSinceAck++;
-        // RFC 5681 4.2: at least every second full-sized segment (BSD: every second segment, whatever
-        // its size) is acked at once, and so is a segment that fills (part of) a hole or carries old data.
-        bool second = _o.AckEverySecondSegment ? _segmentsSinceAck >= 2 : _bytesSinceAck >= 2 * _rcvMss;
-        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
-        return taken == fresh.Length && _rcvNxt == end;
+        return inOrder;
     }
-
-    private SackList Sacks => _sacks ??= new SackList();
 
     private void NegotiateFromSyn(in TcpHeader seg)
     {
         ref readonly var o = ref seg.Options;
         _wsOk = _o.WindowScaling && o.HasWindowScale;
         _sndShift = _wsOk ? Math.Min(o.WindowScale, (byte)14) : (byte)0; // RFC 7323 2.3: larger means 14
-        _rcvShift = _wsOk ? _o.EffectiveWindowScale : (byte)0;
+        _rcv.Shift = _wsOk ? _o.EffectiveWindowScale : (byte)0;
         _sackOk = _o.Sack && o.SackPermitted;
         _tsOk = _o.Timestamps && o.HasTimestamps;
         if (_tsOk) _tsRecent = o.TsVal;
         EcnFromSyn(in seg);
         int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
         _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
-        _rcvMss = Math.Min(536, _sndMss);
+        _rcv.Mss = Math.Min(536, _sndMss);
+        _rcv.SackOk = _sackOk;
         if (_o.RoundReceiveBufferToMss)
         {
             // BSD's tcp_mss(): the receive buffer becomes a whole number of segments.
             int mss = Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6));
-            _recvBuf.TryResize((_o.ReceiveBufferSize + mss - 1) / mss * mss);
+            _rcv.Buffer.TryResize((_o.ReceiveBufferSize + mss - 1) / mss * mss);
         }
         _cc.Start(_sndMss);
     }
@@ -527,10 +459,9 @@ public sealed partial class Connection
     private void ReturnToListen(string cause)
     {
         ClearTimers();
-        DropOutOfOrder();
+        _rcv.Forget();
         _iss = default;
         _sndUna = _sndNxt = _sndMax = _sndBufSeq = default;
-        _irs = _rcvNxt = _rcvAdvEdge = default;
         _sendBuf.Discard(_sendBuf.Count);
         _finQueued = false;
         _retries = 0;

@@ -14,7 +14,7 @@ public sealed partial class Connection
             _rttSeq = _iss;
             _rttStart = now;
         }
-        if (ack) _rcvAdvEdge = _rcvNxt + h.Window;
+        if (ack) _rcv.AdvertisedEdge = _rcv.Nxt + h.Window;
         Transmit(in h, default, _o.SynOptionLayout);
     }
 
@@ -81,7 +81,7 @@ public sealed partial class Connection
         if (_o.ResetCarriesAck)
         {
             h.Flags |= TcpFlags.Ack;
-            h.Ack = _rcvNxt;
+            h.Ack = _rcv.Nxt;
         }
         Transmit(in h, default, TcpOptionLayout.Established);
     }
@@ -179,18 +179,18 @@ public sealed partial class Connection
             Seq = seq,
             Flags = flags,
         };
-        if ((flags & TcpFlags.Ack) != 0) h.Ack = _rcvNxt;
+        if ((flags & TcpFlags.Ack) != 0) h.Ack = _rcv.Nxt;
         if (syn)
         {
             bool synAck = (flags & TcpFlags.Ack) != 0;
             if (!synAck && _o.DropSynOptionsAfterRetries is int after && _retries >= after)
             {
-                h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
+                h.Window = (ushort)Math.Min(_rcv.Buffer.Free, 65535);
                 h.Options.HasMss = _o.SendMssOption;
                 h.Options.Mss = SynMss;
                 return h;
             }
-            h.Window = (ushort)Math.Min(_recvBuf.Free, 65535);
+            h.Window = (ushort)Math.Min(_rcv.Buffer.Free, 65535);
             h.Options.HasMss = _o.SendMssOption;
             h.Options.Mss = SynMss;
             // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).
@@ -209,14 +209,14 @@ public sealed partial class Connection
         }
         else
         {
-            h.Window = WindowField();
+            h.Window = _rcv.WindowField(_sndMss);
             if (_tsOk)
             {
                 h.Options.HasTimestamps = true;
                 h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
                 h.Options.TsEcr = _tsRecent;
             }
-            if (_sackOk && _sacks is not null && (flags & TcpFlags.Ack) != 0 && (flags & TcpFlags.Rst) == 0) _sacks.WriteTo(ref h.Options);
+            if ((flags & TcpFlags.Ack) != 0 && (flags & TcpFlags.Rst) == 0) _rcv.WriteSacks(ref h.Options);
         }
         return h;
     }
@@ -228,8 +228,7 @@ public sealed partial class Connection
             // Every ACK we send carries RCV.NXT: any pending delayed ACK is now answered.
             _lastAckSent = h.Ack;
             _delAckAt = Never;
-            _bytesSinceAck = 0;
-            _segmentsSinceAck = 0;
+            _rcv.AckSent();
         }
         if (Dscp != 0 || HopLimit != 0)
         {
@@ -240,53 +239,5 @@ public sealed partial class Connection
             return;
         }
         _host.Transmit(this, in h, payload, layout);
-    }
-
-    /// <summary>
-    /// The window field for a non-SYN segment. The right edge never moves left (RFC 9293 3.8.6), and it
-    /// moves right only by a worthwhile amount: receiver-side silly window avoidance (3.8.6.2.2).
-    /// </summary>
-    private ushort WindowField()
-    {
-        uint current = RcvWnd;
-        uint free = (uint)_recvBuf.Free;
-        uint wnd = current;
-        if (_o.AdvertiseFreeSpace)
-        {
-            // BSD: offer all free space, but nothing rather than a silly sliver (tcp_output's recwin).
-            wnd = free < _recvBuf.Capacity / 4 && free < (uint)Math.Max(_sndMss, 1) ? 0 : free;
-            if (wnd < current) wnd = current;
-        }
-        else
-        {
-            uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
-            if (free > current && free - current >= threshold) wnd = free;
-            else if (current == 0 && free >= threshold) wnd = free;
-        }
-        uint field = Math.Min(wnd >> _rcvShift, 65535u);
-        var edge = _rcvNxt + (field << _rcvShift);
-        if (edge > _rcvAdvEdge) _rcvAdvEdge = edge;
-        return (ushort)field;
-    }
-
-    private void MaybeSendWindowUpdate(uint before, TimeSpan now)
-    {
-        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
-        uint free = (uint)_recvBuf.Free;
-        if (_o.AdvertiseFreeSpace)
-        {
-            // BSD's tcp_output: update when the window grows by two segments and by a quarter of the
-            // buffer (or the buffer is small), or by half the buffer.
-            uint cap = (uint)_recvBuf.Capacity;
-            uint recwin = (uint)Math.Min(free, 65535L << _rcvShift);
-            if (before >> _rcvShift >= recwin >> _rcvShift) return;
-            uint adv = recwin - before;
-            uint mss = (uint)Math.Max(_sndMss, 1);
-            if ((adv >= 2 * mss && (adv >= cap / 4 || recwin <= cap / 8 || cap <= 8 * mss || adv >= 65535u << _rcvShift)) || 2 * adv >= cap) SendAck(now);
-            return;
-        }
-        uint threshold = (uint)Math.Min(_recvBuf.Capacity / 2, Math.Max(_rcvMss, 1));
-        // Worth a segment only when the peer may be held up by the old window.
-        if (free > before && free - before >= threshold && before < 2u * (uint)Math.Max(_rcvMss, 1)) SendAck(now);
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class Connection
     private readonly IIsnGenerator _isnGenerator;
     private readonly IConnectionHost _host;
     private readonly ByteRing _sendBuf;
-    private readonly ByteRing _recvBuf;
+    private readonly Receiver _rcv;
     private readonly RtoEstimator _rto;
     private readonly ChallengeAckLimiter _challengeAcks;
     private readonly Queue<(ConnectionEvent Event, TcpError Error)> _pendingEvents = new(4);
@@ -31,16 +31,10 @@ public sealed partial class Connection
     private bool _finQueued;
     private int _sndMss;
 
-    // Receive sequence variables.
-    private SeqNum _irs, _rcvNxt;
-    /// <summary>RCV.NXT + RCV.WND as last advertised: the right edge never moves left.</summary>
-    private SeqNum _rcvAdvEdge;
-    private bool _finReceived;
-    private int _rcvMss;
 
     // Negotiated options.
     private bool _wsOk, _sackOk, _tsOk;
-    private byte _sndShift, _rcvShift;
+    private byte _sndShift;
     private uint _tsRecent, _tsOffset;
     private SeqNum _lastAckSent;
 
@@ -54,15 +48,11 @@ public sealed partial class Connection
     private int _retries;
     private int _keepAliveProbes;
     private int _persistProbes;
-    private int _bytesSinceAck;
-    private int _segmentsSinceAck;
     private bool _smallSent;   // Minshall's Nagle: the end of the last sub-MSS segment sent
     private SeqNum _smallEnd;
-    private ReassemblyQueue? _reasm; // allocated at the first out-of-order segment
-    private SackList? _sacks;
 
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
-    internal int OutOfOrderRanges => _reasm?.Count ?? 0;
+    internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
 
     private bool _passiveOpen;
     private bool _orphaned;
@@ -75,7 +65,7 @@ public sealed partial class Connection
         _host = host;
         Tuple = tuple;
         _sendBuf = new ByteRing(_o.SendBufferSize);
-        _recvBuf = new ByteRing(_o.ReceiveBufferSize);
+        _rcv = new Receiver(_o);
         _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto, _o.RtoSlop);
         Dscp = _o.Dscp;
         HopLimit = _o.HopLimit;
@@ -98,24 +88,21 @@ public sealed partial class Connection
     public TcpError Error { get; private set; }
 
     public SeqNum Iss => _iss;
-    public SeqNum Irs => _irs;
+    public SeqNum Irs => _rcv.Irs;
     public SeqNum SndUna => _sndUna;
     public SeqNum SndNxt => _sndNxt;
     public SeqNum SndMax => _sndMax;
-    public SeqNum RcvNxt => _rcvNxt;
+    public SeqNum RcvNxt => _rcv.Nxt;
     public uint SndWnd => _sndWnd;
-    public uint RcvWnd => _rcvAdvEdge > _rcvNxt ? (uint)(_rcvAdvEdge - _rcvNxt) : 0u;
+    public uint RcvWnd => _rcv.Window;
     /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
-    internal uint AcceptanceWindow =>
-        _o.AcceptWithinBufferSpace && !(State == TcpState.SynReceived && _passiveOpen) // BSD's syncache checks the SYN-ACK's window
-            ? Math.Max(RcvWnd, (uint)_recvBuf.Free)
-            : RcvWnd;
+    internal uint AcceptanceWindow => _rcv.AcceptanceWindow(advertisedOnly: State == TcpState.SynReceived && _passiveOpen);
     public uint CongestionWindow => _cc.Window;
     public uint SlowStartThreshold => _cc.SlowStartThreshold;
     public int SendMss => _sndMss;
     public bool WindowScaleNegotiated => _wsOk;
     public byte SendWindowShift => _sndShift;
-    public byte ReceiveWindowShift => _rcvShift;
+    public byte ReceiveWindowShift => _rcv.Shift;
     public bool SackNegotiated => _sackOk;
     public bool TimestampsNegotiated => _tsOk;
     public TimeSpan Rto => _rto.Rto;
@@ -124,11 +111,11 @@ public sealed partial class Connection
     public int SendQueued => _sendBuf.Count;
     public int SendSpace => _sendBuf.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
-    public int ReceiveQueued => _recvBuf.Count;
+    public int ReceiveQueued => _rcv.Buffer.Count;
     /// <summary>The receive buffer's size (SO_RCVBUF): the configured size, maybe rounded to whole segments.</summary>
-    public int ReceiveBufferSize => _recvBuf.Capacity;
+    public int ReceiveBufferSize => _rcv.Buffer.Capacity;
     /// <summary>True once the peer's FIN has been received: after the queued bytes, reads see end of stream.</summary>
-    public bool PeerFinished => _finReceived;
+    public bool PeerFinished => _rcv.FinReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
     public long RetransmittedSegments { get; private set; }
     /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>
@@ -150,7 +137,7 @@ public sealed partial class Connection
         using var _ = Enter();
         _passiveOpen = false;
         ChooseIss(now);
-        _rcvShift = _o.WindowScaling ? _o.EffectiveWindowScale : (byte)0;
+        _rcv.Shift = _o.WindowScaling ? _o.EffectiveWindowScale : (byte)0;
         SendSyn(now, ack: false);
         SetState(TcpState.SynSent, "user OPEN (active)");
         ArmRetransmission(now);
@@ -204,9 +191,9 @@ public sealed partial class Connection
     public int Receive(Span<byte> dest, TimeSpan now, out TcpError error)
     {
         error = TcpError.None;
-        if (_recvBuf.Count == 0)
+        if (_rcv.Buffer.Count == 0)
         {
-            if (_finReceived) return 0;
+            if (_rcv.FinReceived) return 0;
             if (State == TcpState.Closed)
             {
                 error = Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist;
@@ -217,13 +204,13 @@ public sealed partial class Connection
         }
         using var _ = Enter();
         uint before = RcvWnd;
-        int n = _recvBuf.Read(dest);
-        MaybeSendWindowUpdate(before, now);
+        int n = _rcv.Buffer.Read(dest);
+        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _sndMss)) SendAck(now);
         return n;
     }
 
     /// <summary>Copies received in-order bytes without consuming them (MSG_PEEK).</summary>
-    public int Peek(Span<byte> dest) => _recvBuf.Peek(0, dest);
+    public int Peek(Span<byte> dest) => _rcv.Buffer.Peek(0, dest);
 
     /// <summary>
     /// CLOSE in RFC 9293's sense: no more data from this side (half-close). A FIN follows the queued
@@ -267,14 +254,14 @@ public sealed partial class Connection
     public TcpError Close(TimeSpan now)
     {
         using var _ = Enter();
-        if (_o.ResetOnCloseWithUnreadData && _recvBuf.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
+        if (_o.ResetOnCloseWithUnreadData && _rcv.Buffer.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
         {
             SendAbortReset();
-            _recvBuf.Discard(_recvBuf.Count);
+            _rcv.Buffer.Discard(_rcv.Buffer.Count);
             EnterClosed("user CLOSE with unread data: RST", TcpError.None);
             return TcpError.None;
         }
-        _recvBuf.Discard(_recvBuf.Count);
+        _rcv.Buffer.Discard(_rcv.Buffer.Count);
         _orphaned = true;
         var result = _finQueued ? TcpError.None : Shutdown(now);
         if (State == TcpState.FinWait2) _finWait2At = now + _o.FinWait2Timeout;
@@ -302,7 +289,7 @@ public sealed partial class Connection
                 break;
         }
         _sendBuf.Discard(_sendBuf.Count);
-        _recvBuf.Discard(_recvBuf.Count);
+        _rcv.Buffer.Discard(_rcv.Buffer.Count);
     }
 
     /// <summary>
@@ -356,22 +343,10 @@ public sealed partial class Connection
     private void EnterClosed(string cause, TcpError error)
     {
         ClearTimers();
-        DropOutOfOrder();
+        _rcv.DropOutOfOrder();
         Error = error;
         SetState(TcpState.Closed, cause);
         Raise(error == TcpError.None ? ConnectionEvent.Closed : ConnectionEvent.Failed, error);
-    }
-
-    /// <summary>Forgets data held out of order (and the SACK state about it), releasing the ring if nothing else is in it.</summary>
-    private void DropOutOfOrder()
-    {
-        _reasm?.Clear();
-        _sacks?.Clear();
-        if (_recvBuf.HoldsPending)
-        {
-            _recvBuf.HoldsPending = false;
-            _recvBuf.Discard(0);
-        }
     }
 
     private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue((e, error));

@@ -1,0 +1,223 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+/// <summary>
+/// The receiving half of a connection: the receive sequence space (RFC 9293 3.3.1: IRS, RCV.NXT,
+/// RCV.WND as an advertised right edge), the receive buffer with out-of-order bytes reassembled in
+/// place, the SACK and D-SACK blocks we report, the window we offer, and when an ACK is due
+/// (RFC 5681 4.2). It decides; the connection sends.
+/// </summary>
+internal sealed class Receiver
+{
+    private readonly ConnectionOptions _o;
+    private ReassemblyQueue? _reasm; // allocated at the first out-of-order segment
+    private SackList? _sacks;
+    private int _bytesSinceAck;
+    private int _segmentsSinceAck;
+
+    public Receiver(ConnectionOptions options)
+    {
+        _o = options;
+        Buffer = new ByteRing(options.ReceiveBufferSize);
+    }
+
+    /// <summary>In-order bytes the user has not read, and (past them, held pending) out-of-order bytes.</summary>
+    public ByteRing Buffer { get; }
+    public SeqNum Irs { get; private set; }
+    public SeqNum Nxt { get; private set; }
+    /// <summary>RCV.NXT + RCV.WND as last advertised: the right edge never moves left.</summary>
+    public SeqNum AdvertisedEdge { get; set; }
+    /// <summary>The peer's FIN has been taken (in order).</summary>
+    public bool FinReceived { get; private set; }
+    /// <summary>The largest segment the peer has sent: the unit of the window's silly-window rules and the delayed ACK.</summary>
+    public int Mss { get; set; }
+    /// <summary>Our window scale (RFC 7323), agreed in the handshake.</summary>
+    public byte Shift { get; set; }
+    /// <summary>SACK agreed: out-of-order data is reported in SACK blocks.</summary>
+    public bool SackOk { get; set; }
+
+    /// <summary>RCV.WND: what the last window we advertised still allows.</summary>
+    public uint Window => AdvertisedEdge > Nxt ? (uint)(AdvertisedEdge - Nxt) : 0u;
+
+    /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
+    public int OutOfOrderRanges => _reasm?.Count ?? 0;
+
+    private bool DuplicateSack => SackOk && _o.DuplicateSack;
+
+    /// <summary>The peer's SYN: IRS, and RCV.NXT just past it.</summary>
+    public void Synchronize(SeqNum irs)
+    {
+        Irs = irs;
+        Nxt = irs + 1;
+    }
+
+    /// <summary>Back to LISTEN: no peer any more.</summary>
+    public void Forget()
+    {
+        DropOutOfOrder();
+        Irs = Nxt = AdvertisedEdge = default;
+    }
+
+    /// <summary>
+    /// The window segments are checked against: the advertised one, or with BSD's rule the free buffer
+    /// when that is larger (unless <paramref name="advertisedOnly"/>: BSD's syncache checks the SYN-ACK's window).
+    /// </summary>
+    public uint AcceptanceWindow(bool advertisedOnly) =>
+        _o.AcceptWithinBufferSpace && !advertisedOnly ? Math.Max(Window, (uint)Buffer.Free) : Window;
+
+    /// <summary>RFC 9293 3.10.7.4, first check: does any of the segment fall in the window?</summary>
+    public bool IsAcceptable(SeqNum seq, int segLen, uint window)
+    {
+        if (segLen == 0) return window == 0 ? seq == Nxt : seq.InRange(Nxt, Nxt + window);
+        if (window == 0) return false;
+        return seq.InRange(Nxt, Nxt + window) || (seq + (segLen - 1)).InRange(Nxt, Nxt + window);
+    }
+
+    /// <summary>Data we already have, wholly: reported once in a D-SACK block (RFC 2883) so the sender sees its resend was spurious.</summary>
+    public void NoteDuplicate(SeqNum seq, int length)
+    {
+        if (length > 0 && DuplicateSack && seq + length <= Nxt) Sacks.Duplicate(seq, seq + length);
+    }
+
+    /// <summary>
+    /// Takes the text of an acceptable segment. In-order bytes go to the user's queue (and pull in any
+    /// out-of-order ranges they now reach); bytes beyond RCV.NXT wait in the reassembly queue and are
+    /// reported in SACK blocks; bytes we already had are reported once as a D-SACK block. Returns true
+    /// when the segment ended exactly at the new RCV.NXT, so its FIN (if any) is in order.
+    /// <paramref name="committed"/> is how many bytes became readable; <paramref name="ackNow"/> says
+    /// the segment must be acknowledged at once rather than by the delayed ACK.
+    /// </summary>
+    public bool TakeText(SeqNum seq, ReadOnlySpan<byte> payload, uint acceptanceWindow, out int committed, out bool ackNow)
+    {
+        committed = 0;
+        var end = seq + payload.Length;
+        int limit = (int)Math.Min(acceptanceWindow, (uint)Buffer.Free);
+        var edge = Nxt + limit;
+        Mss = Math.Max(Mss, payload.Length);
+        bool dsack = DuplicateSack;
+        if (dsack && seq < Nxt) Sacks.Duplicate(seq, end < Nxt ? end : Nxt);
+
+        if (seq > Nxt)
+        {
+            // Out of order: keep it where it belongs and tell the sender at once (RFC 5681 4.2: an
+            // immediate duplicate ACK), with the SACK block it now lies in.
+            ackNow = true;
+            if (!SackOk && !_o.QueueOutOfOrderWithoutSack) return false;
+            var stop = end < edge ? end : edge;
+            if (stop <= seq) return false;
+            var q = _reasm ??= new ReassemblyQueue();
+            if (dsack && q.FirstOverlap(seq, stop) is { } dup) Sacks.Duplicate(dup.Start, dup.End);
+            if (!q.Add(seq, stop, out var blockStart, out var blockEnd)) return false;
+            Buffer.WriteAt(seq - Nxt, payload[..(stop - seq)]);
+            Buffer.HoldsPending = true;
+            if (SackOk) Sacks.Arrived(blockStart, blockEnd);
+            return false;
+        }
+
+        int skip = Nxt - seq; // already received: trim the front
+        var fresh = payload[skip..];
+        int taken = Math.Min(fresh.Length, limit);
+        bool hadHoles = _reasm is { IsEmpty: false };
+        if (hadHoles && dsack && taken > 0 && _reasm!.FirstOverlap(Nxt, Nxt + taken) is { } overlap) Sacks.Duplicate(overlap.Start, overlap.End);
+        Buffer.WriteAt(0, fresh[..taken]);
+        var next = Nxt + taken;
+        if (hadHoles)
+        {
+            next = _reasm!.Advance(next);
+            Buffer.HoldsPending = !_reasm.IsEmpty;
+        }
+        committed = next - Nxt;
+        Buffer.Commit(committed);
+        Nxt = next;
+        if (_sacks is { Count: > 0 }) _sacks.Acknowledged(Nxt);
+        _bytesSinceAck += committed;
+        if (committed > 0) _segmentsSinceAck++;
+        // RFC 5681 4.2: at least every second full-sized segment (BSD: every second segment, whatever
+        // its size) is acked at once, and so is a segment that fills (part of) a hole or carries old data.
+        bool second = _o.AckEverySecondSegment ? _segmentsSinceAck >= 2 : _bytesSinceAck >= 2 * Mss;
+        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
+        return taken == fresh.Length && Nxt == end;
+    }
+
+    /// <summary>The peer's FIN, in order: it takes one sequence number.</summary>
+    public void TakeFin()
+    {
+        Nxt += 1;
+        FinReceived = true;
+    }
+
+    /// <summary>An ACK carrying RCV.NXT is going out: whatever the delayed ACK waited for is answered.</summary>
+    public void AckSent()
+    {
+        _bytesSinceAck = 0;
+        _segmentsSinceAck = 0;
+    }
+
+    /// <summary>Our SACK blocks (and a pending D-SACK block) for an ACK we are about to send.</summary>
+    public void WriteSacks(ref TcpOptions options)
+    {
+        if (SackOk && _sacks is not null) _sacks.WriteTo(ref options);
+    }
+
+    /// <summary>
+    /// The window field for a non-SYN segment. The right edge never moves left (RFC 9293 3.8.6), and it
+    /// moves right only by a worthwhile amount: receiver-side silly window avoidance (3.8.6.2.2).
+    /// </summary>
+    public ushort WindowField(int sendMss)
+    {
+        uint current = Window;
+        uint free = (uint)Buffer.Free;
+        uint wnd = current;
+        if (_o.AdvertiseFreeSpace)
+        {
+            // BSD: offer all free space, but nothing rather than a silly sliver (tcp_output's recwin).
+            wnd = free < Buffer.Capacity / 4 && free < (uint)Math.Max(sendMss, 1) ? 0 : free;
+            if (wnd < current) wnd = current;
+        }
+        else
+        {
+            uint threshold = (uint)Math.Min(Buffer.Capacity / 2, Math.Max(Mss, 1));
+            if (free > current && free - current >= threshold) wnd = free;
+            else if (current == 0 && free >= threshold) wnd = free;
+        }
+        uint field = Math.Min(wnd >> Shift, 65535u);
+        var edge = Nxt + (field << Shift);
+        if (edge > AdvertisedEdge) AdvertisedEdge = edge;
+        return (ushort)field;
+    }
+
+    /// <summary>After the user read: is a window update worth a segment? <paramref name="before"/> is RCV.WND before the read.</summary>
+    public bool WindowUpdateDue(uint before, int sendMss)
+    {
+        uint free = (uint)Buffer.Free;
+        if (_o.AdvertiseFreeSpace)
+        {
+            // BSD's tcp_output: update when the window grows by two segments and by a quarter of the
+            // buffer (or the buffer is small), or by half the buffer.
+            uint cap = (uint)Buffer.Capacity;
+            uint recwin = (uint)Math.Min(free, 65535L << Shift);
+            if (before >> Shift >= recwin >> Shift) return false;
+            uint adv = recwin - before;
+            uint mss = (uint)Math.Max(sendMss, 1);
+            return (adv >= 2 * mss && (adv >= cap / 4 || recwin <= cap / 8 || cap <= 8 * mss || adv >= 65535u << Shift)) || 2 * adv >= cap;
+        }
+        uint threshold = (uint)Math.Min(Buffer.Capacity / 2, Math.Max(Mss, 1));
+        // Worth a segment only when the peer may be held up by the old window.
+        return free > before && free - before >= threshold && before < 2u * (uint)Math.Max(Mss, 1);
+    }
+
+    /// <summary>Forgets data held out of order (and the SACK state about it), releasing the ring if nothing else is in it.</summary>
+    public void DropOutOfOrder()
+    {
+        _reasm?.Clear();
+        _sacks?.Clear();
+        if (Buffer.HoldsPending)
+        {
+            Buffer.HoldsPending = false;
+            Buffer.Discard(0);
+        }
+    }
+
+    private SackList Sacks => _sacks ??= new SackList();
+}
