@@ -45,10 +45,7 @@ public sealed partial class Connection
         _rcv.Synchronize(seg.Seq);
         NegotiateFromSyn(in seg);
         ChooseIss(now);
-        _sndWnd = seg.Window; // never scaled in a SYN
-        _sndMaxWnd = _sndWnd;
-        _sndWl1 = seg.Seq;
-        _sndWl2 = seg.Ack;
+        _snd.SetWindow(in seg, scaled: false); // never scaled in a SYN
         _retries = 0;
         // Data on a SYN is not taken (RCV.NXT covers only the SYN); the peer sends it again once synchronized.
         SendSyn(now, ack: true);
@@ -59,7 +56,7 @@ public sealed partial class Connection
     private void ArriveInSynSent(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
     {
         bool hasAck = (seg.Flags & TcpFlags.Ack) != 0;
-        if (hasAck && (seg.Ack <= _iss || seg.Ack > _sndMax))
+        if (hasAck && (seg.Ack <= _snd.Iss || seg.Ack > _snd.Max))
         {
             // RFC 9293 figure 9: a SYN-ACK for an old incarnation. Our RST (seq = its ACK) tells the
             // peer to drop that half-open connection; our own SYN stays outstanding.
@@ -75,20 +72,17 @@ public sealed partial class Connection
 
         _rcv.Synchronize(seg.Seq);
         NegotiateFromSyn(in seg);
-        _sndWnd = seg.Window;
-        _sndMaxWnd = _sndWnd;
-        _sndWl1 = seg.Seq;
-        _sndWl2 = seg.Ack;
+        _snd.SetWindow(in seg, scaled: false);
         if (hasAck)
         {
-            _sndUna = seg.Ack;
-            if (_retries == 0 && !_tsOk) _rto.Sample(now - _rttStart); // Karn: only an unretransmitted SYN
-            else if (_tsOk && seg.Options.HasTimestamps) SampleFromTimestamp(seg.Options.TsEcr, now);
+            _snd.Una = seg.Ack;
+            if (_retries == 0 && !_tsOk) _snd.Rto.Sample(now - _snd.TimingStart); // Karn: only an unretransmitted SYN
+            else if (_tsOk && seg.Options.HasTimestamps && RttFromTimestamp(seg.Options.TsEcr, now) is TimeSpan rtt) _snd.Rto.Sample(rtt);
         }
-        if (_sndUna > _iss)
+        if (_snd.Una > _snd.Iss)
         {
             _retries = 0;
-            _rtxAt = Never;
+            _snd.RetransmitAt = Never;
             SetState(TcpState.Established, "rcv SYN-ACK");
             _rcv.AdvertisedEdge = _rcv.Nxt; // let the first ACK advertise the scaled window
             SendAck(now);
@@ -97,144 +91,183 @@ public sealed partial class Connection
         }
         // Simultaneous open: both SYNs crossed.
         SetState(TcpState.SynReceived, "rcv SYN (simultaneous open)");
-        SendSyn(now, ack: true, seq: _iss);
+        SendSyn(now, ack: true, seq: _snd.Iss);
         ArmRetransmission(now);
+    }
+
+    /// <summary>
+    /// One segment on its way through RFC 9293 3.10.7.4's steps: what is left of it as the checks trim
+    /// it, and what it has decided about the ACK it owes.
+    /// </summary>
+    private ref struct Arrival(in TcpHeader seg, ReadOnlySpan<byte> payload)
+    {
+        public SeqNum Seq = seg.Seq;
+        public int SegLen = SegmentLength(seg.Flags, payload.Length);
+        public bool Rst = seg.Flags.Has(TcpFlags.Rst);
+        public bool Syn = seg.Flags.Has(TcpFlags.Syn);
+        public bool Fin = seg.Flags.Has(TcpFlags.Fin);
+        public ReadOnlySpan<byte> Payload = payload;
+        /// <summary>Acknowledge it whatever the later steps decide (an old segment's or a zero window's ACK).</summary>
+        public bool ForceAck;
+        /// <summary>An old duplicate kept only for its ACK field (BSD's rule).</summary>
+        public bool OldSegment;
+        /// <summary>The text asks for an immediate ACK rather than a delayed one.</summary>
+        public bool AckNow;
+
+        /// <summary>Drops the text and FIN, keeping the ACK field.</summary>
+        public void KeepOnlyAck()
+        {
+            Payload = default;
+            Fin = false;
+            SegLen = 0;
+            ForceAck = true;
+        }
     }
 
     private void ArriveSynchronized(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
     {
-        var flags = seg.Flags;
-        bool rst = (flags & TcpFlags.Rst) != 0;
-        bool syn = (flags & TcpFlags.Syn) != 0;
-        bool fin = (flags & TcpFlags.Fin) != 0;
-        var seq = seg.Seq;
-        int segLen = SegmentLength(flags, payload.Length);
-
-        // Linux and BSD answer a retransmitted SYN in SYN-RECEIVED with the SYN-ACK again: our SYN-ACK
-        // was probably lost, and a bare ACK (what step one would send) cannot help the peer.
-        if (State == TcpState.SynReceived && syn && !rst && (flags & TcpFlags.Ack) == 0 && seq == _rcv.Irs)
-        {
-            SendSyn(now, ack: true, seq: _iss);
-            return;
-        }
-
-        // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN we already
-        // took. Its SYN sits on sequence space already received, so trim it and take the rest as an ACK.
-        if (State == TcpState.SynReceived && !_passiveOpen && syn && !rst && (flags & TcpFlags.Ack) != 0 && seq == _rcv.Irs)
-        {
-            syn = false;
-            seq += 1;
-            segLen -= 1;
-        }
-
-        // RFC 7323 3.2: once timestamps are agreed, a segment without one (other than RST) SHOULD be
-        // dropped silently. Linux tolerates it; BSD drops it.
-        if (_tsOk && !seg.Options.HasTimestamps && !rst && _o.DropSegmentsWithoutTimestamps) return;
-
-        // RFC 7323 5.3 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate.
-        if (_tsOk && seg.Options.HasTimestamps && !rst && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
-        {
-            SendAck(now);
-            return;
-        }
-
-        // First: the sequence number check.
-        uint rcvWnd = AcceptanceWindow;
-        bool forceAck = false;
-        bool oldSegment = false;
-        if (!_rcv.IsAcceptable(seq, segLen, rcvWnd))
-        {
-            if (!rst && !syn) _rcv.NoteDuplicate(seq, payload.Length);
-            // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
-            // heard, or two peers with closed windows would never learn that the other's opened.
-            if (rcvWnd == 0 && seq == _rcv.Nxt && !rst && !syn)
-            {
-                payload = default;
-                fin = false;
-                segLen = 0;
-                forceAck = true;
-            }
-            else if (_o.ProcessAckOfOldSegments && !rst && !syn && (flags & TcpFlags.Ack) != 0 && seq < _rcv.Nxt)
-            {
-                // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries
-                // a current ACK field. Its text and FIN go; its ACK is taken, then answered with an ACK.
-                payload = default;
-                fin = false;
-                segLen = 0;
-                forceAck = true;
-                oldSegment = true;
-            }
-            else
-            {
-                if (!rst) SendAck(now, challenge: syn);
-                return;
-            }
-        }
-        if (_tsOk && seg.Options.HasTimestamps && seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
+        var a = new Arrival(in seg, payload);
+        if (State == TcpState.SynReceived && RepeatedSyn(in seg, ref a, now)) return;
+        if (!TimestampsAcceptable(in seg, a.Rst, now)) return;
+        if (!CheckSequence(in seg, ref a, now)) return;
+        if (_tsOk && seg.Options.HasTimestamps && a.Seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
         {
             _tsRecent = seg.Options.TsVal;
         }
         TouchKeepAlive(now);
-        EcnArrival(in seg, payload.Length, now);
-
-        // Second: the RST bit.
-        if (rst)
+        EcnArrival(in seg, a.Payload.Length, now);
+        if (a.Rst)
         {
-            if (_o.Rfc5961Rst && seq != _rcv.Nxt)
-            {
-                SendChallengeAck(now); // RFC 5961 3.2: in window but not exact
-                return;
-            }
-            AcceptReset();
+            ArriveRst(a.Seq, now);
             return;
         }
-
-        // Fourth: the SYN bit (the third, security, is not used).
-        if (syn)
+        if (a.Syn)
         {
-            if (State == TcpState.SynReceived && _passiveOpen)
-            {
-                ReturnToListen("rcv SYN in SYN-RECEIVED");
-                return;
-            }
-            if (_o.Rfc5961Syn)
-            {
-                SendChallengeAck(now); // RFC 5961 4.2
-                return;
-            }
-            SendAbortReset();
-            EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
+            ArriveSyn(now);
             return;
         }
+        if (!seg.Flags.Has(TcpFlags.Ack)) return; // fifth: a segment without ACK is dropped
+        if (!ArriveAck(in seg, ref a, now)) return;
+        if (!ArriveText(ref a, now)) return;
+        ArriveFin(ref a, now);
+    }
 
-        // Fifth: the ACK field.
-        if ((flags & TcpFlags.Ack) == 0) return;
+    /// <summary>The peer's SYN again while we are in SYN-RECEIVED. True when it has been answered.</summary>
+    private bool RepeatedSyn(in TcpHeader seg, ref Arrival a, TimeSpan now)
+    {
+        if (!a.Syn || a.Rst || a.Seq != _rcv.Irs) return false;
+        if (!seg.Flags.Has(TcpFlags.Ack))
+        {
+            // Linux and BSD answer a retransmitted SYN with the SYN-ACK again: ours was probably lost,
+            // and a bare ACK (what step one would send) cannot help the peer.
+            SendSyn(now, ack: true, seq: _snd.Iss);
+            return true;
+        }
+        if (!_passiveOpen)
+        {
+            // Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN we already
+            // took. Its SYN sits on sequence space already received, so trim it and take the rest as an ACK.
+            a.Syn = false;
+            a.Seq += 1;
+            a.SegLen -= 1;
+        }
+        return false;
+    }
+
+    /// <summary>RFC 7323: the timestamp checks before step one. False when the segment is dropped (maybe with an ACK).</summary>
+    private bool TimestampsAcceptable(in TcpHeader seg, bool rst, TimeSpan now)
+    {
+        if (!_tsOk || rst) return true;
+        // 3.2: once timestamps are agreed, a segment without one SHOULD be dropped silently. Linux
+        // tolerates it; BSD drops it.
+        if (!seg.Options.HasTimestamps) return !_o.DropSegmentsWithoutTimestamps;
+        // 5.3 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate.
+        if (unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
+        {
+            SendAck(now);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>First: the sequence number check. False when the segment goes no further.</summary>
+    private bool CheckSequence(in TcpHeader seg, ref Arrival a, TimeSpan now)
+    {
+        uint rcvWnd = AcceptanceWindow;
+        if (_rcv.IsAcceptable(a.Seq, a.SegLen, rcvWnd)) return true;
+        if (!a.Rst && !a.Syn) _rcv.NoteDuplicate(a.Seq, a.Payload.Length);
+        // RFC 9293 3.10.7.4: with a zero window nothing is acceptable, but a valid ACK must still be
+        // heard, or two peers with closed windows would never learn that the other's opened.
+        if (rcvWnd == 0 && a.Seq == _rcv.Nxt && !a.Rst && !a.Syn)
+        {
+            a.KeepOnlyAck();
+            return true;
+        }
+        if (_o.ProcessAckOfOldSegments && !a.Rst && !a.Syn && seg.Flags.Has(TcpFlags.Ack) && a.Seq < _rcv.Nxt)
+        {
+            // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries
+            // a current ACK field. Its text and FIN go; its ACK is taken, then answered with an ACK.
+            a.KeepOnlyAck();
+            a.OldSegment = true;
+            return true;
+        }
+        if (!a.Rst) SendAck(now, challenge: a.Syn);
+        return false;
+    }
+
+    /// <summary>Second: the RST bit, of an acceptable segment.</summary>
+    private void ArriveRst(SeqNum seq, TimeSpan now)
+    {
+        if (_o.Rfc5961Rst && seq != _rcv.Nxt)
+        {
+            SendChallengeAck(now); // RFC 5961 3.2: in window but not exact
+            return;
+        }
+        AcceptReset();
+    }
+
+    /// <summary>Fourth: the SYN bit (the third, security, is not used).</summary>
+    private void ArriveSyn(TimeSpan now)
+    {
+        if (State == TcpState.SynReceived && _passiveOpen)
+        {
+            ReturnToListen("rcv SYN in SYN-RECEIVED");
+            return;
+        }
+        if (_o.Rfc5961Syn)
+        {
+            SendChallengeAck(now); // RFC 5961 4.2
+            return;
+        }
+        SendAbortReset();
+        EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
+    }
+
+    /// <summary>Fifth: the ACK field. False when the segment goes no further.</summary>
+    private bool ArriveAck(in TcpHeader seg, ref Arrival a, TimeSpan now)
+    {
         var ack = seg.Ack;
-
         if (State == TcpState.SynReceived)
         {
-            if (!(ack > _sndUna && ack <= _sndMax))
+            if (!(ack > _snd.Una && ack <= _snd.Max))
             {
                 SendReset(ack);
-                return;
+                return false;
             }
             _retries = 0;
             SetState(TcpState.Established, "rcv ACK of SYN");
-            _sndWnd = (uint)seg.Window << _sndShift;
-            _sndMaxWnd = Math.Max(_sndMaxWnd, _sndWnd);
-            _sndWl1 = seq;
-            _sndWl2 = ack;
+            _snd.SetWindow(in seg, scaled: true);
             Connected(now);
         }
 
         // RFC 5961 5.2: an ACK must fall in [SND.UNA - MAX.SND.WND, SND.MAX]; anything else is answered and dropped.
-        if (ack > _sndMax || ack < _sndUna - (int)Math.Min(_sndMaxWnd, int.MaxValue))
+        if (ack > _snd.Max || ack < _snd.Una - (int)Math.Min(_snd.MaxWnd, int.MaxValue))
         {
             SendChallengeAck(now);
-            return;
+            return false;
         }
 
-        bool finInOrder = fin && seq + payload.Length == _rcv.Nxt;
+        bool finInOrder = a.Fin && a.Seq + a.Payload.Length == _rcv.Nxt;
         switch (State)
         {
             case TcpState.Established:
@@ -242,7 +275,7 @@ public sealed partial class Connection
             case TcpState.FinWait2:
             case TcpState.CloseWait:
             case TcpState.Closing:
-                ProcessAck(in seg, payload.Length, now);
+                ProcessAck(in seg, a.Payload.Length, now);
                 if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
                 {
                     SetState(TcpState.FinWait2, "rcv ACK of FIN");
@@ -251,35 +284,38 @@ public sealed partial class Connection
                 if (State == TcpState.Closing)
                 {
                     if (OurFinAcked) EnterTimeWait(now, "rcv ACK of FIN", ackFin: false);
-                    else if (oldSegment) SendAck(now);
-                    return;
+                    else if (a.OldSegment) SendAck(now);
+                    return false;
                 }
-                break;
+                return true;
             case TcpState.LastAck:
-                ProcessAck(in seg, payload.Length, now);
+                ProcessAck(in seg, a.Payload.Length, now);
                 if (OurFinAcked) EnterClosed("rcv ACK of FIN", TcpError.None);
-                else if (oldSegment) SendAck(now);
-                return;
+                else if (a.OldSegment) SendAck(now);
+                return false;
+            default:
+                return true;
         }
+    }
 
-        // Seventh: the segment text (the sixth, URG, is not used: RFC 6093 discourages it).
-        bool ackNow = false;
-        if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
-        {
-            if (!ReceiveText(seq, payload, out ackNow))
-            {
-                if (ackNow && State != TcpState.Closed) SendAck(now);
-                return;
-            }
-        }
+    /// <summary>Seventh: the segment text (the sixth, URG, is not used: RFC 6093 discourages it). False when the segment goes no further.</summary>
+    private bool ArriveText(ref Arrival a, TimeSpan now)
+    {
+        if (a.Payload.Length == 0 || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return true;
+        if (ReceiveText(a.Seq, a.Payload, out a.AckNow)) return true;
+        if (a.AckNow && State != TcpState.Closed) SendAck(now);
+        return false;
+    }
 
-        // Eighth: the FIN bit, taken only in order (after all data before it), and only once.
-        if (fin && _rcv.FinReceived)
+    /// <summary>Eighth: the FIN bit, taken only in order (after all data before it), and only once; then the ACK owed.</summary>
+    private void ArriveFin(ref Arrival a, TimeSpan now)
+    {
+        if (a.Fin && _rcv.FinReceived)
         {
             SendAck(now);
             return;
         }
-        if (fin && seq + payload.Length == _rcv.Nxt)
+        if (a.Fin && a.Seq + a.Payload.Length == _rcv.Nxt)
         {
             _rcv.TakeFin();
             Raise(ConnectionEvent.PeerClosed);
@@ -288,7 +324,7 @@ public sealed partial class Connection
                 case TcpState.SynReceived:
                 case TcpState.Established:
                     SetState(TcpState.CloseWait, "rcv FIN");
-                    if (!ackNow && _o.DelayAckOfFin && _o.DelayedAck) ScheduleDelayedAck(now);
+                    if (!a.AckNow && _o.DelayAckOfFin && _o.DelayedAck) ScheduleDelayedAck(now);
                     else SendAck(now);
                     return;
                 case TcpState.FinWait1:
@@ -310,8 +346,8 @@ public sealed partial class Connection
                     return;
             }
         }
-        if (ackNow || forceAck) SendAck(now);
-        else if (payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) ScheduleDelayedAck(now);
+        if (a.AckNow || a.ForceAck) SendAck(now);
+        else if (a.Payload.Length > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2) ScheduleDelayedAck(now);
     }
 
     /// <summary>TIME-WAIT's rules live in <see cref="TimeWaitState"/>, the same ones a host applies once it has let the connection go.</summary>
@@ -326,7 +362,7 @@ public sealed partial class Connection
         else EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
     }
 
-    private bool OurFinAcked => _finQueued && _sndUna == _sndBufSeq + _sendBuf.Count + 1;
+    private bool OurFinAcked => _snd.FinAcked;
 
 
     private void AcceptReset()
@@ -341,7 +377,7 @@ public sealed partial class Connection
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                _sendBuf.Discard(_sendBuf.Count);
+                _snd.Buffer.Discard(_snd.Buffer.Count);
                 EnterClosed("rcv RST", TcpError.ConnectionReset);
                 break;
             case TcpState.Closing:
@@ -353,67 +389,13 @@ public sealed partial class Connection
         }
     }
 
+    /// <summary>Step five for the sender: SND.UNA, the window, RTT, recovery; then whatever may now be sent.</summary>
     private void ProcessAck(in TcpHeader seg, int payloadLength, TimeSpan now)
     {
-        var ack = seg.Ack;
-        if (_sackOk && seg.Options.SackBlockCount > 0 && _sndMax > _sndUna) RecordSacks(in seg.Options);
-        // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries nothing, leaves the window as it was.
-        bool duplicate = ack == _sndUna && _sndMax > _sndUna && payloadLength == 0
-            && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0 && ((uint)seg.Window << _sndShift) == _sndWnd;
-        if (ack > _sndUna)
-        {
-            int acked = ack - _sndUna;
-            if (_tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0) SampleFromTimestamp(seg.Options.TsEcr, now);
-            else if (_rttTiming && ack > _rttSeq)
-            {
-                _rttTiming = false;
-                _rto.Sample(now - _rttStart);
-            }
-            _sndUna = ack;
-            if (_sndNxt < _sndUna) _sndNxt = _sndUna;
-            _retries = 0;
-            int dataAcked = Math.Clamp(ack - _sndBufSeq, 0, _sendBuf.Count);
-            if (dataAcked > 0)
-            {
-                _sendBuf.Discard(dataAcked);
-                _sndBufSeq += dataAcked;
-                Raise(ConnectionEvent.SendSpaceAvailable);
-            }
-            _scoreboard?.Advance(_sndUna);
-            if (_inRecovery)
-            {
-                if (ack >= _recover) ExitRecovery();
-                else PartialAck(acked, now);
-            }
-            else if (dataAcked > 0)
-            {
-                _cc.OnAck((uint)dataAcked); // SYN and FIN do not open the window
-            }
-            _dupAcks = 0;
-            if (_sndUna == _sndMax) _rtxAt = Never;
-            else _rtxAt = now + _rto.Rto; // RFC 6298 5.3
-        }
-        else if (duplicate && _o.FastRetransmit)
-        {
-            DuplicateAck(now);
-        }
-        // The send window moves only on a segment newer than the one that last set it.
-        if (_sndWl1 < seg.Seq || (_sndWl1 == seg.Seq && _sndWl2 <= ack))
-        {
-            _sndWnd = (uint)seg.Window << _sndShift;
-            _sndMaxWnd = Math.Max(_sndMaxWnd, _sndWnd);
-            _sndWl1 = seg.Seq;
-            _sndWl2 = ack;
-        }
-        if (_sndWnd > 0)
-        {
-            _persistAt = Never;
-            _persistProbes = 0;
-        }
-        else if (_persistAt != Never)
-        {
-            _persistProbes = 0; // the peer is alive and answering our probes
-        }
+        bool echo = _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0;
+        int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced);
+        if (advanced) _retries = 0;
+        if (dataAcked > 0) Raise(ConnectionEvent.SendSpaceAvailable);
         Output(now);
     }
 
@@ -437,15 +419,15 @@ public sealed partial class Connection
     {
         ref readonly var o = ref seg.Options;
         _wsOk = _o.WindowScaling && o.HasWindowScale;
-        _sndShift = _wsOk ? Math.Min(o.WindowScale, (byte)14) : (byte)0; // RFC 7323 2.3: larger means 14
+        _snd.Shift = _wsOk ? Math.Min(o.WindowScale, (byte)14) : (byte)0; // RFC 7323 2.3: larger means 14
         _rcv.Shift = _wsOk ? _o.EffectiveWindowScale : (byte)0;
         _sackOk = _o.Sack && o.SackPermitted;
         _tsOk = _o.Timestamps && o.HasTimestamps;
         if (_tsOk) _tsRecent = o.TsVal;
         EcnFromSyn(in seg);
         int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
-        _sndMss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
-        _rcv.Mss = Math.Min(536, _sndMss);
+        _snd.Mss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
+        _rcv.Mss = Math.Min(536, _snd.Mss);
         _rcv.SackOk = _sackOk;
         if (_o.RoundReceiveBufferToMss)
         {
@@ -453,17 +435,16 @@ public sealed partial class Connection
             int mss = Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6));
             _rcv.Buffer.TryResize((_o.ReceiveBufferSize + mss - 1) / mss * mss);
         }
-        _cc.Start(_sndMss);
+        _snd.Congestion.Start(_snd.Mss);
+        _snd.SackOk = _sackOk;
+        _snd.TimeNewSegments = !_tsOk;
     }
 
     private void ReturnToListen(string cause)
     {
         ClearTimers();
         _rcv.Forget();
-        _iss = default;
-        _sndUna = _sndNxt = _sndMax = _sndBufSeq = default;
-        _sendBuf.Discard(_sendBuf.Count);
-        _finQueued = false;
+        _snd.Forget();
         _retries = 0;
         SetState(TcpState.Listen, cause);
         Raise(ConnectionEvent.HalfOpenDropped);
@@ -482,7 +463,7 @@ public sealed partial class Connection
     {
         _keepAliveAt = _o.KeepAlive ? now + _o.KeepAliveIdle : Never;
         Raise(ConnectionEvent.Connected);
-        if (_finQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");
+        if (_snd.FinQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");
         Output(now);
     }
 
@@ -492,11 +473,12 @@ public sealed partial class Connection
         if (_o.KeepAlive && _keepAliveAt != Never && State.IsSynchronized() && State != TcpState.SynReceived) _keepAliveAt = now + _o.KeepAliveIdle;
     }
 
-    private void SampleFromTimestamp(uint tsEcr, TimeSpan now)
+    /// <summary>The round trip a TSecr gives (RFC 7323 4.1), or null when the echo is from the future.</summary>
+    private TimeSpan? RttFromTimestamp(uint tsEcr, TimeSpan now)
     {
         uint sentMs = unchecked(tsEcr - _tsOffset);
         uint nowMs = TimestampClock.Milliseconds(now);
         int rttMs = unchecked((int)(nowMs - sentMs));
-        if (rttMs >= 0) _rto.Sample(TimeSpan.FromMilliseconds(Math.Max(rttMs, 1)));
+        return rttMs >= 0 ? TimeSpan.FromMilliseconds(Math.Max(rttMs, 1)) : null;
     }
 }

@@ -52,10 +52,10 @@ public sealed partial class Connection
         if ((seg.Flags & TcpFlags.Ece) != 0 && (seg.Flags & TcpFlags.Syn) == 0 && (!_ecnResponded || seg.Ack > _ecnRecover))
         {
             // RFC 3168 6.1.2: as for a loss, but without resending anything.
-            _cc.OnCongestionEcho((uint)(_sndMax - _sndUna));
+            _snd.Congestion.OnCongestionEcho(_snd.Flight);
             _cwrPending = true;
             _ecnResponded = true;
-            _ecnRecover = _sndMax;
+            _ecnRecover = _snd.Max;
         }
     }
 

@@ -18,7 +18,7 @@ public sealed partial class Connection
     {
         using var _ = Enter();
         // RFC 5927 4.1: an error quoting a sequence number outside SND.UNA..SND.MAX is forged or stale.
-        if (!(icmp.QuotedSeq >= _sndUna && icmp.QuotedSeq < _sndMax)) return;
+        if (!(icmp.QuotedSeq >= _snd.Una && icmp.QuotedSeq < _snd.Max)) return;
         switch (icmp.Kind)
         {
             case IcmpErrorKind.Refused or IcmpErrorKind.HostUnreachable when State == TcpState.SynSent && _o.IcmpAbortsConnect:
@@ -30,10 +30,10 @@ public sealed partial class Connection
                 if (Tuple.RemoteAddress.IsV6 && icmp.Mtu >= 1280 && icmp.Mtu - 60 < _pathMss)
                 {
                     _pathMss = icmp.Mtu - 60;
-                    if (_sndMss > _pathMss)
+                    if (_snd.Mss > _pathMss)
                     {
-                        _sndMss = _pathMss;
-                        _cc.SetMss(_sndMss);
+                        _snd.Mss = _pathMss;
+                        _snd.Congestion.SetMss(_snd.Mss);
                     }
                 }
                 return;

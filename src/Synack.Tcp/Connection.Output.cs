@@ -7,26 +7,20 @@ public sealed partial class Connection
 {
     private void SendSyn(TimeSpan now, bool ack, SeqNum? seq = null)
     {
-        var h = NewHeader(seq ?? _iss, (ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn) | EcnSynFlags(ack), now, syn: true);
-        if (_retries == 0)
-        {
-            _rttTiming = true;
-            _rttSeq = _iss;
-            _rttStart = now;
-        }
+        var h = NewHeader(seq ?? _snd.Iss, (ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn) | EcnSynFlags(ack), now, syn: true);
+        if (_retries == 0) _snd.StartTiming(_snd.Iss, now);
         if (ack) _rcv.AdvertisedEdge = _rcv.Nxt + h.Window;
         Transmit(in h, default, _o.SynOptionLayout);
     }
 
     private void SendAck(TimeSpan now, bool challenge = false)
     {
-        var seq = AckSeq;
+        var seq = _snd.AckSeq(handshaking: State is TcpState.SynSent or TcpState.SynReceived);
         var flags = TcpFlags.Ack;
-        if (_o.RepeatFinUntilAcked && !challenge && State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck
-            && _finQueued && _sndMax == _sndBufSeq + _sendBuf.Count + 1)
+        if (_o.RepeatFinUntilAcked && !challenge && State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck && _snd.FinSent)
         {
             // BSD's tcp_output: while our FIN is unacknowledged every segment carries it again, at its own number.
-            seq = _sndMax - 1;
+            seq = _snd.Max - 1;
             flags |= TcpFlags.Fin;
         }
         var h = NewHeader(seq, flags, now, syn: false);
@@ -42,9 +36,9 @@ public sealed partial class Connection
     {
         get
         {
-            if (State is TcpState.SynSent or TcpState.SynReceived || _sndWnd == 0 && _sndMax == _sndUna) return _sndMax;
-            var windowEnd = _sndUna + _sndWnd;
-            return _sndMax <= windowEnd ? _sndMax : SeqNum.Max(windowEnd, _sndNxt);
+            if (State is TcpState.SynSent or TcpState.SynReceived || _snd.Wnd == 0 && _snd.Max == _snd.Una) return _snd.Max;
+            var windowEnd = _snd.Una + _snd.Wnd;
+            return _snd.Max <= windowEnd ? _snd.Max : SeqNum.Max(windowEnd, _snd.Nxt);
         }
     }
 
@@ -75,7 +69,7 @@ public sealed partial class Connection
         {
             SourcePort = Tuple.LocalPort,
             DestinationPort = Tuple.RemotePort,
-            Seq = _sndMax,
+            Seq = _snd.Max,
             Flags = TcpFlags.Rst,
         };
         if (_o.ResetCarriesAck)
@@ -91,83 +85,18 @@ public sealed partial class Connection
         if (_delAckAt == Never) _delAckAt = now + _o.DelayedAckTimeout;
     }
 
-    /// <summary>
-    /// Sends what the windows allow: new data in MSS-sized segments from SND.NXT, then the FIN once
-    /// every byte before it has gone. After a retransmission timeout SND.NXT is back at SND.UNA, so
-    /// the same loop retransmits (go-back-N), paced by the congestion window.
-    /// </summary>
+    /// <summary>The sender sends what the windows allow, in the states where data and FIN may go.</summary>
     private void Output(TimeSpan now)
     {
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
-        while (true)
-        {
-            var dataEnd = _sndBufSeq + _sendBuf.Count;
-            uint window = Math.Min(_sndWnd, _cc.Window);
-            var windowEdge = _sndUna + window;
-            if (_sndNxt < dataEnd)
-            {
-                int unsent = dataEnd - _sndNxt;
-                int allowed = windowEdge - _sndNxt;
-                int len = Math.Min(Math.Min(unsent, _sndMss), Math.Max(allowed, 0));
-                if (len <= 0)
-                {
-                    if (_sndWnd == 0 && _sndUna == _sndMax && _persistAt == Never) _persistAt = now + _rto.Rto;
-                    return;
-                }
-                bool last = len == unsent;
-                if (len < _sndMss && _sndNxt >= _sndMax)
-                {
-                    // Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver waits
-                    // until a full segment or half the largest window the peer offered fits, as long as
-                    // an ACK is still to come to wake us (with nothing in flight it goes, or nothing would).
-                    if (!last && len < _sndMaxWnd / 2 && _sndUna != _sndMax) return;
-                    // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the
-                    // stream. Minshall's variant (Linux) waits only for an earlier *small* segment, so the
-                    // tail of a bulk write does not sit out the peer's delayed ACK.
-                    bool held = _o.NagleMinshall ? _smallSent && _smallEnd > _sndUna : _sndUna != _sndMax;
-                    if (_o.Nagle && held && !(last && _finQueued)) return;
-                }
-                bool fin = last && _finQueued;
-                SendData(_sndNxt, len, fin, now);
-                continue;
-            }
-            if (_finQueued && _sndNxt == dataEnd)
-            {
-                SendData(_sndNxt, 0, fin: true, now);
-            }
-            return;
-        }
+        _snd.Output(now);
     }
 
-    /// <param name="advance">False for a retransmission out of line (fast retransmit): SND.NXT stays where it is.</param>
-    private void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
+    void ISegmentOutput.SendSegment(SeqNum seq, TcpFlags flags, ReadOnlySpan<byte> payload, bool isNewData, TimeSpan now)
     {
-        var flags = TcpFlags.Ack;
-        if (len > 0 && seq + len == _sndBufSeq + _sendBuf.Count) flags |= TcpFlags.Psh;
-        if (fin) flags |= TcpFlags.Fin;
         var h = NewHeader(seq, flags, now, syn: false);
-        if (_scratch.Length < len) _scratch = new byte[Math.Max(len, _sndMss)];
-        int offset = seq - _sndBufSeq;
-        _sendBuf.Peek(offset, _scratch.AsSpan(0, len));
-        bool isNew = seq >= _sndMax;
-        if (!isNew) RetransmittedSegments++;
-        if (isNew && !_rttTiming && !_tsOk)
-        {
-            _rttTiming = true;
-            _rttSeq = seq;
-            _rttStart = now;
-        }
-        EcnDeparture(ref h, len, isNew);
-        var end = seq + len + (fin ? 1 : 0);
-        if (isNew && len > 0 && len < _sndMss)
-        {
-            _smallSent = true;
-            _smallEnd = seq + len;
-        }
-        if (advance) _sndNxt = end;
-        if (end > _sndMax) _sndMax = end;
-        if (_rtxAt == Never) _rtxAt = now + _rto.Rto;
-        Transmit(in h, _scratch.AsSpan(0, len), TcpOptionLayout.Established);
+        EcnDeparture(ref h, payload.Length, isNewData);
+        Transmit(in h, payload, TcpOptionLayout.Established);
     }
 
     private TcpHeader NewHeader(SeqNum seq, TcpFlags flags, TimeSpan now, bool syn)
@@ -209,7 +138,7 @@ public sealed partial class Connection
         }
         else
         {
-            h.Window = _rcv.WindowField(_sndMss);
+            h.Window = _rcv.WindowField(_snd.Mss);
             if (_tsOk)
             {
                 h.Options.HasTimestamps = true;

@@ -7,16 +7,17 @@ namespace Synack.Tcp;
 public sealed partial class Connection
 {
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
-    private TimeSpan _rtxAt, _delAckAt, _persistAt, _keepAliveAt, _timeWaitAt, _finWait2At;
+    // The sender keeps the retransmission and persist deadlines; these are the connection's own.
+    private TimeSpan _delAckAt, _keepAliveAt, _timeWaitAt, _finWait2At;
 
     /// <summary>When <see cref="OnTimer"/> must next be called; <see cref="TimeSpan.MaxValue"/> for never.</summary>
     public TimeSpan NextDeadline
     {
         get
         {
-            var t = _rtxAt;
+            var t = _snd.RetransmitAt;
             if (_delAckAt < t) t = _delAckAt;
-            if (_persistAt < t) t = _persistAt;
+            if (_snd.PersistAt < t) t = _snd.PersistAt;
             if (_keepAliveAt < t) t = _keepAliveAt;
             if (_timeWaitAt < t) t = _timeWaitAt;
             if (_finWait2At < t) t = _finWait2At;
@@ -29,9 +30,9 @@ public sealed partial class Connection
     {
         var t = timer switch
         {
-            TcpTimer.Retransmission => _rtxAt,
+            TcpTimer.Retransmission => _snd.RetransmitAt,
             TcpTimer.DelayedAck => _delAckAt,
-            TcpTimer.Persist => _persistAt,
+            TcpTimer.Persist => _snd.PersistAt,
             TcpTimer.KeepAlive => _keepAliveAt,
             TcpTimer.TimeWait => _timeWaitAt,
             TcpTimer.FinWait2 => _finWait2At,
@@ -58,9 +59,9 @@ public sealed partial class Connection
             EnterClosed("FIN-WAIT-2 timeout", TcpError.None);
             return;
         }
-        if (_rtxAt <= now)
+        if (_snd.RetransmitAt <= now)
         {
-            _rtxAt = Never;
+            _snd.RetransmitAt = Never;
             _host.TimerFired(this, TcpTimer.Retransmission);
             RetransmissionTimeout(now);
             if (State == TcpState.Closed || State == TcpState.Listen) return;
@@ -71,9 +72,9 @@ public sealed partial class Connection
             _host.TimerFired(this, TcpTimer.DelayedAck);
             SendAck(now);
         }
-        if (_persistAt <= now)
+        if (_snd.PersistAt <= now)
         {
-            _persistAt = Never;
+            _snd.PersistAt = Never;
             _host.TimerFired(this, TcpTimer.Persist);
             PersistTimeout(now);
             if (State == TcpState.Closed) return;
@@ -88,7 +89,7 @@ public sealed partial class Connection
 
     private void RetransmissionTimeout(TimeSpan now)
     {
-        _rttTiming = false; // Karn: a retransmitted segment gives no RTT sample
+        _snd.StopTiming(); // Karn: a retransmitted segment gives no RTT sample
         switch (State)
         {
             case TcpState.SynSent:
@@ -98,38 +99,34 @@ public sealed partial class Connection
                     return;
                 }
                 _retries++;
-                _rto.Backoff();
+                _snd.Rto.Backoff();
                 SendSyn(now, ack: false);
                 ArmRetransmission(now);
                 return;
             case TcpState.SynReceived:
                 if (_retries >= _o.SynAckRetries)
                 {
-                    SendReset(_sndMax);
+                    SendReset(_snd.Max);
                     if (_passiveOpen) ReturnToListen("SYN-ACK retries exhausted: RST");
                     else EnterClosed("SYN-ACK retries exhausted", TcpError.TimedOut);
                     return;
                 }
                 _retries++;
-                _rto.Backoff();
-                SendSyn(now, ack: true, seq: _iss);
+                _snd.Rto.Backoff();
+                SendSyn(now, ack: true, seq: _snd.Iss);
                 ArmRetransmission(now);
                 return;
         }
-        if (_sndUna == _sndMax) return; // nothing outstanding
+        if (_snd.Una == _snd.Max) return; // nothing outstanding
         if (_retries >= _o.DataRetries)
         {
             EnterClosed("retransmission retries exhausted", TcpError.TimedOut);
             return;
         }
         _retries++;
-        _rto.Backoff();
-        _cc.OnRetransmissionTimeout((uint)(_sndMax - _sndUna));
-        ForgetRecovery(); // after a timeout, start over from SND.UNA (the peer may have reneged on SACKs)
-        _sndNxt = _sndUna;
-        ArmRetransmission(now);
+        _snd.GoBackN(now);
         Output(now);
-        if (_sndNxt == _sndUna && _sndUna != _sndMax)
+        if (_snd.Nxt == _snd.Una && _snd.Una != _snd.Max)
         {
             // The window is closed: the only thing outstanding is past it. Keep the timer running.
             ArmRetransmission(now);
@@ -138,19 +135,19 @@ public sealed partial class Connection
 
     private void PersistTimeout(TimeSpan now)
     {
-        if (_sndWnd != 0 || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
-        if (_persistProbes >= _o.DataRetries)
+        if (_snd.Wnd != 0 || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        if (_snd.PersistProbes >= _o.DataRetries)
         {
             EnterClosed("zero-window probes unanswered", TcpError.TimedOut);
             return;
         }
-        _persistProbes++;
+        _snd.PersistProbes++;
         // A zero-window probe as Linux sends it: an old byte's sequence number, so the peer must answer
         // with an ACK carrying its current window.
-        var h = NewHeader(_sndUna - 1, TcpFlags.Ack, now, syn: false);
+        var h = NewHeader(_snd.Una - 1, TcpFlags.Ack, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
-        var backoff = _rto.Rto * (1 << Math.Min(_persistProbes, 10));
-        _persistAt = now + (backoff > _o.MaxRto ? _o.MaxRto : backoff);
+        var backoff = _snd.Rto.Rto * (1 << Math.Min(_snd.PersistProbes, 10));
+        _snd.PersistAt = now + (backoff > _o.MaxRto ? _o.MaxRto : backoff);
     }
 
     private void KeepAliveTimeout(TimeSpan now)
@@ -161,7 +158,7 @@ public sealed partial class Connection
             return;
         }
         if (!_o.KeepAlive || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2)) return;
-        if (_sndUna != _sndMax || _sendBuf.Count > 0)
+        if (_snd.Una != _snd.Max || _snd.Buffer.Count > 0)
         {
             // Data is outstanding: the retransmission timer watches the peer already.
             _keepAliveAt = now + _o.KeepAliveIdle;
@@ -175,15 +172,16 @@ public sealed partial class Connection
         }
         _keepAliveProbes++;
         // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer must answer with an ACK.
-        var h = NewHeader(_sndMax - 1, TcpFlags.Ack, now, syn: false);
+        var h = NewHeader(_snd.Max - 1, TcpFlags.Ack, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
         _keepAliveAt = now + _o.KeepAliveInterval;
     }
 
-    private void ArmRetransmission(TimeSpan now) => _rtxAt = now + _rto.Rto;
+    private void ArmRetransmission(TimeSpan now) => _snd.ArmRetransmission(now);
 
     private void ClearTimers()
     {
-        _rtxAt = _delAckAt = _persistAt = _keepAliveAt = _timeWaitAt = _finWait2At = Never;
+        _snd.RetransmitAt = _snd.PersistAt = Never;
+        _delAckAt = _keepAliveAt = _timeWaitAt = _finWait2At = Never;
     }
 }

@@ -8,55 +8,31 @@ namespace Synack.Tcp;
 /// <see cref="IConnectionHost"/>: segments to send, state changes and user events. The caller asks
 /// <see cref="NextDeadline"/> when to call <see cref="OnTimer"/> next. No clock, no thread, no I/O.
 /// </summary>
-public sealed partial class Connection
+public sealed partial class Connection : ISegmentOutput
 {
     private readonly ConnectionOptions _o;
     private readonly IIsnGenerator _isnGenerator;
     private readonly IConnectionHost _host;
-    private readonly ByteRing _sendBuf;
+    private readonly Sender _snd;
     private readonly Receiver _rcv;
-    private readonly RtoEstimator _rto;
     private readonly ChallengeAckLimiter _challengeAcks;
     private readonly Queue<(ConnectionEvent Event, TcpError Error)> _pendingEvents = new(4);
-    private byte[] _scratch = [];
     private int _depth;
-
-    // Send sequence variables (RFC 9293 3.3.1). _sndMax is the highest sequence number sent plus one:
-    // SND.NXT goes back to SND.UNA when the retransmission timer fires (go-back-N), _sndMax does not,
-    // so an ACK for data sent before the rewind is still recognised.
-    private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2;
-    private uint _sndWnd, _sndMaxWnd;
-    /// <summary>The sequence number of the first byte in the send buffer.</summary>
-    private SeqNum _sndBufSeq;
-    private bool _finQueued;
-    private int _sndMss;
-
 
     // Negotiated options.
     private bool _wsOk, _sackOk, _tsOk;
-    private byte _sndShift;
     private uint _tsRecent, _tsOffset;
     private SeqNum _lastAckSent;
 
-    // How much may be in flight: the controller decides, the sender asks.
-    private readonly ICongestionControl _cc;
-
-    // RTT measurement by timing one segment at a time, when timestamps are not in use (Karn's rule).
-    private bool _rttTiming;
-    private SeqNum _rttSeq;
-    private TimeSpan _rttStart;
+    /// <summary>SYN, SYN-ACK and data retransmissions so far (reset by every ACK of something new).</summary>
     private int _retries;
     private int _keepAliveProbes;
-    private int _persistProbes;
-    private bool _smallSent;   // Minshall's Nagle: the end of the last sub-MSS segment sent
-    private SeqNum _smallEnd;
-
-    /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
-    internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
-
     private bool _passiveOpen;
     private bool _orphaned;
     private TimeWaitState? _timeWait; // taken when first asked for, once the input that led to TIME-WAIT is done
+
+    /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
+    internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
 
     public Connection(FourTuple tuple, ConnectionOptions? options, IIsnGenerator isnGenerator, IConnectionHost host)
     {
@@ -64,13 +40,11 @@ public sealed partial class Connection
         _isnGenerator = isnGenerator;
         _host = host;
         Tuple = tuple;
-        _sendBuf = new ByteRing(_o.SendBufferSize);
+        _snd = new Sender(_o, this);
         _rcv = new Receiver(_o);
-        _rto = new RtoEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto, _o.RtoSlop);
         Dscp = _o.Dscp;
         HopLimit = _o.HopLimit;
         _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
-        _cc = new NewReno(_o.InitialWindowSegments, _o.SendBufferSize);
         ClearTimers();
     }
 
@@ -87,29 +61,29 @@ public sealed partial class Connection
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
     public TcpError Error { get; private set; }
 
-    public SeqNum Iss => _iss;
+    public SeqNum Iss => _snd.Iss;
     public SeqNum Irs => _rcv.Irs;
-    public SeqNum SndUna => _sndUna;
-    public SeqNum SndNxt => _sndNxt;
-    public SeqNum SndMax => _sndMax;
+    public SeqNum SndUna => _snd.Una;
+    public SeqNum SndNxt => _snd.Nxt;
+    public SeqNum SndMax => _snd.Max;
     public SeqNum RcvNxt => _rcv.Nxt;
-    public uint SndWnd => _sndWnd;
+    public uint SndWnd => _snd.Wnd;
     public uint RcvWnd => _rcv.Window;
     /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
     internal uint AcceptanceWindow => _rcv.AcceptanceWindow(advertisedOnly: State == TcpState.SynReceived && _passiveOpen);
-    public uint CongestionWindow => _cc.Window;
-    public uint SlowStartThreshold => _cc.SlowStartThreshold;
-    public int SendMss => _sndMss;
+    public uint CongestionWindow => _snd.Congestion.Window;
+    public uint SlowStartThreshold => _snd.Congestion.SlowStartThreshold;
+    public int SendMss => _snd.Mss;
     public bool WindowScaleNegotiated => _wsOk;
-    public byte SendWindowShift => _sndShift;
+    public byte SendWindowShift => _snd.Shift;
     public byte ReceiveWindowShift => _rcv.Shift;
     public bool SackNegotiated => _sackOk;
     public bool TimestampsNegotiated => _tsOk;
-    public TimeSpan Rto => _rto.Rto;
-    public TimeSpan? SmoothedRtt => _rto.HasSample ? _rto.Srtt : null;
+    public TimeSpan Rto => _snd.Rto.Rto;
+    public TimeSpan? SmoothedRtt => _snd.Rto.HasSample ? _snd.Rto.Srtt : null;
     /// <summary>Bytes accepted from the user and not yet acknowledged by the peer.</summary>
-    public int SendQueued => _sendBuf.Count;
-    public int SendSpace => _sendBuf.Free;
+    public int SendQueued => _snd.Buffer.Count;
+    public int SendSpace => _snd.Buffer.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
     public int ReceiveQueued => _rcv.Buffer.Count;
     /// <summary>The receive buffer's size (SO_RCVBUF): the configured size, maybe rounded to whole segments.</summary>
@@ -117,9 +91,11 @@ public sealed partial class Connection
     /// <summary>True once the peer's FIN has been received: after the queued bytes, reads see end of stream.</summary>
     public bool PeerFinished => _rcv.FinReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
-    public long RetransmittedSegments { get; private set; }
+    public long RetransmittedSegments => _snd.RetransmittedSegments;
+    /// <summary>True while fast recovery runs (after three duplicate ACKs, until everything then outstanding is acked).</summary>
+    public bool InFastRecovery => _snd.InFastRecovery;
     /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>
-    public bool SendClosed => _finQueued;
+    public bool SendClosed => _snd.FinQueued;
     /// <summary>True once the application has closed the socket (close(), not only shutdown of sending).</summary>
     public bool Orphaned => _orphaned;
     /// <summary>The DSCP of every packet from here on (IP_TOS / IPV6_TCLASS); may change at any time.</summary>
@@ -132,7 +108,7 @@ public sealed partial class Connection
     /// <summary>Active OPEN: send a SYN and enter SYN-SENT.</summary>
     public TcpError OpenActive(TimeSpan now)
     {
-        if (State != TcpState.Closed || _iss != default || _sndMax != default) return TcpError.ConnectionAlreadyExists;
+        if (State != TcpState.Closed || _snd.Iss != default || _snd.Max != default) return TcpError.ConnectionAlreadyExists;
         if (Tuple.RemotePort == 0) return TcpError.InvalidState; // "foreign socket unspecified"
         using var _ = Enter();
         _passiveOpen = false;
@@ -149,7 +125,7 @@ public sealed partial class Connection
     /// <summary>Passive OPEN: wait in LISTEN for a SYN.</summary>
     public TcpError OpenPassive()
     {
-        if (State != TcpState.Closed || _iss != default || _sndMax != default) return TcpError.ConnectionAlreadyExists;
+        if (State != TcpState.Closed || _snd.Iss != default || _snd.Max != default) return TcpError.ConnectionAlreadyExists;
         using var _ = Enter();
         _passiveOpen = true;
         SetState(TcpState.Listen, "user OPEN (passive)");
@@ -172,13 +148,13 @@ public sealed partial class Connection
                 error = TcpError.ConnectionClosing;
                 return 0;
         }
-        if (_finQueued)
+        if (_snd.FinQueued)
         {
             error = TcpError.ConnectionClosing;
             return 0;
         }
         using var _ = Enter();
-        int n = _sendBuf.Write(data);
+        int n = _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
         if (State is TcpState.Established or TcpState.CloseWait) Output(now);
         return n;
@@ -205,7 +181,7 @@ public sealed partial class Connection
         using var _ = Enter();
         uint before = RcvWnd;
         int n = _rcv.Buffer.Read(dest);
-        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _sndMss)) SendAck(now);
+        if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _snd.Mss)) SendAck(now);
         return n;
     }
 
@@ -228,16 +204,16 @@ public sealed partial class Connection
                 EnterClosed("user CLOSE", TcpError.None);
                 return TcpError.None;
             case TcpState.SynReceived:
-                if (_finQueued) return TcpError.ConnectionClosing;
-                _finQueued = true; // sent once ESTABLISHED (RFC 9293 3.10.4)
+                if (_snd.FinQueued) return TcpError.ConnectionClosing;
+                _snd.FinQueued = true; // sent once ESTABLISHED (RFC 9293 3.10.4)
                 return TcpError.None;
             case TcpState.Established:
-                _finQueued = true;
+                _snd.FinQueued = true;
                 SetState(TcpState.FinWait1, "user CLOSE");
                 Output(now);
                 return TcpError.None;
             case TcpState.CloseWait:
-                _finQueued = true;
+                _snd.FinQueued = true;
                 SetState(TcpState.LastAck, "user CLOSE");
                 Output(now);
                 return TcpError.None;
@@ -263,7 +239,7 @@ public sealed partial class Connection
         }
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
         _orphaned = true;
-        var result = _finQueued ? TcpError.None : Shutdown(now);
+        var result = _snd.FinQueued ? TcpError.None : Shutdown(now);
         if (State == TcpState.FinWait2) _finWait2At = now + _o.FinWait2Timeout;
         return result == TcpError.ConnectionClosing ? TcpError.None : result;
     }
@@ -288,7 +264,7 @@ public sealed partial class Connection
                 EnterClosed("user ABORT", TcpError.Aborted);
                 break;
         }
-        _sendBuf.Discard(_sendBuf.Count);
+        _snd.Buffer.Discard(_snd.Buffer.Count);
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
     }
 
@@ -319,12 +295,8 @@ public sealed partial class Connection
     /// <summary>Picks the ISS (RFC 6528) and starts the send sequence space after the SYN.</summary>
     private void ChooseIss(TimeSpan now)
     {
-        _iss = _isnGenerator.Next(Tuple, now);
+        _snd.Start(_isnGenerator.Next(Tuple, now));
         _tsOffset = _isnGenerator.TimestampOffset(Tuple);
-        _sndUna = _iss;
-        _sndNxt = _iss + 1;
-        _sndMax = _sndNxt;
-        _sndBufSeq = _iss + 1;
     }
 
     internal static int SegmentLength(TcpFlags flags, int payloadLength) =>

@@ -1,0 +1,390 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+/// <summary>
+/// The sending half of a connection: the send sequence space (RFC 9293 3.3.1, with BSD's SND.MAX),
+/// the send buffer (everything from SND.UNA on, so it is also the retransmission queue), the RTO
+/// (RFC 6298) and RTT timing, segmentation under Nagle and silly-window avoidance, loss recovery on
+/// duplicate ACKs (RFC 5681 3.2, RFC 6582, a SACK scoreboard) and go-back-N after a timeout. How much
+/// may be in flight is the <see cref="ICongestionControl"/>'s to say.
+/// </summary>
+internal sealed class Sender
+{
+    private const int DupAckThreshold = 3;
+    private static readonly TimeSpan Never = TimeSpan.MaxValue;
+    private readonly ConnectionOptions _o;
+    private readonly ISegmentOutput _output;
+    private byte[] _scratch = [];
+
+    // Minshall's Nagle: the end of the last sub-MSS segment sent.
+    private bool _smallSent;
+    private SeqNum _smallEnd;
+
+    // RTT measured by timing one segment at a time, when timestamps are not in use (Karn's rule).
+    private bool _timing;
+    private SeqNum _timedSeq;
+
+    // Fast recovery.
+    private int _dupAcks;
+    private bool _inRecovery;
+    private SeqNum _recover;      // SND.MAX when recovery began: an ACK past it ends recovery
+    private SeqNum _rtxHighest;   // below this, holes have been resent in this recovery
+    private ReassemblyQueue? _scoreboard; // ranges above SND.UNA the peer has SACKed (bounded)
+
+    public Sender(ConnectionOptions options, ISegmentOutput output)
+    {
+        _o = options;
+        _output = output;
+        Buffer = new ByteRing(options.SendBufferSize);
+        Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop);
+        Congestion = new NewReno(options.InitialWindowSegments, options.SendBufferSize);
+    }
+
+    /// <summary>Bytes from SND.UNA on: queued by the user, sent or not, until the peer acknowledges them.</summary>
+    public ByteRing Buffer { get; }
+    public RtoEstimator Rto { get; }
+    public ICongestionControl Congestion { get; }
+
+    public SeqNum Iss { get; private set; }
+    public SeqNum Una { get; set; }
+    /// <summary>SND.NXT: goes back to SND.UNA when the retransmission timer fires (go-back-N).</summary>
+    public SeqNum Nxt { get; set; }
+    /// <summary>The highest sequence number sent plus one: an ACK for data sent before a rewind is still recognised.</summary>
+    public SeqNum Max { get; private set; }
+    public SeqNum Wl1 { get; set; }
+    public SeqNum Wl2 { get; set; }
+    /// <summary>SND.WND, scaled.</summary>
+    public uint Wnd { get; set; }
+    /// <summary>The largest window the peer has offered (RFC 5961's MAX.SND.WND, and the sender's SWS rule).</summary>
+    public uint MaxWnd { get; set; }
+    /// <summary>The sequence number of the first byte in the send buffer.</summary>
+    public SeqNum BufferSeq { get; private set; }
+    /// <summary>The user has closed the sending direction: a FIN follows the data.</summary>
+    public bool FinQueued { get; set; }
+    public int Mss { get; set; }
+    /// <summary>The peer's window scale (RFC 7323).</summary>
+    public byte Shift { get; set; }
+    public bool SackOk { get; set; }
+    public TimeSpan RetransmitAt { get; set; } = Never;
+    public TimeSpan PersistAt { get; set; } = Never;
+    public int PersistProbes { get; set; }
+    /// <summary>Data or FIN segments sent again.</summary>
+    public long RetransmittedSegments { get; private set; }
+    public bool InFastRecovery => _inRecovery;
+    /// <summary>When the timed segment (or the SYN) went out.</summary>
+    public TimeSpan TimingStart { get; private set; }
+
+    public SeqNum DataEnd => BufferSeq + Buffer.Count;
+    /// <summary>Our FIN is queued and acknowledged.</summary>
+    public bool FinAcked => FinQueued && Una == DataEnd + 1;
+    /// <summary>Our FIN is the last thing sent.</summary>
+    public bool FinSent => FinQueued && Max == DataEnd + 1;
+    public uint Flight => (uint)(Max - Una);
+
+    /// <summary>The ISS is chosen: the send sequence space starts after the SYN.</summary>
+    public void Start(SeqNum iss)
+    {
+        Iss = iss;
+        Una = iss;
+        Nxt = iss + 1;
+        Max = Nxt;
+        BufferSeq = iss + 1;
+    }
+
+    /// <summary>Back to LISTEN: nothing sent, nothing queued.</summary>
+    public void Forget()
+    {
+        Iss = Una = Nxt = Max = BufferSeq = default;
+        Buffer.Discard(Buffer.Count);
+        FinQueued = false;
+    }
+
+    public void ArmRetransmission(TimeSpan now) => RetransmitAt = now + Rto.Rto;
+
+    public void StartTiming(SeqNum seq, TimeSpan now)
+    {
+        _timing = true;
+        _timedSeq = seq;
+        TimingStart = now;
+    }
+
+    /// <summary>Karn: a retransmitted segment gives no RTT sample.</summary>
+    public void StopTiming() => _timing = false;
+
+    /// <summary>
+    /// The sequence number of a bare ACK: the highest sent (SND.MAX, Linux's snd_nxt), so that after a
+    /// go-back-N rewind an ACK does not look like a step backwards; but never past the peer's window.
+    /// </summary>
+    public SeqNum AckSeq(bool handshaking)
+    {
+        if (handshaking || Wnd == 0 && Max == Una) return Max;
+        var windowEnd = Una + Wnd;
+        return Max <= windowEnd ? Max : SeqNum.Max(windowEnd, Nxt);
+    }
+
+    // ------------------------------------------------------------------ RFC 9293 3.10.7.4 step five, for the sender
+
+    /// <summary>
+    /// The ACK field and window of an acceptable segment. <paramref name="timestampRtt"/> is the RTT the
+    /// segment's TSecr gives (null: none), <paramref name="hasTimestampEcho"/> whether it had one to give.
+    /// Returns how many bytes of data it acknowledged; <paramref name="advanced"/> says SND.UNA moved.
+    /// </summary>
+    public int OnAck(in TcpHeader seg, int payloadLength, bool hasTimestampEcho, TimeSpan? timestampRtt, TimeSpan now, out bool advanced)
+    {
+        var ack = seg.Ack;
+        int dataAcked = 0;
+        if (SackOk && seg.Options.SackBlockCount > 0 && Max > Una) RecordSacks(in seg.Options);
+        // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries nothing, leaves the window as it was.
+        bool duplicate = ack == Una && Max > Una && payloadLength == 0
+            && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0 && ((uint)seg.Window << Shift) == Wnd;
+        advanced = ack > Una;
+        if (advanced)
+        {
+            int acked = ack - Una;
+            if (hasTimestampEcho)
+            {
+                if (timestampRtt is TimeSpan rtt) Rto.Sample(rtt);
+            }
+            else if (_timing && ack > _timedSeq)
+            {
+                _timing = false;
+                Rto.Sample(now - TimingStart);
+            }
+            Una = ack;
+            if (Nxt < Una) Nxt = Una;
+            dataAcked = Math.Clamp(ack - BufferSeq, 0, Buffer.Count);
+            if (dataAcked > 0)
+            {
+                Buffer.Discard(dataAcked);
+                BufferSeq += dataAcked;
+            }
+            _scoreboard?.Advance(Una);
+            if (_inRecovery)
+            {
+                if (ack >= _recover) ExitRecovery();
+                else PartialAck(acked, now);
+            }
+            else if (dataAcked > 0)
+            {
+                Congestion.OnAck((uint)dataAcked); // SYN and FIN do not open the window
+            }
+            _dupAcks = 0;
+            if (Una == Max) RetransmitAt = Never;
+            else RetransmitAt = now + Rto.Rto; // RFC 6298 5.3
+        }
+        else if (duplicate && _o.FastRetransmit)
+        {
+            DuplicateAck(now);
+        }
+        UpdateWindow(in seg);
+        if (Wnd > 0)
+        {
+            PersistAt = Never;
+            PersistProbes = 0;
+        }
+        else if (PersistAt != Never)
+        {
+            PersistProbes = 0; // the peer is alive and answering our probes
+        }
+        return dataAcked;
+    }
+
+    /// <summary>The send window moves only on a segment newer than the one that last set it.</summary>
+    private void UpdateWindow(in TcpHeader seg)
+    {
+        if (Wl1 < seg.Seq || (Wl1 == seg.Seq && Wl2 <= seg.Ack)) SetWindow(in seg, scaled: true);
+    }
+
+    /// <summary>SND.WND from a segment (a SYN's window is never scaled), and the segment that set it.</summary>
+    public void SetWindow(in TcpHeader seg, bool scaled)
+    {
+        Wnd = scaled ? (uint)seg.Window << Shift : seg.Window;
+        MaxWnd = scaled ? Math.Max(MaxWnd, Wnd) : Wnd;
+        Wl1 = seg.Seq;
+        Wl2 = seg.Ack;
+    }
+
+    // ------------------------------------------------------------------ output
+
+    /// <summary>
+    /// Sends what the windows allow: new data in MSS-sized segments from SND.NXT, then the FIN once
+    /// every byte before it has gone. After a retransmission timeout SND.NXT is back at SND.UNA, so
+    /// the same loop retransmits (go-back-N), paced by the congestion window.
+    /// </summary>
+    public void Output(TimeSpan now)
+    {
+        while (true)
+        {
+            var dataEnd = DataEnd;
+            uint window = Math.Min(Wnd, Congestion.Window);
+            var windowEdge = Una + window;
+            if (Nxt < dataEnd)
+            {
+                int unsent = dataEnd - Nxt;
+                int allowed = windowEdge - Nxt;
+                int len = Math.Min(Math.Min(unsent, Mss), Math.Max(allowed, 0));
+                if (len <= 0)
+                {
+                    if (Wnd == 0 && Una == Max && PersistAt == Never) PersistAt = now + Rto.Rto;
+                    return;
+                }
+                bool last = len == unsent;
+                if (len < Mss && Nxt >= Max)
+                {
+                    // Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver waits
+                    // until a full segment or half the largest window the peer offered fits, as long as
+                    // an ACK is still to come to wake us (with nothing in flight it goes, or nothing would).
+                    if (!last && len < MaxWnd / 2 && Una != Max) return;
+                    // Nagle: a small segment waits while earlier data is unacknowledged, unless it ends the
+                    // stream. Minshall's variant (Linux) waits only for an earlier *small* segment, so the
+                    // tail of a bulk write does not sit out the peer's delayed ACK.
+                    bool held = _o.NagleMinshall ? _smallSent && _smallEnd > Una : Una != Max;
+                    if (_o.Nagle && held && !(last && FinQueued)) return;
+                }
+                bool fin = last && FinQueued;
+                SendData(Nxt, len, fin, now);
+                continue;
+            }
+            if (FinQueued && Nxt == dataEnd) SendData(Nxt, 0, fin: true, now);
+            return;
+        }
+    }
+
+    /// <param name="advance">False for a retransmission out of line (fast retransmit): SND.NXT stays where it is.</param>
+    private void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
+    {
+        var flags = TcpFlags.Ack;
+        if (len > 0 && seq + len == DataEnd) flags |= TcpFlags.Psh;
+        if (fin) flags |= TcpFlags.Fin;
+        if (_scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
+        Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
+        bool isNew = seq >= Max;
+        if (!isNew) RetransmittedSegments++;
+        if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
+        var end = seq + len + (fin ? 1 : 0);
+        if (isNew && len > 0 && len < Mss)
+        {
+            _smallSent = true;
+            _smallEnd = seq + len;
+        }
+        if (advance) Nxt = end;
+        if (end > Max) Max = end;
+        if (RetransmitAt == Never) RetransmitAt = now + Rto.Rto;
+        _output.SendSegment(seq, flags, _scratch.AsSpan(0, len), isNew, now);
+    }
+
+    /// <summary>False once timestamps are agreed: every ACK then measures the round trip.</summary>
+    public bool TimeNewSegments { get; set; } = true;
+
+    /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
+    public void GoBackN(TimeSpan now)
+    {
+        Rto.Backoff();
+        Congestion.OnRetransmissionTimeout(Flight);
+        ForgetRecovery(); // the peer may have reneged on its SACKs
+        Nxt = Una;
+        ArmRetransmission(now);
+    }
+
+    // ------------------------------------------------------------------ loss recovery on duplicate ACKs
+    // Fast retransmit and fast recovery (RFC 5681 3.2) with NewReno's partial ACKs (RFC 6582), choosing
+    // what to resend from the peer's SACK blocks when it sends them (a simple form of RFC 6675's
+    // scoreboard). The retransmission timer stays the last resort.
+
+    private void RecordSacks(in TcpOptions o)
+    {
+        var board = _scoreboard ??= new ReassemblyQueue();
+        for (int i = 0; i < o.SackBlockCount; i++)
+        {
+            var b = o.SackBlocks[i];
+            // Only blocks about data in flight count; D-SACK blocks (below SND.UNA) and nonsense are ignored.
+            if (b.Left <= Una || b.Right > Max || b.Right <= b.Left) continue;
+            board.Add(b.Left, b.Right, out _, out _);
+        }
+    }
+
+    private void DuplicateAck(TimeSpan now)
+    {
+        _dupAcks++;
+        if (_inRecovery)
+        {
+            // Each duplicate ACK means a segment has left the network: the window inflates by one, and
+            // with SACK the next hole the peer has told us of is resent.
+            Congestion.OnDuplicateAckInRecovery();
+            if (_scoreboard is { IsEmpty: false }) RetransmitNextHole(now);
+            Output(now);
+            return;
+        }
+        if (_dupAcks < DupAckThreshold) return;
+        // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
+        Congestion.OnFastRetransmit(Flight);
+        _inRecovery = true;
+        _recover = Max;
+        _rtxHighest = Una;
+        RetransmitNextHole(now);
+        RetransmitAt = now + Rto.Rto;
+        Output(now);
+    }
+
+    /// <summary>RFC 6582 3.2 step 3: an ACK that covers part of what was outstanding: resend the next hole at once.</summary>
+    private void PartialAck(int acked, TimeSpan now)
+    {
+        if (_rtxHighest < Una) _rtxHighest = Una;
+        RetransmitNextHole(now);
+        Congestion.OnPartialAck((uint)acked);
+    }
+
+    private void ExitRecovery()
+    {
+        _inRecovery = false;
+        Congestion.OnRecoveryEnd(Flight);
+    }
+
+    /// <summary>Resends the first stretch from SND.UNA (or past what this recovery resent) that the peer has not SACKed.</summary>
+    private void RetransmitNextHole(TimeSpan now)
+    {
+        var start = _rtxHighest > Una ? _rtxHighest : Una;
+        var limit = Max;
+        if (_scoreboard is { } board)
+        {
+            // Step over SACKed ranges; stop at the highest SACKed byte: past it nothing is known lost.
+            SeqNum highest = Una;
+            for (int i = 0; i < board.Count; i++)
+            {
+                var r = board[i];
+                if (r.End > highest) highest = r.End;
+            }
+            for (int i = 0; i < board.Count; i++)
+            {
+                var r = board[i];
+                if (r.Start <= start && r.End > start) start = r.End;
+            }
+            if (!board.IsEmpty) limit = highest;
+            for (int i = 0; i < board.Count; i++)
+            {
+                var r = board[i];
+                if (r.Start > start && r.Start < limit)
+                {
+                    limit = r.Start;
+                    break;
+                }
+            }
+        }
+        if (start >= limit) return;
+        var dataEnd = DataEnd;
+        int len = Math.Min(Math.Min(limit - start, Mss), Math.Max(dataEnd - start, 0));
+        bool fin = FinQueued && start + len == dataEnd && limit > dataEnd;
+        if (len <= 0 && !fin) return;
+        _timing = false; // Karn: an ACK of resent data says nothing about the round trip
+        SendData(start, len, fin, now, advance: false);
+        _rtxHighest = start + len + (fin ? 1 : 0);
+    }
+
+    private void ForgetRecovery()
+    {
+        _inRecovery = false;
+        _dupAcks = 0;
+        _scoreboard?.Clear();
+    }
+}
