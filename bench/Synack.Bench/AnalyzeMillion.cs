@@ -55,7 +55,7 @@ public static class AnalyzeMillion
                     DestinationPort = fromClient ? (ushort)80 : port,
                     Seq = new SeqNum(seq), Ack = new SeqNum(ack), Flags = flags, Window = 500,
                 };
-                if ((flags & TcpFlags.Syn) != 0) { h.Options.HasMss = true; h.Options.Mss = 1460; }
+                if (flags.Has(TcpFlags.Syn)) { h.Options.HasMss = true; h.Options.Mss = 1460; }
                 int n = TcpPacket.Write(buf, fromClient ? a : b, fromClient ? b : a, in h, TcpOptionLayout.Linux, payload.AsSpan(0, len));
                 w.WritePacket(iface, buf.AsSpan(0, n), t += 1000);
             }

@@ -42,8 +42,8 @@ public static class CaptureAnalyzer
             }
             if (tr is null)
             {
-                bool srcIsClient = (tcp.Flags & TcpFlags.Syn) != 0
-                    ? (tcp.Flags & TcpFlags.Ack) == 0
+                bool srcIsClient = tcp.Flags.Has(TcpFlags.Syn)
+                    ? !tcp.Flags.Has(TcpFlags.Ack)
                     : tcp.SourcePort > tcp.DestinationPort;
                 var key = srcIsClient ? a : b;
                 tr = new Tracker(new Conversation
@@ -65,8 +65,8 @@ public static class CaptureAnalyzer
     private static void Finish(Conversation c)
     {
         var ps = c.Packets;
-        bool rst = ps.Any(p => (p.Flags & TcpFlags.Rst) != 0);
-        var fins = ps.Where(p => (p.Flags & TcpFlags.Fin) != 0).ToList();
+        bool rst = ps.Any(p => p.Flags.Has(TcpFlags.Rst));
+        var fins = ps.Where(p => p.Flags.Has(TcpFlags.Fin)).ToList();
         bool finC = fins.Any(p => p.FromClient), finS = fins.Any(p => !p.FromClient);
         if (rst) c.CloseKind = "reset";
         else if (finC && finS)
@@ -74,8 +74,8 @@ public static class CaptureAnalyzer
             var first = fins[0];
             var second = fins.First(p => p.FromClient != first.FromClient);
             long firstFinEnd = first.Seq + first.Length + 1;
-            bool secondAcksFirst = (second.Flags & TcpFlags.Ack) != 0 && second.Ack >= firstFinEnd;
-            bool separateAck = ps.Any(p => p.Frame > first.Frame && p.Frame < second.Frame && p.FromClient == second.FromClient && (p.Flags & TcpFlags.Ack) != 0 && p.Ack >= firstFinEnd);
+            bool secondAcksFirst = second.Flags.Has(TcpFlags.Ack) && second.Ack >= firstFinEnd;
+            bool separateAck = ps.Any(p => p.Frame > first.Frame && p.Frame < second.Frame && p.FromClient == second.FromClient && p.Flags.Has(TcpFlags.Ack) && p.Ack >= firstFinEnd);
             c.CloseKind = !secondAcksFirst ? "simultaneous" : separateAck ? "four-way" : "three-way";
         }
         else if (finC || finS) c.CloseKind = "half-open";
@@ -84,7 +84,7 @@ public static class CaptureAnalyzer
         bool synC = ps.Any(p => p.FromClient && p.FlagText == "S");
         bool synAck = ps.Any(p => !p.FromClient && (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
         bool established = ps.Any(p => p.ClientState == InferredState.Established || p.ServerState == InferredState.Established);
-        var firstRst = ps.FirstOrDefault(p => (p.Flags & TcpFlags.Rst) != 0);
+        var firstRst = ps.FirstOrDefault(p => p.Flags.Has(TcpFlags.Rst));
         c.ConnState = (synC, synAck, established, rst, finC && finS) switch
         {
             (true, false, _, true, _) => "REJ",
@@ -132,7 +132,7 @@ public static class CaptureAnalyzer
             var me = fromClient ? _c : _s;
             var peer = fromClient ? _s : _c;
             var f = tcp.Flags;
-            bool syn = (f & TcpFlags.Syn) != 0, fin = (f & TcpFlags.Fin) != 0, rst = (f & TcpFlags.Rst) != 0, ack = (f & TcpFlags.Ack) != 0;
+            bool syn = f.Has(TcpFlags.Syn), fin = f.Has(TcpFlags.Fin), rst = f.Has(TcpFlags.Rst), ack = f.Has(TcpFlags.Ack);
             if (syn)
             {
                 me.HasBase = true;

@@ -57,7 +57,7 @@ public static class LadderHtml
             int x0 = p.FromClient ? Left : Right, x1 = p.FromClient ? Right : Left;
             bool bad = p.Findings.Count > 0;
             sb.Append(Inv, $"<line class=\"arrow{(bad ? " bad" : "")}\" x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" marker-end=\"url(#h)\"><title>frame {p.Frame} at {p.Time:F6} s</title></line>");
-            bool ack = (p.Flags & TcpFlags.Ack) != 0;
+            bool ack = p.Flags.Has(TcpFlags.Ack);
             string rel = $"{p.FlagText} seq={p.Seq}{(ack ? $" ack={p.Ack}" : "")} len={p.Length}";
             string abs = $"{p.FlagText} seq={p.SeqRaw}{(ack ? $" ack={p.AckRaw}" : "")} len={p.Length}";
             int mx = (Left + Right) / 2, my = (y0 + y1) / 2 - 4;
@@ -85,7 +85,7 @@ public static class LadderHtml
             string prevC = "", prevS = "";
             foreach (var p in c.Packets)
             {
-                bool ack = (p.Flags & TcpFlags.Ack) != 0;
+                bool ack = p.Flags.Has(TcpFlags.Ack);
                 string label = $"{p.FlagText} seq={p.Seq}{(ack ? $" ack={p.Ack}" : "")} len={p.Length}{(p.Findings.Count > 0 ? " [" + string.Join(", ", p.Findings) + "]" : "")}";
                 sb.AppendLine(Inv, $"    {(p.FromClient ? "C->>S" : "S->>C")}: {label}");
                 string cs = AnalysisRenderer.Name(p.ClientState), ss = AnalysisRenderer.Name(p.ServerState);

@@ -52,14 +52,14 @@ internal sealed class ScriptPacket
     public static string FlagText(TcpFlags f)
     {
         var sb = new StringBuilder();
-        if ((f & TcpFlags.Syn) != 0) sb.Append('S');
-        if ((f & TcpFlags.Fin) != 0) sb.Append('F');
-        if ((f & TcpFlags.Rst) != 0) sb.Append('R');
-        if ((f & TcpFlags.Psh) != 0) sb.Append('P');
-        if ((f & TcpFlags.Urg) != 0) sb.Append('U');
-        if ((f & TcpFlags.Ece) != 0) sb.Append('E');
-        if ((f & TcpFlags.Cwr) != 0) sb.Append('W');
-        if ((f & TcpFlags.Ack) != 0) sb.Append('.');
+        if (f.Has(TcpFlags.Syn)) sb.Append('S');
+        if (f.Has(TcpFlags.Fin)) sb.Append('F');
+        if (f.Has(TcpFlags.Rst)) sb.Append('R');
+        if (f.Has(TcpFlags.Psh)) sb.Append('P');
+        if (f.Has(TcpFlags.Urg)) sb.Append('U');
+        if (f.Has(TcpFlags.Ece)) sb.Append('E');
+        if (f.Has(TcpFlags.Cwr)) sb.Append('W');
+        if (f.Has(TcpFlags.Ack)) sb.Append('.');
         return sb.ToString();
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class ScriptRun
     {
         if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"the stack sent a malformed packet ({err})";
         var payload = TcpPacket.Payload(bytes, ip, tcp);
-        if ((s.Flags & TcpFlags.Syn) != 0 && !s.Absolute)
+        if (s.Flags.Has(TcpFlags.Syn) && !s.Absolute)
         {
             // Our ISN is ours to choose: the script's numbers are relative to it from here on.
             _liveLocalIsn = tcp.Seq.Value;
@@ -148,7 +148,7 @@ internal sealed partial class ScriptRun
         var payload = TcpPacket.Payload(bytes, ip, tcp);
         uint seq = unchecked(tcp.Seq.Value - LocalOffset);
         var text = $"{Seconds(at)} >{(tcp.Ecn == EcnCodepoint.NotEct ? "" : EcnMark(tcp.Ecn))} {ScriptPacket.FlagText(tcp.Flags)} {seq}:{unchecked(seq + (uint)payload.Length)}({payload.Length})";
-        if ((tcp.Flags & TcpFlags.Ack) != 0) text += $" ack {tcp.Ack.Value}";
+        if (tcp.Flags.Has(TcpFlags.Ack)) text += $" ack {tcp.Ack.Value}";
         text += $" win {tcp.Window}";
         int ipLen = bytes.Length - payload.Length - tcp.HeaderLength;
         var opts = ScriptPacket.ReadWireOptions(bytes.AsSpan(ipLen + TcpHeader.MinLength, tcp.HeaderLength - TcpHeader.MinLength));

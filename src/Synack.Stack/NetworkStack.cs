@@ -160,14 +160,14 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private void AcceptSyn(Listener listener, in FourTuple tuple, in TcpHeader tcp, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet)
     {
         var flags = tcp.Flags;
-        if ((flags & TcpFlags.Rst) != 0) return;
-        if ((flags & TcpFlags.Ack) != 0)
+        if (flags.Has(TcpFlags.Rst)) return;
+        if (flags.Has(TcpFlags.Ack))
         {
             ReplyReset(in tuple, in tcp, payload.Length); // LISTEN: <SEQ=SEG.ACK><CTL=RST>
             return;
         }
-        if ((flags & TcpFlags.Syn) == 0) return;
-        if (listener.Options.DropSynFin && (flags & TcpFlags.Fin) != 0) return;
+        if (!flags.Has(TcpFlags.Syn)) return;
+        if (listener.Options.DropSynFin && flags.Has(TcpFlags.Fin)) return;
         // Both queues are bounded by the backlog: a SYN beyond it is dropped, and the peer's SYN
         // retransmission tries again later (Linux does the same when SYN cookies are off).
         if (listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog)
@@ -472,7 +472,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     void IConnectionHost.Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
     {
-        if ((header.Flags & TcpFlags.Rst) != 0) Statistics.ResetsSent++;
+        if (header.Flags.Has(TcpFlags.Rst)) Statistics.ResetsSent++;
         Send(connection.Tuple, in header, payload, layout);
     }
 

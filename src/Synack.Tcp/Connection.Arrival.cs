@@ -32,13 +32,13 @@ public sealed partial class Connection
 
     private void ArriveInListen(in TcpHeader seg, TimeSpan now)
     {
-        if ((seg.Flags & TcpFlags.Rst) != 0) return;
-        if ((seg.Flags & TcpFlags.Ack) != 0)
+        if (seg.Flags.Has(TcpFlags.Rst)) return;
+        if (seg.Flags.Has(TcpFlags.Ack))
         {
             SendReset(seg.Ack);
             return;
         }
-        if ((seg.Flags & TcpFlags.Syn) == 0) return;
+        if (!seg.Flags.Has(TcpFlags.Syn)) return;
 
         // A listener that was opened without a remote address takes the SYN's.
         if (Tuple.RemotePort == 0) Tuple = Tuple with { RemotePort = seg.SourcePort };
@@ -55,20 +55,20 @@ public sealed partial class Connection
 
     private void ArriveInSynSent(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
     {
-        bool hasAck = (seg.Flags & TcpFlags.Ack) != 0;
+        bool hasAck = seg.Flags.Has(TcpFlags.Ack);
         if (hasAck && (seg.Ack <= _snd.Iss || seg.Ack > _snd.Max))
         {
             // RFC 9293 figure 9: a SYN-ACK for an old incarnation. Our RST (seq = its ACK) tells the
             // peer to drop that half-open connection; our own SYN stays outstanding.
-            if ((seg.Flags & TcpFlags.Rst) == 0) SendReset(seg.Ack);
+            if (!seg.Flags.Has(TcpFlags.Rst)) SendReset(seg.Ack);
             return;
         }
-        if ((seg.Flags & TcpFlags.Rst) != 0)
+        if (seg.Flags.Has(TcpFlags.Rst))
         {
             if (hasAck) EnterClosed("rcv RST: connection refused", TcpError.ConnectionRefused);
             return;
         }
-        if ((seg.Flags & TcpFlags.Syn) == 0) return;
+        if (!seg.Flags.Has(TcpFlags.Syn)) return;
 
         _rcv.Synchronize(seg.Seq);
         NegotiateFromSyn(in seg);

@@ -35,7 +35,7 @@ public sealed partial class Connection
     private void EcnFromSyn(in TcpHeader seg)
     {
         var ecnBits = seg.Flags & (TcpFlags.Ece | TcpFlags.Cwr);
-        if ((seg.Flags & TcpFlags.Ack) == 0)
+        if (!seg.Flags.Has(TcpFlags.Ack))
         {
             _ecnPeerRequested = ecnBits == (TcpFlags.Ece | TcpFlags.Cwr);
             return;
@@ -47,9 +47,9 @@ public sealed partial class Connection
     private void EcnArrival(in TcpHeader seg, int payloadLength, TimeSpan now)
     {
         if (!_ecnOk) return;
-        if ((seg.Flags & TcpFlags.Cwr) != 0) _ecnEcho = false;
+        if (seg.Flags.Has(TcpFlags.Cwr)) _ecnEcho = false;
         if (seg.Ecn == EcnCodepoint.Ce && payloadLength > 0) _ecnEcho = true;
-        if ((seg.Flags & TcpFlags.Ece) != 0 && (seg.Flags & TcpFlags.Syn) == 0 && (!_ecnResponded || seg.Ack > _ecnRecover))
+        if (seg.Flags.Has(TcpFlags.Ece) && !seg.Flags.Has(TcpFlags.Syn) && (!_ecnResponded || seg.Ack > _ecnRecover))
         {
             // RFC 3168 6.1.2: as for a loss, but without resending anything.
             _snd.Congestion.OnCongestionEcho(_snd.Flight);
@@ -63,7 +63,7 @@ public sealed partial class Connection
     private void EcnDeparture(ref TcpHeader h, int payloadLength, bool isNewData)
     {
         if (!_ecnOk) return;
-        if (_ecnEcho && (h.Flags & TcpFlags.Ack) != 0 && (h.Flags & TcpFlags.Rst) == 0) h.Flags |= TcpFlags.Ece;
+        if (_ecnEcho && h.Flags.Has(TcpFlags.Ack) && !h.Flags.Has(TcpFlags.Rst)) h.Flags |= TcpFlags.Ece;
         if (payloadLength > 0 && isNewData)
         {
             // RFC 3168 6.1.5: retransmissions go without ECT; pure ACKs too (6.1.4).

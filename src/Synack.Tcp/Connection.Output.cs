@@ -108,10 +108,10 @@ public sealed partial class Connection
             Seq = seq,
             Flags = flags,
         };
-        if ((flags & TcpFlags.Ack) != 0) h.Ack = _rcv.Nxt;
+        if (flags.Has(TcpFlags.Ack)) h.Ack = _rcv.Nxt;
         if (syn)
         {
-            bool synAck = (flags & TcpFlags.Ack) != 0;
+            bool synAck = flags.Has(TcpFlags.Ack);
             if (!synAck && _o.DropSynOptionsAfterRetries is int after && _retries >= after)
             {
                 h.Window = (ushort)Math.Min(_rcv.Buffer.Free, 65535);
@@ -145,14 +145,14 @@ public sealed partial class Connection
                 h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
                 h.Options.TsEcr = _tsRecent;
             }
-            if ((flags & TcpFlags.Ack) != 0 && (flags & TcpFlags.Rst) == 0) _rcv.WriteSacks(ref h.Options);
+            if (flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Rst)) _rcv.WriteSacks(ref h.Options);
         }
         return h;
     }
 
     private void Transmit(in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
     {
-        if ((h.Flags & TcpFlags.Ack) != 0 && (h.Flags & TcpFlags.Rst) == 0)
+        if (h.Flags.Has(TcpFlags.Ack) && !h.Flags.Has(TcpFlags.Rst))
         {
             // Every ACK we send carries RCV.NXT: any pending delayed ACK is now answered.
             _lastAckSent = h.Ack;

@@ -275,10 +275,10 @@ public sealed partial class Connection : ISegmentOutput
     public static bool ResetForUnknownSegment(in TcpHeader seg, int payloadLength, out TcpHeader reset)
     {
         reset = default;
-        if ((seg.Flags & TcpFlags.Rst) != 0) return false;
+        if (seg.Flags.Has(TcpFlags.Rst)) return false;
         reset.SourcePort = seg.DestinationPort;
         reset.DestinationPort = seg.SourcePort;
-        if ((seg.Flags & TcpFlags.Ack) == 0)
+        if (!seg.Flags.Has(TcpFlags.Ack))
         {
             reset.Seq = new SeqNum(0);
             reset.Ack = seg.Seq + SegmentLength(seg.Flags, payloadLength);
@@ -300,7 +300,7 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     internal static int SegmentLength(TcpFlags flags, int payloadLength) =>
-        payloadLength + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        payloadLength + (flags.Has(TcpFlags.Syn) ? 1 : 0) + (flags.Has(TcpFlags.Fin) ? 1 : 0);
 
     // ---------------------------------------------------------------- state and events
 

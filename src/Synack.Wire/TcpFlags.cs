@@ -21,14 +21,14 @@ public static class TcpFlagsExtensions
     {
         Span<char> buf = stackalloc char[8];
         int n = 0;
-        if ((f & TcpFlags.Syn) != 0) buf[n++] = 'S';
-        if ((f & TcpFlags.Fin) != 0) buf[n++] = 'F';
-        if ((f & TcpFlags.Rst) != 0) buf[n++] = 'R';
-        if ((f & TcpFlags.Psh) != 0) buf[n++] = 'P';
-        if ((f & TcpFlags.Urg) != 0) buf[n++] = 'U';
-        if ((f & TcpFlags.Ece) != 0) buf[n++] = 'E';
-        if ((f & TcpFlags.Cwr) != 0) buf[n++] = 'W';
-        if ((f & TcpFlags.Ack) != 0) buf[n] = n++ == 0 ? '.' : 'A';
+        if (f.Has(TcpFlags.Syn)) buf[n++] = 'S';
+        if (f.Has(TcpFlags.Fin)) buf[n++] = 'F';
+        if (f.Has(TcpFlags.Rst)) buf[n++] = 'R';
+        if (f.Has(TcpFlags.Psh)) buf[n++] = 'P';
+        if (f.Has(TcpFlags.Urg)) buf[n++] = 'U';
+        if (f.Has(TcpFlags.Ece)) buf[n++] = 'E';
+        if (f.Has(TcpFlags.Cwr)) buf[n++] = 'W';
+        if (f.Has(TcpFlags.Ack)) buf[n] = n++ == 0 ? '.' : 'A';
         return n == 0 ? "none" : new string(buf[..n]);
     }
 

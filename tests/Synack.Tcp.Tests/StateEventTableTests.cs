@@ -73,7 +73,7 @@ public class StateEventTableTests
     private static string Describe(in TcpHeader h, int len, ConnectionDriver d)
     {
         string s = $"{h.Flags.ToShortString()}<seq={Rel(h.Seq, ConnectionDriver.LocalIsn)}";
-        if ((h.Flags & TcpFlags.Ack) != 0) s += $" ack={Rel(h.Ack, ConnectionDriver.PeerIsn)}";
+        if (h.Flags.Has(TcpFlags.Ack)) s += $" ack={Rel(h.Ack, ConnectionDriver.PeerIsn)}";
         if (len > 0) s += $" len={len}";
         return s + ">";
     }
