@@ -53,7 +53,10 @@ public static class AnalyzeMillion
                 {
                     SourcePort = fromClient ? port : (ushort)80,
                     DestinationPort = fromClient ? (ushort)80 : port,
-                    Seq = new SeqNum(seq), Ack = new SeqNum(ack), Flags = flags, Window = 500,
+                    Seq = new SeqNum(seq),
+                    Ack = new SeqNum(ack),
+                    Flags = flags,
+                    Window = 500,
                 };
                 if (flags.Has(TcpFlags.Syn)) { h.Options.HasMss = true; h.Options.Mss = 1460; }
                 int n = TcpPacket.Write(buf, fromClient ? a : b, fromClient ? b : a, in h, TcpOptionLayout.Linux, payload.AsSpan(0, len));

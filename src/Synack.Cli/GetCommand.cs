@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Synack.Stack;
-using Synack.Tcp;
 using Synack.Tun;
 using Synack.Wire;
 

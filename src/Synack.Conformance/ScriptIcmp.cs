@@ -40,10 +40,22 @@ internal sealed partial class ScriptIcmp
     {
         "unreachable" => (3, code switch
         {
-            "net_unreachable" => 0, "host_unreachable" => 1, "protocol_unreachable" => 2, "port_unreachable" => 3,
-            "frag_needed" => 4, "source_route_failed" => 5, "net_unknown" => 6, "host_unknown" => 7,
-            "source_host_isolated" => 8, "net_prohibited" => 9, "host_prohibited" => 10, "net_unreachable_for_tos" => 11,
-            "host_unreachable_for_tos" => 12, "packet_filtered" => 13, "precedence_violation" => 14, "precedence_cutoff" => 15,
+            "net_unreachable" => 0,
+            "host_unreachable" => 1,
+            "protocol_unreachable" => 2,
+            "port_unreachable" => 3,
+            "frag_needed" => 4,
+            "source_route_failed" => 5,
+            "net_unknown" => 6,
+            "host_unknown" => 7,
+            "source_host_isolated" => 8,
+            "net_prohibited" => 9,
+            "host_prohibited" => 10,
+            "net_unreachable_for_tos" => 11,
+            "host_unreachable_for_tos" => 12,
+            "packet_filtered" => 13,
+            "precedence_violation" => 14,
+            "precedence_cutoff" => 15,
             _ => throw new FormatException($"unknown ICMP unreachable code {code}"),
         }),
         "time_exceeded" => (11, code switch { "ttl_exceeded_in_transit" => 0, "frag_reass_exceeded" => 1, _ => throw new FormatException($"unknown time_exceeded code {code}") }),
@@ -57,7 +69,11 @@ internal sealed partial class ScriptIcmp
     {
         "unreachable" => (1, code switch
         {
-            "no_route" => 0, "admin_prohibited" => 1, "not_neighbour" or "beyond_scope" => 2, "address_unreachable" => 3, "port_unreachable" => 4,
+            "no_route" => 0,
+            "admin_prohibited" => 1,
+            "not_neighbour" or "beyond_scope" => 2,
+            "address_unreachable" => 3,
+            "port_unreachable" => 4,
             _ => throw new FormatException($"unknown ICMPv6 unreachable code {code}"),
         }),
         "packet_too_big" => (2, 0),

@@ -4,22 +4,6 @@ using Synack.Wire;
 
 namespace Synack.Conformance;
 
-/// <summary>One TCP option as a script writes it: <c>mss 1460</c>, <c>nop</c>, <c>sack 1:100 200:300</c>.</summary>
-internal readonly record struct ScriptOption(TcpOptionKind Kind, uint A = 0, uint B = 0, (uint Left, uint Right)[]? Blocks = null)
-{
-    public override string ToString() => Kind switch
-    {
-        TcpOptionKind.EndOfList => "eol",
-        TcpOptionKind.Nop => "nop",
-        TcpOptionKind.Mss => $"mss {A}",
-        TcpOptionKind.WindowScale => $"wscale {A}",
-        TcpOptionKind.SackPermitted => "sackOK",
-        TcpOptionKind.Timestamps => $"TS val {A} ecr {B}",
-        TcpOptionKind.Sack => "sack " + string.Join(' ', (Blocks ?? []).Select(b => $"{b.Left}:{b.Right}")),
-        _ => $"opt{(byte)Kind}",
-    };
-}
-
 /// <summary>
 /// A packet line of a script: <c>&lt; S. 0:0(0) ack 1 win 32767 &lt;mss 1460,sackOK,eol,eol&gt;</c>.
 /// Sequence numbers are the script's (relative to the ISNs), as written.
@@ -193,9 +177,21 @@ internal sealed class ScriptPacket
         }
         return new ScriptPacket
         {
-            Inbound = inbound, Flags = flags, Seq = seq, Length = length, Ack = ack, Window = win,
-            Options = options, AnyOptions = any, Absolute = absolute, AnySequence = anySeq, Ecn = ecn, AnyEct = anyEct,
-            TrafficClass = tos, HopLimit = hopLimit, Text = text,
+            Inbound = inbound,
+            Flags = flags,
+            Seq = seq,
+            Length = length,
+            Ack = ack,
+            Window = win,
+            Options = options,
+            AnyOptions = any,
+            Absolute = absolute,
+            AnySequence = anySeq,
+            Ecn = ecn,
+            AnyEct = anyEct,
+            TrafficClass = tos,
+            HopLimit = hopLimit,
+            Text = text,
         };
     }
 
@@ -382,6 +378,3 @@ internal sealed class ScriptPacket
         }
     }
 }
-
-/// <summary>A script that needs something this stack deliberately does not do.</summary>
-public sealed class UnsupportedScriptException(string reason) : Exception(reason);

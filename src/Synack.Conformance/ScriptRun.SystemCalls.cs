@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Synack.Stack;
-using Synack.Tcp;
 
 namespace Synack.Conformance;
 
@@ -57,94 +56,94 @@ internal sealed partial class ScriptRun
         switch (call.Name)
         {
             case "socket":
-            {
-                int fd = 3;
-                while (_fds.ContainsKey(fd)) fd++;
-                _fds[fd] = new ScriptSocket(fd, TcpSocket.Create(_stack!, _options));
-                return () => Ok(fd);
-            }
+                {
+                    int fd = 3;
+                    while (_fds.ContainsKey(fd)) fd++;
+                    _fds[fd] = new ScriptSocket(fd, TcpSocket.Create(_stack!, _options));
+                    return () => Ok(fd);
+                }
             case "fcntl":
                 return Fcntl(e, call);
             case "bind":
-            {
-                var s = Socket(e, a);
-                return () =>
                 {
-                    var error = s.Socket.Bind(ScriptLocalPort);
-                    return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
-                };
-            }
+                    var s = Socket(e, a);
+                    return () =>
+                    {
+                        var error = s.Socket.Bind(ScriptLocalPort);
+                        return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
+                    };
+                }
             case "listen":
-            {
-                var s = Socket(e, a);
-                int backlog = a.Count > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 1;
-                return () =>
                 {
-                    var sock = s.Socket;
-                    if (sock.Protocol is not null) return Fail("EINVAL");
-                    if (sock.IsListening) return Ok(0);
-                    if (sock.BoundPort is null) sock.Bind(ScriptLocalPort);
-                    // BSD sizes the accept queue at 3/2 of the backlog, plus one.
-                    var error = sock.Listen(backlog * 3 / 2 + 1);
-                    if (error != SocketError.Success) return Fail(Errno.From(error));
-                    _localPort = sock.BoundPort!.Value;
-                    _remotePort = ScriptRemotePort;
-                    return Ok(0);
-                };
-            }
+                    var s = Socket(e, a);
+                    int backlog = a.Count > 1 ? int.Parse(a[1], CultureInfo.InvariantCulture) : 1;
+                    return () =>
+                    {
+                        var sock = s.Socket;
+                        if (sock.Protocol is not null) return Fail("EINVAL");
+                        if (sock.IsListening) return Ok(0);
+                        if (sock.BoundPort is null) sock.Bind(ScriptLocalPort);
+                        // BSD sizes the accept queue at 3/2 of the backlog, plus one.
+                        var error = sock.Listen(backlog * 3 / 2 + 1);
+                        if (error != SocketError.Success) return Fail(Errno.From(error));
+                        _localPort = sock.BoundPort!.Value;
+                        _remotePort = ScriptRemotePort;
+                        return Ok(0);
+                    };
+                }
             case "accept":
-            {
-                var s = Socket(e, a);
-                return () =>
                 {
-                    var accepted = s.Socket.Accept(out var error);
-                    if (accepted is null) return error == SocketError.WouldBlock && !s.NonBlocking ? Blocked : Fail(Errno.From(error));
-                    int fd = 3;
-                    while (_fds.ContainsKey(fd)) fd++;
-                    var ns = new ScriptSocket(fd, accepted);
-                    _fds[fd] = ns;
-                    _current = ns;
-                    return Ok(fd);
-                };
-            }
+                    var s = Socket(e, a);
+                    return () =>
+                    {
+                        var accepted = s.Socket.Accept(out var error);
+                        if (accepted is null) return error == SocketError.WouldBlock && !s.NonBlocking ? Blocked : Fail(Errno.From(error));
+                        int fd = 3;
+                        while (_fds.ContainsKey(fd)) fd++;
+                        var ns = new ScriptSocket(fd, accepted);
+                        _fds[fd] = ns;
+                        _current = ns;
+                        return Ok(fd);
+                    };
+                }
             case "connect":
                 return Connect(e, Socket(e, a));
             case "read" or "recv" or "recvfrom":
-            {
-                var s = Socket(e, a);
-                int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
-                bool peek = a.Count > 3 && a[3].Contains("MSG_PEEK", StringComparison.Ordinal);
-                bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
-                return () => Read(s, len, peek, dontWait);
-            }
+                {
+                    var s = Socket(e, a);
+                    int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
+                    bool peek = a.Count > 3 && a[3].Contains("MSG_PEEK", StringComparison.Ordinal);
+                    bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                    return () => Read(s, len, peek, dontWait);
+                }
             case "write" or "send" or "sendto":
-            {
-                var s = Socket(e, a);
-                int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
-                bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
-                return () => Write(s, len, dontWait);
-            }
+                {
+                    var s = Socket(e, a);
+                    int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
+                    bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                    return () => Write(s, len, dontWait);
+                }
             case "shutdown":
-            {
-                var s = Socket(e, a);
-                string how = a.Count > 1 ? a[1] : "SHUT_RDWR";
-                return () =>
                 {
-                    if (!s.Socket.IsOpen) return Fail("ENOTCONN");
-                    var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
-                    return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
-                };
-            }
+                    var s = Socket(e, a);
+                    string how = a.Count > 1 ? a[1] : "SHUT_RDWR";
+                    return () =>
+                    {
+                        if (!s.Socket.IsOpen) return Fail("ENOTCONN");
+                        var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
+                        return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
+                    };
+                }
             case "close":
-            {
-                var s = Socket(e, a);
-                return () =>
                 {
-                    _fds.Remove(s.Fd);
-                    s.Socket.Close();
-                    return Ok(0);
-                };
-            }
+                    var s = Socket(e, a);
+                    return () =>
+                    {
+                        _fds.Remove(s.Fd);
+                        s.Socket.Close();
+                        return Ok(0);
+                    };
+                }
             case "getsockopt":
                 return GetSockOpt(e, call);
             case "setsockopt":
@@ -173,7 +172,8 @@ internal sealed partial class ScriptRun
             {
                 s.NonBlocking = call.Args.Count > 2 && call.Args[2].Contains("O_NONBLOCK", StringComparison.Ordinal);
                 return Ok(0);
-            },
+            }
+            ,
             _ => throw new UnsupportedScriptException($"fcntl {cmd}"),
         };
     }

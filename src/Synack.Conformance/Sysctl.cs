@@ -23,12 +23,12 @@ internal static class Sysctl
             case "net.inet.tcp.sendspace":
                 return o with { SendBufferSize = (int)value };
             case "kern.ipc.maxsockbuf":
-            {
-                // FreeBSD picks the smallest window scale that can cover the largest socket buffer.
-                byte ws = 0;
-                while (ws < 14 && (65535L << ws) < value) ws++;
-                return o with { WindowScale = ws };
-            }
+                {
+                    // FreeBSD picks the smallest window scale that can cover the largest socket buffer.
+                    byte ws = 0;
+                    while (ws < 14 && (65535L << ws) < value) ws++;
+                    return o with { WindowScale = ws };
+                }
             case "net.inet.tcp.insecure_rst":
                 return o with { Rfc5961Rst = value == 0 };
             case "net.inet.tcp.insecure_syn":

@@ -1,8 +1,8 @@
-using SocketError = System.Net.Sockets.SocketError;
-using SocketException = System.Net.Sockets.SocketException;
 using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
+using SocketError = System.Net.Sockets.SocketError;
+using SocketException = System.Net.Sockets.SocketException;
 
 namespace Synack.Simulation;
 

@@ -533,10 +533,3 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         return list;
     }
 }
-
-/// <summary>One line of <see cref="NetworkStack.Snapshot"/>: for a listener the queues are accept queue and backlog, and there is no tuple.</summary>
-public sealed record SocketSnapshot(TcpState State, string Local, string Remote, int ReceiveQueue, int SendQueue, IReadOnlyList<string> Timers, FourTuple? Tuple)
-{
-    public override string ToString() =>
-        $"{State.ToRfcName(),-12} {ReceiveQueue,7} {SendQueue,7} {Local,-22} {Remote,-22} {string.Join(",", Timers)}";
-}

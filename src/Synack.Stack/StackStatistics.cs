@@ -2,18 +2,6 @@ using Synack.Wire;
 
 namespace Synack.Stack;
 
-/// <summary>Why the stack dropped an incoming packet.</summary>
-public enum DropReason
-{
-    Malformed,
-    BadChecksum,
-    NotForThisHost,
-    NotTcp,
-    ListenQueueFull,
-    NoConnection,
-    TimeWait,
-}
-
 /// <summary>Counters of one stack. Read them any time; the stack's own thread writes them.</summary>
 public sealed class StackStatistics
 {

@@ -2,16 +2,6 @@ using System.Numerics;
 
 namespace Synack.Stack;
 
-/// <summary>A timer the wheel holds: one per connection or TIME-WAIT entry, re-armed in place.</summary>
-internal sealed class WheelTimer<T>(T owner) where T : class
-{
-    public T Owner { get; } = owner;
-    public long Deadline { get; internal set; } = -1;
-    public bool IsArmed => Slot >= 0;
-    internal WheelTimer<T>? Prev, Next;
-    internal int Slot = -1;
-}
-
 /// <summary>
 /// A hierarchical timing wheel (Varghese and Lauck): four levels of 64 slots at 1 ms granularity cover
 /// 4.6 hours, the rest waits in an overflow list. Arm and cancel are O(1) (unlink and link a node).

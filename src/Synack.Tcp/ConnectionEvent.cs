@@ -18,14 +18,3 @@ public enum ConnectionEvent
     /// <summary>The connection reached CLOSED normally; the TCB can be deleted.</summary>
     Closed,
 }
-
-/// <summary>The timers of one connection.</summary>
-public enum TcpTimer
-{
-    Retransmission,
-    DelayedAck,
-    Persist,
-    KeepAlive,
-    TimeWait,
-    FinWait2,
-}

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using Synack.Stack;
-using Synack.Wire;
 
 namespace Synack.Tun;
 

@@ -3,36 +3,6 @@ using System.Text;
 
 namespace Synack.Wire;
 
-/// <summary>Link-layer header types (the tcpdump.org LINKTYPE_ numbers) the reader understands.</summary>
-public enum LinkType
-{
-    Null = 0,
-    Ethernet = 1,
-    Raw = 101,
-    Loop = 108,
-    LinuxSll = 113,
-    Ipv4 = 228,
-    Ipv6 = 229,
-    LinuxSll2 = 276,
-}
-
-/// <summary>One packet of a capture file.</summary>
-public sealed record CapturedPacket(
-    int Frame,
-    long TimestampNs,
-    int Interface,
-    int LinkType,
-    byte[] Data,
-    int OriginalLength,
-    PacketDirection Direction,
-    string? Comment)
-{
-    /// <summary>Where the IP packet starts inside <see cref="Data"/>, or -1 when the link header says it is not IP.</summary>
-    public int IpOffset => CaptureReader.IpOffset(LinkType, Data);
-
-    public ReadOnlySpan<byte> Ip => IpOffset is int o and >= 0 ? Data.AsSpan(o) : default;
-}
-
 /// <summary>
 /// Reads pcap (micro- and nanosecond, either byte order) and pcapng (several sections and interfaces,
 /// if_tsresol, comments, direction flags). A damaged file yields every packet before the damage and a
@@ -136,47 +106,47 @@ public sealed class CaptureReader
             switch (type)
             {
                 case 1 when body.Length >= 8: // interface description
-                {
-                    long resolution = 1_000_000; // microseconds unless if_tsresol says otherwise
-                    foreach (var (code, value) in Options(body[8..], U16))
                     {
-                        if (code != 9 || value.Length < 1) continue;
-                        byte r = value[0];
-                        resolution = (r & 0x80) == 0 ? Pow(10, r & 0x7F) : Pow(2, r & 0x7F);
-                    }
-                    ifaces.Add((U16(body), resolution));
-                    break;
-                }
-                case 6 when body.Length >= 20: // enhanced packet
-                {
-                    int id = (int)U32(body);
-                    if ((uint)id >= (uint)ifaces.Count) return new CaptureReader(packets, "pcapng", $"packet at byte {off} names interface {id}, which was not described");
-                    ulong ts = ((ulong)U32(body[4..]) << 32) | U32(body[8..]);
-                    uint cap = U32(body[12..]);
-                    uint orig = U32(body[16..]);
-                    if (cap > body.Length - 20) return new CaptureReader(packets, "pcapng", $"corrupt packet block at byte {off}: captured length {cap}");
-                    var data = body.Slice(20, (int)cap).ToArray();
-                    var dir = PacketDirection.Unknown;
-                    string? comment = null;
-                    int optStart = 20 + (((int)cap + 3) & ~3);
-                    if (optStart <= body.Length)
-                    {
-                        foreach (var (code, value) in Options(body[optStart..], U16))
+                        long resolution = 1_000_000; // microseconds unless if_tsresol says otherwise
+                        foreach (var (code, value) in Options(body[8..], U16))
                         {
-                            if (code == 2 && value.Length >= 4) dir = (PacketDirection)(U32(value) & 3);
-                            if (code == 1) comment = comment is null ? Encoding.UTF8.GetString(value) : comment + "; " + Encoding.UTF8.GetString(value);
+                            if (code != 9 || value.Length < 1) continue;
+                            byte r = value[0];
+                            resolution = (r & 0x80) == 0 ? Pow(10, r & 0x7F) : Pow(2, r & 0x7F);
                         }
+                        ifaces.Add((U16(body), resolution));
+                        break;
                     }
-                    packets.Add(new CapturedPacket(packets.Count + 1, ToNs(ts, ifaces[id].Resolution), id, ifaces[id].Link, data, (int)orig, dir, comment));
-                    break;
-                }
+                case 6 when body.Length >= 20: // enhanced packet
+                    {
+                        int id = (int)U32(body);
+                        if ((uint)id >= (uint)ifaces.Count) return new CaptureReader(packets, "pcapng", $"packet at byte {off} names interface {id}, which was not described");
+                        ulong ts = ((ulong)U32(body[4..]) << 32) | U32(body[8..]);
+                        uint cap = U32(body[12..]);
+                        uint orig = U32(body[16..]);
+                        if (cap > body.Length - 20) return new CaptureReader(packets, "pcapng", $"corrupt packet block at byte {off}: captured length {cap}");
+                        var data = body.Slice(20, (int)cap).ToArray();
+                        var dir = PacketDirection.Unknown;
+                        string? comment = null;
+                        int optStart = 20 + (((int)cap + 3) & ~3);
+                        if (optStart <= body.Length)
+                        {
+                            foreach (var (code, value) in Options(body[optStart..], U16))
+                            {
+                                if (code == 2 && value.Length >= 4) dir = (PacketDirection)(U32(value) & 3);
+                                if (code == 1) comment = comment is null ? Encoding.UTF8.GetString(value) : comment + "; " + Encoding.UTF8.GetString(value);
+                            }
+                        }
+                        packets.Add(new CapturedPacket(packets.Count + 1, ToNs(ts, ifaces[id].Resolution), id, ifaces[id].Link, data, (int)orig, dir, comment));
+                        break;
+                    }
                 case 3 when body.Length >= 4 && ifaces.Count > 0: // simple packet: interface 0, no timestamp
-                {
-                    uint orig = U32(body);
-                    int cap = (int)Math.Min(orig, (uint)(body.Length - 4));
-                    packets.Add(new CapturedPacket(packets.Count + 1, 0, 0, ifaces[0].Link, body.Slice(4, cap).ToArray(), (int)orig, PacketDirection.Unknown, null));
-                    break;
-                }
+                    {
+                        uint orig = U32(body);
+                        int cap = (int)Math.Min(orig, (uint)(body.Length - 4));
+                        packets.Add(new CapturedPacket(packets.Count + 1, 0, 0, ifaces[0].Link, body.Slice(4, cap).ToArray(), (int)orig, PacketDirection.Unknown, null));
+                        break;
+                    }
             }
             off += (int)len;
         }
@@ -223,16 +193,16 @@ public sealed class CaptureReader
             case LinkType.Ipv6:
                 return 0;
             case LinkType.Ethernet:
-            {
-                int off = 12;
-                while (d.Length >= off + 2)
                 {
-                    ushort et = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
-                    if (et is 0x8100 or 0x88A8) { off += 4; continue; } // VLAN tags
-                    return et is 0x0800 or 0x86DD ? off + 2 : -1;
+                    int off = 12;
+                    while (d.Length >= off + 2)
+                    {
+                        ushort et = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
+                        if (et is 0x8100 or 0x88A8) { off += 4; continue; } // VLAN tags
+                        return et is 0x0800 or 0x86DD ? off + 2 : -1;
+                    }
+                    return -1;
                 }
-                return -1;
-            }
             case LinkType.LinuxSll:
                 if (d.Length < 16) return -1;
                 return BinaryPrimitives.ReadUInt16BigEndian(d[14..]) is 0x0800 or 0x86DD ? 16 : -1;
@@ -241,12 +211,12 @@ public sealed class CaptureReader
                 return BinaryPrimitives.ReadUInt16BigEndian(d) is 0x0800 or 0x86DD ? 20 : -1;
             case LinkType.Null:
             case LinkType.Loop:
-            {
-                if (d.Length < 4) return -1;
-                uint fam = (LinkType)linkType == LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(d) : BinaryPrimitives.ReadUInt32LittleEndian(d);
-                if (fam > 0xFFFF) fam = BinaryPrimitives.ReverseEndianness(fam); // a capture from the other byte order
-                return fam is 2 or 24 or 28 or 30 ? 4 : -1;
-            }
+                {
+                    if (d.Length < 4) return -1;
+                    uint fam = (LinkType)linkType == LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(d) : BinaryPrimitives.ReadUInt32LittleEndian(d);
+                    if (fam > 0xFFFF) fam = BinaryPrimitives.ReverseEndianness(fam); // a capture from the other byte order
+                    return fam is 2 or 24 or 28 or 30 ? 4 : -1;
+                }
             default:
                 return -1;
         }

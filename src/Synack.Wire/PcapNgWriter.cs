@@ -3,14 +3,6 @@ using System.Text;
 
 namespace Synack.Wire;
 
-/// <summary>Which way a captured packet went, as pcapng's epb_flags say it.</summary>
-public enum PacketDirection
-{
-    Unknown = 0,
-    Inbound = 1,
-    Outbound = 2,
-}
-
 /// <summary>
 /// Writes pcapng (draft-ietf-opsawg-pcapng): one section, interfaces of link type raw IP (101) with
 /// nanosecond timestamps, and enhanced packet blocks with direction flags and optional comments.

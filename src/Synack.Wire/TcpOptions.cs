@@ -2,20 +2,6 @@ using System.Runtime.CompilerServices;
 
 namespace Synack.Wire;
 
-public enum TcpOptionKind : byte
-{
-    EndOfList = 0,
-    Nop = 1,
-    Mss = 2,
-    WindowScale = 3,
-    SackPermitted = 4,
-    Sack = 5,
-    Timestamps = 8,
-}
-
-/// <summary>One SACK block: the bytes [Left, Right) were received (RFC 2018).</summary>
-public readonly record struct SackBlock(SeqNum Left, SeqNum Right);
-
 [InlineArray(TcpOptions.MaxSackBlocks)]
 public struct SackBlockArray
 {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Synack.Cli;
 
 namespace Synack.Cli.Tests;
 

@@ -1,5 +1,3 @@
-using Synack.Cli;
-
 namespace Synack.Cli.Tests;
 
 public class DemoCommandTests

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Synack.Cli;
 
 namespace Synack.Cli.Tests;
 

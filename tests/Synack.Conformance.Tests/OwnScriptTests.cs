@@ -1,5 +1,3 @@
-using Synack.Conformance;
-
 namespace Synack.Conformance.Tests;
 
 /// <summary>Our own scripts (conformance/): one per seed scenario a script can express.</summary>

@@ -1,5 +1,3 @@
-using Synack.Conformance;
-
 namespace Synack.Conformance.Tests;
 
 public class ParserTests

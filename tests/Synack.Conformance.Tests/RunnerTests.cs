@@ -1,4 +1,3 @@
-using Synack.Conformance;
 using Synack.Tcp;
 
 namespace Synack.Conformance.Tests;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Synack.Interop.Tests;
 
 /// <summary>tcpdump in the namespace while the kernel talks to us; tshark judges the capture.</summary>

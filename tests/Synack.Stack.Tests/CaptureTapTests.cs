@@ -1,9 +1,5 @@
-using System.Globalization;
-using Synack.Stack;
-using Synack.Tcp;
-using Synack.Wire;
-
 using Synack.Tests.Shared;
+using Synack.Wire;
 
 namespace Synack.Stack.Tests;
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 

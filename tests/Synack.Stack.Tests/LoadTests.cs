@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using Synack.Stack;
-using Synack.Tcp;
 using Synack.Wire;
 using Xunit.Abstractions;
 

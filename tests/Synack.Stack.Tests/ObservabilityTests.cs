@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using Synack.Stack;
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Stack.Tests;

@@ -1,4 +1,3 @@
-using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 

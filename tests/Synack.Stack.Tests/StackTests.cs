@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 

@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Synack.Stack;
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Stack.Tests;

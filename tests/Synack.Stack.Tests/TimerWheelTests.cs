@@ -1,5 +1,3 @@
-using Synack.Stack;
-
 namespace Synack.Stack.Tests;
 
 public class TimerWheelTests

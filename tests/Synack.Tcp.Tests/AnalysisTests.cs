@@ -1,9 +1,7 @@
 using Synack.Analysis;
 using Synack.Simulation;
-using Synack.Tcp;
-using Synack.Wire;
-
 using Synack.Tests.Shared;
+using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
 

@@ -1,8 +1,6 @@
 using Synack.Simulation;
-using Synack.Tcp;
-using Synack.Wire;
-
 using Synack.Tests.Shared;
+using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
 

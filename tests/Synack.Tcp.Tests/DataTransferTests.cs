@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using Synack.Simulation;
-using Synack.Tcp;
-using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
 

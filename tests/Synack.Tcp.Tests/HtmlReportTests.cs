@@ -1,8 +1,7 @@
 using Synack.Analysis;
 using Synack.Stack;
-using Synack.Wire;
-
 using Synack.Tests.Shared;
+using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
 

@@ -1,5 +1,3 @@
-using Synack.Tcp;
-
 namespace Synack.Tcp.Tests;
 
 /// <summary>The congestion controller alone, in bytes, as RFC 5681 and RFC 6582 write it down.</summary>

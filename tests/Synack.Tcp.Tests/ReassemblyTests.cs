@@ -1,4 +1,3 @@
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;

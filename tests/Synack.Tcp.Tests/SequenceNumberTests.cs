@@ -1,5 +1,4 @@
 using Synack.Simulation;
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;

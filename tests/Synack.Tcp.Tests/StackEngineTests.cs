@@ -1,5 +1,4 @@
 using Synack.Simulation;
-using Synack.Tcp;
 
 namespace Synack.Tcp.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;

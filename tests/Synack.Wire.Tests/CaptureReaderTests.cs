@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Synack.Wire;
 
 namespace Synack.Wire.Tests;
 

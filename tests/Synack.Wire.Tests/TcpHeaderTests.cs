@@ -1,5 +1,3 @@
-using Synack.Wire;
-
 namespace Synack.Wire.Tests;
 
 public class TcpHeaderTests

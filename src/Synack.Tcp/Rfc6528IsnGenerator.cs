@@ -4,15 +4,6 @@ using Synack.Wire;
 
 namespace Synack.Tcp;
 
-/// <summary>Chooses initial sequence numbers. Injected, so tests can fix them.</summary>
-public interface IIsnGenerator
-{
-    SeqNum Next(in FourTuple tuple, TimeSpan now);
-
-    /// <summary>A per-connection offset for the timestamp clock (RFC 7323 section 7.1).</summary>
-    uint TimestampOffset(in FourTuple tuple);
-}
-
 /// <summary>
 /// RFC 6528: ISN = M + F(local address, local port, remote address, remote port, secret), where M
 /// ticks every 4 microseconds and F is a keyed hash (HMAC-SHA-256 here). Each 4-tuple gets its own
@@ -51,11 +42,4 @@ public sealed class Rfc6528IsnGenerator : IIsnGenerator
         HMACSHA256.HashData(_secret, input, mac);
         return BinaryPrimitives.ReadUInt32BigEndian(mac);
     }
-}
-
-/// <summary>Fixed ISNs for tests and demos that reproduce a figure's exact numbers.</summary>
-public sealed class FixedIsnGenerator(uint isn, uint timestampOffset = 0) : IIsnGenerator
-{
-    public SeqNum Next(in FourTuple tuple, TimeSpan now) => new(isn);
-    public uint TimestampOffset(in FourTuple tuple) => timestampOffset;
 }

@@ -1,0 +1,8 @@
+namespace Synack.Conformance;
+
+public enum ScriptOutcome
+{
+    Pass,
+    Fail,
+    Unsupported,
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using Synack.Stack;
+using Synack.Tcp;
+using Synack.Wire;
+
+namespace Synack.Conformance;
+
+/// <summary>One execution of one script.</summary>
+internal sealed partial class ScriptRun
+{
+    private const ushort ScriptLocalPort = 8080;   // bind() and listen() in the scripts mean this port
+    private const ushort ScriptRemotePort = 50000; // the script's end of a passive open
+    private static readonly TimeSpan AnyTimeLimit = TimeSpan.FromSeconds(3600);
+
+    private readonly PacketdrillScript _script;
+    private readonly List<string> _notes = [];
+    private readonly List<string> _transcript = [];
+    private readonly Queue<(TimeSpan At, byte[] Bytes)> _sent = new();
+    private readonly Dictionary<int, ScriptSocket> _fds = [];
+    private readonly Dictionary<uint, uint> _tsVals = []; // script TS val -> live TS val
+    private ConnectionOptions _options;
+    private NetworkStack? _stack;
+    private IpAddr _local, _remote;
+    private bool _v6;
+    private TimeSpan _now;
+    private TimeSpan _tolerance;
+    private ushort _remotePort = ScriptRemotePort;
+    private ushort _localPort = ScriptLocalPort;
+    private uint _liveLocalIsn, _scriptLocalIsn; // learned from our first SYN
+    private ScriptSocket? _current;                 // the socket tcpi_* asserts look at
+    private PendingCall? _pending;
+    private int _line; // the line being run, for errors nobody anticipated
+
+    private sealed record PendingCall(ScriptEvent Event, ScriptSyscall Call, TimeSpan Start, TimeSpan? End, Func<(bool Done, long Result, string? Errno)> Attempt);
+
+    public ScriptRun(PacketdrillScript script, ConnectionOptions profile, PcapNgWriter? capture = null)
+    {
+        _script = script;
+        _options = profile;
+        if (capture is not null)
+        {
+            _capture = capture;
+            _captureInterface = capture.AddInterface("synack", "the stack under test; inbound packets are the script's");
+        }
+    }
+
+    private readonly PcapNgWriter? _capture;
+    private readonly int _captureInterface;
+
+    private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
+        _capture?.WritePacket(_captureInterface, packet, _now.Ticks * 100, direction, comment);
+
+    public ScriptResult Execute(string displayPath)
+    {
+        try
+        {
+            ReadOptions();
+            CheckSupported();
+            Run();
+            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript };
+        }
+        catch (UnsupportedScriptException e)
+        {
+            return new ScriptResult(displayPath, ScriptOutcome.Unsupported, Reason: e.Message) { Notes = _notes, Transcript = _transcript };
+        }
+        catch (ScriptFailure f)
+        {
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
+        {
+            // A line the checks above let through but the run could not make sense of: still a
+            // failure of this script with its place, never a crash of the whole run.
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"cannot run this line: {e.GetType().Name}: {e.Message}") { Notes = _notes, Transcript = _transcript };
+        }
+        finally
+        {
+            _stack?.Dispose();
+        }
+    }
+
+    private void ReadOptions()
+    {
+        var o = _script.Options;
+        // Our own scripts may name the profile they are written for (an option packetdrill does not have).
+        if (o.TryGetValue("profile", out var profile))
+        {
+            _options = Profiles.Find(profile) ?? throw new ScriptFailure(0, $"unknown profile '{profile}' (known: {string.Join(", ", Profiles.Names)})");
+        }
+        if (o.ContainsKey("udp_encapsulation")) throw new UnsupportedScriptException("TCP over UDP encapsulation");
+        var ipVersion = o.GetValueOrDefault("ip_version", "ipv4");
+        if (ipVersion is not ("ipv4" or "ipv6")) throw new UnsupportedScriptException($"--ip_version={ipVersion} (IPv4-mapped IPv6 sockets)");
+        _v6 = ipVersion == "ipv6";
+        long usecs = 4000;
+        if (o.TryGetValue("tolerance_usecs", out var tol) && !long.TryParse(tol, NumberStyles.None, CultureInfo.InvariantCulture, out usecs))
+            throw new ScriptFailure(0, $"--tolerance_usecs={tol} is not a number of microseconds");
+        _tolerance = TimeSpan.FromMicroseconds(usecs);
+        // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
+        _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
+        _remote = IpAddr.Parse(_v6 ? "2001:db8::2" : "198.51.100.1");
+    }
+
+    /// <summary>Looks over the whole script first, so a script needing what is out of scope is reported as such, not as a failure halfway.</summary>
+    private void CheckSupported()
+    {
+        foreach (var e in _script.Events)
+        {
+            try
+            {
+                switch (e.Kind)
+                {
+                    case EventKind.Inbound or EventKind.Outbound when ScriptIcmp.IsIcmp(e.Text):
+                        ScriptIcmp.Parse(e.Text, _v6);
+                        break;
+                    case EventKind.Inbound or EventKind.Outbound:
+                        ScriptPacket.Parse(e.Text);
+                        break;
+                    case EventKind.SystemCall:
+                        var call = ScriptSyscall.Parse(e.Text);
+                        CheckCallSupported(call);
+                        break;
+                    case EventKind.Python:
+                        if (!PacketdrillRunner.TcpInfoAssert().IsMatch(e.Text.Trim()))
+                            throw new UnsupportedScriptException($"Python block other than 'assert tcpi_state == …': {e.Text.Trim()}");
+                        break;
+                    case EventKind.Command:
+                        var cmd = e.Text.Trim('`').Trim();
+                        if (!PacketdrillRunner.SysctlCommand().IsMatch(cmd) && !PacketdrillRunner.TcpdropCommand().IsMatch(cmd)
+                            && !(PacketdrillRunner.SockstatCommand().Match(cmd) is { Success: true } m && PacketdrillRunner.CountPipe().IsMatch(m.Groups["pipe"].Value)))
+                            throw new UnsupportedScriptException($"shell command: {cmd}");
+                        if (PacketdrillRunner.SysctlCommand().Match(cmd) is { Success: true } s)
+                            Sysctl.Apply(ConnectionOptions.FreeBsd, s.Groups["name"].Value, long.Parse(s.Groups["value"].Value, CultureInfo.InvariantCulture), []);
+                        break;
+                }
+            }
+            catch (FormatException f)
+            {
+                throw new ScriptFailure(e.Line, "malformed line: " + f.Message, e.Text);
+            }
+        }
+    }
+
+    private static void CheckCallSupported(ScriptSyscall call)
+    {
+        switch (call.Name)
+        {
+            case "socket" or "bind" or "listen" or "accept" or "connect" or "read" or "write" or "send" or "recv"
+                or "sendto" or "recvfrom" or "close" or "shutdown" or "fcntl" or "getsockopt" or "setsockopt":
+                break;
+            default:
+                throw new UnsupportedScriptException($"system call {call.Name}()");
+        }
+        if (call.Name == "socket" && call.Args.Count > 1 && call.Args[1] != "SOCK_STREAM")
+            throw new UnsupportedScriptException($"socket type {call.Args[1]}");
+        if (call.Name == "sendto" && call.Args.Count > 3 && call.Args[3].Contains("MSG_FASTOPEN", StringComparison.Ordinal))
+            throw new UnsupportedScriptException("TCP fast open (sendto with MSG_FASTOPEN)");
+        if (call.Name is "setsockopt" or "getsockopt" && call.Args.Count >= 3)
+        {
+            switch (call.Args[2])
+            {
+                case "TCP_FASTOPEN": throw new UnsupportedScriptException("TCP fast open");
+                case "TCP_MD5SIG": throw new UnsupportedScriptException("TCP MD5 signatures");
+                case "TCP_REMOTE_UDP_ENCAPS_PORT": throw new UnsupportedScriptException("TCP over UDP encapsulation");
+                case "TCP_FUNCTION_BLK" when !call.Args[3].Contains("\"freebsd\"", StringComparison.Ordinal):
+                    throw new UnsupportedScriptException($"alternative TCP stack {call.Args[3]}");
+            }
+            if (call.Args[2].StartsWith("TCP_RACK", StringComparison.Ordinal) || call.Args[2].StartsWith("TCP_BBR", StringComparison.Ordinal))
+                throw new UnsupportedScriptException($"{call.Args[2]} (an alternative FreeBSD TCP stack)");
+        }
+    }
+
+    // ------------------------------------------------------------------ the event loop
+
+    private void Run()
+    {
+        TimeSpan last = TimeSpan.Zero;
+        foreach (var e in _script.Events)
+        {
+            _line = e.Line;
+            TimeSpan? at = e.Time.Any ? null : (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(e.Time.Seconds);
+            TimeSpan? end = e.Time.UpTo is double upTo ? (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(upTo) : null;
+            if (e.Kind == EventKind.Outbound)
+            {
+                last = ExpectOutbound(e, at);
+                continue;
+            }
+            var when = at ?? _now;
+            if (when > _now) RunUntil(when, stopOnPacket: false);
+            _transcript.Add($"{Seconds(when),-9} line {e.Line}: {e.Text.Split('\n')[0]}");
+            CheckNothingUnexpected(e, when);
+            switch (e.Kind)
+            {
+                case EventKind.Inbound: Inject(e); break;
+                case EventKind.SystemCall: Call(e, when, end); break;
+                case EventKind.Command: Command(e); break;
+                case EventKind.Python: Assert(e); break;
+            }
+            TryPending();
+            last = when; // a blocking call runs on while the script goes on from its start, as packetdrill's syscall thread does
+        }
+        if (_pending is { } p)
+        {
+            throw new ScriptFailure(p.Event.Line, "the system call never returned", p.Call.Text, "still blocked at the end of the script");
+        }
+        // What the last events caused may go unchecked, as in packetdrill; a packet no line could have matched may not.
+        if (_sent.Count > 0 && _sent.Peek().At < last - _tolerance)
+        {
+            var (t, bytes) = _sent.Peek();
+            var lastLine = _script.Events.Count > 0 ? _script.Events[^1].Line : 0;
+            throw new ScriptFailure(lastLine, "unexpected packet", "nothing", Describe(bytes, t));
+        }
+    }
+
+    /// <summary>Advances virtual time to <paramref name="until"/>, firing the stack's timers on the way.</summary>
+    private void RunUntil(TimeSpan until, bool stopOnPacket)
+    {
+        while (true)
+        {
+            if (stopOnPacket && _sent.Count > 0) return;
+            var wake = _stack?.NextWakeup;
+            if (wake is TimeSpan w && w <= until)
+            {
+                if (w > _now) _now = w;
+                _stack!.Advance(_now);
+                TryPending();
+                continue;
+            }
+            _now = until;
+            _stack?.Advance(_now);
+            TryPending();
+            return;
+        }
+    }
+
+    private void CheckNothingUnexpected(ScriptEvent e, TimeSpan when)
+    {
+        if (_sent.Count == 0) return;
+        var (t, bytes) = _sent.Peek();
+        // A packet the script has not asked for yet is fine while a later line may still expect it
+        // within the tolerance; one older than that cannot match any later line.
+        if (t < when - _tolerance)
+        {
+            throw new ScriptFailure(e.Line, "unexpected packet before this line", e.Text, Describe(bytes, t));
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using Synack.Wire;
+
+namespace Synack.Tcp;
+
+/// <summary>Chooses initial sequence numbers. Injected, so tests can fix them.</summary>
+public interface IIsnGenerator
+{
+    SeqNum Next(in FourTuple tuple, TimeSpan now);
+
+    /// <summary>A per-connection offset for the timestamp clock (RFC 7323 section 7.1).</summary>
+    uint TimestampOffset(in FourTuple tuple);
+}
