@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Synack.Tcp;
 using Synack.Wire;
 

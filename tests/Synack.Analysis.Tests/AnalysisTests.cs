@@ -1,9 +1,9 @@
-using Synack.Analysis;
 using Synack.Simulation;
+using Synack.Tcp;
 using Synack.Tests.Shared;
 using Synack.Wire;
 
-namespace Synack.Tcp.Tests;
+namespace Synack.Analysis.Tests;
 
 /// <summary>The analyzer reads our own captures, where the truth is known from the trace.</summary>
 public class AnalysisTests

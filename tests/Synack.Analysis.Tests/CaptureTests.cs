@@ -2,7 +2,7 @@ using Synack.Simulation;
 using Synack.Tests.Shared;
 using Synack.Wire;
 
-namespace Synack.Tcp.Tests;
+namespace Synack.Analysis.Tests;
 
 /// <summary>S9: every exchange can be captured to a file that tshark opens, and tshark agrees with us.</summary>
 public class CaptureTests

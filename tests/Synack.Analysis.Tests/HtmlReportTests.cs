@@ -1,9 +1,8 @@
-using Synack.Analysis;
 using Synack.Stack;
 using Synack.Tests.Shared;
 using Synack.Wire;
 
-namespace Synack.Tcp.Tests;
+namespace Synack.Analysis.Tests;
 
 /// <summary>The HTML report in a real browser: headless Chromium loads it, runs its script, draws it.</summary>
 public class HtmlReportTests
