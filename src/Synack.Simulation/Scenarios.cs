@@ -4,26 +4,26 @@ using Synack.Wire;
 
 namespace Synack.Simulation;
 
-/// <summary>The seed note's scenarios on two endpoints and a simulated link.</summary>
+/// <summary>the study note's scenarios on two endpoints and a simulated link.</summary>
 public static class Scenarios
 {
-    /// <summary>The note's ISNs (S1): client 123456, server 234567.</summary>
+    /// <summary>The study note's ISNs (S1): client 123456, server 234567.</summary>
     public const uint ClientIsn = 123456;
     public const uint ServerIsn = 234567;
 
     /// <summary>
-    /// The note's endpoints: no timestamps, SYN options mss, nop, wscale, nop, nop, sackOK, so the SYN's
+    /// The study note's endpoints: no timestamps, SYN options mss, nop, wscale, nop, nop, sackOK, so the SYN's
     /// header is 32 bytes as in its figure; Nagle off so each send is its own segment.
     /// </summary>
-    public static ConnectionOptions SeedOptions { get; } = new()
+    public static ConnectionOptions NoteOptions { get; } = new()
     {
-        SynOptionLayout = TcpOptionLayout.Seed,
+        SynOptionLayout = TcpOptionLayout.StudyNote,
         Timestamps = false,
         Nagle = false,
     };
 
     /// <summary>Keep-alive for the S8 demo: 10 s idle, probes 2 s apart, three of them.</summary>
-    public static ConnectionOptions KeepAliveOptions { get; } = SeedOptions with
+    public static ConnectionOptions KeepAliveOptions { get; } = NoteOptions with
     {
         KeepAlive = true,
         KeepAliveIdle = TimeSpan.FromSeconds(10),
@@ -53,12 +53,12 @@ public static class Scenarios
         return null;
     }
 
-    public static BareRun NewSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null, LinkOptions? link = null) =>
-        new(client ?? SeedOptions, server ?? SeedOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn), link);
+    public static BareRun NewNotePair(ConnectionOptions? client = null, ConnectionOptions? server = null, LinkOptions? link = null) =>
+        new(client ?? NoteOptions, server ?? NoteOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn), link);
 
-    /// <summary>A seed pair with the handshake done: both ESTABLISHED.</summary>
-    public static BareRun ConnectedSeedPair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
-        Established(NewSeedPair(client, server));
+    /// <summary>The study note's pair with the handshake done: both ESTABLISHED.</summary>
+    public static BareRun ConnectedNotePair(ConnectionOptions? client = null, ConnectionOptions? server = null) =>
+        Established(NewNotePair(client, server));
 
     /// <summary>Listen, connect, and run until both sides are ESTABLISHED.</summary>
     public static BareRun Established(BareRun sim)
@@ -170,7 +170,7 @@ public static class Scenarios
         h.Options.HasMss = true;
         h.Options.Mss = 1460;
         var buf = new byte[TcpPacket.MaxLength(0)];
-        int n = TcpPacket.Write(buf, sim.Client.Address, sim.Server.Address, in h, TcpOptionLayout.Seed, default);
+        int n = TcpPacket.Write(buf, sim.Client.Address, sim.Server.Address, in h, TcpOptionLayout.StudyNote, default);
         return buf[..n];
     }
 

@@ -14,7 +14,7 @@ public sealed class SimulatedLink
 
     private MemoryLink Link => _run.MemoryLink;
 
-    /// <summary>One-way latency (10 ms in the seed's scenarios).</summary>
+    /// <summary>One-way latency (10 ms in the study note's scenarios).</summary>
     public TimeSpan Latency
     {
         get => Link.Options.Latency;

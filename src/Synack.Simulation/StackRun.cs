@@ -44,10 +44,10 @@ public sealed class StackRun : ScenarioRun, IStackObserver
         serverStack.AddObserver(this);
     }
 
-    /// <summary>The seed scenarios' setup: fixed ISNs 123456 and 234567, the note's options, 10 ms latency.</summary>
+    /// <summary>The study note's scenarios' setup: fixed ISNs 123456 and 234567, the note's options, 10 ms latency.</summary>
     public static StackRun ForScenario(Scenario scenario, LinkOptions? link = null) =>
         new(link ?? new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) },
-            scenario.ClientOptions ?? Scenarios.SeedOptions, Scenarios.SeedOptions,
+            scenario.ClientOptions ?? Scenarios.NoteOptions, Scenarios.NoteOptions,
             new FixedIsnGenerator(Scenarios.ClientIsn), new FixedIsnGenerator(Scenarios.ServerIsn), link?.Seed ?? 1);
 
     public NetworkStack ClientStack => _client.Stack;

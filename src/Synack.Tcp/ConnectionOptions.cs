@@ -159,7 +159,7 @@ public sealed record ConnectionOptions
     public TimeSpan DelayedAckTimeout { get; init; } = TimeSpan.FromMilliseconds(40);
     /// <summary>
     /// Delay the ACK of a FIN like the ACK of data. If the application closes before it fires, the ACK
-    /// rides on our FIN: the "only three segments" close of the seed's captures.
+    /// rides on our FIN: the "only three segments" close of the study note's captures.
     /// </summary>
     public bool DelayAckOfFin { get; init; } = true;
     /// <summary>Nagle's algorithm (RFC 896, RFC 1122 4.2.3.4); false is TCP_NODELAY.</summary>

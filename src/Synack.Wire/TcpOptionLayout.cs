@@ -36,8 +36,8 @@ public sealed class TcpOptionLayout
     public static readonly TcpOptionLayout FreeBsd = new("freebsd", bsdAlignment: true,
         TcpOptionKind.Mss, TcpOptionKind.WindowScale, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Sack);
 
-    /// <summary>The seed note's 32-byte header: mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
-    public static readonly TcpOptionLayout Seed = new("seed",
+    /// <summary>the study note's 32-byte header: mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
+    public static readonly TcpOptionLayout StudyNote = new("study-note",
         TcpOptionKind.Mss, TcpOptionKind.Nop, TcpOptionKind.WindowScale, TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.SackPermitted);
 
     /// <summary>Every segment after the SYN: nop, nop, TS, then nop, nop, SACK blocks (as Linux writes them).</summary>
@@ -48,7 +48,7 @@ public sealed class TcpOptionLayout
     {
         "linux" => Linux,
         "freebsd" => FreeBsd,
-        "seed" => Seed,
+        "study-note" => StudyNote,
         _ => null,
     };
 

@@ -98,7 +98,7 @@ public class ReusedPortsTests
     [SkippableFact]
     public void A_new_syn_on_a_used_tuple_starts_a_new_stream_and_is_flagged()
     {
-        var sim = new BareRun(Scenarios.SeedOptions, Scenarios.SeedOptions);
+        var sim = new BareRun(Scenarios.NoteOptions, Scenarios.NoteOptions);
         sim.Server.CloseOnEndOfStream = true;
         sim.Server.Listen();
         sim.Client.Connect();

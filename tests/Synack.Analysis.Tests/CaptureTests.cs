@@ -48,7 +48,7 @@ public class CaptureTests
     [SkippableFact]
     public void On_a_lossy_link_tshark_sees_exactly_the_retransmissions_the_trace_recorded()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         var rng = new Random(11);
         sim.Link.Drop(s => s.Length > 0 && rng.NextDouble() < 0.1, int.MaxValue);
         sim.Client.Send(40_000);

@@ -1,6 +1,6 @@
 namespace Synack.Conformance.Tests;
 
-/// <summary>Our own scripts (conformance/): one per seed scenario a script can express.</summary>
+/// <summary>Our own scripts (conformance/): one per study-note scenario a script can express.</summary>
 public class OwnScriptTests
 {
     public static TheoryData<string> Scripts()
@@ -20,7 +20,7 @@ public class OwnScriptTests
     }
 
     [Fact]
-    public void Every_seed_scenario_that_a_script_can_express_has_one()
+    public void Every_study_note_scenario_that_a_script_can_express_has_one()
     {
         var names = Directory.GetFiles(Locations.OwnScripts(), "*.pkt").Select(Path.GetFileName).ToList();
         foreach (var s in new[] { "s1-", "s2-", "s3-", "s4-", "s5-", "s6-", "s7-", "s8-", "s9-", "s10-", "s11-" })

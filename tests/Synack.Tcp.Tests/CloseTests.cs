@@ -30,7 +30,7 @@ public class CloseTests
     [Fact]
     public void S5_either_side_may_close_first()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         sim.Server.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(200));
         sim.Client.Close();
@@ -61,7 +61,7 @@ public class CloseTests
     [Fact]
     public void Half_close_the_other_way_the_server_shuts_down_and_still_reads()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         sim.Server.Shutdown();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         Assert.Equal(TcpState.FinWait2, sim.Server.State);
@@ -109,8 +109,8 @@ public class CloseTests
     [Fact]
     public void S7_time_wait_lasts_two_msl_and_msl_is_configurable()
     {
-        var opts = Scenarios.SeedOptions with { Msl = TimeSpan.FromMinutes(2) }; // RFC 1122's MSL: TIME-WAIT is 4 minutes
-        var sim = Scenarios.ConnectedSeedPair(client: opts);
+        var opts = Scenarios.NoteOptions with { Msl = TimeSpan.FromMinutes(2) }; // RFC 1122's MSL: TIME-WAIT is 4 minutes
+        var sim = Scenarios.ConnectedNotePair(client: opts);
         sim.Client.Close();
         sim.Server.CloseOnEndOfStream = true;
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -169,8 +169,8 @@ public class CloseTests
     [Fact]
     public void Without_a_delayed_ack_for_the_fin_the_close_takes_four_segments()
     {
-        var opts = Scenarios.SeedOptions with { DelayAckOfFin = false };
-        var sim = Scenarios.NewSeedPair(server: opts);
+        var opts = Scenarios.NoteOptions with { DelayAckOfFin = false };
+        var sim = Scenarios.NewNotePair(server: opts);
         sim.Server.CloseOnEndOfStream = true;
         sim.Server.Listen();
         sim.Client.Connect();
@@ -196,8 +196,8 @@ public class CloseTests
     [Fact]
     public void An_orphaned_connection_leaves_fin_wait_2_after_the_timeout()
     {
-        var opts = Scenarios.SeedOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
-        var sim = Scenarios.ConnectedSeedPair(client: opts);
+        var opts = Scenarios.NoteOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
+        var sim = Scenarios.ConnectedNotePair(client: opts);
         sim.Client.Close(); // full close: the application is gone
         sim.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -210,7 +210,7 @@ public class CloseTests
     [Fact]
     public void A_half_closed_connection_stays_in_fin_wait_2_as_long_as_it_likes()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         sim.Client.Shutdown(); // half-close: the application still reads
         sim.RunFor(TimeSpan.FromMinutes(30));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -219,7 +219,7 @@ public class CloseTests
     [Fact]
     public void Data_arriving_after_a_full_close_is_answered_with_rst()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         sim.Client.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Send(10);
@@ -232,7 +232,7 @@ public class CloseTests
     [Fact]
     public void Close_with_unread_data_resets_the_connection()
     {
-        var sim = Scenarios.ConnectedSeedPair();
+        var sim = Scenarios.ConnectedNotePair();
         sim.Server.AutoRead = false;
         sim.Client.Send(10);
         sim.RunFor(TimeSpan.FromMilliseconds(100));

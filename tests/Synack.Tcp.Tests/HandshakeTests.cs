@@ -22,7 +22,7 @@ public class HandshakeTests
     [Fact]
     public void Three_way_handshake_goes_through_the_rfc_states_and_carries_no_data()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -42,7 +42,7 @@ public class HandshakeTests
     [Fact]
     public void The_syn_header_is_32_bytes_and_negotiates_mss_sack_and_window_scale()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -96,7 +96,7 @@ public class HandshakeTests
     [Fact]
     public void Simultaneous_open_goes_through_syn_received_on_both_sides()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Client.Connect();
         sim.Server.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -111,7 +111,7 @@ public class HandshakeTests
     [Fact]
     public void S3_an_old_syn_to_a_client_that_forgot_is_reset_and_the_server_stays_listening()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Server.Listen();
         sim.Link.Inject(sim.Client, Scenarios.OldSyn(sim, 90000));
         sim.RunFor(TimeSpan.FromSeconds(5));
@@ -165,7 +165,7 @@ public class HandshakeTests
     [Fact]
     public void S4_the_client_retries_its_syn_with_backoff_then_connect_fails_with_a_timeout()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Link.Drop(s => s.Is(TcpFlags.Syn), times: int.MaxValue);
         sim.Server.Listen();
         sim.Client.Connect();
@@ -182,8 +182,8 @@ public class HandshakeTests
     [Fact]
     public void Syn_retries_are_configurable()
     {
-        var opts = Scenarios.SeedOptions with { SynRetries = 2, InitialRto = TimeSpan.FromMilliseconds(500) };
-        var sim = Scenarios.NewSeedPair(client: opts);
+        var opts = Scenarios.NoteOptions with { SynRetries = 2, InitialRto = TimeSpan.FromMilliseconds(500) };
+        var sim = Scenarios.NewNotePair(client: opts);
         sim.Link.Up = false;
         sim.Client.Connect();
         sim.RunUntilIdle(TimeSpan.FromMinutes(1));
@@ -195,7 +195,7 @@ public class HandshakeTests
     public void A_lost_syn_ack_is_answered_by_the_retransmitted_syn()
     {
         // The server's own SYN-ACK timer is slow here, so only the client's retransmitted SYN can help.
-        var sim = Scenarios.NewSeedPair(server: Scenarios.SeedOptions with { InitialRto = TimeSpan.FromSeconds(3) });
+        var sim = Scenarios.NewNotePair(server: Scenarios.NoteOptions with { InitialRto = TimeSpan.FromSeconds(3) });
         sim.Link.Drop(s => s.Is(TcpFlags.Syn | TcpFlags.Ack), times: 1);
         sim.Server.Listen();
         sim.Client.Connect();
@@ -210,7 +210,7 @@ public class HandshakeTests
     [Fact]
     public void Connect_to_a_closed_port_is_refused_by_one_rst()
     {
-        var sim = Scenarios.NewSeedPair();
+        var sim = Scenarios.NewNotePair();
         sim.Client.Connect(); // the server has no connection at all
         sim.RunUntilIdle();
         Assert.Equal(["client S seq=123456 ack=0 len=0", "server RA seq=0 ack=123457 len=0"], SequenceNumberTests.Rows(sim));

@@ -6,7 +6,7 @@ namespace Synack.Tcp.Tests;
 /// <summary>S8, S10, S11: keep-alive and heartbeats, long and short connections, idle costs nothing on the wire.</summary>
 public class KeepAliveTests
 {
-    private static ConnectionOptions KeepAlive(int idle = 10, int interval = 2, int count = 3) => Scenarios.SeedOptions with
+    private static ConnectionOptions KeepAlive(int idle = 10, int interval = 2, int count = 3) => Scenarios.NoteOptions with
     {
         KeepAlive = true,
         KeepAliveIdle = TimeSpan.FromSeconds(idle),
@@ -16,7 +16,7 @@ public class KeepAliveTests
 
     private static BareRun Connected(ConnectionOptions? client = null, ConnectionOptions? server = null)
     {
-        var sim = Scenarios.ConnectedSeedPair(client, server);
+        var sim = Scenarios.ConnectedNotePair(client, server);
         Assert.Equal(TcpState.Established, sim.Client.State);
         return sim;
     }

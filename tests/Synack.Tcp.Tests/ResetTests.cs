@@ -137,7 +137,7 @@ public class ResetTests
     [Fact]
     public void Abort_sends_rst_with_snd_nxt_and_the_peer_accepts_it()
     {
-        var sim = Synack.Simulation.Scenarios.NewSeedPair();
+        var sim = Synack.Simulation.Scenarios.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromMilliseconds(100));

@@ -78,7 +78,7 @@ public class SequenceNumberTests
     public void Sequence_numbers_wrap_around_two_to_the_32()
     {
         // ISNs just below 2^32: the data crosses the wrap on both sides.
-        var sim = new BareRun(Scenarios.SeedOptions, Scenarios.SeedOptions,
+        var sim = new BareRun(Scenarios.NoteOptions, Scenarios.NoteOptions,
             new FixedIsnGenerator(uint.MaxValue - 50), new FixedIsnGenerator(uint.MaxValue - 1));
         sim.Server.Listen();
         sim.Client.Connect();

@@ -74,12 +74,12 @@ public class TcpHeaderTests
     }
 
     [Fact]
-    public void The_seed_layout_gives_the_notes_32_byte_header()
+    public void The_study_note_layout_gives_its_32_byte_header()
     {
         var h = SampleSyn();
         h.Options.HasTimestamps = false;
         var buf = new byte[60];
-        int len = TcpHeader.Write(buf, in h, TcpOptionLayout.Seed);
+        int len = TcpHeader.Write(buf, in h, TcpOptionLayout.StudyNote);
         Assert.Equal(32, len);
         Assert.Equal("mss 1460,nop,wscale 7,nop,nop,sackOK", TcpOptionText.DescribeOptions(buf.AsSpan(20, 12)));
     }
