@@ -75,4 +75,34 @@ public class StackThreadTests
         Assert.Equal("hello, pipe", System.Text.Encoding.ASCII.GetString(back.ToArray()));
         await echo.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public void Work_that_throws_is_counted_and_the_loop_goes_on()
+    {
+        using var thread = new StackThread(Host("host", "192.0.2.1"));
+        thread.Post(() => throw new InvalidOperationException("a failing observer"));
+        int ran = 0;
+        thread.Invoke(() => ran++); // queued behind the failure: the loop must still be there to run it
+        Assert.Equal(1, ran);
+        Assert.Equal(1, thread.Faults);
+        Assert.Equal("a failing observer", thread.LastFault!.Message);
+    }
+
+    [Fact]
+    public void A_capture_closed_while_packets_still_arrive_stops_capturing_instead_of_failing()
+    {
+        using var clientThread = new StackThread(Host("client", "192.0.2.1"));
+        using var serverThread = new StackThread(Host("server", "192.0.2.2"));
+        var link = new ThreadLink();
+        link.Attach(clientThread);
+        link.Attach(serverThread);
+        var tap = new CaptureTap(new MemoryStream());
+        serverThread.Invoke(() => tap.Attach(serverThread.Stack));
+        tap.Dispose();
+        // A SYN to a closed port: the server's input is processed (and would be captured) after the dispose.
+        var ex = Record.Exception(() => TcpConnection.ConnectAsync(clientThread.Stack, IpAddr.Parse("192.0.2.2"), 9).GetAwaiter().GetResult());
+        Assert.IsType<System.Net.Sockets.SocketException>(ex);
+        Assert.Equal(0, serverThread.Faults);
+        Assert.Equal(0, tap.PacketsWritten);
+    }
 }

@@ -14,6 +14,8 @@ public sealed class CaptureTap : IStackObserver, IDisposable
 {
     private readonly PcapNgWriter _writer;
     private readonly Dictionary<NetworkStack, Tapped> _stacks = new();
+    private readonly Lock _gate = new(); // the stack's thread writes; the owner may dispose from another
+    private bool _disposed;
 
     public CaptureTap(Stream output) => _writer = new PcapNgWriter(output, "synack");
 
@@ -58,18 +60,33 @@ public sealed class CaptureTap : IStackObserver, IDisposable
         }
         foreach (var (packet, time) in t.Outbound) Write(t, packet, time, PacketDirection.Outbound);
         t.Outbound.Clear();
-        _writer.Flush();
+        lock (_gate)
+        {
+            if (!_disposed) _writer.Flush();
+        }
     }
 
     private void Write(Tapped t, byte[] packet, TimeSpan time, PacketDirection direction)
     {
         string? comment = t.Comments.Count > 0 ? string.Join("; ", t.Comments) : null;
         t.Comments.Clear();
-        _writer.WritePacket(t.Interface, packet, time.Ticks * 100, direction, comment);
-        PacketsWritten++;
+        lock (_gate)
+        {
+            if (_disposed) return; // packets after the capture was closed are not captured
+            _writer.WritePacket(t.Interface, packet, time.Ticks * 100, direction, comment);
+            PacketsWritten++;
+        }
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _writer.Dispose();
+        }
+    }
 
     private sealed class Tapped(int iface)
     {

@@ -62,7 +62,15 @@ public sealed class StackThread : IStackLoop, IDisposable
     /// <summary>Queues work without waiting (a packet from the device, say).</summary>
     public void Post(Action action)
     {
-        if (!_stopping) _work.Add(action);
+        if (_stopping) return;
+        try
+        {
+            _work.Add(action);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped between the check and the add: a packet from a device thread is dropped, as it would be a moment later.
+        }
     }
 
     private void Run()
@@ -70,15 +78,46 @@ public sealed class StackThread : IStackLoop, IDisposable
         while (!_stopping)
         {
             var now = Now;
-            Stack.Advance(now);
+            try
+            {
+                Stack.Advance(now);
+            }
+            catch (Exception e)
+            {
+                RecordFault(e);
+            }
             var wake = Stack.NextWakeup;
             int waitMs = wake is TimeSpan w ? (int)Math.Clamp(Math.Ceiling((w - now).TotalMilliseconds), 0, 1000) : 1000;
             if (_work.TryTake(out var action, waitMs))
             {
-                action();
-                while (_work.TryTake(out action)) action();
+                RunSafely(action);
+                while (_work.TryTake(out action)) RunSafely(action);
             }
         }
+    }
+
+    /// <summary>Posted work that threw (a bug, or an observer that failed): counted, and the loop goes on.</summary>
+    public long Faults => Interlocked.Read(ref _faults);
+    public Exception? LastFault { get; private set; }
+    private long _faults;
+
+    private void RunSafely(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            RecordFault(e);
+        }
+    }
+
+    // One failing packet, timer or observer must not take the stack, and every connection on it, down.
+    private void RecordFault(Exception e)
+    {
+        LastFault = e;
+        Interlocked.Increment(ref _faults);
     }
 
     public void Dispose()
