@@ -53,7 +53,7 @@ internal static class GetCommand
                 output.WriteLine($"status {status}, {bytes} bytes, sha256 {digest}, {sw.Elapsed.TotalSeconds:F3} s ({bytes / 1e6 / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F1} MB/s)");
                 return status is >= 200 and < 300 ? 0 : 3;
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (Exception e) when ((e as System.Net.Sockets.SocketException ?? e.InnerException as System.Net.Sockets.SocketException) is { } ex)
             {
                 error.WriteLine($"synack get: {ex.SocketErrorCode}: {ex.Message}");
                 return 1;

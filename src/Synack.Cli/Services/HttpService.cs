@@ -124,7 +124,7 @@ public static class HttpService
                 if (close) break;
             }
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException { InnerException: System.Net.Sockets.SocketException })
         {
             return; // the peer reset or timed out: nothing more to say to it
         }

@@ -191,14 +191,45 @@ public sealed class TcpConnection : IAsyncDisposable
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("use WriteAsync: the stack's loop cannot block");
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => conn.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => conn.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => conn.WriteAsync(buffer, cancellationToken);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => conn.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        // As NetworkStream does, a stream reports a failed connection as an IOException around the SocketException.
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await conn.ReadAsync(buffer, cancellationToken);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"Unable to read data from the transport connection: {e.Message}", e);
+            }
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await conn.WriteAsync(buffer, cancellationToken);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
+            }
+        }
 
         public override async ValueTask DisposeAsync()
         {
             if (conn.State is not (TcpState.Closed or TcpState.TimeWait)) await conn.CloseAsync(null);
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>A synchronous dispose starts the close and does not wait for the FIN's acknowledgment.</summary>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && conn.State is not (TcpState.Closed or TcpState.TimeWait)) _ = conn.CloseAsync(null);
+            base.Dispose(disposing);
         }
     }
 }

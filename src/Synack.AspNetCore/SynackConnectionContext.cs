@@ -1,0 +1,158 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Synack.Stack;
+
+namespace Synack.AspNetCore;
+
+/// <summary>
+/// One accepted Synack connection as Kestrel sees it: a duplex pipe pumped to and from the
+/// <see cref="TcpConnection"/> (as Kestrel's socket transport pumps a socket), end points, and the
+/// lifetime: <see cref="ConnectionClosed"/> fires when the peer is gone, <see cref="Abort(ConnectionAbortedException)"/> resets.
+/// </summary>
+internal sealed class SynackConnectionContext : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    private const int MinReadSize = 4096;
+    private static long _nextId;
+    private readonly TcpConnection _connection;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationTokenSource _stopReading = new();
+    private Task _receiving = Task.CompletedTask;
+    private Task _sending = Task.CompletedTask;
+    private volatile bool _aborted;
+
+    public SynackConnectionContext(TcpConnection connection, SynackTransportOptions options)
+    {
+        _connection = connection;
+        var tuple = connection.Tuple;
+        LocalEndPoint = new IPEndPoint(tuple.LocalAddress.ToIPAddress(), tuple.LocalPort);
+        RemoteEndPoint = new IPEndPoint(tuple.RemoteAddress.ToIPAddress(), tuple.RemotePort);
+        ConnectionId = $"synack-{Interlocked.Increment(ref _nextId):x}";
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxReadBufferSize, resumeWriterThreshold: options.MaxReadBufferSize / 2, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        Features = new FeatureCollection();
+        Features.Set<IConnectionIdFeature>(this);
+        Features.Set<IConnectionTransportFeature>(this);
+        Features.Set<IConnectionItemsFeature>(this);
+        Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IConnectionEndPointFeature>(this);
+    }
+
+    public override string ConnectionId { get; set; }
+    public override IFeatureCollection Features { get; }
+    public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
+    public override IDuplexPipe Transport { get; set; }
+    public override EndPoint? LocalEndPoint { get; set; }
+    public override EndPoint? RemoteEndPoint { get; set; }
+    public override CancellationToken ConnectionClosed
+    {
+        get => _closed.Token;
+        set => throw new NotSupportedException("the transport owns the connection's lifetime");
+    }
+
+    public void Start()
+    {
+        _receiving = Task.Run(ReceiveAsync);
+        _sending = Task.Run(SendAsync);
+    }
+
+    /// <summary>From the connection into Kestrel's input, until end of stream, a reset, or disposal.</summary>
+    private async Task ReceiveAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var memory = _input.Writer.GetMemory(MinReadSize);
+                int n = await _connection.ReadAsync(memory, _stopReading.Token);
+                if (n == 0) break; // the peer's FIN
+                _input.Writer.Advance(n);
+                var flush = await _input.Writer.FlushAsync();
+                if (flush.IsCompleted || flush.IsCanceled) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            error = new ConnectionResetException(e.Message, e);
+        }
+        catch (SocketException e)
+        {
+            error = _aborted ? new ConnectionAbortedException("the connection was aborted", e) : new ConnectionResetException(e.Message, e);
+        }
+        finally
+        {
+            await _input.Writer.CompleteAsync(error);
+            FireClosed();
+        }
+    }
+
+    /// <summary>From Kestrel's output onto the connection; when Kestrel is done writing, our FIN.</summary>
+    private async Task SendAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await _output.Reader.ReadAsync();
+                if (result.IsCanceled) break;
+                foreach (var segment in result.Buffer) await _connection.WriteAsync(segment);
+                _output.Reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted) break;
+            }
+            if (!_aborted) _connection.ShutdownSend();
+        }
+        catch (SocketException e)
+        {
+            error = e.SocketErrorCode == SocketError.ConnectionReset ? new ConnectionResetException(e.Message, e) : new ConnectionAbortedException(e.Message, e);
+        }
+        finally
+        {
+            await _output.Reader.CompleteAsync(error);
+        }
+    }
+
+    private void FireClosed()
+    {
+        // Callbacks registered on ConnectionClosed must not run on the stack's thread.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Cancel(), _closed, preferLocal: false);
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        _aborted = true;
+        _connection.Abort();
+        _stopReading.Cancel();
+        _output.Reader.CancelPendingRead();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _output.Writer.CompleteAsync();
+        await _input.Reader.CompleteAsync();
+        await _sending;
+        _stopReading.Cancel();
+        await _receiving;
+        // The application has let go: close() (a FIN if not sent yet; with unread data, a reset).
+        if (!_aborted) _ = _connection.CloseAsync(TimeSpan.FromSeconds(30));
+        // The token sources have no timers; they are left to the collector, since ConnectionClosed may
+        // still fire (from the receive loop's end) after Kestrel has disposed the context.
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,16 @@
+using Synack.Tcp;
+
+namespace Synack.AspNetCore;
+
+/// <summary>How Kestrel's connections over Synack are set up.</summary>
+public sealed record SynackTransportOptions
+{
+    /// <summary>The listen backlog: SYN and accept queues together.</summary>
+    public int Backlog { get; init; } = 512;
+    /// <summary>The accepted connections' options; the stack's by default.</summary>
+    public ConnectionOptions? Connection { get; init; }
+    /// <summary>How much the transport reads ahead of the application before it stops reading (back-pressure).</summary>
+    public long MaxReadBufferSize { get; init; } = 1024 * 1024;
+    /// <summary>How much the application may write ahead of the connection before its writes wait.</summary>
+    public long MaxWriteBufferSize { get; init; } = 64 * 1024;
+}
