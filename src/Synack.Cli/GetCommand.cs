@@ -1,15 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using Synack.AspNetCore;
 using Synack.Stack;
 using Synack.Tun;
 using Synack.Wire;
 
 namespace Synack.Cli;
 
-/// <summary>`synack get URL`: an HTTP/1.1 GET over the stack on a TUN device; prints status, bytes, SHA-256 and time.</summary>
+/// <summary>`synack get URL`: an HTTP GET (HttpClient) over the stack on a TUN device; prints status, bytes, SHA-256 and time.</summary>
 internal static class GetCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -63,7 +62,7 @@ internal static class GetCommand
                 error.WriteLine("synack get: timed out");
                 return 1;
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or HttpRequestException or IOException)
             {
                 error.WriteLine($"synack get: bad response: {ex.Message}");
                 return 1;
@@ -77,42 +76,25 @@ internal static class GetCommand
         return cmd;
     }
 
+    /// <summary>The GET through HttpClient, its connections opened by the stack; the body hashed as it streams.</summary>
     private static async Task<(int Status, long Bytes, string Digest)> Fetch(NetworkStack stack, IpAddr host, ushort port, Uri uri, CancellationToken ct)
     {
-        var conn = await TcpConnection.ConnectAsync(stack, host, port, null, ct);
-        var stream = conn.GetStream();
-        var request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nUser-Agent: synack\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), ct);
-        var buf = new byte[256 * 1024];
-        int have = 0, end;
-        while ((end = buf.AsSpan(0, have).IndexOf("\r\n\r\n"u8)) < 0)
-        {
-            if (have == buf.Length) throw new InvalidDataException("header larger than 256 KiB");
-            int n = await stream.ReadAsync(buf.AsMemory(have), ct);
-            if (n == 0) throw new InvalidDataException("connection closed before the header ended");
-            have += n;
-        }
-        var lines = Encoding.ASCII.GetString(buf, 0, end).Split("\r\n");
-        var first = lines[0].Split(' ');
-        if (first.Length < 2 || !int.TryParse(first[1], NumberStyles.None, CultureInfo.InvariantCulture, out int status)) throw new InvalidDataException($"status line '{lines[0]}'");
-        long? length = null;
-        foreach (var l in lines.Skip(1))
-        {
-            int colon = l.IndexOf(':');
-            if (colon > 0 && l[..colon].Trim().Equals("content-length", StringComparison.OrdinalIgnoreCase)) length = long.Parse(l[(colon + 1)..].Trim(), CultureInfo.InvariantCulture);
-        }
+        using var client = new HttpClient(SynackHttp.CreateHandler(stack)) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("synack");
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.ConnectionClose = true;
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long got = have - (end + 4);
-        sha.AppendData(buf, end + 4, (int)got);
-        while (length is null || got < length)
+        var buf = new byte[256 * 1024];
+        long got = 0;
+        int n;
+        while ((n = await body.ReadAsync(buf, ct)) > 0)
         {
-            int n = await stream.ReadAsync(buf, ct);
-            if (n == 0) break;
             sha.AppendData(buf, 0, n);
             got += n;
         }
-        if (length is long expected && got != expected) throw new InvalidDataException($"got {got} of {expected} bytes");
-        await conn.CloseAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        return (status, got, Convert.ToHexStringLower(sha.GetHashAndReset()));
+        if (response.Content.Headers.ContentLength is long expected && got != expected) throw new InvalidDataException($"got {got} of {expected} bytes");
+        return ((int)response.StatusCode, got, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 }

@@ -8,7 +8,7 @@ using Synack.Wire;
 
 namespace Synack.Cli;
 
-/// <summary>`synack serve`: the stack on a TUN device, serving HTTP on 80, echo on 7 and discard on 9 to the kernel.</summary>
+/// <summary>`synack serve`: the stack on a TUN device, serving HTTP on 80 (Kestrel over Synack), echo on 7 and discard on 9 to the kernel.</summary>
 internal static class ServeCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -49,9 +49,10 @@ internal static class ServeCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
+            var http = HttpApp.Build(stack, addr.ToIPAddress());
+            await http.StartAsync(stop.Token);
             var listeners = new[]
             {
-                (Listener: TcpListener.Start(stack, 80), Serve: (Func<TcpConnection, CancellationToken, Task>)HttpService.ServeAsync),
                 (Listener: TcpListener.Start(stack, 7), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.EchoAsync),
                 (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
             };
@@ -66,6 +67,8 @@ internal static class ServeCommand
             {
             }
             foreach (var l in listeners) l.Listener.Stop();
+            using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await http.StopAsync(drain.Token); // graceful: open requests finish
+            await http.DisposeAsync();
             output.WriteLine($"summary: {stack.Statistics}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
             link.Dispose();
             loop.Dispose();

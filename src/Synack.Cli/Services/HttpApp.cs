@@ -1,0 +1,58 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using Synack.AspNetCore;
+using Synack.Stack;
+
+namespace Synack.Cli.Services;
+
+/// <summary>
+/// What <c>synack serve</c> answers on port 80, as an ASP.NET Core minimal API on Kestrel over the
+/// stack: <c>GET /</c> (a page), <c>GET /bytes/N</c> (N bytes, byte i = i mod 251), <c>POST /sha256</c>
+/// (the hex digest of the body).
+/// </summary>
+public static class HttpApp
+{
+    public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseSynack(stack);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null; // uploads of any size, as the hand-written server took them
+            k.Listen(address, port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+        });
+        var app = builder.Build();
+        app.MapGet("/", () => Results.Content("<!doctype html><title>synack</title><h1>Served by Synack</h1><p>A userspace TCP stack in C#, under ASP.NET Core.</p>\n", "text/html"));
+        app.MapGet("/bytes/{count:long}", async (long count, HttpResponse response) =>
+        {
+            if (count < 0) return Results.BadRequest("a count of bytes cannot be negative\n");
+            response.ContentType = "application/octet-stream";
+            response.ContentLength = count;
+            var chunk = new byte[64 * 1024];
+            for (long sent = 0; sent < count;)
+            {
+                int n = (int)Math.Min(chunk.Length, count - sent);
+                DeterministicBytes.Fill(sent, chunk.AsSpan(0, n));
+                await response.Body.WriteAsync(chunk.AsMemory(0, n));
+                sent += n;
+            }
+            return Results.Empty;
+        });
+        app.MapPost("/sha256", async (HttpRequest request) =>
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[64 * 1024];
+            int n;
+            while ((n = await request.Body.ReadAsync(buffer)) > 0) sha.AppendData(buffer, 0, n);
+            return Results.Text(Convert.ToHexStringLower(sha.GetHashAndReset()) + "\n");
+        });
+        app.MapFallback(() => Results.NotFound("try GET /, GET /bytes/N or POST /sha256\n"));
+        return app;
+    }
+}
