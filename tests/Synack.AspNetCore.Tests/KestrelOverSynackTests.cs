@@ -38,7 +38,11 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseSynack(_serverStack);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse("192.0.2.2"), 80));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse("192.0.2.2"), 80);
+            k.Listen(IPAddress.Parse("192.0.2.2"), 8080, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2); // h2c
+        });
         _app = builder.Build();
         _app.MapGet("/hello/{n:int}", (int n) => $"hello {n}");
         _app.MapGet("/abort", (HttpContext context) => context.Abort());
@@ -109,6 +113,21 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
             .Concat(_clientStack.Snapshot().Where(e => e.State == TcpState.TimeWait).Select(e => e.Tuple!.Value.LocalPort))
             .ToHashSet();
         Assert.True(clientPortsInTimeWait.Count == 10, "a TIME-WAIT for each of the ten connections:\n" + Snapshots());
+    }
+
+    [Fact]
+    public async Task Http2_with_prior_knowledge_multiplexes_requests_on_one_connection()
+    {
+        using var client = Client();
+        client.DefaultRequestVersion = HttpVersion.Version20;
+        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact; // h2c, no upgrade
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.GetAsync($"http://192.0.2.2:8080/hello/{i}")));
+        for (int i = 0; i < responses.Length; i++)
+        {
+            Assert.Equal(HttpVersion.Version20, responses[i].Version);
+            Assert.Equal($"hello {i}", await responses[i].Content.ReadAsStringAsync());
+        }
+        Assert.Equal(1, _clientStack.Statistics.ConnectionsOpened);
     }
 
     [Fact]

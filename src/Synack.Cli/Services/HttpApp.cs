@@ -11,13 +11,13 @@ using Synack.Stack;
 namespace Synack.Cli.Services;
 
 /// <summary>
-/// What <c>synack serve</c> answers on port 80, as an ASP.NET Core minimal API on Kestrel over the
+/// What <c>synack serve</c> answers on port 80 (HTTP/1.1) and 8080 (HTTP/2 with prior knowledge), as an ASP.NET Core minimal API on Kestrel over the
 /// stack: <c>GET /</c> (a page), <c>GET /bytes/N</c> (N bytes, byte i = i mod 251), <c>POST /sha256</c>
 /// (the hex digest of the body).
 /// </summary>
 public static class HttpApp
 {
-    public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80)
+    public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80, int h2cPort = 8080)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -25,7 +25,9 @@ public static class HttpApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null; // uploads of any size, as the hand-written server took them
-            k.Listen(address, port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            k.Listen(address, port, l => l.Protocols = HttpProtocols.Http1);
+            // Cleartext HTTP/2 needs its own port: without TLS there is no ALPN to choose by (curl --http2-prior-knowledge, h2load).
+            k.Listen(address, h2cPort, l => l.Protocols = HttpProtocols.Http2);
         });
         var app = builder.Build();
         app.MapGet("/", () => Results.Content("<!doctype html><title>synack</title><h1>Served by Synack</h1><p>A userspace TCP stack in C#, under ASP.NET Core.</p>\n", "text/html"));
