@@ -161,6 +161,42 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), await posted.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// The study note's long and short connections (S10), through real HTTP and read back from a capture
+    /// as an engineer would: one conversation carrying a hundred requests, then ten that carry one each.
+    /// </summary>
+    [Fact]
+    public async Task S10_long_and_short_connections_as_the_capture_shows_them()
+    {
+        var file = new MemoryStream();
+        var tap = new CaptureTap(file);
+        _clientThread.Invoke(() => tap.Attach(_clientStack));
+        using (var keepAlive = Client())
+        {
+            for (int i = 0; i < 100; i++) Assert.Equal($"hello {i}", await keepAlive.GetStringAsync($"hello/{i}"));
+        }
+        using (var shortLived = Client())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"hello/{i}");
+                request.Headers.ConnectionClose = true;
+                using var response = await shortLived.SendAsync(request);
+                Assert.Equal($"hello {i}", await response.Content.ReadAsStringAsync());
+            }
+        }
+        await Until(() => _clientStack.ConnectionCount == 0 && _serverStack.ConnectionCount == 0, () => "every connection closed:\n" + Snapshots());
+        _clientThread.Invoke(tap.Dispose);
+
+        var conversations = Synack.Analysis.CaptureAnalyzer.Analyze(CaptureReader.Read(file.ToArray()));
+        Assert.Equal(11, conversations.Count); // 11 handshakes: 1 long connection, 10 short ones
+        Assert.All(conversations, c => Assert.NotNull(c.ClientIsn));
+        Assert.All(conversations, c => Assert.Contains(c.CloseKind, new[] { "four-way", "three-way", "simultaneous" }));
+        var requestsPerConnection = conversations.Select(c => c.Packets.Count(p => p.FromClient && p.Length > 0)).ToArray();
+        Assert.Equal(100, requestsPerConnection[0]);
+        Assert.All(requestsPerConnection[1..], n => Assert.Equal(1, n));
+    }
+
     [Fact]
     public async Task A_megabyte_posted_arrives_whole()
     {
