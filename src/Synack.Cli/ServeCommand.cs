@@ -18,7 +18,8 @@ internal static class ServeCommand
         var peer = new Option<string>("--peer") { Description = "the kernel side's address with prefix, e.g. 192.0.2.1/24", Required = true };
         var mtu = new Option<int>("--mtu") { Description = "MTU of the device (576..65535)", DefaultValueFactory = _ => 1500 };
         var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
-        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet };
+        var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address and this port (to compare, in one process)" };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp };
         cmd.SetAction(async (parse, ct) =>
         {
             if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
@@ -49,7 +50,17 @@ internal static class ServeCommand
                 c.Cancel = true;
                 stop.Cancel();
             });
-            var http = HttpApp.Build(stack, addr.ToIPAddress());
+            System.Net.IPEndPoint? kernel = null;
+            if (parse.GetValue(kernelHttp) is int kernelPort)
+            {
+                if (kernelPort is < 1 or > 65535 || !System.Net.IPAddress.TryParse(parse.GetValue(peer)!.Split('/')[0], out var kernelAddress))
+                {
+                    error.WriteLine($"synack serve: --kernel-http needs a port (1..65535) and --peer an address, not {kernelPort} and {parse.GetValue(peer)}");
+                    return 2;
+                }
+                kernel = new System.Net.IPEndPoint(kernelAddress, kernelPort);
+            }
+            var http = HttpApp.Build(stack, addr.ToIPAddress(), kernel: kernel);
             await http.StartAsync(stop.Token);
             var listeners = new[]
             {
@@ -57,7 +68,7 @@ internal static class ServeCommand
                 (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
             };
             var loops = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
-            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, echo 7, discard 9");
+            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}")}");
             output.Flush();
             try
             {

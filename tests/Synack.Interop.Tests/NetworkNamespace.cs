@@ -20,12 +20,12 @@ public sealed class NetworkNamespace : IDisposable
     public string Name { get; }
     public List<string> ServeOutput { get; } = [];
 
-    public static NetworkNamespace StartServe()
+    public static NetworkNamespace StartServe(params string[] extra)
     {
         var ns = Create();
         try
         {
-            ns.StartSynack("serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet");
+            ns.StartSynack(["serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", .. extra]);
             return ns;
         }
         catch
