@@ -11,7 +11,7 @@ namespace Synack.AspNetCore;
 /// <summary>
 /// One accepted Synack connection as Kestrel sees it: a duplex pipe pumped to and from the
 /// <see cref="TcpConnection"/> (as Kestrel's socket transport pumps a socket), end points, and the
-/// lifetime: <see cref="ConnectionClosed"/> fires when the peer is gone, <see cref="Abort(ConnectionAbortedException)"/> resets.
+/// lifetime: <see cref="ConnectionClosed"/> fires when the peer is gone, <see cref="Abort(ConnectionAbortedException)"/> closes.
 /// </summary>
 internal sealed class SynackConnectionContext : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
@@ -129,12 +129,18 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         ThreadPool.UnsafeQueueUserWorkItem(static c => c.Cancel(), _closed, preferLocal: false);
     }
 
+    /// <summary>
+    /// Kestrel aborts a connection for many reasons, among them that the client closed it. As its socket
+    /// transport does (shutdown and close), this closes: a FIN, or a reset when data is left unread.
+    /// </summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
+        if (_aborted) return;
         _aborted = true;
-        _connection.Abort();
+        _ = _connection.CloseAsync(TimeSpan.FromSeconds(30));
         _stopReading.Cancel();
         _output.Reader.CancelPendingRead();
+        _input.Writer.CancelPendingFlush();
     }
 
     public override async ValueTask DisposeAsync()
