@@ -23,7 +23,7 @@ internal static class DemoCommand
             Description = "stack: two NetworkStacks, applications on the socket API; bare: two bare connections (no stack) on the same simulated link",
             DefaultValueFactory = _ => "stack",
         };
-        engine.AcceptOnlyFromAmong("stack", "bare", "harness");
+        engine.AcceptOnlyFromAmong("stack", "bare", "harness"); // "harness": the bare engine's old name
         var loss = new Option<double>("--loss") { Description = "probability that the link loses a packet, e.g. 0.05" };
         var latency = new Option<double>("--latency") { Description = "one-way latency of the link in milliseconds", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the link's random faults: the same seed replays the same run", DefaultValueFactory = _ => 1 };

@@ -21,12 +21,12 @@ public class StackEngineTests
     public void The_stack_draws_the_same_ladder_as_bare_connections(string name)
     {
         var scenario = Scenarios.Find(name)!;
-        var harness = scenario.RunBare();
+        var bare = scenario.RunBare();
         var stack = scenario.RunOnStacks();
-        var expected = Ladder.Build(harness.Trace, includeCalls: false, includeTimers: false).Select(r => $"{r.Time.TotalMilliseconds} {r}").ToArray();
+        var expected = Ladder.Build(bare.Trace, includeCalls: false, includeTimers: false).Select(r => $"{r.Time.TotalMilliseconds} {r}").ToArray();
         var actual = Ladder.Build(stack.Trace, includeCalls: false, includeTimers: false).Select(r => $"{r.Time.TotalMilliseconds} {r}").ToArray();
         Assert.Equal(expected, actual);
-        Assert.Equal(harness.Trace.StatesOf("client"), stack.Trace.StatesOf("client"));
-        Assert.Equal(harness.Trace.StatesOf("server"), stack.Trace.StatesOf("server"));
+        Assert.Equal(bare.Trace.StatesOf("client"), stack.Trace.StatesOf("client"));
+        Assert.Equal(bare.Trace.StatesOf("server"), stack.Trace.StatesOf("server"));
     }
 }
