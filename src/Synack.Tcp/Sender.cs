@@ -66,6 +66,8 @@ internal sealed class Sender
     /// <summary>The peer's window scale (RFC 7323).</summary>
     public byte Shift { get; set; }
     public bool SackOk { get; set; }
+    /// <summary>False once timestamps are agreed: every ACK then measures the round trip.</summary>
+    public bool TimeNewSegments { get; set; } = true;
     public TimeSpan RetransmitAt { get; set; } = Never;
     public TimeSpan PersistAt { get; set; } = Never;
     public int PersistProbes { get; set; }
@@ -273,9 +275,6 @@ internal sealed class Sender
         if (RetransmitAt == Never) RetransmitAt = now + Rto.Rto;
         _output.SendSegment(seq, flags, _scratch.AsSpan(0, len), isNew, now);
     }
-
-    /// <summary>False once timestamps are agreed: every ACK then measures the round trip.</summary>
-    public bool TimeNewSegments { get; set; } = true;
 
     /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
     public void GoBackN(TimeSpan now)

@@ -298,7 +298,6 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             sc.Listener = null;
             if (c.State != TcpState.Closed && !listener.Closed)
             {
-                sc.InAcceptQueue = true;
                 listener.AcceptQueue.Enqueue(sc);
                 Statistics.ConnectionsAccepted++;
                 listener.Ready?.Invoke();
@@ -374,8 +373,6 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         : _timeWait.TryGet(tuple, out _) ? TcpState.TimeWait
         : null;
 
-    internal IEnumerable<StackConnection> Connections => _connections.Values;
-    internal IEnumerable<FourTuple> TimeWaitTuples => _timeWait.Entries.Select(e => e.Tuple);
 
     /// <summary>Forgets every TIME-WAIT entry at once, as <c>tcpdrop -s TIME_WAIT</c> does.</summary>
     public int DropTimeWait()

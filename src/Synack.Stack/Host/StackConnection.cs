@@ -8,7 +8,6 @@ internal sealed class StackConnection(NetworkStack stack) : TimedEntry
     public Connection Connection { get; set; } = null!;
     /// <summary>The listener that spawned it, while it counts in that listener's SYN queue.</summary>
     public Listener? Listener { get; set; }
-    public bool InAcceptQueue { get; set; }
     /// <summary>Out of the connection table: closed, or replaced by a TIME-WAIT entry. Nothing more to do for it.</summary>
     public bool Detached { get; set; }
     public IConnectionObserver? Observer { get; set; }

@@ -176,8 +176,6 @@ public sealed class TcpConnection : IAsyncDisposable
         _ => error.ToString(),
     };
 
-    public static SocketError ToSocketError(TcpError error) => TcpSocket.ToSocketError(error);
-
     private sealed class ConnectionStream(TcpConnection conn) : Stream
     {
         public override bool CanRead => true;

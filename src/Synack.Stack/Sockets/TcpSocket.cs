@@ -24,14 +24,11 @@ public sealed class TcpSocket : IConnectionObserver
     private SocketError _pendingError;
     private bool _failed;
     private bool _closed;
-    private byte _dscp, _hopLimit;
 
     private TcpSocket(NetworkStack stack, ConnectionOptions options)
     {
         _stack = stack;
         Options = options;
-        _dscp = options.Dscp;
-        _hopLimit = options.HopLimit;
     }
 
     /// <summary>A new, unbound socket; <paramref name="options"/> default to the stack's.</summary>
@@ -70,35 +67,26 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>IP_TOS / IPV6_TCLASS as a DSCP: the next packet carries a change, also on an open connection.</summary>
     public byte Dscp
     {
-        get => _dscp;
-        set
-        {
-            _dscp = value;
-            Options = Options with { Dscp = value };
-            IpFieldsChanged();
-        }
+        get => Options.Dscp;
+        set => SetIpFields(Options with { Dscp = value });
     }
 
     /// <summary>IP_TTL / IPV6_UNICAST_HOPS (0: the default, 64); like <see cref="Dscp"/>, it may change at any time.</summary>
     public byte HopLimit
     {
-        get => _hopLimit;
-        set
-        {
-            _hopLimit = value;
-            Options = Options with { HopLimit = value };
-            IpFieldsChanged();
-        }
+        get => Options.HopLimit;
+        set => SetIpFields(Options with { HopLimit = value });
     }
 
-    private void IpFieldsChanged()
+    private void SetIpFields(ConnectionOptions options)
     {
+        Options = options;
         if (_connection is { } sc)
         {
-            sc.Connection.Dscp = _dscp;
-            sc.Connection.HopLimit = _hopLimit;
+            sc.Connection.Dscp = options.Dscp;
+            sc.Connection.HopLimit = options.HopLimit;
         }
-        else if (_boundPort is ushort port) _stack.Bind(port, _dscp, _hopLimit);
+        else if (_boundPort is ushort port) _stack.Bind(port, options.Dscp, options.HopLimit);
     }
 
     // ------------------------------------------------------------------ opens
@@ -114,7 +102,7 @@ public sealed class TcpSocket : IConnectionObserver
         if (address is IpAddr a && !_stack.HasAddress(a)) return SocketError.AddressNotAvailable;
         _boundPort = port;
         _boundAddress = address;
-        _stack.Bind(port, _dscp, _hopLimit);
+        _stack.Bind(port, Options.Dscp, Options.HopLimit);
         return SocketError.Success;
     }
 
@@ -150,7 +138,6 @@ public sealed class TcpSocket : IConnectionObserver
             return null;
         }
         error = SocketError.Success;
-        sc.InAcceptQueue = false;
         var accepted = new TcpSocket(_stack, sc.Connection.Options) { _connection = sc };
         sc.Observer = accepted;
         // Reset while it waited in the queue: accept() still returns it, and its first call reports why.
@@ -180,8 +167,6 @@ public sealed class TcpSocket : IConnectionObserver
         {
             return SocketError.AddressAlreadyInUse;
         }
-        _connection.Connection.Dscp = _dscp;
-        _connection.Connection.HopLimit = _hopLimit;
         return _connection.Connection.State == TcpState.Established ? SocketError.Success : SocketError.InProgress;
     }
 
