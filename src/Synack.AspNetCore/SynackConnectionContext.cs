@@ -35,7 +35,8 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         RemoteEndPoint = new IPEndPoint(tuple.RemoteAddress.ToIPAddress(), tuple.RemotePort);
         ConnectionId = $"synack-{Interlocked.Increment(ref _nextId):x}";
         _input = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxReadBufferSize, resumeWriterThreshold: options.MaxReadBufferSize / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
+        // The send pump runs where the connection says: in a simulation, once the app has written all it will for now.
+        _output = new Pipe(new PipeOptions(readerScheduler: connection.Scheduler, pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features = new FeatureCollection();
         Features.Set<IConnectionIdFeature>(this);
@@ -137,7 +138,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
     {
         if (_aborted) return;
         _aborted = true;
-        _ = _connection.CloseAsync(TimeSpan.FromSeconds(30));
+        _connection.Close(); // never blocks: Kestrel may abort from its shutdown path
         _stopReading.Cancel();
         _output.Reader.CancelPendingRead();
         _input.Writer.CancelPendingFlush();
@@ -151,7 +152,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         _stopReading.Cancel();
         await _receiving;
         // The application has let go: close() (a FIN if not sent yet; with unread data, a reset).
-        if (!_aborted) _ = _connection.CloseAsync(TimeSpan.FromSeconds(30));
+        if (!_aborted) _connection.Close();
         // The token sources have no timers; they are left to the collector, since ConnectionClosed may
         // still fire (from the receive loop's end) after Kestrel has disposed the context.
     }

@@ -24,8 +24,9 @@ public sealed class SynackTransportFactory(NetworkStack stack, SynackTransportOp
     {
         if (endpoint is not IPEndPoint ip || !CanBind(endpoint))
             throw new NotSupportedException($"{endpoint} is not an address of the Synack stack '{Stack.Name}' ({string.Join(", ", Stack.Options.Addresses)})");
-        if (Stack.Loop is not StackThread)
-            throw new InvalidOperationException($"Kestrel runs on threads of its own: give the stack '{Stack.Name}' a StackThread before binding it");
+        if (Stack.Loop is not { ServesOtherThreads: true })
+            throw new InvalidOperationException(
+                $"Kestrel runs on the thread pool: give the stack '{Stack.Name}' a StackThread, or put it on a SimulatedNetwork with SettleThreadPool = true, before binding it");
         var listener = TcpListener.Start(Stack, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), _options.Connection);
         return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listener, ip, _options));
     }

@@ -48,7 +48,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
             k.Listen(IPAddress.Parse("192.0.2.2"), 80);
             k.Listen(IPAddress.Parse("192.0.2.2"), 8080, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2); // h2c
             // Kestrel's own TLS over the Synack stream; ALPN picks HTTP/2 or HTTP/1.1.
-            k.Listen(IPAddress.Parse("192.0.2.2"), 443, l => l.UseHttps(TestCertificate.Value));
+            k.Listen(IPAddress.Parse("192.0.2.2"), 443, l => l.UseHttps(TestCertificate.ForServer));
         });
         _app = builder.Build();
         _app.MapGet("/hello/{n:int}", (int n) => $"hello {n}");
@@ -93,19 +93,6 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         _clientThread.Dispose();
         _serverThread.Dispose();
     }
-
-    /// <summary>A self-signed certificate for 192.0.2.2, made here: nothing is fetched, nothing trusted beyond this test.</summary>
-    private static readonly Lazy<X509Certificate2> TestCertificate = new(() =>
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=192.0.2.2", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Parse("192.0.2.2"));
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
-    });
 
     private HttpClient Client() => new(SynackHttp.CreateHandler(_clientStack)) { BaseAddress = new Uri("http://192.0.2.2/"), Timeout = Limit };
 
@@ -174,7 +161,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     public async Task Https_through_kestrels_tls_negotiates_http2_and_carries_a_megabyte()
     {
         var handler = SynackHttp.CreateHandler(_clientStack);
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == TestCertificate.Value.GetCertHashString();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == TestCertificate.ForServer.GetCertHashString();
         using var client = new HttpClient(handler) { BaseAddress = new Uri("https://192.0.2.2/"), Timeout = Limit, DefaultRequestVersion = HttpVersion.Version20 };
         using var response = await client.GetAsync("hello/7");
         Assert.Equal(HttpVersion.Version20, response.Version); // ALPN over our stream chose h2

@@ -54,6 +54,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     }
     /// <summary>The loop this stack runs on; the socket API goes through it.</summary>
     public IStackLoop? Loop { get; set; }
+    /// <summary>The host's place in its simulation (the order it was added): orders work handed in by other threads.</summary>
+    internal int Ordinal { get; set; }
     public TimeSpan Now => _now;
     public int ConnectionCount => _connections.Count;
     public int TimeWaitCount => _timeWait.Count;

@@ -12,7 +12,8 @@ public sealed class MemoryLink : IPacketSink
     private readonly List<INetworkNode> _nodes = [];
     private readonly Dictionary<INetworkNode, (TimeSpan FreeAt, int Queued)> _senders = new();
     private readonly List<LinkRule> _rules = [];
-    private readonly List<(INetworkNode To, byte[] Packet)> _held = [];
+    private readonly List<(INetworkNode From, INetworkNode To, byte[] Packet)> _held = [];
+    private readonly HashSet<INetworkNode> _partitioned = [];
     private readonly Random _rng;
 
     internal MemoryLink(SimulatedNetwork net, LinkOptions options)
@@ -31,6 +32,10 @@ public sealed class MemoryLink : IPacketSink
     public long Duplicated { get; private set; }
     public long Corrupted { get; private set; }
     public long Reordered { get; private set; }
+    /// <summary>Packets lost to a partition (<see cref="Partition"/>).</summary>
+    public long Partitioned { get; private set; }
+    /// <summary>Packets for an address no host on the link has (one that vanished, say): gone without a word, as on a real LAN.</summary>
+    public long Unroutable { get; private set; }
     /// <summary>Called for every packet put on the link, before any fault: a capture tap.</summary>
     public Action<INetworkNode, ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
     /// <summary>Called for every packet the link loses (or holds back), with why.</summary>
@@ -56,7 +61,7 @@ public sealed class MemoryLink : IPacketSink
     /// <summary>Delivers the held packets now (after the latency), behind everything that overtook them.</summary>
     public void ReleaseHeld()
     {
-        foreach (var (to, packet) in _held) Deliver(to, packet, _net.Now + Options.Latency);
+        foreach (var (from, to, packet) in _held) Deliver(from, to, packet, _net.Now + Options.Latency);
         _held.Clear();
     }
 
@@ -68,6 +73,33 @@ public sealed class MemoryLink : IPacketSink
         _nodes.Add(node);
         node.Output = this;
     }
+
+    /// <summary>
+    /// The host vanishes (power cut, cable pulled at its end): it sends nothing more and packets for
+    /// it are lost without an answer — no RST, no ICMP. Packets already on the way to it are lost too.
+    /// Attach a new host with the same address to play one that came back with no memory of its connections.
+    /// </summary>
+    public void Detach(INetworkNode node)
+    {
+        _nodes.Remove(node);
+        _partitioned.Remove(node);
+        if (node.Output == this) node.Output = null;
+    }
+
+    /// <summary>
+    /// Cuts the link between <paramref name="side"/> and every other host on it, both ways, until
+    /// <see cref="Heal"/>: packets sent across are lost (those already on their way arrive). Hosts on the same side still reach each other.
+    /// </summary>
+    public void Partition(params INetworkNode[] side)
+    {
+        _partitioned.Clear();
+        foreach (var n in side) _partitioned.Add(n);
+    }
+
+    /// <summary>Ends the partition: packets sent from now on get through.</summary>
+    public void Heal() => _partitioned.Clear();
+
+    public bool IsPartitioned => _partitioned.Count > 0;
 
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
@@ -81,6 +113,12 @@ public sealed class MemoryLink : IPacketSink
             return;
         }
         var to = Route(copy);
+        if (to is not null && _partitioned.Count > 0 && _partitioned.Contains(from) != _partitioned.Contains(to))
+        {
+            Partitioned++;
+            Dropped?.Invoke(from, copy, "partition");
+            return;
+        }
         var extra = TimeSpan.Zero;
         int copies = 1;
         foreach (var rule in _rules)
@@ -96,7 +134,7 @@ public sealed class MemoryLink : IPacketSink
                     return;
                 case LinkFault.Hold:
                     Dropped?.Invoke(from, copy, "held for reordering");
-                    if (to is not null) _held.Add((to, copy));
+                    if (to is not null) _held.Add((from, to, copy));
                     return;
                 case LinkFault.Duplicate:
                     copies++;
@@ -112,7 +150,12 @@ public sealed class MemoryLink : IPacketSink
                     break;
             }
         }
-        if (to is null) return; // no such host on this link
+        if (to is null)
+        {
+            Unroutable++;
+            Dropped?.Invoke(from, copy, "no host has that address");
+            return;
+        }
         var o = Options;
         _senders.TryGetValue(from, out var tx);
         var departs = now;
@@ -148,12 +191,12 @@ public sealed class MemoryLink : IPacketSink
             Reordered++;
             arrives += TimeSpan.FromTicks((long)(_rng.NextDouble() * o.ReorderDelay.Ticks));
         }
-        Deliver(to, copy, arrives);
+        Deliver(from, to, copy, arrives);
         if (o.Duplication > 0 && _rng.NextDouble() < o.Duplication) copies++;
         for (int i = 1; i < copies; i++)
         {
             Duplicated++;
-            Deliver(to, copy, arrives + TimeSpan.FromTicks(i));
+            Deliver(from, to, copy, arrives + TimeSpan.FromTicks(i));
         }
     }
 
@@ -162,9 +205,16 @@ public sealed class MemoryLink : IPacketSink
         if (_senders.TryGetValue(from, out var tx) && tx.Queued > 0) _senders[from] = (tx.FreeAt, tx.Queued - 1);
     }
 
-    private void Deliver(INetworkNode to, byte[] packet, TimeSpan at) =>
+    private void Deliver(INetworkNode from, INetworkNode to, byte[] packet, TimeSpan at) =>
         _net.Schedule(at, () =>
         {
+            // The receiver vanished, or a partition began, while the packet was on its way.
+            if (!_nodes.Contains(to))
+            {
+                Unroutable++;
+                Dropped?.Invoke(from, packet, "the host has vanished");
+                return;
+            }
             Delivered++;
             to.Receive(packet, _net.Now);
         });

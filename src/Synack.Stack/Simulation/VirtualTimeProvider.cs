@@ -35,11 +35,16 @@ public sealed class VirtualTimeProvider : TimeProvider
             Change(dueTime, period);
         }
 
+        // Timers are made and changed from any thread (a CancellationTokenSource on the thread pool):
+        // the change is made on the loop, which owns the event queue.
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
-            long generation = ++_generation;
-            _period = period;
-            if (dueTime != Timeout.InfiniteTimeSpan) Schedule(dueTime, generation);
+            _net.RunOnLoop(() =>
+            {
+                long generation = ++_generation;
+                _period = period;
+                if (dueTime != Timeout.InfiniteTimeSpan) Schedule(dueTime, generation);
+            });
             return true;
         }
 
@@ -50,7 +55,7 @@ public sealed class VirtualTimeProvider : TimeProvider
             if (_period > TimeSpan.Zero && _period != Timeout.InfiniteTimeSpan && generation == _generation) Schedule(_period, generation);
         });
 
-        public void Dispose() => _generation++;
+        public void Dispose() => _net.RunOnLoop(() => _generation++);
 
         public ValueTask DisposeAsync()
         {

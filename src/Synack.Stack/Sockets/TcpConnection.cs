@@ -30,7 +30,7 @@ public sealed class TcpConnection : IAsyncDisposable
     {
         var socket = TcpSocket.Create(stack, options);
         Task? ready = null;
-        StackCalls.Invoke(stack, () =>
+        StackCalls.Invoke(socket, SocketCall.Connect, () =>
         {
             var error = localPort == 0 ? SocketError.Success : socket.Bind(localPort);
             if (error == SocketError.Success) error = socket.Connect(address, port);
@@ -45,11 +45,11 @@ public sealed class TcpConnection : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                StackCalls.Invoke(stack, socket.Abort);
+                StackCalls.Invoke(socket, SocketCall.Abort, socket.Abort);
                 throw;
             }
         }
-        StackCalls.Invoke(stack, () =>
+        StackCalls.Invoke(socket, SocketCall.Connect, () =>
         {
             var error = socket.TakeError();
             if (error != SocketError.Success) throw Exception(error);
@@ -65,7 +65,7 @@ public sealed class TcpConnection : IAsyncDisposable
             int n = 0;
             var error = SocketError.Success;
             Task? ready = null;
-            StackCalls.Invoke(Stack, () =>
+            StackCalls.Invoke(_socket, SocketCall.Receive, () =>
             {
                 n = _socket.Receive(buffer.Span, out error);
                 if (error == SocketError.WouldBlock) ready = _socket.WaitAsync(SocketReadiness.Readable, cancellationToken);
@@ -84,7 +84,7 @@ public sealed class TcpConnection : IAsyncDisposable
             int n = 0;
             var error = SocketError.Success;
             Task? ready = null;
-            StackCalls.Invoke(Stack, () =>
+            StackCalls.Invoke(_socket, SocketCall.Send, () =>
             {
                 n = _socket.Send(data.Span, out error);
                 if (error is SocketError.Success or SocketError.WouldBlock && n < data.Length) ready = _socket.WaitAsync(SocketReadiness.Writable, cancellationToken);
@@ -99,7 +99,7 @@ public sealed class TcpConnection : IAsyncDisposable
     public void ShutdownSend()
     {
         var error = SocketError.Success;
-        StackCalls.Invoke(Stack, () => error = _socket.Shutdown());
+        StackCalls.Invoke(_socket, SocketCall.Shutdown, () => error = _socket.Shutdown());
         if (error != SocketError.Success) throw Exception(error);
     }
 
@@ -131,7 +131,7 @@ public sealed class TcpConnection : IAsyncDisposable
             return;
         }
         Task? done = null;
-        StackCalls.Invoke(Stack, () =>
+        StackCalls.Invoke(_socket, SocketCall.Close, () =>
         {
             _socket.Close();
             done = _socket.WaitAsync(SocketReadiness.Closed, cancellationToken);
@@ -139,8 +139,22 @@ public sealed class TcpConnection : IAsyncDisposable
         await done!;
     }
 
+    /// <summary>
+    /// Starts a full close, as <see cref="CloseAsync"/> without waiting for it: queued to the stack's
+    /// loop, so it never blocks, and pending reads and writes end with OperationAborted.
+    /// </summary>
+    public void Close() => StackCalls.Post(_socket, SocketCall.Close, _socket.Close);
+
     /// <summary>Sends RST and forgets the connection.</summary>
-    public void Abort() => StackCalls.Invoke(Stack, _socket.Abort);
+    public void Abort() => StackCalls.Invoke(_socket, SocketCall.Abort, _socket.Abort);
+
+    /// <summary>
+    /// Where code that feeds this connection should run, such as the reader of a pipe whose data it
+    /// sends: the thread pool, except in a simulation that settles the thread pool, where it is the
+    /// loop at its next settle point — so what the application wrote in one instant is there, whole,
+    /// when it is read, and a seed repeats the run segment for segment.
+    /// </summary>
+    public PipeScheduler Scheduler => StackCalls.Scheduler(_socket);
 
     public ValueTask DisposeAsync()
     {

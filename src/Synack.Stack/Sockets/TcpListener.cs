@@ -41,7 +41,7 @@ public sealed class TcpListener
         {
             TcpSocket? accepted = null;
             Task? ready = null;
-            StackCalls.Invoke(_socket.Stack, () =>
+            StackCalls.Invoke(_socket, SocketCall.Accept, () =>
             {
                 accepted = _socket.Accept(out var error);
                 if (accepted is not null) return;
@@ -54,6 +54,9 @@ public sealed class TcpListener
         }
     }
 
-    /// <summary>Stops listening; connections not yet accepted are reset.</summary>
-    public void Stop() => StackCalls.Invoke(_socket.Stack, _socket.Close);
+    /// <summary>
+    /// Stops listening; connections not yet accepted are reset, a pending accept fails. Queued to the
+    /// stack's loop, so it never blocks (Kestrel unbinds while it shuts down).
+    /// </summary>
+    public void Stop() => StackCalls.Post(_socket, SocketCall.Close, _socket.Close);
 }

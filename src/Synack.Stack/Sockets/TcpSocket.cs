@@ -178,6 +178,11 @@ public sealed class TcpSocket : IConnectionObserver
     /// </summary>
     public int Receive(Span<byte> buffer, out SocketError error, bool peek = false)
     {
+        if (_closed)
+        {
+            error = SocketError.OperationAborted;
+            return 0;
+        }
         if (_connection is not { } sc)
         {
             error = SocketError.NotConnected;
@@ -210,6 +215,11 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>Queues what fits of <paramref name="data"/>; WouldBlock when nothing does. Shutdown (EPIPE) once the connection can no longer send.</summary>
     public int Send(ReadOnlySpan<byte> data, out SocketError error)
     {
+        if (_closed)
+        {
+            error = SocketError.OperationAborted;
+            return 0;
+        }
         if (_connection is not { } sc)
         {
             error = SocketError.NotConnected;
@@ -271,6 +281,24 @@ public sealed class TcpSocket : IConnectionObserver
         {
             if (Linger is TimeSpan t && t <= TimeSpan.Zero) _stack.Abort(sc);
             else _stack.Call(sc, c => c.Close(_stack.Now));
+        }
+        WakeAbandonedWaiters();
+    }
+
+    /// <summary>
+    /// Reads and writes still waiting when the application closes the socket end, as pending
+    /// operations on a disposed .NET Socket do (OperationAborted): HttpClient, for one, cancels a
+    /// request by disposing its stream and counts on the read it left pending to return.
+    /// Waits for the close itself go on.
+    /// </summary>
+    private void WakeAbandonedWaiters()
+    {
+        for (int i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var (mask, done) = _waiters[i];
+            if ((mask & SocketReadiness.Closed) != 0) continue;
+            _waiters.RemoveAt(i);
+            StackCalls.Wake(this, done);
         }
     }
 
@@ -336,7 +364,7 @@ public sealed class TcpSocket : IConnectionObserver
             var (mask, done) = _waiters[i];
             if ((mask & ready) == 0 && !done.Task.IsCompleted) continue;
             _waiters.RemoveAt(i);
-            done.TrySetResult();
+            StackCalls.Wake(this, done);
         }
     }
 

@@ -28,6 +28,7 @@ public sealed class StackThread : IStackLoop, IDisposable
     public NetworkStack Stack { get; }
     public TimeProvider Time { get; }
     public TimeSpan Now => Time.GetElapsedTime(_start);
+    public bool ServesOtherThreads => true;
 
     /// <summary>Runs <paramref name="action"/> on the loop and waits for it (at once when already there).</summary>
     public void Invoke(Action action)
