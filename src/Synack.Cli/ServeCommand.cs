@@ -18,7 +18,7 @@ internal static class ServeCommand
         var peer = new Option<string>("--peer") { Description = "the kernel side's address with prefix, e.g. 192.0.2.1/24", Required = true };
         var mtu = new Option<int>("--mtu") { Description = "MTU of the device (576..65535)", DefaultValueFactory = _ => 1500 };
         var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
-        var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address and this port (to compare, in one process)" };
+        var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address: HTTP/1.1 on this port, h2c on the next (to compare, in one process)" };
         var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -53,9 +53,9 @@ internal static class ServeCommand
             System.Net.IPEndPoint? kernel = null;
             if (parse.GetValue(kernelHttp) is int kernelPort)
             {
-                if (kernelPort is < 1 or > 65535 || !System.Net.IPAddress.TryParse(parse.GetValue(peer)!.Split('/')[0], out var kernelAddress))
+                if (kernelPort is < 1 or > 65534 || !System.Net.IPAddress.TryParse(parse.GetValue(peer)!.Split('/')[0], out var kernelAddress))
                 {
-                    error.WriteLine($"synack serve: --kernel-http needs a port (1..65535) and --peer an address, not {kernelPort} and {parse.GetValue(peer)}");
+                    error.WriteLine($"synack serve: --kernel-http needs a port (1..65534: h2c takes the next) and --peer an address, not {kernelPort} and {parse.GetValue(peer)}");
                     return 2;
                 }
                 kernel = new System.Net.IPEndPoint(kernelAddress, kernelPort);
@@ -68,7 +68,7 @@ internal static class ServeCommand
                 (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
             };
             var loops = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
-            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}")}");
+            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
             output.Flush();
             try
             {

@@ -39,4 +39,35 @@ public partial class KestrelUnderLoadTests(ITestOutputHelper output)
         output.WriteLine($"ratio: {synack.Rate / kernel.Rate:F2}");
         Assert.True(synack.Count > 0 && kernel.Count > 0, synack.Text + kernel.Text);
     }
+
+    [GeneratedRegex(@"finished in [0-9.]+m?s, ([0-9.]+) req/s")]
+    private static partial Regex H2loadRate();
+
+    [GeneratedRegex(@"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored")]
+    private static partial Regex H2loadRequests();
+
+    [SkippableFact]
+    public void Kestrel_over_synack_beside_kestrel_over_the_kernel_under_h2load()
+    {
+        NetworkNamespace.RequireTools("/usr/bin/h2load");
+        using var ns = NetworkNamespace.StartServe("--kernel-http", "8081");
+        (double Rate, long Succeeded, string Text) H2load(string url)
+        {
+            // Bounded: 20,000 requests over 8 HTTP/2 connections, 16 streams each, cleartext with prior knowledge.
+            var text = ns.Exec("h2load", "-n", "20000", "-c", "8", "-m", "16", "-T", "10", url);
+            var requests = H2loadRequests().Match(text);
+            Assert.True(requests.Success, text);
+            Assert.Equal("0", requests.Groups[4].Value);
+            Assert.Equal("0", requests.Groups[5].Value);
+            return (double.Parse(H2loadRate().Match(text).Groups[1].Value, CultureInfo.InvariantCulture),
+                long.Parse(requests.Groups[3].Value, CultureInfo.InvariantCulture), text);
+        }
+        var synack = H2load($"http://{NetworkNamespace.StackAddress}:8080/bytes/100");
+        var kernel = H2load($"http://{NetworkNamespace.KernelAddress}:8082/bytes/100");
+        output.WriteLine($"HTTP/2 (h2c), Kestrel over Synack (TUN): {synack.Rate:F0} requests/s");
+        output.WriteLine($"HTTP/2 (h2c), Kestrel over the kernel:   {kernel.Rate:F0} requests/s");
+        output.WriteLine($"ratio: {synack.Rate / kernel.Rate:F2}");
+        Assert.Equal(20000, synack.Succeeded);
+        Assert.Equal(20000, kernel.Succeeded);
+    }
 }

@@ -18,7 +18,7 @@ namespace Synack.Cli.Services;
 public static class HttpApp
 {
     /// <param name="kernel">Also serve the same app on this endpoint through the kernel's sockets (Kestrel's
-    /// default transport, beside Synack's), for a comparison in one process.</param>
+    /// default transport, beside Synack's), for a comparison in one process: HTTP/1.1 on its port, h2c on the next.</param>
     public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80, int h2cPort = 8080, IPEndPoint? kernel = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -30,7 +30,11 @@ public static class HttpApp
             k.Listen(address, port, l => l.Protocols = HttpProtocols.Http1);
             // Cleartext HTTP/2 needs its own port: without TLS there is no ALPN to choose by (curl --http2-prior-knowledge, h2load).
             k.Listen(address, h2cPort, l => l.Protocols = HttpProtocols.Http2);
-            if (kernel is not null) k.Listen(kernel, l => l.Protocols = HttpProtocols.Http1);
+            if (kernel is not null)
+            {
+                k.Listen(kernel, l => l.Protocols = HttpProtocols.Http1);
+                k.Listen(new IPEndPoint(kernel.Address, kernel.Port + 1), l => l.Protocols = HttpProtocols.Http2);
+            }
         });
         var app = builder.Build();
         app.MapGet("/", () => Results.Content("<!doctype html><title>synack</title><h1>Served by Synack</h1><p>A userspace TCP stack in C#, under ASP.NET Core.</p>\n", "text/html"));
