@@ -13,6 +13,8 @@ public static class CliApp
         root.Subcommands.Add(GetCommand.Create(output, error));
         root.Subcommands.Add(AnalyzeCommand.Create(output, error));
         root.Subcommands.Add(ConformanceCommand.Create(output, error));
+        root.Subcommands.Add(BenchCommand.Create(output, error));
+        root.Subcommands.Add(BenchCommand.CreateKernelBulk(output));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }
