@@ -20,6 +20,7 @@ public sealed record ConnectionOptions
     public static ConnectionOptions FreeBsd { get; } = new()
     {
         SynOptionLayout = TcpOptionLayout.FreeBsd,
+        CongestionControl = CongestionControlAlgorithm.NewReno,
         ReceiveBufferSize = 65536,
         RoundReceiveBufferToMss = true,
         SendBufferSize = 32768,
@@ -166,6 +167,8 @@ public sealed record ConnectionOptions
     public bool Nagle { get; init; } = true;
     /// <summary>Minshall's variant of Nagle (Linux): hold a small segment only while an earlier small one is unacknowledged. False is the classic rule (BSD).</summary>
     public bool NagleMinshall { get; init; } = true;
+    /// <summary>The congestion controller: CUBIC (RFC 9438), as Linux; the FreeBSD profile keeps NewReno, which its scripts assume.</summary>
+    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
     /// <summary>Initial congestion window in segments (RFC 6928).</summary>
     public int InitialWindowSegments { get; init; } = 10;
 

@@ -19,11 +19,14 @@ internal interface ICongestionControl
     /// <summary>The segment size changed (a path MTU report).</summary>
     void SetMss(int mss);
 
-    /// <summary><paramref name="bytes"/> of new data acknowledged outside recovery (SYN and FIN do not count).</summary>
-    void OnAck(uint bytes);
+    /// <summary>
+    /// <paramref name="bytes"/> of new data acknowledged outside recovery (SYN and FIN do not count), at
+    /// <paramref name="now"/>, with the smoothed round-trip time so far (zero before the first sample).
+    /// </summary>
+    void OnAck(uint bytes, TimeSpan now, TimeSpan rtt);
 
     /// <summary>Three duplicate ACKs: fast retransmit starts recovery with <paramref name="flight"/> bytes outstanding.</summary>
-    void OnFastRetransmit(uint flight);
+    void OnFastRetransmit(uint flight, TimeSpan now);
 
     /// <summary>A further duplicate ACK in recovery: a segment has left the network.</summary>
     void OnDuplicateAckInRecovery();
@@ -32,11 +35,11 @@ internal interface ICongestionControl
     void OnPartialAck(uint bytes);
 
     /// <summary>Recovery is over: everything outstanding when it began is acknowledged; <paramref name="flight"/> bytes are still out.</summary>
-    void OnRecoveryEnd(uint flight);
+    void OnRecoveryEnd(uint flight, TimeSpan now);
 
     /// <summary>The retransmission timer fired with <paramref name="flight"/> bytes outstanding.</summary>
-    void OnRetransmissionTimeout(uint flight);
+    void OnRetransmissionTimeout(uint flight, TimeSpan now);
 
     /// <summary>The peer echoed congestion (ECN's ECE), once per window of data: react as to a loss, resending nothing.</summary>
-    void OnCongestionEcho(uint flight);
+    void OnCongestionEcho(uint flight, TimeSpan now);
 }

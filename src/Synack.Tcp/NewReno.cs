@@ -23,14 +23,14 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : I
 
     public void SetMss(int mss) => _mss = (uint)mss;
 
-    public void OnAck(uint bytes)
+    public void OnAck(uint bytes, TimeSpan now, TimeSpan rtt)
     {
         if (_cwnd < _ssthresh) _cwnd += Math.Min(bytes, _mss); // slow start
         else _cwnd += Math.Max(1u, (uint)((ulong)_mss * _mss / Math.Max(_cwnd, 1u))); // congestion avoidance
         if (_cwnd > _cap) _cwnd = _cap;
     }
 
-    public void OnFastRetransmit(uint flight)
+    public void OnFastRetransmit(uint flight, TimeSpan now)
     {
         // RFC 5681 3.2 steps 2 and 3: halve, then inflate by the three segments that left.
         _ssthresh = HalfFlight(flight);
@@ -43,17 +43,17 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : I
         // RFC 6582 3.2 step 5: deflate by what was acked, then add back one segment.
         _cwnd = (uint)Math.Max((long)_cwnd - bytes + _mss, _mss);
 
-    public void OnRecoveryEnd(uint flight) =>
+    public void OnRecoveryEnd(uint flight, TimeSpan now) =>
         _cwnd = Math.Min(_ssthresh, Math.Max(flight, _mss) + _mss); // RFC 6582 3.2 step 3, full ACK
 
-    public void OnRetransmissionTimeout(uint flight)
+    public void OnRetransmissionTimeout(uint flight, TimeSpan now)
     {
         // RFC 5681 3.1 equation 4, and the loss window: start again from one segment.
         _ssthresh = HalfFlight(flight);
         _cwnd = _mss;
     }
 
-    public void OnCongestionEcho(uint flight)
+    public void OnCongestionEcho(uint flight, TimeSpan now)
     {
         _ssthresh = HalfFlight(flight);
         _cwnd = _ssthresh;

@@ -38,7 +38,11 @@ internal sealed class Sender
         _output = output;
         Buffer = new ByteRing(options.SendBufferSize);
         Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop);
-        Congestion = new NewReno(options.InitialWindowSegments, options.SendBufferSize);
+        Congestion = options.CongestionControl switch
+        {
+            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize),
+            _ => new NewReno(options.InitialWindowSegments, options.SendBufferSize),
+        };
     }
 
     /// <summary>Bytes from SND.UNA on: queued by the user, sent or not, until the peer acknowledges them.</summary>
@@ -164,12 +168,12 @@ internal sealed class Sender
             _scoreboard?.Advance(Una);
             if (_inRecovery)
             {
-                if (ack >= _recover) ExitRecovery();
+                if (ack >= _recover) ExitRecovery(now);
                 else PartialAck(acked, now);
             }
             else if (dataAcked > 0)
             {
-                Congestion.OnAck((uint)dataAcked); // SYN and FIN do not open the window
+                Congestion.OnAck((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero); // SYN and FIN do not open the window
             }
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;
@@ -280,7 +284,7 @@ internal sealed class Sender
     public void GoBackN(TimeSpan now)
     {
         Rto.Backoff();
-        Congestion.OnRetransmissionTimeout(Flight);
+        Congestion.OnRetransmissionTimeout(Flight, now);
         ForgetRecovery(); // the peer may have reneged on its SACKs
         Nxt = Una;
         ArmRetransmission(now);
@@ -317,7 +321,7 @@ internal sealed class Sender
         }
         if (_dupAcks < DupAckThreshold) return;
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
-        Congestion.OnFastRetransmit(Flight);
+        Congestion.OnFastRetransmit(Flight, now);
         _inRecovery = true;
         _recover = Max;
         _rtxHighest = Una;
@@ -334,10 +338,10 @@ internal sealed class Sender
         Congestion.OnPartialAck((uint)acked);
     }
 
-    private void ExitRecovery()
+    private void ExitRecovery(TimeSpan now)
     {
         _inRecovery = false;
-        Congestion.OnRecoveryEnd(Flight);
+        Congestion.OnRecoveryEnd(Flight, now);
     }
 
     /// <summary>Resends the first stretch from SND.UNA (or past what this recovery resent) that the peer has not SACKed.</summary>
