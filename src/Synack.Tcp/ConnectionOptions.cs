@@ -169,6 +169,8 @@ public sealed record ConnectionOptions
     public bool NagleMinshall { get; init; } = true;
     /// <summary>The congestion controller: CUBIC (RFC 9438), as Linux; the FreeBSD profile keeps NewReno, which its scripts assume.</summary>
     public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+    /// <summary>RFC 3042 limited transmit (Linux and FreeBSD both do it): new data on the first two duplicate ACKs.</summary>
+    public bool LimitedTransmit { get; init; } = true;
     /// <summary>Initial congestion window in segments (RFC 6928).</summary>
     public int InitialWindowSegments { get; init; } = 10;
 

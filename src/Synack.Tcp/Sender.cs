@@ -214,6 +214,15 @@ internal sealed class Sender
     // ------------------------------------------------------------------ output
 
     /// <summary>
+    /// RFC 3042 limited transmit: on the first and second duplicate ACK (outside recovery) one more
+    /// segment of new data each may go out beyond the congestion window, which itself does not change:
+    /// with a small window they make the third duplicate ACK that fast retransmit needs, instead of a
+    /// wait for the retransmission timer.
+    /// </summary>
+    private uint LimitedTransmitAllowance =>
+        _o.LimitedTransmit && !_inRecovery && _dupAcks is 1 or 2 && Nxt >= Max ? (uint)(_dupAcks * Mss) : 0;
+
+    /// <summary>
     /// Sends what the windows allow: new data in MSS-sized segments from SND.NXT, then the FIN once
     /// every byte before it has gone. After a retransmission timeout SND.NXT is back at SND.UNA, so
     /// the same loop retransmits (go-back-N), paced by the congestion window.
@@ -223,7 +232,7 @@ internal sealed class Sender
         while (true)
         {
             var dataEnd = DataEnd;
-            uint window = Math.Min(Wnd, Congestion.Window);
+            uint window = Math.Min(Wnd, Congestion.Window + LimitedTransmitAllowance);
             var windowEdge = Una + window;
             if (Nxt < dataEnd)
             {
@@ -319,7 +328,11 @@ internal sealed class Sender
             Output(now);
             return;
         }
-        if (_dupAcks < DupAckThreshold) return;
+        if (_dupAcks < DupAckThreshold)
+        {
+            if (_o.LimitedTransmit) Output(now); // RFC 3042: new data on the first two duplicate ACKs
+            return;
+        }
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
         Congestion.OnFastRetransmit(Flight, now);
         _inRecovery = true;
