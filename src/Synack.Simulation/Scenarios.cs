@@ -20,6 +20,8 @@ public static class Scenarios
         SynOptionLayout = TcpOptionLayout.StudyNote,
         Timestamps = false,
         Nagle = false,
+        // The note teaches the retransmission timer; Linux's tail loss probe would answer its lost segments first.
+        TailLossProbe = false,
     };
 
     /// <summary>Keep-alive for the S8 demo: 10 s idle, probes 2 s apart, three of them.</summary>

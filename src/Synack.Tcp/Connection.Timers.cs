@@ -18,6 +18,7 @@ public sealed partial class Connection
             var t = _snd.RetransmitAt;
             if (_delAckAt < t) t = _delAckAt;
             if (_snd.PersistAt < t) t = _snd.PersistAt;
+            if (_snd.ProbeAt < t) t = _snd.ProbeAt;
             if (_keepAliveAt < t) t = _keepAliveAt;
             if (_timeWaitAt < t) t = _timeWaitAt;
             if (_finWait2At < t) t = _finWait2At;
@@ -36,6 +37,7 @@ public sealed partial class Connection
             TcpTimer.KeepAlive => _keepAliveAt,
             TcpTimer.TimeWait => _timeWaitAt,
             TcpTimer.FinWait2 => _finWait2At,
+            TcpTimer.TailLossProbe => _snd.ProbeAt,
             _ => Never,
         };
         return t == Never ? null : t;
@@ -58,6 +60,13 @@ public sealed partial class Connection
             _host.TimerFired(this, TcpTimer.FinWait2);
             EnterClosed("FIN-WAIT-2 timeout", TcpError.None);
             return;
+        }
+        // Before the retransmission timer: a probe due at the same moment goes in its place (and restarts it).
+        if (_snd.ProbeAt <= now)
+        {
+            _snd.ProbeAt = Never;
+            _host.TimerFired(this, TcpTimer.TailLossProbe);
+            _snd.TailLossProbe(now);
         }
         if (_snd.RetransmitAt <= now)
         {
@@ -181,7 +190,7 @@ public sealed partial class Connection
 
     private void ClearTimers()
     {
-        _snd.RetransmitAt = _snd.PersistAt = Never;
+        _snd.RetransmitAt = _snd.PersistAt = _snd.ProbeAt = Never;
         _delAckAt = _keepAliveAt = _timeWaitAt = _finWait2At = Never;
     }
 }

@@ -92,6 +92,8 @@ public sealed partial class Connection : ISegmentOutput
     public bool PeerFinished => _rcv.FinReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
     public long RetransmittedSegments => _snd.RetransmittedSegments;
+    /// <summary>Tail loss probes sent (RFC 8985 7).</summary>
+    public long TailLossProbes => _snd.TailLossProbes;
     /// <summary>True while fast recovery runs (after three duplicate ACKs, until everything then outstanding is acked).</summary>
     public bool InFastRecovery => _snd.InFastRecovery;
     /// <summary>True once the user has closed the sending direction (RFC 9293 CLOSE).</summary>

@@ -21,6 +21,7 @@ public sealed record ConnectionOptions
     {
         SynOptionLayout = TcpOptionLayout.FreeBsd,
         CongestionControl = CongestionControlAlgorithm.NewReno,
+        TailLossProbe = false,
         ReceiveBufferSize = 65536,
         RoundReceiveBufferToMss = true,
         SendBufferSize = 32768,
@@ -169,6 +170,12 @@ public sealed record ConnectionOptions
     public bool NagleMinshall { get; init; } = true;
     /// <summary>The congestion controller: CUBIC (RFC 9438), as Linux; the FreeBSD profile keeps NewReno, which its scripts assume.</summary>
     public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+    /// <summary>
+    /// RFC 8985's tail loss probe (Linux's default): when the end of a flight goes unacknowledged for
+    /// two round trips, send one probe (new data, or the last segment again) instead of waiting for the
+    /// retransmission timer. Needs SACK; the FreeBSD profile has it off, as FreeBSD's default stack.
+    /// </summary>
+    public bool TailLossProbe { get; init; } = true;
     /// <summary>RFC 3042 limited transmit (Linux and FreeBSD both do it): new data on the first two duplicate ACKs.</summary>
     public bool LimitedTransmit { get; init; } = true;
     /// <summary>Initial congestion window in segments (RFC 6928).</summary>

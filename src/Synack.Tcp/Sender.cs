@@ -32,6 +32,14 @@ internal sealed class Sender
     private SeqNum _rtxHighest;   // below this, holes have been resent in this recovery
     private ReassemblyQueue? _scoreboard; // ranges above SND.UNA the peer has SACKed (bounded)
 
+    // Tail loss probe (RFC 8985 7).
+    private bool _rearmProbe;     // new data went out, or SND.UNA moved: the probe timer starts again
+    private bool _probeSent;      // one probe per tail, until SND.UNA moves
+    private bool _probeResent;    // the probe resent data (rather than sending new)
+    private SeqNum _probeEnd;
+    private static readonly TimeSpan WorstCaseDelayedAck = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MinProbeTimeout = TimeSpan.FromMilliseconds(10);
+
     public Sender(ConnectionOptions options, ISegmentOutput output)
     {
         _o = options;
@@ -49,6 +57,9 @@ internal sealed class Sender
     public ByteRing Buffer { get; }
     public RtoEstimator Rto { get; }
     public ICongestionControl Congestion { get; }
+    /// <summary>When the tail loss probe fires; never while nothing is in flight, in recovery, or a probe is out.</summary>
+    public TimeSpan ProbeAt { get; set; } = TimeSpan.MaxValue;
+    public long TailLossProbes { get; private set; }
 
     public SeqNum Iss { get; private set; }
     public SeqNum Una { get; set; }
@@ -148,6 +159,14 @@ internal sealed class Sender
         if (advanced)
         {
             int acked = ack - Una;
+            if (_probeSent && _probeResent && ack >= _probeEnd && !HasDsack(in seg.Options, ack))
+            {
+                // RFC 8985 7.4: the resent probe was what the peer lacked: a loss was repaired, and
+                // congestion control hears of it as of one found by fast retransmit.
+                Congestion.OnCongestionEcho(Flight, now);
+            }
+            _probeSent = false;
+            _rearmProbe = true;
             if (hasTimestampEcho)
             {
                 if (timestampRtt is TimeSpan rtt) Rto.Sample(rtt);
@@ -229,6 +248,20 @@ internal sealed class Sender
     /// </summary>
     public void Output(TimeSpan now)
     {
+        SendWhatTheWindowsAllow(now);
+        if (Una == Max)
+        {
+            ProbeAt = Never;
+        }
+        else if (_rearmProbe)
+        {
+            ArmProbe(now);
+        }
+        _rearmProbe = false;
+    }
+
+    private void SendWhatTheWindowsAllow(TimeSpan now)
+    {
         while (true)
         {
             var dataEnd = DataEnd;
@@ -276,6 +309,7 @@ internal sealed class Sender
         Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
         bool isNew = seq >= Max;
         if (!isNew) RetransmittedSegments++;
+        else if (len > 0) _rearmProbe = true;
         if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
         var end = seq + len + (fin ? 1 : 0);
         if (isNew && len > 0 && len < Mss)
@@ -294,10 +328,71 @@ internal sealed class Sender
     {
         Rto.Backoff();
         Congestion.OnRetransmissionTimeout(Flight, now);
+        ProbeAt = Never;
+        _probeSent = false;
         ForgetRecovery(); // the peer may have reneged on its SACKs
         Nxt = Una;
         ArmRetransmission(now);
     }
+
+    // ------------------------------------------------------------------ tail loss probe (RFC 8985 7)
+
+    /// <summary>
+    /// 7.2: two smoothed round trips after the last new data or forward ACK (plus the peer's worst
+    /// delayed ACK when only one segment is out to be acked); if the retransmission timer would come
+    /// first, the probe takes its place (as Linux): a probe, not a collapse of the window.
+    /// </summary>
+    private void ArmProbe(TimeSpan now)
+    {
+        ProbeAt = Never;
+        if (!_o.TailLossProbe || !SackOk || _inRecovery || _probeSent || !Rto.HasSample) return;
+        var pto = 2 * Rto.Srtt;
+        if (Flight <= (uint)Mss) pto += WorstCaseDelayedAck;
+        if (pto < MinProbeTimeout) pto = MinProbeTimeout;
+        ProbeAt = RetransmitAt != Never && now + pto > RetransmitAt ? RetransmitAt : now + pto;
+    }
+
+    /// <summary>7.3: the probe — a new segment if the peer's window lets one go, else the last segment sent, again.</summary>
+    public void TailLossProbe(TimeSpan now)
+    {
+        ProbeAt = Never;
+        if (Una == Max || _inRecovery) return;
+        TailLossProbes++;
+        _probeSent = true;
+        var dataEnd = DataEnd;
+        if (Nxt == Max && Nxt < dataEnd && Una + Wnd > Nxt)
+        {
+            int len = Math.Min(Math.Min(dataEnd - Nxt, Mss), Una + Wnd - Nxt);
+            _probeResent = false;
+            SendData(Nxt, len, fin: len == dataEnd - Nxt && FinQueued, now);
+        }
+        else if (_scoreboard is { IsEmpty: false })
+        {
+            // The peer has SACKed data above a hole: the hole is what it lacks, so that is the probe.
+            _probeResent = true;
+            _rtxHighest = Una;
+            _timing = false; // Karn
+            RetransmitNextHole(now);
+        }
+        else
+        {
+            // The last segment sent (cut where the segmentation cut it: full segments from SND.UNA), and
+            // the FIN if that is what ends the flight.
+            bool finOut = FinQueued && Max == dataEnd + 1;
+            int outstanding = Math.Max(dataEnd - Una, 0);
+            int len = outstanding == 0 ? 0 : (outstanding - 1) % Mss + 1;
+            _probeResent = true;
+            _timing = false; // Karn
+            SendData(dataEnd - len, len, finOut, now, advance: false);
+        }
+        _probeEnd = Max;
+        RetransmitAt = now + Rto.Rto; // 7.3: the retransmission timer starts again behind the probe
+    }
+
+    /// <summary>RFC 2883: a first SACK block below the cumulative ACK, or inside the second block, reports a duplicate: the probe was not needed.</summary>
+    private static bool HasDsack(in TcpOptions o, SeqNum ack) =>
+        o.SackBlockCount > 0 && (o.SackBlocks[0].Left < ack
+            || o.SackBlockCount > 1 && o.SackBlocks[0].Left >= o.SackBlocks[1].Left && o.SackBlocks[0].Right <= o.SackBlocks[1].Right);
 
     // ------------------------------------------------------------------ loss recovery on duplicate ACKs
     // Fast retransmit and fast recovery (RFC 5681 3.2) with NewReno's partial ACKs (RFC 6582), choosing
@@ -328,13 +423,17 @@ internal sealed class Sender
             Output(now);
             return;
         }
-        if (_dupAcks < DupAckThreshold)
+        // RFC 8985: a probe the peer SACKs was sent after everything below it that is still missing, so
+        // all of that is lost (RACK's rule, for the probe): recovery starts without waiting for three.
+        bool probeSacked = _probeSent && _scoreboard is { } board && board.FirstOverlap(_probeEnd - 1, _probeEnd) is not null;
+        if (_dupAcks < DupAckThreshold && !probeSacked)
         {
             if (_o.LimitedTransmit) Output(now); // RFC 3042: new data on the first two duplicate ACKs
             return;
         }
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
         Congestion.OnFastRetransmit(Flight, now);
+        ProbeAt = Never;
         _inRecovery = true;
         _recover = Max;
         _rtxHighest = Una;

@@ -9,4 +9,6 @@ public enum TcpTimer
     KeepAlive,
     TimeWait,
     FinWait2,
+    /// <summary>RFC 8985's probe timeout: a tail that went unanswered is probed before the retransmission timer.</summary>
+    TailLossProbe,
 }

@@ -1,5 +1,4 @@
 using Synack.Tcp;
-using Synack.Wire;
 
 namespace Synack.Stack.Tests;
 
@@ -10,33 +9,10 @@ namespace Synack.Stack.Tests;
 /// </summary>
 public sealed class LimitedTransmitTests
 {
-    private static TimeSpan DeliveryTime(bool limitedTransmit)
-    {
-        var options = ConnectionOptions.Default with { InitialWindowSegments = 3, LimitedTransmit = limitedTransmit, Nagle = false };
-        var net = new SimulatedNetwork(1);
-        var sender = net.AddHost("sender", "192.0.2.1", options);
-        var receiver = net.AddHost("receiver", "192.0.2.2", options);
-        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) }, sender, receiver);
-        link.Drop((from, packet) => from == sender && HasPayload(packet)); // the first data segment
-        const int bytes = 10 * 1460;
-        return net.Run(async () =>
-        {
-            var listener = TcpListener.Start(receiver, 5001);
-            var accept = listener.AcceptAsync();
-            var client = await TcpConnection.ConnectAsync(sender, IpAddr.Parse("192.0.2.2"), 5001);
-            var server = await accept;
-            var start = net.Now;
-            await client.WriteAsync(new byte[bytes]);
-            var buffer = new byte[bytes];
-            for (int got = 0; got < bytes;) got += await server.ReadAsync(buffer.AsMemory(got));
-            return net.Now - start;
-        }, TimeSpan.FromMinutes(1));
-    }
-
-    private static bool HasPayload(byte[] packet) =>
-        IpHeader.TryParse(packet, out var ip, out _)
-        && TcpHeader.TryParse(packet.AsSpan(ip.HeaderLength, ip.PayloadLength), out var tcp, out _)
-        && ip.PayloadLength > tcp.HeaderLength;
+    private static TimeSpan DeliveryTime(bool limitedTransmit) => OneTransfer.Run(
+        ConnectionOptions.Default with { InitialWindowSegments = 3, LimitedTransmit = limitedTransmit, TailLossProbe = false, Nagle = false },
+        bytes: 10 * 1460,
+        dropDataSegment: n => n == 0).Elapsed;
 
     [Fact]
     public void Two_new_segments_on_the_first_duplicate_acks_bring_the_third_and_fast_retransmit_instead_of_a_timeout()
