@@ -170,6 +170,8 @@ public sealed record ConnectionOptions
     public bool NagleMinshall { get; init; } = true;
     /// <summary>The congestion controller: CUBIC (RFC 9438), as Linux; the FreeBSD profile keeps NewReno, which its scripts assume.</summary>
     public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+    /// <summary>HyStart++ (RFC 9406) in CUBIC's slow start, as Linux: leave slow start gently when the round trip starts to grow.</summary>
+    public bool HyStart { get; init; } = true;
     /// <summary>
     /// RFC 8985's tail loss probe (Linux's default): when the end of a flight goes unacknowledged for
     /// two round trips, send one probe (new data, or the last segment again) instead of waiting for the

@@ -8,7 +8,7 @@ namespace Synack.Tcp;
 /// (4.7) lowers W_max when losses come before the old maximum is reached again. Slow start and the
 /// fast-recovery mechanics (window inflation, partial ACKs) are RFC 5681/6582's, as in Linux outside PRR.
 /// </summary>
-internal sealed class Cubic(int initialWindowSegments, int sendBufferSize) : ICongestionControl
+internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool hyStart = false) : ICongestionControl
 {
     internal const double C = 0.4;
     internal const double Beta = 0.7;
@@ -24,6 +24,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize) : ICo
     private double _wEst;            // segments: the Reno-friendly estimate
     private double _cwndEpoch;       // segments at the start of the epoch
     private TimeSpan? _epochStart;   // the first ACK in congestion avoidance after a reduction
+    private readonly HyStartPlusPlus? _hyStart = hyStart ? new HyStartPlusPlus() : null;
 
     public uint Window => _cwnd;
     public uint SlowStartThreshold => _ssthresh;
@@ -43,11 +44,23 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize) : ICo
 
     public void SetMss(int mss) => _mss = (uint)mss;
 
-    public void OnAck(uint bytes, TimeSpan now, TimeSpan rtt)
+    /// <summary>HyStart++ (when on), for tests.</summary>
+    internal HyStartPlusPlus? HyStart => _hyStart;
+
+    public void OnAck(in AckSample ack)
     {
+        uint bytes = ack.Bytes;
+        var now = ack.Now;
+        var rtt = ack.SmoothedRtt;
         if (_cwnd < _ssthresh)
         {
-            _cwnd = Math.Min(_cap, _cwnd + Math.Min(bytes, _mss)); // slow start
+            uint increase = Math.Min(bytes, _mss);
+            if (_hyStart is { } hs)
+            {
+                increase = hs.OnAck(increase, ack.Ack, ack.Rtt, ack.SndNxt);
+                if (hs.ExitSlowStart) _ssthresh = _cwnd; // RFC 9406 4.2: on to congestion avoidance
+            }
+            _cwnd = Math.Min(_cap, _cwnd + increase); // slow start
             return;
         }
         double mss = _mss;
@@ -119,5 +132,6 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize) : ICo
         _wLastMax = cwnd;
         _ssthresh = (uint)Math.Max(_cwnd * Beta, 2.0 * _mss);
         _epochStart = null;
+        _hyStart?.Reset();
     }
 }

@@ -19,11 +19,8 @@ internal interface ICongestionControl
     /// <summary>The segment size changed (a path MTU report).</summary>
     void SetMss(int mss);
 
-    /// <summary>
-    /// <paramref name="bytes"/> of new data acknowledged outside recovery (SYN and FIN do not count), at
-    /// <paramref name="now"/>, with the smoothed round-trip time so far (zero before the first sample).
-    /// </summary>
-    void OnAck(uint bytes, TimeSpan now, TimeSpan rtt);
+    /// <summary>New data acknowledged outside recovery (SYN and FIN do not count).</summary>
+    void OnAck(in AckSample ack);
 
     /// <summary>Three duplicate ACKs: fast retransmit starts recovery with <paramref name="flight"/> bytes outstanding.</summary>
     void OnFastRetransmit(uint flight, TimeSpan now);
@@ -43,3 +40,12 @@ internal interface ICongestionControl
     /// <summary>The peer echoed congestion (ECN's ECE), once per window of data: react as to a loss, resending nothing.</summary>
     void OnCongestionEcho(uint flight, TimeSpan now);
 }
+
+/// <summary>What an ACK of new data tells the controller.</summary>
+/// <param name="Bytes">Data newly acknowledged.</param>
+/// <param name="Now">When it arrived.</param>
+/// <param name="SmoothedRtt">SRTT so far (zero before the first sample).</param>
+/// <param name="Rtt">The round trip this ACK measured, if it measured one.</param>
+/// <param name="Ack">The ACK field.</param>
+/// <param name="SndNxt">SND.NXT when it arrived (where the next round of slow start will end).</param>
+internal readonly record struct AckSample(uint Bytes, TimeSpan Now, TimeSpan SmoothedRtt, TimeSpan? Rtt, Wire.SeqNum Ack, Wire.SeqNum SndNxt);

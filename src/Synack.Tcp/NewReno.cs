@@ -23,8 +23,9 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : I
 
     public void SetMss(int mss) => _mss = (uint)mss;
 
-    public void OnAck(uint bytes, TimeSpan now, TimeSpan rtt)
+    public void OnAck(in AckSample ack)
     {
+        uint bytes = ack.Bytes;
         if (_cwnd < _ssthresh) _cwnd += Math.Min(bytes, _mss); // slow start
         else _cwnd += Math.Max(1u, (uint)((ulong)_mss * _mss / Math.Max(_cwnd, 1u))); // congestion avoidance
         if (_cwnd > _cap) _cwnd = _cap;

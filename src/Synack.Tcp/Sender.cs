@@ -32,6 +32,8 @@ internal sealed class Sender
     private SeqNum _rtxHighest;   // below this, holes have been resent in this recovery
     private ReassemblyQueue? _scoreboard; // ranges above SND.UNA the peer has SACKed (bounded)
 
+    private TimeSpan? _lastRttSample; // the round trip the ACK being processed measured
+
     // Tail loss probe (RFC 8985 7).
     private bool _rearmProbe;     // new data went out, or SND.UNA moved: the probe timer starts again
     private bool _probeSent;      // one probe per tail, until SND.UNA moves
@@ -48,7 +50,7 @@ internal sealed class Sender
         Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop);
         Congestion = options.CongestionControl switch
         {
-            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize),
+            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart),
             _ => new NewReno(options.InitialWindowSegments, options.SendBufferSize),
         };
     }
@@ -167,15 +169,18 @@ internal sealed class Sender
             }
             _probeSent = false;
             _rearmProbe = true;
+            TimeSpan? sample = null;
             if (hasTimestampEcho)
             {
-                if (timestampRtt is TimeSpan rtt) Rto.Sample(rtt);
+                sample = timestampRtt;
             }
             else if (_timing && ack > _timedSeq)
             {
                 _timing = false;
-                Rto.Sample(now - TimingStart);
+                sample = now - TimingStart;
             }
+            if (sample is TimeSpan rtt) Rto.Sample(rtt);
+            _lastRttSample = sample;
             Una = ack;
             if (Nxt < Una) Nxt = Una;
             dataAcked = Math.Clamp(ack - BufferSeq, 0, Buffer.Count);
@@ -192,7 +197,7 @@ internal sealed class Sender
             }
             else if (dataAcked > 0)
             {
-                Congestion.OnAck((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero); // SYN and FIN do not open the window
+                Congestion.OnAck(new AckSample((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt)); // SYN and FIN do not open the window
             }
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;

@@ -24,7 +24,7 @@ public class CubicTests
         for (int r = 0; r < rounds; r++)
         {
             uint acks = cc.Window / Mss;
-            for (uint i = 0; i < acks; i++) cc.OnAck(Mss, now, Rtt);
+            for (uint i = 0; i < acks; i++) cc.OnAck(new AckSample(Mss, now, Rtt, null, default, default));
             samples.Add(((now - start).TotalSeconds, cc.Window / (double)Mss));
             now += Rtt;
         }
@@ -35,7 +35,7 @@ public class CubicTests
     {
         var cc = Started();
         now = TimeSpan.FromSeconds(1);
-        while (cc.Window < segments * Mss) cc.OnAck(Mss, now, Rtt); // slow start up to the loss
+        while (cc.Window < segments * Mss) cc.OnAck(new AckSample(Mss, now, Rtt, null, default, default)); // slow start up to the loss
         cc.OnFastRetransmit((uint)(segments * Mss), now);
         cc.OnRecoveryEnd(flight: (uint)(segments * Mss * Cubic.Beta), now);
         return cc;
@@ -86,14 +86,14 @@ public class CubicTests
         var cc = Started();
         var now = TimeSpan.FromSeconds(1);
         var shortRtt = TimeSpan.FromMilliseconds(1);
-        while (cc.Window < 20 * Mss) cc.OnAck(Mss, now, shortRtt);
+        while (cc.Window < 20 * Mss) cc.OnAck(new AckSample(Mss, now, shortRtt, null, default, default));
         cc.OnFastRetransmit(20 * Mss, now);
         cc.OnRecoveryEnd(14 * Mss, now);
         // 100 round trips of 1 ms: the cubic curve has hardly moved (K ≈ 2.5 s); Reno's +0.53 segment per RTT has.
         for (int r = 0; r < 100; r++)
         {
             uint acks = cc.Window / Mss;
-            for (uint i = 0; i < acks; i++) cc.OnAck(Mss, now, shortRtt);
+            for (uint i = 0; i < acks; i++) cc.OnAck(new AckSample(Mss, now, shortRtt, null, default, default));
             now += shortRtt;
         }
         Assert.True(cc.Window / (double)Mss > 14 + 0.5 * 100 * 0.9, $"{cc.Window / (double)Mss:F1} segments");

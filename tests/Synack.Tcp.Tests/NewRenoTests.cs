@@ -27,14 +27,14 @@ public class NewRenoTests
     public void Slow_start_grows_by_at_most_one_segment_per_ack_and_avoidance_by_about_one_per_window()
     {
         var cc = Started();
-        cc.OnAck(3 * Mss, T, Rtt); // a stretch ACK still counts one segment (RFC 5681 3.1, L = 1 SMSS)
+        cc.OnAck(new AckSample(3 * Mss, T, Rtt, null, default, default)); // a stretch ACK still counts one segment (RFC 5681 3.1, L = 1 SMSS)
         Assert.Equal(11u * Mss, cc.Window);
         cc.OnRetransmissionTimeout(20 * Mss, T);
         Assert.Equal(10u * Mss, cc.SlowStartThreshold);
         Assert.Equal((uint)Mss, cc.Window);
-        for (int i = 0; i < 9; i++) cc.OnAck(Mss, T, Rtt);
+        for (int i = 0; i < 9; i++) cc.OnAck(new AckSample(Mss, T, Rtt, null, default, default));
         Assert.Equal(10u * Mss, cc.Window);
-        cc.OnAck(Mss, T, Rtt); // now in congestion avoidance: MSS*MSS/cwnd
+        cc.OnAck(new AckSample(Mss, T, Rtt, null, default, default)); // now in congestion avoidance: MSS*MSS/cwnd
         Assert.Equal(10u * Mss + Mss / 10, cc.Window);
     }
 
@@ -60,7 +60,7 @@ public class NewRenoTests
         cc.OnCongestionEcho(flight: Mss, T);
         Assert.Equal(2u * Mss, cc.SlowStartThreshold);
         Assert.Equal(2u * Mss, cc.Window);
-        for (int i = 0; i < 10_000; i++) cc.OnAck(Mss, T, Rtt);
+        for (int i = 0; i < 10_000; i++) cc.OnAck(new AckSample(Mss, T, Rtt, null, default, default));
         Assert.Equal(16u * Mss, cc.Window);
     }
 }
