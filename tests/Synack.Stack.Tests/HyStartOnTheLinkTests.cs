@@ -1,5 +1,4 @@
 using Synack.Tcp;
-using Synack.Wire;
 using Xunit.Abstractions;
 
 namespace Synack.Stack.Tests;
@@ -13,25 +12,13 @@ public sealed class HyStartOnTheLinkTests(ITestOutputHelper output)
 {
     private static (long TailDropped, TimeSpan Elapsed) Transfer(bool hyStart)
     {
-        var options = ConnectionOptions.Default with { HyStart = hyStart, ReceiveBufferSize = 4 << 20, SendBufferSize = 4 << 20 };
-        var net = new SimulatedNetwork(1);
-        var sender = net.AddHost("sender", "192.0.2.1", options);
-        var receiver = net.AddHost("receiver", "192.0.2.2", options);
-        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(20), RateBytesPerSecond = 1_250_000, QueueLimit = 60 }, sender, receiver);
-        const int bytes = 3 << 20;
-        var elapsed = net.Run(async () =>
-        {
-            var listener = TcpListener.Start(receiver, 5001);
-            var accept = listener.AcceptAsync();
-            var client = await TcpConnection.ConnectAsync(sender, IpAddr.Parse("192.0.2.2"), 5001);
-            var server = await accept;
-            var start = net.Now;
-            var writing = client.WriteAsync(new byte[bytes]);
-            var buffer = new byte[64 * 1024];
-            for (int got = 0; got < bytes;) got += await server.ReadAsync(buffer);
-            await writing;
-            return net.Now - start;
-        }, TimeSpan.FromMinutes(5));
+        var (elapsed, _) = OneTransfer.Run(
+            ConnectionOptions.Default with { HyStart = hyStart, ReceiveBufferSize = 4 << 20, SendBufferSize = 4 << 20 },
+            bytes: 3 << 20,
+            dropDataSegment: _ => false,
+            log: null,
+            linkOptions: new LinkOptions { Latency = TimeSpan.FromMilliseconds(20), RateBytesPerSecond = 1_250_000, QueueLimit = 60 },
+            out var link);
         return (link.TailDropped, elapsed);
     }
 
