@@ -62,6 +62,8 @@ internal sealed class Sender
     /// <summary>When the tail loss probe fires; never while nothing is in flight, in recovery, or a probe is out.</summary>
     public TimeSpan ProbeAt { get; set; } = TimeSpan.MaxValue;
     public long TailLossProbes { get; private set; }
+    /// <summary>Ranges the peer has SACKed (bounded by the scoreboard, whatever the peer sends).</summary>
+    public int ScoreboardRanges => _scoreboard?.Count ?? 0;
 
     public SeqNum Iss { get; private set; }
     public SeqNum Una { get; set; }
