@@ -108,7 +108,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
             {
                 var result = await _output.Reader.ReadAsync();
                 if (result.IsCanceled) break;
-                foreach (var segment in result.Buffer) await _connection.WriteAsync(segment);
+                await _connection.WriteAsync(result.Buffer); // the whole buffer in as few calls to the stack as its space allows
                 _output.Reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted) break;
             }

@@ -23,7 +23,7 @@ internal static class BenchCommand
         var timeWait = new Option<int?>("--time-wait") { Description = "TIME-WAIT entries to make for the memory figure (default 100,000)" };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file ('-': standard output, the table then goes to standard error)" };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "also write the table as Markdown (for docs/benchmarks.md)" };
-        var cmd = new Command("bench", "measure Synack beside the Linux kernel in one run: bulk streams, connection rate, latency, memory per connection and per TIME-WAIT entry, goodput under loss")
+        var cmd = new Command("bench", "measure Synack beside the Linux kernel in one run: bulk streams, connection rate, latency, memory per connection and per TIME-WAIT entry, goodput under loss, and (as root) TUN downloads and Kestrel under wrk and h2load")
         {
             only, quick, bytes, idle, timeWait, json, markdown,
         };
@@ -73,7 +73,7 @@ internal static class BenchCommand
                         "idle" => [Idle(plan, Progress)],
                         "time-wait" => [TimeWait(plan, Progress)],
                         "loss" => [Loss(plan)],
-                        _ => [Tun()],
+                        _ => TunBench.Run(q, Progress),
                     });
                 }
                 catch (Exception e) when (e is InvalidOperationException or System.Net.Sockets.SocketException or IOException or ArgumentOutOfRangeException)
@@ -212,12 +212,6 @@ internal static class BenchCommand
         var (goodput, mathis) = LossBench.Run(plan.LossBytes, loss: 0.01, rtt: TimeSpan.FromMilliseconds(20));
         return new BenchRow("loss (simulated link)", "1 % loss, 20 ms RTT, MSS 1460", "Mbit/s", goodput / 1e6, mathis / 1e6, "Mathis bound") { Target = 0.8 };
     }
-
-    private static BenchRow Tun() =>
-        new("TUN", "curl download, wrk and h2load beside the kernel", "", null, null, "")
-        {
-            Note = "not in the bench yet: the interop tests (CurlTests, KestrelUnderLoadTests) measure them, as root",
-        };
 
     private static double Gbps(long bytes, TimeSpan t) => bytes * 8 / t.TotalSeconds / 1e9;
 

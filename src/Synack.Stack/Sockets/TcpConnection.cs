@@ -95,6 +95,38 @@ public sealed class TcpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes all of <paramref name="data"/> (a pipe's buffer, say), as many of its pieces as the send
+    /// buffer takes in one call to the stack's loop rather than one call each, waiting for space as needed.
+    /// </summary>
+    public async ValueTask WriteAsync(System.Buffers.ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+    {
+        while (!data.IsEmpty)
+        {
+            long taken = 0;
+            var error = SocketError.Success;
+            Task? ready = null;
+            var remaining = data;
+            StackCalls.Invoke(_socket, SocketCall.Send, () =>
+            {
+                foreach (var piece in remaining)
+                {
+                    int n = _socket.Send(piece.Span, out error);
+                    taken += n;
+                    if (error is not (SocketError.Success or SocketError.WouldBlock)) return;
+                    if (n < piece.Length)
+                    {
+                        ready = _socket.WaitAsync(SocketReadiness.Writable, cancellationToken);
+                        return;
+                    }
+                }
+            });
+            if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(error);
+            data = data.Slice(taken);
+            if (!data.IsEmpty) await ready!;
+        }
+    }
+
     /// <summary>Half-close: a FIN after the queued data. Reading goes on until the peer closes.</summary>
     public void ShutdownSend()
     {

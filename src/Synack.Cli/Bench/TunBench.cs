@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Synack.Cli.Bench;
+
+/// <summary>
+/// Synack on a TUN device against the kernel, in a namespace of the bench's own: <c>synack serve</c>
+/// runs inside it with the same ASP.NET Core app on Kestrel over Synack (192.0.2.2, through the TUN
+/// device) and on Kestrel over the kernel's sockets (192.0.2.1), and the kernel's own tools load both
+/// in one run: curl downloads, wrk (HTTP/1.1) and h2load (HTTP/2). Needs root; a missing tool skips its rows.
+/// </summary>
+internal static partial class TunBench
+{
+    private const string StackAddress = "192.0.2.2";
+    private const string KernelAddress = "192.0.2.1";
+    private const string Group = "TUN, MTU 1500";
+
+    public static List<BenchRow> Run(bool quick, Action<string> progress)
+    {
+        if (BenchNamespace.WhyNot(tun: true) is { } why) return [Skipped("everything", why)];
+        if (BenchNamespace.Self() is not { } self) return [Skipped("everything", "runs only from the synack program (it starts synack serve inside the namespace)")];
+        var rows = new List<BenchRow>();
+        using var ns = BenchNamespace.Create();
+        progress("tun: synack serve in a namespace of its own");
+        ns.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081"]);
+
+        long bytes = quick ? 16L << 20 : 500L << 20;
+        if (Tool("curl") is { } curl)
+        {
+            progress($"tun: curl downloads {bytes >> 20} MiB from each");
+            double s = CurlGbps(ns, curl, $"http://{StackAddress}/bytes/{bytes}");
+            double k = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/bytes/{bytes}");
+            rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB", "Gbit/s", s, k, "Kestrel on the kernel's sockets") { Target = 0.8 });
+        }
+        else rows.Add(Skipped("curl download", "curl is not installed"));
+
+        if (Tool("wrk") is { } wrk)
+        {
+            progress("tun: wrk, 16 connections, GET /bytes/100");
+            string duration = quick ? "1s" : "3s";
+            double s = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"));
+            double k = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{KernelAddress}:8081/bytes/100"));
+            rows.Add(new BenchRow(Group, "Kestrel, HTTP/1.1 (wrk -c16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
+        }
+        else rows.Add(Skipped("wrk", "wrk is not installed"));
+
+        if (Tool("h2load") is { } h2load)
+        {
+            progress("tun: h2load, 8 connections × 16 streams, GET /bytes/100");
+            string n = quick ? "2000" : "20000";
+            double s = H2loadRate(ns.Exec(h2load, "-n", n, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
+            double k = H2loadRate(ns.Exec(h2load, "-n", n, "-c", "8", "-m", "16", "-T", "10", $"http://{KernelAddress}:8082/bytes/100"));
+            rows.Add(new BenchRow(Group, "Kestrel, HTTP/2 cleartext (h2load -c8 -m16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
+        }
+        else rows.Add(Skipped("h2load", "h2load (nghttp2-client) is not installed"));
+        return rows;
+    }
+
+    private static BenchRow Skipped(string what, string why) => new(Group, what, "", null, null, "") { Note = "skipped: " + why };
+
+    private static string? Tool(string name) =>
+        new[] { "/usr/bin", "/usr/local/bin", "/bin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    private static double CurlGbps(BenchNamespace ns, string curl, string url)
+    {
+        var text = ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-w", "%{speed_download}", url);
+        return double.Parse(text.Trim(), CultureInfo.InvariantCulture) * 8 / 1e9;
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+    private static partial Regex WrkRequestsPerSecond();
+
+    [GeneratedRegex(@"finished in [0-9.]+m?s, ([0-9.]+) req/s")]
+    private static partial Regex H2loadRequestsPerSecond();
+
+    private static double WrkRate(string text)
+    {
+        if (text.Contains("Non-2xx", StringComparison.Ordinal) || text.Contains("Socket errors", StringComparison.Ordinal))
+            throw new InvalidOperationException("wrk saw errors: " + text.Trim());
+        return Number(WrkRequestsPerSecond().Match(text), text);
+    }
+
+    private static double H2loadRate(string text) => Number(H2loadRequestsPerSecond().Match(text), text);
+
+    private static double Number(Match m, string text) =>
+        m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException("no rate in: " + text.Trim());
+}
