@@ -52,8 +52,11 @@ internal sealed class BenchNamespace : IDisposable
     /// <summary>Runs a program inside to its end (bounded: 5 minutes); its standard output.</summary>
     public string Exec(params string[] args) => Run(_ip, ["netns", "exec", Name, .. args]);
 
-    /// <summary>Starts a program inside and returns once a line of its output starts with <paramref name="ready"/> (bounded: 30 s).</summary>
-    public void Start(string ready, params string[] args)
+    /// <summary>
+    /// Starts a program inside and returns once a line of its output starts with <paramref name="ready"/>
+    /// (bounded: 30 s), or at once when <paramref name="ready"/> is null. It is stopped with the namespace.
+    /// </summary>
+    public void Start(string? ready, params string[] args)
     {
         var psi = new ProcessStartInfo(_ip) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "netns", "exec", Name }.Concat(args)) psi.ArgumentList.Add(a);
@@ -65,13 +68,13 @@ internal sealed class BenchNamespace : IDisposable
         {
             if (l is null) return;
             lock (lines) lines.Add(l);
-            if (l.StartsWith(ready, StringComparison.Ordinal)) seen.TrySetResult();
+            if (ready is not null && l.StartsWith(ready, StringComparison.Ordinal)) seen.TrySetResult();
         }
         p.OutputDataReceived += (_, e) => Line(e.Data);
         p.ErrorDataReceived += (_, e) => Line(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        if (!seen.Task.Wait(TimeSpan.FromSeconds(30)))
+        if (ready is not null && !seen.Task.Wait(TimeSpan.FromSeconds(30)))
             throw new InvalidOperationException($"{args[0]} did not get ready: {string.Join(" / ", lines)}");
     }
 

@@ -31,6 +31,20 @@ internal static partial class TunBench
             double s = CurlGbps(ns, curl, $"http://{StackAddress}/bytes/{bytes}");
             double k = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/bytes/{bytes}");
             rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB", "Gbit/s", s, k, "Kestrel on the kernel's sockets") { Target = 0.8 });
+            if (OperatingSystem.IsLinux() && File.Exists("/usr/sbin/nginx"))
+            {
+                progress($"tun: curl downloads {bytes >> 20} MiB from nginx on the kernel side");
+                try
+                {
+                    double n = NginxGbps(ns, curl, bytes);
+                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB, against nginx", "Gbit/s", s, n, "nginx on the kernel") { Target = 0.8 });
+                }
+                catch (InvalidOperationException e)
+                {
+                    rows.Add(Skipped("curl download against nginx", "nginx did not serve: " + e.Message));
+                }
+            }
+            else rows.Add(Skipped("curl download against nginx", "nginx (nginx-light) is not installed"));
         }
         else rows.Add(Skipped("curl download", "curl is not installed"));
 
@@ -54,6 +68,69 @@ internal static partial class TunBench
         }
         else rows.Add(Skipped("h2load", "h2load (nghttp2-client) is not installed"));
         return rows;
+    }
+
+    /// <summary>nginx (all its paths in a temporary directory) serving a file of <paramref name="bytes"/> from the kernel side.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static double NginxGbps(BenchNamespace ns, string curl, long bytes)
+    {
+        var dir = Directory.CreateTempSubdirectory("synack-bench-nginx-");
+        try
+        {
+            var www = Directory.CreateDirectory(Path.Combine(dir.FullName, "www"));
+            var path = Path.Combine(www.FullName, "file");
+            using (var file = File.Create(path)) file.SetLength(bytes); // sparse: zeros, no disk
+            // nginx's worker is not root: it must be able to walk to the file and read it.
+            const UnixFileMode Walk = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            File.SetUnixFileMode(dir.FullName, Walk);
+            File.SetUnixFileMode(www.FullName, Walk);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var config = Path.Combine(dir.FullName, "nginx.conf");
+            File.WriteAllText(config, $$"""
+                daemon off;
+                worker_processes 1;
+                pid {{dir.FullName}}/nginx.pid;
+                error_log {{dir.FullName}}/error.log;
+                events { worker_connections 64; }
+                http {
+                    access_log off;
+                    sendfile on;
+                    client_body_temp_path {{dir.FullName}}/body;
+                    proxy_temp_path {{dir.FullName}}/proxy;
+                    fastcgi_temp_path {{dir.FullName}}/fastcgi;
+                    uwsgi_temp_path {{dir.FullName}}/uwsgi;
+                    scgi_temp_path {{dir.FullName}}/scgi;
+                    server { listen {{KernelAddress}}:8088; root {{www.FullName}}; }
+                }
+                """);
+            ns.Start(null, "/usr/sbin/nginx", "-c", config);
+            string url = $"http://{KernelAddress}:8088/file";
+            for (int i = 0; ; i++)
+            {
+                try
+                {
+                    ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "2", "-r", "0-0", url);
+                    break;
+                }
+                catch (InvalidOperationException) when (i < 50)
+                {
+                    Thread.Sleep(100); // nginx is starting (bounded: 5 s)
+                }
+            }
+            return CurlGbps(ns, curl, url);
+        }
+        finally
+        {
+            try
+            {
+                dir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // nginx may still hold its log open; the temporary directory goes with the machine's /tmp
+            }
+        }
     }
 
     private static BenchRow Skipped(string what, string why) => new(Group, what, "", null, null, "") { Note = "skipped: " + why };
