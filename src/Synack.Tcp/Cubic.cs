@@ -22,7 +22,6 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     private double _wLastMax;        // fast convergence
     private double _k;               // seconds
     private double _wEst;            // segments: the Reno-friendly estimate
-    private double _cwndEpoch;       // segments at the start of the epoch
     private TimeSpan? _epochStart;   // the first ACK in congestion avoidance after a reduction
     private readonly HyStartPlusPlus? _hyStart = hyStart ? new HyStartPlusPlus() : null;
 
@@ -68,7 +67,6 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
         if (_epochStart is null)
         {
             _epochStart = now;
-            _cwndEpoch = cwnd;
             _wEst = cwnd;
             if (cwnd < _wMax) _k = Math.Cbrt((_wMax - cwnd) / C);
             else

@@ -378,7 +378,6 @@ internal sealed class Sender
             // The peer has SACKed data above a hole: the hole is what it lacks, so that is the probe.
             _probeResent = true;
             _rtxHighest = Una;
-            _timing = false; // Karn
             RetransmitNextHole(now);
         }
         else

@@ -9,13 +9,7 @@ namespace Synack.Cli.Tests;
 /// </summary>
 public class BenchCommandTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => Cli.Run(args);
 
     [Fact]
     public void Quick_memory_and_loss_groups_give_json_rows_with_figures_and_targets()

@@ -4,13 +4,7 @@ namespace Synack.Cli.Tests;
 
 public class ConformanceCommandTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(params string[] args) => Cli.Run(args);
 
     private const string Passing = """
         --tolerance_usecs=10000

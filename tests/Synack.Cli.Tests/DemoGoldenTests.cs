@@ -13,11 +13,9 @@ public class DemoGoldenTests
 
     private static string Demo(params string[] args)
     {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        Assert.True(code == 0, $"synack {string.Join(' ', args)} exited {code}: {e}");
-        return o.ToString();
+        var (code, output, error) = Cli.Run(args);
+        Assert.True(code == 0, $"synack {string.Join(' ', args)} exited {code}: {error}");
+        return output;
     }
 
     private static void SameText(string expected, string actual)

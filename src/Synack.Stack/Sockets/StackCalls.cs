@@ -47,17 +47,17 @@ internal static class StackCalls
     /// </summary>
     public static void Wake(TcpSocket socket, TaskCompletionSource waiter)
     {
-        if (socket.Stack.Loop is SimulatedNetwork.LoopContext { Network.SettleThreadPool: true } simulated)
-            simulated.Network.Defer(Order(socket, SocketCall.Wake), () => waiter.TrySetResult());
-        else
-            waiter.TrySetResult();
+        if (Settling(socket) is { } network) network.Defer(Order(socket, SocketCall.Wake), () => waiter.TrySetResult());
+        else waiter.TrySetResult();
     }
 
     /// <summary>Where work that feeds <paramref name="socket"/> should run (see <see cref="TcpConnection.Scheduler"/>).</summary>
     public static PipeScheduler Scheduler(TcpSocket socket) =>
-        socket.Stack.Loop is SimulatedNetwork.LoopContext { Network.SettleThreadPool: true } simulated
-            ? new LoopScheduler(simulated.Network, Order(socket, SocketCall.Pump))
-            : PipeScheduler.ThreadPool;
+        Settling(socket) is { } network ? new LoopScheduler(network, Order(socket, SocketCall.Pump)) : PipeScheduler.ThreadPool;
+
+    /// <summary>The simulation the socket's stack runs on, when it settles the thread pool; otherwise null.</summary>
+    private static SimulatedNetwork? Settling(TcpSocket socket) =>
+        socket.Stack.Loop is SimulatedNetwork.LoopContext { Network: { SettleThreadPool: true } network } ? network : null;
 
     // Host, then the connection's ports and the low bits of the peer's address (a tie only costs
     // first-come order), then the kind of call. Nothing here may depend on the process (no string hashes).

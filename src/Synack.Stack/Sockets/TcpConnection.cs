@@ -77,23 +77,8 @@ public sealed class TcpConnection : IAsyncDisposable
     }
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for send buffer space as needed.</summary>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-    {
-        while (!data.IsEmpty)
-        {
-            int n = 0;
-            var error = SocketError.Success;
-            Task? ready = null;
-            StackCalls.Invoke(_socket, SocketCall.Send, () =>
-            {
-                n = _socket.Send(data.Span, out error);
-                if (error is SocketError.Success or SocketError.WouldBlock && n < data.Length) ready = _socket.WaitAsync(SocketReadiness.Writable, cancellationToken);
-            });
-            if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(error);
-            data = data[n..];
-            if (!data.IsEmpty) await ready!;
-        }
-    }
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        WriteAsync(new System.Buffers.ReadOnlySequence<byte>(data), cancellationToken);
 
     /// <summary>
     /// Writes all of <paramref name="data"/> (a pipe's buffer, say), as many of its pieces as the send
