@@ -13,14 +13,14 @@ internal static class ConformanceCommand
         var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "also list how each script's settings were mapped, and a transcript of each failure" };
-        var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from (a script's --profile= line overrides it)", DefaultValueFactory = _ => "freebsd" };
+        var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from: auto is Linux's for scripts in Google's dialect (they run defaults.sh), FreeBSD's for the rest (a script's --profile= line overrides it)", DefaultValueFactory = _ => "auto" };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
         var capture = new Option<FileInfo?>("--capture") { HelpName = "file.pcapng", Description = "with one script: write its packets (injected and sent) to this pcapng file" };
         var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile, capture };
         cmd.SetAction(parse =>
         {
             var d = parse.GetValue(dir)!;
-            var chosen = Profiles.Find(parse.GetValue(profile)!);
+            Profiles.TryFind(parse.GetValue(profile)!, out var chosen);
             ConformanceReport report;
             var captureFile = parse.GetValue(capture);
             if (captureFile is not null && !File.Exists(d.FullName))

@@ -9,7 +9,8 @@ namespace Synack.Conformance;
 /// </summary>
 public static partial class PacketdrillParser
 {
-    [GeneratedRegex(@"^(?<rel>\+\s*)?(?<t>\d+(\.\d+)?)(\.\.\.(?<to>\d+(\.\d+)?))?\s+(?<rest>.*)$")]
+    // Both dialects: `0.1`, `+.1`, `+0...0.200` (a blocking call and when it returns), `+.3~+.4` (a window).
+    [GeneratedRegex(@"^(?<rel>\+\s*)?(?<t>\d+(?:\.\d*)?|\.\d+)(?:\s*~\s*(?<lrel>\+)?\s*(?<latest>\d+(?:\.\d*)?|\.\d+))?(?:\s*\.\.\.\s*(?<to>\d+(?:\.\d*)?|\.\d+))?\s+(?<rest>.*)$")]
     private static partial Regex TimedLine();
 
     public static PacketdrillScript ParseFile(string path, IReadOnlySet<string>? defined = null) =>
@@ -60,8 +61,9 @@ public static partial class PacketdrillParser
             if (line.StartsWith("--", StringComparison.Ordinal))
             {
                 int eq = line.IndexOf('=');
-                if (eq < 0) throw new ScriptParseException(path, lineNo, $"option without a value: {line}");
-                options[line[2..eq]] = line[(eq + 1)..];
+                // `--strict_segments` is a flag; `--mss=1000` has a value.
+                if (eq < 0) options[line[2..]] = "";
+                else options[line[2..eq]] = line[(eq + 1)..];
                 continue;
             }
             EventTime time;
@@ -81,9 +83,10 @@ public static partial class PacketdrillParser
             {
                 var m = TimedLine().Match(line);
                 if (!m.Success) throw new ScriptParseException(path, lineNo, $"expected a time, found '{Shorten(line)}'");
-                time = new EventTime(m.Groups["rel"].Success, false,
-                    double.Parse(m.Groups["t"].Value, CultureInfo.InvariantCulture),
-                    m.Groups["to"].Success ? double.Parse(m.Groups["to"].Value, CultureInfo.InvariantCulture) : null);
+                time = new EventTime(m.Groups["rel"].Success, false, Seconds(m.Groups["t"].Value),
+                    m.Groups["to"].Success ? Seconds(m.Groups["to"].Value) : null,
+                    m.Groups["latest"].Success ? Seconds(m.Groups["latest"].Value) : null,
+                    m.Groups["lrel"].Success);
                 rest = m.Groups["rest"].Value.Trim();
             }
             // A Python block may span lines, up to }%.
@@ -97,6 +100,15 @@ public static partial class PacketdrillParser
                 }
                 events.Add(new ScriptEvent(lineNo, time, EventKind.Python, block));
                 continue;
+            }
+            if (SystemCallStart().IsMatch(rest))
+            {
+                // Linux scripts write recvmsg() and poll() arguments over several lines.
+                while (OpenBrackets(rest) > 0)
+                {
+                    if (++i >= lines.Length) throw new ScriptParseException(path, lineNo, "unbalanced brackets in a system call");
+                    rest += " " + StripComment(lines[i]).Trim();
+                }
             }
             var kind = rest switch
             {
@@ -126,7 +138,10 @@ public static partial class PacketdrillParser
     [GeneratedRegex(@"^[a-z_][a-z0-9_]*\s*\(.*\)\s*=\s*\S+")]
     private static partial Regex SystemCallShape();
 
-    [GeneratedRegex(@"^[<>]\s*(\[[a-z0-9]+\])?\s*(\((tos|class|ttl|hlim)[^)]*\)\s*)*(?<flags>[SFRPEWU.]+|icmp)\s")]
+    [GeneratedRegex(@"^[a-z_][a-z0-9_]*\s*\(")]
+    private static partial Regex SystemCallStart();
+
+    [GeneratedRegex(@"^[<>]\s*(\[[a-z0-9]+\])?\s*(\((tos|class|ttl|hlim)[^)]*\)\s*)*(?<flags>[SFRPEWU.]+|-|icmp)\s")]
     private static partial Regex PacketShape();
 
     private static void CheckPacket(string text, string path, int line)
@@ -138,6 +153,20 @@ public static partial class PacketdrillParser
     {
         int i = s.IndexOf("//", StringComparison.Ordinal);
         return i < 0 ? s : s[..i];
+    }
+
+    private static double Seconds(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>How far a line opens more brackets than it closes (a system call written over several lines).</summary>
+    private static int OpenBrackets(string s)
+    {
+        int depth = 0;
+        foreach (char c in s)
+        {
+            if (c is '(' or '[' or '{') depth++;
+            else if (c is ')' or ']' or '}') depth--;
+        }
+        return depth;
     }
 
     private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";

@@ -32,7 +32,7 @@ public static partial class PacketdrillRunner
 
     public static ScriptResult Run(PacketdrillScript script, ConnectionOptions? profile = null, string? displayPath = null, PcapNgWriter? capture = null)
     {
-        var run = new ScriptRun(script, profile ?? ConnectionOptions.FreeBsd, capture);
+        var run = new ScriptRun(script, profile, capture);
         return run.Execute(displayPath ?? script.Path);
     }
 
@@ -47,7 +47,4 @@ public static partial class PacketdrillRunner
 
     [GeneratedRegex(@"^tcpdrop\s+-s\s+(?<state>[A-Z_0-9]+)$")]
     internal static partial Regex TcpdropCommand();
-
-    [GeneratedRegex(@"^%\{\s*assert\s+(?<field>tcpi_[a-z_]+)\s*==\s*(?<value>[A-Za-z0-9_]+)\s*\}%$")]
-    internal static partial Regex TcpInfoAssert();
 }

@@ -5,13 +5,22 @@ namespace Synack.Conformance;
 /// <summary>The stack configurations a script can run against.</summary>
 public static class Profiles
 {
-    public static IReadOnlyList<string> Names { get; } = ["freebsd", "synack"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "freebsd", "linux", "synack"];
 
-    /// <summary><c>freebsd</c>: what the FreeBSD suite assumes; <c>synack</c>: the stack's own defaults (Linux-like).</summary>
-    public static ConnectionOptions? Find(string name) => name.ToLowerInvariant() switch
+    /// <summary>
+    /// <c>freebsd</c>: what the FreeBSD suite assumes; <c>linux</c>: Linux's built-in defaults (Google's
+    /// scripts then apply their defaults.sh); <c>synack</c>: the stack's own defaults. <c>auto</c> (null):
+    /// Linux for a script in Google's dialect, else FreeBSD.
+    /// </summary>
+    public static bool TryFind(string name, out ConnectionOptions? profile)
     {
-        "freebsd" => ConnectionOptions.FreeBsd,
-        "synack" or "default" or "linux" => ConnectionOptions.Default,
-        _ => null,
-    };
+        profile = name.ToLowerInvariant() switch
+        {
+            "freebsd" => ConnectionOptions.FreeBsd,
+            "linux" => ConnectionOptions.Linux,
+            "synack" or "default" => ConnectionOptions.Default,
+            _ => null,
+        };
+        return profile is not null || name.Equals("auto", StringComparison.OrdinalIgnoreCase);
+    }
 }

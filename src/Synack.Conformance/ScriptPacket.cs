@@ -108,6 +108,7 @@ internal sealed class ScriptPacket
                 'U' => TcpFlags.Urg,
                 'E' => TcpFlags.Ece,
                 'W' => TcpFlags.Cwr,
+                '-' => 0, // Google's: no flags at all
                 _ => throw new FormatException($"unknown flag '{c}'"),
             };
         }

@@ -11,6 +11,12 @@ internal sealed partial class ScriptRun
 
     private void Command(ScriptEvent e)
     {
+        if (_linux)
+        {
+            if (_stack is not null) _notes.Add($"line {e.Line}: a command after the stack started applies to sockets created from here on");
+            _options = LinuxShell.Apply(e.Text, ScriptDirectory, _options, _notes, ref _savedOptions);
+            return;
+        }
         var cmd = e.Text.Trim('`').Trim();
         if (PacketdrillRunner.SysctlCommand().Match(cmd) is { Success: true } s)
         {
@@ -89,32 +95,23 @@ internal sealed partial class ScriptRun
         _ => s.ToString(),
     };
 
-    private static string TcpiName(TcpState s) => s switch
-    {
-        TcpState.SynReceived => "TCPI_SYN_RECEIVED",
-        _ => "TCPI_" + BsdName(s),
-    };
-
+    /// <summary>A Python block: its asserts over the current socket's tcp_info, as it is now.</summary>
     private void Assert(ScriptEvent e)
     {
-        var m = PacketdrillRunner.TcpInfoAssert().Match(e.Text.Trim());
-        var sock = _current ?? throw new ScriptFailure(e.Line, "no socket to ask for tcp_info", e.Text);
-        var state = sock.Socket.State;
-        string field = m.Groups["field"].Value, want = m.Groups["value"].Value;
-        string have;
-        switch (field)
-        {
-            case "tcpi_state":
-                have = TcpiName(state);
-                break;
-            case "tcpi_options":
-                var c = sock.Socket.Protocol;
-                int opts = c is null ? 0 : (c.TimestampsNegotiated ? 1 : 0) | (c.SackNegotiated ? 2 : 0) | (c.WindowScaleNegotiated ? 4 : 0);
-                have = opts.ToString(CultureInfo.InvariantCulture);
-                break;
-            default:
-                throw new UnsupportedScriptException($"tcp_info field {field}");
-        }
-        if (have != want) throw new ScriptFailure(e.Line, $"{field} is {have}", e.Text, have);
+        var block = PythonBlock.Parse(e.Text);
+        var sock = _current;
+        TcpInfo info = sock?.Socket.Protocol is { } c ? c.GetInfo(_now)
+            : new TcpInfo { State = sock?.Socket.IsListening == true ? TcpState.Listen : TcpState.Closed };
+        var printed = new List<string>();
+        string? failed = block.Run(name => TcpInfoFields.Lookup(name, info), _pythonVariables, printed);
+        foreach (var p in printed) _transcript.Add($"          print: {p}");
+        if (failed is null) return;
+        var values = block.Names.Distinct().Where(n => n.StartsWith("tcpi_", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                double v = TcpInfoFields.Lookup(n, info);
+                return TcpInfoFields.ConstantName(v, n) is { } named ? $"{n} = {named}" : $"{n} = {PythonBlock.Format(v)}";
+            });
+        throw new ScriptFailure(e.Line, failed, e.Text.Trim(), string.Join(", ", values));
     }
 }

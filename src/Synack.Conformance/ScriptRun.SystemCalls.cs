@@ -57,8 +57,7 @@ internal sealed partial class ScriptRun
         {
             case "socket":
                 {
-                    int fd = 3;
-                    while (_fds.ContainsKey(fd)) fd++;
+                    int fd = NewFd(call);
                     _fds[fd] = new ScriptSocket(fd, TcpSocket.Create(_stack!, _options));
                     return () => Ok(fd);
                 }
@@ -98,8 +97,7 @@ internal sealed partial class ScriptRun
                     {
                         var accepted = s.Socket.Accept(out var error);
                         if (accepted is null) return error == SocketError.WouldBlock && !s.NonBlocking ? Blocked : Fail(Errno.From(error));
-                        int fd = 3;
-                        while (_fds.ContainsKey(fd)) fd++;
+                        int fd = NewFd(call);
                         var ns = new ScriptSocket(fd, accepted);
                         _fds[fd] = ns;
                         _current = ns;
@@ -108,6 +106,25 @@ internal sealed partial class ScriptRun
                 }
             case "connect":
                 return Connect(e, Socket(e, a));
+            case "read" or "recv" or "recvfrom" or "write" or "send" or "sendto" when a.Count > 1 && a[1] == "NULL":
+                {
+                    Socket(e, a);
+                    return () => Fail("EFAULT"); // a null buffer: the kernel's copy faults before anything is queued
+                }
+            case "ioctl":
+                {
+                    var s = Socket(e, a);
+                    string request = a.Count > 1 ? a[1] : "";
+                    if (request is not ("SIOCINQ" or "FIONREAD")) throw new UnsupportedScriptException($"ioctl {request}");
+                    string want = a.Count > 2 ? a[2].Trim('[', ']').Trim() : "";
+                    return () =>
+                    {
+                        // Bytes readable now (the FIN is not one).
+                        string have = (s.Socket.Protocol?.ReceiveQueued ?? 0).ToString(CultureInfo.InvariantCulture);
+                        if (have != want) throw new ScriptFailure(e.Line, $"ioctl {request} gave [{have}]", call.Text, $"[{have}]");
+                        return Ok(0);
+                    };
+                }
             case "read" or "recv" or "recvfrom":
                 {
                     var s = Socket(e, a);
@@ -121,7 +138,8 @@ internal sealed partial class ScriptRun
                     var s = Socket(e, a);
                     int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
                     bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
-                    return () => Write(s, len, dontWait);
+                    bool more = a.Count > 3 && a[3].Contains("MSG_MORE", StringComparison.Ordinal);
+                    return () => Write(s, len, dontWait, more);
                 }
             case "shutdown":
                 {
@@ -130,6 +148,7 @@ internal sealed partial class ScriptRun
                     return () =>
                     {
                         if (!s.Socket.IsOpen) return Fail("ENOTCONN");
+                        if (how is "SHUT_RD" or "SHUT_RDWR") s.ReadShutdown = true;
                         var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
                         return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
                     };
@@ -151,6 +170,18 @@ internal sealed partial class ScriptRun
             default:
                 throw new UnsupportedScriptException($"system call {call.Name}()");
         }
+    }
+
+    /// <summary>
+    /// The descriptor a new socket gets: the one the script names (packetdrill maps the script's
+    /// numbers onto the live ones, so a script may call its first socket 4), else the lowest free.
+    /// </summary>
+    private int NewFd(ScriptSyscall call)
+    {
+        if (call.Result >= 0 && call.Errno is null && !_fds.ContainsKey((int)call.Result)) return (int)call.Result;
+        int fd = 3;
+        while (_fds.ContainsKey(fd)) fd++;
+        return fd;
     }
 
     private ScriptSocket Socket(ScriptEvent e, IReadOnlyList<string> args)
@@ -208,6 +239,7 @@ internal sealed partial class ScriptRun
     {
         var buf = new byte[Math.Max(0, len)];
         int n = s.Socket.Receive(buf, out var error, peek);
+        if (error == SocketError.WouldBlock && s.ReadShutdown) return Ok(0);
         return error switch
         {
             SocketError.Success => Ok(n),
@@ -216,9 +248,9 @@ internal sealed partial class ScriptRun
         };
     }
 
-    private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait)
+    private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait, bool more = false)
     {
-        int n = s.Socket.Send(new byte[len], out var error);
+        int n = s.Socket.Send(new byte[len], out var error, more);
         return error switch
         {
             SocketError.Success => Ok(n),
@@ -244,7 +276,7 @@ internal sealed partial class ScriptRun
                     have = (c?.ReceiveBufferSize ?? sock.Options.ReceiveBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_SNDBUF":
-                    have = sock.Options.SendBufferSize.ToString(CultureInfo.InvariantCulture);
+                    have = (s.SendBufferReported ?? sock.Options.SendBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_ERROR":
                     var pending = sock.TakeError();
@@ -301,12 +333,30 @@ internal sealed partial class ScriptRun
         return () =>
         {
             var sock = s.Socket;
+            if (sock.Protocol is not null)
+            {
+                // Settings a live connection takes.
+                switch (name)
+                {
+                    case "SO_SNDBUF":
+                        int size = (int)Math.Clamp(v, 1, int.MaxValue / 2);
+                        if (_linux) size *= 2; // Linux doubles it (room for its bookkeeping) and reports the double
+                        s.SendBufferReported = size;
+                        return sock.SetSendBufferSize(size) == SocketError.Success ? Ok(0) : Fail("ENOBUFS");
+                    case "TCP_NODELAY":
+                        sock.SetNoDelay(v != 0);
+                        return Ok(0);
+                    case "TCP_CORK":
+                        sock.SetCork(v != 0);
+                        return Ok(0);
+                }
+            }
             var o = sock.Options;
             sock.Options = name switch
             {
                 "SO_REUSEADDR" or "SO_REUSEPORT" => o,
                 "SO_RCVBUF" => o with { ReceiveBufferSize = (int)v },
-                "SO_SNDBUF" => o with { SendBufferSize = (int)v },
+                "SO_SNDBUF" => o with { SendBufferSize = (int)(_linux ? 2 * v : v) },
                 "SO_KEEPALIVE" => o with { KeepAlive = v != 0 },
                 "TCP_NODELAY" => o with { Nagle = v == 0 },
                 "TCP_KEEPIDLE" => o with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
@@ -321,6 +371,7 @@ internal sealed partial class ScriptRun
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
+            if (name == "SO_SNDBUF") s.SendBufferReported = sock.Options.SendBufferSize;
             // IP fields may change on an open connection: the next packet carries them.
             if (name is "IP_TOS" or "IPV6_TCLASS")
             {

@@ -13,4 +13,8 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public bool NonBlocking { get; set; }
     public bool ReuseAddress { get; set; }
     public bool ConnectReported { get; set; }
+    /// <summary>shutdown(SHUT_RD): a read with nothing queued returns 0 at once (data that arrives is still read).</summary>
+    public bool ReadShutdown { get; set; }
+    /// <summary>What getsockopt(SO_SNDBUF) answers after a setsockopt (Linux doubles the value asked for).</summary>
+    public int? SendBufferReported { get; set; }
 }

@@ -31,6 +31,26 @@ internal sealed class ByteRing
         _capacity = capacity;
         return true;
     }
+
+    /// <summary>
+    /// Changes the capacity while holding data (a send buffer resized by SO_SNDBUF on an open
+    /// connection): never below what it holds, never with bytes waiting out of order.
+    /// </summary>
+    public bool Resize(int capacity)
+    {
+        if (capacity <= 0 || capacity < Count || HoldsPending) return false;
+        if (_buf is not null)
+        {
+            var fresh = ArrayPool<byte>.Shared.Rent(capacity);
+            Peek(0, fresh.AsSpan(0, Count));
+            ArrayPool<byte>.Shared.Return(_buf);
+            _buf = fresh;
+            _head = 0;
+        }
+        _capacity = capacity;
+        return true;
+    }
+
     public int Count { get; private set; }
     public int Free => _capacity - Count;
 

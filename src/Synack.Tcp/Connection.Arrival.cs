@@ -130,6 +130,12 @@ public sealed partial class Connection
         if (State == TcpState.SynReceived && RepeatedSyn(in seg, ref a, now)) return;
         if (!TimestampsAcceptable(in seg, a.Rst, now)) return;
         if (!CheckSequence(in seg, ref a, now)) return;
+        if (_o.SilentlyDropAckOfUnsentData && !a.Rst && State != TcpState.SynReceived
+            && (seg.Flags & (TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Ack && seg.Ack > _snd.Max)
+        {
+            // Linux (tcp_ack): an ACK of data never sent is discarded before its timestamp is taken.
+            return;
+        }
         if (_tsOk && seg.Options.HasTimestamps && a.Seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
         {
             _tsRecent = seg.Options.TsVal;
@@ -302,7 +308,7 @@ public sealed partial class Connection
     private bool ArriveText(ref Arrival a, TimeSpan now)
     {
         if (a.Payload.Length == 0 || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return true;
-        if (ReceiveText(a.Seq, a.Payload, out a.AckNow)) return true;
+        if (ReceiveText(a.Seq, a.Payload, now, out a.AckNow)) return true;
         if (a.AckNow && State != TcpState.Closed) SendAck(now);
         return false;
     }
@@ -395,12 +401,13 @@ public sealed partial class Connection
         bool echo = _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0;
         int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced);
         if (advanced) _retries = 0;
+        _clock?.LastAckReceived = now;
         if (dataAcked > 0) Raise(ConnectionEvent.SendSpaceAvailable);
         Output(now);
     }
 
     /// <summary>Step seven's text for the receiver; an application that has closed cannot take it.</summary>
-    private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, out bool ackNow)
+    private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, TimeSpan now, out bool ackNow)
     {
         if (_orphaned)
         {
@@ -411,6 +418,7 @@ public sealed partial class Connection
             return false;
         }
         bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow);
+        Clock.LastDataReceived = now;
         if (committed > 0) Raise(ConnectionEvent.DataReadable);
         return inOrder;
     }
@@ -461,6 +469,7 @@ public sealed partial class Connection
 
     private void Connected(TimeSpan now)
     {
+        _establishedAt = now;
         _keepAliveAt = _o.KeepAlive ? now + _o.KeepAliveIdle : Never;
         Raise(ConnectionEvent.Connected);
         if (_snd.FinQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");

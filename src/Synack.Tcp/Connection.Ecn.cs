@@ -52,7 +52,8 @@ public sealed partial class Connection
         if (seg.Flags.Has(TcpFlags.Ece) && !seg.Flags.Has(TcpFlags.Syn) && (!_ecnResponded || seg.Ack > _ecnRecover))
         {
             // RFC 3168 6.1.2: as for a loss, but without resending anything.
-            _snd.Congestion.OnCongestionEcho(_snd.Flight, now);
+            if (_o.ProportionalRateReduction) _snd.StartCongestionWindowReduction(now);
+            else _snd.Congestion.OnCongestionEcho(_snd.Flight, now);
             _cwrPending = true;
             _ecnResponded = true;
             _ecnRecover = _snd.Max;

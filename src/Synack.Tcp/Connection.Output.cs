@@ -90,11 +90,13 @@ public sealed partial class Connection
     {
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         _snd.Output(now);
+        NoteSenderLimits(now);
     }
 
     void ISegmentOutput.SendSegment(SeqNum seq, TcpFlags flags, ReadOnlySpan<byte> payload, bool isNewData, TimeSpan now)
     {
         var h = NewHeader(seq, flags, now, syn: false);
+        if (payload.Length > 0) Clock.LastDataSent = now;
         EcnDeparture(ref h, payload.Length, isNewData);
         Transmit(in h, payload, TcpOptionLayout.Established);
     }

@@ -136,7 +136,8 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     /// <summary>SEND: queue bytes; returns how many were accepted (fewer when the buffer is full).</summary>
-    public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error)
+    /// <param name="more">MSG_MORE: more data follows at once; a partial segment waits for it.</param>
+    public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error, bool more = false)
     {
         error = TcpError.None;
         switch (State)
@@ -157,8 +158,10 @@ public sealed partial class Connection : ISegmentOutput
             return 0;
         }
         using var _ = Enter();
+        _snd.MoreComing = more;
         int n = _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
+        if (n < data.Length) NoteSendBufferFull(now);
         if (State is TcpState.Established or TcpState.CloseWait) Output(now);
         return n;
     }
@@ -186,6 +189,40 @@ public sealed partial class Connection : ISegmentOutput
         int n = _rcv.Buffer.Read(dest);
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _snd.Mss)) SendAck(now);
         return n;
+    }
+
+    /// <summary>TCP_NODELAY: true turns Nagle's algorithm off, and sends what it was holding back.</summary>
+    public bool NoDelay => !_snd.Nagle;
+
+    public void SetNoDelay(bool on, TimeSpan now)
+    {
+        using var _ = Enter();
+        _snd.Nagle = !on;
+        if (on) Push(now);
+    }
+
+    /// <summary>TCP_CORK: while set, only full segments go; lifting it sends the rest.</summary>
+    public bool Corked => _snd.Corked;
+
+    public void SetCork(bool on, TimeSpan now)
+    {
+        using var _ = Enter();
+        _snd.Corked = on;
+        if (!on) Push(now);
+    }
+
+    /// <summary>SO_SNDBUF on an open connection: false when it would be smaller than what is queued.</summary>
+    public bool TrySetSendBufferSize(int bytes)
+    {
+        using var _ = Enter();
+        return _snd.Buffer.Resize(bytes);
+    }
+
+    private void Push(TimeSpan now)
+    {
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        _snd.Push(now);
+        NoteSenderLimits(now);
     }
 
     /// <summary>Copies received in-order bytes without consuming them (MSG_PEEK).</summary>

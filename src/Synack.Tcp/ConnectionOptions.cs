@@ -49,6 +49,69 @@ public sealed record ConnectionOptions
         SynAckRetries = 3,
     };
 
+    /// <summary>
+    /// Linux's built-in defaults, before any sysctl is changed (the base Google's packetdrill scripts
+    /// start from; their defaults.sh then sets what it lists): SYN options mss, sackOK, TS, nop,
+    /// wscale; a 128 KiB receive buffer whose 6 MiB maximum gives window scale 7; a 16 KiB send
+    /// buffer; CUBIC with HyStart, the tail loss probe, IW10; 1 s initial RTO, 200 ms minimum; the
+    /// FIN's ACK delayed like any other; 6 SYN and 5 SYN-ACK retries; slow start after idle.
+    /// </summary>
+    public static ConnectionOptions Linux { get; } = new()
+    {
+        SynOptionLayout = TcpOptionLayout.Linux,
+        ReceiveBufferSize = 131072,
+        WindowScale = 7,
+        SendBufferSize = 16384,
+        SynRetries = 6,
+        SynAckRetries = 5,
+        SlowStartAfterIdle = true,
+        QuickAcks = 16,
+        SlowStartByBytesAcked = true,
+        GrowOnlyWhenCwndLimited = true,
+        SilentlyDropAckOfUnsentData = true,
+        ProportionalRateReduction = true,
+    };
+
+    /// <summary>
+    /// RFC 5681 4.1 (Linux's tcp_slow_start_after_idle): after an idle time longer than the RTO the
+    /// window starts again (Linux halves it per RTO idle, down to the initial window).
+    /// </summary>
+    public bool SlowStartAfterIdle { get; init; }
+
+    /// <summary>
+    /// Linux's quickack mode: after the first data and after a hole, up to this many ACKs go at once
+    /// instead of waiting for the delayed-ACK timer (Linux: 16). 0: every ACK follows RFC 1122's rules.
+    /// </summary>
+    public int QuickAcks { get; init; }
+
+    /// <summary>
+    /// Slow start opens the window by every byte an ACK covers, as Linux does, rather than by at most
+    /// one segment per ACK (RFC 5681 3.1; RFC 3465's L = 1): a receiver that acks every second segment
+    /// then doubles the window per round trip just the same.
+    /// </summary>
+    public bool SlowStartByBytesAcked { get; init; }
+
+    /// <summary>
+    /// RFC 7661's rule as Linux keeps it (tcp_is_cwnd_limited): the window grows only while the sender
+    /// uses it — in slow start, while at least half of it was in flight; after, while it was full.
+    /// </summary>
+    public bool GrowOnlyWhenCwndLimited { get; init; }
+
+    /// <summary>
+    /// An ACK of data never sent (SEG.ACK &gt; SND.NXT) is dropped without an answer and its timestamp
+    /// not taken, as Linux does; false is RFC 9293's ACK in reply (and RFC 7323's TS.Recent update
+    /// before the ACK check).
+    /// </summary>
+    public bool SilentlyDropAckOfUnsentData { get; init; }
+
+    /// <summary>
+    /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes
+    /// down to the slow-start threshold in step with what the peer reports delivered, sending
+    /// retransmissions and new data as RFC 6675's pipe allows, instead of RFC 5681's halving with
+    /// inflation; at the end the window is the threshold (Linux's default since 3.2).
+    /// </summary>
+    public bool ProportionalRateReduction { get; init; }
+
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;
     /// <summary>The DSCP new connections start with (IP_TOS / IPV6_TCLASS, upper six bits); 0 is best effort.</summary>

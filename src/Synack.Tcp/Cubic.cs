@@ -8,7 +8,8 @@ namespace Synack.Tcp;
 /// (4.7) lowers W_max when losses come before the old maximum is reached again. Slow start and the
 /// fast-recovery mechanics (window inflation, partial ACKs) are RFC 5681/6582's, as in Linux outside PRR.
 /// </summary>
-internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool hyStart = false) : ICongestionControl
+/// <param name="slowStartByBytes">Slow start grows by every byte acked (Linux) rather than one segment per ACK.</param>
+internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool hyStart = false, bool slowStartByBytes = false) : ICongestionControl
 {
     internal const double C = 0.4;
     internal const double Beta = 0.7;
@@ -48,12 +49,14 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
 
     public void OnAck(in AckSample ack)
     {
+        if (!ack.CwndLimited) return;
         uint bytes = ack.Bytes;
         var now = ack.Now;
         var rtt = ack.SmoothedRtt;
         if (_cwnd < _ssthresh)
         {
-            uint increase = Math.Min(bytes, _mss);
+            // Linux's tcp_slow_start: never past ssthresh in one step (the rest goes to avoidance).
+            uint increase = slowStartByBytes ? Math.Min(bytes, _ssthresh - _cwnd) : Math.Min(bytes, _mss);
             if (_hyStart is { } hs)
             {
                 increase = hs.OnAck(increase, ack.Ack, ack.Rtt, ack.SndNxt);
@@ -120,6 +123,15 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     {
         Reduce();
         _cwnd = _ssthresh;
+    }
+
+    public void StartReduction(uint flight, TimeSpan now) => Reduce();
+
+    public void SetWindow(uint cwnd) => _cwnd = Math.Clamp(cwnd, _mss, Math.Max(_cap, _mss));
+
+    public void EndReduction()
+    {
+        if (_ssthresh != uint.MaxValue) _cwnd = _ssthresh;
     }
 
     /// <summary>4.6/4.7: remember the window the loss happened at (lowered if it came early), cut to β of it (as Linux, of cwnd).</summary>

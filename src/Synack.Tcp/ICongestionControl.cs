@@ -39,6 +39,18 @@ internal interface ICongestionControl
 
     /// <summary>The peer echoed congestion (ECN's ECE), once per window of data: react as to a loss, resending nothing.</summary>
     void OnCongestionEcho(uint flight, TimeSpan now);
+
+    /// <summary>
+    /// A loss or an ECN echo starts a reduction the sender paces itself (RFC 6937 PRR): set the
+    /// slow-start threshold as for a loss and leave the window for the sender to bring down.
+    /// </summary>
+    void StartReduction(uint flight, TimeSpan now);
+
+    /// <summary>PRR's window for this ACK: what is in flight plus what may be sent.</summary>
+    void SetWindow(uint cwnd);
+
+    /// <summary>The reduction is over (recovery or CWR ended): the window is the slow-start threshold (Linux's tcp_end_cwnd_reduction).</summary>
+    void EndReduction();
 }
 
 /// <summary>What an ACK of new data tells the controller.</summary>
@@ -48,4 +60,5 @@ internal interface ICongestionControl
 /// <param name="Rtt">The round trip this ACK measured, if it measured one.</param>
 /// <param name="Ack">The ACK field.</param>
 /// <param name="SndNxt">SND.NXT when it arrived (where the next round of slow start will end).</param>
-internal readonly record struct AckSample(uint Bytes, TimeSpan Now, TimeSpan SmoothedRtt, TimeSpan? Rtt, Wire.SeqNum Ack, Wire.SeqNum SndNxt);
+/// <param name="CwndLimited">The sender has been using its window (RFC 7661): false, and the window does not grow.</param>
+internal readonly record struct AckSample(uint Bytes, TimeSpan Now, TimeSpan SmoothedRtt, TimeSpan? Rtt, Wire.SeqNum Ack, Wire.SeqNum SndNxt, bool CwndLimited = true);

@@ -4,7 +4,8 @@ namespace Synack.Tcp;
 /// RFC 5681 slow start and congestion avoidance, fast recovery with window inflation, and RFC 6582's
 /// partial and full ACKs. The window never exceeds twice the send buffer (more could not be used).
 /// </summary>
-internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : ICongestionControl
+/// <param name="slowStartByBytes">Slow start grows by every byte acked (Linux) rather than one segment per ACK.</param>
+internal sealed class NewReno(int initialWindowSegments, int sendBufferSize, bool slowStartByBytes = false) : ICongestionControl
 {
     private const int DupAckThreshold = 3;
     private readonly uint _cap = (uint)sendBufferSize * 2;
@@ -25,8 +26,9 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : I
 
     public void OnAck(in AckSample ack)
     {
+        if (!ack.CwndLimited) return;
         uint bytes = ack.Bytes;
-        if (_cwnd < _ssthresh) _cwnd += Math.Min(bytes, _mss); // slow start
+        if (_cwnd < _ssthresh) _cwnd = Math.Min(_cwnd + (slowStartByBytes ? bytes : Math.Min(bytes, _mss)), Math.Max(_ssthresh, _cwnd)); // slow start
         else _cwnd += Math.Max(1u, (uint)((ulong)_mss * _mss / Math.Max(_cwnd, 1u))); // congestion avoidance
         if (_cwnd > _cap) _cwnd = _cap;
     }
@@ -58,6 +60,15 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize) : I
     {
         _ssthresh = HalfFlight(flight);
         _cwnd = _ssthresh;
+    }
+
+    public void StartReduction(uint flight, TimeSpan now) => _ssthresh = HalfFlight(flight);
+
+    public void SetWindow(uint cwnd) => _cwnd = Math.Clamp(cwnd, _mss, Math.Max(_cap, _mss));
+
+    public void EndReduction()
+    {
+        if (_ssthresh != uint.MaxValue) _cwnd = _ssthresh;
     }
 
     private uint HalfFlight(uint flight) => Math.Max(flight / 2, 2 * _mss);

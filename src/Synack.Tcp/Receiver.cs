@@ -15,6 +15,8 @@ internal sealed class Receiver
     private SackList? _sacks;
     private int _bytesSinceAck;
     private int _segmentsSinceAck;
+    private int _quickAcks;        // Linux's quickack mode: ACKs still to send at once rather than delayed
+    private bool _quickAckPrimed;  // the first data has set the count
 
     public Receiver(ConnectionOptions options)
     {
@@ -36,6 +38,8 @@ internal sealed class Receiver
     public byte Shift { get; set; }
     /// <summary>SACK agreed: out-of-order data is reported in SACK blocks.</summary>
     public bool SackOk { get; set; }
+    /// <summary>Bytes that became readable in order.</summary>
+    public long BytesReceived { get; private set; }
 
     /// <summary>RCV.WND: what the last window we advertised still allows.</summary>
     public uint Window => AdvertisedEdge > Nxt ? (uint)(AdvertisedEdge - Nxt) : 0u;
@@ -103,6 +107,7 @@ internal sealed class Receiver
             // Out of order: keep it where it belongs and tell the sender at once (RFC 5681 4.2: an
             // immediate duplicate ACK), with the SACK block it now lies in.
             ackNow = true;
+            EnterQuickAck(); // Linux: a hole means the sender needs to hear from us at once for a while
             if (!SackOk && !_o.QueueOutOfOrderWithoutSack) return false;
             var stop = end < edge ? end : edge;
             if (stop <= seq) return false;
@@ -128,6 +133,7 @@ internal sealed class Receiver
             Buffer.HoldsPending = !_reasm.IsEmpty;
         }
         committed = next - Nxt;
+        BytesReceived += committed;
         Buffer.Commit(committed);
         Nxt = next;
         if (_sacks is { Count: > 0 }) _sacks.Acknowledged(Nxt);
@@ -136,8 +142,26 @@ internal sealed class Receiver
         // RFC 5681 4.2: at least every second full-sized segment (BSD: every second segment, whatever
         // its size) is acked at once, and so is a segment that fills (part of) a hole or carries old data.
         bool second = _o.AckEverySecondSegment ? _segmentsSinceAck >= 2 : _bytesSinceAck >= 2 * Mss;
-        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
+        if (!_quickAckPrimed && committed > 0)
+        {
+            _quickAckPrimed = true;
+            EnterQuickAck();
+        }
+        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles || _quickAcks > 0;
         return taken == fresh.Length && Nxt == end;
+    }
+
+    /// <summary>
+    /// Linux's quickack mode (tcp_incr_quickack): at the start of a transfer, and after a hole, the
+    /// next ACKs go at once — as many as half the window holds segments, up to
+    /// <see cref="ConnectionOptions.QuickAcks"/> — so the sender's slow start is not held up by delayed ACKs.
+    /// </summary>
+    private void EnterQuickAck()
+    {
+        if (_o.QuickAcks <= 0) return;
+        int segments = (int)Math.Min(Window / (2u * (uint)Math.Max(Mss, 1)), (uint)_o.QuickAcks);
+        if (segments < 2) segments = 2;
+        if (segments > _quickAcks) _quickAcks = segments;
     }
 
     /// <summary>The peer's FIN, in order: it takes one sequence number.</summary>
@@ -152,6 +176,7 @@ internal sealed class Receiver
     {
         _bytesSinceAck = 0;
         _segmentsSinceAck = 0;
+        if (_quickAcks > 0) _quickAcks--;
     }
 
     /// <summary>Our SACK blocks (and a pending D-SACK block) for an ACK we are about to send.</summary>

@@ -28,10 +28,13 @@ internal sealed class RtoEstimator
     public bool HasSample { get; private set; }
     public TimeSpan Rto { get; private set; }
     public int Backoffs { get; private set; }
+    /// <summary>The smallest round trip measured (zero before the first).</summary>
+    public TimeSpan MinRtt { get; private set; }
 
     public void Sample(TimeSpan r)
     {
         if (r < TimeSpan.Zero) return;
+        if (!HasSample || r < MinRtt) MinRtt = r;
         if (!HasSample)
         {
             Srtt = r;

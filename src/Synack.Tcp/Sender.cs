@@ -31,6 +31,14 @@ internal sealed class Sender
     private SeqNum _recover;      // SND.MAX when recovery began: an ACK past it ends recovery
     private SeqNum _rtxHighest;   // below this, holes have been resent in this recovery
     private ReassemblyQueue? _scoreboard; // ranges above SND.UNA the peer has SACKed (bounded)
+    private bool _inLoss;         // after a timeout, until SND.UNA passes _lossRecover
+    private SeqNum _lossRecover;
+    private ReductionState? _reduction; // RFC 6937 PRR, when on
+
+    // RFC 7661 as Linux keeps it (tcp_cwnd_validate): was the window in use over the last round?
+    private bool _isCwndLimited;
+    private uint _maxFlight;
+    private SeqNum _cwndUsageSeq;
 
     private TimeSpan? _lastRttSample; // the round trip the ACK being processed measured
 
@@ -46,12 +54,13 @@ internal sealed class Sender
     {
         _o = options;
         _output = output;
+        Nagle = options.Nagle;
         Buffer = new ByteRing(options.SendBufferSize);
         Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop);
         Congestion = options.CongestionControl switch
         {
-            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart),
-            _ => new NewReno(options.InitialWindowSegments, options.SendBufferSize),
+            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart, options.SlowStartByBytesAcked),
+            _ => new NewReno(options.InitialWindowSegments, options.SendBufferSize, options.SlowStartByBytesAcked),
         };
     }
 
@@ -85,6 +94,13 @@ internal sealed class Sender
     /// <summary>The peer's window scale (RFC 7323).</summary>
     public byte Shift { get; set; }
     public bool SackOk { get; set; }
+    /// <summary>Nagle's algorithm (TCP_NODELAY off); starts from the options.</summary>
+    public bool Nagle { get; set; }
+    /// <summary>TCP_CORK: only full segments go until it is lifted (or the FIN ends the data).</summary>
+    public bool Corked { get; set; }
+    /// <summary>MSG_MORE: the application said more data follows the last write: it waits like corked data and carries no PSH.</summary>
+    public bool MoreComing { get; set; }
+    private bool _pushing; // one output that ignores cork and Nagle (TCP_NODELAY set, cork lifted)
     /// <summary>False once timestamps are agreed: every ACK then measures the round trip.</summary>
     public bool TimeNewSegments { get; set; } = true;
     public TimeSpan RetransmitAt { get; set; } = Never;
@@ -93,6 +109,77 @@ internal sealed class Sender
     /// <summary>Data or FIN segments sent again.</summary>
     public long RetransmittedSegments { get; private set; }
     public bool InFastRecovery => _inRecovery;
+    /// <summary>After a retransmission timeout, until SND.UNA passes what was outstanding then (Linux's Loss state).</summary>
+    public bool InLossRecovery => _inLoss;
+    /// <summary>An ECN echo's window reduction is under way (PRR's CWR).</summary>
+    public bool InCongestionWindowReduction => _reduction is { Active: true, Cwr: true };
+    /// <summary>Duplicate ACKs in a row.</summary>
+    public int DuplicateAcks => _dupAcks;
+    /// <summary>Bytes resent (fast retransmit, probes, after a timeout) and not acknowledged: what the ACK that covers them says nothing of the round trip for.</summary>
+    public long BytesRetransmitted { get; private set; }
+    /// <summary>Bytes the peer has acknowledged.</summary>
+    public long BytesAcked { get; private set; }
+
+    /// <summary>Bytes above SND.UNA the peer has SACKed.</summary>
+    public int SackedBytes
+    {
+        get
+        {
+            if (_scoreboard is not { } board) return 0;
+            int n = 0;
+            for (int i = 0; i < board.Count; i++) n += board[i].End - board[i].Start;
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Bytes taken as lost and not yet resent: in fast recovery the holes below the highest SACK not
+    /// resent yet; after a timeout everything outstanding then that has not gone again.
+    /// </summary>
+    public int LostBytes
+    {
+        get
+        {
+            if (_inLoss) return Math.Max(0, (Max < _lossRecover ? Max : _lossRecover) - Nxt) ;
+            if (!_inRecovery) return 0;
+            var from = _rtxHighest > Una ? _rtxHighest : Una;
+            return HoleBytes(from);
+        }
+    }
+
+    /// <summary>Resent bytes still unacknowledged.</summary>
+    public int RetransmittedOutstanding
+    {
+        get
+        {
+            if (_inLoss) return Math.Max(0, Nxt - Una);
+            if (!_inRecovery || _rtxHighest <= Una) return 0;
+            return (_rtxHighest - Una) - SackedBelow(_rtxHighest);
+        }
+    }
+
+    /// <summary>Bytes from <paramref name="from"/> up to the highest SACKed byte that the peer has not SACKed.</summary>
+    private int HoleBytes(SeqNum from)
+    {
+        if (_scoreboard is not { IsEmpty: false } board) return 0;
+        SeqNum highest = Una;
+        for (int i = 0; i < board.Count; i++) if (board[i].End > highest) highest = board[i].End;
+        if (highest <= from) return 0;
+        return (highest - from) - (SackedBelow(highest) - SackedBelow(from));
+    }
+
+    private int SackedBelow(SeqNum edge)
+    {
+        if (_scoreboard is not { } board) return 0;
+        int n = 0;
+        for (int i = 0; i < board.Count; i++)
+        {
+            var r = board[i];
+            if (r.Start >= edge) continue;
+            n += (r.End < edge ? r.End : edge) - r.Start;
+        }
+        return n;
+    }
     /// <summary>When the timed segment (or the SYN) went out.</summary>
     public TimeSpan TimingStart { get; private set; }
 
@@ -119,6 +206,7 @@ internal sealed class Sender
         Iss = Una = Nxt = Max = BufferSeq = default;
         Buffer.Discard(Buffer.Count);
         FinQueued = false;
+        _inLoss = false;
     }
 
     public void ArmRetransmission(TimeSpan now) => RetransmitAt = now + Rto.Rto;
@@ -155,6 +243,11 @@ internal sealed class Sender
     {
         var ack = seg.Ack;
         int dataAcked = 0;
+        bool prr = _o.ProportionalRateReduction;
+        var unaBefore = Una;
+        int sackedBefore = prr ? SackedBytes : 0;
+        int lostBefore = prr && _inRecovery ? LostBytes : 0;
+        bool retransmittedAcked = prr && _inRecovery && ack > Una && Una < _rtxHighest;
         if (SackOk && seg.Options.SackBlockCount > 0 && Max > Una) RecordSacks(in seg.Options);
         // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries nothing, leaves the window as it was.
         bool duplicate = ack == Una && Max > Una && payloadLength == 0
@@ -184,6 +277,8 @@ internal sealed class Sender
             if (sample is TimeSpan rtt) Rto.Sample(rtt);
             _lastRttSample = sample;
             Una = ack;
+            BytesAcked += acked;
+            if (_inLoss && Una >= _lossRecover) _inLoss = false;
             if (Nxt < Una) Nxt = Una;
             dataAcked = Math.Clamp(ack - BufferSeq, 0, Buffer.Count);
             if (dataAcked > 0)
@@ -195,11 +290,20 @@ internal sealed class Sender
             if (_inRecovery)
             {
                 if (ack >= _recover) ExitRecovery(now);
-                else PartialAck(acked, now);
+                else if (!prr) PartialAck(acked, now);
+            }
+            else if (_reduction is { Active: true, Cwr: true } cwr)
+            {
+                if (Una >= cwr.End)
+                {
+                    cwr.Active = false;
+                    Congestion.EndReduction();
+                }
             }
             else if (dataAcked > 0)
             {
-                Congestion.OnAck(new AckSample((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt)); // SYN and FIN do not open the window
+                // SYN and FIN do not open the window; neither does a window the sender has not been using.
+                Congestion.OnAck(new AckSample((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt, CwndLimited));
             }
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;
@@ -208,6 +312,16 @@ internal sealed class Sender
         else if (duplicate && _o.FastRetransmit)
         {
             DuplicateAck(now);
+        }
+        if (prr)
+        {
+            // RFC 6675: enough SACKed above SND.UNA is loss without waiting for three duplicate ACKs.
+            if (!_inRecovery && !_inLoss && _o.FastRetransmit && SackedBytes > (DupAckThreshold - 1) * Mss && Max > Una) EnterRecovery(now);
+            if (_reduction is { Active: true } r)
+            {
+                long delivered = (Una - unaBefore) + (long)SackedBytes - sackedBefore;
+                ReduceProportionally(r, delivered, crb: r.Cwr ? false : retransmittedAcked && LostBytes <= lostBefore);
+            }
         }
         UpdateWindow(in seg);
         if (Wnd > 0)
@@ -255,7 +369,11 @@ internal sealed class Sender
     /// </summary>
     public void Output(TimeSpan now)
     {
-        SendWhatTheWindowsAllow(now);
+        var maxBefore = Max;
+        long retransmittedBefore = RetransmittedSegments;
+        if (_inRecovery && _reduction is { Active: true }) RecoveryOutput(now);
+        else SendWhatTheWindowsAllow(now);
+        ValidateWindow(Max != maxBefore || RetransmittedSegments != retransmittedBefore);
         if (Una == Max)
         {
             ProbeAt = Never;
@@ -265,6 +383,20 @@ internal sealed class Sender
             ArmProbe(now);
         }
         _rearmProbe = false;
+    }
+
+    /// <summary>Sends what is queued now, small segments included, whatever cork and Nagle would hold back.</summary>
+    public void Push(TimeSpan now)
+    {
+        _pushing = true;
+        try
+        {
+            Output(now);
+        }
+        finally
+        {
+            _pushing = false;
+        }
     }
 
     private void SendWhatTheWindowsAllow(TimeSpan now)
@@ -295,7 +427,7 @@ internal sealed class Sender
                     // stream. Minshall's variant (Linux) waits only for an earlier *small* segment, so the
                     // tail of a bulk write does not sit out the peer's delayed ACK.
                     bool held = _o.NagleMinshall ? _smallSent && _smallEnd > Una : Una != Max;
-                    if (_o.Nagle && held && !(last && FinQueued)) return;
+                    if (!_pushing && !(last && FinQueued) && (Corked || MoreComing || Nagle && held)) return;
                 }
                 bool fin = last && FinQueued;
                 SendData(Nxt, len, fin, now);
@@ -310,12 +442,16 @@ internal sealed class Sender
     private void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
     {
         var flags = TcpFlags.Ack;
-        if (len > 0 && seq + len == DataEnd) flags |= TcpFlags.Psh;
+        if (len > 0 && seq + len == DataEnd && !MoreComing) flags |= TcpFlags.Psh;
         if (fin) flags |= TcpFlags.Fin;
         if (_scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
         Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
         bool isNew = seq >= Max;
-        if (!isNew) RetransmittedSegments++;
+        if (!isNew)
+        {
+            RetransmittedSegments++;
+            BytesRetransmitted += len;
+        }
         else if (len > 0) _rearmProbe = true;
         if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
         var end = seq + len + (fin ? 1 : 0);
@@ -338,6 +474,8 @@ internal sealed class Sender
         ProbeAt = Never;
         _probeSent = false;
         ForgetRecovery(); // the peer may have reneged on its SACKs
+        _inLoss = true;
+        _lossRecover = Max;
         Nxt = Una;
         ArmRetransmission(now);
     }
@@ -420,6 +558,7 @@ internal sealed class Sender
     private void DuplicateAck(TimeSpan now)
     {
         _dupAcks++;
+        if (_inRecovery && _o.ProportionalRateReduction) return; // PRR paces recovery from OnAck
         if (_inRecovery)
         {
             // Each duplicate ACK means a segment has left the network: the window inflates by one, and
@@ -435,6 +574,11 @@ internal sealed class Sender
         if (_dupAcks < DupAckThreshold && !probeSacked)
         {
             if (_o.LimitedTransmit) Output(now); // RFC 3042: new data on the first two duplicate ACKs
+            return;
+        }
+        if (_o.ProportionalRateReduction)
+        {
+            EnterRecovery(now);
             return;
         }
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
@@ -459,11 +603,124 @@ internal sealed class Sender
     private void ExitRecovery(TimeSpan now)
     {
         _inRecovery = false;
-        Congestion.OnRecoveryEnd(Flight, now);
+        if (_reduction is { Active: true } r)
+        {
+            r.Active = false;
+            Congestion.EndReduction();
+        }
+        else
+        {
+            Congestion.OnRecoveryEnd(Flight, now);
+        }
+    }
+
+    // ------------------------------------------------------------------ RFC 6937 proportional rate reduction
+
+    /// <summary>Fast recovery under PRR: the threshold is set, the window left for <see cref="ReduceProportionally"/> to bring down.</summary>
+    private void EnterRecovery(TimeSpan now)
+    {
+        uint prior = Congestion.Window;
+        Congestion.StartReduction(Flight, now);
+        (_reduction ??= new ReductionState()).Start(prior, cwr: false, Max);
+        ProbeAt = Never;
+        _inRecovery = true;
+        _recover = Max;
+        _rtxHighest = Una;
+        RetransmitAt = now + Rto.Rto;
+    }
+
+    /// <summary>An ECN echo under PRR: the window comes down over the next round, nothing resent (Linux's CWR state).</summary>
+    public void StartCongestionWindowReduction(TimeSpan now)
+    {
+        if (_inRecovery || _inLoss || _reduction is { Active: true }) return;
+        uint prior = Congestion.Window;
+        Congestion.StartReduction(Flight, now);
+        (_reduction ??= new ReductionState()).Start(prior, cwr: true, Max);
+    }
+
+    /// <summary>RFC 6675's pipe: bytes in flight, less those SACKed and those taken as lost and not resent.</summary>
+    private long Pipe => (long)Flight - SackedBytes - LostBytes;
+
+    /// <summary>
+    /// RFC 6937 3.1 for one ACK that reported <paramref name="delivered"/> bytes: while the pipe is above
+    /// the threshold send in proportion (ssthresh / RecoverFS) to what was delivered; below it, catch up
+    /// towards the threshold (PRR-CRB when resent data was acked and nothing newly lost, else PRR-SSRB,
+    /// as the Linux the conformance scripts were written for). The window becomes pipe + sndcnt; the
+    /// first ACK always lets the fast retransmit go.
+    /// </summary>
+    private void ReduceProportionally(ReductionState r, long delivered, bool crb)
+    {
+        if (delivered <= 0) return;
+        r.Delivered += delivered;
+        long pipe = Math.Max(Pipe, 0);
+        long ssthresh = Congestion.SlowStartThreshold;
+        long delta = ssthresh - pipe;
+        long sndcnt;
+        if (delta < 0)
+        {
+            sndcnt = (ssthresh * r.Delivered + r.PriorCwnd - 1) / r.PriorCwnd - r.Out;
+        }
+        else
+        {
+            sndcnt = crb ? Math.Max(r.Delivered - r.Out, delivered) + Mss : delivered;
+            sndcnt = Math.Min(delta, sndcnt);
+        }
+        sndcnt = Math.Max(sndcnt, r.Out == 0 ? Mss : 0);
+        Congestion.SetWindow((uint)Math.Clamp(pipe + sndcnt, 0, uint.MaxValue));
+    }
+
+    /// <summary>Recovery under PRR: while the pipe is below the window, resend what is lost, then new data.</summary>
+    private void RecoveryOutput(TimeSpan now)
+    {
+        var r = _reduction!;
+        for (int guard = 0; guard < 1 << 16; guard++)
+        {
+            if (Pipe >= Congestion.Window) return;
+            if (LostBytes > 0)
+            {
+                int resent = RetransmitNextHole(now);
+                if (resent <= 0) return;
+                r.Out += resent;
+                continue;
+            }
+            var dataEnd = DataEnd;
+            var windowEdge = Una + Wnd;
+            if (Nxt < dataEnd && Nxt < windowEdge)
+            {
+                int len = Math.Min(Math.Min(dataEnd - Nxt, Mss), windowEdge - Nxt);
+                SendData(Nxt, len, fin: len == dataEnd - Nxt && FinQueued, now);
+                r.Out += len;
+                continue;
+            }
+            if (FinQueued && Nxt == dataEnd) SendData(Nxt, 0, fin: true, now);
+            return;
+        }
+    }
+
+    // ------------------------------------------------------------------ RFC 7661 window validation
+
+    /// <summary>Linux's tcp_is_cwnd_limited: the window was full last round, or (in slow start) at least half of it was used.</summary>
+    private bool CwndLimited =>
+        !_o.GrowOnlyWhenCwndLimited || _isCwndLimited
+        || Congestion.Window < Congestion.SlowStartThreshold && Congestion.Window < 2u * _maxFlight;
+
+    /// <summary>After sending: remember how much of the window was used (Linux's tcp_cwnd_validate).</summary>
+    private void ValidateWindow(bool sent)
+    {
+        if (!_o.GrowOnlyWhenCwndLimited) return;
+        uint flight = (uint)Math.Max(Pipe, 0);
+        bool limited = flight >= Congestion.Window;
+        if (!sent && !limited) return;
+        if (Una >= _cwndUsageSeq || limited || !_isCwndLimited && flight > _maxFlight)
+        {
+            _isCwndLimited = limited;
+            _maxFlight = flight;
+            _cwndUsageSeq = Max;
+        }
     }
 
     /// <summary>Resends the first stretch from SND.UNA (or past what this recovery resent) that the peer has not SACKed.</summary>
-    private void RetransmitNextHole(TimeSpan now)
+    private int RetransmitNextHole(TimeSpan now)
     {
         var start = _rtxHighest > Una ? _rtxHighest : Una;
         var limit = Max;
@@ -492,19 +749,21 @@ internal sealed class Sender
                 }
             }
         }
-        if (start >= limit) return;
+        if (start >= limit) return 0;
         var dataEnd = DataEnd;
         int len = Math.Min(Math.Min(limit - start, Mss), Math.Max(dataEnd - start, 0));
         bool fin = FinQueued && start + len == dataEnd && limit > dataEnd;
-        if (len <= 0 && !fin) return;
+        if (len <= 0 && !fin) return 0;
         _timing = false; // Karn: an ACK of resent data says nothing about the round trip
         SendData(start, len, fin, now, advance: false);
         _rtxHighest = start + len + (fin ? 1 : 0);
+        return Math.Max(len, 1);
     }
 
     private void ForgetRecovery()
     {
         _inRecovery = false;
+        if (_reduction is not null) _reduction.Active = false;
         _dupAcks = 0;
         _scoreboard?.Clear();
     }

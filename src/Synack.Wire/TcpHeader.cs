@@ -166,6 +166,7 @@ public struct TcpHeader
 
     private static int WriteOptions(Span<byte> d, in TcpOptions o, TcpOptionLayout layout)
     {
+        if (layout.LinuxPadding) return WriteLinuxOptions(d, in o);
         var kinds = layout.Kinds;
         int n = 0;
         for (int k = 0; k < kinds.Length; k++)
@@ -220,6 +221,58 @@ public struct TcpHeader
                     n += 2 + 8 * blocks;
                     break;
             }
+        }
+        return n;
+    }
+
+    /// <summary>Linux's tcp_options_write(): every option on a 4-byte boundary, padded with NOPs as Linux pads it.</summary>
+    private static int WriteLinuxOptions(Span<byte> d, in TcpOptions o)
+    {
+        int n = 0;
+        if (o.HasMss)
+        {
+            d[0] = 2; d[1] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(d[2..], o.Mss);
+            n = 4;
+        }
+        if (o.HasTimestamps)
+        {
+            if (o.SackPermitted)
+            {
+                d[n] = 4; d[n + 1] = 2;
+            }
+            else
+            {
+                d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
+            }
+            d[n + 2] = 8; d[n + 3] = 10;
+            BinaryPrimitives.WriteUInt32BigEndian(d[(n + 4)..], o.TsVal);
+            BinaryPrimitives.WriteUInt32BigEndian(d[(n + 8)..], o.TsEcr);
+            n += 12;
+        }
+        if (o.SackPermitted && !o.HasTimestamps)
+        {
+            d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
+            d[n + 2] = 4; d[n + 3] = 2;
+            n += 4;
+        }
+        if (o.HasWindowScale)
+        {
+            d[n] = (byte)TcpOptionKind.Nop;
+            d[n + 1] = 3; d[n + 2] = 3; d[n + 3] = o.WindowScale;
+            n += 4;
+        }
+        int blocks = Math.Min(o.SackBlockCount, (d.Length - n - 4) / 8);
+        if (blocks > 0)
+        {
+            d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
+            d[n + 2] = 5; d[n + 3] = (byte)(2 + 8 * blocks);
+            for (int b = 0; b < blocks; b++)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(d[(n + 4 + 8 * b)..], o.SackBlocks[b].Left.Value);
+                BinaryPrimitives.WriteUInt32BigEndian(d[(n + 8 + 8 * b)..], o.SackBlocks[b].Right.Value);
+            }
+            n += 4 + 8 * blocks;
         }
         return n;
     }

@@ -18,6 +18,9 @@ public sealed class TcpOptionLayout
     private TcpOptionLayout(string name, bool bsdAlignment, params TcpOptionKind[] kinds)
         : this(name, kinds) => BsdAlignment = bsdAlignment;
 
+    private TcpOptionLayout(string name, bool bsdAlignment, bool linuxPadding, params TcpOptionKind[] kinds)
+        : this(name, bsdAlignment, kinds) => LinuxPadding = linuxPadding;
+
     public string Name { get; }
 
     /// <summary>
@@ -26,11 +29,17 @@ public sealed class TcpOptionLayout
     /// which options a segment carries, exactly as FreeBSD's do.
     /// </summary>
     public bool BsdAlignment { get; }
+    /// <summary>
+    /// Options padded as Linux's tcp_options_write() pads them: sackOK rides in the two bytes before
+    /// TS when both go (else TS gets nop, nop and sackOK gets nop, nop before it), window scale gets
+    /// one nop, SACK blocks two. The listed order is then mss, TS, sackOK, wscale, SACK.
+    /// </summary>
+    public bool LinuxPadding { get; }
     public ReadOnlySpan<TcpOptionKind> Kinds => _kinds;
 
-    /// <summary>Linux: mss, sackOK, TS, nop, wscale (20 bytes).</summary>
-    public static readonly TcpOptionLayout Linux = new("linux",
-        TcpOptionKind.Mss, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Nop, TcpOptionKind.WindowScale);
+    /// <summary>Linux: mss, sackOK, TS, nop, wscale (20 bytes) with all four; mss, nop, nop, sackOK, nop, wscale without timestamps.</summary>
+    public static readonly TcpOptionLayout Linux = new("linux", bsdAlignment: false, linuxPadding: true,
+        TcpOptionKind.Mss, TcpOptionKind.Timestamps, TcpOptionKind.SackPermitted, TcpOptionKind.WindowScale, TcpOptionKind.Sack);
 
     /// <summary>FreeBSD: mss, nop, wscale, sackOK, TS (20 bytes) with all four; NOPs placed by BSD's alignment rules otherwise.</summary>
     public static readonly TcpOptionLayout FreeBsd = new("freebsd", bsdAlignment: true,

@@ -11,13 +11,18 @@ internal static class Locations
     }
 
     /// <summary>../shared/conformance/freebsd beside the repository: CI has it (the test fails without it when CI=true); elsewhere the test skips.</summary>
-    public static string SuiteDirectory()
+    public static string SuiteDirectory() => Shared("freebsd", "the FreeBSD packetdrill suite");
+
+    /// <summary>../shared/conformance/linux: Google's packetdrill scripts for Linux.</summary>
+    public static string LinuxSuiteDirectory() => Shared("linux", "Google's Linux packetdrill scripts");
+
+    private static string Shared(string name, string what)
     {
-        var suite = Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "conformance", "freebsd"));
+        var suite = Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "conformance", name));
         if (!Directory.Exists(suite))
         {
             if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"the conformance suite is missing at {suite}");
-            Skip.If(true, $"the FreeBSD packetdrill suite is missing: put shared/conformance/freebsd at {suite} (beside the repository, as CI has it); with CI=true this fails instead");
+            Skip.If(true, $"{what} are missing: put shared/conformance/{name} at {suite} (beside the repository, as CI has it); with CI=true this fails instead");
         }
         return suite;
     }

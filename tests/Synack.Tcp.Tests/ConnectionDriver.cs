@@ -40,7 +40,23 @@ internal sealed class ConnectionDriver : IConnectionHost
         Timers.Clear();
     }
 
-    public void Inject(TcpFlags flags, SeqNum seq, SeqNum ack, int length = 0, ushort window = 65535, Action<TcpHeader>? tweak = null)
+    /// <summary>A pure ACK from the peer carrying SACK blocks.</summary>
+    public void AckWithSacks(SeqNum ack, ushort window, params SackBlock[] blocks)
+    {
+        var h = new TcpHeader
+        {
+            SourcePort = Tuple.RemotePort,
+            DestinationPort = Tuple.LocalPort,
+            Seq = PeerNxt,
+            Ack = ack,
+            Flags = TcpFlags.Ack,
+            Window = window,
+        };
+        foreach (var b in blocks) h.Options.AddSackBlock(b);
+        InjectHeader(in h, default);
+    }
+
+    public void Inject(TcpFlags flags, SeqNum seq, SeqNum ack, int length = 0, ushort window = 65535)
     {
         var h = new TcpHeader
         {
@@ -51,7 +67,6 @@ internal sealed class ConnectionDriver : IConnectionHost
             Flags = flags,
             Window = window,
         };
-        tweak?.Invoke(h);
         var payload = new byte[length];
         for (int i = 0; i < length; i++) payload[i] = (byte)i;
         Connection.OnSegment(in h, payload, Now);

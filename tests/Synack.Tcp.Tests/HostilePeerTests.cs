@@ -19,21 +19,6 @@ public class HostilePeerTests
         return d;
     }
 
-    private static void AckWithSacks(ConnectionDriver d, SeqNum ack, ushort window, params SackBlock[] blocks)
-    {
-        var h = new TcpHeader
-        {
-            SourcePort = ConnectionDriver.Tuple.RemotePort,
-            DestinationPort = ConnectionDriver.Tuple.LocalPort,
-            Seq = d.PeerNxt,
-            Ack = ack,
-            Flags = TcpFlags.Ack,
-            Window = window,
-        };
-        foreach (var b in blocks) h.Options.AddSackBlock(b);
-        d.InjectHeader(in h, default);
-    }
-
     [Fact]
     public void A_peer_that_sacks_garbage_and_scattered_bytes_cannot_grow_the_scoreboard_past_its_bound()
     {
@@ -44,7 +29,7 @@ public class HostilePeerTests
         {
             // One-byte blocks scattered over the flight, blocks beyond what was sent, inverted ones, below SND.UNA.
             uint offset = (uint)rng.Next(1, max - una);
-            AckWithSacks(d, una, 65535,
+            d.AckWithSacks(una, 65535,
                 new SackBlock(una + offset, una + offset + 1),
                 new SackBlock(max + rng.Next(1, 1 << 20), max + rng.Next(1 << 20, 1 << 21)),
                 new SackBlock(una + offset + 10, una + offset + 5),
@@ -53,7 +38,7 @@ public class HostilePeerTests
         }
         Assert.Equal(TcpState.Established, d.State);
         // An honest ACK of everything still ends it all.
-        AckWithSacks(d, d.Connection.SndNxt, 65535);
+        d.AckWithSacks(d.Connection.SndNxt, 65535);
         d.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(d.Connection.SndNxt, d.Connection.SndUna);
     }

@@ -94,4 +94,5 @@ internal enum SocketCall
     Shutdown,
     Close,
     Abort,
+    Info,
 }

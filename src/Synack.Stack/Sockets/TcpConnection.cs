@@ -165,6 +165,14 @@ public sealed class TcpConnection : IAsyncDisposable
     /// <summary>Sends RST and forgets the connection.</summary>
     public void Abort() => StackCalls.Invoke(_socket, SocketCall.Abort, _socket.Abort);
 
+    /// <summary>The connection's tcp_info now (state, windows in segments, round trip, counters), in any state.</summary>
+    public TcpInfo GetInfo()
+    {
+        TcpInfo info = default;
+        StackCalls.Invoke(_socket, SocketCall.Info, () => info = _socket.Protocol!.GetInfo(_socket.Stack.Now));
+        return info;
+    }
+
     /// <summary>
     /// Where code that feeds this connection should run, such as the reader of a pipe whose data it
     /// sends: the thread pool, except in a simulation that settles the thread pool, where it is the

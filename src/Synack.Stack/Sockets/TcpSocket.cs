@@ -213,7 +213,8 @@ public sealed class TcpSocket : IConnectionObserver
     }
 
     /// <summary>Queues what fits of <paramref name="data"/>; WouldBlock when nothing does. Shutdown (EPIPE) once the connection can no longer send.</summary>
-    public int Send(ReadOnlySpan<byte> data, out SocketError error)
+    /// <param name="more">MSG_MORE: more follows at once, so a partial segment waits for it.</param>
+    public int Send(ReadOnlySpan<byte> data, out SocketError error, bool more = false)
     {
         if (_closed)
         {
@@ -241,7 +242,7 @@ public sealed class TcpSocket : IConnectionObserver
             return 0;
         }
         var c = sc.Connection;
-        int n = c.Send(data, _stack.Now, out var tcpError);
+        int n = c.Send(data, _stack.Now, out var tcpError, more);
         _stack.AfterUserCall(sc);
         error = n > 0 ? SocketError.Success : tcpError switch
         {
@@ -251,6 +252,31 @@ public sealed class TcpSocket : IConnectionObserver
             _ => ToSocketError(tcpError),
         };
         return n;
+    }
+
+    /// <summary>TCP_NODELAY on an open connection (before it opens, <see cref="Options"/>' Nagle says).</summary>
+    public void SetNoDelay(bool on)
+    {
+        Options = Options with { Nagle = !on };
+        if (_connection is { Detached: false } sc) _stack.Call(sc, c => { c.SetNoDelay(on, _stack.Now); return TcpError.None; });
+    }
+
+    /// <summary>TCP_CORK: only full segments go until it is lifted.</summary>
+    public SocketError SetCork(bool on)
+    {
+        if (_connection is not { Detached: false } sc) return SocketError.NotConnected;
+        _stack.Call(sc, c => { c.SetCork(on, _stack.Now); return TcpError.None; });
+        return SocketError.Success;
+    }
+
+    /// <summary>SO_SNDBUF: before the connection opens it sizes the buffer; after, it resizes it (never below what is queued).</summary>
+    public SocketError SetSendBufferSize(int bytes)
+    {
+        if (bytes <= 0) return SocketError.InvalidArgument;
+        Options = Options with { SendBufferSize = bytes };
+        if (_connection is { Detached: false } sc && _stack.Call(sc, c => c.TrySetSendBufferSize(bytes) ? TcpError.None : TcpError.InvalidState) != TcpError.None)
+            return SocketError.NoBufferSpaceAvailable;
+        return SocketError.Success;
     }
 
     // ------------------------------------------------------------------ closes

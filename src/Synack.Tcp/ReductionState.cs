@@ -1,0 +1,27 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// RFC 6937's bookkeeping for one window reduction (fast recovery, or an ECN echo): the window it
+/// started from (RecoverFS; Linux's prior_cwnd), bytes the peer has reported delivered since, and
+/// bytes sent since. Made at the first reduction, so a connection that never loses keeps none.
+/// </summary>
+internal sealed class ReductionState
+{
+    public bool Active;
+    /// <summary>An ECN reduction (CWR), not loss recovery: nothing is resent; it ends when SND.UNA passes <see cref="End"/>.</summary>
+    public bool Cwr;
+    public Wire.SeqNum End;
+    public uint PriorCwnd;
+    public long Delivered;
+    public long Out;
+
+    public void Start(uint priorCwnd, bool cwr, Wire.SeqNum end)
+    {
+        Active = true;
+        Cwr = cwr;
+        End = end;
+        PriorCwnd = Math.Max(priorCwnd, 1);
+        Delivered = 0;
+        Out = 0;
+    }
+}

@@ -1,0 +1,65 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// A connection's state and counters at one moment, in the units of Linux's <c>struct tcp_info</c>
+/// (segments for windows and queues, microseconds for round trips and timers, milliseconds for the
+/// "since" fields) so that tools and tests written against Linux read it the same way. Answered in
+/// every state, also before the handshake and after the connection ended.
+/// </summary>
+public readonly record struct TcpInfo
+{
+    public TcpState State { get; init; }
+    public CongestionState CongestionState { get; init; }
+    /// <summary>Retransmission timeouts in a row without progress (<c>tcpi_retransmits</c>).</summary>
+    public int Retransmits { get; init; }
+    /// <summary>Zero-window or keep-alive probes sent and not answered.</summary>
+    public int Probes { get; init; }
+    /// <summary>How many times the retransmission timeout has been doubled.</summary>
+    public int Backoff { get; init; }
+    public bool TimestampsNegotiated { get; init; }
+    public bool SackNegotiated { get; init; }
+    public bool WindowScaleNegotiated { get; init; }
+    public bool EcnNegotiated { get; init; }
+    public byte SendWindowScale { get; init; }
+    public byte ReceiveWindowScale { get; init; }
+    public long RtoMicroseconds { get; init; }
+    public int SendMss { get; init; }
+    /// <summary>The largest segment the peer has sent (at least 536 until one larger arrives).</summary>
+    public int ReceiveMss { get; init; }
+    /// <summary>The MSS we announced.</summary>
+    public int AdvertisedMss { get; init; }
+    /// <summary>Segments sent and not yet acknowledged.</summary>
+    public int Unacked { get; init; }
+    /// <summary>Segments the peer has SACKed above SND.UNA.</summary>
+    public int Sacked { get; init; }
+    /// <summary>Segments taken as lost and not yet resent.</summary>
+    public int Lost { get; init; }
+    /// <summary>Resent segments not yet acknowledged.</summary>
+    public int Retrans { get; init; }
+    public long LastDataSentMilliseconds { get; init; }
+    public long LastDataReceivedMilliseconds { get; init; }
+    public long LastAckReceivedMilliseconds { get; init; }
+    public long RttMicroseconds { get; init; }
+    public long RttVarianceMicroseconds { get; init; }
+    public long MinRttMicroseconds { get; init; }
+    /// <summary>The slow-start threshold in segments; <see cref="InfiniteSsthresh"/> before the first loss.</summary>
+    public long SendSsthresh { get; init; }
+    /// <summary>The congestion window in segments.</summary>
+    public long SendCwnd { get; init; }
+    /// <summary>Duplicate ACKs that mean a loss (the reordering the sender allows for).</summary>
+    public int Reordering { get; init; }
+    public long TotalRetrans { get; init; }
+    public long BytesAcked { get; init; }
+    public long BytesReceived { get; init; }
+    /// <summary>Bytes written by the application and not yet sent.</summary>
+    public int NotSentBytes { get; init; }
+    /// <summary>Microseconds with data in flight or waiting to be sent.</summary>
+    public long BusyMicroseconds { get; init; }
+    /// <summary>Microseconds of that the peer's window held the sender back.</summary>
+    public long ReceiveWindowLimitedMicroseconds { get; init; }
+    /// <summary>Microseconds of that a full send buffer held the application back.</summary>
+    public long SendBufferLimitedMicroseconds { get; init; }
+
+    /// <summary>What Linux reports as the slow-start threshold before any loss.</summary>
+    public const long InfiniteSsthresh = 0x7fffffff;
+}

@@ -1,0 +1,70 @@
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>tcp_info: answered in every state, in Linux's units, and moving with what happens.</summary>
+public class TcpInfoTests
+{
+    public static TheoryData<TcpState> EveryState => [.. Enum.GetValues<TcpState>()];
+
+    [Theory]
+    [MemberData(nameof(EveryState))]
+    public void Every_state_answers(TcpState state)
+    {
+        var d = ConnectionDriver.InState(state);
+        var info = d.Connection.GetInfo(d.Now + TimeSpan.FromSeconds(1));
+        Assert.Equal(state, info.State);
+        Assert.True(info.SendCwnd >= 0 && info.Unacked >= 0 && info.Lost >= 0 && info.Sacked >= 0);
+        if (state.IsSynchronized() && state != TcpState.SynReceived)
+        {
+            Assert.Equal(TcpInfo.InfiniteSsthresh, info.SendSsthresh);
+            Assert.Equal(10, info.SendCwnd); // IW10, in segments
+        }
+    }
+
+    [Fact]
+    public void Data_moves_the_counters_and_the_since_fields()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established);
+        var c = d.Connection;
+        var sentAt = d.Now;
+        c.Send(new byte[3000], d.Now, out _);
+        var info = c.GetInfo(d.Now);
+        Assert.Equal(3, info.Unacked);
+        Assert.Equal(CongestionState.Open, info.CongestionState);
+        d.Advance(TimeSpan.FromMilliseconds(5)); // before the tail loss probe's 10 ms
+        d.Inject(TcpFlags.Ack, d.PeerNxt, new SeqNum(ConnectionDriver.LocalIsn + 1 + 3000));
+        d.InjectData(d.PeerNxt, new byte[500]);
+        var asked = d.Now + TimeSpan.FromMilliseconds(250);
+        info = c.GetInfo(asked);
+        Assert.Equal(0, info.Unacked);
+        Assert.Equal(3000, info.BytesAcked);
+        Assert.Equal(500, info.BytesReceived);
+        Assert.Equal(250, info.LastDataReceivedMilliseconds);
+        Assert.Equal((long)(asked - sentAt).TotalMilliseconds, info.LastDataSentMilliseconds);
+        Assert.True(info.BusyMicroseconds > 0, "the sender was busy while data was out");
+    }
+
+    [Fact]
+    public void Three_duplicate_acks_put_the_sender_in_recovery_and_a_timeout_in_loss()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, ConnectionOptions.Linux);
+        var c = d.Connection;
+        c.Send(new byte[c.SendMss * 6], d.Now, out _);
+        var una = new SeqNum(ConnectionDriver.LocalIsn + 1);
+        d.Inject(TcpFlags.Ack, d.PeerNxt, una, window: 65535);
+        Assert.Equal(CongestionState.Open, c.GetInfo(d.Now).CongestionState);
+        for (int i = 0; i < 3; i++)
+        {
+            d.AckWithSacks(una, 65535, new SackBlock(una + c.SendMss, una + c.SendMss * (2 + i)));
+            if (i == 0) Assert.Equal(CongestionState.Disorder, c.GetInfo(d.Now).CongestionState);
+        }
+        var info = c.GetInfo(d.Now);
+        Assert.Equal(CongestionState.Recovery, info.CongestionState);
+        Assert.Equal(3, info.Sacked);
+        Assert.Equal(7, info.SendSsthresh); // CUBIC: 0.7 of ten segments
+        d.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(CongestionState.Loss, c.GetInfo(d.Now).CongestionState);
+        Assert.True(c.GetInfo(d.Now).Backoff > 0);
+    }
+}
