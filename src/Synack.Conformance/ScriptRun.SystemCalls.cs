@@ -139,7 +139,17 @@ internal sealed partial class ScriptRun
                     int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
                     bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
                     bool more = a.Count > 3 && a[3].Contains("MSG_MORE", StringComparison.Ordinal);
-                    return () => Write(s, len, dontWait, more);
+                    int written = 0;
+                    return () =>
+                    {
+                        // A blocking write returns once all of it is queued; a non-blocking one with what fit.
+                        var (done, n, errno) = Write(s, len - written, dontWait, more);
+                        if (errno is not null) return written > 0 ? Ok(written) : (done, n, errno);
+                        if (!done) return written > 0 && (s.NonBlocking || dontWait) ? Ok(written) : Blocked;
+                        written += (int)n;
+                        if (written < len && !s.NonBlocking && !dontWait) return Blocked;
+                        return Ok(written);
+                    };
                 }
             case "shutdown":
                 {

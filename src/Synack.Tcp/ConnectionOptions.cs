@@ -70,6 +70,7 @@ public sealed record ConnectionOptions
         GrowOnlyWhenCwndLimited = true,
         SilentlyDropAckOfUnsentData = true,
         ProportionalRateReduction = true,
+        MinRtoOnVariance = true,
     };
 
     /// <summary>
@@ -111,6 +112,12 @@ public sealed record ConnectionOptions
     /// inflation; at the end the window is the threshold (Linux's default since 3.2).
     /// </summary>
     public bool ProportionalRateReduction { get; init; }
+
+    /// <summary>
+    /// Linux's RTO: SRTT + max(4·RTTVAR, <see cref="MinRto"/>) — the minimum bounds the variance term,
+    /// so the RTO is at least a round trip plus 200 ms — rather than RFC 6298's max(SRTT + 4·RTTVAR, min).
+    /// </summary>
+    public bool MinRtoOnVariance { get; init; }
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;

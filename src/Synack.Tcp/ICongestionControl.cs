@@ -49,6 +49,9 @@ internal interface ICongestionControl
     /// <summary>PRR's window for this ACK: what is in flight plus what may be sent.</summary>
     void SetWindow(uint cwnd);
 
+    /// <summary>Slow start after idle: the window is <paramref name="cwnd"/>; the threshold keeps three quarters of the old window (Linux's tcp_current_ssthresh).</summary>
+    void Restart(uint cwnd);
+
     /// <summary>The reduction is over (recovery or CWR ended): the window is the slow-start threshold (Linux's tcp_end_cwnd_reduction).</summary>
     void EndReduction();
 }

@@ -66,6 +66,13 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize, boo
 
     public void SetWindow(uint cwnd) => _cwnd = Math.Clamp(cwnd, _mss, Math.Max(_cap, _mss));
 
+    public void Restart(uint cwnd)
+    {
+        _ssthresh = Math.Max(_ssthresh == uint.MaxValue ? 0 : _ssthresh, _cwnd / 4 * 3);
+        if (_ssthresh == 0) _ssthresh = uint.MaxValue;
+        _cwnd = Math.Max(cwnd, _mss);
+    }
+
     public void EndReduction()
     {
         if (_ssthresh != uint.MaxValue) _cwnd = _ssthresh;

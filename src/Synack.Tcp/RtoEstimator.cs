@@ -13,9 +13,13 @@ internal sealed class RtoEstimator
 
     private readonly TimeSpan _slop;
 
+    private readonly bool _minOnVariance;
+
     /// <param name="slop">Added to every computed RTO (BSD's rexmit_slop); zero is RFC 6298.</param>
-    public RtoEstimator(TimeSpan initial, TimeSpan min, TimeSpan max, TimeSpan slop = default)
+    /// <param name="minOnVariance">Linux: RTO = SRTT + max(4·RTTVAR, min), not max(SRTT + 4·RTTVAR, min).</param>
+    public RtoEstimator(TimeSpan initial, TimeSpan min, TimeSpan max, TimeSpan slop = default, bool minOnVariance = false)
     {
+        _minOnVariance = minOnVariance;
         _slop = slop;
         _min = min;
         _max = max;
@@ -49,7 +53,8 @@ internal sealed class RtoEstimator
             Srtt = (Srtt * 7 + r) / 8;           // alpha = 1/8
         }
         var variance = RttVar * 4;
-        _raw = Srtt + (variance > ClockGranularity ? variance : ClockGranularity);
+        var floor = _minOnVariance ? _min : ClockGranularity;
+        _raw = Srtt + (variance > floor ? variance : floor);
         Rto = Clamp(_raw + _slop);
         Backoffs = 0;
     }

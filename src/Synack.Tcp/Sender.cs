@@ -36,6 +36,7 @@ internal sealed class Sender
     private ReductionState? _reduction; // RFC 6937 PRR, when on
 
     // RFC 7661 as Linux keeps it (tcp_cwnd_validate): was the window in use over the last round?
+    private TimeSpan _lastDataSentAt = Never; // for slow start after idle
     private bool _isCwndLimited;
     private uint _maxFlight;
     private SeqNum _cwndUsageSeq;
@@ -56,7 +57,7 @@ internal sealed class Sender
         _output = output;
         Nagle = options.Nagle;
         Buffer = new ByteRing(options.SendBufferSize);
-        Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop);
+        Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop, options.MinRtoOnVariance);
         Congestion = options.CongestionControl switch
         {
             CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart, options.SlowStartByBytesAcked),
@@ -245,7 +246,7 @@ internal sealed class Sender
         int dataAcked = 0;
         bool prr = _o.ProportionalRateReduction;
         var unaBefore = Una;
-        int sackedBefore = prr ? SackedBytes : 0;
+        int sackedBefore = SackedBytes;
         int lostBefore = prr && _inRecovery ? LostBytes : 0;
         bool retransmittedAcked = prr && _inRecovery && ack > Una && Una < _rtxHighest;
         if (SackOk && seg.Options.SackBlockCount > 0 && Max > Una) RecordSacks(in seg.Options);
@@ -303,7 +304,10 @@ internal sealed class Sender
             else if (dataAcked > 0)
             {
                 // SYN and FIN do not open the window; neither does a window the sender has not been using.
-                Congestion.OnAck(new AckSample((uint)dataAcked, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt, CwndLimited));
+                // Linux counts what this ACK newly delivered (acked or SACKed), so bytes SACKed earlier
+                // do not count twice when the cumulative ACK covers them.
+                uint grown = _o.SlowStartByBytesAcked ? (uint)Math.Max(0, Math.Min(dataAcked, (Una - unaBefore) + SackedBytes - sackedBefore)) : (uint)dataAcked;
+                if (grown > 0) Congestion.OnAck(new AckSample(grown, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt, CwndLimited));
             }
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;
@@ -371,6 +375,7 @@ internal sealed class Sender
     {
         var maxBefore = Max;
         long retransmittedBefore = RetransmittedSegments;
+        if (_o.SlowStartAfterIdle && Una == Max && Nxt < DataEnd && _lastDataSentAt != Never && now - _lastDataSentAt > Rto.Rto) RestartAfterIdle(now);
         if (_inRecovery && _reduction is { Active: true }) RecoveryOutput(now);
         else SendWhatTheWindowsAllow(now);
         ValidateWindow(Max != maxBefore || RetransmittedSegments != retransmittedBefore);
@@ -447,6 +452,7 @@ internal sealed class Sender
         if (_scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
         Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
         bool isNew = seq >= Max;
+        if (len > 0) _lastDataSentAt = now;
         if (!isNew)
         {
             RetransmittedSegments++;
@@ -695,6 +701,21 @@ internal sealed class Sender
             if (FinQueued && Nxt == dataEnd) SendData(Nxt, 0, fin: true, now);
             return;
         }
+    }
+
+    /// <summary>
+    /// RFC 5681 4.1 as Linux does it (tcp_cwnd_restart): after an idle time longer than the RTO the
+    /// window halves for every RTO idle, down to the restart window (the initial window, or cwnd if
+    /// smaller); the threshold keeps three quarters of the old window.
+    /// </summary>
+    private void RestartAfterIdle(TimeSpan now)
+    {
+        uint cwnd = Congestion.Window;
+        uint restart = Math.Min((uint)(_o.InitialWindowSegments * Mss), cwnd);
+        var idle = now - _lastDataSentAt;
+        var rto = Rto.Rto > TimeSpan.Zero ? Rto.Rto : TimeSpan.FromSeconds(1);
+        while ((idle -= rto) > TimeSpan.Zero && cwnd > restart) cwnd >>= 1;
+        Congestion.Restart(Math.Max(cwnd, restart));
     }
 
     // ------------------------------------------------------------------ RFC 7661 window validation
