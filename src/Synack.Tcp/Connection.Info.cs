@@ -48,7 +48,7 @@ public sealed partial class Connection
             MinRttMicroseconds = rto.HasSample ? (long)rto.MinRtt.TotalMicroseconds : 0,
             SendSsthresh = ssthresh >= int.MaxValue / 2 ? TcpInfo.InfiniteSsthresh : ssthresh / mss,
             SendCwnd = _snd.Congestion.Window / mss,
-            Reordering = 3,
+            Reordering = _snd.Reordering,
             TotalRetrans = _snd.RetransmittedSegments,
             BytesAcked = _snd.BytesAcked,
             BytesReceived = _rcv.BytesReceived,

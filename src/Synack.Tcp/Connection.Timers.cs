@@ -19,6 +19,7 @@ public sealed partial class Connection
             if (_delAckAt < t) t = _delAckAt;
             if (_snd.PersistAt < t) t = _snd.PersistAt;
             if (_snd.ProbeAt < t) t = _snd.ProbeAt;
+            if (_snd.ReorderTimerAt < t) t = _snd.ReorderTimerAt;
             if (_keepAliveAt < t) t = _keepAliveAt;
             if (_timeWaitAt < t) t = _timeWaitAt;
             if (_finWait2At < t) t = _finWait2At;
@@ -38,6 +39,7 @@ public sealed partial class Connection
             TcpTimer.TimeWait => _timeWaitAt,
             TcpTimer.FinWait2 => _finWait2At,
             TcpTimer.TailLossProbe => _snd.ProbeAt,
+            TcpTimer.ReorderWindow => _snd.ReorderTimerAt,
             _ => Never,
         };
         return t == Never ? null : t;
@@ -60,6 +62,11 @@ public sealed partial class Connection
             _host.TimerFired(this, TcpTimer.FinWait2);
             EnterClosed("FIN-WAIT-2 timeout", TcpError.None);
             return;
+        }
+        if (_snd.ReorderTimerAt <= now)
+        {
+            _host.TimerFired(this, TcpTimer.ReorderWindow);
+            if (_snd.ReorderTimeout(now)) Output(now);
         }
         // Before the retransmission timer: a probe due at the same moment goes in its place (and restarts it).
         if (_snd.ProbeAt <= now)
@@ -191,6 +198,7 @@ public sealed partial class Connection
     private void ClearTimers()
     {
         _snd.RetransmitAt = _snd.PersistAt = _snd.ProbeAt = Never;
+        _snd.StopReorderTimer();
         _delAckAt = _keepAliveAt = _timeWaitAt = _finWait2At = Never;
     }
 }

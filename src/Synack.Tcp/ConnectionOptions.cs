@@ -71,6 +71,7 @@ public sealed record ConnectionOptions
         SilentlyDropAckOfUnsentData = true,
         ProportionalRateReduction = true,
         MinRtoOnVariance = true,
+        Rack = true,
     };
 
     /// <summary>
@@ -118,6 +119,13 @@ public sealed record ConnectionOptions
     /// so the RTO is at least a round trip plus 200 ms — rather than RFC 6298's max(SRTT + 4·RTTVAR, min).
     /// </summary>
     public bool MinRtoOnVariance { get; init; }
+
+    /// <summary>
+    /// RACK (RFC 8985 section 6, Linux's tcp_recovery=1): with SACK, a segment is lost when one sent
+    /// after it has been delivered and a round trip plus a reordering window has passed — found by
+    /// time, so a lost retransmission is found too, and reordering (once seen) no longer looks like loss.
+    /// </summary>
+    public bool Rack { get; init; }
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;

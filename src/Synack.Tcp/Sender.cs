@@ -34,6 +34,8 @@ internal sealed class Sender
     private bool _inLoss;         // after a timeout, until SND.UNA passes _lossRecover
     private SeqNum _lossRecover;
     private ReductionState? _reduction; // RFC 6937 PRR, when on
+    private SentSegments? _sent;        // RFC 8985 RACK, when on and SACK agreed
+    private Rack? _rack;
 
     // RFC 7661 as Linux keeps it (tcp_cwnd_validate): was the window in use over the last round?
     private TimeSpan _lastDataSentAt = Never; // for slow start after idle
@@ -133,31 +135,57 @@ internal sealed class Sender
         }
     }
 
+    /// <summary>Whether RACK keeps the books: on, with SACK agreed.</summary>
+    private bool Racking => _o.Rack && SackOk;
+
     /// <summary>
-    /// Bytes taken as lost and not yet resent: in fast recovery the holes below the highest SACK not
-    /// resent yet; after a timeout everything outstanding then that has not gone again.
+    /// Bytes taken as lost, resent since or not (Linux's lost_out): with RACK what it marked; else in
+    /// fast recovery the holes below the highest SACK; after a timeout everything outstanding then.
     /// </summary>
-    public int LostBytes
+    public long LostBytes
     {
         get
         {
-            if (_inLoss) return Math.Max(0, (Max < _lossRecover ? Max : _lossRecover) - Nxt) ;
-            if (!_inRecovery) return 0;
-            var from = _rtxHighest > Una ? _rtxHighest : Una;
-            return HoleBytes(from);
+            if (Racking && _sent is { } sent) return sent.LostBytes;
+            if (_inLoss) return Math.Max(0, (Max < _lossRecover ? Max : _lossRecover) - Una);
+            return _inRecovery ? HoleBytes(Una) : 0;
         }
     }
 
-    /// <summary>Resent bytes still unacknowledged.</summary>
-    public int RetransmittedOutstanding
+    /// <summary>Bytes taken as lost and not resent since: what recovery has still to send again.</summary>
+    private long LostNotResentBytes
     {
         get
         {
+            if (Racking && _sent is { } sent) return sent.LostNotResentBytes;
+            if (_inLoss) return Math.Max(0, (Max < _lossRecover ? Max : _lossRecover) - Nxt);
+            if (!_inRecovery) return 0;
+            return HoleBytes(_rtxHighest > Una ? _rtxHighest : Una);
+        }
+    }
+
+    /// <summary>Resent bytes still unacknowledged (Linux's retrans_out).</summary>
+    public long RetransmittedOutstanding
+    {
+        get
+        {
+            if (Racking && _sent is { } sent) return sent.ResentBytes;
             if (_inLoss) return Math.Max(0, Nxt - Una);
             if (!_inRecovery || _rtxHighest <= Una) return 0;
             return (_rtxHighest - Una) - SackedBelow(_rtxHighest);
         }
     }
+
+    /// <summary>When RACK's reordering timer fires.</summary>
+    public TimeSpan ReorderTimerAt => _rack?.TimerAt ?? Never;
+
+    public void StopReorderTimer()
+    {
+        if (_rack is not null) _rack.TimerAt = Never;
+    }
+
+    /// <summary>How far out of order the peer's deliveries have come, in segments (3 until seen otherwise).</summary>
+    public int Reordering => _rack?.Reordering ?? DupAckThreshold;
 
     /// <summary>Bytes from <paramref name="from"/> up to the highest SACKed byte that the peer has not SACKed.</summary>
     private int HoleBytes(SeqNum from)
@@ -208,6 +236,8 @@ internal sealed class Sender
         Buffer.Discard(Buffer.Count);
         FinQueued = false;
         _inLoss = false;
+        _sent?.Clear();
+        _rack = null;
     }
 
     public void ArmRetransmission(TimeSpan now) => RetransmitAt = now + Rto.Rto;
@@ -247,9 +277,13 @@ internal sealed class Sender
         bool prr = _o.ProportionalRateReduction;
         var unaBefore = Una;
         int sackedBefore = SackedBytes;
-        int lostBefore = prr && _inRecovery ? LostBytes : 0;
-        bool retransmittedAcked = prr && _inRecovery && ack > Una && Una < _rtxHighest;
-        if (SackOk && seg.Options.SackBlockCount > 0 && Max > Una) RecordSacks(in seg.Options);
+        long lostBefore = prr && _inRecovery ? LostBytes : 0;
+        bool retransmittedAcked = prr && _inRecovery && ack > Una && (Racking ? _sent is { ResentBytes: > 0 } && _sent[0].Has(SentSegments.Mark.EverResent) : Una < _rtxHighest);
+        var priorFack = _rack?.PriorFack(Una) ?? Una;
+        SeqNum? reordered = null; // the lowest never-resent segment delivered below what was delivered before
+        if (SackOk && seg.Options.SackBlockCount > 0 && Max > Una) RecordSacks(in seg.Options, now, ref reordered);
+        if (Racking && _sent is { Count: > 0 } && ack > Una) DeliveredByAck(ack, now, ref reordered);
+        if (reordered is SeqNum low) _rack!.Reordered(low, priorFack, Mss);
         // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries nothing, leaves the window as it was.
         bool duplicate = ack == Una && Max > Una && payloadLength == 0
             && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == 0 && ((uint)seg.Window << Shift) == Wnd;
@@ -288,6 +322,7 @@ internal sealed class Sender
                 BufferSeq += dataAcked;
             }
             _scoreboard?.Advance(Una);
+            _sent?.AckedTo(Una);
             if (_inRecovery)
             {
                 if (ack >= _recover) ExitRecovery(now);
@@ -317,10 +352,15 @@ internal sealed class Sender
         {
             DuplicateAck(now);
         }
+        if (Racking && _rack is { } rack && _sent is { Count: > 0 } sent && (_scoreboard is { IsEmpty: false } || _inRecovery || sent.LostBytes > 0))
+        {
+            // RFC 8985 6.2: losses by time; the first one found starts recovery (Linux: lost_out > 0).
+            if (rack.DetectLoss(sent, now, _inRecovery, SackedBytes / Math.Max(Mss, 1), Rto.MinRtt, Rto.Srtt) && prr && !_inRecovery && !_inLoss && _o.FastRetransmit) EnterRecovery(now);
+        }
         if (prr)
         {
-            // RFC 6675: enough SACKed above SND.UNA is loss without waiting for three duplicate ACKs.
-            if (!_inRecovery && !_inLoss && _o.FastRetransmit && SackedBytes > (DupAckThreshold - 1) * Mss && Max > Una) EnterRecovery(now);
+            // RFC 6675: enough SACKed above SND.UNA is loss without waiting for three duplicate ACKs (RACK decides instead when on).
+            if (!Racking && !_inRecovery && !_inLoss && _o.FastRetransmit && SackedBytes > (DupAckThreshold - 1) * Mss && Max > Una) EnterRecovery(now);
             if (_reduction is { Active: true } r)
             {
                 long delivered = (Una - unaBefore) + (long)SackedBytes - sackedBefore;
@@ -452,7 +492,17 @@ internal sealed class Sender
         if (_scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
         Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
         bool isNew = seq >= Max;
-        if (len > 0) _lastDataSentAt = now;
+        if (len > 0)
+        {
+            _lastDataSentAt = now;
+            if (Racking)
+            {
+                var sent = _sent ??= new SentSegments();
+                int old = isNew ? 0 : Math.Min(len, Max - seq);
+                if (old > 0) sent.Resent(seq, old, now);
+                if (len > old) sent.Append(seq + old, len - old, now);
+            }
+        }
         if (!isNew)
         {
             RetransmittedSegments++;
@@ -480,6 +530,8 @@ internal sealed class Sender
         ProbeAt = Never;
         _probeSent = false;
         ForgetRecovery(); // the peer may have reneged on its SACKs
+        _sent?.AllLost();
+        _rack?.Reset();
         _inLoss = true;
         _lossRecover = Max;
         Nxt = Una;
@@ -549,7 +601,7 @@ internal sealed class Sender
     // what to resend from the peer's SACK blocks when it sends them (a simple form of RFC 6675's
     // scoreboard). The retransmission timer stays the last resort.
 
-    private void RecordSacks(in TcpOptions o)
+    private void RecordSacks(in TcpOptions o, TimeSpan now, ref SeqNum? reordered)
     {
         var board = _scoreboard ??= new ReassemblyQueue();
         for (int i = 0; i < o.SackBlockCount; i++)
@@ -558,7 +610,54 @@ internal sealed class Sender
             // Only blocks about data in flight count; D-SACK blocks (below SND.UNA) and nonsense are ignored.
             if (b.Left <= Una || b.Right > Max || b.Right <= b.Left) continue;
             board.Add(b.Left, b.Right, out _, out _);
+            if (Racking && _sent is { } sent)
+            {
+                // Every segment wholly inside the block is delivered.
+                for (int k = sent.IndexAtOrAfter(b.Left); k < sent.Count; k++)
+                {
+                    ref readonly var s = ref sent[k];
+                    if (s.Start >= b.Right) break;
+                    if (s.Start < b.Left || s.End > b.Right || s.Has(SentSegments.Mark.Sacked)) continue;
+                    Delivered(in s, now, ref reordered);
+                    sent.MarkSacked(k);
+                }
+            }
         }
+    }
+
+    /// <summary>The cumulative ACK delivered the segments below it not SACKed before.</summary>
+    private void DeliveredByAck(SeqNum ack, TimeSpan now, ref SeqNum? reordered)
+    {
+        var sent = _sent!;
+        for (int k = 0; k < sent.Count; k++)
+        {
+            ref readonly var s = ref sent[k];
+            if (s.End > ack) break;
+            if (!s.Has(SentSegments.Mark.Sacked)) Delivered(in s, now, ref reordered);
+        }
+    }
+
+    private void Delivered(in SentSegments.Segment s, TimeSpan now, ref SeqNum? reordered)
+    {
+        var rack = _rack ??= new Rack();
+        rack.Delivered(in s, now, Rto.MinRtt);
+        if (!s.Has(SentSegments.Mark.EverResent) && (reordered is not SeqNum low || s.Start < low)) reordered = s.Start;
+    }
+
+    /// <summary>RACK's reordering timer fired: what its window now says is lost; true when recovery has something to send.</summary>
+    public bool ReorderTimeout(TimeSpan now)
+    {
+        if (_rack is not { } rack) return false;
+        rack.TimerAt = Never;
+        if (_sent is not { Count: > 0 } sent) return false;
+        if (!rack.DetectLoss(sent, now, _inRecovery, SackedBytes / Math.Max(Mss, 1), Rto.MinRtt, Rto.Srtt)) return false;
+        if (!_inRecovery && !_inLoss && _o.ProportionalRateReduction)
+        {
+            // Linux's tcp_rack_reo_timeout: recovery starts as if one segment had been delivered.
+            EnterRecovery(now);
+            ReduceProportionally(_reduction!, Mss, crb: false);
+        }
+        return true;
     }
 
     private void DuplicateAck(TimeSpan now)
@@ -584,7 +683,7 @@ internal sealed class Sender
         }
         if (_o.ProportionalRateReduction)
         {
-            EnterRecovery(now);
+            if (!Racking) EnterRecovery(now); // with RACK the SACKs say what is lost, not the count
             return;
         }
         // Fast retransmit (RFC 5681 3.2 steps 2 and 3).
@@ -645,7 +744,7 @@ internal sealed class Sender
     }
 
     /// <summary>RFC 6675's pipe: bytes in flight, less those SACKed and those taken as lost and not resent.</summary>
-    private long Pipe => (long)Flight - SackedBytes - LostBytes;
+    private long Pipe => (long)Flight - SackedBytes - LostNotResentBytes;
 
     /// <summary>
     /// RFC 6937 3.1 for one ACK that reported <paramref name="delivered"/> bytes: while the pipe is above
@@ -682,7 +781,7 @@ internal sealed class Sender
         for (int guard = 0; guard < 1 << 16; guard++)
         {
             if (Pipe >= Congestion.Window) return;
-            if (LostBytes > 0)
+            if (LostNotResentBytes > 0)
             {
                 int resent = RetransmitNextHole(now);
                 if (resent <= 0) return;
@@ -743,6 +842,26 @@ internal sealed class Sender
     /// <summary>Resends the first stretch from SND.UNA (or past what this recovery resent) that the peer has not SACKed.</summary>
     private int RetransmitNextHole(TimeSpan now)
     {
+        if (Racking && _sent is { } sent)
+        {
+            // RACK: the first segment marked lost and not resent since.
+            for (int k = 0; k < sent.Count; k++)
+            {
+                ref readonly var s = ref sent[k];
+                if (!s.Has(SentSegments.Mark.Lost) || s.Has(SentSegments.Mark.Resent) || s.Has(SentSegments.Mark.Sacked)) continue;
+                int length = Math.Min(s.Length, Mss);
+                var at = s.Start;
+                bool withFin = FinQueued && at + length == DataEnd && Max > DataEnd;
+                _timing = false; // Karn
+                SendData(at, length, withFin, now, advance: false);
+                if (at + length > _rtxHighest) _rtxHighest = at + length;
+                // Linux restarts the retransmission timer when the head goes again: the timeout then
+                // measures from the latest copy of what the peer lacks first.
+                if (at == Una) RetransmitAt = now + Rto.Rto;
+                return length;
+            }
+            return 0;
+        }
         var start = _rtxHighest > Una ? _rtxHighest : Una;
         var limit = Max;
         if (_scoreboard is { } board)

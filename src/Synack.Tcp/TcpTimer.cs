@@ -11,4 +11,6 @@ public enum TcpTimer
     FinWait2,
     /// <summary>RFC 8985's probe timeout: a tail that went unanswered is probed before the retransmission timer.</summary>
     TailLossProbe,
+    /// <summary>RFC 8985's reordering timer: segments sent before one delivered are lost when it fires.</summary>
+    ReorderWindow,
 }

@@ -137,4 +137,42 @@ public class GoogleDialectTests
             """, "applimited.pkt"));
         Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason}\n{r.Expected}\n{r.Actual}");
     }
+
+    [Fact]
+    public void Rack_takes_segments_sent_before_a_sacked_one_as_lost_a_quarter_rtt_later()
+    {
+        // RFC 8985: one SACK for the last of four segments; reordering not yet seen, so the window
+        // is min_rtt / 4 (25 ms of a 100 ms round trip), and Linux arms its timer 2 ms late.
+        var r = PacketdrillRunner.Run(PacketdrillParser.Parse(Accepted + """
+            +0 write(4, ..., 4000) = 4000
+            +0 > P. 1:4001(4000) ack 1
+            +.1 < . 1:1(0) ack 1 win 320 <sack 3001:4001,nop,nop>
+            +0 %{ assert tcpi_ca_state == TCP_CA_Disorder and tcpi_lost == 0, tcpi_lost }%
+            +.027 > . 1:1001(1000) ack 1
+            +0 %{ assert tcpi_ca_state == TCP_CA_Recovery and tcpi_lost == 3 and tcpi_retrans == 1, tcpi_lost }%
+            // The resent segment is lost again: the next SACK is for data sent after it, so RACK sends it once more.
+            +.1 < . 1:1(0) ack 1 win 320 <sack 1001:2001 3001:4001,nop,nop>
+            +0 > . 2001:3001(1000) ack 1
+            // 2001:3001, resent at 0.427, is SACKed; 1:1001 was resent before it, 200 ms ago: lost at once.
+            +.1 < . 1:1(0) ack 1 win 320 <sack 1001:4001,nop,nop>
+            +0 > . 1:1001(1000) ack 1
+            +.1 < . 1:1(0) ack 4001 win 320
+            +0 %{ assert tcpi_ca_state == TCP_CA_Open and tcpi_lost == 0 and tcpi_snd_cwnd == 7, tcpi_snd_cwnd }%
+            """, "rack.pkt"));
+        Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason}\n{r.Expected}\n{r.Actual}\n" + string.Join("\n", r.Transcript));
+    }
+
+    [Fact]
+    public void Reordering_once_seen_is_remembered_in_tcpi_reordering()
+    {
+        var r = PacketdrillRunner.Run(PacketdrillParser.Parse(Accepted + """
+            +0 write(4, ..., 10000) = 10000
+            +0 > P. 1:10001(10000) ack 1
+            +.1 < . 1:1(0) ack 1 win 320 <sack 8001:9001,nop,nop>
+            // 2001:3001 was never resent and arrives below 9001: seven segments out of order.
+            +.001 < . 1:1(0) ack 1 win 320 <sack 2001:3001 8001:9001,nop,nop>
+            +0 %{ assert tcpi_reordering == 7, tcpi_reordering }%
+            """, "reordering.pkt"));
+        Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason}\n{r.Expected}\n{r.Actual}");
+    }
 }
