@@ -359,6 +359,12 @@ internal sealed partial class ScriptRun
                     case "TCP_CORK":
                         sock.SetCork(v != 0);
                         return Ok(0);
+                    case "TCP_USER_TIMEOUT":
+                        sock.Protocol.UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null;
+                        return Ok(0);
+                    case "TCP_INQ":
+                        s.ReportInq = v != 0;
+                        return Ok(0);
                 }
             }
             var o = sock.Options;
@@ -378,9 +384,12 @@ internal sealed partial class ScriptRun
                 "TCP_KEEPINIT" => o with { ConnectionEstablishmentTimeout = TimeSpan.FromSeconds(v) },
                 "TCP_NOOPT" => o with { WindowScaling = v == 0, Sack = v == 0, Timestamps = v == 0, SendMssOption = v == 0 },
                 "TCP_FUNCTION_BLK" => o,
+                "TCP_USER_TIMEOUT" => o with { UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null },
+                "TCP_INQ" => o,
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
+            if (name == "TCP_INQ") s.ReportInq = v != 0;
             if (name == "SO_SNDBUF") s.SendBufferReported = sock.Options.SendBufferSize;
             // IP fields may change on an open connection: the next packet carries them.
             if (name is "IP_TOS" or "IPV6_TCLASS")

@@ -17,4 +17,6 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public bool ReadShutdown { get; set; }
     /// <summary>What getsockopt(SO_SNDBUF) answers after a setsockopt (Linux doubles the value asked for).</summary>
     public int? SendBufferReported { get; set; }
+    /// <summary>TCP_INQ: recvmsg() reports the bytes left to read in a TCP_CM_INQ control message.</summary>
+    public bool ReportInq { get; set; }
 }

@@ -36,6 +36,7 @@ internal static class TcpInfoFields
         ["tcpi_snd_ssthresh"] = i => i.SendSsthresh,
         ["tcpi_snd_cwnd"] = i => i.SendCwnd,
         ["tcpi_reordering"] = i => i.Reordering,
+        ["tcpi_reord_seen"] = i => i.ReorderingSeen,
         ["tcpi_total_retrans"] = i => i.TotalRetrans,
         ["tcpi_bytes_acked"] = i => i.BytesAcked,
         ["tcpi_bytes_received"] = i => i.BytesReceived,

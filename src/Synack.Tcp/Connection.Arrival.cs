@@ -102,6 +102,7 @@ public sealed partial class Connection
     private ref struct Arrival(in TcpHeader seg, ReadOnlySpan<byte> payload)
     {
         public SeqNum Seq = seg.Seq;
+        public SeqNum Ack = seg.Ack;
         public int SegLen = SegmentLength(seg.Flags, payload.Length);
         public bool Rst = seg.Flags.Has(TcpFlags.Rst);
         public bool Syn = seg.Flags.Has(TcpFlags.Syn);
@@ -308,7 +309,7 @@ public sealed partial class Connection
     private bool ArriveText(ref Arrival a, TimeSpan now)
     {
         if (a.Payload.Length == 0 || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return true;
-        if (ReceiveText(a.Seq, a.Payload, now, out a.AckNow)) return true;
+        if (ReceiveText(a.Seq, a.Ack, a.Payload, now, out a.AckNow)) return true;
         if (a.AckNow && State != TcpState.Closed) SendAck(now);
         return false;
     }
@@ -407,13 +408,15 @@ public sealed partial class Connection
     }
 
     /// <summary>Step seven's text for the receiver; an application that has closed cannot take it.</summary>
-    private bool ReceiveText(SeqNum seq, ReadOnlySpan<byte> payload, TimeSpan now, out bool ackNow)
+    private bool ReceiveText(SeqNum seq, SeqNum segAck, ReadOnlySpan<byte> payload, TimeSpan now, out bool ackNow)
     {
         if (_orphaned)
         {
-            // The application has closed and cannot read this: tell the peer at once (RFC 1122 4.2.2.13).
+            // The application has closed and cannot read this: tell the peer at once (RFC 1122 4.2.2.13),
+            // with the reset a segment gets that no connection takes (<SEQ=SEG.ACK><CTL=RST>), as
+            // Linux and BSD send it: the connection is gone by the time it goes.
             ackNow = false;
-            SendAbortReset();
+            SendReset(segAck);
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }

@@ -4,6 +4,7 @@ namespace Synack.Tcp;
 public sealed partial class Connection
 {
     private TimeSpan _establishedAt;
+    private TimeSpan _unansweredSince; // when the data the retransmission timer is resending first went out
     private TransferClock? _clock;
     private bool _sendBufferFull; // the application found no room (SOCK_NOSPACE)
 
@@ -49,6 +50,7 @@ public sealed partial class Connection
             SendSsthresh = ssthresh >= int.MaxValue / 2 ? TcpInfo.InfiniteSsthresh : ssthresh / mss,
             SendCwnd = _snd.Congestion.Window / mss,
             Reordering = _snd.Reordering,
+            ReorderingSeen = _snd.ReorderingEvents,
             TotalRetrans = _snd.RetransmittedSegments,
             BytesAcked = _snd.BytesAcked,
             BytesReceived = _rcv.BytesReceived,

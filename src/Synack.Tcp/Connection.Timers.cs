@@ -134,13 +134,25 @@ public sealed partial class Connection
                 return;
         }
         if (_snd.Una == _snd.Max) return; // nothing outstanding
+        if (_retries == 0) _unansweredSince = now - _snd.Rto.Rto; // the head went out one RTO ago
         if (_retries >= _o.DataRetries)
         {
             EnterClosed("retransmission retries exhausted", TcpError.TimedOut);
             return;
         }
+        if (UserTimeout is TimeSpan limit && now - _unansweredSince >= limit)
+        {
+            // RFC 9293 3.8.3 / RFC 5482: the user timeout passed with data unacknowledged (no RST, as for retries).
+            EnterClosed("user timeout", TcpError.TimedOut);
+            return;
+        }
         _retries++;
         _snd.GoBackN(now);
+        if (UserTimeout is TimeSpan user && _snd.RetransmitAt != Never && _snd.RetransmitAt > _unansweredSince + user)
+        {
+            // Linux's tcp_clamp_rto_to_user_timeout: the last timer fires when the user timeout ends.
+            _snd.RetransmitAt = _unansweredSince + user > now ? _unansweredSince + user : now;
+        }
         Output(now);
         if (_snd.Nxt == _snd.Una && _snd.Una != _snd.Max)
         {

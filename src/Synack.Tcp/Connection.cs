@@ -44,6 +44,7 @@ public sealed partial class Connection : ISegmentOutput
         _snd = new Sender(_o, this);
         _rcv = new Receiver(_o);
         Dscp = _o.Dscp;
+        UserTimeout = _o.UserTimeout;
         HopLimit = _o.HopLimit;
         _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
         ClearTimers();
@@ -190,6 +191,13 @@ public sealed partial class Connection : ISegmentOutput
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _snd.Mss)) SendAck(now);
         return n;
     }
+
+    /// <summary>
+    /// RFC 9293's USER TIMEOUT (RFC 5482; Linux's TCP_USER_TIMEOUT): how long sent data may stay
+    /// unacknowledged before the connection is given up with <see cref="TcpError.TimedOut"/>. Null:
+    /// the retransmission count (<see cref="ConnectionOptions.DataRetries"/>) decides alone.
+    /// </summary>
+    public TimeSpan? UserTimeout { get; set; }
 
     /// <summary>TCP_NODELAY: true turns Nagle's algorithm off, and sends what it was holding back.</summary>
     public bool NoDelay => !_snd.Nagle;

@@ -74,6 +74,9 @@ public sealed record ConnectionOptions
         Rack = true,
     };
 
+    /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
+    public TimeSpan? UserTimeout { get; init; }
+
     /// <summary>
     /// RFC 5681 4.1 (Linux's tcp_slow_start_after_idle): after an idle time longer than the RTO the
     /// window starts again (Linux halves it per RTO idle, down to the initial window).

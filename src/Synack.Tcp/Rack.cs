@@ -21,8 +21,10 @@ internal sealed class Rack
     private SeqNum _fack;                         // the highest byte the peer has delivered
     private bool _hasFack;
 
-    /// <summary>Reordering has been seen on this connection (Linux's reord_seen).</summary>
-    public bool ReorderingSeen { get; private set; }
+    /// <summary>Reordering has been seen on this connection.</summary>
+    public bool ReorderingSeen => ReorderingEvents > 0;
+    /// <summary>How many ACKs showed reordering (Linux's reord_seen).</summary>
+    public int ReorderingEvents { get; private set; }
     /// <summary>How far out of order deliveries have come, in segments (tcpi_reordering; starts at 3).</summary>
     public int Reordering { get; private set; } = 3;
     /// <summary>When to look again for segments whose reordering window has passed.</summary>
@@ -58,7 +60,7 @@ internal sealed class Rack
     public void Reordered(SeqNum low, SeqNum priorFack, int mss)
     {
         if (low >= priorFack) return;
-        ReorderingSeen = true;
+        ReorderingEvents++;
         int metric = priorFack - low;
         if (mss > 0 && metric > Reordering * mss) Reordering = Math.Min((metric + mss - 1) / mss, 300);
     }

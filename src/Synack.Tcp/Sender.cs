@@ -186,6 +186,7 @@ internal sealed class Sender
 
     /// <summary>How far out of order the peer's deliveries have come, in segments (3 until seen otherwise).</summary>
     public int Reordering => _rack?.Reordering ?? DupAckThreshold;
+    public int ReorderingEvents => _rack?.ReorderingEvents ?? 0;
 
     /// <summary>Bytes from <paramref name="from"/> up to the highest SACKed byte that the peer has not SACKed.</summary>
     private int HoleBytes(SeqNum from)
@@ -508,7 +509,7 @@ internal sealed class Sender
             RetransmittedSegments++;
             BytesRetransmitted += len;
         }
-        else if (len > 0) _rearmProbe = true;
+        else if (len > 0 || fin) _rearmProbe = true; // a FIN ending the flight is probed like data (Linux)
         if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
         var end = seq + len + (fin ? 1 : 0);
         if (isNew && len > 0 && len < Mss)

@@ -48,6 +48,8 @@ public readonly record struct TcpInfo
     public long SendCwnd { get; init; }
     /// <summary>Duplicate ACKs that mean a loss (the reordering the sender allows for).</summary>
     public int Reordering { get; init; }
+    /// <summary>How many times reordering was seen.</summary>
+    public int ReorderingSeen { get; init; }
     public long TotalRetrans { get; init; }
     public long BytesAcked { get; init; }
     public long BytesReceived { get; init; }
