@@ -106,6 +106,43 @@ internal sealed partial class ScriptRun
                 }
             case "connect":
                 return Connect(e, Socket(e, a));
+            case "recvmsg":
+                {
+                    var s = Socket(e, a);
+                    var msg = ScriptMessage.Parse(a[1]);
+                    string flagArg = a.Count > 2 ? a[2] : "0";
+                    bool peek = flagArg.Contains("MSG_PEEK", StringComparison.Ordinal);
+                    bool dontWait = flagArg.Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                    return () =>
+                    {
+                        var result = Read(s, msg.Length, peek, dontWait);
+                        if (!result.Item1 || result.Item3 is not null) return result;
+                        if (msg.Flags != "0") throw new UnsupportedScriptException($"recvmsg msg_flags {msg.Flags}");
+                        if (msg.Inq is int want)
+                        {
+                            // TCP_CM_INQ: bytes left to read, and the FIN counted as one (Linux's tcp_inq_hint).
+                            var c = s.Socket.Protocol;
+                            int have = c is null ? 0 : c.ReceiveQueued + (c.PeerFinished ? 1 : 0);
+                            if (!s.ReportInq) throw new ScriptFailure(e.Line, "a TCP_CM_INQ control message without TCP_INQ on", call.Text);
+                            if (have != want) throw new ScriptFailure(e.Line, $"TCP_CM_INQ gave {have}", call.Text, $"cmsg_data={have}");
+                        }
+                        return result;
+                    };
+                }
+            case "sendmsg":
+                {
+                    var s = Socket(e, a);
+                    var msg = ScriptMessage.Parse(a[1]);
+                    if (msg.Inq is not null) throw new UnsupportedScriptException("sendmsg with TCP_CM_INQ");
+                    string flagArg = a.Count > 2 ? a[2] : "0";
+                    bool dontWait = flagArg.Contains("MSG_DONTWAIT", StringComparison.Ordinal);
+                    bool more = flagArg.Contains("MSG_MORE", StringComparison.Ordinal);
+                    if (flagArg.Contains("MSG_EOR", StringComparison.Ordinal) || flagArg.Contains("MSG_ZEROCOPY", StringComparison.Ordinal))
+                        throw new UnsupportedScriptException($"sendmsg flags {flagArg}");
+                    return () => Write(s, msg.Length, dontWait, more);
+                }
+            case "poll":
+                return Poll(e, call);
             case "read" or "recv" or "recvfrom" or "write" or "send" or "sendto" when a.Count > 1 && a[1] == "NULL":
                 {
                     Socket(e, a);
@@ -202,6 +239,76 @@ internal sealed partial class ScriptRun
         return s;
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>\d+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]
+    private static partial System.Text.RegularExpressions.Regex PollEntry();
+
+    /// <summary>
+    /// poll() over the script's descriptors: POLLIN when there is something to read (or the peer
+    /// closed), POLLOUT when a write would take data, POLLERR/POLLHUP always looked for. It waits
+    /// until something is ready or its timeout passes.
+    /// </summary>
+    private Func<(bool, long, string?)> Poll(ScriptEvent e, ScriptSyscall call)
+    {
+        var entries = PollEntry().Matches(call.Args.Count > 0 ? call.Args[0] : "")
+            .Select(m => (Fd: int.Parse(m.Groups["fd"].Value, CultureInfo.InvariantCulture), Events: m.Groups["events"].Value,
+                Revents: m.Groups["revents"].Success ? m.Groups["revents"].Value : null))
+            .ToList();
+        if (entries.Count == 0) throw new ScriptFailure(e.Line, "poll() without {fd=…, events=…} entries", e.Text);
+        int timeoutMs = call.Args.Count > 2 ? (int)ScriptSyscall.ParseNumber(call.Args[2]) : -1;
+        var deadline = timeoutMs < 0 ? TimeSpan.MaxValue : _now + TimeSpan.FromMilliseconds(timeoutMs);
+        return () =>
+        {
+            int ready = 0;
+            var got = new List<string>();
+            foreach (var (fd, events, _) in entries)
+            {
+                var names = Ready(fd, events);
+                got.Add(names);
+                if (names != "0") ready++;
+            }
+            if (ready == 0 && _now < deadline) return Blocked;
+            for (int i = 0; i < entries.Count; i++)
+            {
+                if (entries[i].Revents is { } want && !SameEvents(want, got[i]))
+                    throw new ScriptFailure(e.Line, $"poll() revents for fd {entries[i].Fd} were {got[i]}", call.Text, $"revents={got[i]}");
+            }
+            return Ok(ready);
+        };
+    }
+
+    private string Ready(int fd, string asked)
+    {
+        if (!_fds.TryGetValue(fd, out var s)) return "POLLNVAL";
+        var sock = s.Socket;
+        var c = sock.Protocol;
+        var ready = new List<string>();
+        bool wantIn = asked.Contains("POLLIN", StringComparison.Ordinal), wantOut = asked.Contains("POLLOUT", StringComparison.Ordinal);
+        bool failed = sock.Failed || c is { State: Synack.Tcp.TcpState.Closed, Error: not Synack.Tcp.TcpError.None };
+        if (sock.IsListening)
+        {
+            if (wantIn && sock.Readiness.HasFlag(SocketReadiness.Readable)) ready.Add("POLLIN");
+        }
+        else if (c is not null)
+        {
+            bool readable = c.ReceiveQueued > 0 || c.PeerFinished || failed;
+            if (wantIn && readable) ready.Add("POLLIN");
+            // Linux's tcp_poll: writable while free space is at least half what is queued, and below TCP_NOTSENT_LOWAT.
+            bool established = c.State is Synack.Tcp.TcpState.Established or Synack.Tcp.TcpState.CloseWait;
+            var info = c.GetInfo(_now);
+            bool writable = established && !c.SendClosed && c.SendSpace >= c.SendQueued / 2 && info.NotSentBytes < s.NotSentLowWater;
+            if (wantOut && writable) ready.Add("POLLOUT");
+            if (failed) ready.Add("POLLERR");
+            if (c.State == Synack.Tcp.TcpState.Closed || c.PeerFinished && c.SendClosed) ready.Add("POLLHUP");
+        }
+        return ready.Count == 0 ? "0" : string.Join("|", ready);
+    }
+
+    private static bool SameEvents(string a, string b)
+    {
+        static HashSet<string> Set(string s) => [.. s.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(x => x != "0")];
+        return Set(a).SetEquals(Set(b));
+    }
+
     private Func<(bool, long, string?)> Fcntl(ScriptEvent e, ScriptSyscall call)
     {
         var s = Socket(e, call.Args);
@@ -295,6 +402,9 @@ internal sealed partial class ScriptRun
                 case "TCP_NODELAY":
                     have = sock.Options.Nagle ? "0" : "1";
                     break;
+                case "TCP_NOTSENT_LOWAT":
+                    have = s.NotSentLowWater.ToString(CultureInfo.InvariantCulture);
+                    break;
                 case "TCP_MAXSEG":
                     have = (c is { SendMss: > 0 } ? c.SendMss : sock.Options.Mss).ToString(CultureInfo.InvariantCulture);
                     break;
@@ -365,6 +475,9 @@ internal sealed partial class ScriptRun
                     case "TCP_INQ":
                         s.ReportInq = v != 0;
                         return Ok(0);
+                    case "TCP_NOTSENT_LOWAT":
+                        s.NotSentLowWater = v;
+                        return Ok(0);
                 }
             }
             var o = sock.Options;
@@ -386,10 +499,12 @@ internal sealed partial class ScriptRun
                 "TCP_FUNCTION_BLK" => o,
                 "TCP_USER_TIMEOUT" => o with { UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null },
                 "TCP_INQ" => o,
+                "TCP_NOTSENT_LOWAT" => o,
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;
             if (name == "TCP_INQ") s.ReportInq = v != 0;
+            if (name == "TCP_NOTSENT_LOWAT") s.NotSentLowWater = v;
             if (name == "SO_SNDBUF") s.SendBufferReported = sock.Options.SendBufferSize;
             // IP fields may change on an open connection: the next packet carries them.
             if (name is "IP_TOS" or "IPV6_TCLASS")

@@ -168,7 +168,11 @@ internal sealed partial class ScriptRun
         switch (call.Name)
         {
             case "socket" or "bind" or "listen" or "accept" or "connect" or "read" or "write" or "send" or "recv"
-                or "sendto" or "recvfrom" or "close" or "shutdown" or "fcntl" or "getsockopt" or "setsockopt" or "ioctl":
+                or "sendto" or "recvfrom" or "close" or "shutdown" or "fcntl" or "getsockopt" or "setsockopt" or "ioctl" or "poll":
+                break;
+            case "recvmsg" or "sendmsg":
+                if (call.Args.Count < 2) throw new FormatException($"{call.Name} needs a descriptor and a msghdr");
+                ScriptMessage.Parse(call.Args[1]);
                 break;
             default:
                 throw new UnsupportedScriptException($"system call {call.Name}()");

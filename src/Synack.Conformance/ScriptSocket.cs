@@ -19,4 +19,6 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public int? SendBufferReported { get; set; }
     /// <summary>TCP_INQ: recvmsg() reports the bytes left to read in a TCP_CM_INQ control message.</summary>
     public bool ReportInq { get; set; }
+    /// <summary>TCP_NOTSENT_LOWAT: poll() reports POLLOUT only while fewer bytes than this wait unsent.</summary>
+    public long NotSentLowWater { get; set; } = uint.MaxValue;
 }
