@@ -5,11 +5,13 @@ namespace Synack.Conformance;
 /// <summary>The stack configurations a script can run against.</summary>
 public static class Profiles
 {
-    public static IReadOnlyList<string> Names { get; } = ["auto", "freebsd", "linux", "synack"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "freebsd", "linux", "synack", "synack-no-quickack"];
 
     /// <summary>
     /// <c>freebsd</c>: what the FreeBSD suite assumes; <c>linux</c>: Linux's built-in defaults (Google's
-    /// scripts then apply their defaults.sh); <c>synack</c>: the stack's own defaults. <c>auto</c> (null):
+    /// scripts then apply their defaults.sh); <c>synack</c>: the stack's own defaults;
+    /// <c>synack-no-quickack</c>: the same with every ACK delayed by RFC 1122's rules, as the study
+    /// note's scenarios (and our scripts of them) show it. <c>auto</c> (null):
     /// Linux for a script in Google's dialect, else FreeBSD.
     /// </summary>
     public static bool TryFind(string name, out ConnectionOptions? profile)
@@ -19,6 +21,7 @@ public static class Profiles
             "freebsd" => ConnectionOptions.FreeBsd,
             "linux" => ConnectionOptions.Linux,
             "synack" or "default" => ConnectionOptions.Default,
+            "synack-no-quickack" => ConnectionOptions.Default with { QuickAcks = 0 },
             _ => null,
         };
         return profile is not null || name.Equals("auto", StringComparison.OrdinalIgnoreCase);

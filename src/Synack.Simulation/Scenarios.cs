@@ -22,6 +22,10 @@ public static class Scenarios
         Nagle = false,
         // The note teaches the retransmission timer; Linux's tail loss probe would answer its lost segments first.
         TailLossProbe = false,
+        // The note teaches the delayed ACK that rides on the reply; Linux's quickack would ACK a request at once.
+        QuickAcks = 0,
+        // RFC 6298's RTO, the one the note's timer figures follow (Linux adds its 200 ms floor to the variance).
+        MinRtoOnVariance = false,
     };
 
     /// <summary>Keep-alive for the S8 demo: 10 s idle, probes 2 s apart, three of them.</summary>

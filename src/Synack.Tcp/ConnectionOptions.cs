@@ -47,6 +47,15 @@ public sealed record ConnectionOptions
         InitialRto = TimeSpan.FromSeconds(1),
         MinRto = TimeSpan.FromMilliseconds(30),
         SynAckRetries = 3,
+        // Linux's additions stay off: the FreeBSD suite is matched without them.
+        SlowStartAfterIdle = false,
+        QuickAcks = 0,
+        SlowStartByBytesAcked = false,
+        GrowOnlyWhenCwndLimited = false,
+        SilentlyDropAckOfUnsentData = false,
+        ProportionalRateReduction = false,
+        MinRtoOnVariance = false,
+        Rack = false,
     };
 
     /// <summary>
@@ -64,14 +73,6 @@ public sealed record ConnectionOptions
         SendBufferSize = 16384,
         SynRetries = 6,
         SynAckRetries = 5,
-        SlowStartAfterIdle = true,
-        QuickAcks = 16,
-        SlowStartByBytesAcked = true,
-        GrowOnlyWhenCwndLimited = true,
-        SilentlyDropAckOfUnsentData = true,
-        ProportionalRateReduction = true,
-        MinRtoOnVariance = true,
-        Rack = true,
     };
 
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
@@ -81,33 +82,33 @@ public sealed record ConnectionOptions
     /// RFC 5681 4.1 (Linux's tcp_slow_start_after_idle): after an idle time longer than the RTO the
     /// window starts again (Linux halves it per RTO idle, down to the initial window).
     /// </summary>
-    public bool SlowStartAfterIdle { get; init; }
+    public bool SlowStartAfterIdle { get; init; } = true;
 
     /// <summary>
     /// Linux's quickack mode: after the first data and after a hole, up to this many ACKs go at once
     /// instead of waiting for the delayed-ACK timer (Linux: 16). 0: every ACK follows RFC 1122's rules.
     /// </summary>
-    public int QuickAcks { get; init; }
+    public int QuickAcks { get; init; } = 16;
 
     /// <summary>
     /// Slow start opens the window by every byte an ACK covers, as Linux does, rather than by at most
     /// one segment per ACK (RFC 5681 3.1; RFC 3465's L = 1): a receiver that acks every second segment
     /// then doubles the window per round trip just the same.
     /// </summary>
-    public bool SlowStartByBytesAcked { get; init; }
+    public bool SlowStartByBytesAcked { get; init; } = true;
 
     /// <summary>
     /// RFC 7661's rule as Linux keeps it (tcp_is_cwnd_limited): the window grows only while the sender
     /// uses it — in slow start, while at least half of it was in flight; after, while it was full.
     /// </summary>
-    public bool GrowOnlyWhenCwndLimited { get; init; }
+    public bool GrowOnlyWhenCwndLimited { get; init; } = true;
 
     /// <summary>
     /// An ACK of data never sent (SEG.ACK &gt; SND.NXT) is dropped without an answer and its timestamp
     /// not taken, as Linux does; false is RFC 9293's ACK in reply (and RFC 7323's TS.Recent update
     /// before the ACK check).
     /// </summary>
-    public bool SilentlyDropAckOfUnsentData { get; init; }
+    public bool SilentlyDropAckOfUnsentData { get; init; } = true;
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes
@@ -115,20 +116,20 @@ public sealed record ConnectionOptions
     /// retransmissions and new data as RFC 6675's pipe allows, instead of RFC 5681's halving with
     /// inflation; at the end the window is the threshold (Linux's default since 3.2).
     /// </summary>
-    public bool ProportionalRateReduction { get; init; }
+    public bool ProportionalRateReduction { get; init; } = true;
 
     /// <summary>
     /// Linux's RTO: SRTT + max(4·RTTVAR, <see cref="MinRto"/>) — the minimum bounds the variance term,
     /// so the RTO is at least a round trip plus 200 ms — rather than RFC 6298's max(SRTT + 4·RTTVAR, min).
     /// </summary>
-    public bool MinRtoOnVariance { get; init; }
+    public bool MinRtoOnVariance { get; init; } = true;
 
     /// <summary>
     /// RACK (RFC 8985 section 6, Linux's tcp_recovery=1): with SACK, a segment is lost when one sent
     /// after it has been delivered and a round trip plus a reordering window has passed — found by
     /// time, so a lost retransmission is found too, and reordering (once seen) no longer looks like loss.
     /// </summary>
-    public bool Rack { get; init; }
+    public bool Rack { get; init; } = true;
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;

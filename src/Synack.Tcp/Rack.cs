@@ -16,7 +16,7 @@ internal sealed class Rack
     private static readonly TimeSpan TimerSlop = TimeSpan.FromMilliseconds(2);
 
     private TimeSpan _xmitAt = TimeSpan.MinValue; // RACK.xmit_ts
-    private SeqNum _endSeq;                       // RACK.end_seq
+    private long _order;                          // RACK.end_seq's role: which of the sends at RACK.xmit_ts
     private TimeSpan _rtt;                        // RACK.rtt
     private SeqNum _fack;                         // the highest byte the peer has delivered
     private bool _hasFack;
@@ -45,10 +45,10 @@ internal sealed class Rack
         // An answer to a resent segment sooner than the minimum RTT is the original copy's: it says
         // nothing about when the resent one was delivered.
         if (s.Has(SentSegments.Mark.EverResent) && rtt < minRtt) return;
-        if (s.SentAt > _xmitAt || s.SentAt == _xmitAt && s.End > _endSeq)
+        if (s.SentAt > _xmitAt || s.SentAt == _xmitAt && s.SendOrder > _order)
         {
             _xmitAt = s.SentAt;
-            _endSeq = s.End;
+            _order = s.SendOrder;
             _rtt = rtt;
         }
     }
@@ -86,7 +86,9 @@ internal sealed class Rack
             ref readonly var s = ref sent[i];
             if (s.Has(SentSegments.Mark.Sacked)) continue;
             if (s.Has(SentSegments.Mark.Lost) && !s.Has(SentSegments.Mark.Resent)) continue; // already waiting to go again
-            if (!(s.SentAt < _xmitAt || s.SentAt == _xmitAt && s.End < _endSeq)) continue; // not sent before the one delivered
+            // Only what was sent before the one delivered (RFC 8985 breaks time ties by sequence; here
+            // sends at one instant are told apart by their order, so a resend after new data counts as later).
+            if (!(s.SentAt < _xmitAt || s.SentAt == _xmitAt && s.SendOrder < _order)) continue;
             var remaining = s.SentAt + _rtt + window - now;
             if (remaining <= TimeSpan.Zero)
             {

@@ -830,7 +830,7 @@ internal sealed class Sender
     {
         if (!_o.GrowOnlyWhenCwndLimited) return;
         uint flight = (uint)Math.Max(Pipe, 0);
-        bool limited = flight >= Congestion.Window;
+        bool limited = flight + (uint)Mss > Congestion.Window; // no room for another full segment
         if (!sent && !limited) return;
         if (Una >= _cwndUsageSeq || limited || !_isCwndLimited && flight > _maxFlight)
         {

@@ -28,6 +28,8 @@ internal sealed class SentSegments
         public SeqNum Start;
         public int Length;
         public TimeSpan SentAt;
+        /// <summary>Which send this was, counting every send: orders sends made at the same instant (a virtual clock stands still).</summary>
+        public long SendOrder;
         public Mark Marks;
         public readonly SeqNum End => Start + Length;
         public readonly bool Has(Mark m) => (Marks & m) != 0;
@@ -35,6 +37,7 @@ internal sealed class SentSegments
 
     private Segment[] _items = new Segment[16];
     private int _head, _count;
+    private long _sends;
 
     public int Count => _count;
 
@@ -52,7 +55,7 @@ internal sealed class SentSegments
     {
         if (length <= 0) return;
         if (_count == _items.Length) Grow();
-        _items[(_head + _count) & (_items.Length - 1)] = new Segment { Start = start, Length = length, SentAt = now };
+        _items[(_head + _count) & (_items.Length - 1)] = new Segment { Start = start, Length = length, SentAt = now, SendOrder = ++_sends };
         _count++;
     }
 
@@ -60,11 +63,13 @@ internal sealed class SentSegments
     public void Resent(SeqNum start, int length, TimeSpan now)
     {
         var end = start + Math.Max(length, 1);
+        long order = ++_sends;
         for (int i = IndexAtOrAfter(start); i < _count; i++)
         {
             ref var s = ref At(i);
             if (s.Start >= end) break;
             s.SentAt = now;
+            s.SendOrder = order;
             if (!s.Has(Mark.Sacked)) SetMarks(ref s, s.Marks | Mark.Resent | Mark.EverResent);
         }
     }

@@ -6,7 +6,7 @@ namespace Synack.Conformance.Tests;
 public class RunnerTests
 {
     private const string Listen = """
-        --profile=synack
+        --profile=synack-no-quickack
         --tolerance_usecs=2000
         0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
         +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0

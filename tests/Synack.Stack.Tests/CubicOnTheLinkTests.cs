@@ -61,7 +61,9 @@ public sealed class CubicOnTheLinkTests(ITestOutputHelper output)
         Assert.True(firstAvoidance > 0, "the connection never left recovery");
         double wMax = samples[firstAvoidance].Ssthresh / Beta / mss;
         double k = Math.Cbrt(wMax * (1 - Beta) / C);
-        var t0 = samples[firstAvoidance].At - rtt; // the epoch began with the first ACK after recovery, within the round trip before
+        // The epoch began with the first ACK after recovery, within the round trip before this sample
+        // (PRR ends recovery at exactly ssthresh): take the middle of it.
+        var t0 = samples[firstAvoidance].At - rtt / 2;
         output.WriteLine($"W_max {wMax:F1} segments, K {k:F2} s, avoidance from {t0}");
         int compared = 0;
         foreach (var s in samples.Skip(firstAvoidance + 5))

@@ -37,10 +37,14 @@ public class HostilePeerTests
             Assert.True(d.Connection.SackScoreboardRanges <= ReassemblyQueue.MaxRanges);
         }
         Assert.Equal(TcpState.Established, d.State);
-        // An honest ACK of everything still ends it all.
-        d.AckWithSacks(d.Connection.SndNxt, 65535);
-        d.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(d.Connection.SndNxt, d.Connection.SndUna);
+        // An honest peer from here on gets every byte: the connection still works.
+        for (int i = 0; i < 200 && d.Connection.SendQueued > 0; i++)
+        {
+            d.AckWithSacks(d.Connection.SndMax, 65535);
+            d.Advance(TimeSpan.FromMilliseconds(10));
+        }
+        Assert.Equal(0, d.Connection.SendQueued);
+        Assert.Equal(d.Connection.SndMax, d.Connection.SndUna);
     }
 
     [Fact]

@@ -85,10 +85,20 @@ public class ResetTests
     [Fact]
     public void An_ack_for_data_never_sent_is_answered_and_dropped()
     {
-        var d = ConnectionDriver.InState(TcpState.Established);
+        // RFC 9293 (and FreeBSD): answer with an ACK, drop the segment.
+        var d = ConnectionDriver.InState(TcpState.Established, ConnectionOptions.Default with { SilentlyDropAckOfUnsentData = false });
         d.Inject(TcpFlags.Ack | TcpFlags.Psh, d.PeerNxt, d.Connection.SndNxt + 5000, length: 10);
         Assert.Equal(0, d.Connection.ReceiveQueued); // the data was not taken
         Assert.Equal(TcpFlags.Ack, Assert.Single(d.Sent).Header.Flags);
+    }
+
+    [Fact]
+    public void Linux_drops_an_ack_for_data_never_sent_without_a_word_and_keeps_its_timestamp()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established);
+        d.Inject(TcpFlags.Ack | TcpFlags.Psh, d.PeerNxt, d.Connection.SndNxt + 5000, length: 10);
+        Assert.Equal(0, d.Connection.ReceiveQueued);
+        Assert.Empty(d.Sent);
     }
 
     [Fact]
