@@ -197,7 +197,13 @@ public sealed partial class Connection : ISegmentOutput
     /// unacknowledged before the connection is given up with <see cref="TcpError.TimedOut"/>. Null:
     /// the retransmission count (<see cref="ConnectionOptions.DataRetries"/>) decides alone.
     /// </summary>
-    public TimeSpan? UserTimeout { get; set; }
+    public TimeSpan? UserTimeout
+    {
+        get => _userTimeoutTicks == 0 ? null : new TimeSpan(_userTimeoutTicks);
+        set => _userTimeoutTicks = value is TimeSpan t && t > TimeSpan.Zero ? t.Ticks : 0;
+    }
+
+    private long _userTimeoutTicks; // 0: none (half the size of a TimeSpan?, per connection)
 
     /// <summary>TCP_NODELAY: true turns Nagle's algorithm off, and sends what it was holding back.</summary>
     public bool NoDelay => !_snd.Nagle;

@@ -118,8 +118,6 @@ internal sealed class Sender
     public bool InCongestionWindowReduction => _reduction is { Active: true, Cwr: true };
     /// <summary>Duplicate ACKs in a row.</summary>
     public int DuplicateAcks => _dupAcks;
-    /// <summary>Bytes resent (fast retransmit, probes, after a timeout) and not acknowledged: what the ACK that covers them says nothing of the round trip for.</summary>
-    public long BytesRetransmitted { get; private set; }
     /// <summary>Bytes the peer has acknowledged.</summary>
     public long BytesAcked { get; private set; }
 
@@ -504,11 +502,7 @@ internal sealed class Sender
                 if (len > old) sent.Append(seq + old, len - old, now);
             }
         }
-        if (!isNew)
-        {
-            RetransmittedSegments++;
-            BytesRetransmitted += len;
-        }
+        if (!isNew) RetransmittedSegments++;
         else if (len > 0 || fin) _rearmProbe = true; // a FIN ending the flight is probed like data (Linux)
         if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
         var end = seq + len + (fin ? 1 : 0);

@@ -52,6 +52,24 @@ public sealed class TimeWaitState
         HopLimit = c.HopLimit,
     };
 
+    /// <summary>A TIME-WAIT state rebuilt from what a compact table kept of it.</summary>
+    internal static TimeWaitState Restore(ConnectionOptions options, FourTuple tuple, SeqNum sndNxt, SeqNum rcvNxt, bool timestamps, ushort window,
+        uint tsRecent, uint tsOffset, TimeSpan expires, uint acceptWindow, bool orphaned, byte dscp, byte hopLimit) => new(options)
+    {
+        Tuple = tuple,
+        SndNxt = sndNxt,
+        RcvNxt = rcvNxt,
+        Timestamps = timestamps,
+        Window = window,
+        TsRecent = tsRecent,
+        TsOffset = tsOffset,
+        Expires = expires,
+        AcceptWindow = acceptWindow,
+        Orphaned = orphaned,
+        Dscp = dscp,
+        HopLimit = hopLimit,
+    };
+
     /// <summary>
     /// One segment for this TIME-WAIT connection. <paramref name="allowReopen"/> says whether a new SYN
     /// may take the tuple over (the host has a listener and RFC 6191 reuse is on). When

@@ -63,7 +63,16 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     IReadOnlyList<IpAddr> INetworkNode.Addresses => Options.Addresses;
 
     /// <summary>When <see cref="Advance"/> should next be called; null when no timer runs.</summary>
-    public TimeSpan? NextWakeup => _wheel.NextWakeup() is long ms ? TimeSpan.FromMilliseconds(ms) : null;
+    public TimeSpan? NextWakeup
+    {
+        get
+        {
+            TimeSpan? wheel = _wheel.NextWakeup() is long ms ? TimeSpan.FromMilliseconds(ms) : null;
+            // TIME-WAIT keeps its own heap; the wheel's millisecond ticks round up, so do the same here.
+            TimeSpan? timeWait = _timeWait.NextExpiry is TimeSpan t ? TimeSpan.FromMilliseconds(Math.Ceiling(t.TotalMilliseconds)) : null;
+            return wheel is null ? timeWait : timeWait is null ? wheel : wheel < timeWait ? wheel : timeWait;
+        }
+    }
 
     // ------------------------------------------------------------------ input
 
@@ -78,6 +87,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             e.Expire(_now);
             Observer?.InputDone(this, _now);
         }
+        _timeWait.ExpireDue(TimeSpan.FromMilliseconds(Math.Floor(_now.TotalMilliseconds)), _timeWaitExpired ??= TimeWaitExpired);
     }
 
     /// <summary>Takes one IP packet from the link.</summary>
@@ -127,7 +137,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             AfterInput(sc);
             return;
         }
-        if (_timeWait.TryGet(tuple, out var tw) && HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
+        if (_timeWait.Get(tuple) is { } tw && HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
 
         var listener = FindListener(ip.Destination, tcp.DestinationPort);
         if (listener is null)
@@ -224,9 +234,10 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     // ------------------------------------------------------------------ TIME-WAIT
 
     /// <summary>The rules are <see cref="TimeWaitState.Handle"/>'s; the stack sends, counts, and keeps the table.</summary>
-    private TimeWaitVerdict HandleTimeWait(TimeWaitEntry tw, in TcpHeader seg, int payloadLength)
+    private TimeWaitVerdict HandleTimeWait(TimeWaitState tw, in TcpHeader seg, int payloadLength)
     {
-        var verdict = tw.State.Handle(in seg, payloadLength, _now, Options.ReuseTimeWait, out var reply, out bool send);
+        var expires = tw.Expires;
+        var verdict = tw.Handle(in seg, payloadLength, _now, Options.ReuseTimeWait, out var reply, out bool send);
         if (send)
         {
             if (reply.Flags.Has(TcpFlags.Rst)) Statistics.ResetsSent++;
@@ -235,7 +246,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         switch (verdict)
         {
             case TimeWaitVerdict.Keep:
-                Arm(tw, tw.State.Expires); // a retransmitted FIN restarts 2 MSL
+                if (tw.Expires != expires) _timeWait.Restart(tw.Tuple, tw.Expires); // a retransmitted FIN restarts 2 MSL
                 break;
             case TimeWaitVerdict.Drop:
                 Statistics.Drop(DropReason.TimeWait);
@@ -251,23 +262,16 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         return verdict;
     }
 
-    internal void ExpireTimeWait(TimeWaitEntry tw, TimeSpan now)
+    private Action<FourTuple>? _timeWaitExpired;
+
+    private void TimeWaitExpired(FourTuple tuple)
     {
-        if (now < tw.State.Expires)
-        {
-            Arm(tw, tw.State.Expires);
-            return;
-        }
-        RemoveTimeWait(tw);
-        Observer?.TimerFired(this, tw.Tuple, TcpTimer.TimeWait, now);
-        Observer?.StateChanged(this, tw.Tuple, TcpState.TimeWait, TcpState.Closed, "2MSL timeout", now);
+        Observer?.TimerFired(this, tuple, TcpTimer.TimeWait, _now);
+        Observer?.StateChanged(this, tuple, TcpState.TimeWait, TcpState.Closed, "2MSL timeout", _now);
+        Observer?.InputDone(this, _now);
     }
 
-    private void RemoveTimeWait(TimeWaitEntry tw)
-    {
-        _wheel.Cancel(tw.Timer);
-        _timeWait.Remove(tw.Tuple);
-    }
+    private void RemoveTimeWait(TimeWaitState tw) => _timeWait.Remove(tw.Tuple);
 
     // ------------------------------------------------------------------ after every input
 
@@ -330,9 +334,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     {
         var state = sc.Connection.TimeWait!;
         Remove(sc);
-        var tw = new TimeWaitEntry(this, state);
-        _timeWait.Add(tw);
-        Arm(tw, state.Expires);
+        _timeWait.Add(state);
     }
 
     private void Remove(StackConnection sc)
@@ -372,15 +374,15 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     /// <summary>The state of a tuple as the stack knows it: a live connection, a TIME-WAIT entry, or null (CLOSED).</summary>
     internal TcpState? LookupState(in FourTuple tuple) =>
         _connections.TryGetValue(tuple, out var sc) ? sc.Connection.State
-        : _timeWait.TryGet(tuple, out _) ? TcpState.TimeWait
+        : _timeWait.Contains(tuple) ? TcpState.TimeWait
         : null;
 
 
     /// <summary>Forgets every TIME-WAIT entry at once, as <c>tcpdrop -s TIME_WAIT</c> does.</summary>
     public int DropTimeWait()
     {
-        var all = _timeWait.Entries.ToList();
-        foreach (var tw in all) RemoveTimeWait(tw);
+        var all = _timeWait.Entries().ToList();
+        foreach (var (tuple, _) in all) _timeWait.Remove(tuple);
         return all.Count;
     }
 
@@ -409,12 +411,12 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         {
             localPort = _ports.Choose(localAddress, remote, remotePort,
                 p => _connections.ContainsKey(new FourTuple(localAddress, p, remote, remotePort))
-                     || _timeWait.TryGet(new FourTuple(localAddress, p, remote, remotePort), out _)
+                     || _timeWait.Contains(new FourTuple(localAddress, p, remote, remotePort))
                      || IsListening(p))
                 ?? throw new InvalidOperationException("no ephemeral port free");
         }
         var tuple = new FourTuple(localAddress, localPort, remote, remotePort);
-        if (_connections.ContainsKey(tuple) || _timeWait.TryGet(tuple, out _)) throw new InvalidOperationException($"{tuple} is in use");
+        if (_connections.ContainsKey(tuple) || _timeWait.Contains(tuple)) throw new InvalidOperationException($"{tuple} is in use");
         var sc = NewConnection(tuple, options ?? Options.Connection);
         sc.Observer = observer;
         Statistics.ConnectionsOpened++;
@@ -524,10 +526,10 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             list.Add(new SocketSnapshot(c.State, FourTuple.Format(c.Tuple.LocalAddress, c.Tuple.LocalPort),
                 FourTuple.Format(c.Tuple.RemoteAddress, c.Tuple.RemotePort), c.ReceiveQueued, c.SendQueued, timers, c.Tuple));
         }
-        foreach (var tw in _timeWait.Entries)
+        foreach (var (tuple, expires) in _timeWait.Entries())
         {
-            list.Add(new SocketSnapshot(TcpState.TimeWait, FourTuple.Format(tw.Tuple.LocalAddress, tw.Tuple.LocalPort),
-                FourTuple.Format(tw.Tuple.RemoteAddress, tw.Tuple.RemotePort), 0, 0, [$"TimeWait:{(tw.State.Expires - _now).TotalMilliseconds:F0}ms"], tw.Tuple));
+            list.Add(new SocketSnapshot(TcpState.TimeWait, FourTuple.Format(tuple.LocalAddress, tuple.LocalPort),
+                FourTuple.Format(tuple.RemoteAddress, tuple.RemotePort), 0, 0, [$"TimeWait:{(expires - _now).TotalMilliseconds:F0}ms"], tuple));
         }
         return list;
     }
