@@ -19,7 +19,8 @@ internal static class ServeCommand
         var mtu = new Option<int>("--mtu") { Description = "MTU of the device (576..65535)", DefaultValueFactory = _ => 1500 };
         var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
         var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address: HTTP/1.1 on this port, h2c on the next (to compare, in one process)" };
-        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp };
+        var noOffload = new Option<bool>("--no-offload") { Description = "write every segment to the device as it is, checksummed (no IFF_VNET_HDR segmentation or checksum offload)" };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload };
         cmd.SetAction(async (parse, ct) =>
         {
             if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
@@ -36,7 +37,7 @@ internal static class ServeCommand
                 });
                 if (!parse.GetValue(quiet)) stack.AddObserver(new EventPrinter(output));
                 loop = new StackThread(stack);
-                link = TunLink.Open(parse.GetValue(tun)!, loop, parse.GetValue(mtu));
+                link = TunLink.Open(parse.GetValue(tun)!, loop, parse.GetValue(mtu), offload: !parse.GetValue(noOffload));
                 link.Configure(parse.GetValue(peer)!);
             }
             catch (Exception ex) when (ex is IOException or ArgumentException)

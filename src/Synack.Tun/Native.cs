@@ -11,6 +11,13 @@ internal static unsafe partial class Native
     public const uint TUNSETIFF = 0x400454ca;
     public const short IFF_TUN = 0x0001;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
+    /// <summary>struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset.</summary>
+    public const int VnetHeaderLength = 10;
+    public const byte VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+    public const byte VIRTIO_NET_HDR_GSO_NONE = 0;
+    public const byte VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+    public const byte VIRTIO_NET_HDR_GSO_TCPV6 = 4;
     public const short POLLIN = 0x001;
     public const int EAGAIN = 11;
     public const int EINTR = 4;

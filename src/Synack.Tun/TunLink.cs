@@ -6,12 +6,18 @@ using Synack.Stack;
 namespace Synack.Tun;
 
 /// <summary>
-/// A Linux TUN device (IFF_TUN, IFF_NO_PI) as a link for one stack: the kernel on the other side. One
-/// read is one IP packet, one write is one packet. A dedicated thread polls the device (and an
-/// eventfd, to wake it for a clean shutdown) and posts each packet to the stack's loop.
+/// A Linux TUN device (IFF_TUN, IFF_NO_PI, and with offload IFF_VNET_HDR) as a link for one stack: the
+/// kernel on the other side. A dedicated thread polls the device (and an eventfd, to wake it for a
+/// clean shutdown), reads every packet that is waiting and posts them to the stack's loop as one
+/// batch. With offload, the data segments one burst sends to one connection go to the kernel as one
+/// GSO packet of up to 64 KB (<see cref="SegmentCoalescer"/>), written when the loop runs out of work.
 /// </summary>
-public sealed unsafe class TunLink : IPacketSink, IDisposable
+public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 {
+    private const int ReadBatch = 64;
+    private readonly bool _offload;
+    private readonly SegmentCoalescer? _coalescer;
+    private readonly byte[]? _single; // one packet behind an empty virtio header
     private readonly int _fd;
     private readonly int _wake;
     private readonly StackThread _loop;
@@ -19,8 +25,14 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
     private readonly int _mtu;
     private volatile bool _stopping;
 
-    private TunLink(int fd, int wake, string name, StackThread loop, int mtu)
+    private TunLink(int fd, int wake, string name, StackThread loop, int mtu, bool offload)
     {
+        _offload = offload;
+        if (offload)
+        {
+            _coalescer = new SegmentCoalescer();
+            _single = new byte[Native.VnetHeaderLength + 65535];
+        }
         _fd = fd;
         _wake = wake;
         Name = name;
@@ -35,19 +47,23 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
     public long PacketsRead { get; private set; }
     public long PacketsWritten { get; private set; }
     public long WriteErrors { get; private set; }
+    /// <summary>GSO packets written (each several segments) and the segments they carried.</summary>
+    public long OffloadPackets { get; private set; }
+    public long OffloadSegments { get; private set; }
 
     /// <summary>Opens (creating if needed) the TUN device <paramref name="name"/> and starts reading it into <paramref name="loop"/>'s stack.</summary>
-    public static TunLink Open(string name, StackThread loop, int mtu = 1500)
+    /// <param name="offload">Segmentation offload: bursts of segments go to the kernel as GSO packets (IFF_VNET_HDR).</param>
+    public static TunLink Open(string name, StackThread loop, int mtu = 1500, bool offload = true)
     {
         if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
         var nameBytes = Encoding.ASCII.GetBytes(name);
         if (nameBytes.Length is 0 or > 15) throw new ArgumentException("an interface name is 1 to 15 characters", nameof(name));
-        int fd = Native.Open("/dev/net/tun", Native.O_RDWR | Native.O_CLOEXEC);
+        int fd = Native.Open("/dev/net/tun", Native.O_RDWR | Native.O_CLOEXEC | Native.O_NONBLOCK);
         if (fd < 0) throw new IOException($"cannot open /dev/net/tun: {Native.Error()} (root or CAP_NET_ADMIN is needed)");
         byte* ifr = stackalloc byte[40];
         new Span<byte>(ifr, 40).Clear();
         nameBytes.CopyTo(new Span<byte>(ifr, 16));
-        *(short*)(ifr + 16) = Native.IFF_TUN | Native.IFF_NO_PI;
+        *(short*)(ifr + 16) = (short)(Native.IFF_TUN | Native.IFF_NO_PI | (offload ? Native.IFF_VNET_HDR : 0));
         if (Native.Ioctl(fd, Native.TUNSETIFF, ifr) < 0)
         {
             var err = Native.Error();
@@ -61,7 +77,7 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
             Native.Close(fd);
             throw new IOException($"eventfd: {err}");
         }
-        return new TunLink(fd, wake, name, loop, mtu);
+        return new TunLink(fd, wake, name, loop, mtu, offload);
     }
 
     /// <summary>
@@ -69,7 +85,7 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
     /// moving this process there: a helper thread enters the namespace, opens the device and leaves.
     /// The device never exists in the caller's namespace; <see cref="Configure"/> then sets it up there.
     /// </summary>
-    public static TunLink OpenInNamespace(string netns, string name, StackThread loop, int mtu = 1500)
+    public static TunLink OpenInNamespace(string netns, string name, StackThread loop, int mtu = 1500, bool offload = true)
     {
         TunLink? link = null;
         Exception? error = null;
@@ -83,7 +99,7 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
                 if (Native.SetNs(target, Native.CLONE_NEWNET) < 0) throw new IOException($"setns {netns}: {Native.Error()}");
                 try
                 {
-                    link = Open(name, loop, mtu);
+                    link = Open(name, loop, mtu, offload);
                 }
                 finally
                 {
@@ -137,9 +153,44 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
 
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
-        fixed (byte* p = packet)
+        if (_coalescer is not { } c)
         {
-            if (Native.Write(_fd, p, (nuint)packet.Length) < 0) WriteErrors++;
+            WriteOut(packet);
+            return;
+        }
+        if (c.TryAppend(packet)) return;
+        Flush();
+        if (c.TryAppend(packet)) return;
+        // Not a data segment (a SYN, an ACK, a RST): alone, behind an empty virtio header.
+        var buf = _single!;
+        int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
+        if (ipLength > 0) SegmentCoalescer.PartialChecksumHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength);
+        else buf.AsSpan(0, Native.VnetHeaderLength).Clear();
+        packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
+        WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
+    }
+
+    /// <summary>With offload the kernel finishes our TCP checksums.</summary>
+    public bool CompletesTcpChecksums => _offload;
+
+    /// <summary>Writes the packet being built (the loop calls this whenever it runs out of work).</summary>
+    public void Flush()
+    {
+        if (_coalescer is not { IsEmpty: false } c) return;
+        int segments = c.Segments;
+        WriteOut(c.Complete());
+        if (segments > 1)
+        {
+            OffloadPackets++;
+            OffloadSegments += segments;
+        }
+    }
+
+    private void WriteOut(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* p = bytes)
+        {
+            if (Native.Write(_fd, p, (nuint)bytes.Length) < 0) WriteErrors++;
             else PacketsWritten++;
         }
     }
@@ -149,7 +200,8 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
         var fds = stackalloc Native.PollFd[2];
         fds[0] = new Native.PollFd { Fd = _fd, Events = Native.POLLIN };
         fds[1] = new Native.PollFd { Fd = _wake, Events = Native.POLLIN };
-        int size = Math.Max(_mtu, 2048);
+        int header = _offload ? Native.VnetHeaderLength : 0;
+        int size = header + (_offload ? 65535 : Math.Max(_mtu, 2048));
         while (!_stopping)
         {
             fds[0].Revents = 0;
@@ -157,28 +209,65 @@ public sealed unsafe class TunLink : IPacketSink, IDisposable
             int r = Native.Poll(fds, 2, 1000);
             if (r <= 0 || _stopping || (fds[1].Revents & Native.POLLIN) != 0) continue;
             if ((fds[0].Revents & Native.POLLIN) == 0) continue;
-            var buf = ArrayPool<byte>.Shared.Rent(size);
-            nint n;
-            fixed (byte* b = buf) n = Native.Read(_fd, b, (nuint)buf.Length);
-            if (n <= 0)
+            // Everything waiting, up to a batch, goes to the loop as one piece of work.
+            var batch = new (byte[] Buffer, int Offset, int Length)[ReadBatch];
+            int count = 0;
+            while (count < ReadBatch)
             {
-                ArrayPool<byte>.Shared.Return(buf);
-                continue;
-            }
-            PacketsRead++;
-            int len = (int)n;
-            _loop.Post(() =>
-            {
-                try
-                {
-                    _loop.Stack.Receive(buf.AsSpan(0, len), _loop.Now);
-                }
-                finally
+                var buf = ArrayPool<byte>.Shared.Rent(size);
+                nint n;
+                fixed (byte* b = buf) n = Native.Read(_fd, b, (nuint)size);
+                if (n <= header)
                 {
                     ArrayPool<byte>.Shared.Return(buf);
+                    break; // EAGAIN: drained
+                }
+                if (header > 0 && !CompleteChecksum(buf.AsSpan(0, (int)n)))
+                {
+                    ArrayPool<byte>.Shared.Return(buf);
+                    continue;
+                }
+                batch[count++] = (buf, header, (int)n - header);
+            }
+            if (count == 0) continue;
+            PacketsRead += count;
+            int taken = count;
+            _loop.Post(() =>
+            {
+                for (int k = 0; k < taken; k++)
+                {
+                    var (buf, offset, len) = batch[k];
+                    try
+                    {
+                        _loop.Stack.Receive(buf.AsSpan(offset, len), _loop.Now);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buf);
+                    }
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// A packet the kernel left with a partial checksum (its virtio header says NEEDS_CSUM) gets the
+    /// sum finished here, so the stack can check it like any other; a GSO packet from the kernel is
+    /// not expected (no TUNSETOFFLOAD asks for one) and is dropped.
+    /// </summary>
+    private static bool CompleteChecksum(Span<byte> frame)
+    {
+        var hdr = frame[..Native.VnetHeaderLength];
+        if (hdr[1] != Native.VIRTIO_NET_HDR_GSO_NONE) return false;
+        if ((hdr[0] & Native.VIRTIO_NET_HDR_F_NEEDS_CSUM) == 0) return true;
+        int start = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(hdr[6..]);
+        int offset = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(hdr[8..]);
+        var packet = frame[Native.VnetHeaderLength..];
+        if (start + offset + 2 > packet.Length) return false;
+        // The field holds the pseudo-header's sum; the sum over the rest, complemented, completes it.
+        ushort sum = Synack.Wire.InternetChecksum.Compute(packet[start..]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet[(start + offset)..], sum == 0 ? (ushort)0xffff : sum);
+        return true;
     }
 
     public void Dispose()

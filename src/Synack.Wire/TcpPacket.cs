@@ -36,7 +36,11 @@ public static class TcpPacket
     public static int MaxLength(int payloadLength) => IpHeader.Ipv6Length + TcpHeader.MaxLength + payloadLength;
 
     /// <summary>Writes IP header, TCP header and payload with both checksums. Returns the packet length, or -1 if it does not fit.</summary>
-    public static int Write(Span<byte> dest, IpAddr source, IpAddr destination, in TcpHeader tcp, TcpOptionLayout layout, ReadOnlySpan<byte> payload)
+    /// <param name="partialChecksum">
+    /// Checksum offload: the TCP checksum field gets only the pseudo-header's sum, not complemented
+    /// (CHECKSUM_PARTIAL), for a device that finishes it — the payload is not read twice.
+    /// </param>
+    public static int Write(Span<byte> dest, IpAddr source, IpAddr destination, in TcpHeader tcp, TcpOptionLayout layout, ReadOnlySpan<byte> payload, bool partialChecksum = false)
     {
         int ipLen = source.IsV6 ? IpHeader.Ipv6Length : IpHeader.Ipv4MinLength;
         if (dest.Length < ipLen + TcpHeader.MinLength) return -1;
@@ -44,7 +48,16 @@ public static class TcpPacket
         if (tcpLen < 0 || dest.Length < ipLen + tcpLen + payload.Length) return -1;
         payload.CopyTo(dest[(ipLen + tcpLen)..]);
         var segment = dest.Slice(ipLen, tcpLen + payload.Length);
-        InternetChecksum.FillTcp(source, destination, segment);
+        if (partialChecksum)
+        {
+            uint sum = InternetChecksum.PseudoHeader(source, destination, InternetChecksum.ProtocolTcp, segment.Length);
+            while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment[16..], (ushort)sum);
+        }
+        else
+        {
+            InternetChecksum.FillTcp(source, destination, segment);
+        }
         IpHeader.Write(dest, source, destination, InternetChecksum.ProtocolTcp, segment.Length, hopLimit: tcp.HopLimit == 0 ? (byte)64 : tcp.HopLimit, ecn: tcp.Ecn, dscp: tcp.Dscp);
         return ipLen + segment.Length;
     }

@@ -459,7 +459,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         var buf = ArrayPool<byte>.Shared.Rent(TcpPacket.MaxLength(payload.Length));
         try
         {
-            int n = TcpPacket.Write(buf, tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload);
+            int n = TcpPacket.Write(buf, tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload,
+                partialChecksum: Output is IBatchingPacketSink { CompletesTcpChecksums: true });
             var packet = buf.AsSpan(0, n);
             Statistics.PacketsOut++;
             Observer?.PacketOut(this, packet, _now);

@@ -87,13 +87,29 @@ public sealed class StackThread : IStackLoop, IDisposable
             {
                 RecordFault(e);
             }
+            Flush();
             var wake = Stack.NextWakeup;
             int waitMs = wake is TimeSpan w ? (int)Math.Clamp(Math.Ceiling((w - now).TotalMilliseconds), 0, 1000) : 1000;
             if (_work.TryTake(out var action, waitMs))
             {
                 RunSafely(action);
                 while (_work.TryTake(out action)) RunSafely(action);
+                Flush();
             }
+        }
+    }
+
+    /// <summary>Out of work: what a batching sink held back goes now.</summary>
+    private void Flush()
+    {
+        if (Stack.Output is not IBatchingPacketSink sink) return;
+        try
+        {
+            sink.Flush();
+        }
+        catch (Exception e)
+        {
+            RecordFault(e);
         }
     }
 

@@ -1,0 +1,17 @@
+namespace Synack.Stack;
+
+/// <summary>
+/// A sink that may hold packets back to send several as one (segmentation offload, batched writes).
+/// The loop calls <see cref="Flush"/> whenever it has run out of work, before it sleeps, so nothing
+/// waits longer than the work that produced it.
+/// </summary>
+public interface IBatchingPacketSink : IPacketSink
+{
+    void Flush();
+
+    /// <summary>
+    /// The device finishes TCP checksums (checksum offload): the stack writes only the pseudo-header's
+    /// sum, and captures of what it sends show such checksums as "partial", as on any host that offloads.
+    /// </summary>
+    bool CompletesTcpChecksums { get; }
+}
