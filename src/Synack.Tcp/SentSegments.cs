@@ -35,7 +35,7 @@ internal sealed class SentSegments
         public readonly bool Has(Mark m) => (Marks & m) != 0;
     }
 
-    private Segment[] _items = new Segment[16];
+    private Segment[] _items = new Segment[4]; // a request and its answer need no more; a bulk flow grows it
     private int _head, _count;
     private long _sends;
 
