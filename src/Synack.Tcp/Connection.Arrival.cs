@@ -6,9 +6,17 @@ namespace Synack.Tcp;
 public sealed partial class Connection
 {
     /// <summary>Processes one arriving segment (already checksummed and demultiplexed to this connection).</summary>
-    public void OnSegment(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now)
+    public void OnSegment(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now) => OnSegment(in seg, payload, now, 0);
+
+    /// <summary>
+    /// Processes one arriving segment that may stand for several (GRO): <paramref name="segmentSize"/>
+    /// is the size the sender cut its data into (0: this is one segment), so the peer's segment size
+    /// and the count behind the ACK policy are the real ones, not the joined packet's.
+    /// </summary>
+    public void OnSegment(in TcpHeader seg, ReadOnlySpan<byte> payload, TimeSpan now, int segmentSize)
     {
         using var _ = Enter();
+        _arrivalSegmentSize = segmentSize;
         if (_o.DropSynFin && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin)) == (TcpFlags.Syn | TcpFlags.Fin) && State != TcpState.Closed) return;
         switch (State)
         {
@@ -420,7 +428,7 @@ public sealed partial class Connection
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }
-        bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow);
+        bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow, _arrivalSegmentSize);
         Clock.LastDataReceived = now;
         if (committed > 0) Raise(ConnectionEvent.DataReadable);
         return inOrder;

@@ -4,6 +4,7 @@ namespace Synack.Tcp;
 public sealed partial class Connection
 {
     private TimeSpan _establishedAt;
+    private int _arrivalSegmentSize; // the segment being processed stands for several of this size (GRO); 0: one
     private TimeSpan _unansweredSince; // when the data the retransmission timer is resending first went out
     private TransferClock? _clock;
     private bool _sendBufferFull; // the application found no room (SOCK_NOSPACE)

@@ -92,13 +92,14 @@ internal sealed class Receiver
     /// <paramref name="committed"/> is how many bytes became readable; <paramref name="ackNow"/> says
     /// the segment must be acknowledged at once rather than by the delayed ACK.
     /// </summary>
-    public bool TakeText(SeqNum seq, ReadOnlySpan<byte> payload, uint acceptanceWindow, out int committed, out bool ackNow)
+    /// <param name="segmentSize">The joined packet stands for segments of this size (GRO); 0: one segment.</param>
+    public bool TakeText(SeqNum seq, ReadOnlySpan<byte> payload, uint acceptanceWindow, out int committed, out bool ackNow, int segmentSize = 0)
     {
         committed = 0;
         var end = seq + payload.Length;
         int limit = (int)Math.Min(acceptanceWindow, (uint)Buffer.Free);
         var edge = Nxt + limit;
-        Mss = Math.Max(Mss, payload.Length);
+        Mss = Math.Max(Mss, segmentSize > 0 ? Math.Min(segmentSize, payload.Length) : payload.Length);
         bool dsack = DuplicateSack;
         if (dsack && seq < Nxt) Sacks.Duplicate(seq, end < Nxt ? end : Nxt);
 
@@ -138,7 +139,7 @@ internal sealed class Receiver
         Nxt = next;
         if (_sacks is { Count: > 0 }) _sacks.Acknowledged(Nxt);
         _bytesSinceAck += committed;
-        if (committed > 0) _segmentsSinceAck++;
+        if (committed > 0) _segmentsSinceAck += segmentSize > 0 ? (committed + segmentSize - 1) / segmentSize : 1;
         // RFC 5681 4.2: at least every second full-sized segment (BSD: every second segment, whatever
         // its size) is acked at once, and so is a segment that fills (part of) a hole or carries old data.
         bool second = _o.AckEverySecondSegment ? _segmentsSinceAck >= 2 : _bytesSinceAck >= 2 * Mss;

@@ -30,7 +30,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         _offload = offload;
         if (offload)
         {
-            _coalescer = new SegmentCoalescer();
+            _coalescer = new SegmentCoalescer(Native.VnetHeaderLength);
             _single = new byte[Native.VnetHeaderLength + 65535];
         }
         _fd = fd;
@@ -164,8 +164,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         // Not a data segment (a SYN, an ACK, a RST): alone, behind an empty virtio header.
         var buf = _single!;
         int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
-        if (ipLength > 0) SegmentCoalescer.PartialChecksumHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength);
-        else buf.AsSpan(0, Native.VnetHeaderLength).Clear();
+        VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gsoType: Native.VIRTIO_NET_HDR_GSO_NONE, 0, 0);
         packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
         WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
     }
@@ -178,12 +177,36 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     {
         if (_coalescer is not { IsEmpty: false } c) return;
         int segments = c.Segments;
-        WriteOut(c.Complete());
+        byte gso = segments == 1 ? Native.VIRTIO_NET_HDR_GSO_NONE : c.IsV6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
+        int ipLength = c.IpHeaderLength, headerLength = c.HeaderLength, segmentSize = c.SegmentSize;
+        var frame = c.Complete();
+        VirtioHeader(frame[..Native.VnetHeaderLength], ipLength, gso, headerLength, segmentSize);
+        WriteOut(frame);
         if (segments > 1)
         {
             OffloadPackets++;
             OffloadSegments += segments;
         }
+    }
+
+    /// <summary>
+    /// struct virtio_net_hdr (host byte order): for a TCP packet (<paramref name="ipLength"/> &gt; 0) the
+    /// checksum is the kernel's to finish from the IP header on; a GSO type asks it to cut the packet
+    /// into <paramref name="segmentSize"/>-byte segments.
+    /// </summary>
+    private static void VirtioHeader(Span<byte> hdr, int ipLength, byte gsoType, int headerLength, int segmentSize)
+    {
+        hdr.Clear();
+        if (ipLength == 0) return;
+        hdr[0] = Native.VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        hdr[1] = gsoType;
+        if (gsoType != Native.VIRTIO_NET_HDR_GSO_NONE)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[2..], (ushort)headerLength);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[4..], (ushort)segmentSize);
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[6..], (ushort)ipLength);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[8..], 16);
     }
 
     private void WriteOut(ReadOnlySpan<byte> bytes)

@@ -91,12 +91,19 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     }
 
     /// <summary>Takes one IP packet from the link.</summary>
-    public void Receive(ReadOnlySpan<byte> packet, TimeSpan now)
+    public void Receive(ReadOnlySpan<byte> packet, TimeSpan now) => Receive(packet, now, 0, checksumOffloaded: false);
+
+    /// <summary>
+    /// A packet from a link that offloads: <paramref name="segmentSize"/> &gt; 0 when it joins several
+    /// segments of that size (GRO); <paramref name="checksumOffloaded"/> when the link vouches for the
+    /// bytes and the TCP checksum field may hold only the pseudo-header's sum (a partial checksum).
+    /// </summary>
+    public void Receive(ReadOnlySpan<byte> packet, TimeSpan now, int segmentSize, bool checksumOffloaded)
     {
         Advance(now);
         try
         {
-            ReceiveOne(packet);
+            ReceiveOne(packet, segmentSize, checksumOffloaded);
         }
         finally
         {
@@ -104,7 +111,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         }
     }
 
-    private void ReceiveOne(ReadOnlySpan<byte> packet)
+    private void ReceiveOne(ReadOnlySpan<byte> packet, int segmentSize = 0, bool checksumOffloaded = false)
     {
         Statistics.PacketsIn++;
         if (!IpHeader.TryParse(packet, out var ip, out var error))
@@ -122,7 +129,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             HandleIcmp(packet.Slice(ip.HeaderLength, ip.PayloadLength), in ip);
             return;
         }
-        if (!TcpPacket.TryParse(packet, out ip, out var tcp, out error))
+        if (!TcpPacket.TryParse(packet, out ip, out var tcp, out error, verifyChecksum: !checksumOffloaded))
         {
             Drop(packet, error);
             return;
@@ -133,7 +140,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
         if (_connections.TryGetValue(tuple, out var sc))
         {
-            sc.Connection.OnSegment(in tcp, payload, _now);
+            sc.Connection.OnSegment(in tcp, payload, _now, segmentSize);
             AfterInput(sc);
             return;
         }

@@ -1,28 +1,34 @@
 using System.Buffers.Binary;
 using Synack.Wire;
 
-namespace Synack.Tun;
+namespace Synack.Stack;
 
 /// <summary>
-/// Segmentation offload for a TUN device with IFF_VNET_HDR: consecutive data segments of one
-/// connection, written in one burst, become one packet of up to 64 KB with a virtio_net_hdr asking
-/// the kernel to cut it back into MSS-sized segments (GSO) and fill in the checksums — one write()
-/// and one trip through the kernel's stack instead of dozens. Only what the kernel's cut restores
-/// exactly is joined: same addresses, ports, ACK, window, options and IP fields; sequence numbers
-/// that follow on; every segment but the last a full one; no SYN, RST, URG or CWR; PSH and FIN only
-/// on the last (where GSO leaves them).
+/// Segmentation offload for a link: consecutive data segments of one connection, sent in one burst,
+/// become one packet of up to 64 KB that the other side takes whole (GRO) or cuts back into
+/// MSS-sized segments (GSO) — one write or one hand-over instead of dozens. Only what such a cut
+/// restores exactly is joined: same addresses, ports, ACK, window, options and IP fields; sequence
+/// numbers that follow on; every segment but the last a full one; no SYN, RST, URG or CWR; PSH and
+/// FIN only on the last (where GSO leaves them). The TCP checksum of a joined packet is left
+/// partial (the pseudo-header's sum), for the side that cuts it to finish, as on any offloading NIC.
 /// </summary>
-internal sealed class SegmentCoalescer
+internal sealed class SegmentCoalescer(int headroom = 0)
 {
     private const int MaxPacket = 65535;
-    private readonly byte[] _buffer = new byte[Native.VnetHeaderLength + MaxPacket];
-    private int _length;      // the IP packet so far (after the virtio header)
+    private readonly int _headroom = headroom;
+    private readonly byte[] _buffer = new byte[headroom + MaxPacket];
+    private int _length;      // the IP packet so far (after the headroom)
     private int _ipLength, _headerLength;
     private int _segments, _segmentSize, _lastSize;
     private bool _v6;
     private uint _nextSeq;
 
     public bool IsEmpty => _segments == 0;
+    /// <summary>The payload size of every segment but the last: the size to cut the packet back into.</summary>
+    public int SegmentSize => _segmentSize;
+    public bool IsV6 => _v6;
+    public int IpHeaderLength => _ipLength;
+    public int HeaderLength => _headerLength;
     /// <summary>Packets joined so far into the one being built.</summary>
     public int Segments => _segments;
 
@@ -33,7 +39,7 @@ internal sealed class SegmentCoalescer
         int headerLength = ipLength + tcpLength;
         int payload = packet.Length - headerLength;
         if (payload <= 0 || (flags & (TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Urg | TcpFlags.Cwr)) != 0) return false;
-        var packetOut = _buffer.AsSpan(Native.VnetHeaderLength);
+        var packetOut = _buffer.AsSpan(_headroom);
         if (_segments == 0)
         {
             packet.CopyTo(packetOut);
@@ -65,18 +71,15 @@ internal sealed class SegmentCoalescer
         return true;
     }
 
-    /// <summary>The virtio_net_hdr and the packet, ready for one write(); then the builder is empty again.</summary>
-    public ReadOnlySpan<byte> Complete()
+    /// <summary>
+    /// The packet (after <c>headroom</c> bytes left for the caller's own header), its lengths fixed and,
+    /// when joined, its TCP checksum the pseudo-header's sum over the whole length; then the builder
+    /// is empty again (read <see cref="SegmentSize"/> and the rest before the next append).
+    /// </summary>
+    public Span<byte> Complete()
     {
-        var hdr = _buffer.AsSpan(0, Native.VnetHeaderLength);
-        hdr.Clear();
-        var packet = _buffer.AsSpan(Native.VnetHeaderLength, _length);
-        if (_segments == 1)
-        {
-            // One segment: its checksum field already holds the pseudo-header's sum (checksum offload).
-            PartialChecksumHeader(hdr, _ipLength);
-        }
-        else
+        var packet = _buffer.AsSpan(_headroom, _length);
+        if (_segments > 1)
         {
             if (_v6)
             {
@@ -88,34 +91,16 @@ internal sealed class SegmentCoalescer
                 packet[10] = packet[11] = 0;
                 BinaryPrimitives.WriteUInt16BigEndian(packet[10..], InternetChecksum.Compute(packet[.._ipLength]));
             }
-            // The TCP checksum field holds the pseudo-header's sum, not complemented: the kernel adds
-            // each cut's bytes to it (CHECKSUM_PARTIAL).
             int tcpTotal = _length - _ipLength;
             uint sum = _v6 ? SumWords(packet.Slice(8, 32)) : SumWords(packet.Slice(12, 8));
             sum += 6u + (uint)tcpTotal;
-            var tcp = packet[_ipLength..];
-            BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], Fold(sum));
-            hdr[0] = Native.VIRTIO_NET_HDR_F_NEEDS_CSUM;
-            hdr[1] = _v6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
-            BinaryPrimitives.WriteUInt16LittleEndian(hdr[2..], (ushort)_headerLength);
-            BinaryPrimitives.WriteUInt16LittleEndian(hdr[4..], (ushort)_segmentSize);
-            BinaryPrimitives.WriteUInt16LittleEndian(hdr[6..], (ushort)_ipLength);
-            BinaryPrimitives.WriteUInt16LittleEndian(hdr[8..], 16);
+            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], Fold(sum));
         }
         _segments = 0;
-        return _buffer.AsSpan(0, Native.VnetHeaderLength + _length);
+        return _buffer.AsSpan(0, _headroom + _length);
     }
 
-    /// <summary>A virtio header for one TCP packet whose checksum field holds the pseudo-header's sum: the kernel finishes it.</summary>
-    public static void PartialChecksumHeader(Span<byte> hdr, int ipLength)
-    {
-        hdr.Clear();
-        hdr[0] = Native.VIRTIO_NET_HDR_F_NEEDS_CSUM;
-        BinaryPrimitives.WriteUInt16LittleEndian(hdr[6..], (ushort)ipLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(hdr[8..], 16);
-    }
-
-    /// <summary>The IP header's length when <paramref name="p"/> is a TCP packet (so its checksum is the kernel's to finish), else 0.</summary>
+    /// <summary>The IP header's length when <paramref name="p"/> is a TCP packet, else 0.</summary>
     public static int TcpHeaderOffset(ReadOnlySpan<byte> p)
     {
         if (p.Length < 40) return 0;
