@@ -205,6 +205,16 @@ public sealed partial class Connection : ISegmentOutput
 
     private long _userTimeoutTicks; // 0: none (half the size of a TimeSpan?, per connection)
 
+    /// <summary>
+    /// TCP segmentation offload: the host's device takes segments up to this many bytes and cuts them
+    /// at the MSS (0: every segment is MSS-sized). A burst then costs one pass through the sender.
+    /// </summary>
+    public int SegmentationOffload
+    {
+        get => _snd.SegmentationOffload;
+        init => _snd.SegmentationOffload = value;
+    }
+
     /// <summary>TCP_NODELAY: true turns Nagle's algorithm off, and sends what it was holding back.</summary>
     public bool NoDelay => !_snd.Nagle;
 

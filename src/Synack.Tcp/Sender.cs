@@ -97,6 +97,8 @@ internal sealed class Sender
     /// <summary>The peer's window scale (RFC 7323).</summary>
     public byte Shift { get; set; }
     public bool SackOk { get; set; }
+    /// <summary>The largest segment the host's device cuts for us (TSO); 0: MSS-sized segments only.</summary>
+    public int SegmentationOffload { get; set; }
     /// <summary>Nagle's algorithm (TCP_NODELAY off); starts from the options.</summary>
     public bool Nagle { get; set; }
     /// <summary>TCP_CORK: only full segments go until it is lifted (or the FIN ends the data).</summary>
@@ -454,7 +456,11 @@ internal sealed class Sender
             {
                 int unsent = dataEnd - Nxt;
                 int allowed = windowEdge - Nxt;
-                int len = Math.Min(Math.Min(unsent, Mss), Math.Max(allowed, 0));
+                // With segmentation offload a burst is one segment of whole MSSs (the device cuts it);
+                // only the end of the data may leave a short last piece.
+                int chunk = SegmentationOffload > Mss ? SegmentationOffload / Mss * Mss : Mss;
+                int len = Math.Min(Math.Min(unsent, chunk), Math.Max(allowed, 0));
+                if (len > Mss && len < unsent) len = len / Mss * Mss;
                 if (len <= 0)
                 {
                     if (Wnd == 0 && Una == Max && PersistAt == Never) PersistAt = now + Rto.Rto;
@@ -488,8 +494,11 @@ internal sealed class Sender
         var flags = TcpFlags.Ack;
         if (len > 0 && seq + len == DataEnd && !MoreComing) flags |= TcpFlags.Psh;
         if (fin) flags |= TcpFlags.Fin;
-        if (_scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
-        Buffer.Peek(seq - BufferSeq, _scratch.AsSpan(0, len));
+        // A TSO burst borrows a pooled buffer; the connection keeps only an MSS-sized one.
+        byte[]? pooled = len > Math.Max(Mss, _scratch.Length) ? System.Buffers.ArrayPool<byte>.Shared.Rent(len) : null;
+        if (pooled is null && _scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
+        var data = (pooled ?? _scratch).AsSpan(0, len);
+        Buffer.Peek(seq - BufferSeq, data);
         bool isNew = seq >= Max;
         if (len > 0)
         {
@@ -514,7 +523,14 @@ internal sealed class Sender
         if (advance) Nxt = end;
         if (end > Max) Max = end;
         if (RetransmitAt == Never) RetransmitAt = now + Rto.Rto;
-        _output.SendSegment(seq, flags, _scratch.AsSpan(0, len), isNew, now);
+        try
+        {
+            _output.SendSegment(seq, flags, data, isNew, now);
+        }
+        finally
+        {
+            if (pooled is not null) System.Buffers.ArrayPool<byte>.Shared.Return(pooled);
+        }
     }
 
     /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
@@ -607,7 +623,9 @@ internal sealed class Sender
             board.Add(b.Left, b.Right, out _, out _);
             if (Racking && _sent is { } sent)
             {
-                // Every segment wholly inside the block is delivered.
+                // Every segment wholly inside the block is delivered (a TSO segment is cut at the block's edges).
+                sent.SplitAt(b.Left);
+                sent.SplitAt(b.Right);
                 for (int k = sent.IndexAtOrAfter(b.Left); k < sent.Count; k++)
                 {
                     ref readonly var s = ref sent[k];
@@ -846,6 +864,7 @@ internal sealed class Sender
                 if (!s.Has(SentSegments.Mark.Lost) || s.Has(SentSegments.Mark.Resent) || s.Has(SentSegments.Mark.Sacked)) continue;
                 int length = Math.Min(s.Length, Mss);
                 var at = s.Start;
+                if (s.Length > Mss) sent.SplitAt(at + Mss); // a TSO segment: only its first MSS goes again
                 bool withFin = FinQueued && at + length == DataEnd && Max > DataEnd;
                 _timing = false; // Karn
                 SendData(at, length, withFin, now, advance: false);

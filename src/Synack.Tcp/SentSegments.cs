@@ -63,6 +63,9 @@ internal sealed class SentSegments
     public void Resent(SeqNum start, int length, TimeSpan now)
     {
         var end = start + Math.Max(length, 1);
+        // Only what went again is marked: a longer (TSO) entry is cut at the resent range's edges.
+        SplitAt(start);
+        SplitAt(end);
         long order = ++_sends;
         for (int i = IndexAtOrAfter(start); i < _count; i++)
         {
@@ -121,6 +124,31 @@ internal sealed class SentSegments
             }
             break;
         }
+    }
+
+    /// <summary>Makes <paramref name="at"/> an entry boundary: the entry across it becomes two with the same marks and send time.</summary>
+    public void SplitAt(SeqNum at)
+    {
+        int i = IndexAtOrAfter(at);
+        if (i >= _count) return;
+        ref var s = ref At(i);
+        if (s.Start >= at) return;
+        if (_count == _items.Length) Grow();
+        // Room after entry i: move the rest one place on (the list is short: a flight of TSO segments).
+        for (int k = _count; k > i + 1; k--) At(k) = At(k - 1);
+        _count++;
+        ref var first = ref At(i);
+        var marks = first.Marks;
+        SetMarks(ref first, Mark.None);
+        var second = first;
+        second.Length = first.End - at;
+        second.Start = at;
+        first.Length = at - first.Start;
+        SetMarks(ref first, marks);
+        At(i + 1) = second;
+        ref var added = ref At(i + 1);
+        added.Marks = Mark.None;
+        SetMarks(ref added, marks);
     }
 
     /// <summary>The index of the first entry ending after <paramref name="seq"/> (entries are in order).</summary>

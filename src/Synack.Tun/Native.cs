@@ -18,6 +18,8 @@ internal static unsafe partial class Native
     public const byte VIRTIO_NET_HDR_GSO_NONE = 0;
     public const byte VIRTIO_NET_HDR_GSO_TCPV4 = 1;
     public const byte VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+    /// <summary>The GSO packet's TCP header has CWR: it goes on the first cut only.</summary>
+    public const byte VIRTIO_NET_HDR_GSO_ECN = 0x80;
     public const short POLLIN = 0x001;
     public const int EAGAIN = 11;
     public const int EINTR = 4;

@@ -172,6 +172,40 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary>With offload the kernel finishes our TCP checksums.</summary>
     public bool CompletesTcpChecksums => _offload;
 
+    /// <summary>
+    /// The stack's own TSO is not asked for here: joining its MSS-sized segments at the device
+    /// measured faster on this path (2.1 against 1.5 Gbit/s for a curl download) than TSO segments
+    /// built by the sender, which go out as soon as each write of the application arrives.
+    /// </summary>
+    public int MaxSegmentBytes => 0;
+
+    public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet, int segmentSize)
+    {
+        if (_coalescer is not { } c)
+        {
+            WriteOut(packet);
+            return;
+        }
+        // A TSO segment joins the packet being built like any burst: written when the loop runs out of work.
+        if (c.TryAppend(packet, segmentSize)) return;
+        Flush();
+        if (c.TryAppend(packet, segmentSize)) return;
+        // One the builder does not take (CWR set): alone, with GSO's ECN flag.
+        int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
+        var buf = _single!;
+        if (ipLength == 0 || packet.Length > buf.Length - Native.VnetHeaderLength)
+        {
+            WriteErrors++;
+            return;
+        }
+        int headerLength = ipLength + (packet[ipLength + 12] >> 4) * 4;
+        byte gso = packet[0] >> 4 == 6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
+        if ((packet[ipLength + 13] & 0x80) != 0) gso |= Native.VIRTIO_NET_HDR_GSO_ECN;
+        VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
+        packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
+        WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
+    }
+
     /// <summary>Writes the packet being built (the loop calls this whenever it runs out of work).</summary>
     public void Flush()
     {

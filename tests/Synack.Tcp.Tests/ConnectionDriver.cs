@@ -13,10 +13,11 @@ internal sealed class ConnectionDriver : IConnectionHost
     public const uint PeerIsn = 5000;
     public static readonly FourTuple Tuple = new(IpAddr.Parse("192.0.2.1"), 40000, IpAddr.Parse("192.0.2.2"), 80);
 
-    public ConnectionDriver(ConnectionOptions? options = null)
+    /// <param name="segmentationOffload">The host's TSO limit (0: MSS-sized segments).</param>
+    public ConnectionDriver(ConnectionOptions? options = null, int segmentationOffload = 0)
     {
         Options = options ?? new ConnectionOptions { Timestamps = false, Nagle = false };
-        Connection = new Connection(Tuple, Options, new FixedIsnGenerator(LocalIsn), this);
+        Connection = new Connection(Tuple, Options, new FixedIsnGenerator(LocalIsn), this) { SegmentationOffload = segmentationOffload };
     }
 
     public ConnectionOptions Options { get; }
@@ -134,9 +135,9 @@ internal sealed class ConnectionDriver : IConnectionHost
 
     // ------------------------------------------------------------ recipes: how to reach each state
 
-    public static ConnectionDriver InState(TcpState state, ConnectionOptions? options = null)
+    public static ConnectionDriver InState(TcpState state, ConnectionOptions? options = null, int segmentationOffload = 0)
     {
-        var d = new ConnectionDriver(options);
+        var d = new ConnectionDriver(options, segmentationOffload);
         var c = d.Connection;
         switch (state)
         {

@@ -207,7 +207,11 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private StackConnection NewConnection(FourTuple tuple, ConnectionOptions options)
     {
         var sc = new StackConnection(this);
-        sc.Connection = new Connection(tuple, options, _isn, this) { Tag = sc };
+        sc.Connection = new Connection(tuple, options, _isn, this)
+        {
+            Tag = sc,
+            SegmentationOffload = Output is IBatchingPacketSink { MaxSegmentBytes: > 0 } tso ? tso.MaxSegmentBytes : 0,
+        };
         _connections[tuple] = sc;
         return sc;
     }
@@ -461,7 +465,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     // ------------------------------------------------------------------ output and the connection host
 
-    private void Send(in FourTuple tuple, in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
+    private void Send(in FourTuple tuple, in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout, int segmentSize = 0)
     {
         var buf = ArrayPool<byte>.Shared.Rent(TcpPacket.MaxLength(payload.Length));
         try
@@ -471,7 +475,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             var packet = buf.AsSpan(0, n);
             Statistics.PacketsOut++;
             Observer?.PacketOut(this, packet, _now);
-            Output?.Transmit(this, packet);
+            if (segmentSize > 0 && Output is IBatchingPacketSink offload) offload.Transmit(this, packet, segmentSize);
+            else Output?.Transmit(this, packet);
         }
         finally
         {
@@ -482,7 +487,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     void IConnectionHost.Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout)
     {
         if (header.Flags.Has(TcpFlags.Rst)) Statistics.ResetsSent++;
-        Send(connection.Tuple, in header, payload, layout);
+        // Longer than the MSS: a TSO segment the device cuts (or hands over whole).
+        Send(connection.Tuple, in header, payload, layout, payload.Length > connection.SendMss ? connection.SendMss : 0);
     }
 
     void IConnectionHost.StateChanged(Connection connection, TcpState from, TcpState to, string cause)

@@ -33,12 +33,16 @@ internal sealed class SegmentCoalescer(int headroom = 0)
     public int Segments => _segments;
 
     /// <summary>Takes <paramref name="packet"/> into the packet being built, or starts one with it; false when it cannot join.</summary>
-    public bool TryAppend(ReadOnlySpan<byte> packet)
+    /// <param name="segmentSize">The packet is already a TSO segment of pieces this size (0: one segment).</param>
+    public bool TryAppend(ReadOnlySpan<byte> packet, int segmentSize = 0)
     {
         if (!Parse(packet, out bool v6, out int ipLength, out int tcpLength, out var flags, out uint seq)) return false;
         int headerLength = ipLength + tcpLength;
         int payload = packet.Length - headerLength;
         if (payload <= 0 || (flags & (TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Urg | TcpFlags.Cwr)) != 0) return false;
+        int size = segmentSize > 0 ? segmentSize : payload;
+        int pieces = (payload + size - 1) / size;
+        int last = payload - (pieces - 1) * size;
         var packetOut = _buffer.AsSpan(_headroom);
         if (_segments == 0)
         {
@@ -47,15 +51,16 @@ internal sealed class SegmentCoalescer(int headroom = 0)
             _v6 = v6;
             _ipLength = ipLength;
             _headerLength = headerLength;
-            _segments = 1;
-            _segmentSize = _lastSize = payload;
+            _segments = pieces;
+            _segmentSize = size;
+            _lastSize = last;
             _nextSeq = seq + (uint)payload;
             return true;
         }
         var built = packetOut[.._length];
         var lastFlags = (TcpFlags)built[_ipLength + 13];
         if (v6 != _v6 || headerLength != _headerLength || ipLength != _ipLength || seq != _nextSeq
-            || _lastSize != _segmentSize || payload > _segmentSize || _length + payload > MaxPacket
+            || _lastSize != _segmentSize || (segmentSize > 0 ? segmentSize != _segmentSize : payload > _segmentSize) || _length + payload > MaxPacket
             || (lastFlags & TcpFlags.Fin) != 0)
         {
             return false;
@@ -63,8 +68,8 @@ internal sealed class SegmentCoalescer(int headroom = 0)
         if (!SameHeaders(built, packet, v6, ipLength, tcpLength)) return false;
         packet[headerLength..].CopyTo(packetOut[_length..]);
         _length += payload;
-        _segments++;
-        _lastSize = payload;
+        _segments += pieces;
+        _lastSize = last;
         _nextSeq = seq + (uint)payload;
         // PSH and FIN of the last segment are the packet's: GSO puts them on its last cut.
         built[_ipLength + 13] = (byte)(((TcpFlags)built[_ipLength + 13] & ~(TcpFlags.Psh | TcpFlags.Fin)) | (flags & (TcpFlags.Psh | TcpFlags.Fin)));

@@ -30,6 +30,19 @@ public sealed class ThreadLink : IBatchingPacketSink
 
     public bool CompletesTcpChecksums => true;
 
+    /// <summary>Up to 64 KB per segment: the receiver takes it whole, as GRO would have made it.</summary>
+    public int MaxSegmentBytes => 65535 - 120;
+
+    public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet, int segmentSize)
+    {
+        if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;
+        var to = Find(ip.Destination);
+        if (to is null) return;
+        var box = t_outbox ??= new Outbox();
+        Seal(box);
+        Queue(box, to, packet, segmentSize);
+    }
+
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;

@@ -1,0 +1,52 @@
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>
+/// TSO in the sender: with a device that cuts segments, a burst leaves as one segment of whole MSSs;
+/// losses and SACKs still work segment by segment (the record of what is in flight is cut to match).
+/// </summary>
+public class SegmentationOffloadTests
+{
+    private static ConnectionDriver Sending(int bytes, out SeqNum una)
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, Nagle = false }, segmentationOffload: 64_000);
+        una = d.Connection.SndNxt;
+        d.Connection.Send(new byte[bytes], d.Now, out var error);
+        Assert.Equal(TcpError.None, error);
+        return d;
+    }
+
+    [Fact]
+    public void A_burst_leaves_as_one_segment_of_whole_mss()
+    {
+        var d = Sending(20 * 1460, out _);
+        var data = d.Sent.Where(s => s.Payload.Length > 0).ToList();
+        Assert.Single(data); // IW10: ten segments' worth in one piece
+        Assert.Equal(10 * d.Connection.SendMss, data[0].Payload.Length);
+    }
+
+    [Fact]
+    public void A_hole_in_a_tso_segment_is_resent_one_mss_and_only_the_hole()
+    {
+        var d = Sending(10 * 1460, out var una);
+        int mss = d.Connection.SendMss;
+        d.Advance(TimeSpan.FromMilliseconds(50)); // the tail loss probe resends the last MSS meanwhile
+        d.Clear();
+        // The peer lost the second segment of the ten and SACKs the rest.
+        d.AckWithSacks(una + mss, 65535, new SackBlock(una + 2 * mss, una + 10 * mss));
+        var resent = d.Sent.Where(s => s.Payload.Length > 0).ToList();
+        Assert.True(resent.Count == 1, string.Join("; ", resent.Select(s => $"{s.Header.Seq - una}+{s.Payload.Length}")));
+        Assert.Equal(una + mss, resent[0].Header.Seq);
+        Assert.Equal(mss, resent[0].Payload.Length);
+        var info = d.Connection.GetInfo(d.Now);
+        Assert.Equal(8, info.Sacked);
+        Assert.Equal(1, info.Lost);
+        Assert.Equal(1, info.Retrans);
+        // The hole's ACK ends recovery with nothing else sent again.
+        d.Clear();
+        d.AckWithSacks(una + 10 * mss, 65535);
+        Assert.DoesNotContain(d.Sent, s => s.Payload.Length > 0 && s.Header.Seq < una + 10 * mss);
+        Assert.Equal(0, d.Connection.GetInfo(d.Now).Unacked);
+    }
+}
