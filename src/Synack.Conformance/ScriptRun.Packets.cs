@@ -185,7 +185,9 @@ internal sealed partial class ScriptRun
         // The payload is zeros; scripts give lengths, not bytes.
         InternetChecksum.FillTcp(_remote, _local, seg);
         Record(packet, PacketDirection.Inbound, $"line {e.Line}: {e.Text}");
-        _stack!.Receive(packet, _now);
+        // Google's packetdrill cooks a packet longer than --mss as a GRO packet of mss-sized segments.
+        if (_linux && _groSegmentSize > 0 && s.Length > _groSegmentSize) _stack!.Receive(packet, _now, _groSegmentSize, checksumOffloaded: false);
+        else _stack!.Receive(packet, _now);
     }
 
     /// <summary>A sent packet in the script's own notation, numbers relative as the script writes them.</summary>

@@ -22,6 +22,7 @@ internal sealed partial class ScriptRun
     private ConnectionOptions? _savedOptions; // before set_sysctls.py, for the restore script
     private readonly bool _linux;             // Google's Linux dialect (defaults.sh, net.ipv4 sysctls)
     private readonly Dictionary<string, double> _pythonVariables = [];
+    private int _groSegmentSize; // --mss: injected packets longer than this stand for GRO segments of this size
     private NetworkStack? _stack;
     private IpAddr _local, _remote;
     private bool _v6;
@@ -101,6 +102,7 @@ internal sealed partial class ScriptRun
         if (o.TryGetValue("tolerance_usecs", out var tol) && !long.TryParse(tol, NumberStyles.None, CultureInfo.InvariantCulture, out usecs))
             throw new ScriptFailure(0, $"--tolerance_usecs={tol} is not a number of microseconds");
         _tolerance = TimeSpan.FromMicroseconds(usecs);
+        if (o.TryGetValue("mss", out var mss) && int.TryParse(mss, NumberStyles.None, CultureInfo.InvariantCulture, out int groSize)) _groSegmentSize = groSize;
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
         _remote = IpAddr.Parse(_v6 ? "2001:db8::2" : "198.51.100.1");

@@ -83,18 +83,16 @@ public sealed partial class Connection
         bool unsent = _snd.Nxt < _snd.DataEnd;
         if (unsent && _snd.Nxt >= _snd.Una + _snd.Wnd) clock.Start(TransferClock.Limit.ReceiveWindow, now);
         else clock.Stop(TransferClock.Limit.ReceiveWindow, idle: false, now);
-        if (_sendBufferFull && _snd.Buffer.Free >= _snd.Buffer.Count / 2)
-        {
-            // Linux's tcp_new_space: writable again once the free space is half what is queued.
-            _sendBufferFull = false;
-            clock.Stop(TransferClock.Limit.SendBuffer, idle: false, now);
-        }
+        if (_sendBufferFull && _snd.Buffer.Free >= _snd.Buffer.Count / 2) _sendBufferFull = false; // Linux's tcp_new_space
+        // Held back by the send buffer: the application waits for room and everything it gave is out.
+        if (_sendBufferFull && !unsent) clock.Start(TransferClock.Limit.SendBuffer, now);
+        else clock.Stop(TransferClock.Limit.SendBuffer, idle: false, now);
     }
 
     /// <summary>The application wrote and found the send buffer full.</summary>
     private void NoteSendBufferFull(TimeSpan now)
     {
         _sendBufferFull = true;
-        Clock.Start(TransferClock.Limit.SendBuffer, now);
+        _ = Clock; // the chronograph starts with the first data
     }
 }
