@@ -34,6 +34,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
     internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
     internal int SackScoreboardRanges => _snd.ScoreboardRanges;
+    internal int SentSegmentCount => _snd.SentSegmentCount;
 
     public Connection(FourTuple tuple, ConnectionOptions? options, IIsnGenerator isnGenerator, IConnectionHost host)
     {

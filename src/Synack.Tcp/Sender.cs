@@ -76,6 +76,8 @@ internal sealed class Sender
     public long TailLossProbes { get; private set; }
     /// <summary>Ranges the peer has SACKed (bounded by the scoreboard, whatever the peer sends).</summary>
     public int ScoreboardRanges => _scoreboard?.Count ?? 0;
+    /// <summary>Entries in RACK's record of segments in flight (bounded by the segments in flight, whatever the peer SACKs).</summary>
+    public int SentSegmentCount => _sent?.Count ?? 0;
 
     public SeqNum Iss { get; private set; }
     public SeqNum Una { get; set; }
@@ -506,6 +508,7 @@ internal sealed class Sender
             if (Racking)
             {
                 var sent = _sent ??= new SentSegments();
+                sent.Mss = Mss;
                 int old = isNew ? 0 : Math.Min(len, Max - seq);
                 if (old > 0) sent.Resent(seq, old, now);
                 if (len > old) sent.Append(seq + old, len - old, now);
@@ -623,9 +626,10 @@ internal sealed class Sender
             board.Add(b.Left, b.Right, out _, out _);
             if (Racking && _sent is { } sent)
             {
-                // Every segment wholly inside the block is delivered (a TSO segment is cut at the block's edges).
-                sent.SplitAt(b.Left);
-                sent.SplitAt(b.Right);
+                // Every segment wholly inside the block is delivered (a TSO segment is cut at the block's
+                // edges, on its segment grid: an edge inside a segment leaves that segment unSACKed).
+                sent.SplitOnGrid(b.Left, Mss, roundUp: true);
+                sent.SplitOnGrid(b.Right, Mss, roundUp: false);
                 for (int k = sent.IndexAtOrAfter(b.Left); k < sent.Count; k++)
                 {
                     ref readonly var s = ref sent[k];

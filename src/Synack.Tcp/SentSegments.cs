@@ -63,9 +63,10 @@ internal sealed class SentSegments
     public void Resent(SeqNum start, int length, TimeSpan now)
     {
         var end = start + Math.Max(length, 1);
-        // Only what went again is marked: a longer (TSO) entry is cut at the resent range's edges.
-        SplitAt(start);
-        SplitAt(end);
+        // Only what went again is marked: a longer (TSO) entry is cut at the resent range's edges
+        // (on its segment grid: an odd edge marks the whole segment it falls in).
+        SplitOnGrid(start, _mss, roundUp: false);
+        SplitOnGrid(end, _mss, roundUp: true);
         long order = ++_sends;
         for (int i = IndexAtOrAfter(start); i < _count; i++)
         {
@@ -124,6 +125,33 @@ internal sealed class SentSegments
             }
             break;
         }
+    }
+
+    private int _mss = 1;
+
+    /// <summary>The segment size entries are cut on (a peer's SACK edges between two segments' bytes cut nothing).</summary>
+    public int Mss
+    {
+        get => _mss;
+        set => _mss = Math.Max(value, 1);
+    }
+
+    /// <summary>
+    /// Cuts the entry across <paramref name="at"/> on its own grid of whole segments (from its start):
+    /// at the grid point at or after it (<paramref name="roundUp"/>) or at or before it. As Linux's
+    /// tcp_match_skb_to_sack, never inside a segment — so however the peer places its SACK edges,
+    /// the list holds no more entries than segments in flight.
+    /// </summary>
+    public void SplitOnGrid(SeqNum at, int mss, bool roundUp)
+    {
+        int i = IndexAtOrAfter(at);
+        if (i >= _count) return;
+        ref readonly var s = ref this[i];
+        if (s.Start >= at) return;
+        int offset = at - s.Start;
+        int cut = roundUp ? (offset + mss - 1) / mss * mss : offset / mss * mss;
+        if (cut <= 0 || cut >= s.Length) return;
+        SplitAt(s.Start + cut);
     }
 
     /// <summary>Makes <paramref name="at"/> an entry boundary: the entry across it becomes two with the same marks and send time.</summary>

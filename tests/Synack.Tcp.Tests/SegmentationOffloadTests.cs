@@ -49,4 +49,23 @@ public class SegmentationOffloadTests
         Assert.DoesNotContain(d.Sent, s => s.Payload.Length > 0 && s.Header.Seq < una + 10 * mss);
         Assert.Equal(0, d.Connection.GetInfo(d.Now).Unacked);
     }
+
+    [Fact]
+    public void Sack_edges_inside_segments_cannot_cut_the_record_finer_than_segments()
+    {
+        // A hostile peer SACKs scattered odd byte ranges: the record of what is in flight may be cut
+        // only between whole segments, so it never holds more entries than segments were sent.
+        var d = Sending(40 * 1460, out var una);
+        int mss = d.Connection.SendMss;
+        long inFlight = d.Connection.SndNxt - una;
+        var rng = new Random(11);
+        for (int i = 0; i < 20_000; i++)
+        {
+            int a = rng.Next(1, (int)inFlight - 2);
+            d.AckWithSacks(una, 65535, new SackBlock(una + a, una + a + 1 + rng.Next(0, 3000)), new SackBlock(una + a + 3, una + a + 5));
+            long segments = (d.Connection.SndMax - una + mss - 1) / mss; // new data may go out meanwhile
+            Assert.True(d.Connection.SentSegmentCount <= segments, $"{d.Connection.SentSegmentCount} entries for {segments} segments");
+        }
+        Assert.Equal(TcpState.Established, d.State);
+    }
 }
