@@ -288,7 +288,9 @@ internal sealed class PythonBlock
 
     private sealed class Parser(List<Token> tokens)
     {
+        private const int MaxDepth = 100; // a block nesting deeper is refused, not allowed to exhaust the stack
         private int _i;
+        private int _depth;
 
         public bool AtEnd => _i >= tokens.Count;
         public string PeekText => AtEnd ? "end of line" : tokens[_i].Text;
@@ -357,7 +359,14 @@ internal sealed class PythonBlock
 
         private Expr Not()
         {
-            if (IsWord("not")) { _i++; return new Unary("not", Not()); }
+            if (IsWord("not"))
+            {
+                if (++_depth > MaxDepth) throw new FormatException($"Python nested deeper than {MaxDepth}");
+                _i++;
+                var operand = Not();
+                _depth--;
+                return new Unary("not", operand);
+            }
             return Compare();
         }
 
@@ -400,12 +409,19 @@ internal sealed class PythonBlock
         {
             if (IsOp("-") || IsOp("+"))
             {
+                if (++_depth > MaxDepth) throw new FormatException($"Python nested deeper than {MaxDepth}");
                 string op = tokens[_i++].Text;
-                return new Unary(op, UnaryExpr());
+                var operand = UnaryExpr();
+                _depth--;
+                return new Unary(op, operand);
             }
             var atom = Atom();
-            if (IsOp("**")) { _i++; return new Binary("**", atom, UnaryExpr()); }
-            return atom;
+            if (!IsOp("**")) return atom;
+            if (++_depth > MaxDepth) throw new FormatException($"Python nested deeper than {MaxDepth}");
+            _i++;
+            var power = new Binary("**", atom, UnaryExpr());
+            _depth--;
+            return power;
         }
 
         private Expr Atom()
@@ -423,9 +439,11 @@ internal sealed class PythonBlock
                 default:
                     if (t.Text == "(")
                     {
+                        if (++_depth > MaxDepth) throw new FormatException($"Python nested deeper than {MaxDepth}");
                         _i++;
                         var inner = Or();
                         Expect(")");
+                        _depth--;
                         return inner;
                     }
                     throw new FormatException($"unexpected '{t.Text}' in Python");

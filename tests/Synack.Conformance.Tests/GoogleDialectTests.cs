@@ -70,6 +70,10 @@ public class GoogleDialectTests
         var failing = PythonBlock.Parse("%{ assert tcpi_snd_cwnd == 20, tcpi_snd_cwnd }%").Run(Field, vars, printed);
         Assert.Equal("assert tcpi_snd_cwnd == 20 failed (10)", failing);
         Assert.Throws<UnsupportedScriptException>(() => PythonBlock.Parse("%{ import socket }%"));
+        // Nesting a hostile script could use to exhaust the stack is refused with a reason.
+        Assert.Throws<FormatException>(() => PythonBlock.Parse("%{ assert " + new string('(', 100_000) + "1" + new string(')', 100_000) + " }%"));
+        Assert.Throws<FormatException>(() => PythonBlock.Parse("%{ assert " + new string('-', 100_000) + "1 }%"));
+        Assert.Throws<FormatException>(() => PythonBlock.Parse("%{ assert " + string.Concat(Enumerable.Repeat("2**", 100_000)) + "1 }%"));
     }
 
     [Fact]
