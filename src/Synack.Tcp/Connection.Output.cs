@@ -44,7 +44,7 @@ public sealed partial class Connection
 
     private void SendChallengeAck(TimeSpan now)
     {
-        if (_challengeAcks.TryTake(now)) SendAck(now, challenge: true);
+        if ((_challengeAcks ??= new ChallengeAckLimiter(_o.ChallengeAckLimit)).TryTake(now)) SendAck(now, challenge: true);
     }
 
     private void SendReset(SeqNum seq)

@@ -15,8 +15,8 @@ public sealed partial class Connection : ISegmentOutput
     private readonly IConnectionHost _host;
     private readonly Sender _snd;
     private readonly Receiver _rcv;
-    private readonly ChallengeAckLimiter _challengeAcks;
-    private readonly Queue<(ConnectionEvent Event, TcpError Error)> _pendingEvents = new(4);
+    private ChallengeAckLimiter? _challengeAcks; // made at the first challenge ACK
+    private PendingEvents _pendingEvents;
     private int _depth;
 
     // Negotiated options.
@@ -47,7 +47,6 @@ public sealed partial class Connection : ISegmentOutput
         Dscp = _o.Dscp;
         UserTimeout = _o.UserTimeout;
         HopLimit = _o.HopLimit;
-        _challengeAcks = new ChallengeAckLimiter(_o.ChallengeAckLimit);
         ClearTimers();
     }
 
@@ -386,7 +385,7 @@ public sealed partial class Connection : ISegmentOutput
         Raise(error == TcpError.None ? ConnectionEvent.Closed : ConnectionEvent.Failed, error);
     }
 
-    private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue((e, error));
+    private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue(e, error);
 
     /// <summary>
     /// Marks an input being processed; events raised meanwhile are delivered when the outermost input

@@ -24,7 +24,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     private double _k;               // seconds
     private double _wEst;            // segments: the Reno-friendly estimate
     private TimeSpan? _epochStart;   // the first ACK in congestion avoidance after a reduction
-    private readonly HyStartPlusPlus? _hyStart = hyStart ? new HyStartPlusPlus() : null;
+    private HyStartPlusPlus? _hyStart; // made at the first ACK in slow start, when on
 
     public uint Window => _cwnd;
     public uint SlowStartThreshold => _ssthresh;
@@ -57,7 +57,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
         {
             // Linux's tcp_slow_start: never past ssthresh in one step (the rest goes to avoidance).
             uint increase = slowStartByBytes ? Math.Min(bytes, _ssthresh - _cwnd) : Math.Min(bytes, _mss);
-            if (_hyStart is { } hs)
+            if (hyStart && (_hyStart ??= new HyStartPlusPlus()) is { } hs)
             {
                 increase = hs.OnAck(increase, ack.Ack, ack.Rtt, ack.SndNxt);
                 if (hs.ExitSlowStart) _ssthresh = _cwnd; // RFC 9406 4.2: on to congestion avoidance

@@ -1,0 +1,43 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// The user events one input raises, delivered when it is done, first in first out. Two fit inline
+/// (an input rarely raises more); more spill into a queue made then — so an idle connection carries
+/// no queue object.
+/// </summary>
+internal struct PendingEvents
+{
+    private (ConnectionEvent Event, TcpError Error) _s0, _s1;
+    private byte _head, _count;
+    private Queue<(ConnectionEvent Event, TcpError Error)>? _more;
+
+    public void Enqueue(ConnectionEvent e, TcpError error)
+    {
+        if (_count == 2 || _more is { Count: > 0 })
+        {
+            (_more ??= new Queue<(ConnectionEvent, TcpError)>(4)).Enqueue((e, error));
+            return;
+        }
+        if (((_head + _count) & 1) == 0) _s0 = (e, error);
+        else _s1 = (e, error);
+        _count++;
+    }
+
+    public bool TryDequeue(out (ConnectionEvent Event, TcpError Error) item)
+    {
+        if (_count > 0)
+        {
+            item = _head == 0 ? _s0 : _s1;
+            _head ^= 1;
+            _count--;
+            return true;
+        }
+        return _more is not null && _more.TryDequeue(out item) || Empty(out item);
+    }
+
+    private static bool Empty(out (ConnectionEvent Event, TcpError Error) item)
+    {
+        item = default;
+        return false;
+    }
+}
