@@ -392,6 +392,10 @@ internal sealed partial class ScriptRun
                 case "SO_RCVBUF":
                     have = (c?.ReceiveBufferSize ?? sock.Options.ReceiveBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
+                case "TCP_CONGESTION":
+                    have = (c?.Options ?? sock.Options).CongestionControl == Synack.Tcp.CongestionControlAlgorithm.Cubic ? "\"cubic\"" : "\"reno\"";
+                    if (want.Trim('"') == have.Trim('"')) have = want;
+                    break;
                 case "SO_SNDBUF":
                     have = (s.SendBufferReported ?? sock.Options.SendBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
@@ -484,7 +488,13 @@ internal sealed partial class ScriptRun
             sock.Options = name switch
             {
                 "SO_REUSEADDR" or "SO_REUSEPORT" => o,
-                "SO_RCVBUF" => o with { ReceiveBufferSize = (int)v },
+                "SO_RCVBUF" => o with { ReceiveBufferSize = (int)(_linux ? 2 * v : v) }, // Linux doubles it too
+                "TCP_CONGESTION" => raw.Trim('"') switch
+                {
+                    "cubic" => o with { CongestionControl = Synack.Tcp.CongestionControlAlgorithm.Cubic },
+                    "reno" => o with { CongestionControl = Synack.Tcp.CongestionControlAlgorithm.NewReno },
+                    var other => throw new UnsupportedScriptException($"congestion control {other}"),
+                },
                 "SO_SNDBUF" => o with { SendBufferSize = (int)(_linux ? 2 * v : v) },
                 "SO_KEEPALIVE" => o with { KeepAlive = v != 0 },
                 "TCP_NODELAY" => o with { Nagle = v == 0 },

@@ -179,4 +179,20 @@ public class GoogleDialectTests
             """, "reordering.pkt"));
         Assert.True(r.Result == ScriptOutcome.Pass, $"{r.Line}: {r.Reason}\n{r.Expected}\n{r.Actual}");
     }
+
+    [Fact]
+    public void Tcp_congestion_and_linuxs_doubled_receive_buffer_are_set_and_read_back()
+    {
+        var r = PacketdrillRunner.Run(PacketdrillParser.Parse("""
+            `sysctl -q net.ipv4.tcp_timestamps=0`
+            0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", 4) = 0
+            +0 getsockopt(3, SOL_TCP, TCP_CONGESTION, "reno", [4]) = 0
+            +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [65536], 4) = 0
+            +0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [131072], [4]) = 0
+            +0 setsockopt(3, SOL_TCP, TCP_CONGESTION, "bbr", 4) = 0
+            """, "cc.pkt"));
+        Assert.Equal(ScriptOutcome.Unsupported, r.Result); // bbr is not here, and says so
+        Assert.Contains("bbr", r.Reason, StringComparison.Ordinal);
+    }
 }
