@@ -42,7 +42,7 @@ public sealed partial class Connection
             Sacked = Segments(_snd.SackedBytes),
             Lost = Segments(_snd.LostBytes),
             Retrans = Segments(_snd.RetransmittedOutstanding),
-            LastDataSentMilliseconds = Since(_clock?.LastDataSent ?? _establishedAt),
+            LastDataSentMilliseconds = Since(_snd.LastDataSentAt == Never ? _establishedAt : _snd.LastDataSentAt),
             LastDataReceivedMilliseconds = Since(_clock?.LastDataReceived ?? _establishedAt),
             LastAckReceivedMilliseconds = Since(_clock?.LastAckReceived ?? _establishedAt),
             RttMicroseconds = rto.HasSample ? (long)rto.Srtt.TotalMicroseconds : 0,

@@ -96,7 +96,7 @@ public sealed partial class Connection
     void ISegmentOutput.SendSegment(SeqNum seq, TcpFlags flags, ReadOnlySpan<byte> payload, bool isNewData, TimeSpan now)
     {
         var h = NewHeader(seq, flags, now, syn: false);
-        if (payload.Length > 0) Clock.LastDataSent = now;
+        if (payload.Length > 0) _ = Clock; // the chronograph starts with the first data
         EcnDeparture(ref h, payload.Length, isNewData);
         Transmit(in h, payload, TcpOptionLayout.Established);
     }

@@ -9,16 +9,13 @@ namespace Synack.Tcp;
 /// fast-recovery mechanics (window inflation, partial ACKs) are RFC 5681/6582's, as in Linux outside PRR.
 /// </summary>
 /// <param name="slowStartByBytes">Slow start grows by every byte acked (Linux) rather than one segment per ACK.</param>
-internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool hyStart = false, bool slowStartByBytes = false) : ICongestionControl
+internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool hyStart = false, bool slowStartByBytes = false) : CongestionWindow(initialWindowSegments, sendBufferSize), ICongestionControl
 {
     internal const double C = 0.4;
     internal const double Beta = 0.7;
     private const int DupAckThreshold = 3;
     // RFC 9438 4.3: the additive increase that makes W_est match Reno's average rate under β = 0.7.
     private const double AlphaRenoFriendly = 3 * (1 - Beta) / (1 + Beta);
-    private readonly uint _cap = (uint)sendBufferSize * 2;
-    private uint _cwnd, _ssthresh;
-    private uint _mss = 536;
     private double _wMax;            // segments, before the last reduction
     private double _wLastMax;        // fast convergence
     private double _k;               // seconds
@@ -26,23 +23,17 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     private TimeSpan? _epochStart;   // the first ACK in congestion avoidance after a reduction
     private HyStartPlusPlus? _hyStart; // made at the first ACK in slow start, when on
 
-    public uint Window => _cwnd;
-    public uint SlowStartThreshold => _ssthresh;
     /// <summary>W_max in segments (for tests and tcp_info).</summary>
     internal double WMax => _wMax;
     /// <summary>K in seconds: when the curve reaches W_max again.</summary>
     internal double K => _k;
 
-    public void Start(int mss)
+    public override void Start(int mss)
     {
-        _mss = (uint)mss;
-        _cwnd = (uint)(initialWindowSegments * mss);
-        _ssthresh = uint.MaxValue;
+        base.Start(mss);
         _epochStart = null;
         _wMax = _wLastMax = 0;
     }
-
-    public void SetMss(int mss) => _mss = (uint)mss;
 
     /// <summary>HyStart++ (when on), for tests.</summary>
     internal HyStartPlusPlus? HyStart => _hyStart;
@@ -53,20 +44,20 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
         uint bytes = ack.Bytes;
         var now = ack.Now;
         var rtt = ack.SmoothedRtt;
-        if (_cwnd < _ssthresh)
+        if (Cwnd < Ssthresh)
         {
             // Linux's tcp_slow_start: never past ssthresh in one step (the rest goes to avoidance).
-            uint increase = slowStartByBytes ? Math.Min(bytes, _ssthresh - _cwnd) : Math.Min(bytes, _mss);
+            uint increase = slowStartByBytes ? Math.Min(bytes, Ssthresh - Cwnd) : Math.Min(bytes, Mss);
             if (hyStart && (_hyStart ??= new HyStartPlusPlus()) is { } hs)
             {
                 increase = hs.OnAck(increase, ack.Ack, ack.Rtt, ack.SndNxt);
-                if (hs.ExitSlowStart) _ssthresh = _cwnd; // RFC 9406 4.2: on to congestion avoidance
+                if (hs.ExitSlowStart) Ssthresh = Cwnd; // RFC 9406 4.2: on to congestion avoidance
             }
-            _cwnd = Math.Min(_cap, _cwnd + increase); // slow start
+            Cwnd = Math.Min(Cap, Cwnd + increase); // slow start
             return;
         }
-        double mss = _mss;
-        double cwnd = _cwnd / mss;
+        double mss = Mss;
+        double cwnd = Cwnd / mss;
         if (_epochStart is null)
         {
             _epochStart = now;
@@ -94,7 +85,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
             double target = Math.Clamp(W(t + rtt.TotalSeconds), cwnd, 1.5 * cwnd);
             next = cwnd + (target - cwnd) * acked / cwnd;
         }
-        _cwnd = (uint)Math.Clamp(next * mss, _mss, _cap);
+        Cwnd = (uint)Math.Clamp(next * mss, Mss, Cap);
     }
 
     /// <summary>W_cubic(t) = C·(t − K)³ + W_max, in segments.</summary>
@@ -103,51 +94,38 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     public void OnFastRetransmit(uint flight, TimeSpan now)
     {
         Reduce();
-        _cwnd = _ssthresh + DupAckThreshold * _mss; // RFC 5681 3.2 step 3's inflation
+        Cwnd = Ssthresh + DupAckThreshold * Mss; // RFC 5681 3.2 step 3's inflation
     }
 
-    public void OnDuplicateAckInRecovery() => _cwnd += _mss;
+    public void OnDuplicateAckInRecovery() => Cwnd += Mss;
 
-    public void OnPartialAck(uint bytes) => _cwnd = (uint)Math.Max((long)_cwnd - bytes + _mss, _mss);
+    public void OnPartialAck(uint bytes) => Cwnd = (uint)Math.Max((long)Cwnd - bytes + Mss, Mss);
 
-    public void OnRecoveryEnd(uint flight, TimeSpan now) => _cwnd = Math.Min(_ssthresh, Math.Max(flight, _mss) + _mss);
+    public void OnRecoveryEnd(uint flight, TimeSpan now) => Cwnd = Math.Min(Ssthresh, Math.Max(flight, Mss) + Mss);
 
     public void OnRetransmissionTimeout(uint flight, TimeSpan now)
     {
         // 4.8: a timeout is a congestion event for W_max and K; the window restarts from one segment.
         Reduce();
-        _cwnd = _mss;
+        Cwnd = Mss;
     }
 
     public void OnCongestionEcho(uint flight, TimeSpan now)
     {
         Reduce();
-        _cwnd = _ssthresh;
+        Cwnd = Ssthresh;
     }
 
     public void StartReduction(uint flight, TimeSpan now) => Reduce();
 
-    public void SetWindow(uint cwnd) => _cwnd = Math.Clamp(cwnd, _mss, Math.Max(_cap, _mss));
-
-    public void Restart(uint cwnd)
-    {
-        _ssthresh = Math.Max(_ssthresh == uint.MaxValue ? 0 : _ssthresh, _cwnd / 4 * 3);
-        if (_ssthresh == 0) _ssthresh = uint.MaxValue;
-        _cwnd = Math.Max(cwnd, _mss);
-    }
-
-    public void EndReduction()
-    {
-        if (_ssthresh != uint.MaxValue) _cwnd = _ssthresh;
-    }
 
     /// <summary>4.6/4.7: remember the window the loss happened at (lowered if it came early), cut to β of it (as Linux, of cwnd).</summary>
     private void Reduce()
     {
-        double cwnd = _cwnd / (double)_mss;
+        double cwnd = Cwnd / (double)Mss;
         _wMax = cwnd < _wLastMax ? cwnd * (1 + Beta) / 2 : cwnd;
         _wLastMax = cwnd;
-        _ssthresh = (uint)Math.Max(_cwnd * Beta, 2.0 * _mss);
+        Ssthresh = (uint)Math.Max(Cwnd * Beta, 2.0 * Mss);
         _epochStart = null;
         _hyStart?.Reset();
     }

@@ -32,11 +32,7 @@ internal struct PendingEvents
             _count--;
             return true;
         }
-        return _more is not null && _more.TryDequeue(out item) || Empty(out item);
-    }
-
-    private static bool Empty(out (ConnectionEvent Event, TcpError Error) item)
-    {
+        if (_more is not null && _more.TryDequeue(out item)) return true;
         item = default;
         return false;
     }

@@ -38,7 +38,7 @@ internal sealed class Sender
     private Rack? _rack;
 
     // RFC 7661 as Linux keeps it (tcp_cwnd_validate): was the window in use over the last round?
-    private TimeSpan _lastDataSentAt = Never; // for slow start after idle
+    private TimeSpan _lastDataSentAt = Never; // for slow start after idle, and tcp_info
     private bool _isCwndLimited;
     private uint _maxFlight;
     private SeqNum _cwndUsageSeq;
@@ -76,6 +76,8 @@ internal sealed class Sender
     public long TailLossProbes { get; private set; }
     /// <summary>Ranges the peer has SACKed (bounded by the scoreboard, whatever the peer sends).</summary>
     public int ScoreboardRanges => _scoreboard?.Count ?? 0;
+    /// <summary>When data last went out (new or again); <see cref="TimeSpan.MaxValue"/> before any.</summary>
+    public TimeSpan LastDataSentAt => _lastDataSentAt;
     /// <summary>Entries in RACK's record of segments in flight (bounded by the segments in flight, whatever the peer SACKs).</summary>
     public int SentSegmentCount => _sent?.Count ?? 0;
 

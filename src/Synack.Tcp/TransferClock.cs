@@ -1,7 +1,7 @@
 namespace Synack.Tcp;
 
 /// <summary>
-/// When data last moved each way and how long the sender was busy or held back (Linux's chronograph:
+/// When data last arrived and was last acknowledged, and how long the sender was busy or held back (Linux's chronograph:
 /// one condition at a time, the more telling one winning — a full send buffer over the peer's window
 /// over plain busy). Made at the first data so an idle connection does not carry it.
 /// </summary>
@@ -9,7 +9,6 @@ internal sealed class TransferClock(TimeSpan start)
 {
     public enum Limit : byte { None, Busy, ReceiveWindow, SendBuffer }
 
-    public TimeSpan LastDataSent = start;
     public TimeSpan LastDataReceived = start;
     public TimeSpan LastAckReceived = start;
     private Limit _current;

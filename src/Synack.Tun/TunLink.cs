@@ -161,10 +161,29 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         if (c.TryAppend(packet)) return;
         Flush();
         if (c.TryAppend(packet)) return;
-        // Not a data segment (a SYN, an ACK, a RST): alone, behind an empty virtio header.
+        // Not a data segment (a SYN, an ACK, a RST): alone, checksum still the kernel's to finish.
+        WriteAlone(packet, 0);
+    }
+
+    /// <summary>One packet behind its own virtio header; <paramref name="segmentSize"/> &gt; 0 asks the kernel to cut it (with GSO's ECN flag when it carries CWR).</summary>
+    private void WriteAlone(ReadOnlySpan<byte> packet, int segmentSize)
+    {
         var buf = _single!;
         int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
-        VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gsoType: Native.VIRTIO_NET_HDR_GSO_NONE, 0, 0);
+        if (packet.Length > buf.Length - Native.VnetHeaderLength || segmentSize > 0 && ipLength == 0)
+        {
+            WriteErrors++;
+            return;
+        }
+        byte gso = Native.VIRTIO_NET_HDR_GSO_NONE;
+        int headerLength = 0;
+        if (segmentSize > 0)
+        {
+            headerLength = ipLength + (packet[ipLength + 12] >> 4) * 4;
+            gso = packet[0] >> 4 == 6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
+            if ((packet[ipLength + 13] & 0x80) != 0) gso |= Native.VIRTIO_NET_HDR_GSO_ECN; // CWR
+        }
+        VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
         packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
         WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
     }
@@ -191,19 +210,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         Flush();
         if (c.TryAppend(packet, segmentSize)) return;
         // One the builder does not take (CWR set): alone, with GSO's ECN flag.
-        int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
-        var buf = _single!;
-        if (ipLength == 0 || packet.Length > buf.Length - Native.VnetHeaderLength)
-        {
-            WriteErrors++;
-            return;
-        }
-        int headerLength = ipLength + (packet[ipLength + 12] >> 4) * 4;
-        byte gso = packet[0] >> 4 == 6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
-        if ((packet[ipLength + 13] & 0x80) != 0) gso |= Native.VIRTIO_NET_HDR_GSO_ECN;
-        VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
-        packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
-        WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
+        WriteAlone(packet, segmentSize);
     }
 
     /// <summary>Writes the packet being built (the loop calls this whenever it runs out of work).</summary>

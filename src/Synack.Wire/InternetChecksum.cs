@@ -37,6 +37,16 @@ public static class InternetChecksum
 
     public static ushort Compute(ReadOnlySpan<byte> data) => Fold(Add(0, data));
 
+    /// <summary>
+    /// Folds without complementing: the partial sum a device with checksum offload completes
+    /// (CHECKSUM_PARTIAL: the pseudo-header's sum in the checksum field, the device adds the rest).
+    /// </summary>
+    public static ushort FoldPartial(uint sum)
+    {
+        while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)sum;
+    }
+
     /// <summary>The sum of the pseudo-header: RFC 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6.</summary>
     public static uint PseudoHeader(IpAddr source, IpAddr destination, byte protocol, int length)
     {

@@ -51,8 +51,7 @@ public static class TcpPacket
         if (partialChecksum)
         {
             uint sum = InternetChecksum.PseudoHeader(source, destination, InternetChecksum.ProtocolTcp, segment.Length);
-            while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment[16..], (ushort)sum);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment[16..], InternetChecksum.FoldPartial(sum));
         }
         else
         {

@@ -97,9 +97,8 @@ internal sealed class SegmentCoalescer(int headroom = 0)
                 BinaryPrimitives.WriteUInt16BigEndian(packet[10..], InternetChecksum.Compute(packet[.._ipLength]));
             }
             int tcpTotal = _length - _ipLength;
-            uint sum = _v6 ? SumWords(packet.Slice(8, 32)) : SumWords(packet.Slice(12, 8));
-            sum += 6u + (uint)tcpTotal;
-            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], Fold(sum));
+            uint sum = InternetChecksum.Add(0, _v6 ? packet.Slice(8, 32) : packet.Slice(12, 8)) + InternetChecksum.ProtocolTcp + (uint)tcpTotal;
+            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], InternetChecksum.FoldPartial(sum));
         }
         _segments = 0;
         return _buffer.AsSpan(0, _headroom + _length);
@@ -166,18 +165,5 @@ internal sealed class SegmentCoalescer(int headroom = 0)
             && ((TcpFlags)ta[13] & ~(TcpFlags.Psh | TcpFlags.Fin)) == ((TcpFlags)tb[13] & ~(TcpFlags.Psh | TcpFlags.Fin))
             && ta.Slice(14, 2).SequenceEqual(tb.Slice(14, 2))           // window
             && ta[20..].SequenceEqual(tb[20..]);                        // options (timestamps of one millisecond)
-    }
-
-    private static uint SumWords(ReadOnlySpan<byte> s)
-    {
-        uint sum = 0;
-        for (int i = 0; i + 1 < s.Length; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(s[i..]);
-        return sum;
-    }
-
-    private static ushort Fold(uint sum)
-    {
-        while (sum >> 16 != 0) sum = (sum & 0xffff) + (sum >> 16);
-        return (ushort)sum;
     }
 }

@@ -10,7 +10,8 @@ namespace Synack.Stack;
 /// </summary>
 public sealed class ThreadLink : IBatchingPacketSink
 {
-    private readonly List<StackThread> _threads = [];
+    private readonly Lock _attach = new();
+    private StackThread[] _threads = []; // replaced whole on Attach, so a send reads it without a lock
 
     /// <summary>What one sending loop has built since it last ran out of work (each loop has its own thread).</summary>
     private sealed class Outbox
@@ -24,7 +25,7 @@ public sealed class ThreadLink : IBatchingPacketSink
 
     public void Attach(StackThread thread)
     {
-        lock (_threads) _threads.Add(thread);
+        lock (_attach) Volatile.Write(ref _threads, [.. _threads, thread]);
         thread.Stack.Output = this;
     }
 
@@ -89,12 +90,9 @@ public sealed class ThreadLink : IBatchingPacketSink
 
     private StackThread? Find(Synack.Wire.IpAddr destination)
     {
-        lock (_threads)
+        foreach (var t in Volatile.Read(ref _threads))
         {
-            foreach (var t in _threads)
-            {
-                if (t.Stack.Options.Addresses.Contains(destination)) return t;
-            }
+            if (t.Stack.Options.Addresses.Contains(destination)) return t;
         }
         return null;
     }

@@ -1,0 +1,40 @@
+namespace Synack.Tcp;
+
+/// <summary>
+/// What every controller keeps the same way: cwnd and ssthresh in bytes, the segment size, the cap
+/// (twice the send buffer: more could not be used), and the mechanics the sender drives whatever the
+/// controller — PRR's window, the end of a reduction, the restart after idle.
+/// </summary>
+internal abstract class CongestionWindow(int initialWindowSegments, int sendBufferSize)
+{
+    protected readonly uint Cap = (uint)sendBufferSize * 2;
+    protected readonly int InitialWindowSegments = initialWindowSegments;
+    protected uint Cwnd, Ssthresh;
+    protected uint Mss = 536;
+
+    public uint Window => Cwnd;
+    public uint SlowStartThreshold => Ssthresh;
+
+    public virtual void Start(int mss)
+    {
+        Mss = (uint)mss;
+        Cwnd = (uint)(InitialWindowSegments * mss);
+        Ssthresh = uint.MaxValue;
+    }
+
+    public void SetMss(int mss) => Mss = (uint)mss;
+
+    public void SetWindow(uint cwnd) => Cwnd = Math.Clamp(cwnd, Mss, Math.Max(Cap, Mss));
+
+    public void Restart(uint cwnd)
+    {
+        Ssthresh = Math.Max(Ssthresh == uint.MaxValue ? 0 : Ssthresh, Cwnd / 4 * 3);
+        if (Ssthresh == 0) Ssthresh = uint.MaxValue;
+        Cwnd = Math.Max(cwnd, Mss);
+    }
+
+    public void EndReduction()
+    {
+        if (Ssthresh != uint.MaxValue) Cwnd = Ssthresh;
+    }
+}
