@@ -26,10 +26,10 @@ internal abstract class CongestionWindow(int initialWindowSegments, int sendBuff
 
     public void SetWindow(uint cwnd) => Cwnd = Math.Clamp(cwnd, Mss, Math.Max(Cap, Mss));
 
+    /// <summary>Linux's tcp_cwnd_restart: ssthresh becomes tcp_current_ssthresh, at least three quarters of the old window (an infinite one stays so).</summary>
     public void Restart(uint cwnd)
     {
-        Ssthresh = Math.Max(Ssthresh == uint.MaxValue ? 0 : Ssthresh, Cwnd / 4 * 3);
-        if (Ssthresh == 0) Ssthresh = uint.MaxValue;
+        Ssthresh = Math.Max(Ssthresh, Cwnd / 4 * 3);
         Cwnd = Math.Max(cwnd, Mss);
     }
 
