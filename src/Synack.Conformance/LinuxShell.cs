@@ -208,8 +208,9 @@ internal static partial class LinuxShell
             case "net.ipv4.tcp_rfc1337":
                 return o with { IgnoreRstInTimeWait = one != 0 };
             case "net.ipv4.tcp_recovery":
-                notes.Add($"{setting}: RACK is not implemented; losses are found by duplicate ACKs and SACK");
-                return o;
+                // Bit 0 is RACK; the others (no duplicate-ACK threshold, static reordering window) are not here.
+                if ((one & ~1L) != 0) notes.Add($"{setting}: only RACK itself (bit 0) has a counterpart here");
+                return o with { Rack = (one & 1) != 0 };
             case "net.ipv4.tcp_frto":
                 notes.Add($"{setting}: F-RTO is not implemented; a timeout always goes back to slow start");
                 return o;
@@ -223,7 +224,7 @@ internal static partial class LinuxShell
                 notes.Add($"{setting}: the stack does not pace");
                 return o;
             case "net.ipv4.tcp_notsent_lowat":
-                notes.Add($"{setting}: no poll() here; the value has no effect on what is sent");
+                notes.Add($"{setting}: not applied; poll() reads a socket's own TCP_NOTSENT_LOWAT, and writes are not limited by it");
                 return o;
             case "net.ipv4.tcp_ecn_option":
                 notes.Add($"{setting}: the accurate-ECN option is not implemented (classic ECN only)");

@@ -105,7 +105,8 @@ public class GoogleDialectTests
             Assert.False(o.Sack);
             Assert.Equal(CongestionControlAlgorithm.NewReno, o.CongestionControl);
             Assert.True(o.TailLossProbe);
-            Assert.Contains(notes, n => n.Contains("tcp_recovery", StringComparison.Ordinal) && n.Contains("RACK", StringComparison.Ordinal));
+            Assert.True(o.Rack); // tcp_recovery=1
+            Assert.False(LinuxShell.Apply("`sysctl -q net.ipv4.tcp_recovery=0`", scriptDir, o, notes, ref saved).Rack);
             var e = Assert.Throws<UnsupportedScriptException>(() => LinuxShell.Apply("`tc qdisc replace dev tun0 root fq`", scriptDir, o, notes, ref saved));
             Assert.Contains("tc qdisc replace", e.Message, StringComparison.Ordinal);
             Assert.Throws<UnsupportedScriptException>(() => LinuxShell.Apply("`sysctl -q net.ipv4.tcp_congestion_control=bbr`", scriptDir, o, notes, ref saved));
