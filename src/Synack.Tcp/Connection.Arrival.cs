@@ -84,8 +84,8 @@ public sealed partial class Connection
         if (hasAck)
         {
             _snd.Una = seg.Ack;
-            if (_retries == 0 && !_tsOk) _snd.Rto.Sample(now - _snd.TimingStart); // Karn: only an unretransmitted SYN
-            else if (_tsOk && seg.Options.HasTimestamps && RttFromTimestamp(seg.Options.TsEcr, now) is TimeSpan rtt) _snd.Rto.Sample(rtt);
+            if (_retries == 0 && !_tsOk) _snd.Rto.Sample(now - _snd.TimingStart, _o); // Karn: only an unretransmitted SYN
+            else if (_tsOk && seg.Options.HasTimestamps && RttFromTimestamp(seg.Options.TsEcr, now) is TimeSpan rtt) _snd.Rto.Sample(rtt, _o);
         }
         if (_snd.Una > _snd.Iss)
         {

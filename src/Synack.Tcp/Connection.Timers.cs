@@ -115,7 +115,7 @@ public sealed partial class Connection
                     return;
                 }
                 _retries++;
-                _snd.Rto.Backoff();
+                _snd.Rto.Backoff(_o);
                 SendSyn(now, ack: false);
                 ArmRetransmission(now);
                 return;
@@ -128,7 +128,7 @@ public sealed partial class Connection
                     return;
                 }
                 _retries++;
-                _snd.Rto.Backoff();
+                _snd.Rto.Backoff(_o);
                 SendSyn(now, ack: true, seq: _snd.Iss);
                 ArmRetransmission(now);
                 return;

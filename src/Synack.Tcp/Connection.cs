@@ -29,7 +29,6 @@ public sealed partial class Connection : ISegmentOutput
     private int _keepAliveProbes;
     private bool _passiveOpen;
     private bool _orphaned;
-    private TimeWaitState? _timeWait; // taken when first asked for, once the input that led to TIME-WAIT is done
 
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
     internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
@@ -57,8 +56,8 @@ public sealed partial class Connection : ISegmentOutput
     internal uint TsRecent => _tsRecent;
     internal uint TsOffset => _tsOffset;
     public TcpState State { get; private set; }
-    /// <summary>In TIME-WAIT, all the connection still needs: a host may keep this and let the connection go.</summary>
-    public TimeWaitState? TimeWait => State == TcpState.TimeWait ? _timeWait ??= TimeWaitState.Of(this, _timeWaitAt) : null;
+    /// <summary>In TIME-WAIT, all the connection still needs (a snapshot taken at each call): a host may keep this and let the connection go.</summary>
+    public TimeWaitState? TimeWait => State == TcpState.TimeWait ? TimeWaitState.Of(this, _timeWaitAt) : null;
     public ConnectionOptions Options => _o;
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
     public TcpError Error { get; private set; }

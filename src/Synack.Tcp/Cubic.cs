@@ -20,7 +20,8 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     private double _wLastMax;        // fast convergence
     private double _k;               // seconds
     private double _wEst;            // segments: the Reno-friendly estimate
-    private TimeSpan? _epochStart;   // the first ACK in congestion avoidance after a reduction
+    private TimeSpan _epochStart = NoEpoch; // the first ACK in congestion avoidance after a reduction
+    private static readonly TimeSpan NoEpoch = TimeSpan.MinValue;
     private HyStartPlusPlus? _hyStart; // made at the first ACK in slow start, when on
 
     /// <summary>W_max in segments (for tests and tcp_info).</summary>
@@ -31,7 +32,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     public override void Start(int mss)
     {
         base.Start(mss);
-        _epochStart = null;
+        _epochStart = NoEpoch;
         _wMax = _wLastMax = 0;
     }
 
@@ -58,7 +59,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
         }
         double mss = Mss;
         double cwnd = Cwnd / mss;
-        if (_epochStart is null)
+        if (_epochStart == NoEpoch)
         {
             _epochStart = now;
             _wEst = cwnd;
@@ -69,7 +70,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
                 _wMax = cwnd;
             }
         }
-        double t = (now - _epochStart.Value).TotalSeconds;
+        double t = (now - _epochStart).TotalSeconds;
         double acked = bytes / mss;
         // 4.3: Reno-friendly region; α grows to 1 once W_est passes the old maximum.
         _wEst += (_wEst < _wMax ? AlphaRenoFriendly : 1.0) * acked / cwnd;
@@ -126,7 +127,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
         _wMax = cwnd < _wLastMax ? cwnd * (1 + Beta) / 2 : cwnd;
         _wLastMax = cwnd;
         Ssthresh = (uint)Math.Max(Cwnd * Beta, 2.0 * Mss);
-        _epochStart = null;
+        _epochStart = NoEpoch;
         _hyStart?.Reset();
     }
 }

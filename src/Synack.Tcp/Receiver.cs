@@ -25,7 +25,7 @@ internal sealed class Receiver
     }
 
     /// <summary>In-order bytes the user has not read, and (past them, held pending) out-of-order bytes.</summary>
-    public ByteRing Buffer { get; }
+    public ByteRing Buffer;
     public SeqNum Irs { get; private set; }
     public SeqNum Nxt { get; private set; }
     /// <summary>RCV.NXT + RCV.WND as last advertised: the right edge never moves left.</summary>

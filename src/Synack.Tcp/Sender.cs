@@ -15,7 +15,6 @@ internal sealed class Sender
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
     private readonly ConnectionOptions _o;
     private readonly ISegmentOutput _output;
-    private byte[] _scratch = [];
 
     // Minshall's Nagle: the end of the last sub-MSS segment sent.
     private bool _smallSent;
@@ -43,7 +42,6 @@ internal sealed class Sender
     private uint _maxFlight;
     private SeqNum _cwndUsageSeq;
 
-    private TimeSpan? _lastRttSample; // the round trip the ACK being processed measured
 
     // Tail loss probe (RFC 8985 7).
     private bool _rearmProbe;     // new data went out, or SND.UNA moved: the probe timer starts again
@@ -59,7 +57,7 @@ internal sealed class Sender
         _output = output;
         Nagle = options.Nagle;
         Buffer = new ByteRing(options.SendBufferSize);
-        Rto = new RtoEstimator(options.InitialRto, options.MinRto, options.MaxRto, options.RtoSlop, options.MinRtoOnVariance);
+        Rto = new RtoEstimator(options);
         Congestion = options.CongestionControl switch
         {
             CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart, options.SlowStartByBytesAcked),
@@ -68,8 +66,8 @@ internal sealed class Sender
     }
 
     /// <summary>Bytes from SND.UNA on: queued by the user, sent or not, until the peer acknowledges them.</summary>
-    public ByteRing Buffer { get; }
-    public RtoEstimator Rto { get; }
+    public ByteRing Buffer;
+    public RtoEstimator Rto;
     public ICongestionControl Congestion { get; }
     /// <summary>When the tail loss probe fires; never while nothing is in flight, in recovery, or a probe is out.</summary>
     public TimeSpan ProbeAt { get; set; } = TimeSpan.MaxValue;
@@ -314,8 +312,7 @@ internal sealed class Sender
                 _timing = false;
                 sample = now - TimingStart;
             }
-            if (sample is TimeSpan rtt) Rto.Sample(rtt);
-            _lastRttSample = sample;
+            if (sample is TimeSpan rtt) Rto.Sample(rtt, _o);
             Una = ack;
             BytesAcked += acked;
             if (_inLoss && Una >= _lossRecover) _inLoss = false;
@@ -347,7 +344,7 @@ internal sealed class Sender
                 // Linux counts what this ACK newly delivered (acked or SACKed), so bytes SACKed earlier
                 // do not count twice when the cumulative ACK covers them.
                 uint grown = _o.SlowStartByBytesAcked ? (uint)Math.Max(0, Math.Min(dataAcked, (Una - unaBefore) + SackedBytes - sackedBefore)) : (uint)dataAcked;
-                if (grown > 0) Congestion.OnAck(new AckSample(grown, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, _lastRttSample, ack, Nxt, CwndLimited));
+                if (grown > 0) Congestion.OnAck(new AckSample(grown, now, Rto.HasSample ? Rto.Srtt : TimeSpan.Zero, sample, ack, Nxt, CwndLimited));
             }
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;
@@ -498,11 +495,15 @@ internal sealed class Sender
         var flags = TcpFlags.Ack;
         if (len > 0 && seq + len == DataEnd && !MoreComing) flags |= TcpFlags.Psh;
         if (fin) flags |= TcpFlags.Fin;
-        // A TSO burst borrows a pooled buffer; the connection keeps only an MSS-sized one.
-        byte[]? pooled = len > Math.Max(Mss, _scratch.Length) ? System.Buffers.ArrayPool<byte>.Shared.Rent(len) : null;
-        if (pooled is null && _scratch.Length < len) _scratch = new byte[Math.Max(len, Mss)];
-        var data = (pooled ?? _scratch).AsSpan(0, len);
-        Buffer.Peek(seq - BufferSeq, data);
+        // The payload goes out from the send buffer in place; only a stretch that wraps around the
+        // ring's end is copied, into a pooled buffer, so no connection keeps a segment-sized copy of its own.
+        byte[]? pooled = null;
+        if (!Buffer.TryGetContiguous(seq - BufferSeq, len, out var data) && len > 0)
+        {
+            pooled = System.Buffers.ArrayPool<byte>.Shared.Rent(len);
+            Buffer.Peek(seq - BufferSeq, pooled.AsSpan(0, len));
+            data = pooled.AsSpan(0, len);
+        }
         bool isNew = seq >= Max;
         if (len > 0)
         {
@@ -541,7 +542,7 @@ internal sealed class Sender
     /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
     public void GoBackN(TimeSpan now)
     {
-        Rto.Backoff();
+        Rto.Backoff(_o);
         Congestion.OnRetransmissionTimeout(Flight, now);
         ProbeAt = Never;
         _probeSent = false;

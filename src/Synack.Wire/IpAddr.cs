@@ -9,7 +9,7 @@ public readonly record struct IpAddr
     private readonly ulong _hi;
     private readonly ulong _lo;
 
-    private IpAddr(ulong hi, ulong lo, bool isV6)
+    internal IpAddr(ulong hi, ulong lo, bool isV6)
     {
         _hi = hi;
         _lo = lo;
@@ -17,6 +17,8 @@ public readonly record struct IpAddr
     }
 
     public bool IsV6 { get; }
+    internal ulong Hi => _hi;
+    internal ulong Lo => _lo;
     public int Length => IsV6 ? 16 : 4;
 
     public static IpAddr FromSpan(ReadOnlySpan<byte> bytes) => bytes.Length switch

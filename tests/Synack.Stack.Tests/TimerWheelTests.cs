@@ -2,7 +2,7 @@ namespace Synack.Stack.Tests;
 
 public class TimerWheelTests
 {
-    private sealed class Owner(int id)
+    private sealed class Owner(int id) : WheelTimer<Owner>
     {
         public int Id { get; } = id;
     }
@@ -17,7 +17,7 @@ public class TimerWheelTests
         var rng = new Random(seed);
         long start = rng.Next(0, 1_000_000);
         var wheel = new TimerWheel<Owner>(start);
-        var timers = Enumerable.Range(0, 2000).Select(i => new WheelTimer<Owner>(new Owner(i))).ToArray();
+        var timers = Enumerable.Range(0, 2000).Select(i => new Owner(i)).ToArray();
         var deadline = new Dictionary<int, long>();
         long now = start;
         var expired = new List<Owner>();
@@ -30,12 +30,12 @@ public class TimerWheelTests
                 long horizon = rng.Next(4) switch { 0 => 64, 1 => 5000, 2 => 400_000, _ => 40_000_000 };
                 long d = now + rng.NextInt64(0, horizon);
                 wheel.Arm(t, d);
-                deadline[t.Owner.Id] = d;
+                deadline[t.Id] = d;
             }
             else if (op < 7)
             {
                 wheel.Cancel(t);
-                deadline.Remove(t.Owner.Id);
+                deadline.Remove(t.Id);
             }
             else
             {
@@ -58,7 +58,7 @@ public class TimerWheelTests
     public void An_idle_day_is_skipped_in_few_steps_and_a_far_timer_still_fires()
     {
         var wheel = new TimerWheel<Owner>(0);
-        var far = new WheelTimer<Owner>(new Owner(1));
+        var far = new Owner(1);
         wheel.Arm(far, 30L * 3600 * 1000); // 30 hours: past the four levels, in the overflow list
         var expired = new List<Owner>();
         int wakeups = 0;
@@ -76,7 +76,7 @@ public class TimerWheelTests
     public void Cancel_and_rearm_are_constant_time_operations_on_the_node()
     {
         var wheel = new TimerWheel<Owner>(0);
-        var t = new WheelTimer<Owner>(new Owner(1));
+        var t = new Owner(1);
         wheel.Arm(t, 100);
         wheel.Arm(t, 50);
         Assert.Equal(1, wheel.Count);

@@ -30,24 +30,28 @@ public class IsnAndRtoTests
     [Fact]
     public void Rto_follows_rfc6298()
     {
-        var r = new RtoEstimator(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(120));
+        var rfc6298 = new ConnectionOptions
+        {
+            InitialRto = TimeSpan.FromSeconds(1), MinRto = TimeSpan.FromMilliseconds(200), MaxRto = TimeSpan.FromSeconds(120), MinRtoOnVariance = false,
+        };
+        var r = new RtoEstimator(rfc6298);
         Assert.Equal(TimeSpan.FromSeconds(1), r.Rto);
-        r.Sample(TimeSpan.FromMilliseconds(100));
+        r.Sample(TimeSpan.FromMilliseconds(100), rfc6298);
         // First sample: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR = 300 ms.
         Assert.Equal(TimeSpan.FromMilliseconds(100), r.Srtt);
         Assert.Equal(TimeSpan.FromMilliseconds(300), r.Rto);
-        r.Sample(TimeSpan.FromMilliseconds(100));
+        r.Sample(TimeSpan.FromMilliseconds(100), rfc6298);
         // RTTVAR = 3/4 * 50 + 1/4 * 0 = 37.5 ms; SRTT stays 100 ms; RTO = 250 ms.
         Assert.Equal(TimeSpan.FromMilliseconds(250), r.Rto);
-        r.Backoff();
+        r.Backoff(rfc6298);
         Assert.Equal(TimeSpan.FromMilliseconds(500), r.Rto);
-        for (int i = 0; i < 20; i++) r.Backoff();
+        for (int i = 0; i < 20; i++) r.Backoff(rfc6298);
         Assert.Equal(TimeSpan.FromSeconds(120), r.Rto);
-        r.Sample(TimeSpan.FromMilliseconds(1)); // a sample ends the backoff: RTO from SRTT and RTTVAR again
+        r.Sample(TimeSpan.FromMilliseconds(1), rfc6298); // a sample ends the backoff: RTO from SRTT and RTTVAR again
         Assert.Equal(TimeSpan.FromMilliseconds(299.125), r.Rto);
 
-        var fast = new RtoEstimator(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(120));
-        fast.Sample(TimeSpan.FromMilliseconds(1));
+        var fast = new RtoEstimator(rfc6298);
+        fast.Sample(TimeSpan.FromMilliseconds(1), rfc6298);
         Assert.Equal(TimeSpan.FromMilliseconds(200), fast.Rto); // the floor
     }
 

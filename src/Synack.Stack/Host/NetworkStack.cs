@@ -15,11 +15,11 @@ namespace Synack.Stack;
 /// </summary>
 public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 {
-    private readonly Dictionary<FourTuple, StackConnection> _connections = new();
+    private readonly ConnectionTable _connections = new();
     private readonly Dictionary<(IpAddr? Address, ushort Port), Listener> _listeners = new();
     private readonly TimeWaitTable _timeWait = new();
-    private readonly TimerWheel<TimedEntry> _wheel = new(0);
-    private readonly List<TimedEntry> _expired = [];
+    private readonly TimerWheel<StackConnection> _wheel = new(0);
+    private readonly List<StackConnection> _expired = [];
     private readonly List<StackConnection> _touched = [];
     private readonly HashSet<IpAddr> _addresses;
     private readonly IIsnGenerator _isn;
@@ -82,9 +82,9 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         if (now > _now) _now = now;
         _expired.Clear();
         _wheel.Advance((long)Math.Floor(_now.TotalMilliseconds), _expired);
-        foreach (var e in _expired)
+        foreach (var sc in _expired)
         {
-            e.Expire(_now);
+            FireConnectionTimers(sc, _now);
             Observer?.InputDone(this, _now);
         }
         _timeWait.ExpireDue(TimeSpan.FromMilliseconds(Math.Floor(_now.TotalMilliseconds)), _timeWaitExpired ??= TimeWaitExpired);
@@ -138,7 +138,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         var payload = TcpPacket.Payload(packet, ip, tcp);
         var tuple = new FourTuple(ip.Destination, tcp.DestinationPort, ip.Source, tcp.SourcePort);
 
-        if (_connections.TryGetValue(tuple, out var sc))
+        if (_connections.TryGet(tuple, out var sc))
         {
             sc.Connection.OnSegment(in tcp, payload, _now, segmentSize);
             AfterInput(sc);
@@ -167,7 +167,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             Statistics.Drop(ParseError.BadChecksum);
             return;
         }
-        if (!IcmpError.TryParse(icmp, v6, out var error) || !_connections.TryGetValue(error.Quoted, out var sc))
+        if (!IcmpError.TryParse(icmp, v6, out var error) || !_connections.TryGet(error.Quoted, out var sc))
         {
             Statistics.Drop(DropReason.NoConnection);
             return;
@@ -206,13 +206,13 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     private StackConnection NewConnection(FourTuple tuple, ConnectionOptions options)
     {
-        var sc = new StackConnection(this);
+        var sc = new StackConnection();
         sc.Connection = new Connection(tuple, options, _isn, this)
         {
             Tag = sc,
             SegmentationOffload = Output is IBatchingPacketSink { MaxSegmentBytes: > 0 } tso ? tso.MaxSegmentBytes : 0,
         };
-        _connections[tuple] = sc;
+        _connections.Add(sc);
         return sc;
     }
 
@@ -337,7 +337,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
                 return;
         }
         var deadline = c.NextDeadline;
-        if (deadline == TimeSpan.MaxValue) _wheel.Cancel(sc.Timer);
+        if (deadline == TimeSpan.MaxValue) _wheel.Cancel(sc);
         else Arm(sc, deadline);
     }
 
@@ -350,11 +350,10 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     private void Remove(StackConnection sc)
     {
-        _wheel.Cancel(sc.Timer);
+        _wheel.Cancel(sc);
         sc.Detached = true;
-        if (_connections.TryGetValue(sc.Connection.Tuple, out var current) && ReferenceEquals(current, sc))
+        if (_connections.Remove(sc))
         {
-            _connections.Remove(sc.Connection.Tuple);
             Statistics.RetransmittedSegments += sc.Connection.RetransmittedSegments;
         }
     }
@@ -365,8 +364,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         AfterInput(sc);
     }
 
-    private void Arm(TimedEntry e, TimeSpan deadline) =>
-        _wheel.Arm(e.Timer, (long)Math.Ceiling(deadline.TotalMilliseconds));
+    private void Arm(StackConnection e, TimeSpan deadline) =>
+        _wheel.Arm(e, (long)Math.Ceiling(deadline.TotalMilliseconds));
 
     // ------------------------------------------------------------------ opens and closes (for the socket API)
 
@@ -384,7 +383,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     /// <summary>The state of a tuple as the stack knows it: a live connection, a TIME-WAIT entry, or null (CLOSED).</summary>
     internal TcpState? LookupState(in FourTuple tuple) =>
-        _connections.TryGetValue(tuple, out var sc) ? sc.Connection.State
+        _connections.TryGet(tuple, out var sc) ? sc.Connection.State
         : _timeWait.Contains(tuple) ? TcpState.TimeWait
         : null;
 
@@ -421,13 +420,13 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         if (localPort == 0)
         {
             localPort = _ports.Choose(localAddress, remote, remotePort,
-                p => _connections.ContainsKey(new FourTuple(localAddress, p, remote, remotePort))
+                p => _connections.Contains(new FourTuple(localAddress, p, remote, remotePort))
                      || _timeWait.Contains(new FourTuple(localAddress, p, remote, remotePort))
                      || IsListening(p))
                 ?? throw new InvalidOperationException("no ephemeral port free");
         }
         var tuple = new FourTuple(localAddress, localPort, remote, remotePort);
-        if (_connections.ContainsKey(tuple) || _timeWait.Contains(tuple)) throw new InvalidOperationException($"{tuple} is in use");
+        if (_connections.Contains(tuple) || _timeWait.Contains(tuple)) throw new InvalidOperationException($"{tuple} is in use");
         var sc = NewConnection(tuple, options ?? Options.Connection);
         sc.Observer = observer;
         Statistics.ConnectionsOpened++;
@@ -529,7 +528,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             var local = l.Address is IpAddr a ? FourTuple.Format(a, l.Port) : $"*:{l.Port}";
             list.Add(new SocketSnapshot(TcpState.Listen, local, "*:*", l.AcceptQueue.Count, l.Backlog, [], null));
         }
-        foreach (var sc in _connections.Values)
+        foreach (var sc in _connections.ToList())
         {
             var c = sc.Connection;
             var timers = new List<string>();

@@ -3,7 +3,7 @@ using Synack.Tcp;
 namespace Synack.Stack;
 
 /// <summary>One entry of the connection table: the TCB and what the stack keeps beside it.</summary>
-internal sealed class StackConnection(NetworkStack stack) : TimedEntry
+internal sealed class StackConnection : WheelTimer<StackConnection>
 {
     public Connection Connection { get; set; } = null!;
     /// <summary>The listener that spawned it, while it counts in that listener's SYN queue.</summary>
@@ -11,6 +11,6 @@ internal sealed class StackConnection(NetworkStack stack) : TimedEntry
     /// <summary>Out of the connection table: closed, or replaced by a TIME-WAIT entry. Nothing more to do for it.</summary>
     public bool Detached { get; set; }
     public IConnectionObserver? Observer { get; set; }
-
-    public override void Expire(TimeSpan now) => stack.FireConnectionTimers(this, now);
+    /// <summary>The next connection in this one's chain of the <see cref="ConnectionTable"/>.</summary>
+    internal StackConnection? NextInBucket;
 }

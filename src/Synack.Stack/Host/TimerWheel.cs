@@ -7,14 +7,14 @@ namespace Synack.Stack;
 /// 4.6 hours, the rest waits in an overflow list. Arm and cancel are O(1) (unlink and link a node).
 /// Advancing skips empty stretches a level at a time, so an idle hour costs a few hundred steps.
 /// </summary>
-internal sealed class TimerWheel<T> where T : class
+internal sealed class TimerWheel<T> where T : WheelTimer<T>
 {
     private const int Bits = 6;
     private const int SlotsPerLevel = 1 << Bits;
     private const int Levels = 4;
     private const int OverflowSlot = Levels * SlotsPerLevel;
     private const int DueSlot = OverflowSlot + 1;
-    private readonly WheelTimer<T>?[] _heads = new WheelTimer<T>?[DueSlot + 1];
+    private readonly T?[] _heads = new T?[DueSlot + 1];
     private readonly ulong[] _occupied = new ulong[Levels];
     private long _now;
 
@@ -23,7 +23,7 @@ internal sealed class TimerWheel<T> where T : class
     public long Now => _now;
     public int Count { get; private set; }
 
-    public void Arm(WheelTimer<T> t, long deadlineMs)
+    public void Arm(T t, long deadlineMs)
     {
         if (t.IsArmed)
         {
@@ -35,7 +35,7 @@ internal sealed class TimerWheel<T> where T : class
         Count++;
     }
 
-    public void Cancel(WheelTimer<T> t)
+    public void Cancel(T t)
     {
         if (!t.IsArmed) return;
         Unlink(t);
@@ -95,7 +95,7 @@ internal sealed class TimerWheel<T> where T : class
         return (_now | (span - 1)) + 1;
     }
 
-    private void Insert(WheelTimer<T> t, bool cascading = false)
+    private void Insert(T t, bool cascading = false)
     {
         long delta = t.Deadline - _now;
         int slot;
@@ -122,7 +122,7 @@ internal sealed class TimerWheel<T> where T : class
         _heads[slot] = t;
     }
 
-    private void Unlink(WheelTimer<T> t)
+    private void Unlink(T t)
     {
         int slot = t.Slot;
         if (t.Prev is not null) t.Prev.Next = t.Next;
@@ -159,7 +159,7 @@ internal sealed class TimerWheel<T> where T : class
             t.Prev = t.Next = null;
             t.Slot = -1;
             Count--;
-            expired.Add(t.Owner);
+            expired.Add(t);
             t = next;
         }
     }

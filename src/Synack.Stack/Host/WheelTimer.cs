@@ -1,11 +1,13 @@
 namespace Synack.Stack;
 
-/// <summary>A timer the wheel holds: one per connection or TIME-WAIT entry, re-armed in place.</summary>
-internal sealed class WheelTimer<T>(T owner) where T : class
+/// <summary>
+/// What the wheel links: the timer's fields live in the object that owns the timer (a connection, a
+/// TIME-WAIT entry), so an idle connection pays for no separate timer object and no pointer to it.
+/// </summary>
+internal abstract class WheelTimer<T> where T : WheelTimer<T>
 {
-    public T Owner { get; } = owner;
     public long Deadline { get; internal set; } = -1;
     public bool IsArmed => Slot >= 0;
-    internal WheelTimer<T>? Prev, Next;
+    internal T? Prev, Next;
     internal int Slot = -1;
 }

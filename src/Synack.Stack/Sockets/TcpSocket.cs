@@ -16,11 +16,17 @@ namespace Synack.Stack;
 public sealed class TcpSocket : IConnectionObserver
 {
     private readonly NetworkStack _stack;
-    private readonly List<(SocketReadiness Mask, TaskCompletionSource Done)> _waiters = [];
+    // Made on the first wait: most sockets of a busy server are never waited on, and an empty list is 32 bytes.
+    private List<(SocketReadiness Mask, TaskCompletionSource Done)>? _waiters;
     private StackConnection? _connection;
     private Listener? _listener;
     private ushort? _boundPort;
-    private IpAddr? _boundAddress;
+    // An address and a flag rather than an IpAddr?, and the linger time as ticks: a nullable of a
+    // 24-byte struct pads to 32, and each socket of a server holding a million pays for the padding.
+    private IpAddr _boundAddress;
+    private bool _boundToAddress;
+    private long _lingerTicks = NoLinger;
+    private const long NoLinger = long.MinValue;
     private SocketError _pendingError;
     private bool _failed;
     private bool _closed;
@@ -38,7 +44,13 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>The options of the connection this socket will open or accept (fixed once it does).</summary>
     public ConnectionOptions Options { get; set; }
     /// <summary>SO_LINGER: with zero, <see cref="Close"/> resets the connection instead of closing it.</summary>
-    public TimeSpan? Linger { get; set; }
+    public TimeSpan? Linger
+    {
+        get => _lingerTicks == NoLinger ? null : new TimeSpan(_lingerTicks);
+        set => _lingerTicks = value is { } t ? Math.Max(t.Ticks, NoLinger + 1) : NoLinger;
+    }
+
+    private IpAddr? BoundAddress => _boundToAddress ? _boundAddress : null;
     public bool IsListening => _listener is not null;
     public ushort? BoundPort => _boundPort;
     /// <summary>The connection's 4-tuple, once there is one.</summary>
@@ -101,7 +113,7 @@ public sealed class TcpSocket : IConnectionObserver
         if (_boundPort is not null || _connection is not null || _listener is not null) return SocketError.InvalidArgument;
         if (address is IpAddr a && !_stack.HasAddress(a)) return SocketError.AddressNotAvailable;
         _boundPort = port;
-        _boundAddress = address;
+        (_boundAddress, _boundToAddress) = address is { } bound ? (bound, true) : (default, false);
         _stack.Bind(port, Options.Dscp, Options.HopLimit);
         return SocketError.Success;
     }
@@ -114,7 +126,7 @@ public sealed class TcpSocket : IConnectionObserver
         if (_listener is not null) return SocketError.Success;
         try
         {
-            _listener = _stack.Listen(_boundAddress, port, backlog, Options);
+            _listener = _stack.Listen(BoundAddress, port, backlog, Options);
         }
         catch (InvalidOperationException)
         {
@@ -161,7 +173,7 @@ public sealed class TcpSocket : IConnectionObserver
         }
         try
         {
-            _connection = _stack.Connect(address, port, _boundAddress, _boundPort ?? 0, Options, this);
+            _connection = _stack.Connect(address, port, BoundAddress, _boundPort ?? 0, Options, this);
         }
         catch (InvalidOperationException)
         {
@@ -319,6 +331,7 @@ public sealed class TcpSocket : IConnectionObserver
     /// </summary>
     private void WakeAbandonedWaiters()
     {
+        if (_waiters is null) return;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
             var (mask, done) = _waiters[i];
@@ -371,6 +384,7 @@ public sealed class TcpSocket : IConnectionObserver
     public Task WaitAsync(SocketReadiness any, CancellationToken cancellationToken = default)
     {
         if ((Readiness & any) != 0) return Task.CompletedTask;
+        _waiters ??= [];
         _waiters.RemoveAll(w => w.Done.Task.IsCompleted); // cancelled ones, so waiting again and again stays bounded
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiters.Add((any, done));
@@ -379,11 +393,11 @@ public sealed class TcpSocket : IConnectionObserver
     }
 
     /// <summary>Waits held (bounded: cancelled ones are dropped at the next wait).</summary>
-    internal int Waiters => _waiters.Count;
+    internal int Waiters => _waiters?.Count ?? 0;
 
     private void NotifyWaiters()
     {
-        if (_waiters.Count == 0) return;
+        if (_waiters is null || _waiters.Count == 0) return;
         var ready = Readiness;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
