@@ -3,17 +3,43 @@ using System.Collections.Concurrent;
 namespace Synack.Stack;
 
 /// <summary>
-/// A stack on its own thread with a real clock: the loop for a TUN device or any live link. Time comes
-/// from a <see cref="TimeProvider"/> (nothing in the stack reads a clock); work from other threads
-/// (socket calls, packets from the device) is posted to the loop and runs in order; timers fire when
-/// the stack's wheel says. Application continuations run on the thread pool, never on the loop.
+/// A stack with a real clock and a thread of its own for its timers: the loop for a TUN device or any
+/// live link. Time comes from a <see cref="TimeProvider"/> (nothing in the stack reads a clock).
 /// </summary>
+/// <remarks>
+/// <para>
+/// The stack is guarded by one lock, and work runs on whichever thread brings it, as the kernel runs
+/// a system call in the caller's context: a socket call from the thread pool takes the lock and runs
+/// there (it used to be handed to the loop's thread and waited for, two thread switches a call), and
+/// a packet from a device or another stack in this process is taken at once when the lock is free.
+/// When it is held, the work is queued and the holder runs it before it lets go — Linux's socket
+/// backlog, processed at <c>release_sock</c> — or the loop's thread does, woken for it. So two stacks
+/// joined by a <see cref="ThreadLink"/> finish a handshake inside the <c>connect</c> call, with no
+/// thread switch, as two sockets on the kernel's loopback do.
+/// </para>
+/// <para>
+/// No thread ever blocks on this lock while it holds another stack's: nested work takes the other lock
+/// only if it is free and queues otherwise, so stacks that hand each other packets cannot deadlock.
+/// Application continuations run on the thread pool, never under the lock. The loop's thread sleeps
+/// until the next timer or queued work, and is woken when a call elsewhere brings a timer forward.
+/// </para>
+/// </remarks>
 public sealed class StackThread : IStackLoop, IDisposable
 {
-    private readonly BlockingCollection<Action> _work = new();
+    // Queued work a holder runs before letting go; the rest is left to the loop, so a device that keeps
+    // the queue full cannot keep an application's call from returning.
+    private const int DrainPerRelease = 64;
+
+    private readonly Lock _gate = new();
+    private readonly ConcurrentQueue<Action> _work = new();
+    private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
     private readonly long _start;
     private volatile bool _stopping;
+    private int _sleeping; // 1 while the loop's thread waits; whoever clears it releases _wake
+    private long _plannedWakeTicks = long.MaxValue; // when the sleeping loop means to wake (Now ticks)
+
+    [ThreadStatic] private static int t_locksHeld; // stack locks this thread holds, over all stacks
 
     public StackThread(NetworkStack stack, TimeProvider? time = null)
     {
@@ -30,18 +56,51 @@ public sealed class StackThread : IStackLoop, IDisposable
     public TimeSpan Now => Time.GetElapsedTime(_start);
     public bool ServesOtherThreads => true;
 
-    /// <summary>Runs <paramref name="action"/> on the loop and waits for it (at once when already there).</summary>
+    /// <summary>Runs <paramref name="action"/> with the stack to itself, on this thread, and returns when it is done (at once when already there).</summary>
     public void Invoke(Action action)
     {
-        if (Thread.CurrentThread == _thread)
+        if (_gate.IsHeldByCurrentThread)
         {
             action();
             return;
         }
         if (_stopping) throw new ObjectDisposedException(nameof(StackThread));
+        if (t_locksHeld > 0)
+        {
+            // Holding another stack's lock (an observer calling across, say): never block on this one
+            // from here. The loop's thread runs it; it needs no lock this thread holds.
+            InvokeOnLoop(action);
+            return;
+        }
+        _gate.Enter();
+        t_locksHeld++;
+        try
+        {
+            RunQueued(DrainPerRelease); // what arrived first goes first, as it would have on the loop
+            action();
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Hands over work nobody waits for (a packet from a device, say): run now if the stack is free, otherwise by whoever holds it.</summary>
+    public void Post(Action action)
+    {
+        if (_stopping) return;
+        _work.Enqueue(action); // behind what is already waiting: first come, first run
+        if (_gate.IsHeldByCurrentThread) return; // this thread runs it before it lets go
+        if (!_gate.TryEnter()) return; // the holder sees it when it lets go (Release looks again after)
+        t_locksHeld++;
+        Release();
+    }
+
+    private void InvokeOnLoop(Action action)
+    {
         using var done = new ManualResetEventSlim();
         Exception? error = null;
-        _work.Add(() =>
+        _work.Enqueue(() =>
         {
             try
             {
@@ -56,46 +115,113 @@ public sealed class StackThread : IStackLoop, IDisposable
                 done.Set();
             }
         });
+        WakeLoop();
         done.Wait();
         if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }
 
-    /// <summary>Queues work without waiting (a packet from the device, say).</summary>
-    public void Post(Action action)
+    /// <summary>
+    /// Runs what queued up meanwhile, sends what the sink held back, and lets go; then looks at the queue
+    /// once more, since work may have come after the last look by a thread that found the lock held
+    /// and left it to us. Too much for one caller goes to the loop's thread.
+    /// </summary>
+    private void Release()
     {
-        if (_stopping) return;
+        LetGo();
+        for (int rounds = 0; ; rounds++)
+        {
+            // Full fences on both sides (the queue's and this one): either the poster's TryEnter saw the
+            // lock free, or this look sees its work.
+            Interlocked.MemoryBarrier();
+            if (_work.IsEmpty) return;
+            if (rounds == 2)
+            {
+                WakeLoop();
+                return;
+            }
+            if (!_gate.TryEnter()) return; // another holder now, which will look in turn
+            t_locksHeld++;
+            LetGo();
+        }
+    }
+
+    private void LetGo()
+    {
         try
         {
-            _work.Add(action);
+            for (int budget = DrainPerRelease; ;)
+            {
+                budget -= RunQueued(budget);
+                Flush(); // may hand packets to another stack, whose answers queue here
+                if (budget <= 0 || _work.IsEmpty) break;
+            }
+            bool more = !_work.IsEmpty;
+            bool sooner = Stack.NextWakeup is TimeSpan w && w.Ticks < Volatile.Read(ref _plannedWakeTicks);
+            if (more || sooner) WakeLoop();
         }
-        catch (ObjectDisposedException)
+        finally
         {
-            // Stopped between the check and the add: a packet from a device thread is dropped, as it would be a moment later.
+            t_locksHeld--;
+            _gate.Exit();
         }
+    }
+
+    private int RunQueued(int most)
+    {
+        int ran = 0;
+        while (ran < most && _work.TryDequeue(out var next))
+        {
+            RunSafely(next);
+            ran++;
+        }
+        return ran;
+    }
+
+    private void WakeLoop()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
     }
 
     private void Run()
     {
         while (!_stopping)
         {
-            var now = Now;
+            _gate.Enter();
+            t_locksHeld++;
+            TimeSpan now;
+            TimeSpan? next;
             try
             {
-                Stack.Advance(now);
-            }
-            catch (Exception e)
-            {
-                RecordFault(e);
-            }
-            Flush();
-            var wake = Stack.NextWakeup;
-            int waitMs = wake is TimeSpan w ? (int)Math.Clamp(Math.Ceiling((w - now).TotalMilliseconds), 0, 1000) : 1000;
-            if (_work.TryTake(out var action, waitMs))
-            {
-                RunSafely(action);
-                while (_work.TryTake(out action)) RunSafely(action);
+                now = Now;
+                try
+                {
+                    Stack.Advance(now);
+                }
+                catch (Exception e)
+                {
+                    RecordFault(e);
+                }
+                while (_work.TryDequeue(out var action)) RunSafely(action);
                 Flush();
+                next = Stack.NextWakeup;
+                Volatile.Write(ref _plannedWakeTicks, next?.Ticks ?? long.MaxValue);
+                Volatile.Write(ref _sleeping, 1);
             }
+            finally
+            {
+                t_locksHeld--;
+                _gate.Exit();
+            }
+            Interlocked.MemoryBarrier(); // see Release
+            if (!_work.IsEmpty)
+            {
+                // Queued between the drain and the flag: take it now rather than sleep on it.
+                if (Interlocked.Exchange(ref _sleeping, 0) == 0) _wake.Wait(0);
+                continue;
+            }
+            int waitMs = next is TimeSpan w ? (int)Math.Clamp(Math.Ceiling((w - now).TotalMilliseconds), 0, 1000) : 1000;
+            _wake.Wait(waitMs);
+            Volatile.Write(ref _sleeping, 0);
         }
     }
 
@@ -139,9 +265,9 @@ public sealed class StackThread : IStackLoop, IDisposable
 
     public void Dispose()
     {
+        if (_stopping) return;
         _stopping = true;
-        _work.Add(() => { });
+        _wake.Release();
         if (Thread.CurrentThread != _thread) _thread.Join(TimeSpan.FromSeconds(5));
-        _work.Dispose();
     }
 }

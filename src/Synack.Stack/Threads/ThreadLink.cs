@@ -5,20 +5,25 @@ namespace Synack.Stack;
 /// device has: each sender's burst of data segments to one connection is handed over as one packet
 /// of up to 64 KB that the receiver takes whole (GSO on one side, GRO on the other, as Linux's
 /// <c>lo</c> does), TCP checksums are not computed (nothing between two threads can corrupt a byte),
-/// and what a loop sends while it works reaches each receiver's loop as one batch when it runs out
-/// of work.
+/// and what a stack sends while it works reaches each receiver as one batch when it lets go of the
+/// stack — at once, on the same thread, when the receiver is free (see <see cref="StackThread"/>).
 /// </summary>
 public sealed class ThreadLink : IBatchingPacketSink
 {
     private readonly Lock _attach = new();
     private StackThread[] _threads = []; // replaced whole on Attach, so a send reads it without a lock
 
-    /// <summary>What one sending loop has built since it last ran out of work (each loop has its own thread).</summary>
+    /// <summary>
+    /// What the stack working on this thread has built since its last flush. Per thread, not per stack:
+    /// a stack works on whichever thread holds its lock and flushes before it lets go, so a box never
+    /// holds another thread's packets.
+    /// </summary>
     private sealed class Outbox
     {
         public readonly SegmentCoalescer Builder = new();
         public StackThread? BuildingFor;
-        public readonly Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>> Ready = [];
+        public Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>> Ready = [];
+        public Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>>? Spare;
     }
 
     [ThreadStatic] private static Outbox? t_outbox;
@@ -61,12 +66,17 @@ public sealed class ThreadLink : IBatchingPacketSink
         Queue(box, to, packet, 0);
     }
 
-    /// <summary>The calling loop ran out of work: its packets go to their receivers, one batch each.</summary>
+    /// <summary>The stack working on this thread is letting go: its packets go to their receivers, one batch each.</summary>
     public void Flush()
     {
         if (t_outbox is not { } box) return;
         Seal(box);
-        foreach (var (to, list) in box.Ready)
+        // Handing a batch over may run the receiver on this thread at once (StackThread.Post), and what
+        // it sends lands in this same outbox: the batches go out of it before any is handed over.
+        var ready = box.Ready;
+        box.Ready = box.Spare ?? [];
+        box.Spare = null;
+        foreach (var (to, list) in ready)
         {
             if (list.Count == 0) continue;
             var batch = list.ToArray();
@@ -86,6 +96,7 @@ public sealed class ThreadLink : IBatchingPacketSink
                 }
             });
         }
+        box.Spare ??= ready;
     }
 
     private StackThread? Find(Synack.Wire.IpAddr destination)
