@@ -9,14 +9,23 @@ public class StackThreadTests
     private static NetworkStack Host(string name, string address) =>
         new(new StackOptions { Name = name, Addresses = [IpAddr.Parse(address)] });
 
+    /// <summary>A client (192.0.2.1) and a server (192.0.2.2), each with a thread of its own, joined by a <see cref="ThreadLink"/>.</summary>
+    private static (StackThread Client, StackThread Server) Linked()
+    {
+        var client = new StackThread(Host("client", "192.0.2.1"));
+        var server = new StackThread(Host("server", "192.0.2.2"));
+        var link = new ThreadLink();
+        link.Attach(client);
+        link.Attach(server);
+        return (client, server);
+    }
+
     [Fact]
     public async Task Two_stacks_on_their_own_threads_move_a_megabyte_and_close()
     {
-        using var clientThread = new StackThread(Host("client", "192.0.2.1"));
-        using var serverThread = new StackThread(Host("server", "192.0.2.2"));
-        var link = new ThreadLink();
-        link.Attach(clientThread);
-        link.Attach(serverThread);
+        var (clientThread, serverThread) = Linked();
+        using var _ = clientThread;
+        using var __ = serverThread;
         var data = new byte[1 << 20];
         new Random(3).NextBytes(data);
 
@@ -47,11 +56,9 @@ public class StackThreadTests
     [Fact]
     public async Task The_pipe_and_the_stream_are_the_same_connection()
     {
-        using var clientThread = new StackThread(Host("client", "192.0.2.1"));
-        using var serverThread = new StackThread(Host("server", "192.0.2.2"));
-        var link = new ThreadLink();
-        link.Attach(clientThread);
-        link.Attach(serverThread);
+        var (clientThread, serverThread) = Linked();
+        using var _ = clientThread;
+        using var __ = serverThread;
         var listener = TcpListener.Start(serverThread.Stack, 7);
         var echo = Task.Run(async () =>
         {
@@ -91,11 +98,9 @@ public class StackThreadTests
     [Fact]
     public void A_capture_closed_while_packets_still_arrive_stops_capturing_instead_of_failing()
     {
-        using var clientThread = new StackThread(Host("client", "192.0.2.1"));
-        using var serverThread = new StackThread(Host("server", "192.0.2.2"));
-        var link = new ThreadLink();
-        link.Attach(clientThread);
-        link.Attach(serverThread);
+        var (clientThread, serverThread) = Linked();
+        using var _ = clientThread;
+        using var __ = serverThread;
         var tap = new CaptureTap(new MemoryStream());
         serverThread.Invoke(() => tap.Attach(serverThread.Stack));
         tap.Dispose();
@@ -126,11 +131,9 @@ public class StackThreadTests
         // Two stacks hand each other packets on whichever thread holds the sender, each taking the
         // other's lock only when it is free: many threads at once must neither deadlock nor trip
         // over one another's batches (a receiver run inline sends into the same thread's outbox).
-        using var clientThread = new StackThread(Host("client", "192.0.2.1"));
-        using var serverThread = new StackThread(Host("server", "192.0.2.2"));
-        var link = new ThreadLink();
-        link.Attach(clientThread);
-        link.Attach(serverThread);
+        var (clientThread, serverThread) = Linked();
+        using var _ = clientThread;
+        using var __ = serverThread;
         var listener = TcpListener.Start(serverThread.Stack, 80, 1024);
         const int Workers = 16, Each = 150;
         var handlers = new System.Collections.Concurrent.ConcurrentBag<Task>();
