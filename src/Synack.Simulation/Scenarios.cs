@@ -26,6 +26,9 @@ public static class Scenarios
         QuickAcks = 0,
         // RFC 6298's RTO, the one the note's timer figures follow (Linux adds its 200 ms floor to the variance).
         MinRtoOnVariance = false,
+        // The note's windows are the buffers it sets (and its SYN's wscale 3 from 256 KiB): no autotuning.
+        ReceiveBufferMax = null,
+        SendBufferMax = null,
     };
 
     /// <summary>Keep-alive for the S8 demo: 10 s idle, probes 2 s apart, three of them.</summary>

@@ -116,6 +116,8 @@ public sealed partial class Connection
         public bool Syn = seg.Flags.Has(TcpFlags.Syn);
         public bool Fin = seg.Flags.Has(TcpFlags.Fin);
         public ReadOnlySpan<byte> Payload = payload;
+        /// <summary>The timestamp the segment echoes (0: none): the receiver's own round trip for autotuning.</summary>
+        public uint TsEcr = seg.Options.HasTimestamps ? seg.Options.TsEcr : 0;
         /// <summary>Acknowledge it whatever the later steps decide (an old segment's or a zero window's ACK).</summary>
         public bool ForceAck;
         /// <summary>An old duplicate kept only for its ACK field (BSD's rule).</summary>
@@ -294,7 +296,7 @@ public sealed partial class Connection
                 if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
                 {
                     SetState(TcpState.FinWait2, "rcv ACK of FIN");
-                    if (_orphaned) _finWait2At = now + _o.FinWait2Timeout;
+                    if (_orphaned) _endAt = now + _o.FinWait2Timeout;
                 }
                 if (State == TcpState.Closing)
                 {
@@ -317,7 +319,7 @@ public sealed partial class Connection
     private bool ArriveText(ref Arrival a, TimeSpan now)
     {
         if (a.Payload.Length == 0 || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return true;
-        if (ReceiveText(a.Seq, a.Ack, a.Payload, now, out a.AckNow)) return true;
+        if (ReceiveText(a.Seq, a.Ack, a.Payload, a.TsEcr, now, out a.AckNow)) return true;
         if (a.AckNow && State != TcpState.Closed) SendAck(now);
         return false;
     }
@@ -371,7 +373,7 @@ public sealed partial class Connection
         var tw = TimeWait!;
         var verdict = tw.Handle(in seg, payloadLength, now, allowReopen: false, out var reply, out bool send);
         if (send) Transmit(in reply, default, TcpOptionLayout.Established);
-        _timeWaitAt = tw.Expires;
+        _endAt = tw.Expires;
         if (verdict != TimeWaitVerdict.Close) return;
         if (seg.Flags.Has(TcpFlags.Rst)) EnterClosed("rcv RST", TcpError.None);
         else EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
@@ -411,12 +413,13 @@ public sealed partial class Connection
         int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced);
         if (advanced) _retries = 0;
         _clock?.LastAckReceived = now;
+        if (dataAcked > 0 && _sendBufferFull) _snd.ExpandBuffer();
         if (dataAcked > 0) Raise(ConnectionEvent.SendSpaceAvailable);
         Output(now);
     }
 
     /// <summary>Step seven's text for the receiver; an application that has closed cannot take it.</summary>
-    private bool ReceiveText(SeqNum seq, SeqNum segAck, ReadOnlySpan<byte> payload, TimeSpan now, out bool ackNow)
+    private bool ReceiveText(SeqNum seq, SeqNum segAck, ReadOnlySpan<byte> payload, uint tsEcr, TimeSpan now, out bool ackNow)
     {
         if (_orphaned)
         {
@@ -430,6 +433,7 @@ public sealed partial class Connection
         }
         bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow, _arrivalSegmentSize);
         Clock.LastDataReceived = now;
+        if (_tsOk && tsEcr != 0 && _o.ReceiveBufferMax is not null && RttFromTimestamp(tsEcr, now) is TimeSpan rtt) _rcv.Tuning.RttSample(rtt);
         if (committed > 0) Raise(ConnectionEvent.DataReadable);
         return inOrder;
     }
@@ -475,7 +479,7 @@ public sealed partial class Connection
         ClearTimers();
         SetState(TcpState.TimeWait, cause);
         if (ackFin) SendAck(now);
-        _timeWaitAt = now + 2 * _o.Msl;
+        _endAt = now + 2 * _o.Msl;
     }
 
     private void Connected(TimeSpan now)

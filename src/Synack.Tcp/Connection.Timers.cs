@@ -8,7 +8,10 @@ public sealed partial class Connection
 {
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
     // The sender keeps the retransmission and persist deadlines; these are the connection's own.
-    private TimeSpan _delAckAt, _keepAliveAt, _timeWaitAt, _finWait2At;
+    private TimeSpan _delAckAt, _keepAliveAt;
+    // TIME-WAIT's 2 MSL, or FIN-WAIT-2's limit for a connection the application has closed: never both
+    // (entering TIME-WAIT clears the timers), so one field, read by the state.
+    private TimeSpan _endAt;
 
     /// <summary>When <see cref="OnTimer"/> must next be called; <see cref="TimeSpan.MaxValue"/> for never.</summary>
     public TimeSpan NextDeadline
@@ -21,8 +24,7 @@ public sealed partial class Connection
             if (_snd.ProbeAt < t) t = _snd.ProbeAt;
             if (_snd.ReorderTimerAt < t) t = _snd.ReorderTimerAt;
             if (_keepAliveAt < t) t = _keepAliveAt;
-            if (_timeWaitAt < t) t = _timeWaitAt;
-            if (_finWait2At < t) t = _finWait2At;
+            if (_endAt < t) t = _endAt;
             return t;
         }
     }
@@ -36,8 +38,8 @@ public sealed partial class Connection
             TcpTimer.DelayedAck => _delAckAt,
             TcpTimer.Persist => _snd.PersistAt,
             TcpTimer.KeepAlive => _keepAliveAt,
-            TcpTimer.TimeWait => _timeWaitAt,
-            TcpTimer.FinWait2 => _finWait2At,
+            TcpTimer.TimeWait => State == TcpState.TimeWait ? _endAt : Never,
+            TcpTimer.FinWait2 => State != TcpState.TimeWait ? _endAt : Never,
             TcpTimer.TailLossProbe => _snd.ProbeAt,
             TcpTimer.ReorderWindow => _snd.ReorderTimerAt,
             _ => Never,
@@ -49,18 +51,12 @@ public sealed partial class Connection
     public void OnTimer(TimeSpan now)
     {
         using var _ = Enter();
-        if (_timeWaitAt <= now)
+        if (_endAt <= now)
         {
-            _timeWaitAt = Never;
-            _host.TimerFired(this, TcpTimer.TimeWait);
-            EnterClosed("2MSL timeout", TcpError.None);
-            return;
-        }
-        if (_finWait2At <= now)
-        {
-            _finWait2At = Never;
-            _host.TimerFired(this, TcpTimer.FinWait2);
-            EnterClosed("FIN-WAIT-2 timeout", TcpError.None);
+            _endAt = Never;
+            bool timeWait = State == TcpState.TimeWait;
+            _host.TimerFired(this, timeWait ? TcpTimer.TimeWait : TcpTimer.FinWait2);
+            EnterClosed(timeWait ? "2MSL timeout" : "FIN-WAIT-2 timeout", TcpError.None);
             return;
         }
         if (_snd.ReorderTimerAt <= now)
@@ -211,6 +207,6 @@ public sealed partial class Connection
     {
         _snd.RetransmitAt = _snd.PersistAt = _snd.ProbeAt = Never;
         _snd.StopReorderTimer();
-        _delAckAt = _keepAliveAt = _timeWaitAt = _finWait2At = Never;
+        _delAckAt = _keepAliveAt = _endAt = Never;
     }
 }

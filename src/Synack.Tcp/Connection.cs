@@ -57,7 +57,7 @@ public sealed partial class Connection : ISegmentOutput
     internal uint TsOffset => _tsOffset;
     public TcpState State { get; private set; }
     /// <summary>In TIME-WAIT, all the connection still needs (a snapshot taken at each call): a host may keep this and let the connection go.</summary>
-    public TimeWaitState? TimeWait => State == TcpState.TimeWait ? TimeWaitState.Of(this, _timeWaitAt) : null;
+    public TimeWaitState? TimeWait => State == TcpState.TimeWait ? TimeWaitState.Of(this, _endAt) : null;
     public ConnectionOptions Options => _o;
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
     public TcpError Error { get; private set; }
@@ -187,6 +187,7 @@ public sealed partial class Connection : ISegmentOutput
         using var _ = Enter();
         uint before = RcvWnd;
         int n = _rcv.Buffer.Read(dest);
+        _rcv.NoteRead(n, now, _snd.Rto.HasSample ? _snd.Rto.Srtt : TimeSpan.Zero);
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _snd.Mss)) SendAck(now);
         return n;
     }
@@ -234,11 +235,13 @@ public sealed partial class Connection : ISegmentOutput
         if (!on) Push(now);
     }
 
-    /// <summary>SO_SNDBUF on an open connection: false when it would be smaller than what is queued.</summary>
+    /// <summary>SO_SNDBUF on an open connection: false when it would be smaller than what is queued. The size is the application's from then on (no autotuning).</summary>
     public bool TrySetSendBufferSize(int bytes)
     {
         using var _ = Enter();
-        return _snd.Buffer.Resize(bytes);
+        if (!_snd.Buffer.Resize(bytes)) return false;
+        _snd.BufferLocked = true;
+        return true;
     }
 
     private void Push(TimeSpan now)
@@ -303,7 +306,7 @@ public sealed partial class Connection : ISegmentOutput
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
         _orphaned = true;
         var result = _snd.FinQueued ? TcpError.None : Shutdown(now);
-        if (State == TcpState.FinWait2) _finWait2At = now + _o.FinWait2Timeout;
+        if (State == TcpState.FinWait2) _endAt = now + _o.FinWait2Timeout;
         return result == TcpError.ConnectionClosing ? TcpError.None : result;
     }
 

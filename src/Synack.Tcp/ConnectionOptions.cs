@@ -25,6 +25,8 @@ public sealed record ConnectionOptions
         ReceiveBufferSize = 65536,
         RoundReceiveBufferToMss = true,
         SendBufferSize = 32768,
+        ReceiveBufferMax = null, // the suite's windows were matched without autotuning
+        SendBufferMax = null,
         WindowScale = 6,
         DelayAckOfFin = false,
         ResetOnCloseWithUnreadData = false,
@@ -71,6 +73,8 @@ public sealed record ConnectionOptions
         ReceiveBufferSize = 131072,
         WindowScale = 7,
         SendBufferSize = 16384,
+        ReceiveBufferMax = null, // Google's scripts' windows were matched without autotuning
+        SendBufferMax = null,
         SynRetries = 6,
         SynAckRetries = 5,
     };
@@ -201,6 +205,21 @@ public sealed record ConnectionOptions
     public bool TimeWaitDropsSegmentsWithoutAck { get; init; }
     public int ReceiveBufferSize { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Receive-buffer autotuning (Linux's tcp_moderate_rcvbuf): the buffer starts at
+    /// <see cref="ReceiveBufferSize"/> and grows with the rate the application reads, up to this (Linux's
+    /// tcp_rmem maximum, 6 MiB); the window scale is chosen to cover it. Null: the buffer stays as set.
+    /// Setting SO_RCVBUF on a connection turns it off there, as on Linux.
+    /// </summary>
+    public int? ReceiveBufferMax { get; init; } = 6 * 1024 * 1024;
+
+    /// <summary>
+    /// Send-buffer autotuning (Linux's tcp_sndbuf_expand): when the application finds the buffer full
+    /// while the congestion window has room, the buffer grows to twice the window, up to this (Linux's
+    /// tcp_wmem maximum, 4 MiB). Null: the buffer stays <see cref="SendBufferSize"/>. SO_SNDBUF turns it off.
+    /// </summary>
+    public int? SendBufferMax { get; init; } = 4 * 1024 * 1024;
+
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
@@ -286,7 +305,8 @@ public sealed record ConnectionOptions
         {
             if (WindowScale is byte ws) return Math.Min(ws, (byte)14);
             byte shift = 0;
-            while (shift < 14 && (65535L << shift) < ReceiveBufferSize) shift++;
+            long largest = Math.Max(ReceiveBufferSize, ReceiveBufferMax ?? 0);
+            while (shift < 14 && (65535L << shift) < largest) shift++;
             return shift;
         }
     }

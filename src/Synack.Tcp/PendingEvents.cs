@@ -2,12 +2,12 @@ namespace Synack.Tcp;
 
 /// <summary>
 /// The user events one input raises, delivered when it is done, first in first out. Two fit inline
-/// (an input rarely raises more); more spill into a queue made then — so an idle connection carries
-/// no queue object.
+/// (an input rarely raises more), each as two bytes; more spill into a queue made then — so an idle
+/// connection carries 16 bytes here and no queue object.
 /// </summary>
 internal struct PendingEvents
 {
-    private (ConnectionEvent Event, TcpError Error) _s0, _s1;
+    private Slot _s0, _s1;
     private byte _head, _count;
     private Queue<(ConnectionEvent Event, TcpError Error)>? _more;
 
@@ -18,8 +18,8 @@ internal struct PendingEvents
             (_more ??= new Queue<(ConnectionEvent, TcpError)>(4)).Enqueue((e, error));
             return;
         }
-        if (((_head + _count) & 1) == 0) _s0 = (e, error);
-        else _s1 = (e, error);
+        if (((_head + _count) & 1) == 0) _s0 = new Slot(e, error);
+        else _s1 = new Slot(e, error);
         _count++;
     }
 
@@ -27,7 +27,8 @@ internal struct PendingEvents
     {
         if (_count > 0)
         {
-            item = _head == 0 ? _s0 : _s1;
+            var slot = _head == 0 ? _s0 : _s1;
+            item = ((ConnectionEvent)slot.Event, (TcpError)slot.Error);
             _head ^= 1;
             _count--;
             return true;
@@ -35,5 +36,11 @@ internal struct PendingEvents
         if (_more is not null && _more.TryDequeue(out item)) return true;
         item = default;
         return false;
+    }
+
+    // Both enums have fewer than 256 members (checked by a test).
+    private readonly record struct Slot(byte Event, byte Error)
+    {
+        public Slot(ConnectionEvent e, TcpError error) : this((byte)e, (byte)error) { }
     }
 }

@@ -26,6 +26,8 @@ internal sealed class Receiver
 
     /// <summary>In-order bytes the user has not read, and (past them, held pending) out-of-order bytes.</summary>
     public ByteRing Buffer;
+    /// <summary>The buffer's growth with the application's read rate (when <see cref="ConnectionOptions.ReceiveBufferMax"/> is set).</summary>
+    public ReceiveBufferTuning Tuning;
     public SeqNum Irs { get; private set; }
     public SeqNum Nxt { get; private set; }
     /// <summary>RCV.NXT + RCV.WND as last advertised: the right edge never moves left.</summary>
@@ -48,6 +50,17 @@ internal sealed class Receiver
     public int OutOfOrderRanges => _reasm?.Count ?? 0;
 
     private bool DuplicateSack => SackOk && _o.DuplicateSack;
+
+    /// <summary>
+    /// The application read <paramref name="n"/> bytes: once a round trip, the buffer may grow (see
+    /// <see cref="ReceiveBufferTuning"/>). A buffer holding out-of-order bytes past its end waits for the next round.
+    /// </summary>
+    public void NoteRead(int n, TimeSpan now, TimeSpan fallbackRtt)
+    {
+        if (_o.ReceiveBufferMax is not int max || max <= Buffer.Capacity) return;
+        int wanted = Tuning.OnRead(n, now, fallbackRtt, Math.Max(Mss, 1), Buffer.Capacity, max);
+        if (wanted > 0) Buffer.Resize(wanted);
+    }
 
     /// <summary>The peer's SYN: IRS, and RCV.NXT just past it.</summary>
     public void Synchronize(SeqNum irs)

@@ -60,8 +60,8 @@ internal sealed class Sender
         Rto = new RtoEstimator(options);
         Congestion = options.CongestionControl switch
         {
-            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, options.SendBufferSize, options.HyStart, options.SlowStartByBytesAcked),
-            _ => new NewReno(options.InitialWindowSegments, options.SendBufferSize, options.SlowStartByBytesAcked),
+            CongestionControlAlgorithm.Cubic => new Cubic(options.InitialWindowSegments, LargestSendBuffer(options), options.HyStart, options.SlowStartByBytesAcked),
+            _ => new NewReno(options.InitialWindowSegments, LargestSendBuffer(options), options.SlowStartByBytesAcked),
         };
     }
 
@@ -101,6 +101,28 @@ internal sealed class Sender
     public bool SackOk { get; set; }
     /// <summary>The largest segment the host's device cuts for us (TSO); 0: MSS-sized segments only.</summary>
     public int SegmentationOffload { get; set; }
+
+    /// <summary>The application set SO_SNDBUF: the buffer is its size from then on.</summary>
+    public bool BufferLocked { get; set; }
+
+    /// <summary>The congestion window's cap is twice the largest the send buffer may become.</summary>
+    private static int LargestSendBuffer(ConnectionOptions o) => Math.Max(o.SendBufferSize, o.SendBufferMax ?? 0);
+
+    /// <summary>
+    /// Send-buffer autotuning (Linux's tcp_sndbuf_expand, when tcp_should_expand_sndbuf agrees): the
+    /// application found the buffer full while the congestion window still had room, so the buffer,
+    /// not the network, held the sender back. It grows to twice the window (at least doubling, so a
+    /// long transfer copies its buffer a few times, not once an ACK), up to <see cref="ConnectionOptions.SendBufferMax"/>.
+    /// </summary>
+    public void ExpandBuffer()
+    {
+        if (_o.SendBufferMax is not int max || BufferLocked || Buffer.Capacity >= max) return;
+        // Either window being full means the network, not the buffer, holds the sender back (the peer's
+        // window too: a peer that closes it must not make the sender take more of the application's data).
+        if (Nxt < DataEnd || Flight >= Math.Min(Congestion.Window, Wnd)) return;
+        long want = Math.Min(max, Math.Max(2L * Congestion.Window, 2L * Buffer.Capacity));
+        Buffer.Resize((int)want);
+    }
     /// <summary>Nagle's algorithm (TCP_NODELAY off); starts from the options.</summary>
     public bool Nagle { get; set; }
     /// <summary>TCP_CORK: only full segments go until it is lifted (or the FIN ends the data).</summary>

@@ -90,7 +90,7 @@ public class HandshakeTests
         sim.RunFor(TimeSpan.FromSeconds(1));
         Assert.True(sim.Client.Connection!.TimestampsNegotiated);
         Assert.Equal(1448, sim.Client.Connection!.SendMss);
-        Assert.Matches(@"^mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale 3$", TcpOptionText.Describe(sim.Trace.Delivered().First().Packet));
+        Assert.Matches(@"^mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale 7$", TcpOptionText.Describe(sim.Trace.Delivered().First().Packet));
     }
 
     [Fact]

@@ -181,7 +181,7 @@ public class ZeroWindowTests
     [Fact]
     public void With_a_zero_receive_window_a_valid_ack_is_still_processed()
     {
-        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, Nagle = false, ReceiveBufferSize = 1000 });
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, Nagle = false, ReceiveBufferSize = 1000, ReceiveBufferMax = null });
         var c = d.Connection;
         d.Inject(TcpFlags.Ack | TcpFlags.Psh, d.PeerNxt, c.SndMax, length: 1000); // fills the buffer: nobody reads
         d.PeerNxt += 1000;

@@ -285,7 +285,7 @@ public sealed class TcpSocket : IConnectionObserver
     public SocketError SetSendBufferSize(int bytes)
     {
         if (bytes <= 0) return SocketError.InvalidArgument;
-        Options = Options with { SendBufferSize = bytes };
+        Options = Options with { SendBufferSize = bytes, SendBufferMax = null }; // the application's size: no autotuning
         if (_connection is { Detached: false } sc && _stack.Call(sc, c => c.TrySetSendBufferSize(bytes) ? TcpError.None : TcpError.InvalidState) != TcpError.None)
             return SocketError.NoBufferSpaceAvailable;
         return SocketError.Success;
