@@ -8,14 +8,27 @@ namespace Synack.AspNetCore;
 /// <summary>
 /// Kestrel's transport over a Synack <see cref="NetworkStack"/>: Kestrel binds an endpoint whose
 /// address belongs to the stack here, and any other endpoint on the transport registered before
-/// it (the kernel's sockets), so both can serve one app side by side.
+/// it (the kernel's sockets), so both can serve one app side by side. Given the shards of a
+/// <see cref="ShardSet"/>, it listens on every shard and Kestrel accepts from all of them.
 /// </summary>
-public sealed class SynackTransportFactory(NetworkStack stack, SynackTransportOptions? options = null)
-    : IConnectionListenerFactory, IConnectionListenerFactorySelector
+public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    private readonly SynackTransportOptions _options = options ?? new SynackTransportOptions();
+    private readonly SynackTransportOptions _options;
 
-    public NetworkStack Stack { get; } = stack;
+    public SynackTransportFactory(NetworkStack stack, SynackTransportOptions? options = null) : this([stack], options) { }
+
+    public SynackTransportFactory(IReadOnlyList<NetworkStack> shards, SynackTransportOptions? options = null)
+    {
+        if (shards.Count == 0) throw new ArgumentException("at least one stack", nameof(shards));
+        Shards = shards;
+        _options = options ?? new SynackTransportOptions();
+    }
+
+    /// <summary>The (first) stack.</summary>
+    public NetworkStack Stack => Shards[0];
+
+    /// <summary>Every stack Kestrel listens on: one, or the shards of a multi-queue device.</summary>
+    public IReadOnlyList<NetworkStack> Shards { get; }
 
     public bool CanBind(EndPoint endpoint) =>
         endpoint is IPEndPoint ip && Stack.Options.Addresses.Contains(IpAddr.FromIPAddress(ip.Address));
@@ -24,10 +37,13 @@ public sealed class SynackTransportFactory(NetworkStack stack, SynackTransportOp
     {
         if (endpoint is not IPEndPoint ip || !CanBind(endpoint))
             throw new NotSupportedException($"{endpoint} is not an address of the Synack stack '{Stack.Name}' ({string.Join(", ", Stack.Options.Addresses)})");
-        if (Stack.Loop is not { ServesOtherThreads: true })
-            throw new InvalidOperationException(
-                $"Kestrel runs on the thread pool: give the stack '{Stack.Name}' a StackThread, or put it on a SimulatedNetwork with SettleThreadPool = true, before binding it");
-        var listener = TcpListener.Start(Stack, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), _options.Connection);
-        return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listener, ip, _options));
+        foreach (var shard in Shards)
+        {
+            if (shard.Loop is not { ServesOtherThreads: true })
+                throw new InvalidOperationException(
+                    $"Kestrel runs on the thread pool: give the stack '{shard.Name}' a StackThread, or put it on a SimulatedNetwork with SettleThreadPool = true, before binding it");
+        }
+        var listeners = Shards.Select(shard => TcpListener.Start(shard, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), _options.Connection)).ToArray();
+        return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listeners, ip, _options));
     }
 }

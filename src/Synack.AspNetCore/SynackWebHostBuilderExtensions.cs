@@ -13,4 +13,11 @@ public static class SynackWebHostBuilderExtensions
     /// </summary>
     public static IWebHostBuilder UseSynack(this IWebHostBuilder builder, NetworkStack stack, SynackTransportOptions? options = null) =>
         builder.ConfigureServices(services => services.AddSingleton<IConnectionListenerFactory>(new SynackTransportFactory(stack, options)));
+
+    /// <summary>
+    /// The same over the shards of a multi-queue device (<see cref="ShardSet"/>): Kestrel listens on
+    /// every shard, and each connection stays on the shard the device gave it.
+    /// </summary>
+    public static IWebHostBuilder UseSynack(this IWebHostBuilder builder, IReadOnlyList<NetworkStack> shards, SynackTransportOptions? options = null) =>
+        builder.ConfigureServices(services => services.AddSingleton<IConnectionListenerFactory>(new SynackTransportFactory(shards, options)));
 }

@@ -20,25 +20,35 @@ internal static class ServeCommand
         var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
         var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address: HTTP/1.1 on this port, h2c on the next (to compare, in one process)" };
         var noOffload = new Option<bool>("--no-offload") { Description = "write every segment to the device as it is, checksummed (no IFF_VNET_HDR segmentation or checksum offload)" };
-        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload };
+        var shardCount = new Option<int>("--shards") { Description = "stack shards, one per queue of a multi-queue device (IFF_MULTI_QUEUE); the kernel keeps each connection on one", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload, shardCount };
         cmd.SetAction(async (parse, ct) =>
         {
             if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
-            NetworkStack stack;
-            StackThread loop;
-            TunLink link;
+            int n = parse.GetValue(shardCount);
+            if (n is < 1 or > 64)
+            {
+                error.WriteLine($"synack serve: --shards is 1..64, not {n}");
+                return 2;
+            }
+            StackThread[] loops;
+            TunLink[] links;
             try
             {
-                stack = new NetworkStack(new StackOptions
+                loops = Enumerable.Range(0, n).Select(i =>
                 {
-                    Name = "synack",
-                    Addresses = [addr],
-                    Connection = ConnectionOptions.Default with { Mss = (ushort)Math.Min(65495, parse.GetValue(mtu) - 40) },
-                });
-                if (!parse.GetValue(quiet)) stack.AddObserver(new EventPrinter(output));
-                loop = new StackThread(stack);
-                link = TunLink.Open(parse.GetValue(tun)!, loop, parse.GetValue(mtu), offload: !parse.GetValue(noOffload));
-                link.Configure(parse.GetValue(peer)!);
+                    var shard = new NetworkStack(new StackOptions
+                    {
+                        Name = n == 1 ? "synack" : $"synack-{i}",
+                        Addresses = [addr],
+                        Connection = ConnectionOptions.Default with { Mss = (ushort)Math.Min(65495, parse.GetValue(mtu) - 40) },
+                    });
+                    if (!parse.GetValue(quiet)) shard.AddObserver(new EventPrinter(output));
+                    return new StackThread(shard);
+                }).ToArray();
+                if (n > 1) _ = new ShardSet(loops);
+                links = TunLink.OpenQueues(parse.GetValue(tun)!, loops, parse.GetValue(mtu), offload: !parse.GetValue(noOffload));
+                links[0].Configure(parse.GetValue(peer)!);
             }
             catch (Exception ex) when (ex is IOException or ArgumentException)
             {
@@ -61,15 +71,16 @@ internal static class ServeCommand
                 }
                 kernel = new System.Net.IPEndPoint(kernelAddress, kernelPort);
             }
-            var http = HttpApp.Build(stack, addr.ToIPAddress(), kernel: kernel);
+            var stacks = loops.Select(l => l.Stack).ToArray();
+            var http = HttpApp.Build(stacks, addr.ToIPAddress(), kernel: kernel);
             await http.StartAsync(stop.Token);
-            var listeners = new[]
+            var listeners = stacks.SelectMany(stack => new[]
             {
                 (Listener: TcpListener.Start(stack, 7), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.EchoAsync),
                 (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
-            };
-            var loops = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
-            output.WriteLine($"ready: {addr} on {link.Name}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
+            }).ToArray();
+            var accepting = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
+            output.WriteLine($"ready: {addr} on {links[0].Name}{(n > 1 ? $" ({n} queues, a shard each)" : "")}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
             output.Flush();
             try
             {
@@ -81,9 +92,13 @@ internal static class ServeCommand
             foreach (var l in listeners) l.Listener.Stop();
             using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await http.StopAsync(drain.Token); // graceful: open requests finish
             await http.DisposeAsync();
-            output.WriteLine($"summary: {stack.Statistics}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
-            link.Dispose();
-            loop.Dispose();
+            for (int i = 0; i < n; i++)
+            {
+                var link = links[i];
+                output.WriteLine($"summary{(n > 1 ? $" (shard {i})" : "")}: {stacks[i].Statistics}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
+                link.Dispose();
+                loops[i].Dispose();
+            }
             return 0;
         });
         return cmd;

@@ -11,6 +11,7 @@ internal static unsafe partial class Native
     public const uint TUNSETIFF = 0x400454ca;
     public const short IFF_TUN = 0x0001;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_MULTI_QUEUE = 0x0100;
     public const short IFF_VNET_HDR = 0x4000;
     /// <summary>struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset.</summary>
     public const int VnetHeaderLength = 10;

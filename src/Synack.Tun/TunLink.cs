@@ -53,7 +53,8 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 
     /// <summary>Opens (creating if needed) the TUN device <paramref name="name"/> and starts reading it into <paramref name="loop"/>'s stack.</summary>
     /// <param name="offload">Segmentation offload: bursts of segments go to the kernel as GSO packets (IFF_VNET_HDR).</param>
-    public static TunLink Open(string name, StackThread loop, int mtu = 1500, bool offload = true)
+    /// <param name="multiQueue">One queue of a multi-queue device (IFF_MULTI_QUEUE): see <see cref="OpenQueues"/>.</param>
+    public static TunLink Open(string name, StackThread loop, int mtu = 1500, bool offload = true, bool multiQueue = false)
     {
         if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
         var nameBytes = Encoding.ASCII.GetBytes(name);
@@ -63,7 +64,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         byte* ifr = stackalloc byte[40];
         new Span<byte>(ifr, 40).Clear();
         nameBytes.CopyTo(new Span<byte>(ifr, 16));
-        *(short*)(ifr + 16) = (short)(Native.IFF_TUN | Native.IFF_NO_PI | (offload ? Native.IFF_VNET_HDR : 0));
+        *(short*)(ifr + 16) = (short)(Native.IFF_TUN | Native.IFF_NO_PI | (offload ? Native.IFF_VNET_HDR : 0) | (multiQueue ? Native.IFF_MULTI_QUEUE : 0));
         if (Native.Ioctl(fd, Native.TUNSETIFF, ifr) < 0)
         {
             var err = Native.Error();
@@ -81,13 +82,41 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     }
 
     /// <summary>
+    /// A multi-queue device (IFF_MULTI_QUEUE) with one queue per stack shard, each read by a thread of
+    /// its own into its shard. The kernel keeps a flow on one queue: a flow it has not seen goes to the
+    /// queue its 4-tuple hashes to, and one a shard starts is learned from the queue the shard writes
+    /// its packets to (tun's flow table) — so every packet of a connection reaches the shard that
+    /// holds it, whoever opened it, with nothing shared between the shards.
+    /// </summary>
+    public static TunLink[] OpenQueues(string name, IReadOnlyList<StackThread> shards, int mtu = 1500, bool offload = true)
+    {
+        if (shards.Count == 0) throw new ArgumentException("at least one shard", nameof(shards));
+        if (shards.Count == 1) return [Open(name, shards[0], mtu, offload)];
+        var links = new List<TunLink>();
+        try
+        {
+            foreach (var shard in shards) links.Add(Open(name, shard, mtu, offload, multiQueue: true));
+        }
+        catch
+        {
+            foreach (var l in links) l.Dispose();
+            throw;
+        }
+        return [.. links];
+    }
+
+    /// <summary>
     /// Creates the device inside the named network namespace (as made by <c>ip netns add</c>) without
     /// moving this process there: a helper thread enters the namespace, opens the device and leaves.
     /// The device never exists in the caller's namespace; <see cref="Configure"/> then sets it up there.
     /// </summary>
-    public static TunLink OpenInNamespace(string netns, string name, StackThread loop, int mtu = 1500, bool offload = true)
+    public static TunLink OpenInNamespace(string netns, string name, StackThread loop, int mtu = 1500, bool offload = true) =>
+        OpenQueuesInNamespace(netns, name, [loop], mtu, offload)[0];
+
+    /// <summary><see cref="OpenQueues"/> inside the named network namespace, as <see cref="OpenInNamespace"/> does it.</summary>
+    public static TunLink[] OpenQueuesInNamespace(string netns, string name, IReadOnlyList<StackThread> shards, int mtu = 1500, bool offload = true)
     {
-        TunLink? link = null;
+        TunLink[]? opened = null;
         Exception? error = null;
         var t = new Thread(() =>
         {
@@ -99,7 +128,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
                 if (Native.SetNs(target, Native.CLONE_NEWNET) < 0) throw new IOException($"setns {netns}: {Native.Error()}");
                 try
                 {
-                    link = Open(name, loop, mtu, offload);
+                    opened = OpenQueues(name, shards, mtu, offload);
                 }
                 finally
                 {
@@ -119,8 +148,8 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         t.Start();
         t.Join();
         if (error is not null) throw error;
-        link!.Namespace = netns;
-        return link;
+        foreach (var link in opened!) link.Namespace = netns;
+        return opened;
     }
 
     /// <summary>The namespace the device lives in, when made by <see cref="OpenInNamespace"/>.</summary>

@@ -48,25 +48,47 @@ internal static partial class TunBench
         }
         else rows.Add(Skipped("curl download", "curl is not installed"));
 
+        string duration = quick ? "1s" : "3s";
+        string requests = quick ? "2000" : "20000";
+        double? wrkOneShard = null, h2OneShard = null;
         if (Tool("wrk") is { } wrk)
         {
             progress("tun: wrk, 16 connections, GET /bytes/100");
-            string duration = quick ? "1s" : "3s";
             double s = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"));
             double k = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{KernelAddress}:8081/bytes/100"));
             rows.Add(new BenchRow(Group, "Kestrel, HTTP/1.1 (wrk -c16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
+            wrkOneShard = s;
         }
         else rows.Add(Skipped("wrk", "wrk is not installed"));
 
         if (Tool("h2load") is { } h2load)
         {
             progress("tun: h2load, 8 connections × 16 streams, GET /bytes/100");
-            string n = quick ? "2000" : "20000";
-            double s = H2loadRate(ns.Exec(h2load, "-n", n, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
-            double k = H2loadRate(ns.Exec(h2load, "-n", n, "-c", "8", "-m", "16", "-T", "10", $"http://{KernelAddress}:8082/bytes/100"));
+            double s = H2loadRate(ns.Exec(h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
+            double k = H2loadRate(ns.Exec(h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{KernelAddress}:8082/bytes/100"));
             rows.Add(new BenchRow(Group, "Kestrel, HTTP/2 cleartext (h2load -c8 -m16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
+            h2OneShard = s;
         }
         else rows.Add(Skipped("h2load", "h2load (nghttp2-client) is not installed"));
+
+        // The same server on a two-queue device, a stack shard on each queue, in a namespace of its own.
+        if (wrkOneShard is not null || h2OneShard is not null)
+        {
+            using var sharded = BenchNamespace.Create();
+            progress("tun: synack serve --shards 2 (a multi-queue device) in another namespace");
+            sharded.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--shards", "2"]);
+            if (wrkOneShard is double w && Tool("wrk") is { } wrk2)
+            {
+                sharded.Exec(wrk2, "-t1", "-c16", "-d1s", "--timeout", "5s", $"http://{StackAddress}/bytes/100"); // warm-up: a fresh process
+                double s = WrkRate(sharded.Exec(wrk2, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"));
+                rows.Add(new BenchRow(Group, "Kestrel, HTTP/1.1 (wrk -c16), 2 shards", "req/s", s, w, "Synack, 1 shard"));
+            }
+            if (h2OneShard is double h && Tool("h2load") is { } h2load2)
+            {
+                double s = H2loadRate(sharded.Exec(h2load2, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
+                rows.Add(new BenchRow(Group, "Kestrel, HTTP/2 cleartext (h2load -c8 -m16), 2 shards", "req/s", s, h, "Synack, 1 shard"));
+            }
+        }
         return rows;
     }
 

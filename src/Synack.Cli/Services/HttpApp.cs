@@ -19,11 +19,15 @@ public static class HttpApp
 {
     /// <param name="kernel">Also serve the same app on this endpoint through the kernel's sockets (Kestrel's
     /// default transport, beside Synack's), for a comparison in one process: HTTP/1.1 on its port, h2c on the next.</param>
-    public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80, int h2cPort = 8080, IPEndPoint? kernel = null)
+    public static WebApplication Build(NetworkStack stack, IPAddress address, int port = 80, int h2cPort = 8080, IPEndPoint? kernel = null) =>
+        Build([stack], address, port, h2cPort, kernel);
+
+    /// <param name="shards">One stack, or the shards of a multi-queue device: Kestrel listens on each.</param>
+    public static WebApplication Build(IReadOnlyList<NetworkStack> shards, IPAddress address, int port = 80, int h2cPort = 8080, IPEndPoint? kernel = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseSynack(stack);
+        builder.WebHost.UseSynack(shards);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null; // uploads of any size, as the hand-written server took them

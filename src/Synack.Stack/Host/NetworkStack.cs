@@ -54,6 +54,9 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     }
     /// <summary>The loop this stack runs on; the socket API goes through it.</summary>
     public IStackLoop? Loop { get; set; }
+
+    /// <summary>The shards this stack is one of (see <see cref="ShardSet"/>); null for a stack on its own.</summary>
+    public ShardSet? Shards { get; internal set; }
     /// <summary>The host's place in its simulation (the order it was added): orders work handed in by other threads.</summary>
     internal int Ordinal { get; set; }
     public TimeSpan Now => _now;
@@ -145,6 +148,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             return;
         }
         if (_timeWait.Get(tuple) is { } tw && HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
+        if (Shards?.TryHandOver(this, tuple, packet, segmentSize, checksumOffloaded) == true) return;
 
         var listener = FindListener(ip.Destination, tcp.DestinationPort);
         if (listener is null)
@@ -354,6 +358,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         sc.Detached = true;
         if (_connections.Remove(sc))
         {
+            Shards?.Closed(sc.Connection.Tuple, this);
             Statistics.RetransmittedSegments += sc.Connection.RetransmittedSegments;
         }
     }
@@ -422,11 +427,13 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             localPort = _ports.Choose(localAddress, remote, remotePort,
                 p => _connections.Contains(new FourTuple(localAddress, p, remote, remotePort))
                      || _timeWait.Contains(new FourTuple(localAddress, p, remote, remotePort))
-                     || IsListening(p))
+                     || IsListening(p)
+                     || Shards is { } shards && shards.IsTaken(new FourTuple(localAddress, p, remote, remotePort)))
                 ?? throw new InvalidOperationException("no ephemeral port free");
         }
         var tuple = new FourTuple(localAddress, localPort, remote, remotePort);
-        if (_connections.Contains(tuple) || _timeWait.Contains(tuple)) throw new InvalidOperationException($"{tuple} is in use");
+        if (_connections.Contains(tuple) || _timeWait.Contains(tuple) || Shards is { } set && !set.TryOpen(tuple, this))
+            throw new InvalidOperationException($"{tuple} is in use");
         var sc = NewConnection(tuple, options ?? Options.Connection);
         sc.Observer = observer;
         Statistics.ConnectionsOpened++;
