@@ -36,7 +36,8 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         ConnectionId = $"synack-{Interlocked.Increment(ref _nextId):x}";
         _input = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxReadBufferSize, resumeWriterThreshold: options.MaxReadBufferSize / 2, useSynchronizationContext: false));
         // The send pump runs where the connection says: in a simulation, once the app has written all it will for now.
-        _output = new Pipe(new PipeOptions(readerScheduler: connection.Scheduler, pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
+        var sendScheduler = connection.Scheduler == PipeScheduler.ThreadPool ? PipeScheduler.Inline : connection.Scheduler;
+        _output = new Pipe(new PipeOptions(readerScheduler: sendScheduler, pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features = new FeatureCollection();
         Features.Set<IConnectionIdFeature>(this);
