@@ -137,9 +137,9 @@ internal sealed partial class ScriptRun
                     string flagArg = a.Count > 2 ? a[2] : "0";
                     bool dontWait = flagArg.Contains("MSG_DONTWAIT", StringComparison.Ordinal);
                     bool more = flagArg.Contains("MSG_MORE", StringComparison.Ordinal);
-                    if (flagArg.Contains("MSG_EOR", StringComparison.Ordinal) || flagArg.Contains("MSG_ZEROCOPY", StringComparison.Ordinal))
-                        throw new UnsupportedScriptException($"sendmsg flags {flagArg}");
-                    return () => Write(s, msg.Length, dontWait, more);
+                    bool eor = flagArg.Contains("MSG_EOR", StringComparison.Ordinal);
+                    if (flagArg.Contains("MSG_ZEROCOPY", StringComparison.Ordinal)) throw new UnsupportedScriptException($"sendmsg flags {flagArg}");
+                    return () => Write(s, msg.Length, dontWait, more, eor);
                 }
             case "poll":
                 return Poll(e, call);
@@ -176,11 +176,12 @@ internal sealed partial class ScriptRun
                     int len = a.Count > 2 ? int.Parse(a[2], CultureInfo.InvariantCulture) : 0;
                     bool dontWait = a.Count > 3 && a[3].Contains("MSG_DONTWAIT", StringComparison.Ordinal);
                     bool more = a.Count > 3 && a[3].Contains("MSG_MORE", StringComparison.Ordinal);
+                    bool eor = a.Count > 3 && a[3].Contains("MSG_EOR", StringComparison.Ordinal);
                     int written = 0;
                     return () =>
                     {
                         // A blocking write returns once all of it is queued; a non-blocking one with what fit.
-                        var (done, n, errno) = Write(s, len - written, dontWait, more);
+                        var (done, n, errno) = Write(s, len - written, dontWait, more, eor);
                         if (errno is not null) return written > 0 ? Ok(written) : (done, n, errno);
                         if (!done) return written > 0 && (s.NonBlocking || dontWait) ? Ok(written) : Blocked;
                         written += (int)n;
@@ -365,9 +366,9 @@ internal sealed partial class ScriptRun
         };
     }
 
-    private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait, bool more = false)
+    private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait, bool more = false, bool endOfRecord = false)
     {
-        int n = s.Socket.Send(new byte[len], out var error, more);
+        int n = s.Socket.Send(new byte[len], out var error, more, endOfRecord);
         return error switch
         {
             SocketError.Success => Ok(n),

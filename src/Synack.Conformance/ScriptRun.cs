@@ -183,8 +183,6 @@ internal sealed partial class ScriptRun
             throw new UnsupportedScriptException($"socket type {call.Args[1]}");
         if (call.Name == "sendto" && call.Args.Count > 3 && call.Args[3].Contains("MSG_FASTOPEN", StringComparison.Ordinal))
             throw new UnsupportedScriptException("TCP fast open (sendto with MSG_FASTOPEN)");
-        if (call.Name is "send" or "sendto" && call.Args.Count > 3 && call.Args[3].Contains("MSG_EOR", StringComparison.Ordinal))
-            throw new UnsupportedScriptException("MSG_EOR (record boundaries kept in the send queue; the stack's send buffer is a byte stream)");
         if (call.Name == "ioctl" && call.Args.Count > 1 && call.Args[1] is not ("SIOCINQ" or "FIONREAD"))
             throw new UnsupportedScriptException($"ioctl {call.Args[1]}");
         if (call.Name is "setsockopt" or "getsockopt" && call.Args.Count >= 3)

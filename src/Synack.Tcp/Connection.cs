@@ -137,7 +137,8 @@ public sealed partial class Connection : ISegmentOutput
 
     /// <summary>SEND: queue bytes; returns how many were accepted (fewer when the buffer is full).</summary>
     /// <param name="more">MSG_MORE: more data follows at once; a partial segment waits for it.</param>
-    public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error, bool more = false)
+    /// <param name="endOfRecord">MSG_EOR: these bytes end a record; later ones start a segment of their own (applies only when all were taken).</param>
+    public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error, bool more = false, bool endOfRecord = false)
     {
         error = TcpError.None;
         switch (State)
@@ -161,6 +162,7 @@ public sealed partial class Connection : ISegmentOutput
         _snd.MoreComing = more;
         int n = _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
+        if (endOfRecord && n == data.Length && n > 0) _snd.EndRecord();
         if (n < data.Length) NoteSendBufferFull(now);
         if (State is TcpState.Established or TcpState.CloseWait) Output(now);
         return n;

@@ -71,7 +71,7 @@ internal sealed class Sender
     public ICongestionControl Congestion { get; }
     /// <summary>When the tail loss probe fires; never while nothing is in flight, in recovery, or a probe is out.</summary>
     public TimeSpan ProbeAt { get; set; } = TimeSpan.MaxValue;
-    public long TailLossProbes { get; private set; }
+    public int TailLossProbes { get; private set; }
     /// <summary>Ranges the peer has SACKed (bounded by the scoreboard, whatever the peer sends).</summary>
     public int ScoreboardRanges => _scoreboard?.Count ?? 0;
     /// <summary>When data last went out (new or again); <see cref="TimeSpan.MaxValue"/> before any.</summary>
@@ -101,6 +101,11 @@ internal sealed class Sender
     public bool SackOk { get; set; }
     /// <summary>The largest segment the host's device cuts for us (TSO); 0: MSS-sized segments only.</summary>
     public int SegmentationOffload { get; set; }
+
+    private RecordEnds? _records; // MSG_EOR: null until the application marks a record
+
+    /// <summary>MSG_EOR: what is queued now ends a record; the next byte starts a segment of its own.</summary>
+    public void EndRecord() => (_records ??= new RecordEnds()).Add(DataEnd);
 
     /// <summary>The application set SO_SNDBUF: the buffer is its size from then on.</summary>
     public bool BufferLocked { get; set; }
@@ -479,18 +484,21 @@ internal sealed class Sender
             {
                 int unsent = dataEnd - Nxt;
                 int allowed = windowEdge - Nxt;
+                // A record's end (MSG_EOR) ends the segment too; a segment cut there is not a
+                // small one Nagle holds back: more is queued behind it (Linux: TCP_NAGLE_PUSH).
+                int toEnd = _records?.After(Nxt, Una) is SeqNum recordEnd ? Math.Min(unsent, recordEnd - Nxt) : unsent;
                 // With segmentation offload a burst is one segment of whole MSSs (the device cuts it);
-                // only the end of the data may leave a short last piece.
+                // only the end of the data (or of a record) may leave a short last piece.
                 int chunk = SegmentationOffload > Mss ? SegmentationOffload / Mss * Mss : Mss;
-                int len = Math.Min(Math.Min(unsent, chunk), Math.Max(allowed, 0));
-                if (len > Mss && len < unsent) len = len / Mss * Mss;
+                int len = Math.Min(Math.Min(toEnd, chunk), Math.Max(allowed, 0));
+                if (len > Mss && len < toEnd) len = len / Mss * Mss;
                 if (len <= 0)
                 {
                     if (Wnd == 0 && Una == Max && PersistAt == Never) PersistAt = now + Rto.Rto;
                     return;
                 }
                 bool last = len == unsent;
-                if (len < Mss && Nxt >= Max)
+                if (len < Mss && Nxt >= Max && !(len == toEnd && toEnd < unsent))
                 {
                     // Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver waits
                     // until a full segment or half the largest window the peer offered fits, as long as
@@ -515,7 +523,7 @@ internal sealed class Sender
     private void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
     {
         var flags = TcpFlags.Ack;
-        if (len > 0 && seq + len == DataEnd && !MoreComing) flags |= TcpFlags.Psh;
+        if (len > 0 && (seq + len == DataEnd && !MoreComing || _records is { } records && records.IsEnd(seq + len))) flags |= TcpFlags.Psh;
         if (fin) flags |= TcpFlags.Fin;
         // The payload goes out from the send buffer in place; only a stretch that wraps around the
         // ring's end is copied, into a pooled buffer, so no connection keeps a segment-sized copy of its own.

@@ -226,7 +226,8 @@ public sealed class TcpSocket : IConnectionObserver
 
     /// <summary>Queues what fits of <paramref name="data"/>; WouldBlock when nothing does. Shutdown (EPIPE) once the connection can no longer send.</summary>
     /// <param name="more">MSG_MORE: more follows at once, so a partial segment waits for it.</param>
-    public int Send(ReadOnlySpan<byte> data, out SocketError error, bool more = false)
+    /// <param name="endOfRecord">MSG_EOR: these bytes end a record, and the next start a segment of their own.</param>
+    public int Send(ReadOnlySpan<byte> data, out SocketError error, bool more = false, bool endOfRecord = false)
     {
         if (_closed)
         {
@@ -254,7 +255,7 @@ public sealed class TcpSocket : IConnectionObserver
             return 0;
         }
         var c = sc.Connection;
-        int n = c.Send(data, _stack.Now, out var tcpError, more);
+        int n = c.Send(data, _stack.Now, out var tcpError, more, endOfRecord);
         _stack.AfterUserCall(sc);
         error = n > 0 ? SocketError.Success : tcpError switch
         {
