@@ -37,4 +37,10 @@ internal abstract class CongestionWindow(int initialWindowSegments, int sendBuff
     {
         if (Ssthresh != uint.MaxValue) Cwnd = Ssthresh;
     }
+
+    public virtual void Undo(uint priorCwnd, uint priorSsthresh)
+    {
+        Cwnd = Math.Clamp(Math.Max(Cwnd, priorCwnd), Mss, Math.Max(Cap, Mss));
+        Ssthresh = Math.Max(Ssthresh, priorSsthresh);
+    }
 }

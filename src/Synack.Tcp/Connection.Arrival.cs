@@ -410,7 +410,8 @@ public sealed partial class Connection
     private void ProcessAck(in TcpHeader seg, int payloadLength, TimeSpan now)
     {
         bool echo = _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0;
-        int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced);
+        uint? echoedMs = echo ? unchecked(seg.Options.TsEcr - _tsOffset) : null; // when the echoed segment left, on our clock
+        int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced, echoedMs);
         if (advanced) _retries = 0;
         _clock?.LastAckReceived = now;
         if (dataAcked > 0 && _sendBufferFull) _snd.ExpandBuffer();

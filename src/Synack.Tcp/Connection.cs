@@ -93,6 +93,8 @@ public sealed partial class Connection : ISegmentOutput
     public bool PeerFinished => _rcv.FinReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
     public long RetransmittedSegments => _snd.RetransmittedSegments;
+    /// <summary>Retransmission timeouts found spurious (RFC 3522) and undone.</summary>
+    public int SpuriousTimeouts => _snd.SpuriousTimeouts;
     /// <summary>Tail loss probes sent (RFC 8985 7).</summary>
     public long TailLossProbes => _snd.TailLossProbes;
     /// <summary>True while fast recovery runs (after three duplicate ACKs, until everything then outstanding is acked).</summary>

@@ -58,6 +58,7 @@ public sealed record ConnectionOptions
         ProportionalRateReduction = false,
         MinRtoOnVariance = false,
         Rack = false,
+        UndoSpuriousTimeouts = false,
     };
 
     /// <summary>
@@ -134,6 +135,13 @@ public sealed record ConnectionOptions
     /// time, so a lost retransmission is found too, and reordering (once seen) no longer looks like loss.
     /// </summary>
     public bool Rack { get; init; } = true;
+
+    /// <summary>
+    /// A retransmission timeout whose first ACK echoes a timestamp from before the retransmission was
+    /// spurious (RFC 3522 Eifel detection): the window is restored and nothing more resent (RFC 4015;
+    /// Linux's undo). Needs timestamps; F-RTO (RFC 5682) for connections without them is not done.
+    /// </summary>
+    public bool UndoSpuriousTimeouts { get; init; } = true;
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;

@@ -54,6 +54,12 @@ internal interface ICongestionControl
 
     /// <summary>The reduction is over (recovery or CWR ended): the window is the slow-start threshold (Linux's tcp_end_cwnd_reduction).</summary>
     void EndReduction();
+
+    /// <summary>
+    /// The reduction was for nothing (a spurious timeout): the window and threshold go back to at
+    /// least what they were before it (RFC 4015; Linux's tcp_undo_cwnd_reduction).
+    /// </summary>
+    void Undo(uint priorCwnd, uint priorSsthresh);
 }
 
 /// <summary>What an ACK of new data tells the controller.</summary>

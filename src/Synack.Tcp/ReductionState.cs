@@ -15,6 +15,13 @@ internal sealed class ReductionState
     public long Delivered;
     public long Out;
 
+    // A retransmission timeout's undo (RFC 3522/4015): the window and threshold before the first
+    // timeout of the episode, and when its retransmission went (ms of the timestamp clock). Kept
+    // here, with the other reductions' bookkeeping, so a connection that never times out pays nothing.
+    public bool UndoArmed;
+    public uint UndoCwnd, UndoSsthresh, TimeoutMs;
+    public int SpuriousTimeouts;
+
     public void Start(uint priorCwnd, bool cwr, Wire.SeqNum end)
     {
         Active = true;

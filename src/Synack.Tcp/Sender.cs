@@ -300,7 +300,8 @@ internal sealed class Sender
     /// segment's TSecr gives (null: none), <paramref name="hasTimestampEcho"/> whether it had one to give.
     /// Returns how many bytes of data it acknowledged; <paramref name="advanced"/> says SND.UNA moved.
     /// </summary>
-    public int OnAck(in TcpHeader seg, int payloadLength, bool hasTimestampEcho, TimeSpan? timestampRtt, TimeSpan now, out bool advanced)
+    /// <param name="echoedSendMs">When the segment whose timestamp this ACK echoes was sent (ms of the timestamp clock); null without timestamps.</param>
+    public int OnAck(in TcpHeader seg, int payloadLength, bool hasTimestampEcho, TimeSpan? timestampRtt, TimeSpan now, out bool advanced, uint? echoedSendMs = null)
     {
         var ack = seg.Ack;
         int dataAcked = 0;
@@ -340,6 +341,8 @@ internal sealed class Sender
                 sample = now - TimingStart;
             }
             if (sample is TimeSpan rtt) Rto.Sample(rtt, _o);
+            if (_inLoss && _reduction is { UndoArmed: true } undo && echoedSendMs is uint echoed && unchecked((int)(echoed - undo.TimeoutMs)) < 0)
+                UndoSpuriousTimeout(undo);
             Una = ack;
             BytesAcked += acked;
             if (_inLoss && Una >= _lossRecover) _inLoss = false;
@@ -572,6 +575,15 @@ internal sealed class Sender
     /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
     public void GoBackN(TimeSpan now)
     {
+        if (_o.UndoSpuriousTimeouts && !_inLoss)
+        {
+            // The first timeout of an episode: what to go back to if it proves spurious.
+            var r = _reduction ??= new ReductionState();
+            r.UndoArmed = true;
+            r.UndoCwnd = Congestion.Window;
+            r.UndoSsthresh = Congestion.SlowStartThreshold;
+            r.TimeoutMs = TimestampClock.Milliseconds(now);
+        }
         Rto.Backoff(_o);
         Congestion.OnRetransmissionTimeout(Flight, now);
         ProbeAt = Never;
@@ -583,6 +595,25 @@ internal sealed class Sender
         _lossRecover = Max;
         Nxt = Una;
         ArmRetransmission(now);
+    }
+
+    /// <summary>Timeouts that proved spurious and were undone.</summary>
+    public int SpuriousTimeouts => _reduction?.SpuriousTimeouts ?? 0;
+
+    /// <summary>
+    /// RFC 3522's Eifel detection, as Linux's tcp_try_undo_loss: the first ACK after a timeout echoes
+    /// a timestamp from before the retransmission, so the original segment arrived — the path was slow,
+    /// not lossy. RFC 4015's response: the window and threshold go back to what they were, nothing
+    /// more is resent (SND.NXT returns to SND.MAX: what was sent is on its way), nothing is lost.
+    /// </summary>
+    private void UndoSpuriousTimeout(ReductionState undo)
+    {
+        undo.UndoArmed = false;
+        undo.SpuriousTimeouts++;
+        Congestion.Undo(undo.UndoCwnd, undo.UndoSsthresh);
+        _inLoss = false;
+        if (Nxt < Max) Nxt = Max;
+        _sent?.NoneLost();
     }
 
     // ------------------------------------------------------------------ tail loss probe (RFC 8985 7)

@@ -102,6 +102,16 @@ internal sealed class SentSegments
         }
     }
 
+    /// <summary>A timeout proved spurious: nothing is lost after all (what was resent stays marked so).</summary>
+    public void NoneLost()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref var s = ref At(i);
+            if (s.Has(Mark.Lost)) SetMarks(ref s, s.Marks & ~Mark.Lost);
+        }
+    }
+
     /// <summary>The cumulative ACK reached <paramref name="una"/>: entries wholly below it go; one cut by it is trimmed.</summary>
     public void AckedTo(SeqNum una)
     {

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using Synack.Simulation;
+using Synack.Stack;
+using Synack.Wire;
+
+namespace Synack.Tcp.Tests;
+
+/// <summary>
+/// A delay spike longer than the RTO: the timer fires though nothing was lost. The ACKs that then
+/// arrive echo timestamps from before the retransmission (RFC 3522), so the timeout is undone: the
+/// window goes back to what it was instead of starting again from one segment.
+/// </summary>
+public class SpuriousTimeoutTests
+{
+    private static (Connection Sender, uint CwndBefore, uint CwndAfter) DelaySpike(ConnectionOptions options)
+    {
+        var sim = new BareRun(options, options, link: new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000 });
+        sim.Server.Listen();
+        sim.Client.Connect();
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var data = new byte[16 << 20];
+        new Random(3).NextBytes(data);
+        int sent = 0;
+        sim.Client.OnEvent = (ep, e) => { if (e == ConnectionEvent.SendSpaceAvailable && sent < data.Length) sent += ep.Send(data.AsSpan(sent)); };
+        sent += sim.Client.Send(data);
+        sim.RunFor(TimeSpan.FromMilliseconds(300)); // slow start has opened the window
+        var sender = sim.Client.Connection!;
+        uint before = sender.CongestionWindow;
+        // Every ACK of the next 100 is held up 600 ms: longer than the RTO (about 220 ms here).
+        sim.Link.Delay(s => s.From == "server" && s.Length == 0, TimeSpan.FromMilliseconds(600), times: 100);
+        sim.RunFor(TimeSpan.FromMilliseconds(1000));
+        uint after = sender.CongestionWindow;
+        Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == data.Length, TimeSpan.FromMinutes(2)), "the transfer stalled");
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(sim.Server.ReceivedBytes));
+        return (sender, before, after);
+    }
+
+    [Fact]
+    public void A_timeout_the_acks_prove_spurious_is_undone_and_the_window_restored()
+    {
+        // Fixed 256 KiB buffers: the flight stays under the link's queue, so nothing is really lost.
+        var fixedBuffers = ConnectionOptions.Default with { ReceiveBufferMax = null, SendBufferMax = null };
+        var undone = DelaySpike(fixedBuffers);
+        var kept = DelaySpike(fixedBuffers with { UndoSpuriousTimeouts = false });
+
+        Assert.True(undone.Sender.RetransmittedSegments > 0, "the timer never fired: the spike was too short to test anything");
+        Assert.Equal(1, undone.Sender.SpuriousTimeouts);
+        Assert.True(undone.CwndAfter >= undone.CwndBefore, $"window {undone.CwndBefore} before the spike, {undone.CwndAfter} after");
+        Assert.Equal(0, kept.Sender.SpuriousTimeouts);
+        Assert.True(kept.CwndAfter < kept.CwndBefore, $"without the undo the window was cut: {kept.CwndBefore} -> {kept.CwndAfter}");
+        // And the whole flight went again (go-back-N), where the undo resent only the timer's segment.
+        Assert.True(undone.Sender.RetransmittedSegments * 10 < kept.Sender.RetransmittedSegments,
+            $"resent {undone.Sender.RetransmittedSegments} with the undo, {kept.Sender.RetransmittedSegments} without");
+    }
+}
