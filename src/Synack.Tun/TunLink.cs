@@ -71,6 +71,15 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             Native.Close(fd);
             throw new IOException($"TUNSETIFF {name}: {err}");
         }
+        // Receive offload: the kernel may hand us its TSO packets whole (up to 64 KB, cut at gso_size)
+        // with the checksum left partial, as it hands them to a virtio NIC — one read, one pass
+        // through the stack for what would have been dozens of segments.
+        if (offload && Native.IoctlValue(fd, Native.TUNSETOFFLOAD, Native.TUN_F_CSUM | Native.TUN_F_TSO4 | Native.TUN_F_TSO6) < 0)
+        {
+            var err = Native.Error();
+            Native.Close(fd);
+            throw new IOException($"TUNSETOFFLOAD {name}: {err}");
+        }
         int wake = Native.EventFd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
         if (wake < 0)
         {
@@ -303,7 +312,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             if (r <= 0 || _stopping || (fds[1].Revents & Native.POLLIN) != 0) continue;
             if ((fds[0].Revents & Native.POLLIN) == 0) continue;
             // Everything waiting, up to a batch, goes to the loop as one piece of work.
-            var batch = new (byte[] Buffer, int Offset, int Length)[ReadBatch];
+            var batch = new (byte[] Buffer, int Offset, int Length, int SegmentSize, bool Checked)[ReadBatch];
             int count = 0;
             while (count < ReadBatch)
             {
@@ -315,12 +324,14 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
                     ArrayPool<byte>.Shared.Return(buf);
                     break; // EAGAIN: drained
                 }
-                if (header > 0 && !CompleteChecksum(buf.AsSpan(0, (int)n)))
+                int segmentSize = 0;
+                bool valid = false;
+                if (header > 0 && !CompleteChecksum(buf.AsSpan(0, (int)n), out segmentSize, out valid))
                 {
                     ArrayPool<byte>.Shared.Return(buf);
                     continue;
                 }
-                batch[count++] = (buf, header, (int)n - header);
+                batch[count++] = (buf, header, (int)n - header, segmentSize, valid);
             }
             if (count == 0) continue;
             PacketsRead += count;
@@ -329,10 +340,11 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             {
                 for (int k = 0; k < taken; k++)
                 {
-                    var (buf, offset, len) = batch[k];
+                    var (buf, offset, len, segmentSize, valid) = batch[k];
                     try
                     {
-                        _loop.Stack.Receive(buf.AsSpan(offset, len), _loop.Now);
+                        // A checksum completed here, or one the kernel says it validated, is not summed twice.
+                        _loop.Stack.Receive(buf.AsSpan(offset, len), _loop.Now, segmentSize, checksumOffloaded: valid);
                     }
                     finally
                     {
@@ -345,14 +357,26 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 
     /// <summary>
     /// A packet the kernel left with a partial checksum (its virtio header says NEEDS_CSUM) gets the
-    /// sum finished here, so the stack can check it like any other; a GSO packet from the kernel is
-    /// not expected (no TUNSETOFFLOAD asks for one) and is dropped.
+    /// sum finished here (so a capture shows it right) and needs no second look; one the kernel
+    /// validated (DATA_VALID) neither; any other (forwarded from elsewhere, say) is checked by the
+    /// stack. A TSO packet (TUNSETOFFLOAD asked for them) says where to cut it: gso_size.
     /// </summary>
-    private static bool CompleteChecksum(Span<byte> frame)
+    private const byte VirtioDataValid = 2;
+
+    private static bool CompleteChecksum(Span<byte> frame, out int segmentSize, out bool valid)
     {
         var hdr = frame[..Native.VnetHeaderLength];
-        if (hdr[1] != Native.VIRTIO_NET_HDR_GSO_NONE) return false;
+        segmentSize = 0;
+        valid = (hdr[0] & VirtioDataValid) != 0;
+        byte gso = (byte)(hdr[1] & ~Native.VIRTIO_NET_HDR_GSO_ECN);
+        if (gso is Native.VIRTIO_NET_HDR_GSO_TCPV4 or Native.VIRTIO_NET_HDR_GSO_TCPV6)
+            segmentSize = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(hdr[4..]); // a TSO packet: cut at gso_size
+        else if (gso != Native.VIRTIO_NET_HDR_GSO_NONE) return false;
         if ((hdr[0] & Native.VIRTIO_NET_HDR_F_NEEDS_CSUM) == 0) return true;
+        valid = true;
+        // A TSO packet's field holds the pseudo-header sum without the length (each cut segment has its
+        // own): nothing to complete over the whole, and the kernel's data needs no second look.
+        if (segmentSize > 0) return true;
         int start = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(hdr[6..]);
         int offset = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(hdr[8..]);
         var packet = frame[Native.VnetHeaderLength..];

@@ -31,6 +31,19 @@ internal static partial class TunBench
             double s = CurlGbps(ns, curl, $"http://{StackAddress}/bytes/{bytes}", quick);
             double k = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/bytes/{bytes}", quick);
             rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB", "Gbit/s", s, k, "Kestrel on the kernel's sockets") { Target = 0.8 });
+            progress($"tun: curl uploads {bytes >> 20} MiB to each (POST /sha256)");
+            var upload = Path.Combine(Path.GetTempPath(), $"synack-bench-upload-{Environment.ProcessId}");
+            try
+            {
+                using (var f = File.Create(upload)) f.SetLength(bytes); // sparse: zeros, no disk
+                double su = CurlGbps(ns, curl, $"http://{StackAddress}/sha256", quick, upload);
+                double ku = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/sha256", quick, upload);
+                rows.Add(new BenchRow(Group, $"curl upload {bytes >> 20} MiB (POST /sha256)", "Gbit/s", su, ku, "Kestrel on the kernel's sockets"));
+            }
+            finally
+            {
+                File.Delete(upload);
+            }
             if (OperatingSystem.IsLinux() && File.Exists("/usr/sbin/nginx"))
             {
                 progress($"tun: curl downloads {bytes >> 20} MiB from nginx on the kernel side");
@@ -167,9 +180,13 @@ internal static partial class TunBench
     /// runs its code before the tiered JIT has optimized it (and both servers share one process, so
     /// whichever went first would pay for the other).
     /// </summary>
-    private static double CurlGbps(BenchNamespace ns, string curl, string url, bool quick)
+    /// <param name="upload">A file to POST (the upload's speed is measured), or null to GET (the download's).</param>
+    private static double CurlGbps(BenchNamespace ns, string curl, string url, bool quick, string? upload = null)
     {
-        double Once() => double.Parse(ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-w", "%{speed_download}", url).Trim(), CultureInfo.InvariantCulture) * 8 / 1e9;
+        string[] args = upload is null
+            ? [curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-w", "%{speed_download}", url]
+            : [curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-H", "Expect:", "--data-binary", "@" + upload, "-w", "%{speed_upload}", url];
+        double Once() => double.Parse(ns.Exec(args).Trim(), CultureInfo.InvariantCulture) * 8 / 1e9;
         Once();
         var runs = Enumerable.Range(0, Runs(quick)).Select(_ => Once()).Order().ToArray();
         return runs[runs.Length / 2];
