@@ -59,6 +59,7 @@ public sealed record ConnectionOptions
         MinRtoOnVariance = false,
         Rack = false,
         UndoSpuriousTimeouts = false,
+        ForwardRtoRecovery = false,
     };
 
     /// <summary>
@@ -142,6 +143,14 @@ public sealed record ConnectionOptions
     /// Linux's undo). Needs timestamps; F-RTO (RFC 5682) for connections without them is not done.
     /// </summary>
     public bool UndoSpuriousTimeouts { get; init; } = true;
+
+    /// <summary>
+    /// F-RTO (RFC 5682, basic; Linux's tcp_frto): after a timeout's retransmission, an ACK that moves
+    /// SND.UNA sends two new segments instead of resending more; if the next ACK moves SND.UNA again,
+    /// data never resent arrived, so the timeout was spurious and is undone. Finds what timestamps
+    /// cannot: peers that do not send them. A duplicate ACK instead means real loss: go-back-N.
+    /// </summary>
+    public bool ForwardRtoRecovery { get; init; } = true;
 
     /// <summary>The MSS we announce in our SYN (RFC 9293 3.7.1).</summary>
     public ushort Mss { get; init; } = 1460;

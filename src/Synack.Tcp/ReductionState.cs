@@ -21,6 +21,8 @@ internal sealed class ReductionState
     public bool UndoArmed;
     public uint UndoCwnd, UndoSsthresh, TimeoutMs;
     public int SpuriousTimeouts;
+    /// <summary>F-RTO (RFC 5682): 1 after the timeout's retransmission, 2 once new data went instead of more resends; 0 otherwise.</summary>
+    public byte FrtoStage;
 
     public void Start(uint priorCwnd, bool cwr, Wire.SeqNum end)
     {

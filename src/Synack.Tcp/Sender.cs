@@ -347,6 +347,7 @@ internal sealed class Sender
             BytesAcked += acked;
             if (_inLoss && Una >= _lossRecover) _inLoss = false;
             if (Nxt < Una) Nxt = Una;
+            if (_inLoss && _reduction is { FrtoStage: > 0 } frto) ForwardRtoAdvance(frto);
             dataAcked = Math.Clamp(ack - BufferSeq, 0, Buffer.Count);
             if (dataAcked > 0)
             {
@@ -379,6 +380,17 @@ internal sealed class Sender
             _dupAcks = 0;
             if (Una == Max) RetransmitAt = Never;
             else RetransmitAt = now + Rto.Rto; // RFC 6298 5.3
+        }
+        else if (duplicate && _reduction is { FrtoStage: > 0 } frto)
+        {
+            // RFC 5682 2a/3a: a duplicate ACK after the retransmission: the loss was real. Back to
+            // go-back-N from the hole, with no more than three segments' window if new data went.
+            if (frto.FrtoStage == 2)
+            {
+                Nxt = Una;
+                Congestion.SetWindow(Math.Min(Congestion.Window, 3u * (uint)Mss));
+            }
+            frto.FrtoStage = 0;
         }
         else if (duplicate && _o.FastRetransmit)
         {
@@ -575,14 +587,15 @@ internal sealed class Sender
     /// <summary>The retransmission timer fired with data outstanding: back off, shrink the window, and start again from SND.UNA.</summary>
     public void GoBackN(TimeSpan now)
     {
-        if (_o.UndoSpuriousTimeouts && !_inLoss)
+        if ((_o.UndoSpuriousTimeouts || _o.ForwardRtoRecovery) && !_inLoss)
         {
             // The first timeout of an episode: what to go back to if it proves spurious.
             var r = _reduction ??= new ReductionState();
-            r.UndoArmed = true;
+            r.UndoArmed = _o.UndoSpuriousTimeouts;
             r.UndoCwnd = Congestion.Window;
             r.UndoSsthresh = Congestion.SlowStartThreshold;
             r.TimeoutMs = TimestampClock.Milliseconds(now);
+            r.FrtoStage = (byte)(_o.ForwardRtoRecovery ? 1 : 0);
         }
         Rto.Backoff(_o);
         Congestion.OnRetransmissionTimeout(Flight, now);
@@ -597,6 +610,29 @@ internal sealed class Sender
         ArmRetransmission(now);
     }
 
+    /// <summary>
+    /// RFC 5682 (basic F-RTO) on an ACK that moved SND.UNA. Stage 1, the retransmission's ACK: unless
+    /// all is acked, send new data (two segments) rather than resend; with none to send, go on as
+    /// go-back-N. Stage 2: SND.UNA moved again, over data sent before the timeout and never resent:
+    /// the timeout was spurious.
+    /// </summary>
+    private void ForwardRtoAdvance(ReductionState frto)
+    {
+        if (frto.FrtoStage == 2)
+        {
+            UndoSpuriousTimeout(frto);
+            return;
+        }
+        if (Una >= _lossRecover || Max >= DataEnd || Una + Wnd <= Max)
+        {
+            frto.FrtoStage = 0; // all acked, or nothing new may go: F-RTO cannot tell; go-back-N as usual
+            return;
+        }
+        Nxt = Max;
+        Congestion.SetWindow(Flight + 2u * (uint)Mss);
+        frto.FrtoStage = 2;
+    }
+
     /// <summary>Timeouts that proved spurious and were undone.</summary>
     public int SpuriousTimeouts => _reduction?.SpuriousTimeouts ?? 0;
 
@@ -609,6 +645,7 @@ internal sealed class Sender
     private void UndoSpuriousTimeout(ReductionState undo)
     {
         undo.UndoArmed = false;
+        undo.FrtoStage = 0;
         undo.SpuriousTimeouts++;
         Congestion.Undo(undo.UndoCwnd, undo.UndoSsthresh);
         _inLoss = false;
@@ -626,7 +663,8 @@ internal sealed class Sender
     private void ArmProbe(TimeSpan now)
     {
         ProbeAt = Never;
-        if (!_o.TailLossProbe || !SackOk || _inRecovery || _probeSent || !Rto.HasSample) return;
+        // RFC 8985 7.2: no probe in recovery, nor after a timeout (the timer's go-back-N is under way).
+        if (!_o.TailLossProbe || !SackOk || _inRecovery || _inLoss || _probeSent || !Rto.HasSample) return;
         var pto = 2 * Rto.Srtt;
         if (Flight <= (uint)Mss) pto += WorstCaseDelayedAck;
         if (pto < MinProbeTimeout) pto = MinProbeTimeout;
@@ -637,7 +675,7 @@ internal sealed class Sender
     public void TailLossProbe(TimeSpan now)
     {
         ProbeAt = Never;
-        if (Una == Max || _inRecovery) return;
+        if (Una == Max || _inRecovery || _inLoss) return;
         TailLossProbes++;
         _probeSent = true;
         var dataEnd = DataEnd;
@@ -657,13 +695,15 @@ internal sealed class Sender
         else
         {
             // The last segment sent (cut where the segmentation cut it: full segments from SND.UNA), and
-            // the FIN if that is what ends the flight.
+            // the FIN if that is what ends the flight. It ends at SND.MAX, not at the end of the
+            // buffer: data the window held back was never sent and is no probe.
             bool finOut = FinQueued && Max == dataEnd + 1;
-            int outstanding = Math.Max(dataEnd - Una, 0);
+            var sentEnd = finOut ? dataEnd : Max;
+            int outstanding = Math.Max(sentEnd - Una, 0);
             int len = outstanding == 0 ? 0 : (outstanding - 1) % Mss + 1;
             _probeResent = true;
             _timing = false; // Karn
-            SendData(dataEnd - len, len, finOut, now, advance: false);
+            SendData(sentEnd - len, len, finOut, now, advance: false);
         }
         _probeEnd = Max;
         RetransmitAt = now + Rto.Rto; // 7.3: the retransmission timer starts again behind the probe

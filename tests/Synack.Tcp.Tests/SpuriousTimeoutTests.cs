@@ -12,9 +12,9 @@ namespace Synack.Tcp.Tests;
 /// </summary>
 public class SpuriousTimeoutTests
 {
-    private static (Connection Sender, uint CwndBefore, uint CwndAfter) DelaySpike(ConnectionOptions options)
+    private static (Connection Sender, uint CwndBefore, uint CwndAfter) DelaySpike(ConnectionOptions options, int queueLimit = 1000, int spikeMs = 600)
     {
-        var sim = new BareRun(options, options, link: new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000 });
+        var sim = new BareRun(options, options, link: new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000, QueueLimit = queueLimit });
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -26,9 +26,14 @@ public class SpuriousTimeoutTests
         sim.RunFor(TimeSpan.FromMilliseconds(300)); // slow start has opened the window
         var sender = sim.Client.Connection!;
         uint before = sender.CongestionWindow;
-        // Every ACK of the next 100 is held up 600 ms: longer than the RTO (about 220 ms here).
-        sim.Link.Delay(s => s.From == "server" && s.Length == 0, TimeSpan.FromMilliseconds(600), times: 100);
-        sim.RunFor(TimeSpan.FromMilliseconds(1000));
+        // The path stalls for longer than the RTO (about 220 ms with the default queue): every ACK
+        // is held, then all are delivered in order — nothing is lost.
+        bool stalled = true;
+        sim.Link.Hold(s => stalled && s.From == "server" && s.Length == 0, times: int.MaxValue);
+        sim.RunFor(TimeSpan.FromMilliseconds(spikeMs));
+        stalled = false;
+        sim.Link.ReleaseHeld();
+        sim.RunFor(TimeSpan.FromMilliseconds(400));
         uint after = sender.CongestionWindow;
         Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == data.Length, TimeSpan.FromMinutes(2)), "the transfer stalled");
         Assert.Equal(SHA256.HashData(data), SHA256.HashData(sim.Server.ReceivedBytes));
@@ -41,7 +46,7 @@ public class SpuriousTimeoutTests
         // Fixed 256 KiB buffers: the flight stays under the link's queue, so nothing is really lost.
         var fixedBuffers = ConnectionOptions.Default with { ReceiveBufferMax = null, SendBufferMax = null };
         var undone = DelaySpike(fixedBuffers);
-        var kept = DelaySpike(fixedBuffers with { UndoSpuriousTimeouts = false });
+        var kept = DelaySpike(fixedBuffers with { UndoSpuriousTimeouts = false, ForwardRtoRecovery = false });
 
         Assert.True(undone.Sender.RetransmittedSegments > 0, "the timer never fired: the spike was too short to test anything");
         Assert.Equal(1, undone.Sender.SpuriousTimeouts);
@@ -51,5 +56,27 @@ public class SpuriousTimeoutTests
         // And the whole flight went again (go-back-N), where the undo resent only the timer's segment.
         Assert.True(undone.Sender.RetransmittedSegments * 10 < kept.Sender.RetransmittedSegments,
             $"resent {undone.Sender.RetransmittedSegments} with the undo, {kept.Sender.RetransmittedSegments} without");
+    }
+
+    [Fact]
+    public void Without_timestamps_forward_rto_recovery_finds_the_timeout_spurious()
+    {
+        // Windows does not send timestamps by default: F-RTO (RFC 5682) tells by what the next ACKs cover.
+        // F-RTO needs new data it may send when the first ACK comes: the congestion window, not the
+        // peer's window or the send buffer, limits this flight (large buffers, a link queue that holds it).
+        var noTimestamps = ConnectionOptions.Default with
+        {
+            Timestamps = false, ReceiveBufferMax = null, ReceiveBufferSize = 16 << 20, SendBufferMax = null, SendBufferSize = 8 << 20,
+        };
+        // The deep queue makes the round trip, and so the RTO, longer: a longer spike.
+        var frto = DelaySpike(noTimestamps, queueLimit: 20_000, spikeMs: 3000);
+        var plain = DelaySpike(noTimestamps with { ForwardRtoRecovery = false }, queueLimit: 20_000, spikeMs: 3000);
+
+        Assert.True(frto.Sender.RetransmittedSegments > 0, "the timer never fired");
+        Assert.Equal(1, frto.Sender.SpuriousTimeouts);
+        Assert.Equal(0, plain.Sender.SpuriousTimeouts);
+        Assert.True(frto.Sender.RetransmittedSegments * 10 < plain.Sender.RetransmittedSegments,
+            $"resent {frto.Sender.RetransmittedSegments} with F-RTO, {plain.Sender.RetransmittedSegments} without");
+        Assert.True(frto.CwndAfter > plain.CwndAfter, $"window after the spike: {frto.CwndAfter} with F-RTO, {plain.CwndAfter} without");
     }
 }
