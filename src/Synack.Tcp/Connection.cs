@@ -93,6 +93,8 @@ public sealed partial class Connection : ISegmentOutput
     public bool PeerFinished => _rcv.FinReceived;
     /// <summary>Data or FIN segments sent again (by the retransmission timer's go-back-N).</summary>
     public long RetransmittedSegments => _snd.RetransmittedSegments;
+    /// <summary>Fast recoveries the peer's D-SACKs showed unneeded (reordering), and undone.</summary>
+    public int SpuriousRecoveries => _snd.SpuriousRecoveries;
     /// <summary>Retransmission timeouts found spurious (RFC 3522) and undone.</summary>
     public int SpuriousTimeouts => _snd.SpuriousTimeouts;
     /// <summary>Tail loss probes sent (RFC 8985 7).</summary>

@@ -24,6 +24,14 @@ internal sealed class ReductionState
     /// <summary>F-RTO (RFC 5682): 1 after the timeout's retransmission, 2 once new data went instead of more resends; 0 otherwise.</summary>
     public byte FrtoStage;
 
+    // Fast recovery's undo by D-SACK (Linux's undo_marker/undo_retrans, tcp_try_undo_dsack): the window
+    // and threshold before the episode, and how many of its retransmissions the peer has not yet
+    // reported as duplicates. All reported: every one was unneeded (reordering, not loss).
+    public bool RecoveryUndoArmed;
+    public uint RecoveryUndoCwnd, RecoveryUndoSsthresh;
+    public int RecoveryRetransmissions;
+    public int SpuriousRecoveries;
+
     public void Start(uint priorCwnd, bool cwr, Wire.SeqNum end)
     {
         Active = true;

@@ -396,6 +396,7 @@ internal sealed class Sender
         {
             DuplicateAck(now);
         }
+        if (_reduction is { RecoveryUndoArmed: true } dsackUndo && seg.Options.SackBlockCount > 0 && HasDsack(in seg.Options, ack)) DsackReported(dsackUndo, in seg.Options, now);
         if (Racking && _rack is { } rack && _sent is { Count: > 0 } sent && (_scoreboard is { IsEmpty: false } || _inRecovery || sent.LostBytes > 0))
         {
             // RFC 8985 6.2: losses by time; the first one found starts recovery (Linux: lost_out > 0).
@@ -562,7 +563,11 @@ internal sealed class Sender
                 if (len > old) sent.Append(seq + old, len - old, now);
             }
         }
-        if (!isNew) RetransmittedSegments++;
+        if (!isNew)
+        {
+            RetransmittedSegments++;
+            if (_reduction is { RecoveryUndoArmed: true } undo && (_inRecovery || _inLoss)) undo.RecoveryRetransmissions++;
+        }
         else if (len > 0 || fin) _rearmProbe = true; // a FIN ending the flight is probed like data (Linux)
         if (isNew && !_timing && TimeNewSegments) StartTiming(seq, now);
         var end = seq + len + (fin ? 1 : 0);
@@ -632,6 +637,26 @@ internal sealed class Sender
         Congestion.SetWindow(Flight + 2u * (uint)Mss);
         frto.FrtoStage = 2;
     }
+
+    /// <summary>
+    /// A D-SACK: the peer got a segment twice. Each one counts against the episode's retransmissions;
+    /// when all are accounted for, none was needed (the "loss" was reordering), and the reduction is
+    /// undone — the window and threshold go back to what they were (Linux's tcp_try_undo_dsack).
+    /// </summary>
+    private void DsackReported(ReductionState undo, in TcpOptions o, TimeSpan now)
+    {
+        var block = o.SackBlocks[0];
+        int segments = Math.Max(1, (block.Right - block.Left + Math.Max(Mss, 1) - 1) / Math.Max(Mss, 1));
+        undo.RecoveryRetransmissions -= segments;
+        if (undo.RecoveryRetransmissions > 0 || _inLoss) return;
+        undo.RecoveryUndoArmed = false;
+        undo.SpuriousRecoveries++;
+        if (_inRecovery) ExitRecovery(now);
+        Congestion.Undo(undo.RecoveryUndoCwnd, undo.RecoveryUndoSsthresh);
+    }
+
+    /// <summary>Fast recoveries the peer's D-SACKs proved unneeded, and undone.</summary>
+    public int SpuriousRecoveries => _reduction?.SpuriousRecoveries ?? 0;
 
     /// <summary>Timeouts that proved spurious and were undone.</summary>
     public int SpuriousTimeouts => _reduction?.SpuriousTimeouts ?? 0;
@@ -846,8 +871,17 @@ internal sealed class Sender
     private void EnterRecovery(TimeSpan now)
     {
         uint prior = Congestion.Window;
+        uint priorSsthresh = Congestion.SlowStartThreshold;
         Congestion.StartReduction(Flight, now);
-        (_reduction ??= new ReductionState()).Start(prior, cwr: false, Max);
+        var r = _reduction ??= new ReductionState();
+        r.Start(prior, cwr: false, Max);
+        if (_o.UndoSpuriousTimeouts && SackOk && _o.DuplicateSack)
+        {
+            r.RecoveryUndoArmed = true;
+            r.RecoveryUndoCwnd = prior;
+            r.RecoveryUndoSsthresh = priorSsthresh;
+            r.RecoveryRetransmissions = 0;
+        }
         ProbeAt = Never;
         _inRecovery = true;
         _recover = Max;
