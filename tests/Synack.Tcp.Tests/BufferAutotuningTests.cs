@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Synack.Simulation;
 using Synack.Stack;
 
@@ -16,21 +15,10 @@ public class BufferAutotuningTests
     private static (TimeSpan Took, Connection Sender, Connection Receiver) OneWay(ConnectionOptions options)
     {
         var link = new LinkOptions { Latency = TimeSpan.FromMilliseconds(50), RateBytesPerSecond = 125_000_000, QueueLimit = 20_000 };
-        var sim = new BareRun(options, options, link: link);
-        sim.Server.Listen();
-        sim.Client.Connect();
-        sim.RunFor(TimeSpan.FromMilliseconds(300));
-        var data = new byte[Size];
-        new Random(7).NextBytes(data);
-        int sent = 0;
-        sim.Client.OnEvent = (ep, e) => { if (e == ConnectionEvent.SendSpaceAvailable && sent < Size) sent += ep.Send(data.AsSpan(sent)); };
-        var start = sim.Client.Now;
-        sent += sim.Client.Send(data);
-        Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == Size, TimeSpan.FromMinutes(10)), "the transfer stalled");
-        Assert.Equal(SHA256.HashData(data), SHA256.HashData(sim.Server.ReceivedBytes));
-        var took = sim.Client.Now - start;
-        Console.WriteLine($"{(options.ReceiveBufferMax is null ? "fixed" : "tuned")}: {Size >> 20} MiB in {took.TotalSeconds:F2} s, receive buffer {sim.Server.Connection!.ReceiveBufferSize:N0}, send buffer {sim.Client.Connection!.SendQueued + sim.Client.Connection!.SendSpace:N0}");
-        return (took, sim.Client.Connection!, sim.Server.Connection!);
+        var t = new OneWayTransfer(options, link, Size, seed: 7);
+        var took = t.Finish(TimeSpan.FromMinutes(10)) - t.Started;
+        Console.WriteLine($"{(options.ReceiveBufferMax is null ? "fixed" : "tuned")}: {Size >> 20} MiB in {took.TotalSeconds:F2} s, receive buffer {t.Receiver.ReceiveBufferSize:N0}, send buffer {t.Sender.SendQueued + t.Sender.SendSpace:N0}");
+        return (took, t.Sender, t.Receiver);
     }
 
     [Fact]

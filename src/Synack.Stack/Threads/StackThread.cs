@@ -205,7 +205,7 @@ public sealed class StackThread : IStackLoop, IDisposable
                 {
                     RecordFault(e);
                 }
-                while (_work.TryDequeue(out var action)) RunSafely(action);
+                RunQueued(int.MaxValue);
                 Flush();
                 next = Stack.NextWakeup;
                 Volatile.Write(ref _plannedWakeTicks, next?.Ticks ?? long.MaxValue);
