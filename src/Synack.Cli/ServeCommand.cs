@@ -20,11 +20,25 @@ internal static class ServeCommand
         var quiet = new Option<bool>("--quiet") { Description = "no line per connection event" };
         var kernelHttp = new Option<int?>("--kernel-http") { Description = "also serve the same HTTP app through the kernel's sockets on the peer address: HTTP/1.1 on this port, h2c on the next (to compare, in one process)" };
         var noOffload = new Option<bool>("--no-offload") { Description = "write every segment to the device as it is, checksummed (no IFF_VNET_HDR segmentation or checksum offload)" };
+        var files = new Option<string?>("--files") { Description = "also serve the files under this directory on port 8000 (HTTP/1.1 GET, HEAD and ranges; bodies by the stack's sendfile)" };
         var shardCount = new Option<int>("--shards") { Description = "stack shards, one per queue of a multi-queue device (IFF_MULTI_QUEUE); the kernel keeps each connection on one", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload, shardCount };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload, files, shardCount };
         cmd.SetAction(async (parse, ct) =>
         {
             if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
+            FileServer? fileServer = null;
+            if (parse.GetValue(files) is { } root)
+            {
+                try
+                {
+                    fileServer = new FileServer(root);
+                }
+                catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"synack serve: --files: {ex.Message}");
+                    return 2;
+                }
+            }
             int n = parse.GetValue(shardCount);
             if (n is < 1 or > 64)
             {
@@ -79,8 +93,10 @@ internal static class ServeCommand
                 (Listener: TcpListener.Start(stack, 7), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.EchoAsync),
                 (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
             }).ToArray();
-            var accepting = listeners.Select(l => AcceptLoop(l.Listener, l.Serve, stop.Token)).ToArray();
-            output.WriteLine($"ready: {addr} on {links[0].Name}{(n > 1 ? $" ({n} queues, a shard each)" : "")}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
+            var accepting = listeners.Select(l => AcceptLoop.RunAsync(l.Listener, l.Serve, stop.Token)).ToList();
+            var fileListeners = fileServer is null ? [] : stacks.Select(stack => TcpListener.Start(stack, 8000)).ToArray();
+            accepting.AddRange(fileListeners.Select(l => fileServer!.RunAsync(l, stop.Token)));
+            output.WriteLine($"ready: {addr} on {links[0].Name}{(n > 1 ? $" ({n} queues, a shard each)" : "")}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(fileServer is null ? "" : ", files 8000")}{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
             output.Flush();
             try
             {
@@ -90,6 +106,7 @@ internal static class ServeCommand
             {
             }
             foreach (var l in listeners) l.Listener.Stop();
+            foreach (var l in fileListeners) l.Stop();
             using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await http.StopAsync(drain.Token); // graceful: open requests finish
             await http.DisposeAsync();
             for (int i = 0; i < n; i++)
@@ -102,23 +119,6 @@ internal static class ServeCommand
             return 0;
         });
         return cmd;
-    }
-
-    private static async Task AcceptLoop(TcpListener listener, Func<TcpConnection, CancellationToken, Task> serve, CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            TcpConnection c;
-            try
-            {
-                c = await listener.AcceptAsync(ct);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException)
-            {
-                return;
-            }
-            _ = Task.Run(() => serve(c, ct), CancellationToken.None);
-        }
     }
 
     internal static bool TryAddress(string text, out IpAddr address, TextWriter error)

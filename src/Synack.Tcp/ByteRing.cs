@@ -81,6 +81,18 @@ internal struct ByteRing
         return n;
     }
 
+    /// <summary>
+    /// The free space right after the held data, as far as it runs before the end of the storage: a
+    /// source writes there in place and <see cref="Commit"/>s what it wrote (no copy through a buffer of its own).
+    /// </summary>
+    public Span<byte> FreeSpan()
+    {
+        if (Free == 0) return default;
+        _buf ??= ArrayPool<byte>.Shared.Rent(_capacity);
+        int tail = (_head + Count) % _capacity;
+        return _buf.AsSpan(tail, Math.Min(Free, _capacity - tail));
+    }
+
     /// <summary>Makes <paramref name="n"/> bytes already stored past the end part of the held data.</summary>
     public void Commit(int n)
     {

@@ -144,24 +144,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <param name="endOfRecord">MSG_EOR: these bytes end a record; later ones start a segment of their own (applies only when all were taken).</param>
     public int Send(ReadOnlySpan<byte> data, TimeSpan now, out TcpError error, bool more = false, bool endOfRecord = false)
     {
-        error = TcpError.None;
-        switch (State)
-        {
-            case TcpState.Closed:
-                error = Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist;
-                return 0;
-            case TcpState.Listen:
-                error = TcpError.InvalidState;
-                return 0;
-            case TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait:
-                error = TcpError.ConnectionClosing;
-                return 0;
-        }
-        if (_snd.FinQueued)
-        {
-            error = TcpError.ConnectionClosing;
-            return 0;
-        }
+        if ((error = SendRefusal()) != TcpError.None) return 0;
         using var _ = Enter();
         _snd.MoreComing = more;
         int n = _snd.Buffer.Write(data);
@@ -171,6 +154,49 @@ public sealed partial class Connection : ISegmentOutput
         if (State is TcpState.Established or TcpState.CloseWait) Output(now);
         return n;
     }
+
+    /// <summary>
+    /// SEND from <paramref name="source"/>, written straight into the send buffer's free space (at most
+    /// <paramref name="limit"/> bytes): the same rules as <see cref="Send"/>, without the copy in between.
+    /// </summary>
+    internal long SendFrom(ISendSource source, long limit, TimeSpan now, out TcpError error)
+    {
+        if ((error = SendRefusal()) != TcpError.None) return 0;
+        using var _ = Enter();
+        _snd.MoreComing = false;
+        long total = 0;
+        try
+        {
+            while (total < limit)
+            {
+                var free = _snd.Buffer.FreeSpan();
+                if (free.IsEmpty) break;
+                if (free.Length > limit - total) free = free[..(int)(limit - total)];
+                int n = source.Fill(free);
+                if (n <= 0) break;
+                _snd.Buffer.Commit(Math.Min(n, free.Length));
+                total += n;
+            }
+        }
+        finally
+        {
+            // What the source wrote before it failed is queued: send it.
+            if (total < limit && _snd.Buffer.Free == 0) NoteSendBufferFull(now);
+            if (total == 0 && limit > 0 && _snd.Buffer.Free == 0) error = TcpError.WouldBlock;
+            if (State is TcpState.Established or TcpState.CloseWait) Output(now);
+        }
+        return total;
+    }
+
+    /// <summary>Why SEND is refused in this state (RFC 9293 3.10.2), or None: before the handshake ends data is queued.</summary>
+    private TcpError SendRefusal() => State switch
+    {
+        TcpState.Closed => Error != TcpError.None ? Error : TcpError.ConnectionDoesNotExist,
+        TcpState.Listen => TcpError.InvalidState,
+        TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait => TcpError.ConnectionClosing,
+        _ when _snd.FinQueued => TcpError.ConnectionClosing,
+        _ => TcpError.None,
+    };
 
     /// <summary>
     /// RECEIVE: copy in-order bytes. Returns the count; 0 with <see cref="TcpError.None"/> is end of

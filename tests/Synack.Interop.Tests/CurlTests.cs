@@ -49,6 +49,30 @@ public class CurlTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void Curl_fetches_a_file_and_a_range_of_it_from_the_file_server_and_nothing_outside_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("synack-files-");
+        try
+        {
+            var data = new byte[30 * 1024 * 1024 + 17];
+            new Random(5).NextBytes(data);
+            File.WriteAllBytes(Path.Combine(dir.FullName, "blob"), data);
+            using var ns = NetworkNamespace.StartServe("--files", dir.FullName);
+            var url = $"http://{NetworkNamespace.StackAddress}:8000/blob";
+            var whole = ns.Exec("sh", "-c", $"curl -sS -f -m 120 {url} | sha256sum");
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), whole.Split(' ')[0]);
+            var ranged = ns.Exec("sh", "-c", $"curl -sS -f -m 60 -r 1000-1999 {url} | sha256sum");
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data.AsSpan(1000, 1000))), ranged.Split(' ')[0]);
+            var missing = ns.Exec("curl", "-sS", "-m", "60", "-o", "/dev/null", "-w", "%{http_code}", $"http://{NetworkNamespace.StackAddress}:8000/../../etc/passwd", "--path-as-is");
+            Assert.Equal("404", missing.Trim());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public void Curl_speaks_http2_with_prior_knowledge_to_kestrel_over_synack()
     {
         using var ns = NetworkNamespace.StartServe();

@@ -61,23 +61,8 @@ public sealed class NetworkNamespace : IDisposable
         dump.WaitForExit(10_000);
     }
 
-    /// <summary>A config for nginx-light with every path under <paramref name="dir"/> (no root-owned state).</summary>
-    public static string NginxConfig(string dir, string listen) => $$"""
-        daemon off;
-        worker_processes 1;
-        pid {{dir}}/nginx.pid;
-        error_log {{dir}}/error.log;
-        events { worker_connections 64; }
-        http {
-            access_log off;
-            client_body_temp_path {{dir}}/body;
-            proxy_temp_path {{dir}}/proxy;
-            fastcgi_temp_path {{dir}}/fastcgi;
-            uwsgi_temp_path {{dir}}/uwsgi;
-            scgi_temp_path {{dir}}/scgi;
-            server { listen {{listen}}; root {{dir}}/www; }
-        }
-        """;
+    /// <summary>A config for nginx-light with every path under <paramref name="dir"/> (no root-owned state), serving <paramref name="dir"/>/www.</summary>
+    public static string NginxConfig(string dir, string listen) => global::Synack.Cli.Bench.NginxConfig.Text(dir, listen, dir + "/www");
 
     /// <summary>An empty namespace (loopback up), for a test that runs its own commands in it.</summary>
     public static NetworkNamespace Create()

@@ -20,11 +20,12 @@ internal static partial class TunBench
         if (BenchNamespace.WhyNot(tun: true) is { } why) return [Skipped("everything", why)];
         if (BenchNamespace.Self() is not { } self) return [Skipped("everything", "runs only from the synack program (it starts synack serve inside the namespace)")];
         var rows = new List<BenchRow>();
+        long bytes = quick ? 16L << 20 : 500L << 20;
+        using var www = new ServedFile(bytes);
         using var ns = BenchNamespace.Create();
         progress("tun: synack serve in a namespace of its own");
-        ns.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081"]);
+        ns.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081", "--files", www.Directory]);
 
-        long bytes = quick ? 16L << 20 : 500L << 20;
         if (Tool("curl") is { } curl)
         {
             progress($"tun: curl downloads {bytes >> 20} MiB from each, {Runs(quick)} times after a warm-up");
@@ -49,8 +50,10 @@ internal static partial class TunBench
                 progress($"tun: curl downloads {bytes >> 20} MiB from nginx on the kernel side");
                 try
                 {
-                    double n = NginxGbps(ns, curl, bytes, quick);
-                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB, against nginx", "Gbit/s", s, n, "nginx on the kernel") { Target = 0.8 });
+                    double n = NginxGbps(ns, curl, www, quick);
+                    double f = CurlGbps(ns, curl, $"http://{StackAddress}:8000/{ServedFile.Name}", quick);
+                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB file, Synack's file server (sendfile) against nginx", "Gbit/s", f, n, "nginx on the kernel (sendfile)") { Target = 0.8 });
+                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB, Kestrel over Synack against nginx", "Gbit/s", s, n, "nginx on the kernel (sendfile)"));
                 }
                 catch (InvalidOperationException e)
                 {
@@ -105,67 +108,71 @@ internal static partial class TunBench
         return rows;
     }
 
-    /// <summary>nginx (all its paths in a temporary directory) serving a file of <paramref name="bytes"/> from the kernel side.</summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static double NginxGbps(BenchNamespace ns, string curl, long bytes, bool quick)
+    /// <summary>
+    /// A sparse file (zeros, no disk) in a temporary directory both file servers serve: nginx from the
+    /// kernel side, <c>synack serve --files</c> through the TUN device. nginx's worker is not root, so
+    /// every directory on the way must let it walk and read.
+    /// </summary>
+    private sealed class ServedFile : IDisposable
     {
-        var dir = Directory.CreateTempSubdirectory("synack-bench-nginx-");
-        try
+        public const string Name = "file";
+        private readonly DirectoryInfo _dir;
+
+        public ServedFile(long bytes)
         {
-            var www = Directory.CreateDirectory(Path.Combine(dir.FullName, "www"));
-            var path = Path.Combine(www.FullName, "file");
-            using (var file = File.Create(path)) file.SetLength(bytes); // sparse: zeros, no disk
-            // nginx's worker is not root: it must be able to walk to the file and read it.
-            const UnixFileMode Walk = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-            File.SetUnixFileMode(dir.FullName, Walk);
-            File.SetUnixFileMode(www.FullName, Walk);
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            var config = Path.Combine(dir.FullName, "nginx.conf");
-            File.WriteAllText(config, $$"""
-                daemon off;
-                worker_processes 1;
-                pid {{dir.FullName}}/nginx.pid;
-                error_log {{dir.FullName}}/error.log;
-                events { worker_connections 64; }
-                http {
-                    access_log off;
-                    sendfile on;
-                    client_body_temp_path {{dir.FullName}}/body;
-                    proxy_temp_path {{dir.FullName}}/proxy;
-                    fastcgi_temp_path {{dir.FullName}}/fastcgi;
-                    uwsgi_temp_path {{dir.FullName}}/uwsgi;
-                    scgi_temp_path {{dir.FullName}}/scgi;
-                    server { listen {{KernelAddress}}:8088; root {{www.FullName}}; }
-                }
-                """);
-            ns.Start(null, "/usr/sbin/nginx", "-c", config);
-            string url = $"http://{KernelAddress}:8088/file";
-            for (int i = 0; ; i++)
+            _dir = System.IO.Directory.CreateTempSubdirectory("synack-bench-www-");
+            var www = System.IO.Directory.CreateDirectory(Path.Combine(_dir.FullName, "www"));
+            using (var file = File.Create(Path.Combine(www.FullName, Name))) file.SetLength(bytes);
+            if (!OperatingSystem.IsWindows())
             {
-                try
-                {
-                    ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "2", "-r", "0-0", url);
-                    break;
-                }
-                catch (InvalidOperationException) when (i < 50)
-                {
-                    Thread.Sleep(100); // nginx is starting (bounded: 5 s)
-                }
+                const UnixFileMode Walk = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+                File.SetUnixFileMode(_dir.FullName, Walk);
+                File.SetUnixFileMode(www.FullName, Walk);
+                File.SetUnixFileMode(Path.Combine(www.FullName, Name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             }
-            return CurlGbps(ns, curl, url, quick);
         }
-        finally
+
+        /// <summary>The directory holding the file.</summary>
+        public string Directory => Path.Combine(_dir.FullName, "www");
+        /// <summary>A directory of the bench's own for nginx's configuration, logs and temporary paths.</summary>
+        public string Scratch => _dir.FullName;
+
+        public void Dispose()
         {
             try
             {
-                dir.Delete(recursive: true);
+                _dir.Delete(recursive: true);
             }
             catch (IOException)
             {
                 // nginx may still hold its log open; the temporary directory goes with the machine's /tmp
             }
         }
+    }
+
+    /// <summary>nginx (all its paths in the bench's temporary directory) serving <paramref name="www"/>'s file from the kernel side.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static double NginxGbps(BenchNamespace ns, string curl, ServedFile www, bool quick)
+    {
+        var dir = www.Scratch;
+        var config = Path.Combine(dir, "nginx.conf");
+        File.WriteAllText(config, NginxConfig.Text(dir, $"{KernelAddress}:8088", www.Directory));
+        ns.Start(null, "/usr/sbin/nginx", "-c", config);
+        string url = $"http://{KernelAddress}:8088/{ServedFile.Name}";
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "2", "-r", "0-0", url);
+                break;
+            }
+            catch (InvalidOperationException) when (i < 50)
+            {
+                Thread.Sleep(100); // nginx is starting (bounded: 5 s)
+            }
+        }
+        return CurlGbps(ns, curl, url, quick);
     }
 
     private static BenchRow Skipped(string what, string why) => new(Group, what, "", null, null, "") { Note = "skipped: " + why };

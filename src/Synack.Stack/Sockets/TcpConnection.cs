@@ -112,6 +112,42 @@ public sealed class TcpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> as
+    /// sendfile() does: the stack reads them straight into its send buffer as acknowledgments free it,
+    /// with no copy through the application and no wake-up of it per chunk. Completes when the last
+    /// byte is queued (the handle stays the caller's); cancelling stops the reading, and what is
+    /// queued still goes.
+    /// </summary>
+    public async Task SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long count, CancellationToken cancellationToken = default)
+    {
+        Task? sending = null;
+        StackCalls.Invoke(_socket, SocketCall.Send, () => sending = _socket.SendFile(file, offset, count));
+        if (sending!.IsCompleted || !cancellationToken.CanBeCanceled)
+        {
+            await sending;
+            return;
+        }
+        using (cancellationToken.Register(() => StackCalls.Post(_socket, SocketCall.Send, () => _socket.CancelFileSend(sending))))
+        {
+            try
+            {
+                await sending;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Sends the whole file at <paramref name="path"/> (see the handle's overload); the file is opened for reading and closed when done.</summary>
+    public async Task SendFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        await SendFileAsync(file, 0, RandomAccess.GetLength(file), cancellationToken);
+    }
+
     /// <summary>Half-close: a FIN after the queued data. Reading goes on until the peer closes.</summary>
     public void ShutdownSend()
     {

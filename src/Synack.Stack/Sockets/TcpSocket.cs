@@ -30,6 +30,8 @@ public sealed class TcpSocket : IConnectionObserver
     private SocketError _pendingError;
     private bool _failed;
     private bool _closed;
+    private FileSend? _fileSend;
+    private bool _pumpingFile;
 
     private TcpSocket(NetworkStack stack, ConnectionOptions options)
     {
@@ -249,9 +251,9 @@ public sealed class TcpSocket : IConnectionObserver
             error = SocketError.Shutdown;
             return 0;
         }
-        if (sc.Connection.State is TcpState.SynSent or TcpState.SynReceived)
+        if (sc.Connection.State is TcpState.SynSent or TcpState.SynReceived || _fileSend is not null)
         {
-            error = SocketError.WouldBlock;
+            error = SocketError.WouldBlock; // a file being sent goes first: its bytes must not interleave with these
             return 0;
         }
         var c = sc.Connection;
@@ -265,6 +267,84 @@ public sealed class TcpSocket : IConnectionObserver
             _ => ToSocketError(tcpError),
         };
         return n;
+    }
+
+    /// <summary>
+    /// sendfile(): queues <paramref name="count"/> bytes of <paramref name="file"/> from
+    /// <paramref name="offset"/>, read straight into the send buffer as it frees up (under the stack's
+    /// lock, on the thread that brings each acknowledgment: a file not in the page cache stalls the
+    /// stack while it is read, as the kernel's sendfile stalls its caller). The task completes when the
+    /// last byte is queued, and fails with the socket's error if the connection fails first or with the
+    /// read's if the file does. One at a time; other sends wait until it is done.
+    /// </summary>
+    public Task SendFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var refused = _closed ? SocketError.OperationAborted
+            : _connection is not { } sc ? SocketError.NotConnected
+            : _pendingError != SocketError.Success ? TakeError()
+            : _failed || sc.Detached || sc.Connection.SendClosed ? SocketError.Shutdown
+            : _fileSend is not null ? SocketError.AlreadyInProgress
+            : SocketError.Success;
+        if (refused != SocketError.Success) return Task.FromException(new SocketException((int)refused));
+        if (count == 0) return Task.CompletedTask;
+        var send = _fileSend = new FileSend(file, offset, count);
+        PumpFile();
+        return send.Done.Task;
+    }
+
+    /// <summary>Stops a <see cref="SendFile"/> (what is queued stays queued); its task is cancelled.</summary>
+    internal void CancelFileSend(Task which)
+    {
+        if (_fileSend is { } f && f.Done.Task == which)
+        {
+            _fileSend = null;
+            f.Done.TrySetCanceled();
+        }
+    }
+
+    /// <summary>Tops the send buffer up from the file being sent, if any (the stack's input settled, or the send began).</summary>
+    private void PumpFile()
+    {
+        if (_fileSend is not { } f || _pumpingFile || _connection is not { } sc) return;
+        if (_failed || _closed || sc.Detached)
+        {
+            _fileSend = null;
+            f.Done.TrySetException(new SocketException((int)(_closed ? SocketError.OperationAborted : _pendingError != SocketError.Success ? _pendingError : SocketError.Shutdown)));
+            return;
+        }
+        var c = sc.Connection;
+        if (c.State is TcpState.SynSent or TcpState.SynReceived || c.SendSpace == 0) return;
+        _pumpingFile = true;
+        var error = TcpError.None;
+        Exception? failure = null;
+        try
+        {
+            c.SendFrom(f, f.Remaining, _stack.Now, out error);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            _stack.AfterUserCall(sc); // timers and observers see what was queued; Settled comes back here and finds us pumping
+            _pumpingFile = false;
+        }
+        if (failure is null && error is not (TcpError.None or TcpError.WouldBlock)) failure = new SocketException((int)ToSocketError(error));
+        if (failure is not null)
+        {
+            _fileSend = null;
+            f.Done.TrySetException(failure);
+        }
+        else if (f.Remaining == 0)
+        {
+            _fileSend = null;
+            StackCalls.Wake(this, f.Done);
+            NotifyWaiters(); // writes that waited behind the file
+        }
     }
 
     /// <summary>TCP_NODELAY on an open connection (before it opens, <see cref="Options"/>' Nagle says).</summary>
@@ -322,6 +402,11 @@ public sealed class TcpSocket : IConnectionObserver
             else _stack.Call(sc, c => c.Close(_stack.Now));
         }
         WakeAbandonedWaiters();
+        if (_fileSend is { } f)
+        {
+            _fileSend = null;
+            f.Done.TrySetException(new SocketException((int)SocketError.OperationAborted));
+        }
     }
 
     /// <summary>
@@ -374,7 +459,7 @@ public sealed class TcpSocket : IConnectionObserver
             var c = sc.Connection;
             bool gone = sc.Detached || c.State == TcpState.Closed;
             if (c.ReceiveQueued > 0 || c.PeerFinished || gone || _failed) r |= SocketReadiness.Readable;
-            if (gone || _failed || (c.State is TcpState.Established or TcpState.CloseWait && !c.SendClosed && c.SendSpace > 0)) r |= SocketReadiness.Writable;
+            if (gone || _failed || (c.State is TcpState.Established or TcpState.CloseWait && !c.SendClosed && c.SendSpace > 0 && _fileSend is null)) r |= SocketReadiness.Writable;
             bool finAcked = c.SendClosed && c.SndUna == c.SndMax && c.State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
             if (gone || finAcked) r |= SocketReadiness.Closed;
             return r;
@@ -424,7 +509,11 @@ public sealed class TcpSocket : IConnectionObserver
     {
     }
 
-    void IConnectionObserver.Settled() => NotifyWaiters();
+    void IConnectionObserver.Settled()
+    {
+        PumpFile();
+        NotifyWaiters();
+    }
 
     /// <summary>.NET's <see cref="SocketError"/> for the stack's <see cref="TcpError"/>.</summary>
     public static SocketError ToSocketError(TcpError error) => error switch
