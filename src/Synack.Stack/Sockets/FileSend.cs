@@ -13,6 +13,8 @@ internal sealed class FileSend(SafeFileHandle file, long offset, long count) : I
     private long _offset = offset;
     public long Remaining { get; private set; } = count;
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Set while the send buffer reads from it: the output it causes settles the socket again, which must not read again.</summary>
+    public bool Pumping { get; set; }
 
     public int Fill(Span<byte> destination)
     {

@@ -21,17 +21,13 @@ public sealed class TcpSocket : IConnectionObserver
     private StackConnection? _connection;
     private Listener? _listener;
     private ushort? _boundPort;
-    // An address and a flag rather than an IpAddr?, and the linger time as ticks: a nullable of a
-    // 24-byte struct pads to 32, and each socket of a server holding a million pays for the padding.
-    private IpAddr _boundAddress;
-    private bool _boundToAddress;
-    private long _lingerTicks = NoLinger;
-    private const long NoLinger = long.MinValue;
+    // What few sockets set (a bound address, SO_LINGER) lives in an object of its own, made when set:
+    // each socket of a server holding a million would otherwise carry 32 bytes for it.
+    private RareSettings? _rare;
     private SocketError _pendingError;
     private bool _failed;
     private bool _closed;
     private FileSend? _fileSend;
-    private bool _pumpingFile;
 
     private TcpSocket(NetworkStack stack, ConnectionOptions options)
     {
@@ -48,11 +44,15 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>SO_LINGER: with zero, <see cref="Close"/> resets the connection instead of closing it.</summary>
     public TimeSpan? Linger
     {
-        get => _lingerTicks == NoLinger ? null : new TimeSpan(_lingerTicks);
-        set => _lingerTicks = value is { } t ? Math.Max(t.Ticks, NoLinger + 1) : NoLinger;
+        get => _rare?.Linger;
+        set
+        {
+            if (value is null && _rare is null) return;
+            (_rare ??= new RareSettings()).Linger = value;
+        }
     }
 
-    private IpAddr? BoundAddress => _boundToAddress ? _boundAddress : null;
+    private IpAddr? BoundAddress => _rare?.BoundAddress;
     public bool IsListening => _listener is not null;
     public ushort? BoundPort => _boundPort;
     /// <summary>The connection's 4-tuple, once there is one.</summary>
@@ -115,7 +115,7 @@ public sealed class TcpSocket : IConnectionObserver
         if (_boundPort is not null || _connection is not null || _listener is not null) return SocketError.InvalidArgument;
         if (address is IpAddr a && !_stack.HasAddress(a)) return SocketError.AddressNotAvailable;
         _boundPort = port;
-        (_boundAddress, _boundToAddress) = address is { } bound ? (bound, true) : (default, false);
+        if (address is not null) (_rare ??= new RareSettings()).BoundAddress = address;
         _stack.Bind(port, Options.Dscp, Options.HopLimit);
         return SocketError.Success;
     }
@@ -308,7 +308,7 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>Tops the send buffer up from the file being sent, if any (the stack's input settled, or the send began).</summary>
     private void PumpFile()
     {
-        if (_fileSend is not { } f || _pumpingFile || _connection is not { } sc) return;
+        if (_fileSend is not { } f || f.Pumping || _connection is not { } sc) return;
         if (_failed || _closed || sc.Detached)
         {
             _fileSend = null;
@@ -317,7 +317,7 @@ public sealed class TcpSocket : IConnectionObserver
         }
         var c = sc.Connection;
         if (c.State is TcpState.SynSent or TcpState.SynReceived || c.SendSpace == 0) return;
-        _pumpingFile = true;
+        f.Pumping = true;
         var error = TcpError.None;
         Exception? failure = null;
         try
@@ -331,7 +331,7 @@ public sealed class TcpSocket : IConnectionObserver
         finally
         {
             _stack.AfterUserCall(sc); // timers and observers see what was queued; Settled comes back here and finds us pumping
-            _pumpingFile = false;
+            f.Pumping = false;
         }
         if (failure is null && error is not (TcpError.None or TcpError.WouldBlock)) failure = new SocketException((int)ToSocketError(error));
         if (failure is not null)
@@ -530,4 +530,10 @@ public sealed class TcpSocket : IConnectionObserver
         TcpError.HostUnreachable => SocketError.HostUnreachable,
         _ => SocketError.InvalidArgument,
     };
+
+    private sealed class RareSettings
+    {
+        public IpAddr? BoundAddress;
+        public TimeSpan? Linger;
+    }
 }
