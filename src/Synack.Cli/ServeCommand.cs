@@ -112,7 +112,7 @@ internal static class ServeCommand
             for (int i = 0; i < n; i++)
             {
                 var link = links[i];
-                output.WriteLine($"summary{(n > 1 ? $" (shard {i})" : "")}: {stacks[i].Statistics}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
+                output.WriteLine($"summary{(n > 1 ? $" (shard {i})" : "")}: {stacks[i].Statistics}{(stacks[i].Statistics.SynCookiesSent + stacks[i].Statistics.SynCookiesFailed == 0 ? ", syn cookies sent 0" : "")}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
                 link.Dispose();
                 loops[i].Dispose();
             }

@@ -212,8 +212,8 @@ internal static partial class LinuxShell
                 if ((one & ~1L) != 0) notes.Add($"{setting}: only RACK itself (bit 0) has a counterpart here");
                 return o with { Rack = (one & 1) != 0 };
             case "net.ipv4.tcp_frto":
-                notes.Add($"{setting}: F-RTO is not implemented; a timeout always goes back to slow start");
-                return o;
+                // 1 and 2 differ only in the SACK-enhanced variant, which is not here: both are the basic algorithm.
+                return o with { ForwardRtoRecovery = one != 0 };
             case "net.ipv4.tcp_fack":
                 if (one != 0) notes.Add($"{setting}: FACK (gone from Linux since 4.15) is not implemented");
                 return o;
@@ -233,8 +233,7 @@ internal static partial class LinuxShell
                 notes.Add($"{setting}: TCP fast open is not implemented; a script that uses it is unsupported");
                 return o;
             case "net.ipv4.tcp_syncookies":
-                notes.Add($"{setting}: SYN cookies are not implemented; the SYN queue is not filled by these scripts");
-                return o;
+                return o with { SynCookies = one switch { 0 => SynCookieMode.Off, 1 => SynCookieMode.WhenNeeded, _ => SynCookieMode.Always } };
             default:
                 notes.Add($"{setting}: unknown setting, ignored");
                 return o;

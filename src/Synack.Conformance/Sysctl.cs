@@ -79,7 +79,9 @@ internal static class Sysctl
                 notes.Add($"{name}: no host cache here, nothing to purge");
                 return o;
             case "net.inet.tcp.syncookies":
+                return o with { SynCookies = value == 0 ? SynCookieMode.Off : o.SynCookies == SynCookieMode.Always ? SynCookieMode.Always : SynCookieMode.WhenNeeded };
             case "net.inet.tcp.syncookies_only":
+                return o with { SynCookies = value != 0 ? SynCookieMode.Always : o.SynCookies == SynCookieMode.Always ? SynCookieMode.WhenNeeded : o.SynCookies };
             case "net.inet.tcp.udp_tunneling_overhead":
             case "net.inet.tcp.path_mtu_discovery":
             case "net.inet.tcp.pmtud_blackhole_detection":

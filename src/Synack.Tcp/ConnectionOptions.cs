@@ -242,6 +242,8 @@ public sealed record ConnectionOptions
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Added to every RTO computed from samples (BSD's net.inet.tcp.rexmit_slop, 200 ms); zero is RFC 6298.</summary>
     public TimeSpan RtoSlop { get; init; }
+    /// <summary>SYN cookies (RFC 4987): a listener whose SYN queue is full answers without keeping state, as Linux does by default.</summary>
+    public SynCookieMode SynCookies { get; init; } = SynCookieMode.WhenNeeded;
     /// <summary>Drop every segment with both SYN and FIN set (FreeBSD's net.inet.tcp.drop_synfin).</summary>
     public bool DropSynFin { get; init; }
     /// <summary>

@@ -207,7 +207,8 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
             var ladder = string.Join("\n", c.Packets.Select(p => $"{(p.FromClient ? "client" : "server")} {p.FlagText} seq={p.Seq} ack={p.Ack} len={p.Length} {p.ClientState}/{p.ServerState}").TakeLast(12));
             Assert.True(c.CloseKind is "four-way" or "three-way" or "simultaneous", $"stream {c.Stream} closed by {c.CloseKind}:\n{ladder}");
         }
-        var requestsPerConnection = conversations.Select(c => c.Packets.Count(p => p.FromClient && p.Length > 0)).ToArray();
+        // Distinct sequence numbers: on a loaded machine a probe or a timeout may resend a request (real time here), which carries no new one.
+        var requestsPerConnection = conversations.Select(c => c.Packets.Where(p => p.FromClient && p.Length > 0).Select(p => p.Seq).Distinct().Count()).ToArray();
         Assert.Equal(100, requestsPerConnection[0]);
         Assert.All(requestsPerConnection[1..], n => Assert.Equal(1, n));
     }

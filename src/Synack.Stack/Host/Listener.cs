@@ -15,4 +15,16 @@ internal sealed class Listener
     public Queue<StackConnection> AcceptQueue { get; } = new();
     public Action? Ready { get; set; }
     public bool Closed { get; set; }
+    /// <summary>When this listener last answered a SYN with a cookie: for two minutes after, an ACK with no connection may be returning one.</summary>
+    public TimeSpan? CookieSentAt { get; set; }
+    /// <summary>When its warning (queue full, or cookies) was last logged: at most one a minute, whatever the flood.</summary>
+    public TimeSpan? WarnedAt { get; set; }
+
+    /// <summary>True (and the time noted) when a warning may be logged now.</summary>
+    public bool MayWarn(TimeSpan now)
+    {
+        if (WarnedAt is TimeSpan t && now - t < TimeSpan.FromMinutes(1)) return false;
+        WarnedAt = now;
+        return true;
+    }
 }

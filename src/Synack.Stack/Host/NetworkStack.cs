@@ -23,6 +23,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private readonly List<StackConnection> _touched = [];
     private readonly HashSet<IpAddr> _addresses;
     private readonly IIsnGenerator _isn;
+    private readonly SynCookies _cookies;
     private readonly EphemeralPorts _ports;
     private readonly ILogger _log;
     private readonly StackMetrics _metrics;
@@ -36,6 +37,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         var secret = options.Secret ?? RandomNumberGenerator.GetBytes(32);
         _isn = options.IsnGenerator ?? new Rfc6528IsnGenerator(secret);
         _ports = new EphemeralPorts(secret, options.EphemeralPortMin, options.EphemeralPortMax);
+        _cookies = new SynCookies(secret);
         _metrics = new StackMetrics(this, options.MeterFactory);
     }
 
@@ -158,7 +160,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             ReplyReset(in tuple, in tcp, payload.Length);
             return;
         }
-        AcceptSyn(listener, in tuple, in tcp, payload, packet);
+        AcceptSyn(listener, in tuple, in tcp, payload, packet, segmentSize);
     }
 
     /// <summary>An ICMP error quoting one of our segments goes to its connection; anything else is dropped.</summary>
@@ -180,31 +182,102 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         AfterInput(sc);
     }
 
-    private void AcceptSyn(Listener listener, in FourTuple tuple, in TcpHeader tcp, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet)
+    private void AcceptSyn(Listener listener, in FourTuple tuple, in TcpHeader tcp, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet, int segmentSize)
     {
         var flags = tcp.Flags;
         if (flags.Has(TcpFlags.Rst)) return;
+        if (flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Syn))
+        {
+            if (ReturnsCookie(listener, in tuple, in tcp, out var mss))
+            {
+                OpenFromCookie(listener, in tuple, in tcp, payload, packet, mss, segmentSize);
+                return;
+            }
+            ReplyReset(in tuple, in tcp, payload.Length); // LISTEN: <SEQ=SEG.ACK><CTL=RST>
+            return;
+        }
         if (flags.Has(TcpFlags.Ack))
         {
-            ReplyReset(in tuple, in tcp, payload.Length); // LISTEN: <SEQ=SEG.ACK><CTL=RST>
+            ReplyReset(in tuple, in tcp, payload.Length);
             return;
         }
         if (!flags.Has(TcpFlags.Syn)) return;
         if (listener.Options.DropSynFin && flags.Has(TcpFlags.Fin)) return;
+        var cookies = listener.Options.SynCookies;
+        bool full = listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog;
+        // A full accept queue is the application falling behind, not a flood: a cookie would only make
+        // one more connection it cannot take, so the SYN is dropped either way (as Linux does).
+        if ((cookies == SynCookieMode.Always || full && cookies == SynCookieMode.WhenNeeded) && listener.AcceptQueue.Count < listener.Backlog)
+        {
+            SendCookie(listener, in tuple, in tcp);
+            return;
+        }
         // Both queues are bounded by the backlog: a SYN beyond it is dropped, and the peer's SYN
         // retransmission tries again later (Linux does the same when SYN cookies are off).
-        if (listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog)
+        if (full)
         {
             Statistics.Drop(DropReason.ListenQueueFull);
-            if (_log.IsEnabled(LogLevel.Warning)) StackLog.ListenQueueFull(_log, Name, listener.Port, listener.Backlog);
+            if (_log.IsEnabled(LogLevel.Warning) && listener.MayWarn(_now)) StackLog.ListenQueueFull(_log, Name, listener.Port, listener.Backlog, Statistics.Dropped(DropReason.ListenQueueFull));
             Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
             return;
         }
+        var sc = NewPassive(listener, in tuple);
+        sc.Connection.OnSegment(in tcp, payload, _now);
+        AfterInput(sc);
+    }
+
+    /// <summary>A connection in LISTEN for <paramref name="listener"/>, counted in its SYN queue until it is established.</summary>
+    private StackConnection NewPassive(Listener listener, in FourTuple tuple)
+    {
         var sc = NewConnection(tuple, listener.Options);
         sc.Listener = listener;
         listener.HalfOpen++;
         sc.Connection.OpenPassive();
-        sc.Connection.OnSegment(in tcp, payload, _now);
+        return sc;
+    }
+
+    /// <summary>A SYN-ACK whose ISS is a cookie (<see cref="SynCookies"/>); nothing is kept.</summary>
+    private void SendCookie(Listener listener, in FourTuple tuple, in TcpHeader syn)
+    {
+        var o = listener.Options;
+        int peerMss = syn.Options.HasMss ? syn.Options.Mss : tuple.RemoteAddress.IsV6 ? 1220 : o.DefaultPeerMss;
+        var cookie = _cookies.Create(in tuple, syn.Seq, peerMss, _now, out _);
+        var synAck = Connection.CookieSynAck(in tuple, in syn, o, cookie, TimestampClock.Value(_now, _isn.TimestampOffset(tuple)));
+        (synAck.Dscp, synAck.HopLimit) = (o.Dscp, o.HopLimit);
+        listener.CookieSentAt = _now;
+        Statistics.SynCookiesSent++;
+        if (_log.IsEnabled(LogLevel.Warning) && listener.MayWarn(_now)) StackLog.SendingCookies(_log, Name, listener.Port, Statistics.SynCookiesSent);
+        Send(tuple, in synAck, default, o.SynOptionLayout);
+    }
+
+    /// <summary>
+    /// Whether an ACK with no connection returns a cookie of this listener's: checked only while
+    /// cookies may be out (two minutes after the last, or always on), so a stray ACK costs no hash.
+    /// </summary>
+    private bool ReturnsCookie(Listener listener, in FourTuple tuple, in TcpHeader ack, out ushort mss)
+    {
+        mss = 0;
+        var mode = listener.Options.SynCookies;
+        if (mode == SynCookieMode.Off) return false;
+        if (mode != SynCookieMode.Always && (listener.CookieSentAt is not TimeSpan sent || _now - sent > TimeSpan.FromMinutes(2))) return false;
+        if (_cookies.TryCheck(in tuple, ack.Seq - 1, ack.Ack - 1, _now, out mss)) return true;
+        Statistics.SynCookiesFailed++;
+        return false;
+    }
+
+    private void OpenFromCookie(Listener listener, in FourTuple tuple, in TcpHeader ack, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet, ushort mss, int segmentSize)
+    {
+        if (listener.AcceptQueue.Count >= listener.Backlog)
+        {
+            // The application is not accepting: the ACK is dropped and the peer sends it again (Linux's ListenOverflows).
+            Statistics.Drop(DropReason.ListenQueueFull);
+            Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
+            return;
+        }
+        var sc = NewPassive(listener, in tuple);
+        sc.Connection.OpenFromCookie(in ack, mss);
+        Statistics.SynCookiesValid++;
+        sc.Connection.OnSegment(in ack, payload, _now, segmentSize);
         AfterInput(sc);
     }
 

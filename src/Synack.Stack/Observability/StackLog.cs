@@ -15,6 +15,9 @@ internal static partial class StackLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "{Stack} {Local} <-> {Remote} failed: {Error}")]
     public static partial void ConnectionFailed(ILogger logger, string stack, string local, string remote, TcpError error);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYN dropped")]
-    public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
+    public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog, long dropped);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Stack} possible SYN flood on port {Port}: sending cookies ({Sent} so far; said at most once a minute)")]
+    public static partial void SendingCookies(ILogger logger, string stack, ushort port, long sent);
 }

@@ -14,6 +14,12 @@ public sealed class StackStatistics
     public long ConnectionsOpened { get; internal set; }
     public long ConnectionsAccepted { get; internal set; }
     public long TimeWaitReused { get; internal set; }
+    /// <summary>SYN-ACKs sent with a cookie instead of state (a SYN queue full, or cookies always on).</summary>
+    public long SynCookiesSent { get; internal set; }
+    /// <summary>Connections opened by an ACK that returned a valid cookie.</summary>
+    public long SynCookiesValid { get; internal set; }
+    /// <summary>ACKs to a listener that sent cookies whose number was no cookie of ours (forged, or older than two minutes): answered with RST.</summary>
+    public long SynCookiesFailed { get; internal set; }
     /// <summary>Data and FIN segments retransmitted by connections that have left the table, plus the live ones' at snapshot time.</summary>
     public long RetransmittedSegments { get; internal set; }
 
@@ -32,6 +38,7 @@ public sealed class StackStatistics
     public override string ToString()
     {
         var parts = new List<string> { $"in {PacketsIn}", $"out {PacketsOut}", $"rst sent {ResetsSent}" };
+        if (SynCookiesSent + SynCookiesFailed > 0) parts.Add($"syn cookies sent {SynCookiesSent}, valid {SynCookiesValid}, failed {SynCookiesFailed}");
         foreach (var r in Enum.GetValues<DropReason>())
         {
             if (_drops[(int)r] > 0) parts.Add($"dropped {r} {_drops[(int)r]}");
