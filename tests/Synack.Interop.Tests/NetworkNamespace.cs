@@ -19,6 +19,17 @@ public sealed class NetworkNamespace : IDisposable
 
     public string Name { get; }
     public List<string> ServeOutput { get; } = [];
+    /// <summary>The process id of `synack serve` (ip netns exec becomes it), to read its memory from /proc.</summary>
+    public int ServePid => _serve?.Id ?? throw new InvalidOperationException("synack serve is not running");
+
+    /// <summary>Stops `synack serve` (SIGTERM, as a person's Ctrl-C) and waits for its summary (bounded: 15 s).</summary>
+    public void StopServe()
+    {
+        if (_serve is not { HasExited: false } serve) return;
+        Run("kill", "-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!serve.WaitForExit(15_000)) serve.Kill(entireProcessTree: true);
+        serve.WaitForExit(); // the output's last lines
+    }
 
     public static NetworkNamespace StartServe(params string[] extra)
     {

@@ -242,7 +242,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         var o = listener.Options;
         int peerMss = syn.Options.HasMss ? syn.Options.Mss : tuple.RemoteAddress.IsV6 ? 1220 : o.DefaultPeerMss;
         var cookie = _cookies.Create(in tuple, syn.Seq, peerMss, _now, out _);
-        var synAck = Connection.CookieSynAck(in tuple, in syn, o, cookie, TimestampClock.Value(_now, _isn.TimestampOffset(tuple)));
+        uint tsNow = syn.Options.HasTimestamps ? TimestampClock.Value(_now, _isn.TimestampOffset(tuple)) : 0; // the offset costs an HMAC: only when used
+        var synAck = Connection.CookieSynAck(in tuple, in syn, o, cookie, tsNow);
         (synAck.Dscp, synAck.HopLimit) = (o.Dscp, o.HopLimit);
         listener.CookieSentAt = _now;
         Statistics.SynCookiesSent++;

@@ -190,7 +190,22 @@ public sealed class StackThread : IStackLoop, IDisposable
     {
         while (!_stopping)
         {
-            _gate.Enter();
+            if (!_gate.TryEnter())
+            {
+                // Someone holds the stack (a device's reader under a flood, say) and runs what is queued
+                // before letting go: the timers go to it as queued work rather than this thread spinning
+                // for the lock (a SYN flood's profile found 18 % of the CPU yielding here). Queued before
+                // the second look, as Post does, so either that look gets the lock or the holder's last
+                // look finds the timers; this thread comes back in 10 ms, not once a millisecond.
+                if (Interlocked.Exchange(ref _timersQueued, 1) == 0) _work.Enqueue(_advanceTimers ??= AdvanceTimers);
+                Interlocked.MemoryBarrier();
+                if (!_gate.TryEnter())
+                {
+                    _wake.Wait(10);
+                    _wake.Reset();
+                    continue;
+                }
+            }
             t_locksHeld++;
             TimeSpan now;
             TimeSpan? next;
@@ -230,6 +245,15 @@ public sealed class StackThread : IStackLoop, IDisposable
             Volatile.Write(ref _sleeping, 0);
             _wake.Reset();
         }
+    }
+
+    private int _timersQueued; // 1 while an AdvanceTimers waits in the queue
+    private Action? _advanceTimers;
+
+    private void AdvanceTimers()
+    {
+        Volatile.Write(ref _timersQueued, 0);
+        Stack.Advance(Now);
     }
 
     /// <summary>Out of work: what a batching sink held back goes now.</summary>
