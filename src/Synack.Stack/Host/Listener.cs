@@ -11,6 +11,10 @@ internal sealed class Listener
     public required ConnectionOptions Options { get; init; }
     /// <summary>Connections in SYN-RECEIVED (the SYN queue).</summary>
     public int HalfOpen { get; set; }
+    /// <summary>Connections it spawned that are still in the stack's table, accepted or not.</summary>
+    public int Live { get; set; }
+    /// <summary>The most of those it may have (StackOptions.MaxConnectionsPerListener); a SYN beyond is dropped.</summary>
+    public int MaxConnections { get; init; } = int.MaxValue;
     /// <summary>Established connections the application has not accepted yet.</summary>
     public Queue<StackConnection> AcceptQueue { get; } = new();
     public Action? Ready { get; set; }

@@ -221,9 +221,23 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
             return;
         }
+        if (AtLimit(listener, packet)) return;
         var sc = NewPassive(listener, in tuple);
         sc.Connection.OnSegment(in tcp, payload, _now);
         AfterInput(sc);
+    }
+
+    /// <summary>True (and the packet dropped, counted, and said once a minute) when a new connection would pass the stack's or the listener's limit.</summary>
+    private bool AtLimit(Listener listener, ReadOnlySpan<byte> packet)
+    {
+        int limit = _connections.Count >= Options.MaxConnections ? Options.MaxConnections
+            : listener.Live >= listener.MaxConnections ? listener.MaxConnections
+            : -1;
+        if (limit < 0) return false;
+        Statistics.Drop(DropReason.ConnectionLimit);
+        if (_log.IsEnabled(LogLevel.Warning) && listener.MayWarn(_now)) StackLog.ConnectionLimit(_log, Name, listener.Port, limit, Statistics.Dropped(DropReason.ConnectionLimit));
+        Observer?.PacketDropped(this, packet, DropReason.ConnectionLimit, _now);
+        return true;
     }
 
     /// <summary>A connection in LISTEN for <paramref name="listener"/>, counted in its SYN queue until it is established.</summary>
@@ -231,7 +245,9 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     {
         var sc = NewConnection(tuple, listener.Options);
         sc.Listener = listener;
+        sc.InSynQueue = true;
         listener.HalfOpen++;
+        listener.Live++;
         sc.Connection.OpenPassive();
         return sc;
     }
@@ -275,6 +291,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             Observer?.PacketDropped(this, packet, DropReason.ListenQueueFull, _now);
             return;
         }
+        if (AtLimit(listener, packet)) return;
         var sc = NewPassive(listener, in tuple);
         sc.Connection.OpenFromCookie(in ack, mss);
         Statistics.SynCookiesValid++;
@@ -386,11 +403,11 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         if (sc.Detached) return; // already out of the table (closed, or handed to the TIME-WAIT table)
         var c = sc.Connection;
         var listener = sc.Listener;
-        if (listener is not null && c.State is not (TcpState.SynReceived or TcpState.Listen))
+        if (sc.InSynQueue && listener is not null && c.State is not (TcpState.SynReceived or TcpState.Listen))
         {
             // Out of the SYN queue: into the accept queue, unless it died on the way.
             listener.HalfOpen--;
-            sc.Listener = null;
+            sc.InSynQueue = false;
             if (c.State != TcpState.Closed && !listener.Closed)
             {
                 listener.AcceptQueue.Enqueue(sc);
@@ -403,8 +420,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             case TcpState.Listen:
                 // A half-open connection that went back to LISTEN (RST, SYN-ACK retries out): the
                 // listener still listens; this spawned TCB is freed.
-                if (sc.Listener is not null) sc.Listener.HalfOpen--;
-                sc.Listener = null;
+                if (sc.InSynQueue && sc.Listener is not null) sc.Listener.HalfOpen--;
+                sc.InSynQueue = false;
                 Remove(sc);
                 return;
             case TcpState.Closed:
@@ -430,6 +447,11 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     {
         _wheel.Cancel(sc);
         sc.Detached = true;
+        if (sc.Listener is { } born)
+        {
+            born.Live--;
+            sc.Listener = null;
+        }
         if (_connections.Remove(sc))
         {
             Shards?.Closed(sc.Connection.Tuple, this);
@@ -455,7 +477,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         {
             throw new InvalidOperationException($"port {port} already has a listener");
         }
-        var l = new Listener { Address = address, Port = port, Backlog = Math.Max(1, backlog), Options = options ?? Options.Connection };
+        var l = new Listener { Address = address, Port = port, Backlog = Math.Max(1, backlog), Options = options ?? Options.Connection, MaxConnections = Options.MaxConnectionsPerListener };
         _listeners[(address, port)] = l;
         return l;
     }
@@ -506,6 +528,8 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
                 ?? throw new InvalidOperationException("no ephemeral port free");
         }
         var tuple = new FourTuple(localAddress, localPort, remote, remotePort);
+        if (_connections.Count >= Options.MaxConnections)
+            throw new ConnectionLimitException($"{Name} holds {_connections.Count} connections, its limit (StackOptions.MaxConnections)");
         if (_connections.Contains(tuple) || _timeWait.Contains(tuple) || Shards is { } set && !set.TryOpen(tuple, this))
             throw new InvalidOperationException($"{tuple} is in use");
         var sc = NewConnection(tuple, options ?? Options.Connection);

@@ -6,8 +6,10 @@ namespace Synack.Stack;
 internal sealed class StackConnection : WheelTimer<StackConnection>
 {
     public Connection Connection { get; set; } = null!;
-    /// <summary>The listener that spawned it, while it counts in that listener's SYN queue.</summary>
+    /// <summary>The listener that spawned it, as long as it is in the table (it counts against the listener's limit).</summary>
     public Listener? Listener { get; set; }
+    /// <summary>Counted in its listener's SYN queue (SYN-RECEIVED, not yet handed to the accept queue).</summary>
+    public bool InSynQueue { get; set; }
     /// <summary>Out of the connection table: closed, or replaced by a TIME-WAIT entry. Nothing more to do for it.</summary>
     public bool Detached { get; set; }
     public IConnectionObserver? Observer { get; set; }

@@ -16,6 +16,14 @@ public sealed record StackOptions
     public ushort EphemeralPortMin { get; init; } = 32768;
     public ushort EphemeralPortMax { get; init; } = 60999;
     public int DefaultBacklog { get; init; } = 128;
+    /// <summary>
+    /// Connections the stack holds at most (TIME-WAIT entries apart, which are small and have their own
+    /// table): an active open beyond it fails with TooManyOpenSockets, a SYN beyond it is dropped and
+    /// counted. A bound on memory, as the kernel's file limit is one on sockets.
+    /// </summary>
+    public int MaxConnections { get; init; } = 2_000_000;
+    /// <summary>Connections one listener may have spawned and still open, accepted or not; a SYN beyond is dropped and counted.</summary>
+    public int MaxConnectionsPerListener { get; init; } = int.MaxValue;
     /// <summary>RFC 6191: a SYN may reopen a 4-tuple in TIME-WAIT when its ISN (or timestamp) is newer.</summary>
     public bool ReuseTimeWait { get; init; } = true;
     /// <summary>Where the stack logs (state changes at Debug, failures at Information); none by default.</summary>

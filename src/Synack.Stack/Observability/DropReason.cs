@@ -10,4 +10,6 @@ public enum DropReason
     ListenQueueFull,
     NoConnection,
     TimeWait,
+    /// <summary>A SYN (or cookie ACK) beyond the stack's or the listener's connection limit.</summary>
+    ConnectionLimit,
 }

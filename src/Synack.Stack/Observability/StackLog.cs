@@ -18,6 +18,9 @@ internal static partial class StackLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
     public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog, long dropped);
 
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Stack} connection limit reached on port {Port} ({Limit}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
+    public static partial void ConnectionLimit(ILogger logger, string stack, ushort port, int limit, long dropped);
+
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "{Stack} possible SYN flood on port {Port}: sending cookies ({Sent} so far; said at most once a minute)")]
     public static partial void SendingCookies(ILogger logger, string stack, ushort port, long sent);
 }

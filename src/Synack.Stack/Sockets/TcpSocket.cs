@@ -177,6 +177,10 @@ public sealed class TcpSocket : IConnectionObserver
         {
             _connection = _stack.Connect(address, port, BoundAddress, _boundPort ?? 0, Options, this);
         }
+        catch (ConnectionLimitException)
+        {
+            return SocketError.TooManyOpenSockets;
+        }
         catch (InvalidOperationException)
         {
             return SocketError.AddressAlreadyInUse;
