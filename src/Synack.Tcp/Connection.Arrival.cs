@@ -139,7 +139,7 @@ public sealed partial class Connection
     {
         var a = new Arrival(in seg, payload);
         if (State == TcpState.SynReceived && RepeatedSyn(in seg, ref a, now)) return;
-        if (!TimestampsAcceptable(in seg, a.Rst, now)) return;
+        if (!TimestampsAcceptable(in seg, a.Rst, a.Payload.Length, now)) return;
         if (!CheckSequence(in seg, ref a, now)) return;
         if (_o.SilentlyDropAckOfUnsentData && !a.Rst && State != TcpState.SynReceived
             && (seg.Flags & (TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Ack && seg.Ack > _snd.Max)
@@ -192,7 +192,7 @@ public sealed partial class Connection
     }
 
     /// <summary>RFC 7323: the timestamp checks before step one. False when the segment is dropped (maybe with an ACK).</summary>
-    private bool TimestampsAcceptable(in TcpHeader seg, bool rst, TimeSpan now)
+    private bool TimestampsAcceptable(in TcpHeader seg, bool rst, int payloadLength, TimeSpan now)
     {
         if (!_tsOk || rst) return true;
         // 3.2: once timestamps are agreed, a segment without one SHOULD be dropped silently. Linux
@@ -201,7 +201,7 @@ public sealed partial class Connection
         // 5.3 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate.
         if (unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
         {
-            SendAck(now);
+            SendInvalidAck(now, payloadLength);
             return false;
         }
         return true;
@@ -228,7 +228,8 @@ public sealed partial class Connection
             a.OldSegment = true;
             return true;
         }
-        if (!a.Rst) SendAck(now, challenge: a.Syn);
+        if (a.Syn) SendChallengeAck(now); // RFC 5961 4.2, rate-limited as every challenge is (section 7)
+        else if (!a.Rst) SendInvalidAck(now, a.Payload.Length);
         return false;
     }
 

@@ -42,6 +42,17 @@ public sealed partial class Connection
         }
     }
 
+    /// <summary>
+    /// The duplicate ACK owed to an unacceptable segment (out of window, or PAWS): always for one with
+    /// data, at most one per <see cref="ConnectionOptions.InvalidAckRateLimit"/> for a bare one.
+    /// </summary>
+    private void SendInvalidAck(TimeSpan now, int payloadLength)
+    {
+        if (payloadLength == 0 && _o.InvalidAckRateLimit is TimeSpan interval
+            && !(_challengeAcks ??= new ChallengeAckLimiter(_o.ChallengeAckLimit)).TryTakeInvalid(now, interval)) return;
+        SendAck(now);
+    }
+
     private void SendChallengeAck(TimeSpan now)
     {
         if ((_challengeAcks ??= new ChallengeAckLimiter(_o.ChallengeAckLimit)).TryTake(now)) SendAck(now, challenge: true);

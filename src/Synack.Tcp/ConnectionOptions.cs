@@ -60,6 +60,7 @@ public sealed record ConnectionOptions
         Rack = false,
         UndoSpuriousTimeouts = false,
         ForwardRtoRecovery = false,
+        InvalidAckRateLimit = null,
     };
 
     /// <summary>
@@ -315,6 +316,13 @@ public sealed record ConnectionOptions
     public bool Rfc5961Syn { get; init; } = true;
     /// <summary>Challenge ACKs allowed per second (RFC 5961 section 7).</summary>
     public int ChallengeAckLimit { get; init; } = 100;
+    /// <summary>
+    /// The least time between two duplicate ACKs sent for out-of-window or PAWS-failed segments that
+    /// carry no data (Linux's tcp_invalid_ratelimit, 500 ms): two stacks that disagree about the window
+    /// cannot ACK each other in a loop, and a blind attacker's bare ACKs earn almost nothing. Segments
+    /// with data are always answered, as in Linux. Null answers every one (BSD).
+    /// </summary>
+    public TimeSpan? InvalidAckRateLimit { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>RFC 1337: ignore RST in TIME-WAIT. RFC 9293 (and Linux by default) closes instead.</summary>
     public bool IgnoreRstInTimeWait { get; init; }
 
