@@ -232,6 +232,8 @@ internal static partial class LinuxShell
             case "net.ipv4.tcp_fastopen" or "net.ipv4.tcp_fastopen_key":
                 notes.Add($"{setting}: TCP fast open is not implemented; a script that uses it is unsupported");
                 return o;
+            case "net.ipv4.tcp_orphan_retries":
+                return o with { OrphanRetries = one == 0 ? 8 : (int)one };
             case "net.ipv4.tcp_syncookies":
                 return o with { SynCookies = one switch { 0 => SynCookieMode.Off, 1 => SynCookieMode.WhenNeeded, _ => SynCookieMode.Always } };
             default:

@@ -131,9 +131,9 @@ public sealed partial class Connection
         }
         if (_snd.Una == _snd.Max) return; // nothing outstanding
         if (_retries == 0) _unansweredSince = now - _snd.Rto.Rto; // the head went out one RTO ago
-        if (_retries >= _o.DataRetries)
+        if (_retries >= MaxRetries)
         {
-            EnterClosed("retransmission retries exhausted", TcpError.TimedOut);
+            EnterClosed(_orphaned && _retries < _o.DataRetries ? "orphan retries exhausted" : "retransmission retries exhausted", TcpError.TimedOut);
             return;
         }
         if (UserTimeout is TimeSpan limit && now - _unansweredSince >= limit)
@@ -157,12 +157,15 @@ public sealed partial class Connection
         }
     }
 
+    /// <summary>Retransmissions (and zero-window probes) before giving up: fewer once the application has let go.</summary>
+    private int MaxRetries => _orphaned && _o.OrphanRetries is int orphan ? Math.Min(orphan, _o.DataRetries) : _o.DataRetries;
+
     private void PersistTimeout(TimeSpan now)
     {
         if (_snd.Wnd != 0 || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
-        if (_snd.PersistProbes >= _o.DataRetries)
+        if (_snd.PersistProbes >= MaxRetries)
         {
-            EnterClosed("zero-window probes unanswered", TcpError.TimedOut);
+            EnterClosed(_snd.CountAnsweredProbes ? "orphan held by a zero window: probes exhausted" : "zero-window probes unanswered", TcpError.TimedOut);
             return;
         }
         _snd.PersistProbes++;

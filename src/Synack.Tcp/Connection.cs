@@ -337,6 +337,7 @@ public sealed partial class Connection : ISegmentOutput
         }
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
         _orphaned = true;
+        _snd.CountAnsweredProbes = _o.OrphanRetries is not null; // nobody will read what the peer holds us to: answers no longer buy time
         var result = _snd.FinQueued ? TcpError.None : Shutdown(now);
         if (State == TcpState.FinWait2) _endAt = now + _o.FinWait2Timeout;
         return result == TcpError.ConnectionClosing ? TcpError.None : result;

@@ -61,6 +61,7 @@ public sealed record ConnectionOptions
         UndoSpuriousTimeouts = false,
         ForwardRtoRecovery = false,
         InvalidAckRateLimit = null,
+        OrphanRetries = null,
     };
 
     /// <summary>
@@ -267,6 +268,13 @@ public sealed record ConnectionOptions
     public int SynAckRetries { get; init; } = 5;
     /// <summary>Data retransmissions before the connection fails (RFC 9293 R2, Linux tcp_retries2).</summary>
     public int DataRetries { get; init; } = 15;
+    /// <summary>
+    /// Retransmissions and zero-window probes an orphaned connection (closed by its application, still
+    /// draining) gets before it is dropped, answered probes counting too: Linux's tcp_orphan_retries
+    /// (0 there means 8). Without it, a peer that holds its window shut keeps an orphan and its send
+    /// buffer forever. Null: the same as any connection (BSD).
+    /// </summary>
+    public int? OrphanRetries { get; init; } = 8;
 
     /// <summary>Maximum segment lifetime; TIME-WAIT lasts twice this (Linux: 60 s in all).</summary>
     public TimeSpan Msl { get; init; } = TimeSpan.FromSeconds(30);

@@ -140,6 +140,8 @@ internal sealed class Sender
     public TimeSpan RetransmitAt { get; set; } = Never;
     public TimeSpan PersistAt { get; set; } = Never;
     public int PersistProbes { get; set; }
+    /// <summary>Set once orphaned (with orphan retries on): a probe the peer answers with a shut window still counts.</summary>
+    public bool CountAnsweredProbes { get; set; }
     /// <summary>Data or FIN segments sent again.</summary>
     public long RetransmittedSegments { get; private set; }
     public bool InFastRecovery => _inRecovery;
@@ -418,7 +420,7 @@ internal sealed class Sender
             PersistAt = Never;
             PersistProbes = 0;
         }
-        else if (PersistAt != Never)
+        else if (PersistAt != Never && !CountAnsweredProbes)
         {
             PersistProbes = 0; // the peer is alive and answering our probes
         }
