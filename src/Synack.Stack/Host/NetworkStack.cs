@@ -436,6 +436,18 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         else Arm(sc, deadline);
     }
 
+    /// <summary>
+    /// The application has closed an accepted connection that still drains (FIN-WAIT, LAST-ACK): it no
+    /// longer counts against its listener's limit, so a server that lets idle clients go (slowloris)
+    /// frees their places at once rather than when their FIN-WAIT-2 runs out.
+    /// </summary>
+    internal void Orphaned(StackConnection sc)
+    {
+        if (sc.InSynQueue || sc.Listener is not { } born) return;
+        born.Live--;
+        sc.Listener = null;
+    }
+
     private void ToTimeWait(StackConnection sc)
     {
         var state = sc.Connection.TimeWait!;

@@ -403,7 +403,11 @@ public sealed class TcpSocket : IConnectionObserver
         if (_connection is { } sc && !sc.Detached)
         {
             if (Linger is TimeSpan t && t <= TimeSpan.Zero) _stack.Abort(sc);
-            else _stack.Call(sc, c => c.Close(_stack.Now));
+            else
+            {
+                _stack.Call(sc, c => c.Close(_stack.Now));
+                _stack.Orphaned(sc);
+            }
         }
         WakeAbandonedWaiters();
         if (_fileSend is { } f)
