@@ -55,6 +55,8 @@ internal struct ByteRing
 
     public int Count { get; private set; }
     public int Free => _capacity - Count;
+    /// <summary>Bytes of storage held (rented only while there is data): what the ring costs the host's buffer budget.</summary>
+    public readonly int StorageBytes => _buf?.Length ?? 0;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns how much.</summary>
     public int Write(ReadOnlySpan<byte> data)

@@ -415,7 +415,7 @@ public sealed partial class Connection
         int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced, echoedMs);
         if (advanced) _retries = 0;
         _clock?.LastAckReceived = now;
-        if (dataAcked > 0 && _sendBufferFull) _snd.ExpandBuffer();
+        if (dataAcked > 0 && _sendBufferFull && _host.Pressure == MemoryPressure.None) _snd.ExpandBuffer();
         if (dataAcked > 0) Raise(ConnectionEvent.SendSpaceAvailable);
         Output(now);
     }
@@ -431,6 +431,14 @@ public sealed partial class Connection
             ackNow = false;
             SendReset(segAck);
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
+            return false;
+        }
+        if (_rcv.Buffer.StorageBytes == 0 && _host.Pressure == MemoryPressure.Exhausted)
+        {
+            // No buffer memory to be had: the text is dropped unacknowledged, and the peer's
+            // retransmission tries again once memory is back (Linux prunes and drops the same way).
+            _host.MemoryRefused(this);
+            ackNow = false;
             return false;
         }
         bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow, _arrivalSegmentSize);

@@ -151,7 +151,7 @@ public sealed partial class Connection
         }
         else
         {
-            h.Window = _rcv.WindowField(_snd.Mss);
+            h.Window = _rcv.WindowField(_snd.Mss, _host.Pressure != MemoryPressure.None);
             if (_tsOk)
             {
                 h.Options.HasTimestamps = true;

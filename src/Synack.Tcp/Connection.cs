@@ -29,6 +29,7 @@ public sealed partial class Connection : ISegmentOutput
     private int _keepAliveProbes;
     private bool _passiveOpen;
     private bool _orphaned;
+    private int _accountedBytes; // the buffer storage last reported to the host (fits the object's padding: no cost)
 
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
     internal int OutOfOrderRanges => _rcv.OutOfOrderRanges;
@@ -147,6 +148,13 @@ public sealed partial class Connection : ISegmentOutput
         if ((error = SendRefusal()) != TcpError.None) return 0;
         using var _ = Enter();
         _snd.MoreComing = more;
+        if (data.Length > 0 && _snd.Buffer.StorageBytes == 0 && _host.Pressure == MemoryPressure.Exhausted)
+        {
+            // No buffer memory to be had: the write waits (sk_stream_memory_free), as on Linux at tcp_mem's top.
+            _host.MemoryRefused(this);
+            error = TcpError.WouldBlock;
+            return 0;
+        }
         int n = _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
         if (endOfRecord && n == data.Length && n > 0) _snd.EndRecord();
@@ -219,7 +227,7 @@ public sealed partial class Connection : ISegmentOutput
         using var _ = Enter();
         uint before = RcvWnd;
         int n = _rcv.Buffer.Read(dest);
-        _rcv.NoteRead(n, now, _snd.Rto.HasSample ? _snd.Rto.Srtt : TimeSpan.Zero);
+        if (_host.Pressure == MemoryPressure.None) _rcv.NoteRead(n, now, _snd.Rto.HasSample ? _snd.Rto.Srtt : TimeSpan.Zero); // no growing under pressure
         if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 && _rcv.WindowUpdateDue(before, _snd.Mss)) SendAck(now);
         return n;
     }
@@ -420,6 +428,20 @@ public sealed partial class Connection : ISegmentOutput
         Raise(error == TcpError.None ? ConnectionEvent.Closed : ConnectionEvent.Failed, error);
     }
 
+    /// <summary>Buffer storage held by both rings: what counts against the host's budget.</summary>
+    internal int BufferBytes => _snd.Buffer.StorageBytes + _rcv.Buffer.StorageBytes;
+    /// <summary>What the host was last told this connection holds.</summary>
+    internal int AccountedBufferBytes => _accountedBytes;
+
+    private void AccountBuffers()
+    {
+        int now = BufferBytes;
+        if (now == _accountedBytes) return;
+        int delta = now - _accountedBytes;
+        _accountedBytes = now;
+        _host.BufferBytesChanged(this, delta);
+    }
+
     private void Raise(ConnectionEvent e, TcpError error = TcpError.None) => _pendingEvents.Enqueue(e, error);
 
     /// <summary>
@@ -440,6 +462,7 @@ public sealed partial class Connection : ISegmentOutput
             c._depth++;
             try
             {
+                c.AccountBuffers();
                 while (c._pendingEvents.TryDequeue(out var pe)) c._host.Notify(c, pe.Event, pe.Error);
             }
             finally

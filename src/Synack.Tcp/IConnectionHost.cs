@@ -18,4 +18,17 @@ public interface IConnectionHost
     void Notify(Connection connection, ConnectionEvent e, TcpError error);
 
     void TimerFired(Connection connection, TcpTimer timer);
+
+    /// <summary>The host's buffer memory against its budget; a host without one never presses.</summary>
+    MemoryPressure Pressure => MemoryPressure.None;
+
+    /// <summary>The connection's buffers now hold <paramref name="delta"/> bytes more (or fewer) than it last said.</summary>
+    void BufferBytesChanged(Connection connection, int delta)
+    {
+    }
+
+    /// <summary>The connection turned data away, or made a write wait, for want of buffer memory.</summary>
+    void MemoryRefused(Connection connection)
+    {
+    }
 }

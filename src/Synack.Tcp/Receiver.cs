@@ -203,10 +203,13 @@ internal sealed class Receiver
     /// The window field for a non-SYN segment. The right edge never moves left (RFC 9293 3.8.6), and it
     /// moves right only by a worthwhile amount: receiver-side silly window avoidance (3.8.6.2.2).
     /// </summary>
-    public ushort WindowField(int sendMss)
+    /// <param name="pressure">The host is short of buffer memory: offer at most four segments beyond
+    /// what is already offered (Linux clamps rcv_ssthresh to 4 MSS), never taking back what was.</param>
+    public ushort WindowField(int sendMss, bool pressure = false)
     {
         uint current = Window;
         uint free = (uint)Buffer.Free;
+        if (pressure) free = Math.Min(free, Math.Max(current, 4u * (uint)Math.Max(Mss, 1)));
         uint wnd = current;
         if (_o.AdvertiseFreeSpace)
         {

@@ -464,6 +464,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             born.Live--;
             sc.Listener = null;
         }
+        if (sc.Connection.AccountedBufferBytes != 0) AccountBuffers(-sc.Connection.AccountedBufferBytes);
         if (_connections.Remove(sc))
         {
             Shards?.Closed(sc.Connection.Tuple, this);
@@ -598,6 +599,33 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         {
             ArrayPool<byte>.Shared.Return(buf);
         }
+    }
+
+    /// <summary>Where the buffers stand against the budget (<see cref="StackOptions.BufferMemoryLimit"/>).</summary>
+    public MemoryPressure Pressure { get; private set; }
+
+    MemoryPressure IConnectionHost.Pressure => Pressure;
+
+    void IConnectionHost.BufferBytesChanged(Connection connection, int delta)
+    {
+        if (((StackConnection)connection.Tag!).Detached) return; // out of the table: accounted for when it left
+        AccountBuffers(delta);
+    }
+
+    void IConnectionHost.MemoryRefused(Connection connection) => Statistics.MemoryRefusals++;
+
+    private void AccountBuffers(long delta)
+    {
+        long bytes = Statistics.BufferBytes += delta;
+        if (bytes > Statistics.BufferBytesPeak) Statistics.BufferBytesPeak = bytes;
+        long limit = Options.BufferMemoryLimit;
+        var level = bytes >= limit ? MemoryPressure.Exhausted : bytes >= limit - limit / 4 ? MemoryPressure.Pressure : MemoryPressure.None;
+        if (level != MemoryPressure.None && Pressure == MemoryPressure.None)
+        {
+            Statistics.MemoryPressureEntered++;
+            if (_log.IsEnabled(LogLevel.Warning)) StackLog.MemoryPressure(_log, Name, bytes, limit);
+        }
+        Pressure = level;
     }
 
     void IConnectionHost.Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout)

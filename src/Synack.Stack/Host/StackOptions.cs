@@ -22,6 +22,13 @@ public sealed record StackOptions
     /// counted. A bound on memory, as the kernel's file limit is one on sockets.
     /// </summary>
     public int MaxConnections { get; init; } = 2_000_000;
+    /// <summary>
+    /// The budget for all connections' send and receive buffers together (Linux's tcp_mem). Past three
+    /// quarters of it no buffer grows and receive windows offer at most four segments more; at it, a
+    /// connection holding no buffer memory gets none (its data is dropped unacknowledged, its writes
+    /// wait). Each connection still has its own SO_SNDBUF/SO_RCVBUF bound under it.
+    /// </summary>
+    public long BufferMemoryLimit { get; init; } = 1L << 30;
     /// <summary>Connections one listener may have spawned and still open, accepted or not; a SYN beyond is dropped and counted.</summary>
     public int MaxConnectionsPerListener { get; init; } = int.MaxValue;
     /// <summary>RFC 6191: a SYN may reopen a 4-tuple in TIME-WAIT when its ISN (or timestamp) is newer.</summary>

@@ -18,6 +18,9 @@ internal static partial class StackLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
     public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog, long dropped);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{Stack} under memory pressure: buffers hold {Bytes} of {Limit} bytes; windows held small, buffers not grown")]
+    public static partial void MemoryPressure(ILogger logger, string stack, long bytes, long limit);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Stack} connection limit reached on port {Port} ({Limit}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
     public static partial void ConnectionLimit(ILogger logger, string stack, ushort port, int limit, long dropped);
 

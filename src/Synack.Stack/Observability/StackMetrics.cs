@@ -21,6 +21,7 @@ internal sealed class StackMetrics : IDisposable
         _meter.CreateObservableCounter("synack.resets.sent", () => new Measurement<long>(s.ResetsSent, host), "{segment}");
         _meter.CreateObservableCounter("synack.connections.opened", () => new Measurement<long>(s.ConnectionsOpened, host), "{connection}");
         _meter.CreateObservableCounter("synack.connections.accepted", () => new Measurement<long>(s.ConnectionsAccepted, host), "{connection}");
+        _meter.CreateObservableGauge("synack.buffers.bytes", () => new Measurement<long>(s.BufferBytes, host), "By");
         _meter.CreateObservableCounter("synack.syn_cookies.sent", () => new Measurement<long>(s.SynCookiesSent, host), "{segment}");
         _meter.CreateObservableCounter("synack.syn_cookies.valid", () => new Measurement<long>(s.SynCookiesValid, host), "{connection}");
         _meter.CreateObservableCounter("synack.syn_cookies.failed", () => new Measurement<long>(s.SynCookiesFailed, host), "{segment}");

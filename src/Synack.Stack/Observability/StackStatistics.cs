@@ -14,6 +14,14 @@ public sealed class StackStatistics
     public long ConnectionsOpened { get; internal set; }
     public long ConnectionsAccepted { get; internal set; }
     public long TimeWaitReused { get; internal set; }
+    /// <summary>Bytes the connections' buffers hold now (rented storage), against StackOptions.BufferMemoryLimit.</summary>
+    public long BufferBytes { get; internal set; }
+    /// <summary>The most <see cref="BufferBytes"/> has been.</summary>
+    public long BufferBytesPeak { get; internal set; }
+    /// <summary>Times the buffers passed the pressure threshold (three quarters of the budget) from below.</summary>
+    public long MemoryPressureEntered { get; internal set; }
+    /// <summary>Segments whose data was dropped, and writes made to wait, because the budget was spent.</summary>
+    public long MemoryRefusals { get; internal set; }
     /// <summary>SYN-ACKs sent with a cookie instead of state (a SYN queue full, or cookies always on).</summary>
     public long SynCookiesSent { get; internal set; }
     /// <summary>Connections opened by an ACK that returned a valid cookie.</summary>
@@ -38,6 +46,7 @@ public sealed class StackStatistics
     public override string ToString()
     {
         var parts = new List<string> { $"in {PacketsIn}", $"out {PacketsOut}", $"rst sent {ResetsSent}" };
+        if (MemoryPressureEntered > 0) parts.Add($"memory pressure {MemoryPressureEntered}, refused {MemoryRefusals}");
         if (SynCookiesSent + SynCookiesFailed > 0) parts.Add($"syn cookies sent {SynCookiesSent}, valid {SynCookiesValid}, failed {SynCookiesFailed}");
         foreach (var r in Enum.GetValues<DropReason>())
         {
