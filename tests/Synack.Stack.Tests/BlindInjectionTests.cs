@@ -72,25 +72,13 @@ public sealed class BlindInjectionTests
         {
             var w1 = c.WriteAsync(up);
             var w2 = s.WriteAsync(down);
-            var a = await ReadExactly(s, up.Length);
-            var b = await ReadExactly(c, down.Length);
+            var a = await Reads.Exactly(s, up.Length);
+            var b = await Reads.Exactly(c, down.Length);
             await w1;
             await w2;
             return (a, b);
         }, TimeSpan.FromMinutes(1));
         Assert.True(up.AsSpan().SequenceEqual(gotUp));
         Assert.True(down.AsSpan().SequenceEqual(gotDown));
-    }
-
-    private static async Task<byte[]> ReadExactly(TcpConnection c, int n)
-    {
-        var b = new byte[n];
-        for (int got = 0; got < n;)
-        {
-            int k = await c.ReadAsync(b.AsMemory(got));
-            Assert.True(k > 0, "the stream ended early");
-            got += k;
-        }
-        return b;
     }
 }

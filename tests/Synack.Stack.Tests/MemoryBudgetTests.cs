@@ -64,24 +64,12 @@ public sealed class MemoryBudgetTests
         // The readers read: memory comes back, and every byte of all five arrives.
         var got = net.Run(async () =>
         {
-            var reads = servers.Select((s, i) => ReadExactly(s, data[i].Length)).ToArray();
+            var reads = servers.Select((s, i) => Reads.Exactly(s, data[i].Length)).ToArray();
             return await Task.WhenAll(reads);
         }, TimeSpan.FromMinutes(10));
         for (int i = 0; i < 5; i++) Assert.True(data[i].AsSpan().SequenceEqual(got[i]), $"connection {i}");
         Assert.True(server.Statistics.BufferBytesPeak <= 5 * Buffer, $"peak {server.Statistics.BufferBytesPeak} bytes");
         net.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal(MemoryPressure.None, server.Pressure);
-    }
-
-    private static async Task<byte[]> ReadExactly(TcpConnection c, int n)
-    {
-        var b = new byte[n];
-        for (int got = 0; got < n;)
-        {
-            int k = await c.ReadAsync(b.AsMemory(got));
-            Assert.True(k > 0, "the stream ended early");
-            got += k;
-        }
-        return b;
     }
 }

@@ -41,21 +41,12 @@ public sealed class SendFileTests : IDisposable
         }, TimeSpan.FromMinutes(10));
     }
 
-    private static async Task<byte[]> ReadToEnd(TcpConnection c)
-    {
-        var all = new MemoryStream();
-        var buf = new byte[64 * 1024];
-        int n;
-        while ((n = await c.ReadAsync(buf)) > 0) all.Write(buf, 0, n);
-        return all.ToArray();
-    }
-
     [Fact]
     public void A_file_many_times_the_send_buffer_arrives_whole_across_a_lossy_link()
     {
         var received = Connected(async (c, s) =>
         {
-            var reading = ReadToEnd(c);
+            var reading = Reads.ToEnd(c);
             await s.SendFileAsync(_path);
             await s.CloseAsync();
             return await reading;
@@ -68,7 +59,7 @@ public sealed class SendFileTests : IDisposable
     {
         var received = Connected(async (c, s) =>
         {
-            var reading = ReadToEnd(c);
+            var reading = Reads.ToEnd(c);
             using var file = File.OpenHandle(_path);
             await s.WriteAsync("head:"u8.ToArray());
             var sending = s.SendFileAsync(file, 1000, 500_000);
@@ -88,7 +79,7 @@ public sealed class SendFileTests : IDisposable
     {
         var (error, received) = Connected(async (c, s) =>
         {
-            var reading = ReadToEnd(c);
+            var reading = Reads.ToEnd(c);
             using var file = File.OpenHandle(_path);
             var error = await Record.ExceptionAsync(() => s.SendFileAsync(file, _content.Length - 1000, 5000));
             await s.CloseAsync();
@@ -125,7 +116,7 @@ public sealed class SendFileTests : IDisposable
             var cancelled = await Record.ExceptionAsync(() => sending);
             await s.WriteAsync("tail"u8.ToArray());
             await s.CloseAsync();
-            var rest = await ReadToEnd(c);
+            var rest = await Reads.ToEnd(c);
             return (cancelled, rest.AsSpan(rest.Length - 4).ToArray(), got + rest.Length);
         });
         Assert.IsAssignableFrom<OperationCanceledException>(cancelled);

@@ -26,15 +26,6 @@ public class StackTests
         return b;
     }
 
-    private static async Task<byte[]> ReadToEnd(TcpConnection c)
-    {
-        var ms = new MemoryStream();
-        var buf = new byte[16 * 1024];
-        int n;
-        while ((n = await c.ReadAsync(buf)) > 0) ms.Write(buf, 0, n);
-        return ms.ToArray();
-    }
-
     [Fact]
     public void A_connection_through_the_socket_api_moves_data_both_ways_and_closes()
     {
@@ -48,13 +39,13 @@ public class StackTests
             var accept = listener.AcceptAsync().AsTask();
             var c = await TcpConnection.ConnectAsync(client, ServerAddress, 80);
             var s = await accept;
-            var readUp = ReadToEnd(s);
+            var readUp = Reads.ToEnd(s);
             await c.WriteAsync(up);
             c.ShutdownSend();
             gotUp = await readUp;
             await s.WriteAsync(down);
             await s.CloseAsync();
-            gotDown = await ReadToEnd(c);
+            gotDown = await Reads.ToEnd(c);
             await c.CloseAsync();
         }, TimeSpan.FromMinutes(1));
         Assert.Equal(SHA256.HashData(up), SHA256.HashData(gotUp!));

@@ -49,25 +49,13 @@ public sealed class SynCookieTests
             var c = await TcpConnection.ConnectAsync(client, ServerAddress, 80);
             var s = await accept;
             var writes = Task.WhenAll(c.WriteAsync(up).AsTask(), s.WriteAsync(down).AsTask());
-            var gotUp = await ReadExactly(s, up.Length);
-            var gotDown = await ReadExactly(c, down.Length);
+            var gotUp = await Reads.Exactly(s, up.Length);
+            var gotDown = await Reads.Exactly(c, down.Length);
             await writes;
             await c.CloseAsync();
             await s.CloseAsync();
             return (c.Protocol, gotUp.AsSpan().SequenceEqual(up) && gotDown.AsSpan().SequenceEqual(down));
         }, TimeSpan.FromMinutes(2));
-    }
-
-    private static async Task<byte[]> ReadExactly(TcpConnection c, int n)
-    {
-        var buf = new byte[n];
-        for (int got = 0; got < n;)
-        {
-            int k = await c.ReadAsync(buf.AsMemory(got));
-            if (k == 0) break;
-            got += k;
-        }
-        return buf;
     }
 
     [Fact]
