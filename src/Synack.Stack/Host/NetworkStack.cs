@@ -660,7 +660,14 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         Observer?.TimerFired(this, connection.Tuple, timer, _now);
 
     /// <summary>Releases the stack's meter.</summary>
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // A stack nobody disposed still lets go of its meter, which is registered process-wide.
+    ~NetworkStack() => _metrics.Dispose();
 
     // ------------------------------------------------------------------ inspection
 

@@ -15,19 +15,24 @@ internal sealed class StackMetrics : IDisposable
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
         var host = new KeyValuePair<string, object?>("synack.host", stack.Name);
-        var s = stack.Statistics;
-        _meter.CreateObservableCounter("synack.packets.in", () => new Measurement<long>(s.PacketsIn, host), "{packet}");
-        _meter.CreateObservableCounter("synack.packets.out", () => new Measurement<long>(s.PacketsOut, host), "{packet}");
-        _meter.CreateObservableCounter("synack.resets.sent", () => new Measurement<long>(s.ResetsSent, host), "{segment}");
-        _meter.CreateObservableCounter("synack.connections.opened", () => new Measurement<long>(s.ConnectionsOpened, host), "{connection}");
-        _meter.CreateObservableCounter("synack.connections.accepted", () => new Measurement<long>(s.ConnectionsAccepted, host), "{connection}");
-        _meter.CreateObservableGauge("synack.buffers.bytes", () => new Measurement<long>(s.BufferBytes, host), "By");
-        _meter.CreateObservableCounter("synack.syn_cookies.sent", () => new Measurement<long>(s.SynCookiesSent, host), "{segment}");
-        _meter.CreateObservableCounter("synack.syn_cookies.valid", () => new Measurement<long>(s.SynCookiesValid, host), "{connection}");
-        _meter.CreateObservableCounter("synack.syn_cookies.failed", () => new Measurement<long>(s.SynCookiesFailed, host), "{segment}");
-        _meter.CreateObservableCounter("synack.packets.dropped", () => Drops(s, host), "{packet}");
-        _meter.CreateObservableGauge("synack.connections", () => new Measurement<int>(stack.ConnectionCount, host), "{connection}");
-        _meter.CreateObservableGauge("synack.time_wait", () => new Measurement<int>(stack.TimeWaitCount, host), "{connection}");
+        // The instruments hold the stack weakly: a meter is registered process-wide, and one holding its
+        // stack would keep every stack a program forgot to dispose (a test, a sweep of a hundred thousand
+        // simulated runs) alive for good. A stack that is collected disposes its meter in its finalizer.
+        var weak = new WeakReference<NetworkStack>(stack);
+        Func<IEnumerable<Measurement<long>>> Of(Func<NetworkStack, long> read) => () =>
+            weak.TryGetTarget(out var st) ? [new Measurement<long>(read(st), host)] : [];
+        _meter.CreateObservableCounter("synack.packets.in", Of(st => st.Statistics.PacketsIn), "{packet}");
+        _meter.CreateObservableCounter("synack.packets.out", Of(st => st.Statistics.PacketsOut), "{packet}");
+        _meter.CreateObservableCounter("synack.resets.sent", Of(st => st.Statistics.ResetsSent), "{segment}");
+        _meter.CreateObservableCounter("synack.connections.opened", Of(st => st.Statistics.ConnectionsOpened), "{connection}");
+        _meter.CreateObservableCounter("synack.connections.accepted", Of(st => st.Statistics.ConnectionsAccepted), "{connection}");
+        _meter.CreateObservableGauge("synack.buffers.bytes", Of(st => st.Statistics.BufferBytes), "By");
+        _meter.CreateObservableCounter("synack.syn_cookies.sent", Of(st => st.Statistics.SynCookiesSent), "{segment}");
+        _meter.CreateObservableCounter("synack.syn_cookies.valid", Of(st => st.Statistics.SynCookiesValid), "{connection}");
+        _meter.CreateObservableCounter("synack.syn_cookies.failed", Of(st => st.Statistics.SynCookiesFailed), "{segment}");
+        _meter.CreateObservableCounter("synack.packets.dropped", () => weak.TryGetTarget(out var st) ? Drops(st.Statistics, host) : [], "{packet}");
+        _meter.CreateObservableGauge("synack.connections", Of(st => st.ConnectionCount), "{connection}");
+        _meter.CreateObservableGauge("synack.time_wait", Of(st => st.TimeWaitCount), "{connection}");
     }
 
     private static IEnumerable<Measurement<long>> Drops(StackStatistics s, KeyValuePair<string, object?> host)
