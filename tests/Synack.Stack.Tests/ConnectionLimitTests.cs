@@ -111,4 +111,32 @@ public sealed class ConnectionLimitTests
         Assert.False(third.IsCompleted);
         Assert.True(server.Statistics.Dropped(DropReason.ConnectionLimit) >= 1);
     }
+
+    [Fact]
+    public void Closes_past_the_orphan_limit_are_resets()
+    {
+        var net = new SimulatedNetwork(8);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost(new StackOptions { Name = "server", Addresses = [ServerAddress], MaxOrphans = 2 });
+        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
+        var listener = TcpListener.Start(server, 80);
+        var servers = net.Run(async () =>
+        {
+            var all = new List<TcpConnection>();
+            for (int i = 0; i < 4; i++)
+            {
+                var accept = listener.AcceptAsync();
+                await TcpConnection.ConnectAsync(client, ServerAddress, 80);
+                all.Add(await accept);
+            }
+            return all;
+        }, TimeSpan.FromSeconds(10));
+        link.Partition(client); // no FIN gets acknowledged: each close leaves an orphan draining
+        foreach (var s in servers) s.Close();
+        net.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, server.OrphanCount);
+        Assert.Equal(2, server.Statistics.OrphansReset);
+        Assert.Equal(2, server.ConnectionCount);
+        Assert.All(servers.Take(2), s => Assert.Equal(TcpState.FinWait1, s.State));
+    }
 }

@@ -81,6 +81,10 @@ public static class SweepRun
                 violations.Add("connections left an hour after the applications finished: " + Describe(client, server));
             else if (client.NextWakeup is not null || server.NextWakeup is not null)
                 violations.Add($"a timer left with no connection: client {client.NextWakeup}, server {server.NextWakeup}");
+            else if (client.Statistics.BufferBytes != 0 || server.Statistics.BufferBytes != 0)
+                violations.Add($"buffer memory still counted with no connection: client {client.Statistics.BufferBytes} B, server {server.Statistics.BufferBytes} B");
+            else if (client.OrphanCount != 0 || server.OrphanCount != 0)
+                violations.Add($"orphans still counted with no connection: client {client.OrphanCount}, server {server.OrphanCount}");
         }
         return new SweepResult(seed, violations, plan.Connections.Count, delivered, failed, net.Now) { StatesEntered = states.Entered, SimultaneousOpens = states.SimultaneousOpens };
     }

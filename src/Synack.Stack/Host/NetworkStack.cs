@@ -443,10 +443,36 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     /// </summary>
     internal void Orphaned(StackConnection sc)
     {
+        if (!sc.Detached && !sc.Orphan)
+        {
+            if (_orphans >= Options.MaxOrphans)
+            {
+                // Too many closed connections still draining (Linux's tcp_max_orphans): this one is
+                // reset instead of kept, as Linux does with "too many orphaned sockets".
+                Statistics.OrphansReset++;
+                if (_log.IsEnabled(LogLevel.Warning) && (_orphanWarnedAt is not TimeSpan t || _now - t >= TimeSpan.FromMinutes(1)))
+                {
+                    _orphanWarnedAt = _now;
+                    StackLog.TooManyOrphans(_log, Name, Options.MaxOrphans, Statistics.OrphansReset);
+                }
+                Abort(sc);
+            }
+            else
+            {
+                sc.Orphan = true;
+                _orphans++;
+            }
+        }
         if (sc.InSynQueue || sc.Listener is not { } born) return;
         born.Live--;
         sc.Listener = null;
     }
+
+    private int _orphans;
+    private TimeSpan? _orphanWarnedAt;
+
+    /// <summary>Connections their applications have closed that still drain (FIN-WAIT, CLOSING, LAST-ACK).</summary>
+    public int OrphanCount => _orphans;
 
     private void ToTimeWait(StackConnection sc)
     {
@@ -465,6 +491,11 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             sc.Listener = null;
         }
         if (sc.Connection.AccountedBufferBytes != 0) AccountBuffers(-sc.Connection.AccountedBufferBytes);
+        if (sc.Orphan)
+        {
+            sc.Orphan = false;
+            _orphans--;
+        }
         if (_connections.Remove(sc))
         {
             Shards?.Closed(sc.Connection.Tuple, this);

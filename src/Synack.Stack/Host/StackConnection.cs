@@ -10,6 +10,8 @@ internal sealed class StackConnection : WheelTimer<StackConnection>
     public Listener? Listener { get; set; }
     /// <summary>Counted in its listener's SYN queue (SYN-RECEIVED, not yet handed to the accept queue).</summary>
     public bool InSynQueue { get; set; }
+    /// <summary>Closed by its application and still draining: counted against StackOptions.MaxOrphans.</summary>
+    public bool Orphan { get; set; }
     /// <summary>Out of the connection table: closed, or replaced by a TIME-WAIT entry. Nothing more to do for it.</summary>
     public bool Detached { get; set; }
     public IConnectionObserver? Observer { get; set; }

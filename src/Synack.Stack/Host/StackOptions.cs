@@ -29,6 +29,11 @@ public sealed record StackOptions
     /// wait). Each connection still has its own SO_SNDBUF/SO_RCVBUF bound under it.
     /// </summary>
     public long BufferMemoryLimit { get; init; } = 1L << 30;
+    /// <summary>
+    /// Connections closed by their applications that may still drain at once (Linux's tcp_max_orphans,
+    /// 65,536 here): a close past it resets the connection instead, counted as OrphansReset.
+    /// </summary>
+    public int MaxOrphans { get; init; } = 65_536;
     /// <summary>Connections one listener may have spawned and still open, accepted or not; a SYN beyond is dropped and counted.</summary>
     public int MaxConnectionsPerListener { get; init; } = int.MaxValue;
     /// <summary>RFC 6191: a SYN may reopen a 4-tuple in TIME-WAIT when its ISN (or timestamp) is newer.</summary>

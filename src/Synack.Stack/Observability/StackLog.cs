@@ -18,6 +18,9 @@ internal static partial class StackLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Stack} listen queue of port {Port} is full (backlog {Backlog}): SYNs dropped ({Dropped} so far; said at most once a minute)")]
     public static partial void ListenQueueFull(ILogger logger, string stack, ushort port, int backlog, long dropped);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Stack} too many orphaned connections ({Limit}): closes are resets ({Reset} so far; said at most once a minute)")]
+    public static partial void TooManyOrphans(ILogger logger, string stack, int limit, long reset);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{Stack} under memory pressure: buffers hold {Bytes} of {Limit} bytes; windows held small, buffers not grown")]
     public static partial void MemoryPressure(ILogger logger, string stack, long bytes, long limit);
 

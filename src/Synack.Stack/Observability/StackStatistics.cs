@@ -18,6 +18,8 @@ public sealed class StackStatistics
     public long BufferBytes { get; internal set; }
     /// <summary>The most <see cref="BufferBytes"/> has been.</summary>
     public long BufferBytesPeak { get; internal set; }
+    /// <summary>Closes turned into resets because too many closed connections were still draining (StackOptions.MaxOrphans).</summary>
+    public long OrphansReset { get; internal set; }
     /// <summary>Times the buffers passed the pressure threshold (three quarters of the budget) from below.</summary>
     public long MemoryPressureEntered { get; internal set; }
     /// <summary>Segments whose data was dropped, and writes made to wait, because the budget was spent.</summary>
