@@ -184,7 +184,15 @@ public sealed partial class Connection
             EnterClosed("connection establishment timeout", TcpError.TimedOut);
             return;
         }
-        if (!_o.KeepAlive || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2)) return;
+        if (!_o.KeepAlive) return;
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2))
+        {
+            // FIN-WAIT-1, CLOSING, LAST-ACK: our FIN's retransmissions watch the peer for now. The timer
+            // stays armed for the state after them: FIN-WAIT-2 with the peer gone would otherwise wait
+            // for its FIN for ever, keep-alive on (found by the sweep: seed 100647).
+            if (State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck) _keepAliveAt = now + _o.KeepAliveIdle;
+            return;
+        }
         if (_snd.Una != _snd.Max || _snd.Buffer.Count > 0)
         {
             // Data is outstanding: the retransmission timer watches the peer already.
