@@ -94,7 +94,7 @@ internal static partial class LinuxShell
         }
     }
 
-    [GeneratedRegex(@"\s*\d?>\s*&?\s*(/dev/null|\d)")]
+    [GeneratedRegex(@"\s*[0-9]?>\s*&?\s*(/dev/null|[0-9])")]
     private static partial Regex Redirection();
 
     /// <summary>Shell words: double-quoted spans kept whole (tcp_rmem="4096 540000 …").</summary>

@@ -10,7 +10,7 @@ namespace Synack.Conformance;
 public static partial class PacketdrillParser
 {
     // Both dialects: `0.1`, `+.1`, `+0...0.200` (a blocking call and when it returns), `+.3~+.4` (a window).
-    [GeneratedRegex(@"^(?<rel>\+\s*)?(?<t>\d+(?:\.\d*)?|\.\d+)(?:\s*~\s*(?<lrel>\+)?\s*(?<latest>\d+(?:\.\d*)?|\.\d+))?(?:\s*\.\.\.\s*(?<to>\d+(?:\.\d*)?|\.\d+))?\s+(?<rest>.*)$")]
+    [GeneratedRegex(@"^(?<rel>\+\s*)?(?<t>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:\s*~\s*(?<lrel>\+)?\s*(?<latest>[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?(?:\s*\.\.\.\s*(?<to>[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?\s+(?<rest>.*)$")]
     private static partial Regex TimedLine();
 
     public static PacketdrillScript ParseFile(string path, IReadOnlySet<string>? defined = null) =>

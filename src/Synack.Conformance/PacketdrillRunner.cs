@@ -36,13 +36,13 @@ public static partial class PacketdrillRunner
         return run.Execute(displayPath ?? script.Path);
     }
 
-    [GeneratedRegex(@"^sysctl\s+-w\s+(?<name>[A-Za-z0-9_.]+)=(?<value>-?\d+)$")]
+    [GeneratedRegex(@"^sysctl\s+-w\s+(?<name>[A-Za-z0-9_.]+)=(?<value>-?[0-9]+)$")]
     internal static partial Regex SysctlCommand();
 
     [GeneratedRegex(@"^sockstat\s+(?<args>[^|]*)\|(?<pipe>.*)$")]
     internal static partial Regex SockstatCommand();
 
-    [GeneratedRegex(@"grep\s+-c\s+(?<state>[A-Z_0-9]+)\s*\|\s*grep\s+(?<count>\d+)\s*$")]
+    [GeneratedRegex(@"grep\s+-c\s+(?<state>[A-Z_0-9]+)\s*\|\s*grep\s+(?<count>[0-9]+)\s*$")]
     internal static partial Regex CountPipe();
 
     [GeneratedRegex(@"^tcpdrop\s+-s\s+(?<state>[A-Z_0-9]+)$")]

@@ -15,7 +15,7 @@ internal sealed partial class ScriptIcmp
     public uint Mtu { get; init; }
     public required uint QuotedSeq { get; init; }
 
-    [GeneratedRegex(@"^<\s*icmp\s+(?<type>[a-z_]+)(\s+(?<code>[a-z_0-9]+))?(\s+mtu\s+(?<mtu>\d+))?\s*\[(?<seq>\d+):(?<end>\d+)\((?<len>\d+)\)\]\s*$")]
+    [GeneratedRegex(@"^<\s*icmp\s+(?<type>[a-z_]+)(\s+(?<code>[a-z_0-9]+))?(\s+mtu\s+(?<mtu>[0-9]+))?\s*\[(?<seq>[0-9]+):(?<end>[0-9]+)\((?<len>[0-9]+)\)\]\s*$")]
     private static partial Regex Shape();
 
     public static bool IsIcmp(string text) => Regex.IsMatch(text, @"^[<>]\s*icmp\b");

@@ -10,7 +10,7 @@ namespace Synack.Conformance;
 /// </summary>
 internal sealed partial record ScriptMessage(int Length, string Flags, int? Inq)
 {
-    [GeneratedRegex(@"\{\s*\.\.\.\s*,\s*(?<len>\d+)\s*\}")]
+    [GeneratedRegex(@"\{\s*\.\.\.\s*,\s*(?<len>[0-9]+)\s*\}")]
     private static partial Regex IoVector();
 
     [GeneratedRegex(@"msg_flags\s*=\s*(?<flags>[A-Z_|0-9]+)")]

@@ -240,7 +240,7 @@ internal sealed partial class ScriptRun
         return s;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>\d+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>[0-9]+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]
     private static partial System.Text.RegularExpressions.Regex PollEntry();
 
     /// <summary>
