@@ -62,7 +62,7 @@ public class LoadTests(ITestOutputHelper output)
     {
         var c = await TcpConnection.ConnectAsync(stack, server, 80);
         var data = Pattern(id, bytes);
-        var reading = ReadAll(c);
+        var reading = Reads.ToEnd(c);
         await c.WriteAsync(data);
         c.ShutdownSend();
         var back = await reading;
@@ -76,14 +76,5 @@ public class LoadTests(ITestOutputHelper output)
         int n;
         while ((n = await s.ReadAsync(buf)) > 0) await s.WriteAsync(buf.AsMemory(0, n));
         await s.CloseAsync();
-    }
-
-    private static async Task<byte[]> ReadAll(TcpConnection c)
-    {
-        var ms = new MemoryStream();
-        var buf = new byte[32 * 1024];
-        int n;
-        while ((n = await c.ReadAsync(buf)) > 0) ms.Write(buf, 0, n);
-        return ms.ToArray();
     }
 }

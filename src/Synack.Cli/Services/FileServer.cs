@@ -194,8 +194,8 @@ public sealed class FileServer
     private static ValueTask Respond(TcpConnection c, int status, string reason, bool close, CancellationToken ct, string extra = "")
     {
         var body = Encoding.ASCII.GetBytes($"{status} {reason}\n");
-        var head = Head(status, reason, body.Length, close, extra + "Content-Type: text/plain\r\n");
-        return c.WriteAsync(head.Concat(body).ToArray(), ct);
+        byte[] response = [.. Head(status, reason, body.Length, close, extra + "Content-Type: text/plain\r\n"), .. body];
+        return c.WriteAsync(response, ct);
     }
 
     private static byte[] Head(int status, string reason, long length, bool close, string extra) =>
