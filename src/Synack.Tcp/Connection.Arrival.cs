@@ -412,7 +412,9 @@ public sealed partial class Connection
     {
         bool echo = _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0;
         uint? echoedMs = echo ? unchecked(seg.Options.TsEcr - _tsOffset) : null; // when the echoed segment left, on our clock
+        long sacksRefused = _snd.SackBlocksRefused;
         int dataAcked = _snd.OnAck(in seg, payloadLength, echo, echo ? RttFromTimestamp(seg.Options.TsEcr, now) : null, now, out bool advanced, echoedMs);
+        if (_snd.SackBlocksRefused != sacksRefused) _host.InputRefused(this, RefusedInput.SackBlock, (int)(_snd.SackBlocksRefused - sacksRefused));
         if (advanced) _retries = 0;
         _clock?.LastAckReceived = now;
         if (dataAcked > 0 && _sendBufferFull && _host.Pressure == MemoryPressure.None) _snd.ExpandBuffer();
@@ -441,7 +443,9 @@ public sealed partial class Connection
             ackNow = false;
             return false;
         }
+        long refusedBefore = _rcv.OutOfOrderRefused;
         bool inOrder = _rcv.TakeText(seq, payload, AcceptanceWindow, out int committed, out ackNow, _arrivalSegmentSize);
+        if (_rcv.OutOfOrderRefused != refusedBefore) _host.InputRefused(this, RefusedInput.OutOfOrderSegment, 1);
         Clock.LastDataReceived = now;
         if (_tsOk && tsEcr != 0 && _o.ReceiveBufferMax is not null && RttFromTimestamp(tsEcr, now) is TimeSpan rtt) _rcv.Tuning.RttSample(rtt);
         if (committed > 0) Raise(ConnectionEvent.DataReadable);

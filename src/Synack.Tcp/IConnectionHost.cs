@@ -31,4 +31,9 @@ public interface IConnectionHost
     void MemoryRefused(Connection connection)
     {
     }
+
+    /// <summary>The connection turned part of a segment away to stay within its bounds (<paramref name="count"/> times in that segment).</summary>
+    void InputRefused(Connection connection, RefusedInput what, int count)
+    {
+    }
 }

@@ -49,6 +49,9 @@ internal sealed class Receiver
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
     public int OutOfOrderRanges => _reasm?.Count ?? 0;
 
+    /// <summary>Out-of-order segments dropped because the reassembly queue had no range left for them.</summary>
+    public long OutOfOrderRefused { get; private set; }
+
     private bool DuplicateSack => SackOk && _o.DuplicateSack;
 
     /// <summary>
@@ -127,7 +130,11 @@ internal sealed class Receiver
             if (stop <= seq) return false;
             var q = _reasm ??= new ReassemblyQueue();
             if (dsack && q.FirstOverlap(seq, stop) is { } dup) Sacks.Duplicate(dup.Start, dup.End);
-            if (!q.Add(seq, stop, out var blockStart, out var blockEnd)) return false;
+            if (!q.Add(seq, stop, out var blockStart, out var blockEnd))
+            {
+                OutOfOrderRefused++;
+                return false;
+            }
             Buffer.WriteAt(seq - Nxt, payload[..(stop - seq)]);
             Buffer.HoldsPending = true;
             if (SackOk) Sacks.Arrived(blockStart, blockEnd);

@@ -144,6 +144,9 @@ internal sealed class Sender
     public bool CountAnsweredProbes { get; set; }
     /// <summary>Data or FIN segments sent again.</summary>
     public long RetransmittedSegments { get; private set; }
+
+    /// <summary>SACK blocks ignored: about nothing in flight, or with no room left on the scoreboard.</summary>
+    public long SackBlocksRefused { get; private set; }
     public bool InFastRecovery => _inRecovery;
     /// <summary>After a retransmission timeout, until SND.UNA passes what was outstanding then (Linux's Loss state).</summary>
     public bool InLossRecovery => _inLoss;
@@ -753,8 +756,17 @@ internal sealed class Sender
         {
             var b = o.SackBlocks[i];
             // Only blocks about data in flight count; D-SACK blocks (below SND.UNA) and nonsense are ignored.
-            if (b.Left <= Una || b.Right > Max || b.Right <= b.Left) continue;
-            board.Add(b.Left, b.Right, out _, out _);
+            if (b.Right > Max || b.Right <= b.Left)
+            {
+                SackBlocksRefused++;
+                continue;
+            }
+            if (b.Left <= Una) continue;
+            if (!board.Add(b.Left, b.Right, out _, out _))
+            {
+                SackBlocksRefused++;
+                continue;
+            }
             if (Racking && _sent is { } sent)
             {
                 // Every segment wholly inside the block is delivered (a TSO segment is cut at the block's

@@ -16,16 +16,7 @@ public sealed class BlindInjectionTests
     public void A_million_blind_guesses_neither_reset_the_connection_nor_put_a_byte_in_its_stream()
     {
         var net = new SimulatedNetwork(21);
-        var client = net.AddHost("client", "192.0.2.1");
-        var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5) }, client, server);
-        var listener = TcpListener.Start(server, 80);
-        var (c, s) = net.Run(async () =>
-        {
-            var accept = listener.AcceptAsync();
-            var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
-            return (c, await accept);
-        }, TimeSpan.FromSeconds(5));
+        var (_, server, c, s) = ConnectedPair.Open(net);
         var tuple = c.Tuple; // the client's view: local = client
 
         var rng = new Random(5961);

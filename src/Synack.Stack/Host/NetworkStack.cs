@@ -645,6 +645,12 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     void IConnectionHost.MemoryRefused(Connection connection) => Statistics.MemoryRefusals++;
 
+    void IConnectionHost.InputRefused(Connection connection, RefusedInput what, int count)
+    {
+        if (what == RefusedInput.OutOfOrderSegment) Statistics.OutOfOrderRefused += count;
+        else Statistics.SackBlocksRefused += count;
+    }
+
     private void AccountBuffers(long delta)
     {
         long bytes = Statistics.BufferBytes += delta;

@@ -30,6 +30,9 @@ internal sealed class StackMetrics : IDisposable
         _meter.CreateObservableCounter("synack.syn_cookies.sent", Of(st => st.Statistics.SynCookiesSent), "{segment}");
         _meter.CreateObservableCounter("synack.syn_cookies.valid", Of(st => st.Statistics.SynCookiesValid), "{connection}");
         _meter.CreateObservableCounter("synack.syn_cookies.failed", Of(st => st.Statistics.SynCookiesFailed), "{segment}");
+        _meter.CreateObservableCounter("synack.input.refused.out_of_order", Of(st => st.Statistics.OutOfOrderRefused), "{segment}");
+        _meter.CreateObservableCounter("synack.input.refused.sack_blocks", Of(st => st.Statistics.SackBlocksRefused), "{block}");
+        _meter.CreateObservableCounter("synack.memory.refusals", Of(st => st.Statistics.MemoryRefusals), "{event}");
         _meter.CreateObservableCounter("synack.packets.dropped", () => weak.TryGetTarget(out var st) ? Drops(st.Statistics, host) : [], "{packet}");
         _meter.CreateObservableGauge("synack.connections", Of(st => st.ConnectionCount), "{connection}");
         _meter.CreateObservableGauge("synack.time_wait", Of(st => st.TimeWaitCount), "{connection}");

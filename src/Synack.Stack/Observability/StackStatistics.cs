@@ -30,7 +30,11 @@ public sealed class StackStatistics
     public long SynCookiesValid { get; internal set; }
     /// <summary>ACKs to a listener that sent cookies whose number was no cookie of ours (forged, or older than two minutes): answered with RST.</summary>
     public long SynCookiesFailed { get; internal set; }
-    /// <summary>Data and FIN segments retransmitted by connections that have left the table, plus the live ones' at snapshot time.</summary>
+    /// <summary>Out-of-order segments dropped because their connection's reassembly queue had no range left (a SegmentSmack-style flood).</summary>
+    public long OutOfOrderRefused { get; internal set; }
+    /// <summary>SACK blocks ignored: about nothing in flight, or beyond what the scoreboard keeps (a SACK-panic-style flood).</summary>
+    public long SackBlocksRefused { get; internal set; }
+    /// <summary>Data and FIN segments retransmitted by connections that have since left the table (a live one's are in its own counters).</summary>
     public long RetransmittedSegments { get; internal set; }
 
     public long Dropped(DropReason reason) => _drops[(int)reason];
@@ -49,6 +53,8 @@ public sealed class StackStatistics
     {
         var parts = new List<string> { $"in {PacketsIn}", $"out {PacketsOut}", $"rst sent {ResetsSent}" };
         if (MemoryPressureEntered > 0) parts.Add($"memory pressure {MemoryPressureEntered}, refused {MemoryRefusals}");
+        if (OutOfOrderRefused > 0) parts.Add($"out-of-order refused {OutOfOrderRefused}");
+        if (SackBlocksRefused > 0) parts.Add($"sack blocks refused {SackBlocksRefused}");
         if (SynCookiesSent + SynCookiesFailed > 0) parts.Add($"syn cookies sent {SynCookiesSent}, valid {SynCookiesValid}, failed {SynCookiesFailed}");
         foreach (var r in Enum.GetValues<DropReason>())
         {
