@@ -7,94 +7,154 @@ namespace Synack.Analysis;
 /// absolute numbers, findings named as Wireshark names them, and each endpoint's inferred state after
 /// every packet. Uses Synack.Wire only.
 /// </summary>
+/// <summary>
+/// Turns a capture into TCP conversations (numbered like Wireshark's tcp.stream), with relative and
+/// absolute numbers, findings named as Wireshark names them, and each endpoint's inferred state after
+/// every packet. Streams: packets go to the writer in frame order as they are settled, and memory is
+/// bounded by the live conversations, not by the file. Uses Synack.Wire only.
+/// </summary>
 public static class CaptureAnalyzer
 {
-    public static IReadOnlyList<Conversation> Analyze(CaptureReader capture)
+    /// <summary>A whole capture in memory, every packet kept (the ladder, tests).</summary>
+    public static IReadOnlyList<Conversation> Analyze(CaptureFile capture) => Analyze(capture.Packets);
+
+    public static IReadOnlyList<Conversation> Analyze(IEnumerable<CapturedPacket> packets, AnalysisOptions? options = null)
     {
-        var conversations = new List<Conversation>();
-        var open = new Dictionary<(IpAddr, ushort, IpAddr, ushort), Tracker>();
-        long? t0 = null;
-        foreach (var p in capture.Packets)
-        {
-            var ipBytes = p.Ip;
-            if (ipBytes.IsEmpty) continue;
-            if (p.Data.Length < p.OriginalLength)
-            {
-                // Cut by the capture's snap length: the headers are there, the payload is not. Pad the
-                // missing bytes so the lengths the IP header states can be read as they were on the wire.
-                var whole = new byte[ipBytes.Length + (p.OriginalLength - p.Data.Length)];
-                ipBytes.CopyTo(whole);
-                ipBytes = whole;
-            }
-            if (!TcpPacket.TryParse(ipBytes, out var ip, out var tcp, out _, verifyChecksum: false)) continue;
-            t0 ??= p.TimestampNs;
-            var a = (ip.Source, tcp.SourcePort, ip.Destination, tcp.DestinationPort);
-            var b = (ip.Destination, tcp.DestinationPort, ip.Source, tcp.SourcePort);
-            Tracker? tr = open.TryGetValue(a, out var ta) ? ta : open.TryGetValue(b, out var tb) ? tb : null;
-            bool syn = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
-            // A new SYN with another ISN on a used 4-tuple whose conversation has ended starts a new one.
-            bool reused = false;
-            if (tr is not null && syn && tr.Ended && tr.ClientIsnFrom(ip.Source, tcp.SourcePort) != tcp.Seq.Value)
-            {
-                open.Remove(tr.Key);
-                tr = null;
-                reused = true;
-            }
-            if (tr is null)
-            {
-                bool srcIsClient = tcp.Flags.Has(TcpFlags.Syn)
-                    ? !tcp.Flags.Has(TcpFlags.Ack)
-                    : tcp.SourcePort > tcp.DestinationPort;
-                var key = srcIsClient ? a : b;
-                tr = new Tracker(new Conversation
-                {
-                    Stream = conversations.Count,
-                    Client = FourTuple.Format(key.Item1, key.Item2),
-                    Server = FourTuple.Format(key.Item3, key.Item4),
-                }, key);
-                conversations.Add(tr.Conv);
-                open[key] = tr;
-            }
-            int len = ip.PayloadLength - tcp.HeaderLength;
-            tr.Add(p, (p.TimestampNs - t0.Value) / 1e9, ip.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, len, reused);
-        }
-        foreach (var c in conversations) Finish(c);
-        return conversations;
+        var engine = new AnalysisEngine((options ?? new AnalysisOptions()) with { KeepPackets = true }, null);
+        foreach (var p in packets) engine.Add(p);
+        return engine.Complete().Conversations;
     }
 
-    private static void Finish(Conversation c)
+    /// <summary>Reads <paramref name="reader"/> to its end (or its damage), writing as it goes.</summary>
+    public static AnalysisSummary Run(CaptureReader reader, AnalysisOptions options, IAnalysisWriter? writer)
     {
-        var ps = c.Packets;
-        bool rst = ps.Any(p => p.Flags.Has(TcpFlags.Rst));
-        var fins = ps.Where(p => p.Flags.Has(TcpFlags.Fin)).ToList();
-        bool finC = fins.Any(p => p.FromClient), finS = fins.Any(p => !p.FromClient);
-        if (rst) c.CloseKind = "reset";
-        else if (finC && finS)
-        {
-            var first = fins[0];
-            var second = fins.First(p => p.FromClient != first.FromClient);
-            long firstFinEnd = first.Seq + first.Length + 1;
-            bool secondAcksFirst = second.Flags.Has(TcpFlags.Ack) && second.Ack >= firstFinEnd;
-            bool separateAck = ps.Any(p => p.Frame > first.Frame && p.Frame < second.Frame && p.FromClient == second.FromClient && p.Flags.Has(TcpFlags.Ack) && p.Ack >= firstFinEnd);
-            c.CloseKind = !secondAcksFirst ? "simultaneous" : separateAck ? "four-way" : "three-way";
-        }
-        else if (finC || finS) c.CloseKind = "half-open";
-        else c.CloseKind = "incomplete";
+        var engine = new AnalysisEngine(options, writer);
+        while (reader.TryRead(out var p)) engine.Add(p);
+        engine.Summary.Format = reader.Format;
+        engine.Summary.Compression = reader.Compression;
+        engine.Summary.Error = reader.Error;
+        return engine.Complete();
+    }
+}
 
-        bool synC = ps.Any(p => p.FromClient && p.FlagText == "S");
-        bool synAck = ps.Any(p => !p.FromClient && (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
-        bool established = ps.Any(p => p.ClientState == InferredState.Established || p.ServerState == InferredState.Established);
-        var firstRst = ps.FirstOrDefault(p => p.Flags.Has(TcpFlags.Rst));
-        c.ConnState = (synC, synAck, established, rst, finC && finS) switch
+/// <summary>The analysis itself: one frame at a time.</summary>
+internal sealed class AnalysisEngine
+{
+    /// <summary>
+    /// How many packets wait before they are written: a FIN that crosses the peer's shows, only when it
+    /// arrives, that the rows since the peer's FIN were ESTABLISHED rather than CLOSE-WAIT (simultaneous
+    /// close), and rows still here can be corrected.
+    /// </summary>
+    private const int Lag = 1024;
+
+    private readonly AnalysisOptions _options;
+    private readonly IAnalysisWriter? _writer;
+    private readonly FrameDecoder _decoder;
+    private readonly List<Conversation> _conversations = [];
+    private readonly Dictionary<(IpAddr, ushort, IpAddr, ushort), Tracker> _open = [];
+    private readonly Queue<Row> _pending = new();
+    private DecodedFrame _frame;
+    private long? _t0;
+
+    public AnalysisEngine(AnalysisOptions options, IAnalysisWriter? writer)
+    {
+        _options = options;
+        _writer = writer;
+        _decoder = new FrameDecoder(options.VerifyChecksums);
+        if (options.VerifyChecksums) Summary.TcpChecksumBad = 0;
+    }
+
+    public AnalysisSummary Summary { get; } = new();
+
+    public void Add(CapturedPacket p)
+    {
+        Summary.Frames++;
+        _decoder.Decode(p, ref _frame);
+        switch (_frame.Kind)
         {
-            (true, false, _, true, _) => "REJ",
-            (true, false, false, false, _) when finC => "SH",
-            (true, false, false, false, _) => "S0",
-            (_, _, true, true, _) => firstRst!.FromClient ? "RSTO" : "RSTR",
-            (true, true, true, false, true) => "SF",
-            (true, true, true, false, false) => finC ? "S2" : finS ? "S3" : "S1",
-            _ => "OTH",
-        };
+            case FrameKind.OtherIp:
+                Summary.OtherIpFrames++;
+                return;
+            case FrameKind.NotIp:
+                Summary.NonIpFrames++;
+                return;
+            case FrameKind.Fragment:
+                Summary.FragmentFrames++;
+                return;
+            case FrameKind.Unsupported:
+                Count(Summary.Unsupported, _frame.Skip!);
+                return;
+            case FrameKind.Malformed:
+                Count(Summary.Malformed, _frame.Skip!);
+                return;
+        }
+        Summary.TcpFrames++;
+        if (_frame.IpChecksumBad) Summary.IpChecksumBad++;
+        if (_frame.TcpChecksumGood == false) Summary.TcpChecksumBad++;
+        ref readonly var tcp = ref _frame.Tcp;
+        _t0 ??= p.TimestampNs;
+        var a = (_frame.Source, tcp.SourcePort, _frame.Destination, tcp.DestinationPort);
+        var b = (_frame.Destination, tcp.DestinationPort, _frame.Source, tcp.SourcePort);
+        Tracker? tr = _open.TryGetValue(a, out var ta) ? ta : _open.TryGetValue(b, out var tb) ? tb : null;
+        bool syn = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
+        // A new SYN with another ISN on a used 4-tuple whose conversation has ended starts a new one.
+        bool reused = false;
+        if (tr is not null && syn && tr.Ended && tr.ClientIsnFrom(_frame.Source, tcp.SourcePort) != tcp.Seq.Value)
+        {
+            _open.Remove(tr.Key);
+            tr.Finish();
+            tr = null;
+            reused = true;
+        }
+        if (tr is null)
+        {
+            bool srcIsClient = tcp.Flags.Has(TcpFlags.Syn)
+                ? !tcp.Flags.Has(TcpFlags.Ack)
+                : tcp.SourcePort > tcp.DestinationPort;
+            var key = srcIsClient ? a : b;
+            tr = new Tracker(new Conversation
+            {
+                Stream = _conversations.Count,
+                Client = FourTuple.Format(key.Item1, key.Item2),
+                Server = FourTuple.Format(key.Item3, key.Item4),
+                FirstFrame = p.Frame,
+            }, key);
+            _conversations.Add(tr.Conv);
+            _open[key] = tr;
+        }
+        var row = tr.Add(p, (p.TimestampNs - _t0.Value) / 1e9, _frame.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, _frame.PayloadLength, reused, _frame.IpChecksumBad, _frame.TcpChecksumGood);
+        _pending.Enqueue(row);
+        while (_pending.Count > Lag) Emit(_pending.Dequeue());
+    }
+
+    private static void Count(SortedDictionary<string, long> d, string what) => d[what] = d.GetValueOrDefault(what) + 1;
+
+    private void Emit(Row row)
+    {
+        row.Emitted = true;
+        var c = row.Conv;
+        if (_options.Stream is int n && c.Stream != n) return;
+        if (_options.KeepPackets) c.Packets.Add(row.View);
+        _writer?.Packet(c, row.View);
+    }
+
+    public AnalysisSummary Complete()
+    {
+        while (_pending.Count > 0) Emit(_pending.Dequeue());
+        foreach (var tr in _open.Values) tr.Finish();
+        _open.Clear();
+        Summary.FragmentsAbandoned = _decoder.FragmentsAbandoned;
+        Summary.Conversations = _options.Stream is int n ? _conversations.Where(c => c.Stream == n).ToList() : _conversations;
+        _writer?.End(Summary);
+        return Summary;
+    }
+
+    /// <summary>A packet's row while it may still be corrected.</summary>
+    internal sealed class Row(Conversation conv, PacketView view)
+    {
+        public Conversation Conv { get; } = conv;
+        public PacketView View { get; set; } = view;
+        public bool Emitted { get; set; }
     }
 
     private sealed class Side
@@ -119,15 +179,22 @@ public static class CaptureAnalyzer
         private readonly Side _c = new(), _s = new();
         private InferredState _cs = InferredState.Closed, _ss = InferredState.Listen;
         private double? _synTime;
-        private readonly HashSet<char> _history = [];
+        private string _history = ""; // Zeek's letters, each once, in the order first seen
 
         public Conversation Conv { get; } = conv;
         public (IpAddr, ushort, IpAddr, ushort) Key { get; } = key;
-        public bool Ended => (_cs is InferredState.Closed or InferredState.TimeWait) && (_ss is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) && Conv.Packets.Count > 0;
+        private readonly List<Row> _recent = []; // this conversation's rows not yet written, for the look-back
+        // What the close and Zeek's conn_state are decided from, gathered as packets go by.
+        private bool _anyRst, _firstRstFromClient, _synFromClient, _synAckFromServer, _established;
+        private bool? _firstFinFromClient;
+        private long _firstFinEnd;
+        private bool _finC, _finS, _secondAcksFirst, _separateAck;
+
+        public bool Ended => (_cs is InferredState.Closed or InferredState.TimeWait) && (_ss is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) && Conv.PacketCount > 0;
 
         public uint? ClientIsnFrom(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? Conv.ClientIsn : Conv.ServerIsn;
 
-        public void Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, bool reusedPorts)
+        public Row Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, bool reusedPorts, bool ipChecksumBad, bool? tcpChecksumGood)
         {
             var me = fromClient ? _c : _s;
             var peer = fromClient ? _s : _c;
@@ -217,8 +284,63 @@ public static class CaptureAnalyzer
 
             Infer(fromClient, syn, ack, fin, rst, ackRel);
             Track(fromClient, syn, ack, fin, rst, len);
-            Conv.Packets.Add(new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, ack ? tcp.Ack.Value : 0, seq, ackRel, len, window, findings, _cs, _ss, p.Comment));
-            Conv.History = new string(_history.ToArray());
+            Close(fromClient, f, seq, len, ackRel);
+            if (_cs == InferredState.Established || _ss == InferredState.Established) _established = true;
+            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, ack ? tcp.Ack.Value : 0, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
+            if (_recent.Count >= 64 && _recent[0].Emitted) _recent.RemoveAll(r => r.Emitted);
+            _recent.Add(row);
+            Conv.PacketCount++;
+            Conv.LastFrame = p.Frame;
+            return row;
+        }
+
+        /// <summary>Gathers what the close kind and conn_state are decided from.</summary>
+        private void Close(bool fromClient, TcpFlags f, long seq, int len, long ackRel)
+        {
+            bool ack = f.Has(TcpFlags.Ack);
+            if (f.Has(TcpFlags.Rst) && !_anyRst)
+            {
+                _anyRst = true;
+                _firstRstFromClient = fromClient;
+            }
+            if (fromClient && f == TcpFlags.Syn) _synFromClient = true;
+            if (!fromClient && (f & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack)) _synAckFromServer = true;
+            if (_firstFinFromClient is bool firstC && fromClient != firstC && !(fromClient ? _finC : _finS))
+            {
+                // The other side, after the first FIN: does it acknowledge that FIN alone before its own?
+                if (f.Has(TcpFlags.Fin)) _secondAcksFirst = ack && ackRel >= _firstFinEnd;
+                else if (ack && ackRel >= _firstFinEnd) _separateAck = true;
+            }
+            if (f.Has(TcpFlags.Fin))
+            {
+                if (_firstFinFromClient is null)
+                {
+                    _firstFinFromClient = fromClient;
+                    _firstFinEnd = seq + len + 1;
+                }
+                if (fromClient) _finC = true; else _finS = true;
+            }
+        }
+
+        /// <summary>The conversation is over (or the capture is): its close kind, conn_state and history.</summary>
+        public void Finish()
+        {
+            var c = Conv;
+            if (_anyRst) c.CloseKind = "reset";
+            else if (_finC && _finS) c.CloseKind = !_secondAcksFirst ? "simultaneous" : _separateAck ? "four-way" : "three-way";
+            else if (_finC || _finS) c.CloseKind = "half-open";
+            else c.CloseKind = "incomplete";
+            c.ConnState = (_synFromClient, _synAckFromServer, _established, _anyRst, _finC && _finS) switch
+            {
+                (true, false, _, true, _) => "REJ",
+                (true, false, false, false, _) when _finC => "SH",
+                (true, false, false, false, _) => "S0",
+                (_, _, true, true, _) => _firstRstFromClient ? "RSTO" : "RSTR",
+                (true, true, true, false, true) => "SF",
+                (true, true, true, false, false) => _finC ? "S2" : _finS ? "S3" : "S1",
+                _ => "OTH",
+            };
+            c.History = _history;
         }
 
         private void Track(bool fromClient, bool syn, bool ack, bool fin, bool rst, int len)
@@ -226,7 +348,7 @@ public static class CaptureAnalyzer
             void Add(char c)
             {
                 char x = fromClient ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c);
-                _history.Add(x);
+                if (!_history.Contains(x)) _history += x;
             }
             if (syn && !ack) Add('s');
             if (syn && ack) Add('h');
@@ -271,12 +393,12 @@ public static class CaptureAnalyzer
                 if (crossed && me == InferredState.CloseWait)
                 {
                     // The peer's FIN had not arrived when we sent ours: we were ESTABLISHED, not CLOSE-WAIT.
-                    for (int i = Conv.Packets.Count - 1; i >= 0; i--)
+                    for (int i = _recent.Count - 1; i >= 0 && !_recent[i].Emitted; i--)
                     {
-                        var row = Conv.Packets[i];
+                        var row = _recent[i].View;
                         var mine = fromClient ? row.ClientState : row.ServerState;
                         if (mine != InferredState.CloseWait) break;
-                        Conv.Packets[i] = fromClient ? row with { ClientState = InferredState.Established } : row with { ServerState = InferredState.Established };
+                        _recent[i].View = fromClient ? row with { ClientState = InferredState.Established } : row with { ServerState = InferredState.Established };
                     }
                     me = InferredState.FinWait1;
                     if (other == InferredState.FinWait1) other = InferredState.Closing;

@@ -16,5 +16,9 @@ public sealed class Conversation
     public long ClientBytes { get; internal set; }
     public long ServerBytes { get; internal set; }
     public double? HandshakeRttMs { get; internal set; }
+    /// <summary>Every packet, in frame order — only when the analysis was asked to keep them (the ladder, tests); a streaming run leaves it empty.</summary>
     public List<PacketView> Packets { get; } = [];
+    public long PacketCount { get; internal set; }
+    public int FirstFrame { get; internal set; }
+    public int LastFrame { get; internal set; }
 }

@@ -17,7 +17,10 @@ public sealed record PacketView(
     IReadOnlyList<string> Findings,
     InferredState ClientState,
     InferredState ServerState,
-    string? Comment)
+    string? Comment,
+    int Stream = 0,
+    bool IpChecksumBad = false,
+    bool? TcpChecksumGood = null)
 {
     /// <summary>"S", "SA", "FA", "R", "." for a bare ACK; "P" included.</summary>
     public string FlagText => Flags.ToShortString();

@@ -1,66 +1,134 @@
 using System.CommandLine;
+using System.Text;
 using Synack.Analysis;
 using Synack.Wire;
 
 namespace Synack.Cli;
 
-/// <summary>`synack analyze FILE`: any pcap or pcapng, as conversations with inferred endpoint states.</summary>
+/// <summary>
+/// `synack analyze FILE|-`: any pcap or pcapng (gzip- or zstd-compressed too, or a pipe), as conversations
+/// with inferred endpoint states. Exit codes: 0 the whole capture was read; 1 it is damaged, cut short or
+/// not a capture (one line on standard error says which file, at which byte, what was wrong); 2 the
+/// command itself could not run (no such file, an output that cannot be written).
+/// </summary>
 internal static class AnalyzeCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output, TextWriter error, Stream? standardInput = null)
     {
-        var file = new Argument<FileInfo>("file") { Description = "a pcap or pcapng capture" };
+        var file = new Argument<string>("file") { Description = "a pcap or pcapng capture, optionally .gz or .zst; - reads standard input" };
         var format = new Option<string>("--format") { Description = "text, json, mermaid or html", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "mermaid", "html");
         var outPath = new Option<FileInfo?>("--out") { Description = "write here instead of standard output" };
         var stream = new Option<int?>("--stream") { Description = "only this conversation (tcp.stream number)" };
-        var cmd = new Command("analyze", "read a capture and show each TCP conversation with both endpoints' inferred states") { file, format, outPath, stream };
+        var partial = new Option<bool>("--partial") { Description = "when the file is damaged, still write the analysis of what came before the damage to --out" };
+        var checksums = new Option<bool>("--check-checksums") { Description = "verify TCP checksums and mark the bad ones (Wireshark's tcp.check_checksum)" };
+        var cmd = new Command("analyze", "read a capture and show each TCP conversation with both endpoints' inferred states") { file, format, outPath, stream, partial, checksums };
         cmd.SetAction(parse =>
         {
-            var f = parse.GetValue(file)!;
-            if (!f.Exists)
+            string path = parse.GetValue(file)!;
+            string name = path == "-" ? "standard input" : path;
+            Stream input;
+            try
             {
-                error.WriteLine($"synack analyze: {f.FullName}: no such file");
+                input = path == "-" ? standardInput ?? Console.OpenStandardInput() : File.OpenRead(path);
+            }
+            catch (FileNotFoundException)
+            {
+                error.WriteLine($"synack analyze: {Path.GetFullPath(path)}: no such file");
                 return 2;
             }
-            var capture = CaptureReader.Read(f.FullName);
-            if (capture.Packets.Count == 0 && capture.Error is not null)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                error.WriteLine($"synack analyze: {f.Name}: {capture.Error}");
+                error.WriteLine($"synack analyze: {name}: cannot read: {ex.Message}");
+                return 2;
+            }
+            using var reader = CaptureReader.Open(input);
+            if (reader.Format == "unknown")
+            {
+                error.WriteLine($"synack analyze: {name}: {reader.Error}");
                 return 1;
             }
-            var conversations = CaptureAnalyzer.Analyze(capture);
-            if (parse.GetValue(stream) is int n) conversations = conversations.Where(c => c.Stream == n).ToList();
-            var text = parse.GetValue(format) switch
+            var options = new AnalysisOptions { Stream = parse.GetValue(stream), VerifyChecksums = parse.GetValue(checksums) };
+            var kind = parse.GetValue(format)!;
+            var target = parse.GetValue(outPath);
+            // To a file, the analysis goes to a temporary one first: a damaged capture leaves nothing half-written unless --partial.
+            string? temp = target is null ? null : target.FullName + ".partial-" + Environment.ProcessId;
+            AnalysisSummary summary;
+            try
             {
-                "json" => AnalysisRenderer.Json(conversations),
-                "mermaid" => LadderHtml.Mermaid(conversations),
-                "html" => LadderHtml.Render(conversations, f.Name),
-                _ => AnalysisRenderer.Text(conversations),
-            };
-            if (parse.GetValue(outPath) is FileInfo o)
-            {
-                try
+                using (var sink = temp is null ? null : File.Create(temp))
                 {
-                    File.WriteAllText(o.FullName, text);
+                    summary = Write(reader, options, kind, sink, output, path == "-" ? null : Path.GetFileName(path));
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                if (temp is not null)
                 {
-                    error.WriteLine($"synack analyze: cannot write {o.FullName}: {ex.Message}");
-                    return 1;
+                    if (summary.Error is null || parse.GetValue(partial)) File.Move(temp, target!.FullName, overwrite: true);
+                    else File.Delete(temp);
                 }
             }
-            else
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                output.Write(text);
+                if (temp is not null) TryDelete(temp);
+                error.WriteLine($"synack analyze: cannot write {target?.FullName ?? "standard output"}: {ex.Message}");
+                return 2;
             }
-            if (capture.Error is not null)
+            if (summary.Error is not null)
             {
-                error.WriteLine($"synack analyze: {f.Name}: {capture.Error}; showed the {capture.Packets.Count} packets before it");
+                error.WriteLine($"synack analyze: {name}: {summary.Error}; " + (target is not null && !parse.GetValue(partial)
+                    ? $"nothing written ({summary.Frames} frames were readable before it; --partial writes their analysis)"
+                    : $"analyzed the {summary.Frames} frames before it"));
                 return 1;
             }
             return 0;
         });
         return cmd;
+    }
+
+    private static AnalysisSummary Write(CaptureReader reader, AnalysisOptions options, string kind, Stream? sink, TextWriter output, string? fileName)
+    {
+        // The process's own standard output is written as bytes, buffered: Console.Out flushes every line.
+        using var stdout = sink is null && ReferenceEquals(output, Console.Out) ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : null;
+        sink ??= stdout;
+        switch (kind)
+        {
+            case "json":
+                {
+                    var stream = sink ?? new TextWriterStream(output);
+                    using var json = new JsonAnalysisWriter(stream, fileName, reader.Format, reader.Compression);
+                    var s = CaptureAnalyzer.Run(reader, options, json);
+                    stream.Flush();
+                    return s;
+                }
+            case "text":
+                {
+                    using var w = sink is null ? null : new StreamWriter(sink, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    return CaptureAnalyzer.Run(reader, options, new TextAnalysisWriter(w ?? output));
+                }
+            default:
+                {
+                    // The ladder and the sequence diagram draw whole conversations: these keep every packet in memory.
+                    var s = CaptureAnalyzer.Run(reader, options with { KeepPackets = true }, null);
+                    string title = fileName ?? "standard input";
+                    string text = kind == "html" ? LadderHtml.Render(s.Conversations, title) : LadderHtml.Mermaid(s.Conversations);
+                    if (sink is null) output.Write(text);
+                    else
+                    {
+                        var bytes = Encoding.UTF8.GetBytes(text);
+                        sink.Write(bytes);
+                    }
+                    return s;
+                }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

@@ -151,9 +151,12 @@ public class DemoCommandTests
             Assert.Equal("three-way", conn.GetProperty("closeKind").GetString());
             Assert.Equal(123456u, conn.GetProperty("clientIsn").GetUInt32());
             Assert.Equal(1460, conn.GetProperty("options").GetProperty("client").GetProperty("mss").GetInt32());
-            var packets = conn.GetProperty("packets");
+            var packets = doc.RootElement.GetProperty("packets");
+            Assert.Equal(packets.GetArrayLength(), conn.GetProperty("packets").GetInt32());
             Assert.Equal("S", packets[0].GetProperty("flags").GetString());
+            Assert.Equal(0, packets[0].GetProperty("stream").GetInt32());
             Assert.Equal("TIME-WAIT", packets[packets.GetArrayLength() - 1].GetProperty("clientState").GetString());
+            Assert.Equal(packets.GetArrayLength(), doc.RootElement.GetProperty("summary").GetProperty("tcpFrames").GetInt32());
         }
         finally
         {

@@ -1,0 +1,570 @@
+using System.Buffers.Binary;
+using Synack.Wire;
+
+namespace Synack.Analysis;
+
+/// <summary>What a frame turned out to carry.</summary>
+internal enum FrameKind : byte
+{
+    Tcp,
+    /// <summary>IP, but not TCP (UDP, ICMP, ...): nothing to analyze, nothing to report.</summary>
+    OtherIp,
+    /// <summary>A link frame that carries no IP (ARP, STP, LLDP, ...).</summary>
+    NotIp,
+    /// <summary>An IP fragment held until its datagram is whole.</summary>
+    Fragment,
+    /// <summary>A link type or an encapsulation we do not read: counted and named in <see cref="DecodedFrame.Skip"/>.</summary>
+    Unsupported,
+    /// <summary>Headers cut short or inconsistent: counted and named.</summary>
+    Malformed,
+}
+
+/// <summary>One frame, decoded down to its (innermost) TCP header.</summary>
+internal struct DecodedFrame
+{
+    public FrameKind Kind;
+    /// <summary>For Unsupported and Malformed frames: what, in a few words ("link type 147", "GRE protocol 0x8881").</summary>
+    public string? Skip;
+    public IpAddr Source, Destination;
+    public TcpHeader Tcp;
+    /// <summary>TCP payload bytes, from the IP header's length as tshark computes tcp.len.</summary>
+    public int PayloadLength;
+    /// <summary>The IPv4 header checksum is wrong (offload, usually): marked, never a reason to drop.</summary>
+    public bool IpChecksumBad;
+    /// <summary>null: not verified (not asked, or bytes missing); true/false: the TCP checksum's verdict.</summary>
+    public bool? TcpChecksumGood;
+}
+
+/// <summary>
+/// Decodes a captured frame to the TCP segment it carries, as Wireshark would find it: the common link
+/// types (Ethernet and 802.3 SNAP, Linux cooked v1/v2, BSD loopback, raw IP, PPP and Cisco HDLC, PPPoE,
+/// 802.11 data frames with or without radiotap/PPI, FDDI, IPoIB, NFLOG, pflog), VLAN and QinQ, MPLS,
+/// and the tunnels — IP-in-IP, 6in4, GRE (ERSPAN, transparent Ethernet, PPTP's enhanced GRE), VXLAN,
+/// Geneve, GTP-U, Teredo — down to the innermost TCP header. IPv4 fragments are reassembled (bounded);
+/// IPv6 extension headers are walked (atomic fragments, jumbograms). Checksums are never a reason to drop.
+/// </summary>
+internal sealed class FrameDecoder(bool verifyChecksums)
+{
+    private const int MaxDepth = 8; // encapsulations within encapsulations; a loop of them is malformed
+    private readonly FragmentTable _fragments = new();
+
+    public long FragmentsAbandoned => _fragments.Abandoned;
+
+    public void Decode(CapturedPacket p, ref DecodedFrame f)
+    {
+        f = default;
+        var d = p.Data.AsSpan();
+        int missing = Math.Max(0, p.OriginalLength - d.Length);
+        switch (p.LinkType)
+        {
+            case (int)LinkType.Ethernet:
+                Ethernet(d, missing, p.Frame, ref f, 0);
+                return;
+            case (int)LinkType.Raw or 12 or 14 or (int)LinkType.Ipv4 or (int)LinkType.Ipv6:
+                Ip(d, missing, p.Frame, ref f, 0);
+                return;
+            case (int)LinkType.Null or (int)LinkType.Loop:
+                {
+                    if (d.Length < 4) { Malformed(ref f, "loopback header cut short"); return; }
+                    uint fam = p.LinkType == (int)LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(d) : BinaryPrimitives.ReadUInt32LittleEndian(d);
+                    if (fam > 0xFFFF) fam = BinaryPrimitives.ReverseEndianness(fam);
+                    if (fam is 2 or 24 or 28 or 30) Ip(d[4..], missing, p.Frame, ref f, 0);
+                    else f.Kind = FrameKind.NotIp;
+                    return;
+                }
+            case (int)LinkType.LinuxSll:
+                if (d.Length < 16) { Malformed(ref f, "Linux cooked header cut short"); return; }
+                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d[14..]), d[16..], missing, p.Frame, ref f, 0);
+                return;
+            case (int)LinkType.LinuxSll2:
+                if (d.Length < 20) { Malformed(ref f, "Linux cooked v2 header cut short"); return; }
+                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d), d[20..], missing, p.Frame, ref f, 0);
+                return;
+            case 9 or 50: // PPP, PPP in HDLC framing
+                Ppp(d, missing, p.Frame, ref f, 0);
+                return;
+            case 51: // PPPoE: the session header, then PPP
+                if (d.Length < 6) { Malformed(ref f, "PPPoE header cut short"); return; }
+                Ppp(d[6..], missing, p.Frame, ref f, 0);
+                return;
+            case 104: // Cisco HDLC: address, control, then an EtherType
+                if (d.Length < 4) { Malformed(ref f, "Cisco HDLC header cut short"); return; }
+                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d[2..]), d[4..], missing, p.Frame, ref f, 0);
+                return;
+            case 10: // FDDI: frame control, two addresses, then LLC
+                if (d.Length < 13) { Malformed(ref f, "FDDI header cut short"); return; }
+                Llc(d[13..], missing, p.Frame, ref f, 0);
+                return;
+            case 105: // 802.11
+                Wifi(d, missing, p.Frame, ref f);
+                return;
+            case 127: // radiotap, then 802.11
+                {
+                    if (d.Length < 4) { Malformed(ref f, "radiotap header cut short"); return; }
+                    int len = BinaryPrimitives.ReadUInt16LittleEndian(d[2..]);
+                    if (len > d.Length) { Malformed(ref f, "radiotap header longer than the frame"); return; }
+                    Wifi(d[len..], missing, p.Frame, ref f);
+                    return;
+                }
+            case 192: // PPI, then what its data link type says
+                {
+                    if (d.Length < 8) { Malformed(ref f, "PPI header cut short"); return; }
+                    int len = BinaryPrimitives.ReadUInt16LittleEndian(d[2..]);
+                    uint dlt = BinaryPrimitives.ReadUInt32LittleEndian(d[4..]);
+                    if (len > d.Length) { Malformed(ref f, "PPI header longer than the frame"); return; }
+                    if (dlt == 105) Wifi(d[len..], missing, p.Frame, ref f);
+                    else if (dlt == 1) Ethernet(d[len..], missing, p.Frame, ref f, 0);
+                    else Unsupported(ref f, $"PPI carrying link type {dlt}");
+                    return;
+                }
+            case 242: // IP over InfiniBand: a 4-byte header with an EtherType
+                if (d.Length < 4) { Malformed(ref f, "IPoIB header cut short"); return; }
+                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d), d[4..], missing, p.Frame, ref f, 0);
+                return;
+            case 239: // NFLOG: TLVs after a 4-byte header; type 9 is the packet
+                Nflog(d, missing, p.Frame, ref f);
+                return;
+            case 117: // OpenBSD pflog: its header states its own length, then IP
+                {
+                    if (d.Length < 4) { Malformed(ref f, "pflog header cut short"); return; }
+                    int len = (d[0] + 3) & ~3;
+                    if (len > d.Length || len < 4) { Malformed(ref f, "pflog header length"); return; }
+                    Ip(d[len..], missing, p.Frame, ref f, 0);
+                    return;
+                }
+            case 109: // OpenBSD enc: 12 bytes, then IP
+                if (d.Length < 12) { Malformed(ref f, "enc header cut short"); return; }
+                Ip(d[12..], missing, p.Frame, ref f, 0);
+                return;
+            default:
+                Unsupported(ref f, $"link type {p.LinkType}");
+                return;
+        }
+    }
+
+    private static void Malformed(ref DecodedFrame f, string what)
+    {
+        f.Kind = FrameKind.Malformed;
+        f.Skip = what;
+    }
+
+    private static void Unsupported(ref DecodedFrame f, string what)
+    {
+        f.Kind = FrameKind.Unsupported;
+        f.Skip = what;
+    }
+
+    private void Ethernet(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 14) { Malformed(ref f, "Ethernet header cut short"); return; }
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(d[12..]);
+        if (type <= 1500) Llc(d[14..], missing, frame, ref f, depth); // 802.3: a length, then LLC
+        else EtherType(type, d[14..], missing, frame, ref f, depth);
+    }
+
+    private void Llc(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        // SNAP (AA AA 03, an OUI, an EtherType) carries IP; other LLC saps do not.
+        if (d.Length >= 8 && d[0] == 0xAA && d[1] == 0xAA && d[2] == 0x03) EtherType(BinaryPrimitives.ReadUInt16BigEndian(d[6..]), d[8..], missing, frame, ref f, depth);
+        else if (d.Length >= 3 && d[0] == 0x06 && d[1] == 0x06) Ip(d[3..], missing, frame, ref f, depth); // LLC with the IP sap
+        else f.Kind = FrameKind.NotIp;
+    }
+
+    private void EtherType(ushort type, ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        while (true)
+        {
+            if (depth > MaxDepth) { Malformed(ref f, "too many nested encapsulations"); return; }
+            switch (type)
+            {
+                case 0x0800 or 0x86DD:
+                    Ip(d, missing, frame, ref f, depth);
+                    return;
+                case 0x8100 or 0x88A8 or 0x9100 or 0x9200: // VLAN, QinQ
+                    if (d.Length < 4) { Malformed(ref f, "VLAN tag cut short"); return; }
+                    type = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+                    d = d[4..];
+                    depth++;
+                    continue;
+                case 0x8847 or 0x8848: // MPLS
+                    Mpls(d, missing, frame, ref f, depth + 1);
+                    return;
+                case 0x8864: // PPPoE session
+                    if (d.Length < 6) { Malformed(ref f, "PPPoE header cut short"); return; }
+                    Ppp(d[6..], missing, frame, ref f, depth + 1);
+                    return;
+                case 0x6558: // transparent Ethernet bridging (in GRE)
+                    Ethernet(d, missing, frame, ref f, depth + 1);
+                    return;
+                case 0x88BE: // ERSPAN type II: 8 bytes, then Ethernet
+                    if (d.Length < 8) { Malformed(ref f, "ERSPAN header cut short"); return; }
+                    Ethernet(d[8..], missing, frame, ref f, depth + 1);
+                    return;
+                case 0x22EB: // ERSPAN type III: 12 bytes, 8 more with the O bit, then Ethernet
+                    {
+                        if (d.Length < 12) { Malformed(ref f, "ERSPAN III header cut short"); return; }
+                        int len = (d[11] & 0x01) != 0 ? 20 : 12;
+                        if (d.Length < len) { Malformed(ref f, "ERSPAN III header cut short"); return; }
+                        Ethernet(d[len..], missing, frame, ref f, depth + 1);
+                        return;
+                    }
+                case 0x880B: // PPP (PPTP's GRE)
+                    Ppp(d, missing, frame, ref f, depth + 1);
+                    return;
+                case 0x0806 or 0x8035 or 0x88CC or 0x888E or 0x8863 or 0x9000 or 0x8809 or 0x88E5 or 0x88F7 or 0x8892 or 0x893A or 0x86DC or 0x8137 or 0x809B or 0x80F3 or 0x6003 or 0x6004 or 0x8035:
+                    f.Kind = FrameKind.NotIp; // ARP, LLDP, EAPOL, PPPoE discovery, loopback, LACP, MACsec, PTP, ...
+                    return;
+                default:
+                    f.Kind = FrameKind.NotIp;
+                    f.Skip = $"EtherType 0x{type:X4}";
+                    return;
+            }
+        }
+    }
+
+    private void Mpls(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        // Labels until the bottom of the stack; then IP by its version nibble, or a pseudowire's
+        // control word (first nibble 0) and Ethernet, as Wireshark guesses.
+        for (int i = 0; i < 16; i++)
+        {
+            if (d.Length < 4) { Malformed(ref f, "MPLS label cut short"); return; }
+            bool bottom = (d[2] & 0x01) != 0;
+            d = d[4..];
+            if (!bottom) continue;
+            if (d.Length == 0) { Malformed(ref f, "MPLS with nothing under its labels"); return; }
+            int v = d[0] >> 4;
+            if (v is 4 or 6) Ip(d, missing, frame, ref f, depth);
+            else if (v == 0 && d.Length >= 4) Ethernet(d[4..], missing, frame, ref f, depth);
+            else Unsupported(ref f, "MPLS payload");
+            return;
+        }
+        Malformed(ref f, "MPLS label stack without a bottom");
+    }
+
+    private void Ppp(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length >= 2 && d[0] == 0xFF && d[1] == 0x03) d = d[2..]; // address and control, when present
+        if (d.Length < 1) { Malformed(ref f, "PPP header cut short"); return; }
+        int proto;
+        if ((d[0] & 0x01) != 0) { proto = d[0]; d = d[1..]; } // a compressed one-byte protocol
+        else
+        {
+            if (d.Length < 2) { Malformed(ref f, "PPP header cut short"); return; }
+            proto = BinaryPrimitives.ReadUInt16BigEndian(d);
+            d = d[2..];
+        }
+        if (proto is 0x21 or 0x57) Ip(d, missing, frame, ref f, depth);
+        else if (proto == 0x0281) Mpls(d, missing, frame, ref f, depth + 1);
+        else f.Kind = FrameKind.NotIp; // LCP, IPCP, CHAP, compressed data, ...
+    }
+
+    private void Wifi(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f)
+    {
+        if (d.Length < 24) { Malformed(ref f, "802.11 header cut short"); return; }
+        int fc = d[0];
+        int type = (fc >> 2) & 0x3, subtype = fc >> 4;
+        if (type != 2 || (subtype & 0x4) != 0) { f.Kind = FrameKind.NotIp; return; } // not data, or no payload
+        if ((d[1] & 0x40) != 0) { Unsupported(ref f, "802.11 protected (encrypted) data"); return; }
+        int hdr = 24;
+        if ((d[1] & 0x03) == 0x03) hdr += 6; // four addresses (WDS)
+        if ((subtype & 0x8) != 0) hdr += 2;  // QoS control
+        if ((subtype & 0x8) != 0 && (fc & 0x80) != 0 && (d[1] & 0x80) != 0) hdr += 4; // HT control (order bit)
+        if (d.Length < hdr) { Malformed(ref f, "802.11 header cut short"); return; }
+        Llc(d[hdr..], missing, frame, ref f, 0);
+    }
+
+    private void Nflog(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f)
+    {
+        if (d.Length < 4) { Malformed(ref f, "NFLOG header cut short"); return; }
+        int i = 4;
+        while (i + 4 <= d.Length)
+        {
+            int len = BinaryPrimitives.ReadUInt16LittleEndian(d[i..]);
+            int type = BinaryPrimitives.ReadUInt16LittleEndian(d[(i + 2)..]);
+            if (len < 4 || i + len > d.Length) break;
+            if (type == 9)
+            {
+                Ip(d.Slice(i + 4, len - 4), missing, frame, ref f, 0);
+                return;
+            }
+            i += (len + 3) & ~3;
+        }
+        f.Kind = FrameKind.NotIp;
+    }
+
+    private void Ip(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (depth > MaxDepth) { Malformed(ref f, "too many nested encapsulations"); return; }
+        if (d.Length < 1) { Malformed(ref f, "IP header cut short"); return; }
+        int version = d[0] >> 4;
+        if (version == 4) Ipv4(d, missing, frame, ref f, depth);
+        else if (version == 6) Ipv6(d, missing, frame, ref f, depth);
+        else Malformed(ref f, $"IP version {version}");
+    }
+
+    private void Ipv4(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 20) { Malformed(ref f, "IPv4 header cut short"); return; }
+        int ihl = (d[0] & 0x0F) * 4;
+        if (ihl < 20 || ihl > d.Length) { Malformed(ref f, "IPv4 header length"); return; }
+        int total = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+        int onWire = d.Length + missing;
+        // A total length of 0 is a TSO/BIG TCP packet the sender's kernel had not cut yet: the frame says how long it is.
+        if (total == 0) total = onWire;
+        if (total < ihl) { Malformed(ref f, "IPv4 total length shorter than its header"); return; }
+        if (total > onWire) total = onWire; // longer than the frame: what the frame holds is what there is
+        byte proto = d[9];
+        var src = IpAddr.FromSpan(d.Slice(12, 4));
+        var dst = IpAddr.FromSpan(d.Slice(16, 4));
+        bool ipBad = InternetChecksum.Compute(d[..ihl]) != 0;
+        ushort frag = BinaryPrimitives.ReadUInt16BigEndian(d[6..]);
+        int fragOffset = (frag & 0x1FFF) * 8;
+        bool more = (frag & 0x2000) != 0;
+        int payloadOnWire = total - ihl;
+        var payload = d[ihl..Math.Min(d.Length, total)];
+        if (fragOffset != 0 || more)
+        {
+            if (proto != 6 && proto != 4 && proto != 41) { f.Kind = FrameKind.OtherIp; return; }
+            ushort id = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
+            if (payload.Length < payloadOnWire) { Unsupported(ref f, "an IPv4 fragment cut by the snap length"); return; }
+            var whole = _fragments.Add(new FragmentKey(src, dst, id, proto), fragOffset, more, payload, frame);
+            if (whole is null) { f.Kind = FrameKind.Fragment; return; }
+            Transport(proto, src, dst, whole, 0, frame, ref f, depth);
+            f.IpChecksumBad = ipBad;
+            return;
+        }
+        Transport(proto, src, dst, payload, payloadOnWire - payload.Length, frame, ref f, depth);
+        f.IpChecksumBad |= ipBad;
+    }
+
+    private void Ipv6(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 40) { Malformed(ref f, "IPv6 header cut short"); return; }
+        int payloadLen = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
+        byte next = d[6];
+        var src = IpAddr.FromSpan(d.Slice(8, 16));
+        var dst = IpAddr.FromSpan(d.Slice(24, 16));
+        int onWire = d.Length + missing - 40;
+        bool jumbo = payloadLen == 0; // a jumbogram (RFC 2675) or BIG TCP: the frame, or the jumbo option, says how long
+        if (jumbo) payloadLen = onWire;
+        if (payloadLen > onWire) payloadLen = onWire;
+        var rest = d[40..];
+        int consumed = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            switch (next)
+            {
+                case 0 or 43 or 60 or 135 or 139 or 140: // hop-by-hop, routing, destination options, mobility, HIP, shim6
+                    {
+                        if (rest.Length < 8) { Malformed(ref f, "IPv6 extension header cut short"); return; }
+                        int len = (rest[1] + 1) * 8;
+                        if (rest.Length < len) { Malformed(ref f, "IPv6 extension header cut short"); return; }
+                        if (next == 0 && jumbo) JumboLength(rest[2..len], ref payloadLen);
+                        next = rest[0];
+                        rest = rest[len..];
+                        consumed += len;
+                        continue;
+                    }
+                case 51: // AH: length in 4-byte words, plus 2
+                    {
+                        if (rest.Length < 8) { Malformed(ref f, "AH header cut short"); return; }
+                        int len = (rest[1] + 2) * 4;
+                        if (rest.Length < len) { Malformed(ref f, "AH header cut short"); return; }
+                        next = rest[0];
+                        rest = rest[len..];
+                        consumed += len;
+                        continue;
+                    }
+                case 44: // fragment
+                    {
+                        if (rest.Length < 8) { Malformed(ref f, "IPv6 fragment header cut short"); return; }
+                        ushort fo = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+                        uint id = BinaryPrimitives.ReadUInt32BigEndian(rest[4..]);
+                        int offset = fo & 0xFFF8;
+                        bool more = (fo & 1) != 0;
+                        byte inner = rest[0];
+                        rest = rest[8..];
+                        consumed += 8;
+                        if (offset == 0 && !more)
+                        {
+                            next = inner; // an atomic fragment (RFC 6946): a whole packet with a fragment header
+                            continue;
+                        }
+                        if (inner != 6) { f.Kind = FrameKind.OtherIp; return; }
+                        int fragLen = payloadLen - consumed;
+                        if (fragLen < 0 || rest.Length < fragLen) { Unsupported(ref f, "an IPv6 fragment cut by the snap length"); return; }
+                        var whole = _fragments.Add(new FragmentKey(src, dst, id, inner), offset, more, rest[..fragLen], frame);
+                        if (whole is null) { f.Kind = FrameKind.Fragment; return; }
+                        Transport(inner, src, dst, whole, 0, frame, ref f, depth);
+                        return;
+                    }
+                default:
+                    {
+                        int len = payloadLen - consumed;
+                        if (len < 0) { Malformed(ref f, "IPv6 payload length shorter than its extension headers"); return; }
+                        var payload = rest[..Math.Min(rest.Length, len)];
+                        Transport(next, src, dst, payload, len - payload.Length, frame, ref f, depth);
+                        return;
+                    }
+            }
+        }
+        Malformed(ref f, "too many IPv6 extension headers");
+    }
+
+    private static void JumboLength(ReadOnlySpan<byte> options, ref int payloadLen)
+    {
+        for (int i = 0; i + 2 <= options.Length;)
+        {
+            if (options[i] == 0) { i++; continue; }
+            int len = options[i + 1];
+            if (options[i] == 0xC2 && len == 4 && i + 6 <= options.Length)
+            {
+                long jumbo = BinaryPrimitives.ReadUInt32BigEndian(options[(i + 2)..]);
+                if (jumbo > 0 && jumbo < payloadLen) payloadLen = (int)jumbo;
+                return;
+            }
+            i += 2 + len;
+        }
+    }
+
+    /// <summary>The IP payload: TCP, or a tunnel to go into.</summary>
+    /// <param name="cut">Payload bytes on the wire but not in the capture.</param>
+    private void Transport(byte proto, IpAddr src, IpAddr dst, ReadOnlySpan<byte> payload, int cut, int frame, ref DecodedFrame f, int depth)
+    {
+        switch (proto)
+        {
+            case 6:
+                Tcp(src, dst, payload, cut, ref f);
+                return;
+            case 4 or 41: // IP in IP, IPv6 in IPv4 (6in4)
+                Ip(payload, cut, frame, ref f, depth + 1);
+                return;
+            case 47:
+                Gre(payload, cut, frame, ref f, depth + 1);
+                return;
+            case 17:
+                Udp(payload, cut, frame, ref f, depth + 1);
+                return;
+            default:
+                f.Kind = FrameKind.OtherIp;
+                return;
+        }
+    }
+
+    private void Gre(ReadOnlySpan<byte> d, int cut, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 4) { Malformed(ref f, "GRE header cut short"); return; }
+        int flags = d[0];
+        int version = d[1] & 0x07;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+        int len = 4;
+        if (version == 0)
+        {
+            if ((flags & 0x80) != 0 || (flags & 0x40) != 0) len += 4; // checksum (and the reserved word), or routing
+            if ((flags & 0x20) != 0) len += 4; // key
+            if ((flags & 0x10) != 0) len += 4; // sequence number
+        }
+        else if (version == 1)
+        {
+            len += 4; // PPTP: the key (payload length and call id) is always there
+            if ((flags & 0x10) != 0) len += 4;
+            if ((d[1] & 0x80) != 0) len += 4; // acknowledgment number
+        }
+        else
+        {
+            Unsupported(ref f, $"GRE version {version}");
+            return;
+        }
+        if (d.Length < len) { Malformed(ref f, "GRE header cut short"); return; }
+        if (version == 1 && d.Length == len) { f.Kind = FrameKind.OtherIp; return; } // an ack alone
+        switch (type)
+        {
+            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B:
+                EtherType(type, d[len..], cut, frame, ref f, depth);
+                return;
+            default:
+                Unsupported(ref f, $"GRE protocol 0x{type:X4}");
+                return;
+        }
+    }
+
+    private void Udp(ReadOnlySpan<byte> d, int cut, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 8) { f.Kind = FrameKind.OtherIp; return; }
+        ushort sport = BinaryPrimitives.ReadUInt16BigEndian(d);
+        ushort dport = BinaryPrimitives.ReadUInt16BigEndian(d[2..]);
+        var p = d[8..];
+        bool Port(ushort port) => sport == port || dport == port;
+        if (Port(4789) && p.Length >= 8 && (p[0] & 0x08) != 0) Ethernet(p[8..], cut, frame, ref f, depth); // VXLAN
+        else if (Port(6081) && p.Length >= 8 && p[0] >> 6 == 0) // Geneve
+        {
+            int len = 8 + (p[0] & 0x3F) * 4;
+            if (p.Length < len) { Malformed(ref f, "Geneve header cut short"); return; }
+            EtherType(BinaryPrimitives.ReadUInt16BigEndian(p[2..]), p[len..], cut, frame, ref f, depth);
+        }
+        else if (Port(2152) && p.Length >= 8 && (p[0] >> 5) == 1 && p[1] == 0xFF) Gtp(p, cut, frame, ref f, depth); // GTP-U, a T-PDU
+        else if (Port(3544) && p.Length >= 40 && p[0] >> 4 == 6) Ip(p, cut, frame, ref f, depth); // Teredo, no indicators
+        else f.Kind = FrameKind.OtherIp;
+    }
+
+    private void Gtp(ReadOnlySpan<byte> p, int cut, int frame, ref DecodedFrame f, int depth)
+    {
+        int len = 8;
+        if ((p[0] & 0x07) != 0)
+        {
+            len = 12;
+            if (p.Length < len) { Malformed(ref f, "GTP header cut short"); return; }
+            byte ext = (p[0] & 0x04) != 0 ? p[11] : (byte)0;
+            while (ext != 0)
+            {
+                if (p.Length < len + 1) { Malformed(ref f, "GTP extension cut short"); return; }
+                int elen = p[len] * 4;
+                if (elen == 0 || p.Length < len + elen) { Malformed(ref f, "GTP extension cut short"); return; }
+                ext = p[len + elen - 1];
+                len += elen;
+            }
+        }
+        if (p.Length <= len) { f.Kind = FrameKind.OtherIp; return; }
+        Ip(p[len..], cut, frame, ref f, depth);
+    }
+
+    private void Tcp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> segment, int cut, ref DecodedFrame f)
+    {
+        if (!TcpHeader.TryParse(segment, out var h, out var error))
+        {
+            if (error is ParseError.TcpHeaderTooShort or ParseError.TcpDataOffsetTooSmall or ParseError.TcpDataOffsetPastPacket)
+            {
+                Malformed(ref f, error switch
+                {
+                    ParseError.TcpHeaderTooShort => "TCP header cut short",
+                    ParseError.TcpDataOffsetTooSmall => "TCP data offset below 5",
+                    _ => "TCP data offset past the packet",
+                });
+                return;
+            }
+            // Options that do not parse: the fixed header still counts, as in Wireshark.
+            h = FixedHeader(segment);
+        }
+        f.Kind = FrameKind.Tcp;
+        f.Skip = null;
+        f.Source = src;
+        f.Destination = dst;
+        f.Tcp = h;
+        f.PayloadLength = segment.Length + cut - h.HeaderLength;
+        if (verifyChecksums) f.TcpChecksumGood = cut == 0 ? InternetChecksum.VerifyTcp(src, dst, segment) : null;
+    }
+
+    private static TcpHeader FixedHeader(ReadOnlySpan<byte> s) => new()
+    {
+        SourcePort = BinaryPrimitives.ReadUInt16BigEndian(s),
+        DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(s[2..]),
+        Seq = new SeqNum(BinaryPrimitives.ReadUInt32BigEndian(s[4..])),
+        Ack = new SeqNum(BinaryPrimitives.ReadUInt32BigEndian(s[8..])),
+        Flags = (TcpFlags)s[13],
+        Window = BinaryPrimitives.ReadUInt16BigEndian(s[14..]),
+        Checksum = BinaryPrimitives.ReadUInt16BigEndian(s[16..]),
+        UrgentPointer = BinaryPrimitives.ReadUInt16BigEndian(s[18..]),
+        HeaderLength = (s[12] >> 4) * 4,
+    };
+}
