@@ -67,10 +67,29 @@ def synack_frames(synack, path):
     return frames, len(doc.get("connections", [])), None
 
 
-def compare(synack, path):
+def tshark_cached(path, cache):
+    """tshark's view of a file never changes: kept in CACHE (keyed by the file's content) between runs."""
+    key = None
+    if cache:
+        import hashlib
+        with open(path, "rb") as f:
+            key = os.path.join(cache, hashlib.sha256(f.read()).hexdigest() + ".json")
+        if os.path.exists(key):
+            with open(key) as f:
+                d = json.load(f)
+            return {int(k): (v[0], v[1], v[2], v[3], frozenset(v[4])) for k, v in d["frames"].items()}, d["convs"]
+    frames, convs = tshark_frames(path), tshark_conversations(path)
+    if key:
+        os.makedirs(cache, exist_ok=True)
+        with open(key + ".tmp", "w") as f:
+            json.dump({"frames": {k: [*v[:4], sorted(v[4])] for k, v in frames.items()}, "convs": convs}, f)
+        os.replace(key + ".tmp", key)
+    return frames, convs
+
+
+def compare(synack, path, cache=None):
     try:
-        theirs = tshark_frames(path)
-        their_convs = tshark_conversations(path)
+        theirs, their_convs = tshark_cached(path, cache)
         ours, our_convs, err = synack_frames(synack, path)
     except subprocess.TimeoutExpired as e:
         return path, {"error": f"timeout: {e.cmd[0]}"}
@@ -116,12 +135,13 @@ def main():
     ap.add_argument("--synack", default="synack", help="the synack command (may be 'dotnet path/synack.dll')")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--details", help="write every file's result here (JSON)")
+    ap.add_argument("--cache", help="keep tshark's answers here between runs")
     args = ap.parse_args()
     synack = args.synack.split()
     files = list(captures(args.paths))
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for path, r in pool.map(lambda p: compare(synack, p), files):
+        for path, r in pool.map(lambda p: compare(synack, p, args.cache), files):
             results[path] = r
     groups = defaultdict(lambda: Counter())
     why_all = Counter()

@@ -16,7 +16,7 @@ command -v sharpfuzz >/dev/null || { echo "sharpfuzz is missing: dotnet tool ins
 rm -rf "$out/bin"
 dotnet publish "$root/fuzz/Synack.Fuzz" -c Release -o "$out/bin" >/dev/null
 # Instrument our assemblies (not the runtime's): afl sees which branches of the stack an input takes.
-for dll in Synack.Wire Synack.Tcp Synack.Stack Synack.Conformance; do sharpfuzz "$out/bin/$dll.dll" >/dev/null; done
+for dll in Synack.Wire Synack.Tcp Synack.Stack Synack.Conformance Synack.Analysis; do sharpfuzz "$out/bin/$dll.dll" >/dev/null; done
 
 # A resumed run keeps what it learnt; a fresh one starts from the committed corpus.
 input="$root/fuzz/corpus/$target"

@@ -1,3 +1,4 @@
+using Synack.Analysis;
 using System.Buffers.Binary;
 using System.Text;
 using Synack.Conformance;
@@ -46,11 +47,27 @@ public static class FuzzTargets
         }
     }
 
-    /// <summary>pcap and pcapng (any link type, gzip or not): read, every packet looked into.</summary>
+    /// <summary>
+    /// pcap and pcapng (any link type, gzip or zstd or not): read packet by packet, every packet looked
+    /// into, and the whole capture analyzed — every link type and tunnel decoded, fragments reassembled,
+    /// checksums verified — with the text and JSON views written.
+    /// </summary>
     public static void Capture(ReadOnlySpan<byte> data)
     {
-        var capture = CaptureReader.Read(data);
-        foreach (var p in capture.Packets) Packet(p.Ip);
+        var bytes = data.ToArray();
+        using (var reader = CaptureReader.Open(new MemoryStream(bytes)))
+        {
+            foreach (var p in reader.Packets()) Packet(p.Ip);
+        }
+        using (var reader = CaptureReader.Open(new MemoryStream(bytes)))
+        {
+            using var json = new JsonAnalysisWriter(Stream.Null, "fuzz.pcap", reader.Format, reader.Compression);
+            CaptureAnalyzer.Run(reader, new AnalysisOptions { VerifyChecksums = true }, json);
+        }
+        using (var reader = CaptureReader.Open(new MemoryStream(bytes)))
+        {
+            CaptureAnalyzer.Run(reader, new AnalysisOptions(), new TextAnalysisWriter(TextWriter.Null));
+        }
     }
 
     /// <summary>A packetdrill script: parsed, or refused with a ScriptParseException that says where.</summary>

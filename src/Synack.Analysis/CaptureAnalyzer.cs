@@ -96,15 +96,22 @@ internal sealed class AnalysisEngine
         var a = (_frame.Source, tcp.SourcePort, _frame.Destination, tcp.DestinationPort);
         var b = (_frame.Destination, tcp.DestinationPort, _frame.Source, tcp.SourcePort);
         Tracker? tr = _open.TryGetValue(a, out var ta) ? ta : _open.TryGetValue(b, out var tb) ? tb : null;
-        bool syn = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn;
-        // A new SYN with another ISN on a used 4-tuple whose conversation has ended starts a new one.
-        bool reused = false;
-        if (tr is not null && syn && tr.Ended && tr.ClientIsnFrom(_frame.Source, tcp.SourcePort) != tcp.Seq.Value)
+        // A SYN with another ISN than the one its side started with is a new conversation on the same
+        // ports (Wireshark's rule: whether or not the old one had closed); a SYN-ACK with another ISN is flagged.
+        var flags = AnalysisFlags.None;
+        if (tr is not null && tcp.Flags.Has(TcpFlags.Syn))
         {
-            _open.Remove(tr.Key);
-            tr.Finish();
-            tr = null;
-            reused = true;
+            var fwd = tr.Flow(_frame.Source, tcp.SourcePort);
+            if (fwd.BaseSet && fwd.Base != tcp.Seq.Value)
+            {
+                flags = AnalysisFlags.ReusedPorts;
+                if (!tcp.Flags.Has(TcpFlags.Ack))
+                {
+                    _open.Remove(tr.Key);
+                    tr.Finish();
+                    tr = null;
+                }
+            }
         }
         if (tr is null)
         {
@@ -122,7 +129,7 @@ internal sealed class AnalysisEngine
             _conversations.Add(tr.Conv);
             _open[key] = tr;
         }
-        var row = tr.Add(p, (p.TimestampNs - _t0.Value) / 1e9, _frame.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, _frame.PayloadLength, reused, _frame.IpChecksumBad, _frame.TcpChecksumGood);
+        var row = tr.Add(p, (p.TimestampNs - _t0.Value) / 1e9, _frame.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, _frame.PayloadLength, flags, _frame.IpChecksumBad, _frame.TcpChecksumGood, analyze: !_frame.Fragmented);
         _pending.Enqueue(row);
         while (_pending.Count > Lag) Emit(_pending.Dequeue());
     }
@@ -159,26 +166,18 @@ internal sealed class AnalysisEngine
 
     private sealed class Side
     {
-        public bool HasBase;
-        public uint Base;
-        public bool Wscale;
-        public int Shift;
-        public long NextSeq;      // highest relative seq + len seen
-        public long LastAck = -1; // last relative ack this side sent
-        public long LastWindow = -1;
-        public int DupAcks;
+        public readonly FlowState Flow = new();
         public long? FinSeq;      // relative seq of this side's FIN
-        public double LastDupAckTime;
+        public long HighestAck = -1; // the highest relative ack this side sent (for the inferred states)
         public SideOptions? Options;
-        public bool LastWasKeepAlive;
-        public double NextSeqTime = double.NegativeInfinity;
     }
 
     private sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
     {
         private readonly Side _c = new(), _s = new();
         private InferredState _cs = InferredState.Closed, _ss = InferredState.Listen;
-        private double? _synTime;
+        private long _mruSynNs = -1; // the most recent SYN: the handshake RTT runs from it (Wireshark's ts_mru_syn)
+        private long _firstRttNs;
         private string _history = ""; // Zeek's letters, each once, in the order first seen
 
         public Conversation Conv { get; } = conv;
@@ -190,108 +189,63 @@ internal sealed class AnalysisEngine
         private long _firstFinEnd;
         private bool _finC, _finS, _secondAcksFirst, _separateAck;
 
-        public bool Ended => (_cs is InferredState.Closed or InferredState.TimeWait) && (_ss is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) && Conv.PacketCount > 0;
+        public FlowState Flow(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? _c.Flow : _s.Flow;
 
-        public uint? ClientIsnFrom(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? Conv.ClientIsn : Conv.ServerIsn;
-
-        public Row Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, bool reusedPorts, bool ipChecksumBad, bool? tcpChecksumGood)
+        /// <param name="analyze">False for a segment whose length is unknown (a first fragment that cannot be reassembled): shown with raw numbers, no analysis, no state moved.</param>
+        public Row Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, AnalysisFlags initial, bool ipChecksumBad, bool? tcpChecksumGood, bool analyze = true)
         {
+            if (!analyze)
+            {
+                var bare = new Row(Conv, new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, tcp.Seq.Value, tcp.Ack.Value, 0, tcp.Window,
+                    SequenceAnalysis.Names(initial), _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
+                Keep(bare, p.Frame);
+                return bare;
+            }
             var me = fromClient ? _c : _s;
             var peer = fromClient ? _s : _c;
             var f = tcp.Flags;
             bool syn = f.Has(TcpFlags.Syn), fin = f.Has(TcpFlags.Fin), rst = f.Has(TcpFlags.Rst), ack = f.Has(TcpFlags.Ack);
             if (syn)
             {
-                me.HasBase = true;
-                me.Base = tcp.Seq.Value;
                 me.Options = new SideOptions(tcp.Options.HasMss ? tcp.Options.Mss : null, tcp.Options.HasWindowScale ? tcp.Options.WindowScale : null, tcp.Options.SackPermitted, tcp.Options.HasTimestamps);
-                me.Wscale = tcp.Options.HasWindowScale;
-                me.Shift = Math.Min((int)tcp.Options.WindowScale, 14);
                 if (fromClient) { Conv.ClientIsn = tcp.Seq.Value; Conv.ClientOptions = me.Options; }
                 else { Conv.ServerIsn = tcp.Seq.Value; Conv.ServerOptions = me.Options; }
-                if (fromClient && !ack) _synTime ??= time;
+                SequenceAnalysis.WindowScale(me.Flow, peer.Flow, in tcp);
             }
-            if (!me.HasBase)
+            // Wireshark's initial RTT: from the most recent SYN to the first ACK without SYN after it.
+            if (_firstRttNs == 0)
             {
-                me.HasBase = true;
-                me.Base = tcp.Seq.Value - 1; // mid-stream: the first byte seen is 1
-            }
-            long seq = unchecked((uint)(tcp.Seq.Value - me.Base));
-            long ackRel = ack ? (peer.HasBase ? unchecked((uint)(tcp.Ack.Value - peer.Base)) : unchecked((uint)tcp.Ack.Value)) : 0;
-            long segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
-            bool bothScale = _c.Wscale && _s.Wscale;
-            long window = syn || !bothScale ? tcp.Window : (long)tcp.Window << me.Shift;
-
-            // Findings, as Wireshark defines them (tcp.analysis.*), checked in Wireshark's order.
-            var findings = new List<string>(2);
-            if (reusedPorts) findings.Add("reused_ports");
-            bool data = segLen > 0;
-            bool plain = !syn && !fin && !rst;
-            bool established = me.NextSeq > 0;
-            if (len == 1 && plain && established && seq == me.NextSeq && peer.LastWindow == 0) findings.Add("zero_window_probe");
-            if (window == 0 && !rst && !syn) findings.Add("zero_window");
-            if (established && seq > me.NextSeq && !rst) findings.Add("lost_segment");
-            bool keepAlive = len <= 1 && plain && established && seq == me.NextSeq - 1;
-            if (keepAlive) findings.Add("keep_alive");
-            if (len == 0 && plain && ack && window != 0 && me.LastWindow >= 0 && window != me.LastWindow && seq == me.NextSeq && ackRel == me.LastAck) findings.Add("window_update");
-            if (len > 0 && plain && peer.LastAck >= 0 && peer.LastWindow >= 0 && seq + len == peer.LastAck + peer.LastWindow) findings.Add("window_full");
-            bool keepAliveAck = len == 0 && plain && ack && window != 0 && window == me.LastWindow && seq == me.NextSeq && ackRel == me.LastAck && peer.LastWasKeepAlive;
-            if (keepAliveAck) findings.Add("keep_alive_ack");
-            if (len == 0 && plain && ack && !keepAlive && !keepAliveAck && !findings.Contains("window_update") && window != 0 && window == me.LastWindow
-                && me.LastAck > 0 && established && ackRel == me.LastAck && seq == me.NextSeq) findings.Add("duplicate_ack");
-            if (ack && peer.NextSeq > 0 && ackRel > peer.NextSeq && !syn) findings.Add("ack_lost_segment");
-            if (data && established && seq < me.NextSeq && !keepAlive)
-            {
-                // Wireshark's order: fast retransmission, then spurious (data the receiver has already
-                // acknowledged), then out of order (soon after the highest sequence number moved: within
-                // the handshake RTT, or 3 ms without one), then plain.
-                double threshold = Conv.HandshakeRttMs is double irtt ? irtt / 1000 : 0.003;
-                if (peer.DupAcks >= 2 && peer.LastAck == seq && time - peer.LastDupAckTime <= 0.020)
+                if (syn && !ack) _mruSynNs = p.TimestampNs;
+                else if (ack && !syn && _mruSynNs >= 0)
                 {
-                    findings.Add("fast_retransmission");
-                    findings.Add("retransmission");
+                    _firstRttNs = p.TimestampNs - _mruSynNs;
+                    Conv.HandshakeRttMs = _firstRttNs / 1e6;
                 }
-                else if (len > 0 && peer.LastAck > 0 && seq + segLen <= peer.LastAck)
-                {
-                    findings.Add("spurious_retransmission");
-                    findings.Add("retransmission");
-                }
-                else if (seq + segLen != me.NextSeq && time - me.NextSeqTime < threshold) findings.Add("out_of_order");
-                else findings.Add("retransmission");
             }
-            me.LastWasKeepAlive = keepAlive;
-            if (findings.Contains("duplicate_ack"))
-            {
-                me.DupAcks++;
-                me.LastDupAckTime = time;
-            }
-            else if (ack && ackRel != me.LastAck) me.DupAcks = 0;
-
-            if (seq + segLen > me.NextSeq)
-            {
-                me.NextSeq = seq + segLen;
-                me.NextSeqTime = time;
-            }
-            if (ack)
-            {
-                if (ackRel > me.LastAck) me.LastAck = ackRel;
-                me.LastWindow = window;
-            }
+            var flags = initial | SequenceAnalysis.Analyze(me.Flow, peer.Flow, tcp.Seq.Value, tcp.Ack.Value, (uint)len, f, tcp.Window, p.TimestampNs, _firstRttNs);
+            long seq = unchecked(tcp.Seq.Value - me.Flow.Base);
+            long ackRel = ack ? unchecked(tcp.Ack.Value - peer.Flow.Base) : tcp.Ack.Value;
+            long window = !syn && me.Flow.WinScale >= 0 ? (long)tcp.Window << me.Flow.WinScale : tcp.Window;
+            var findings = SequenceAnalysis.Names(flags);
+            if (ack && ackRel > me.HighestAck) me.HighestAck = ackRel;
             if (fin) me.FinSeq ??= seq + len;
-            // Wireshark's initial RTT: from the SYN to the ACK that completes the handshake.
-            if (fromClient && ack && !syn && _synTime is double st && Conv.ServerIsn is not null) Conv.HandshakeRttMs ??= (time - st) * 1000;
             if (fromClient) Conv.ClientBytes += len; else Conv.ServerBytes += len;
 
             Infer(fromClient, syn, ack, fin, rst, ackRel);
             Track(fromClient, syn, ack, fin, rst, len);
             Close(fromClient, f, seq, len, ackRel);
             if (_cs == InferredState.Established || _ss == InferredState.Established) _established = true;
-            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, ack ? tcp.Ack.Value : 0, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
+            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
+            Keep(row, p.Frame);
+            return row;
+        }
+
+        private void Keep(Row row, int frame)
+        {
             if (_recent.Count >= 64 && _recent[0].Emitted) _recent.RemoveAll(r => r.Emitted);
             _recent.Add(row);
             Conv.PacketCount++;
-            Conv.LastFrame = p.Frame;
-            return row;
+            Conv.LastFrame = frame;
         }
 
         /// <summary>Gathers what the close kind and conn_state are decided from.</summary>
@@ -447,9 +401,9 @@ internal sealed class AnalysisEngine
                     _ => other,
                 };
                 // The FIN's sender, in CLOSING, learns its FIN was acked when this FIN+ACK acks it: handled above.
-                if (me == InferredState.FinWait1 && meSide.FinSeq is long mf && otherSide.LastAck >= mf + 1) me = InferredState.FinWait2;
+                if (me == InferredState.FinWait1 && meSide.FinSeq is long mf && otherSide.HighestAck >= mf + 1) me = InferredState.FinWait2;
             }
-            if (me == InferredState.Closing && otherSide.LastAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = InferredState.TimeWait;
+            if (me == InferredState.Closing && otherSide.HighestAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = InferredState.TimeWait;
         }
     }
 }

@@ -33,6 +33,8 @@ internal struct DecodedFrame
     public bool IpChecksumBad;
     /// <summary>null: not verified (not asked, or bytes missing); true/false: the TCP checksum's verdict.</summary>
     public bool? TcpChecksumGood;
+    /// <summary>The first fragment of a datagram that cannot be reassembled (bytes missing): its TCP header is shown, its length unknown, no analysis (as Wireshark).</summary>
+    public bool Fragmented;
 }
 
 /// <summary>
@@ -117,10 +119,34 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     else Unsupported(ref f, $"PPI carrying link type {dlt}");
                     return;
                 }
-            case 242: // IP over InfiniBand: a 4-byte header with an EtherType
-                if (d.Length < 4) { Malformed(ref f, "IPoIB header cut short"); return; }
-                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d), d[4..], missing, p.Frame, ref f, 0);
+            case 242: // IP over InfiniBand: two 20-byte addresses, an EtherType, 2 reserved bytes
+                if (d.Length < 44) { Malformed(ref f, "IPoIB header cut short"); return; }
+                EtherType(BinaryPrimitives.ReadUInt16BigEndian(d[40..]), d[44..], missing, p.Frame, ref f, 0);
                 return;
+            case 7 or 129: // ARCNET (BSD; Linux with a 2-byte offset): addresses, then a protocol id
+                {
+                    int at = p.LinkType == 129 ? 4 : 2;
+                    if (d.Length <= at) { Malformed(ref f, "ARCNET header cut short"); return; }
+                    byte id = d[at];
+                    if (id == 0xF0) Ip(d[(at + 1)..], missing, p.Frame, ref f, 0);          // RFC 1051
+                    else if (id == 0xD4 && d.Length >= at + 4) Ip(d[(at + 4)..], missing, p.Frame, ref f, 0); // RFC 1201: split flag and sequence
+                    else if (id == 0xC4 && d.Length >= at + 4) Ip(d[(at + 4)..], missing, p.Frame, ref f, 0); // RFC 1201 IPv6
+                    else f.Kind = FrameKind.NotIp;
+                    return;
+                }
+            case 178: // Juniper Ethernet: "MGC", flags, extensions when flagged, then Ethernet
+                {
+                    if (d.Length < 4 || d[0] != 'M' || d[1] != 'G' || d[2] != 'C') { Malformed(ref f, "Juniper header without its magic"); return; }
+                    int at = 4;
+                    if ((d[3] & 0x80) != 0)
+                    {
+                        if (d.Length < 6) { Malformed(ref f, "Juniper header cut short"); return; }
+                        at += 2 + BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
+                    }
+                    if (d.Length < at) { Malformed(ref f, "Juniper header cut short"); return; }
+                    Ethernet(d[at..], missing, p.Frame, ref f, 0);
+                    return;
+                }
             case 239: // NFLOG: TLVs after a 4-byte header; type 9 is the packet
                 Nflog(d, missing, p.Frame, ref f);
                 return;
@@ -210,6 +236,11 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     }
                 case 0x880B: // PPP (PPTP's GRE)
                     Ppp(d, missing, frame, ref f, depth + 1);
+                    return;
+                case 0x883E: // WCCP redirection in GRE: version 2 puts a 4-byte header before the IP packet
+                    if (d.Length >= 1 && d[0] >> 4 == 4) Ip(d, missing, frame, ref f, depth + 1);
+                    else if (d.Length >= 4) Ip(d[4..], missing, frame, ref f, depth + 1);
+                    else Malformed(ref f, "WCCP header cut short");
                     return;
                 case 0x0806 or 0x8035 or 0x88CC or 0x888E or 0x8863 or 0x9000 or 0x8809 or 0x88E5 or 0x88F7 or 0x8892 or 0x893A or 0x86DC or 0x8137 or 0x809B or 0x80F3 or 0x6003 or 0x6004 or 0x8035:
                     f.Kind = FrameKind.NotIp; // ARP, LLDP, EAPOL, PPPoE discovery, loopback, LACP, MACsec, PTP, ...
@@ -313,7 +344,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         // A total length of 0 is a TSO/BIG TCP packet the sender's kernel had not cut yet: the frame says how long it is.
         if (total == 0) total = onWire;
         if (total < ihl) { Malformed(ref f, "IPv4 total length shorter than its header"); return; }
-        if (total > onWire) total = onWire; // longer than the frame: what the frame holds is what there is
+        bool longerThanFrame = total > onWire;
+        if (longerThanFrame) total = onWire; // longer than the frame: what the frame holds is what there is
         byte proto = d[9];
         var src = IpAddr.FromSpan(d.Slice(12, 4));
         var dst = IpAddr.FromSpan(d.Slice(16, 4));
@@ -327,7 +359,17 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         {
             if (proto != 6 && proto != 4 && proto != 41) { f.Kind = FrameKind.OtherIp; return; }
             ushort id = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
-            if (payload.Length < payloadOnWire) { Unsupported(ref f, "an IPv4 fragment cut by the snap length"); return; }
+            if (payload.Length < payloadOnWire || longerThanFrame)
+            {
+                // Not all of it captured: no reassembly; a first fragment still shows its TCP header, as in Wireshark.
+                if (fragOffset == 0 && proto == 6)
+                {
+                    Tcp(src, dst, payload, Math.Max(0, payloadOnWire - payload.Length), ref f);
+                    f.Fragmented = f.Kind == FrameKind.Tcp;
+                }
+                else Unsupported(ref f, "an IPv4 fragment cut short");
+                return;
+            }
             var whole = _fragments.Add(new FragmentKey(src, dst, id, proto), fragOffset, more, payload, frame);
             if (whole is null) { f.Kind = FrameKind.Fragment; return; }
             Transport(proto, src, dst, whole, 0, frame, ref f, depth);
@@ -480,7 +522,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         if (version == 1 && d.Length == len) { f.Kind = FrameKind.OtherIp; return; } // an ack alone
         switch (type)
         {
-            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B:
+            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B or 0x883E:
                 EtherType(type, d[len..], cut, frame, ref f, depth);
                 return;
             default:
@@ -533,17 +575,18 @@ internal sealed class FrameDecoder(bool verifyChecksums)
     {
         if (!TcpHeader.TryParse(segment, out var h, out var error))
         {
-            if (error is ParseError.TcpHeaderTooShort or ParseError.TcpDataOffsetTooSmall or ParseError.TcpDataOffsetPastPacket)
+            // Wireshark reads what the capture holds: ports, numbers, flags and window need 16 bytes; a
+            // header the snap length cut, or options that do not parse, leave the fixed fields standing.
+            if (segment.Length < 16)
             {
-                Malformed(ref f, error switch
-                {
-                    ParseError.TcpHeaderTooShort => "TCP header cut short",
-                    ParseError.TcpDataOffsetTooSmall => "TCP data offset below 5",
-                    _ => "TCP data offset past the packet",
-                });
+                Malformed(ref f, "TCP header cut short");
                 return;
             }
-            // Options that do not parse: the fixed header still counts, as in Wireshark.
+            if (error == ParseError.TcpDataOffsetTooSmall)
+            {
+                Malformed(ref f, "TCP data offset below 5");
+                return;
+            }
             h = FixedHeader(segment);
         }
         f.Kind = FrameKind.Tcp;
@@ -551,8 +594,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         f.Source = src;
         f.Destination = dst;
         f.Tcp = h;
-        f.PayloadLength = segment.Length + cut - h.HeaderLength;
-        if (verifyChecksums) f.TcpChecksumGood = cut == 0 ? InternetChecksum.VerifyTcp(src, dst, segment) : null;
+        f.PayloadLength = Math.Max(0, segment.Length + cut - h.HeaderLength);
+        if (verifyChecksums) f.TcpChecksumGood = cut == 0 && segment.Length >= h.HeaderLength ? InternetChecksum.VerifyTcp(src, dst, segment) : null;
     }
 
     private static TcpHeader FixedHeader(ReadOnlySpan<byte> s) => new()
@@ -563,8 +606,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         Ack = new SeqNum(BinaryPrimitives.ReadUInt32BigEndian(s[8..])),
         Flags = (TcpFlags)s[13],
         Window = BinaryPrimitives.ReadUInt16BigEndian(s[14..]),
-        Checksum = BinaryPrimitives.ReadUInt16BigEndian(s[16..]),
-        UrgentPointer = BinaryPrimitives.ReadUInt16BigEndian(s[18..]),
+        Checksum = s.Length >= 18 ? BinaryPrimitives.ReadUInt16BigEndian(s[16..]) : (ushort)0,
+        UrgentPointer = s.Length >= 20 ? BinaryPrimitives.ReadUInt16BigEndian(s[18..]) : (ushort)0,
         HeaderLength = (s[12] >> 4) * 4,
     };
 }

@@ -135,7 +135,7 @@ public sealed class EncapsulationTests
         "ppp" => (9, ip => Concat([0xFF, 0x03, 0x00, 0x21], ip)),
         "chdlc" => (104, ip => Concat([0x0F, 0x00, 0x08, 0x00], ip)),
         "radiotap-80211" => (127, ip => Concat([0, 0, 8, 0, 0, 0, 0, 0], [0x08, 0x02], new byte[22], [0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00], ip)),
-        "ipoib" => (242, ip => Concat([0x08, 0x00, 0, 0], ip)),
+        "ipoib" => (242, ip => Concat(new byte[40], [0x08, 0x00, 0, 0], ip)),
         "nflog" => (239, ip => Concat([2, 0, 0, 0], Tlv(9, ip))),
         _ => throw new ArgumentException(wrapping),
     };
