@@ -19,7 +19,11 @@ dotnet publish "$root/fuzz/Synack.Fuzz" -c Release -o "$out/bin" >/dev/null
 for dll in Synack.Wire Synack.Tcp Synack.Stack Synack.Conformance Synack.Analysis; do sharpfuzz "$out/bin/$dll.dll" >/dev/null; done
 
 # A resumed run keeps what it learnt; a fresh one starts from the committed corpus.
+# FUZZ_SEEDS names a directory of more seeds (public captures, say) that stay outside the repository.
 input="$root/fuzz/corpus/$target"
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+  mkdir -p "$out/seeds" && cp "$root/fuzz/corpus/$target"/* "$FUZZ_SEEDS"/* "$out/seeds/" && input="$out/seeds"
+fi
 [ -d "$out/findings/default/queue" ] && input=-
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 afl-fuzz -i "$input" -o "$out/findings" -V $((minutes * 60)) -t 10000 -m none -- "$out/bin/synack-fuzz" "$target" || true
