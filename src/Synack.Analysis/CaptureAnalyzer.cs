@@ -235,7 +235,15 @@ internal sealed class AnalysisEngine
             Track(fromClient, syn, ack, fin, rst, len);
             Close(fromClient, f, seq, len, ackRel);
             if (_cs == InferredState.Established || _ss == InferredState.Established) _established = true;
-            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
+            (long, long)[]? sacks = null;
+            if (tcp.Options.SackBlockCount > 0)
+            {
+                // Relative to the sequence space they are about: the other side's.
+                sacks = new (long, long)[tcp.Options.SackBlockCount];
+                for (int i = 0; i < sacks.Length; i++)
+                    sacks[i] = (unchecked(tcp.Options.SackBlocks[i].Left.Value - peer.Flow.Base), unchecked(tcp.Options.SackBlocks[i].Right.Value - peer.Flow.Base));
+            }
+            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood, sacks));
             Keep(row, p.Frame);
             return row;
         }

@@ -26,6 +26,10 @@ public static class LadderHtml
           .Append(".lbl{font:12px monospace}.st{font:bold 12px sans-serif;fill:#225}.find{fill:#c00;font:bold 11px sans-serif}")
           .Append(".arrow{stroke:#333;stroke-width:1.4}.arrow.bad{stroke:#c00}.life{stroke:#999;stroke-width:2}")
           .Append(".abs{display:none}body.absolute .abs{display:inline}body.absolute .rel{display:none}")
+          .Append("svg.graph{border:1px solid #ddd;margin:6px 0}.plot{fill:#fcfcfc;stroke:#ccc}.gt{font:bold 13px sans-serif;fill:#333}.ax{font:11px sans-serif;fill:#555}")
+          .Append(".tick{stroke:#888}.grid{stroke:#eee}.seg{stroke:#222;stroke-width:1.2}.rtx{stroke:#d00;stroke-width:2}.sack{stroke:#2a6fdb;stroke-width:2}")
+          .Append(".ackline{fill:none;stroke:#2a2;stroke-width:1.2}.winline{fill:none;stroke:#9a9a20;stroke-width:1}.tput{fill:none;stroke:#2a6fdb;stroke-width:1.5}")
+          .Append(".rtt{fill:#c60}.flight{fill:#2a2}.winstep{fill:none;stroke:#2a6fdb;stroke-width:1.2}.stl{font:bold 11px sans-serif;fill:#fff}")
           .Append("</style></head><body><script>window.onerror=function(m){document.body.setAttribute('data-error',String(m));};</script><h1>").Append(E(title)).Append("</h1>")
           .Append("<p><label><input type=\"checkbox\" id=\"abs\"> absolute sequence numbers</label> — states are inferred from the packets: a capture cannot see an application's close, and TIME-WAIT is assumed after the last ACK.</p>");
         sb.Append("<table><tr><th>stream</th><th>client</th><th>server</th><th>client ISN</th><th>server ISN</th><th>close</th><th>conn_state</th><th>history</th><th>bytes c→s / s→c</th><th>handshake RTT</th></tr>");
@@ -35,22 +39,32 @@ public static class LadderHtml
               .Append(Inv, $"<td>{E(c.CloseKind)}</td><td>{E(c.ConnState)}</td><td>{E(c.History)}</td><td>{c.ClientBytes} / {c.ServerBytes}</td><td>{(c.HandshakeRttMs is double r ? r.ToString("F3", Inv) + " ms" : "")}</td></tr>");
         }
         sb.Append("</table>");
-        foreach (var c in conversations) Ladder(sb, c);
+        foreach (var c in conversations)
+        {
+            sb.Append(Inv, $"<h2 id=\"s{c.Stream}\">stream {c.Stream}: {E(c.Client)} → {E(c.Server)} ({E(c.CloseKind)} close)</h2>");
+            StreamGraphs.Render(sb, c);
+            Ladder(sb, c);
+        }
         sb.Append("<script>document.getElementById('abs').addEventListener('change',function(e){document.body.classList.toggle('absolute',e.target.checked);});")
-          .Append("document.body.setAttribute('data-ladders',String(document.querySelectorAll('svg.ladder').length));</script></body></html>");
+          .Append("document.body.setAttribute('data-ladders',String(document.querySelectorAll('svg.ladder').length));")
+          .Append("document.body.setAttribute('data-graphs',String(document.querySelectorAll('svg.graph').length));</script></body></html>");
         return sb.ToString();
     }
 
+    /// <summary>A ladder of more packets than this draws the first ones only (the graphs show them all).</summary>
+    private const int MaxLadderRows = 400;
+
     private static void Ladder(StringBuilder sb, Conversation c)
     {
-        int height = Top + (c.Packets.Count + 1) * Row + 20;
-        sb.Append(Inv, $"<h2 id=\"s{c.Stream}\">stream {c.Stream}: {E(c.Client)} → {E(c.Server)} ({E(c.CloseKind)} close)</h2>");
+        int rows = Math.Min(c.Packets.Count, MaxLadderRows);
+        int height = Top + (rows + 1) * Row + 20;
+        if (rows < c.Packets.Count) sb.Append(Inv, $"<p>The ladder shows the first {rows} of {c.Packets.Count} packets.</p>");
         sb.Append(Inv, $"<svg class=\"ladder\" width=\"1000\" height=\"{height}\" viewBox=\"0 0 1000 {height}\" xmlns=\"http://www.w3.org/2000/svg\">");
         sb.Append("<defs><marker id=\"h\" markerWidth=\"10\" markerHeight=\"8\" refX=\"9\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"#333\"/></marker></defs>");
         sb.Append(Inv, $"<text x=\"{Left}\" y=\"24\" text-anchor=\"middle\" class=\"st\">client {E(c.Client)}</text><text x=\"{Right}\" y=\"24\" text-anchor=\"middle\" class=\"st\">server {E(c.Server)}</text>");
         sb.Append(Inv, $"<line class=\"life\" x1=\"{Left}\" y1=\"{Top - 20}\" x2=\"{Left}\" y2=\"{height - 10}\"/><line class=\"life\" x1=\"{Right}\" y1=\"{Top - 20}\" x2=\"{Right}\" y2=\"{height - 10}\"/>");
         string prevC = "", prevS = "";
-        for (int i = 0; i < c.Packets.Count; i++)
+        for (int i = 0; i < rows; i++)
         {
             var p = c.Packets[i];
             int y0 = Top + i * Row, y1 = y0 + Row - 12;

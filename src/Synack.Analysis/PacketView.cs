@@ -20,7 +20,8 @@ public sealed record PacketView(
     string? Comment,
     int Stream = 0,
     bool IpChecksumBad = false,
-    bool? TcpChecksumGood = null)
+    bool? TcpChecksumGood = null,
+    IReadOnlyList<(long Left, long Right)>? Sacks = null)
 {
     /// <summary>"S", "SA", "FA", "R", "." for a bare ACK; "P" included.</summary>
     public string FlagText => Flags.ToShortString();

@@ -23,7 +23,10 @@ internal static class ExternalTool
 
     public static string Run(string program, params string[] args) => Run(TimeSpan.FromSeconds(60), program, args);
 
-    public static string Run(TimeSpan timeout, string program, params string[] args)
+    public static string Run(TimeSpan timeout, string program, params string[] args) => RunBoth(timeout, program, args).Out;
+
+    /// <summary>Standard output and standard error both (a browser's console goes to the latter).</summary>
+    public static (string Out, string Err) RunBoth(TimeSpan timeout, string program, params string[] args)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -36,6 +39,6 @@ internal static class ExternalTool
             throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeout.TotalSeconds:F0} s");
         }
         if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
-        return stdout.Result;
+        return (stdout.Result, stderr.Result);
     }
 }

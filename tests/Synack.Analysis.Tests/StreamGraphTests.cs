@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using Synack.Stack;
+using Synack.Tests.Shared;
+using Synack.Wire;
+
+namespace Synack.Analysis.Tests;
+
+/// <summary>
+/// Wireshark's TCP stream graphs in the HTML report, for a transfer over our simulated link at 2 % loss:
+/// the time-sequence graph shows the retransmissions and the SACK blocks that loss brings, the RTT graph
+/// has its samples, the states run along the time axis — and headless Chromium loads the page with no
+/// error and takes its picture (written to docs/ when SYNACK_WRITE_DOCS=1).
+/// </summary>
+public class StreamGraphTests
+{
+    private static IReadOnlyList<Conversation> LossyTransfer()
+    {
+        var net = new SimulatedNetwork(2);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        net.Connect(new LinkOptions { Loss = 0.02, Seed = 2, Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 6_250_000 }, client, server);
+        using var ms = new MemoryStream();
+        using var tap = new CaptureTap(ms);
+        tap.Attach(server); // at the sender, as one captures a server's transfers: the RTT is the path's
+        var listener = TcpListener.Start(server, 80);
+        net.Run(async () =>
+        {
+            var accept = listener.AcceptAsync();
+            var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+            var s = await accept;
+            var w = s.WriteAsync(new byte[2 << 20]);
+            var buf = new byte[64 * 1024];
+            long got = 0;
+            while (got < 2 << 20) got += await c.ReadAsync(buf);
+            await w;
+            await s.CloseAsync();
+            await c.ReadAsync(buf);
+            await c.CloseAsync();
+        }, TimeSpan.FromMinutes(5));
+        net.RunFor(TimeSpan.FromSeconds(61));
+        tap.Dispose();
+        return CaptureAnalyzer.Analyze(CaptureReader.Read(ms.ToArray()));
+    }
+
+    private static int Count(string html, string cls) => Regex.Matches(html, $"class=\"{cls}\"").Count;
+
+    [Fact]
+    public void A_lossy_transfer_draws_retransmissions_sacks_rtt_samples_and_the_states()
+    {
+        var c = Assert.Single(LossyTransfer());
+        var html = LadderHtml.Render([c], "2 % loss");
+        Assert.Equal(5, Count(html, "graph"));
+        int resent = c.Packets.Count(p => p.Findings.Contains("retransmission") || p.Findings.Contains("out_of_order"));
+        Assert.True(resent > 0, "no retransmission at 2 % loss");
+        Assert.Equal(resent, Count(html, "rtx"));                                  // each one drawn red
+        Assert.Equal(c.Packets.Where(p => !p.FromClient && p.Length > 0).Count() - resent, Count(html, "seg"));
+        Assert.True(Count(html, "sack") > 0, "no SACK block drawn");
+        Assert.True(Count(html, "rtt") > 100, $"{Count(html, "rtt")} RTT samples");
+        Assert.Contains("ESTABLISHED", html);
+        Assert.Contains("TIME-WAIT", html);
+        Assert.Contains("<title>FIN-WAIT-1", html);
+    }
+
+    [SkippableFact]
+    public void Chromium_loads_the_graphs_with_no_error_and_takes_their_picture()
+    {
+        var chromium = ExternalTool.Require("chromium", "chromium");
+        var html = LadderHtml.Render(LossyTransfer(), "a transfer at 2 % loss, simulated link");
+        var dir = Path.Combine(Path.GetTempPath(), $"synack-graphs-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var page = Path.Combine(dir, "graphs.html");
+            File.WriteAllText(page, html);
+            string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", $"--user-data-dir={Path.Combine(dir, "profile")}"];
+            var (dom, console) = ExternalTool.RunBoth(TimeSpan.FromSeconds(60), chromium, [.. common, "--dump-dom", "file://" + page]);
+            var body = Regex.Match(dom, "<body[^>]*>").Value;
+            Assert.Contains("data-graphs=\"5\"", body);
+            Assert.DoesNotContain("data-error", body);
+            Assert.DoesNotMatch("CONSOLE.*(Uncaught|Error)", console);
+            var png = Path.Combine(Environment.GetEnvironmentVariable("SYNACK_WRITE_DOCS") == "1" ? DocsDirectory() : dir, "graphs-lossy.png");
+            ExternalTool.Run(chromium, [.. common, "--window-size=1000,1500", "--hide-scrollbars", "--screenshot=" + png, "file://" + page]);
+            Assert.True(new FileInfo(png).Length > 20_000);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    internal static string DocsDirectory()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Synack.sln"))) return Path.Combine(d.FullName, "docs");
+        }
+        throw new DirectoryNotFoundException("the repository's docs/");
+    }
+}
