@@ -48,6 +48,7 @@ internal struct DecodedFrame
 internal sealed class FrameDecoder(bool verifyChecksums)
 {
     private const int MaxDepth = 8; // encapsulations within encapsulations; a loop of them is malformed
+    private const int MaxMissing = 1 << 20; // more than any IP packet, BIG TCP's 512 KiB included
     private readonly FragmentTable _fragments = new();
 
     public long FragmentsAbandoned => _fragments.Abandoned;
@@ -56,7 +57,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
     {
         f = default;
         var d = p.Data.AsSpan();
-        int missing = Math.Max(0, p.OriginalLength - d.Length);
+        // Bytes the capture cut (its snap length): bounded, since a damaged file may claim any original length.
+        int missing = Math.Clamp(p.OriginalLength - d.Length, 0, MaxMissing);
         switch (p.LinkType)
         {
             case (int)LinkType.Ethernet:

@@ -253,7 +253,7 @@ public sealed class CaptureReader : IDisposable
         long ts = sec * 1_000_000_000 + (_nano ? frac : frac * 1000);
         var data = _buf.AsSpan(_start + header, (int)incl).ToArray();
         Consume(header + (int)incl);
-        packet = new CapturedPacket(++_frames, ts, 0, _link, data, (int)Math.Max(orig, incl), PacketDirection.Unknown, null);
+        packet = new CapturedPacket(++_frames, ts, 0, _link, data, (int)Math.Min(Math.Max(orig, incl), int.MaxValue), PacketDirection.Unknown, null);
         return true;
     }
 
@@ -347,14 +347,14 @@ public sealed class CaptureReader : IDisposable
             return null;
         }
         var (dir, comment) = PacketOptions(body, 20 + (((int)cap + 3) & ~3));
-        return new CapturedPacket(++_frames, ToNs(ts, _ifaces[id].Resolution), id, _ifaces[id].Link, body.Slice(20, (int)cap).ToArray(), (int)Math.Max(orig, cap), dir, comment);
+        return new CapturedPacket(++_frames, ToNs(ts, _ifaces[id].Resolution), id, _ifaces[id].Link, body.Slice(20, (int)cap).ToArray(), (int)Math.Min(Math.Max(orig, cap), int.MaxValue), dir, comment);
     }
 
     private CapturedPacket Simple(ReadOnlySpan<byte> body)
     {
         uint orig = U32(body);
         int cap = (int)Math.Min(orig, (uint)(body.Length - 4));
-        return new CapturedPacket(++_frames, 0, 0, _ifaces[0].Link, body.Slice(4, cap).ToArray(), (int)orig, PacketDirection.Unknown, null);
+        return new CapturedPacket(++_frames, 0, 0, _ifaces[0].Link, body.Slice(4, cap).ToArray(), (int)Math.Min(orig, int.MaxValue), PacketDirection.Unknown, null);
     }
 
     private (PacketDirection, string?) PacketOptions(ReadOnlySpan<byte> body, int optStart)
