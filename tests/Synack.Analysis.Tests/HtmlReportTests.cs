@@ -7,38 +7,23 @@ namespace Synack.Analysis.Tests;
 /// <summary>The HTML report in a real browser: headless Chromium loads it, runs its script, draws it.</summary>
 public class HtmlReportTests
 {
-    private static IReadOnlyList<Conversation> ThreeConnections()
-    {
-        var net = new SimulatedNetwork(21);
-        var client = net.AddHost("client", "192.0.2.1");
-        var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Loss = 0.1, Seed = 21 }, client, server);
-        using var ms = new MemoryStream();
-        using (var tap = new CaptureTap(ms))
+    private static IReadOnlyList<Conversation> ThreeConnections() =>
+        SimulatedCapture.Run(21, new LinkOptions { Loss = 0.1, Seed = 21 }, tapServer: false, async (client, listener) =>
         {
-            tap.Attach(client);
-            var listener = TcpListener.Start(server, 80);
-            net.Run(async () =>
+            for (int i = 0; i < 3; i++)
             {
-                for (int i = 0; i < 3; i++)
-                {
-                    var accept = listener.AcceptAsync();
-                    var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
-                    var s = await accept;
-                    await c.WriteAsync(new byte[5000]);
-                    c.ShutdownSend();
-                    var buf = new byte[8192];
-                    while (await s.ReadAsync(buf) > 0) { }
-                    await s.CloseAsync();
-                    await c.ReadAsync(buf);
-                    await c.CloseAsync();
-                }
-            }, TimeSpan.FromMinutes(5));
-            net.RunFor(TimeSpan.FromSeconds(61));
-            tap.Dispose();
-            return CaptureAnalyzer.Analyze(CaptureReader.Read(ms.ToArray()));
-        }
-    }
+                var accept = listener.AcceptAsync();
+                var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
+                var s = await accept;
+                await c.WriteAsync(new byte[5000]);
+                c.ShutdownSend();
+                var buf = new byte[8192];
+                while (await s.ReadAsync(buf) > 0) { }
+                await s.CloseAsync();
+                await c.ReadAsync(buf);
+                await c.CloseAsync();
+            }
+        });
 
     [SkippableFact]
     public void Chromium_renders_one_svg_ladder_per_connection_without_script_errors()

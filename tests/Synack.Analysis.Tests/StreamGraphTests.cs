@@ -13,17 +13,9 @@ namespace Synack.Analysis.Tests;
 /// </summary>
 public class StreamGraphTests
 {
-    private static IReadOnlyList<Conversation> LossyTransfer()
-    {
-        var net = new SimulatedNetwork(2);
-        var client = net.AddHost("client", "192.0.2.1");
-        var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Loss = 0.02, Seed = 2, Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 6_250_000 }, client, server);
-        using var ms = new MemoryStream();
-        using var tap = new CaptureTap(ms);
-        tap.Attach(server); // at the sender, as one captures a server's transfers: the RTT is the path's
-        var listener = TcpListener.Start(server, 80);
-        net.Run(async () =>
+    private static IReadOnlyList<Conversation> LossyTransfer() =>
+        // Tapped at the sender, as one captures a server's transfers: the RTT is the path's.
+        SimulatedCapture.Run(2, new LinkOptions { Loss = 0.02, Seed = 2, Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 6_250_000 }, tapServer: true, async (client, listener) =>
         {
             var accept = listener.AcceptAsync();
             var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);
@@ -36,11 +28,7 @@ public class StreamGraphTests
             await s.CloseAsync();
             await c.ReadAsync(buf);
             await c.CloseAsync();
-        }, TimeSpan.FromMinutes(5));
-        net.RunFor(TimeSpan.FromSeconds(61));
-        tap.Dispose();
-        return CaptureAnalyzer.Analyze(CaptureReader.Read(ms.ToArray()));
-    }
+        });
 
     private static int Count(string html, string cls) => Regex.Matches(html, $"class=\"{cls}\"").Count;
 
