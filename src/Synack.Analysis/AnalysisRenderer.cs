@@ -7,7 +7,7 @@ public static class AnalysisRenderer
 {
     internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Name(InferredState s) => s switch
+    private static readonly string[] Names = Enum.GetValues<InferredState>().Select(s => s switch
     {
         InferredState.SynSent => "SYN-SENT",
         InferredState.SynReceived => "SYN-RECEIVED",
@@ -17,7 +17,9 @@ public static class AnalysisRenderer
         InferredState.LastAck => "LAST-ACK",
         InferredState.TimeWait => "TIME-WAIT",
         _ => s.ToString().ToUpperInvariant(),
-    };
+    }).ToArray();
+
+    public static string Name(InferredState s) => Names[(int)s];
 
     internal static string Options(SideOptions? o) => o is null ? "(no SYN seen)" :
         $"mss {o.Mss?.ToString(Inv) ?? "-"}, wscale {o.WindowScale?.ToString(Inv) ?? "-"}, sack {(o.SackPermitted ? "yes" : "no")}, ts {(o.Timestamps ? "yes" : "no")}";

@@ -183,6 +183,7 @@ internal sealed class AnalysisEngine
         public Conversation Conv { get; } = conv;
         public (IpAddr, ushort, IpAddr, ushort) Key { get; } = key;
         private readonly List<Row> _recent = []; // this conversation's rows not yet written, for the look-back
+        private int _written; // how many of _recent, from the front, have been written
         // What the close and Zeek's conn_state are decided from, gathered as packets go by.
         private bool _anyRst, _firstRstFromClient, _synFromClient, _synAckFromServer, _established;
         private bool? _firstFinFromClient;
@@ -250,7 +251,13 @@ internal sealed class AnalysisEngine
 
         private void Keep(Row row, int frame)
         {
-            if (_recent.Count >= 64 && _recent[0].Emitted) _recent.RemoveAll(r => r.Emitted);
+            // Rows leave in frame order, so the written ones are a prefix: dropped in blocks, not searched for.
+            while (_written < _recent.Count && _recent[_written].Emitted) _written++;
+            if (_written >= 256)
+            {
+                _recent.RemoveRange(0, _written);
+                _written = 0;
+            }
             _recent.Add(row);
             Conv.PacketCount++;
             Conv.LastFrame = frame;

@@ -236,6 +236,13 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                         Ethernet(d[len..], missing, frame, ref f, depth + 1);
                         return;
                     }
+                case 0x8200: // Aruba's GRE: an 802.11 frame
+                    Wifi(d, missing, frame, ref f);
+                    return;
+                case 0x88E7: // 802.1ah provider backbone bridging: the I-tag, then the customer's Ethernet frame
+                    if (d.Length < 4) { Malformed(ref f, "802.1ah I-tag cut short"); return; }
+                    Ethernet(d[4..], missing, frame, ref f, depth + 1);
+                    return;
                 case 0x880B: // PPP (PPTP's GRE)
                     Ppp(d, missing, frame, ref f, depth + 1);
                     return;
@@ -359,7 +366,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         var payload = d[ihl..Math.Min(d.Length, total)];
         if (fragOffset != 0 || more)
         {
-            if (proto != 6 && proto != 4 && proto != 41) { f.Kind = FrameKind.OtherIp; return; }
+            if (proto is not (6 or 4 or 41 or 47 or 17)) { f.Kind = FrameKind.OtherIp; return; }
             ushort id = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
             if (payload.Length < payloadOnWire || longerThanFrame)
             {
@@ -435,7 +442,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                             next = inner; // an atomic fragment (RFC 6946): a whole packet with a fragment header
                             continue;
                         }
-                        if (inner != 6) { f.Kind = FrameKind.OtherIp; return; }
+                        if (inner is not (6 or 4 or 41 or 47 or 17)) { f.Kind = FrameKind.OtherIp; return; }
                         int fragLen = payloadLen - consumed;
                         if (fragLen < 0 || rest.Length < fragLen) { Unsupported(ref f, "an IPv6 fragment cut by the snap length"); return; }
                         var whole = _fragments.Add(new FragmentKey(src, dst, id, inner), offset, more, rest[..fragLen], frame);
@@ -490,10 +497,49 @@ internal sealed class FrameDecoder(bool verifyChecksums)
             case 17:
                 Udp(payload, cut, frame, ref f, depth + 1);
                 return;
+            case 1 when payload.Length >= 8 && payload[0] is 3 or 4 or 5 or 11 or 12:
+            case 58 when payload.Length >= 8 && payload[0] is >= 1 and <= 4:
+                InError(payload[8..], ref f);
+                return;
             default:
                 f.Kind = FrameKind.OtherIp;
                 return;
         }
+    }
+
+    /// <summary>
+    /// The packet an ICMP error quotes: Wireshark shows its TCP header in the conversation it belongs to,
+    /// with raw numbers, no length and no analysis (it is not a segment of the stream).
+    /// </summary>
+    private static void InError(ReadOnlySpan<byte> quoted, ref DecodedFrame f)
+    {
+        f.Kind = FrameKind.OtherIp;
+        if (quoted.Length < 1) return;
+        IpAddr src, dst;
+        ReadOnlySpan<byte> l4;
+        if (quoted[0] >> 4 == 4 && quoted.Length >= 20)
+        {
+            int ihl = (quoted[0] & 0x0F) * 4;
+            if (quoted[9] != 6 || ihl < 20 || quoted.Length < ihl + 8) return;
+            src = IpAddr.FromSpan(quoted.Slice(12, 4));
+            dst = IpAddr.FromSpan(quoted.Slice(16, 4));
+            l4 = quoted[ihl..];
+        }
+        else if (quoted[0] >> 4 == 6 && quoted.Length >= 48 && quoted[6] == 6)
+        {
+            src = IpAddr.FromSpan(quoted.Slice(8, 16));
+            dst = IpAddr.FromSpan(quoted.Slice(24, 16));
+            l4 = quoted[40..];
+        }
+        else return;
+        if (l4.Length < 16) return; // ports, numbers, flags and window: what the conversation needs
+        f.Kind = FrameKind.Tcp;
+        f.Skip = null;
+        f.Source = src;
+        f.Destination = dst;
+        f.Tcp = FixedHeader(l4);
+        f.PayloadLength = 0;
+        f.Fragmented = true;
     }
 
     private void Gre(ReadOnlySpan<byte> d, int cut, int frame, ref DecodedFrame f, int depth)
@@ -524,7 +570,10 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         if (version == 1 && d.Length == len) { f.Kind = FrameKind.OtherIp; return; } // an ack alone
         switch (type)
         {
-            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B or 0x883E:
+            case 0x88BE when (flags & 0x10) == 0: // ERSPAN type I: no sequence number, no header of its own
+                Ethernet(d[len..], cut, frame, ref f, depth);
+                return;
+            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B or 0x883E or 0x8200:
                 EtherType(type, d[len..], cut, frame, ref f, depth);
                 return;
             default:
@@ -549,6 +598,14 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         }
         else if (Port(2152) && p.Length >= 8 && (p[0] >> 5) == 1 && p[1] == 0xFF) Gtp(p, cut, frame, ref f, depth); // GTP-U, a T-PDU
         else if (Port(3544) && p.Length >= 40 && p[0] >> 4 == 6) Ip(p, cut, frame, ref f, depth); // Teredo, no indicators
+        else if (Port(4754)) Gre(p, cut, frame, ref f, depth); // GRE in UDP (RFC 8086)
+        else if (Port(5072) && p.Length >= 8) // AYIYA: identity and signature sized by the header, then the packet
+        {
+            int len = 8 + (1 << (p[0] >> 4)) + (p[1] >> 4) * 4;
+            if (p.Length < len) { Malformed(ref f, "AYIYA header cut short"); return; }
+            if (p[3] is 41 or 4) Ip(p[len..], cut, frame, ref f, depth);
+            else f.Kind = FrameKind.OtherIp;
+        }
         else f.Kind = FrameKind.OtherIp;
     }
 

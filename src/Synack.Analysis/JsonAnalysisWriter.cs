@@ -11,7 +11,7 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
 {
     private readonly Utf8JsonWriter _w;
 
-    public JsonAnalysisWriter(Stream output, string? file, string format, string? compression, bool indented = true)
+    public JsonAnalysisWriter(Stream output, string? file, string format, string? compression, bool indented = false)
     {
         _w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented, SkipValidation = true });
         _w.WriteStartObject();

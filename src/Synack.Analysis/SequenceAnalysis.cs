@@ -186,11 +186,14 @@ internal static class SequenceAnalysis
         }
     }
 
-    /// <summary>The flags as tshark's field names, in the order its expert infos list them.</summary>
-    public static List<string> Names(AnalysisFlags a)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<AnalysisFlags, string[]> NameCache = new();
+
+    /// <summary>The flags as tshark's field names, in the order its expert infos list them (one shared array per combination).</summary>
+    public static string[] Names(AnalysisFlags a) => a == AnalysisFlags.None ? [] : NameCache.GetOrAdd(a, static f => [.. List(f)]);
+
+    private static List<string> List(AnalysisFlags a)
     {
-        var list = new List<string>(a == AnalysisFlags.None ? 0 : 2);
-        if (a == AnalysisFlags.None) return list;
+        var list = new List<string>(2);
         if ((a & AnalysisFlags.ReusedPorts) != 0) list.Add("reused_ports");
         if ((a & AnalysisFlags.ZeroWindowProbe) != 0) list.Add("zero_window_probe");
         if ((a & AnalysisFlags.ZeroWindow) != 0) list.Add("zero_window");

@@ -51,24 +51,21 @@ internal static class AnalyzeCommand
             var options = new AnalysisOptions { Stream = parse.GetValue(stream), VerifyChecksums = parse.GetValue(checksums) };
             var kind = parse.GetValue(format)!;
             var target = parse.GetValue(outPath);
-            // To a file, the analysis goes to a temporary one first: a damaged capture leaves nothing half-written unless --partial.
-            string? temp = target is null ? null : target.FullName + ".partial-" + Environment.ProcessId;
+            // Written straight to the target (a device or a pipe must stay what it is: never replaced by a
+            // rename); when the capture is damaged and --partial was not given, what was written is taken back.
+            bool existed = target is not null && File.Exists(target.FullName);
             AnalysisSummary summary;
             try
             {
-                using (var sink = temp is null ? null : File.Create(temp))
+                using (var sink = target is null ? null : new FileStream(target.FullName, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
                 {
                     summary = Write(reader, options, kind, sink, output, path == "-" ? null : Path.GetFileName(path));
+                    if (sink is not null && summary.Error is not null && !parse.GetValue(partial) && existed) TakeBack(sink);
                 }
-                if (temp is not null)
-                {
-                    if (summary.Error is null || parse.GetValue(partial)) File.Move(temp, target!.FullName, overwrite: true);
-                    else File.Delete(temp);
-                }
+                if (target is not null && summary.Error is not null && !parse.GetValue(partial) && !existed) File.Delete(target.FullName);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                if (temp is not null) TryDelete(temp);
                 error.WriteLine($"synack analyze: cannot write {target?.FullName ?? "standard output"}: {ex.Message}");
                 return 2;
             }
@@ -82,6 +79,18 @@ internal static class AnalyzeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Empties a regular file; a device or a pipe keeps what it was sent (there is no taking that back).</summary>
+    private static void TakeBack(FileStream sink)
+    {
+        try
+        {
+            if (sink.CanSeek) sink.SetLength(0);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private static AnalysisSummary Write(CaptureReader reader, AnalysisOptions options, string kind, Stream? sink, TextWriter output, string? fileName)
@@ -121,14 +130,4 @@ internal static class AnalyzeCommand
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -17,7 +17,12 @@ public enum TcpFlags : byte
 public static class TcpFlagsExtensions
 {
     /// <summary>Short form as tcpdump and Zeek spell it: "S", "SA", "FA", "R", "." for a bare ACK.</summary>
-    public static string ToShortString(this TcpFlags f)
+    // Every flag byte's text, made once: analysis writes one per packet, millions of them.
+    private static readonly string[] ShortStrings = Enumerable.Range(0, 256).Select(i => Format((TcpFlags)i)).ToArray();
+
+    public static string ToShortString(this TcpFlags f) => ShortStrings[(byte)f];
+
+    private static string Format(TcpFlags f)
     {
         Span<char> buf = stackalloc char[8];
         int n = 0;
