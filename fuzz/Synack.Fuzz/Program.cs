@@ -2,7 +2,12 @@ using SharpFuzz;
 using Synack.Fuzz;
 
 // Under afl-fuzz (scripts/fuzz.sh): `synack-fuzz TARGET` reads each input afl hands over.
-// By hand: `synack-fuzz TARGET FILE...` runs files through the target once each.
+// By hand: `synack-fuzz TARGET FILE...` runs files through the target once each;
+// `synack-fuzz damage DIR COUNT [SEED]` runs captures and damaged copies of them (CaptureDamage).
+if (args.Length >= 3 && args[0] == "damage" && int.TryParse(args[2], out int copies))
+{
+    return CaptureDamage.Run(args[1], copies, args.Length > 3 && int.TryParse(args[3], out int s) ? s : 1);
+}
 if (args.Length == 0 || !FuzzTargets.Names.Contains(args[0]))
 {
     Console.Error.WriteLine($"usage: synack-fuzz TARGET [FILE...]   targets: {string.Join(", ", FuzzTargets.Names)}");
