@@ -28,7 +28,7 @@ public class HtmlReportTests
     [SkippableFact]
     public void Chromium_renders_one_svg_ladder_per_connection_without_script_errors()
     {
-        var chromium = ExternalTool.Require("chromium", "chromium");
+        using var chromium = new Chromium();
         var conversations = ThreeConnections();
         Assert.Equal(3, conversations.Count);
         var dir = Path.Combine(Path.GetTempPath(), $"synack-html-{Guid.NewGuid():N}");
@@ -37,14 +37,11 @@ public class HtmlReportTests
         {
             var page = Path.Combine(dir, "report.html");
             File.WriteAllText(page, LadderHtml.Render(conversations, "three connections"));
-            string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(dir, "profile")}"];
-            var dom = ExternalTool.Run(chromium, [.. common, "--dump-dom", "file://" + page]);
-            var body = System.Text.RegularExpressions.Regex.Match(dom, "<body[^>]*>").Value;
+            var (body, _) = chromium.Load(page);
             Assert.Contains("data-ladders=\"3\"", body);     // the page's own script ran and counted them
             Assert.DoesNotContain("data-error", body);        // and nothing threw (window.onerror marks the body)
             var png = Path.Combine(dir, "report.png");
-            ExternalTool.Run(chromium, [.. common, "--window-size=1100,900", "--screenshot=" + png, "file://" + page]);
+            chromium.Screenshot(page, png, 1100, 900);
             Assert.True(new FileInfo(png).Length > 10_000);
         }
         finally

@@ -52,7 +52,7 @@ public class StreamGraphTests
     [SkippableFact]
     public void Chromium_loads_the_graphs_with_no_error_and_takes_their_picture()
     {
-        var chromium = ExternalTool.Require("chromium", "chromium");
+        using var chromium = new Chromium();
         var html = LadderHtml.Render(LossyTransfer(), "a transfer at 2 % loss, simulated link");
         var dir = Path.Combine(Path.GetTempPath(), $"synack-graphs-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
@@ -60,29 +60,17 @@ public class StreamGraphTests
         {
             var page = Path.Combine(dir, "graphs.html");
             File.WriteAllText(page, html);
-            string[] common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", $"--user-data-dir={Path.Combine(dir, "profile")}"];
-            var (dom, console) = ExternalTool.RunBoth(TimeSpan.FromSeconds(60), chromium, [.. common, "--dump-dom", "file://" + page]);
-            var body = Regex.Match(dom, "<body[^>]*>").Value;
+            var (body, console) = chromium.Load(page);
             Assert.Contains("data-graphs=\"5\"", body);
             Assert.DoesNotContain("data-error", body);
             Assert.DoesNotMatch("CONSOLE.*(Uncaught|Error)", console);
-            var png = Path.Combine(Environment.GetEnvironmentVariable("SYNACK_WRITE_DOCS") == "1" ? DocsDirectory() : dir, "graphs-lossy.png");
-            ExternalTool.Run(chromium, [.. common, "--window-size=1000,1500", "--hide-scrollbars", "--screenshot=" + png, "file://" + page]);
+            var png = Path.Combine(Chromium.PictureDirectory(dir), "graphs-lossy.png");
+            chromium.Screenshot(page, png, 1000, 1500);
             Assert.True(new FileInfo(png).Length > 20_000);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    internal static string DocsDirectory()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Synack.sln"))) return Path.Combine(d.FullName, "docs");
-        }
-        throw new DirectoryNotFoundException("the repository's docs/");
     }
 }

@@ -48,6 +48,20 @@ public class KernelCaptureAnalysisTests
             Assert.Contains(conversations, c => c.ConnState == "REJ");
             Assert.Contains(conversations, c => c.Packets.Any(p => p.Findings.Contains("keep_alive")));
             Assert.Contains(conversations, c => c.Packets.Any(p => p.Findings.Contains("keep_alive_ack")));
+
+            // Wireshark's stream graphs of the download, drawn and loaded in Chromium with no error.
+            var download = conversations.MaxBy(c => c.ServerBytes)!;
+            Assert.True(download.ServerBytes >= 3_000_000);
+            var page = Path.Combine(dir, "graphs.html");
+            File.WriteAllText(page, Synack.Analysis.LadderHtml.Render([download], "curl downloading 3 MB from nginx, kernel to kernel (loopback, MTU 65536)"));
+            using var chromium = new Synack.Tests.Shared.Chromium();
+            var (body, console) = chromium.Load(page);
+            Assert.Contains("data-graphs=\"5\"", body);
+            Assert.DoesNotContain("data-error", body);
+            Assert.DoesNotMatch("CONSOLE.*(Uncaught|Error)", console);
+            var png = Path.Combine(Synack.Tests.Shared.Chromium.PictureDirectory(dir), "graphs-kernel.png");
+            chromium.Screenshot(page, png, 1000, 1500);
+            Assert.True(new FileInfo(png).Length > 20_000);
         }
         finally
         {
