@@ -138,7 +138,7 @@ internal static class SequenceAnalysis
             }
             ulong sinceNext = unchecked((ulong)(nowNs - fwd.NextSeqTimeNs));
             ulong threshold = firstRttNs > 0 ? (ulong)firstRttNs : 3_000_000;
-            if (notAdvanced && sinceNext < threshold && fwd.NextSeq != seq + seglen)
+            if (notAdvanced && sinceNext < threshold && fwd.NextSeq != seq + seglen + (syn || fin ? 1u : 0u))
             {
                 a |= AnalysisFlags.OutOfOrder;
                 goto finishedRetransmission;
