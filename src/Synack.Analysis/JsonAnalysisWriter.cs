@@ -11,6 +11,27 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
 {
     private readonly Utf8JsonWriter _w;
 
+    /// <summary>Each packet's property names, encoded once (a million packets write each a million times).</summary>
+    private static class N
+    {
+        public static readonly JsonEncodedText Ack = JsonEncodedText.Encode("ack");
+        public static readonly JsonEncodedText AckRaw = JsonEncodedText.Encode("ackRaw");
+        public static readonly JsonEncodedText Checksum = JsonEncodedText.Encode("checksum");
+        public static readonly JsonEncodedText ClientState = JsonEncodedText.Encode("clientState");
+        public static readonly JsonEncodedText Comment = JsonEncodedText.Encode("comment");
+        public static readonly JsonEncodedText Findings = JsonEncodedText.Encode("findings");
+        public static readonly JsonEncodedText Flags = JsonEncodedText.Encode("flags");
+        public static readonly JsonEncodedText Frame = JsonEncodedText.Encode("frame");
+        public static readonly JsonEncodedText From = JsonEncodedText.Encode("from");
+        public static readonly JsonEncodedText Len = JsonEncodedText.Encode("len");
+        public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+        public static readonly JsonEncodedText SeqRaw = JsonEncodedText.Encode("seqRaw");
+        public static readonly JsonEncodedText ServerState = JsonEncodedText.Encode("serverState");
+        public static readonly JsonEncodedText Stream = JsonEncodedText.Encode("stream");
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+        public static readonly JsonEncodedText Window = JsonEncodedText.Encode("window");
+    }
+
     public JsonAnalysisWriter(Stream output, string? file, string format, string? compression, bool indented = false)
     {
         _w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented, SkipValidation = true });
@@ -27,24 +48,24 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
     {
         var w = _w;
         w.WriteStartObject();
-        w.WriteNumber("frame", p.Frame);
-        w.WriteNumber("stream", p.Stream);
-        w.WriteNumber("time", p.Time);
-        w.WriteString("from", p.FromClient ? "client" : "server");
-        w.WriteString("flags", p.FlagText);
-        w.WriteNumber("seq", p.Seq);
-        w.WriteNumber("ack", p.Ack);
-        w.WriteNumber("seqRaw", p.SeqRaw);
-        w.WriteNumber("ackRaw", p.AckRaw);
-        w.WriteNumber("len", p.Length);
-        w.WriteNumber("window", p.Window);
-        w.WriteStartArray("findings");
+        w.WriteNumber(N.Frame, p.Frame);
+        w.WriteNumber(N.Stream, p.Stream);
+        w.WriteNumber(N.Time, p.Time);
+        w.WriteString(N.From, p.FromClient ? "client" : "server");
+        w.WriteString(N.Flags, p.FlagText);
+        w.WriteNumber(N.Seq, p.Seq);
+        w.WriteNumber(N.Ack, p.Ack);
+        w.WriteNumber(N.SeqRaw, p.SeqRaw);
+        w.WriteNumber(N.AckRaw, p.AckRaw);
+        w.WriteNumber(N.Len, p.Length);
+        w.WriteNumber(N.Window, p.Window);
+        w.WriteStartArray(N.Findings);
         foreach (var f in p.Findings) w.WriteStringValue(f);
         w.WriteEndArray();
-        w.WriteString("clientState", Name(p.ClientState));
-        w.WriteString("serverState", Name(p.ServerState));
-        w.WriteString("checksum", Checksum(p));
-        w.WriteString("comment", p.Comment);
+        w.WriteString(N.ClientState, Name(p.ClientState));
+        w.WriteString(N.ServerState, Name(p.ServerState));
+        w.WriteString(N.Checksum, Checksum(p));
+        w.WriteString(N.Comment, p.Comment);
         w.WriteEndObject();
         if (w.BytesPending > 64 * 1024) w.Flush();
     }
