@@ -5,8 +5,11 @@ namespace Synack.Cli.Tests;
 /// <summary>
 /// `synack bench` as a smoke test: the groups that need neither root nor wall-clock judgement run in
 /// their quick form and give sane figures. Nothing is timed here; the figures are checked for sense
-/// (positive, within what memory and the Mathis bound allow), not for speed.
+/// (positive, within what memory and the Mathis bound allow), not for speed. The memory rows weigh the
+/// whole process's heap, so this class runs alone: another test allocating meanwhile once made a
+/// TIME-WAIT entry weigh -543 bytes.
 /// </summary>
+[Collection(nameof(HeapMeasuringCollection))]
 public class BenchCommandTests
 {
     private static (int Exit, string Out, string Err) Run(params string[] args) => Cli.Run(args);
@@ -44,3 +47,7 @@ public class BenchCommandTests
         Assert.Contains("bulk, connections, latency", error);
     }
 }
+
+/// <summary>Tests that measure the process's heap: run with no other test beside them.</summary>
+[CollectionDefinition(nameof(HeapMeasuringCollection), DisableParallelization = true)]
+public sealed class HeapMeasuringCollection;
