@@ -165,6 +165,46 @@ public class DemoCommandTests
     }
 
     [Fact]
+    public void Analyze_to_a_file_takes_back_a_damaged_captures_output_unless_partial_and_never_replaces_the_target()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var capture = Path.Combine(dir, "cut.pcapng");
+            Run("demo", "--scenario", "combined-fin", "--capture", capture);
+            var bytes = File.ReadAllBytes(capture);
+            File.WriteAllBytes(capture, bytes[..(bytes.Length - 40)]);
+
+            var fresh = Path.Combine(dir, "fresh.json");
+            var (exit, _, err) = Run("analyze", capture, "--format", "json", "--out", fresh);
+            Assert.Equal(1, exit);
+            Assert.Contains("nothing written", err);
+            Assert.False(File.Exists(fresh)); // created by the command, so removed
+
+            var existing = Path.Combine(dir, "existing.json");
+            File.WriteAllText(existing, "old");
+            var link = Path.Combine(dir, "link.json");
+            File.CreateSymbolicLink(link, existing); // a target that is not a plain new file: written through, never renamed over
+            (exit, _, _) = Run("analyze", capture, "--format", "json", "--out", link);
+            Assert.Equal(1, exit);
+            Assert.Equal(0, new FileInfo(existing).Length); // emptied, not deleted
+            Assert.NotNull(new FileInfo(link).LinkTarget);  // still the link it was
+
+            (exit, _, _) = Run("analyze", capture, "--format", "json", "--out", link, "--partial");
+            Assert.Equal(1, exit);
+            Assert.NotNull(new FileInfo(link).LinkTarget);  // written through the link (a rename would have replaced it, as it once replaced /dev/null)
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(existing));
+            Assert.Contains("truncated", doc.RootElement.GetProperty("summary").GetProperty("error").GetString());
+            Assert.True(doc.RootElement.GetProperty("packets").GetArrayLength() > 0);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Analyze_gives_a_clear_error_for_a_file_that_is_not_a_capture_or_is_cut_short()
     {
         var path = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.txt");
