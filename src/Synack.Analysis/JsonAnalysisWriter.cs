@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Synack.Wire;
 using static Synack.Analysis.AnalysisRenderer;
 
 namespace Synack.Analysis;
@@ -10,27 +11,6 @@ namespace Synack.Analysis;
 public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
 {
     private readonly Utf8JsonWriter _w;
-
-    /// <summary>Each packet's property names, encoded once (a million packets write each a million times).</summary>
-    private static class N
-    {
-        public static readonly JsonEncodedText Ack = JsonEncodedText.Encode("ack");
-        public static readonly JsonEncodedText AckRaw = JsonEncodedText.Encode("ackRaw");
-        public static readonly JsonEncodedText Checksum = JsonEncodedText.Encode("checksum");
-        public static readonly JsonEncodedText ClientState = JsonEncodedText.Encode("clientState");
-        public static readonly JsonEncodedText Comment = JsonEncodedText.Encode("comment");
-        public static readonly JsonEncodedText Findings = JsonEncodedText.Encode("findings");
-        public static readonly JsonEncodedText Flags = JsonEncodedText.Encode("flags");
-        public static readonly JsonEncodedText Frame = JsonEncodedText.Encode("frame");
-        public static readonly JsonEncodedText From = JsonEncodedText.Encode("from");
-        public static readonly JsonEncodedText Len = JsonEncodedText.Encode("len");
-        public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
-        public static readonly JsonEncodedText SeqRaw = JsonEncodedText.Encode("seqRaw");
-        public static readonly JsonEncodedText ServerState = JsonEncodedText.Encode("serverState");
-        public static readonly JsonEncodedText Stream = JsonEncodedText.Encode("stream");
-        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
-        public static readonly JsonEncodedText Window = JsonEncodedText.Encode("window");
-    }
 
     public JsonAnalysisWriter(Stream output, string? file, string format, string? compression, bool indented = false)
     {
@@ -44,30 +24,96 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
         _w.WriteStartArray("packets");
     }
 
+    private byte[] _row = new byte[1024];
+    private readonly Dictionary<IReadOnlyList<string>, byte[]> _findings = new(ReferenceEqualityComparer.Instance);
+    private static readonly byte[][] StateJson = Enum.GetValues<InferredState>().Select(st => Encode(Name(st))).ToArray();
+    private static readonly byte[][] FlagJson = Enumerable.Range(0, 256).Select(f => Encode(((TcpFlags)f).ToShortString())).ToArray();
+
+    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
+
+    private static byte[] Encode(string? s) => s is null ? "null"u8.ToArray() : System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(s));
+
+    /// <summary>
+    /// One packet's object, put together as bytes (the parts that repeat are encoded once, numbers
+    /// formatted in place) and handed to the writer whole: per-property writes were half the run time
+    /// on a million packets.
+    /// </summary>
     public void Packet(Conversation c, PacketView p)
     {
-        var w = _w;
-        w.WriteStartObject();
-        w.WriteNumber(N.Frame, p.Frame);
-        w.WriteNumber(N.Stream, p.Stream);
-        w.WriteNumber(N.Time, p.Time);
-        w.WriteString(N.From, p.FromClient ? "client" : "server");
-        w.WriteString(N.Flags, p.FlagText);
-        w.WriteNumber(N.Seq, p.Seq);
-        w.WriteNumber(N.Ack, p.Ack);
-        w.WriteNumber(N.SeqRaw, p.SeqRaw);
-        w.WriteNumber(N.AckRaw, p.AckRaw);
-        w.WriteNumber(N.Len, p.Length);
-        w.WriteNumber(N.Window, p.Window);
-        w.WriteStartArray(N.Findings);
-        foreach (var f in p.Findings) w.WriteStringValue(f);
-        w.WriteEndArray();
-        w.WriteString(N.ClientState, Name(p.ClientState));
-        w.WriteString(N.ServerState, Name(p.ServerState));
-        w.WriteString(N.Checksum, Checksum(p));
-        w.WriteString(N.Comment, p.Comment);
-        w.WriteEndObject();
-        if (w.BytesPending > 64 * 1024) w.Flush();
+        var b = new RowBuilder(_row);
+        b.Raw("{\"frame\":"u8); b.Number(p.Frame);
+        b.Raw(",\"stream\":"u8); b.Number(p.Stream);
+        b.Raw(",\"time\":"u8); b.Seconds(p.Time);
+        b.Raw(p.FromClient ? ",\"from\":\"client\""u8 : ",\"from\":\"server\""u8);
+        b.Raw(",\"flags\":"u8); b.Raw(FlagJson[(byte)p.Flags]);
+        b.Raw(",\"seq\":"u8); b.Number(p.Seq);
+        b.Raw(",\"ack\":"u8); b.Number(p.Ack);
+        b.Raw(",\"seqRaw\":"u8); b.Number(p.SeqRaw);
+        b.Raw(",\"ackRaw\":"u8); b.Number(p.AckRaw);
+        b.Raw(",\"len\":"u8); b.Number(p.Length);
+        b.Raw(",\"window\":"u8); b.Number(p.Window);
+        b.Raw(",\"findings\":"u8); b.Raw(FindingsJson(p.Findings));
+        b.Raw(",\"clientState\":"u8); b.Raw(StateJson[(int)p.ClientState]);
+        b.Raw(",\"serverState\":"u8); b.Raw(StateJson[(int)p.ServerState]);
+        b.Raw(Checksum(p) switch { "bad" => ",\"checksum\":\"bad\""u8, "good" => ",\"checksum\":\"good\""u8, _ => ",\"checksum\":null"u8 });
+        b.Raw(",\"comment\":"u8);
+        if (p.Comment is null) b.Raw("null"u8); else b.Raw(Encode(p.Comment));
+        b.Raw("}"u8);
+        if (b.Overflowed)
+        {
+            _row = new byte[_row.Length * 4];
+            Packet(c, p);
+            return;
+        }
+        _w.WriteRawValue(_row.AsSpan(0, b.Length), skipInputValidation: true);
+        if (_w.BytesPending > 64 * 1024) _w.Flush();
+    }
+
+    private byte[] FindingsJson(IReadOnlyList<string> findings)
+    {
+        if (findings.Count == 0) return EmptyArray;
+        if (!_findings.TryGetValue(findings, out var bytes))
+        {
+            bytes = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(findings));
+            if (_findings.Count < 4096) _findings[findings] = bytes; // the analysis shares one array per combination
+        }
+        return bytes;
+    }
+
+    /// <summary>Appends to a fixed buffer; says so when it ran out instead of throwing.</summary>
+    private ref struct RowBuilder(byte[] buffer)
+    {
+        private readonly Span<byte> _buf = buffer;
+        public int Length;
+        public bool Overflowed;
+
+        public void Raw(scoped ReadOnlySpan<byte> bytes)
+        {
+            if (Overflowed || !bytes.TryCopyTo(_buf[Length..])) { Overflowed = true; return; }
+            Length += bytes.Length;
+        }
+
+        public void Number(long v)
+        {
+            if (Overflowed || !System.Buffers.Text.Utf8Formatter.TryFormat(v, _buf[Length..], out int n)) { Overflowed = true; return; }
+            Length += n;
+        }
+
+        /// <summary>Seconds to the nanosecond, as a plain decimal (no exponent, trailing zeros dropped).</summary>
+        public void Seconds(double t)
+        {
+            long ns = (long)Math.Round(t * 1e9);
+            if (ns < 0) { Raw("-"u8); ns = -ns; }
+            Number(ns / 1_000_000_000);
+            long frac = ns % 1_000_000_000;
+            if (frac == 0) return;
+            Span<byte> digits = stackalloc byte[10];
+            digits[0] = (byte)'.';
+            for (int i = 9; i >= 1; i--, frac /= 10) digits[i] = (byte)('0' + frac % 10);
+            int end = 10;
+            while (digits[end - 1] == '0') end--;
+            Raw(digits[..end]);
+        }
     }
 
     public void End(AnalysisSummary s)
