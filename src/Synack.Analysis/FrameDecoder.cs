@@ -251,12 +251,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     else if (d.Length >= 4) Ip(d[4..], missing, frame, ref f, depth + 1);
                     else Malformed(ref f, "WCCP header cut short");
                     return;
-                case 0x0806 or 0x8035 or 0x88CC or 0x888E or 0x8863 or 0x9000 or 0x8809 or 0x88E5 or 0x88F7 or 0x8892 or 0x893A or 0x86DC or 0x8137 or 0x809B or 0x80F3 or 0x6003 or 0x6004 or 0x8035:
-                    f.Kind = FrameKind.NotIp; // ARP, LLDP, EAPOL, PPPoE discovery, loopback, LACP, MACsec, PTP, ...
-                    return;
                 default:
-                    f.Kind = FrameKind.NotIp;
-                    f.Skip = $"EtherType 0x{type:X4}";
+                    f.Kind = FrameKind.NotIp; // ARP, LLDP, EAPOL, PPPoE discovery, LACP, PTP, ...: counted as not IP
                     return;
             }
         }

@@ -78,7 +78,8 @@ internal static class StreamGraphs
         for (double v = Math.Ceiling(a / step) * step; v <= b + step * 1e-9; v += step) yield return v;
     }
 
-    private static string Bytes(double v) => v >= 1e9 ? $"{v / 1e9:0.##} G" : v >= 1e6 ? $"{v / 1e6:0.##} M" : v >= 1e4 ? $"{v / 1e3:0.#} k" : v.ToString("0", Inv);
+    private static string Bytes(double v) =>
+        v >= 1e9 ? (v / 1e9).ToString("0.## G", Inv) : v >= 1e6 ? (v / 1e6).ToString("0.## M", Inv) : v >= 1e4 ? (v / 1e3).ToString("0.# k", Inv) : v.ToString("0", Inv);
 
     private static bool Resent(PacketView p)
     {
@@ -158,7 +159,7 @@ internal static class StreamGraphs
             bits[i] /= width;
             max = Math.Max(max, bits[i]);
         }
-        Open(sb, "throughput", $"Throughput, {dir}: segment bytes per {width * 1000:0.###} ms");
+        Open(sb, "throughput", string.Create(Inv, $"Throughput, {dir}: segment bytes per {width * 1000:0.###} ms"));
         Axes(sb, axis, 0, max, "bit/s", v => Bytes(v));
         var line = new StringBuilder();
         for (int i = 0; i < buckets; i++) line.Append(Inv, $"{axis.X(axis.T0 + (i + 0.5) * width):F1},{Y(bits[i], 0, max):F1} ");
