@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
-using System.Text;
 using Synack.Stack;
 
 namespace Synack.Tun;
@@ -57,20 +55,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     public static TunLink Open(string name, StackThread loop, int mtu = 1500, bool offload = true, bool multiQueue = false)
     {
         if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
-        var nameBytes = Encoding.ASCII.GetBytes(name);
-        if (nameBytes.Length is 0 or > 15) throw new ArgumentException("an interface name is 1 to 15 characters", nameof(name));
-        int fd = Native.Open("/dev/net/tun", Native.O_RDWR | Native.O_CLOEXEC | Native.O_NONBLOCK);
-        if (fd < 0) throw new IOException($"cannot open /dev/net/tun: {Native.Error()} (root or CAP_NET_ADMIN is needed)");
-        byte* ifr = stackalloc byte[40];
-        new Span<byte>(ifr, 40).Clear();
-        nameBytes.CopyTo(new Span<byte>(ifr, 16));
-        *(short*)(ifr + 16) = (short)(Native.IFF_TUN | Native.IFF_NO_PI | (offload ? Native.IFF_VNET_HDR : 0) | (multiQueue ? Native.IFF_MULTI_QUEUE : 0));
-        if (Native.Ioctl(fd, Native.TUNSETIFF, ifr) < 0)
-        {
-            var err = Native.Error();
-            Native.Close(fd);
-            throw new IOException($"TUNSETIFF {name}: {err}");
-        }
+        int fd = TunDevice.Open(name, (short)((offload ? Native.IFF_VNET_HDR : 0) | (multiQueue ? Native.IFF_MULTI_QUEUE : 0)));
         // Receive offload: the kernel may hand us its TSO packets whole (up to 64 KB, cut at gso_size)
         // with the checksum left partial, as it hands them to a virtio NIC — one read, one pass
         // through the stack for what would have been dozens of segments.
@@ -125,39 +110,8 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary><see cref="OpenQueues"/> inside the named network namespace, as <see cref="OpenInNamespace"/> does it.</summary>
     public static TunLink[] OpenQueuesInNamespace(string netns, string name, IReadOnlyList<StackThread> shards, int mtu = 1500, bool offload = true)
     {
-        TunLink[]? opened = null;
-        Exception? error = null;
-        var t = new Thread(() =>
-        {
-            int self = Native.Open("/proc/thread-self/ns/net", Native.O_CLOEXEC);
-            int target = Native.Open($"/var/run/netns/{netns}", Native.O_CLOEXEC);
-            try
-            {
-                if (self < 0 || target < 0) throw new IOException($"cannot open the namespace {netns}: {Native.Error()}");
-                if (Native.SetNs(target, Native.CLONE_NEWNET) < 0) throw new IOException($"setns {netns}: {Native.Error()}");
-                try
-                {
-                    opened = OpenQueues(name, shards, mtu, offload);
-                }
-                finally
-                {
-                    Native.SetNs(self, Native.CLONE_NEWNET);
-                }
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-            }
-            finally
-            {
-                if (self >= 0) Native.Close(self);
-                if (target >= 0) Native.Close(target);
-            }
-        });
-        t.Start();
-        t.Join();
-        if (error is not null) throw error;
-        foreach (var link in opened!) link.Namespace = netns;
+        var opened = TunDevice.InNamespace(netns, () => OpenQueues(name, shards, mtu, offload));
+        foreach (var link in opened) link.Namespace = netns;
         return opened;
     }
 
@@ -180,20 +134,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary>Takes the kernel side of the device down or up (a cable pulled, or put back).</summary>
     public void SetUp(bool up) => RunIp($"link set dev {Name} {(up ? "up" : "down")}");
 
-    private void RunIp(string args)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
-        if (Namespace is not null)
-        {
-            psi.ArgumentList.Add("-n");
-            psi.ArgumentList.Add(Namespace);
-        }
-        foreach (var a in args.Split(' ')) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new IOException("cannot start ip (install iproute2)");
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new IOException($"ip {args}: {err.Trim()}");
-    }
+    private void RunIp(string args) => TunDevice.RunIp(Namespace, args);
 
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {

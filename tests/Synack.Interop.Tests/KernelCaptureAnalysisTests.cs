@@ -20,18 +20,7 @@ public class KernelCaptureAnalysisTests
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "127.0.0.1:8080"));
             using var dump = ns.BackgroundUntil("listening on", "tcpdump", "--immediate-mode", "-i", "lo", "-U", "-s", "200", "-w", file, "tcp");
             using var nginx = ns.Background("/usr/sbin/nginx", "-p", dir, "-c", Path.Combine(dir, "nginx.conf"));
-            for (int attempt = 0; attempt < 30; attempt++)
-            {
-                try
-                {
-                    ns.Exec("curl", "-sS", "-m", "20", "-o", "/dev/null", "http://127.0.0.1:8080/blob");
-                    break;
-                }
-                catch (InvalidOperationException) when (attempt < 29)
-                {
-                    Thread.Sleep(100); // nginx is starting: bounded retries
-                }
-            }
+            ns.ExecUntilItWorks("curl", "-sS", "-m", "20", "-o", "/dev/null", "http://127.0.0.1:8080/blob"); // nginx may still be starting
             ns.Exec("sh", "-c", "curl -sS -m 5 http://127.0.0.1:8081/ || true"); // refused: SYN, RST
             // A kernel keep-alive: the client probes every second while the server idles.
             ns.Exec("python3", "-c",

@@ -148,6 +148,22 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Runs a program inside the namespace and returns its standard output.</summary>
     public string Exec(params string[] args) => Run("ip", ["netns", "exec", Name, .. args]);
 
+    /// <summary>Runs a program inside the namespace until it succeeds, for a server still starting (bounded: 30 tries, 100 ms apart).</summary>
+    public string ExecUntilItWorks(params string[] args)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return Exec(args);
+            }
+            catch (InvalidOperationException) when (attempt < 29)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
     /// <summary>Runs a program (outside the namespace) and returns its standard output; a failure throws.</summary>
     public static string Run(string program, params string[] args) =>
         global::Synack.Tests.Shared.ExternalTool.Run(TimeSpan.FromSeconds(300), program, args);

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Diagnostics;
+using Synack.Stack;
+
+namespace Synack.Tun;
+
+/// <summary>
+/// A wire between two kernels, each in a network namespace of its own with one TUN device: what one
+/// kernel sends out of its device comes in at the other's, through <see cref="LinkOptions"/>' model —
+/// a sender's rate and bounded queue, latency, seeded loss, duplication, reordering and corruption —
+/// in real time. Wherever netem is missing, this is the lossy link that real stacks (kernel to kernel,
+/// kernel to us) are tested over; each direction draws from its own seed, so the n-th packet one way
+/// meets the same fate on every run.
+/// </summary>
+internal sealed unsafe class TunWire : IDisposable
+{
+    /// <summary>Packets on the wire at once, each way, whatever the options say: what bounds its memory.</summary>
+    public const int MaxInFlight = 10_000;
+
+    private readonly Direction _ab;
+    private readonly Direction _ba;
+
+    private TunWire(Direction ab, Direction ba)
+    {
+        _ab = ab;
+        _ba = ba;
+    }
+
+    /// <summary>One direction's counters: A to B (<see cref="Forward"/>) and B to A (<see cref="Backward"/>).</summary>
+    public WireCounters Forward => _ab.Counters;
+    public WireCounters Backward => _ba.Counters;
+
+    /// <summary>
+    /// Creates device <paramref name="deviceA"/> in namespace <paramref name="netnsA"/> with address
+    /// <paramref name="addressA"/> (with its prefix, as "192.0.2.1/24") and the same for B, brings both up
+    /// and starts carrying packets between them.
+    /// </summary>
+    public static TunWire Open(string netnsA, string deviceA, string addressA, string netnsB, string deviceB, string addressB, LinkOptions options, int mtu = 1500)
+    {
+        if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
+        int a = TunDevice.InNamespace(netnsA, () => TunDevice.Open(deviceA, 0));
+        int b;
+        try
+        {
+            b = TunDevice.InNamespace(netnsB, () => TunDevice.Open(deviceB, 0));
+        }
+        catch
+        {
+            Native.Close(a);
+            throw;
+        }
+        var ab = new Direction($"wire {deviceA}>{deviceB}", a, b, options, options.Seed);
+        var ba = new Direction($"wire {deviceB}>{deviceA}", b, a, options, unchecked(options.Seed * 31 + 7));
+        var wire = new TunWire(ab, ba);
+        try
+        {
+            foreach (var (ns, dev, addr) in new[] { (netnsA, deviceA, addressA), (netnsB, deviceB, addressB) })
+            {
+                TunDevice.RunIp(ns, $"addr add {addr} dev {dev}");
+                TunDevice.RunIp(ns, $"link set dev {dev} mtu {mtu} up");
+            }
+            ab.Start();
+            ba.Start();
+        }
+        catch
+        {
+            wire.Dispose();
+            throw;
+        }
+        return wire;
+    }
+
+    public void Dispose()
+    {
+        _ab.Stop();
+        _ba.Stop();
+        _ab.Close();
+        _ba.Close();
+    }
+
+    /// <summary>Reads one device, holds each packet for its time on the wire and writes it to the other.</summary>
+    private sealed class Direction
+    {
+        private readonly int _from;
+        private readonly int _to;
+        private readonly int _wake;
+        private readonly LinkOptions _options;
+        private readonly Random _rng;
+        private readonly Thread _thread;
+        // Due time in Stopwatch ticks, then arrival order: equal times leave in the order they came.
+        private readonly PriorityQueue<(byte[] Buffer, int Length), (long Due, long Order)> _inFlight = new();
+        private long _order;
+        private long _freeAt; // when the sender's queue has drained, with a rate
+        private volatile bool _stopping;
+
+        public Direction(string name, int from, int to, LinkOptions options, int seed)
+        {
+            _from = from;
+            _to = to;
+            _options = options;
+            _rng = new Random(seed);
+            _wake = Native.EventFd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
+            if (_wake < 0) throw new IOException($"eventfd: {Native.Error()}");
+            _thread = new Thread(Run) { IsBackground = true, Name = name };
+        }
+
+        public WireCounters Counters { get; } = new();
+
+        public void Start() => _thread.Start();
+
+        public void Stop()
+        {
+            _stopping = true;
+            ulong one = 1;
+            Native.Write(_wake, (byte*)&one, 8);
+            if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
+        }
+
+        public void Close()
+        {
+            Native.Close(_from);
+            Native.Close(_wake);
+            while (_inFlight.TryDequeue(out var p, out _)) ArrayPool<byte>.Shared.Return(p.Buffer);
+        }
+
+        private void Run()
+        {
+            var fds = stackalloc Native.PollFd[2];
+            fds[0] = new Native.PollFd { Fd = _from, Events = Native.POLLIN };
+            fds[1] = new Native.PollFd { Fd = _wake, Events = Native.POLLIN };
+            while (!_stopping)
+            {
+                int timeout = 1000;
+                if (_inFlight.TryPeek(out _, out var next))
+                {
+                    long wait = next.Due - Stopwatch.GetTimestamp();
+                    timeout = wait <= 0 ? 0 : (int)Math.Min(1000, (wait * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+                }
+                fds[0].Revents = 0;
+                fds[1].Revents = 0;
+                int r = Native.Poll(fds, 2, timeout);
+                if (_stopping) break;
+                if (r > 0 && (fds[0].Revents & Native.POLLIN) != 0) ReadAll();
+                WriteDue();
+            }
+        }
+
+        private void ReadAll()
+        {
+            for (int i = 0; i < 256; i++)
+            {
+                var buf = ArrayPool<byte>.Shared.Rent(65536);
+                nint n;
+                fixed (byte* b = buf) n = Native.Read(_from, b, (nuint)buf.Length);
+                if (n <= 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buf);
+                    return; // EAGAIN: drained
+                }
+                Carry(buf, (int)n);
+            }
+        }
+
+        /// <summary>The packet's fate on the wire, in <see cref="MemoryLink"/>'s order: queue, loss, corruption, latency and reordering, duplication.</summary>
+        private void Carry(byte[] buf, int length)
+        {
+            var o = _options;
+            long now = Stopwatch.GetTimestamp();
+            long departs = now;
+            if (o.RateBytesPerSecond > 0)
+            {
+                long serialise = length * Stopwatch.Frequency / o.RateBytesPerSecond;
+                long queued = _freeAt > now ? (_freeAt - now) / Math.Max(1, serialise) : 0;
+                if (queued >= o.QueueLimit)
+                {
+                    Counters.TailDropped++;
+                    ArrayPool<byte>.Shared.Return(buf);
+                    return;
+                }
+                departs = Math.Max(now, _freeAt) + serialise;
+                _freeAt = departs;
+            }
+            if (o.Loss > 0 && _rng.NextDouble() < o.Loss)
+            {
+                Counters.Lost++;
+                ArrayPool<byte>.Shared.Return(buf);
+                return;
+            }
+            if (o.Corruption > 0 && _rng.NextDouble() < o.Corruption && length > 20)
+            {
+                Counters.Corrupted++;
+                buf[_rng.Next(20, length)] ^= (byte)(1 << _rng.Next(8));
+            }
+            long arrives = departs + o.Latency.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+            if (o.Reordering > 0 && _rng.NextDouble() < o.Reordering)
+            {
+                Counters.Reordered++;
+                arrives += (long)(_rng.NextDouble() * o.ReorderDelay.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+            }
+            if (!Enqueue(buf, length, arrives)) return;
+            if (o.Duplication > 0 && _rng.NextDouble() < o.Duplication)
+            {
+                var copy = ArrayPool<byte>.Shared.Rent(length);
+                buf.AsSpan(0, length).CopyTo(copy);
+                if (Enqueue(copy, length, arrives)) Counters.Duplicated++;
+            }
+        }
+
+        private bool Enqueue(byte[] buf, int length, long due)
+        {
+            if (_inFlight.Count >= MaxInFlight)
+            {
+                Counters.TailDropped++;
+                ArrayPool<byte>.Shared.Return(buf);
+                return false;
+            }
+            _inFlight.Enqueue((buf, length), (due, _order++));
+            return true;
+        }
+
+        private void WriteDue()
+        {
+            long now = Stopwatch.GetTimestamp();
+            while (_inFlight.TryPeek(out _, out var at) && at.Due <= now)
+            {
+                var (buf, length) = _inFlight.Dequeue();
+                nint n;
+                fixed (byte* b = buf) n = Native.Write(_to, b, (nuint)length);
+                if (n < 0) Counters.WriteErrors++;
+                else Counters.Carried++;
+                ArrayPool<byte>.Shared.Return(buf);
+            }
+        }
+    }
+}
+
+/// <summary>What one direction of a <see cref="TunWire"/> did with the packets it read.</summary>
+internal sealed class WireCounters
+{
+    public long Carried { get; internal set; }
+    public long Lost { get; internal set; }
+    public long TailDropped { get; internal set; }
+    public long Duplicated { get; internal set; }
+    public long Reordered { get; internal set; }
+    public long Corrupted { get; internal set; }
+    /// <summary>Writes the receiving kernel refused (its device down, say).</summary>
+    public long WriteErrors { get; internal set; }
+
+    public override string ToString() =>
+        $"{Carried} carried, {Lost} lost, {TailDropped} tail-dropped, {Duplicated} duplicated, {Reordered} reordered, {Corrupted} corrupted, {WriteErrors} write errors";
+}
