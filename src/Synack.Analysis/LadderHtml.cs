@@ -16,7 +16,21 @@ public static class LadderHtml
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private const int Left = 230, Right = 770, Row = 46, Top = 60;
 
+    /// <summary>Conversations drawn (graphs and ladder) in one report; the table lists more, and <c>--stream</c> draws any one.</summary>
+    public const int MaxDrawn = 50;
+    /// <summary>Rows of the table of conversations.</summary>
+    public const int MaxTableRows = 10_000;
+
+    /// <summary>The report of conversations whose packets were kept (<see cref="Conversation.Packets"/>).</summary>
     public static string Render(IReadOnlyList<Conversation> conversations, string title)
+    {
+        var w = new StringWriter(Inv);
+        Write(w, title, conversations, conversations.Take(MaxDrawn).Select(ConversationSketch.Of).ToList(), null);
+        return w.ToString();
+    }
+
+    /// <summary>Writes the report: the table of <paramref name="conversations"/>, then each sketched one drawn, section by section.</summary>
+    internal static void Write(TextWriter output, string title, IReadOnlyList<Conversation> conversations, IReadOnlyList<ConversationSketch> drawn, AnalysisSummary? summary)
     {
         var sb = new StringBuilder();
         sb.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title><style>")
@@ -32,33 +46,57 @@ public static class LadderHtml
           .Append(".rtt{fill:#c60}.flight{fill:#2a2}.winstep{fill:none;stroke:#2a6fdb;stroke-width:1.2}.stl{font:bold 11px sans-serif;fill:#fff}")
           .Append("</style></head><body><script>window.onerror=function(m){document.body.setAttribute('data-error',String(m));};</script><h1>").Append(E(title)).Append("</h1>")
           .Append("<p><label><input type=\"checkbox\" id=\"abs\"> absolute sequence numbers</label> — states are inferred from the packets: a capture cannot see an application's close, and TIME-WAIT is assumed after the last ACK.</p>");
-        sb.Append("<table><tr><th>stream</th><th>client</th><th>server</th><th>client ISN</th><th>server ISN</th><th>close</th><th>conn_state</th><th>history</th><th>bytes c→s / s→c</th><th>handshake RTT</th></tr>");
+        if (summary is not null)
+        {
+            sb.Append(Inv, $"<p>{summary.Frames} frames ({E(summary.Format)}{(summary.Compression is null ? "" : ", " + E(summary.Compression))}): {summary.TcpFrames} TCP in {summary.Conversations.Count} conversations, {summary.OtherIpFrames} other IP, {summary.NonIpFrames} not IP, {summary.FragmentFrames} IP fragments.");
+            foreach (var line in AnalysisRenderer.Skipped(summary)) sb.Append(' ').Append(E(line)).Append('.');
+            if (summary.Error is not null) sb.Append(" <b>The capture is damaged:</b> ").Append(E(summary.Error)).Append("; what came before is shown.");
+            sb.Append("</p>");
+        }
+        if (drawn.Count < conversations.Count)
+            sb.Append(Inv, $"<p>The first {drawn.Count} of {conversations.Count} conversations are drawn; <code>synack analyze --stream N --format html</code> draws any one.</p>");
+        sb.Append("<table><tr><th>stream</th><th>client</th><th>server</th><th>client ISN</th><th>server ISN</th><th>close</th><th>conn_state</th><th>history</th><th>packets</th><th>bytes c→s / s→c</th><th>handshake RTT</th></tr>");
+        int rows = 0;
         foreach (var c in conversations)
         {
-            sb.Append(Inv, $"<tr><td><a href=\"#s{c.Stream}\">{c.Stream}</a></td><td>{E(c.Client)}</td><td>{E(c.Server)}</td><td>{c.ClientIsn}</td><td>{c.ServerIsn}</td>")
-              .Append(Inv, $"<td>{E(c.CloseKind)}</td><td>{E(c.ConnState)}</td><td>{E(c.History)}</td><td>{c.ClientBytes} / {c.ServerBytes}</td><td>{(c.HandshakeRttMs is double r ? r.ToString("F3", Inv) + " ms" : "")}</td></tr>");
+            if (rows++ == MaxTableRows)
+            {
+                sb.Append(Inv, $"<tr><td colspan=\"11\">… and {conversations.Count - MaxTableRows} more (the JSON view lists them all)</td></tr>");
+                break;
+            }
+            sb.Append(Inv, $"<tr><td>{(rows <= drawn.Count ? $"<a href=\"#s{c.Stream}\">{c.Stream}</a>" : c.Stream.ToString(Inv))}</td><td>{E(c.Client)}</td><td>{E(c.Server)}</td><td>{c.ClientIsn}</td><td>{c.ServerIsn}</td>")
+              .Append(Inv, $"<td>{E(c.CloseKind)}</td><td>{E(c.ConnState)}</td><td>{E(c.History)}</td><td>{c.PacketCount}</td><td>{c.ClientBytes} / {c.ServerBytes}</td><td>{(c.HandshakeRttMs is double r ? r.ToString("F3", Inv) + " ms" : "")}</td></tr>");
+            if (sb.Length > 1 << 16) Flush(output, sb);
         }
         sb.Append("</table>");
-        foreach (var c in conversations)
+        foreach (var sketch in drawn)
         {
+            var c = sketch.Conversation;
             sb.Append(Inv, $"<h2 id=\"s{c.Stream}\">stream {c.Stream}: {E(c.Client)} → {E(c.Server)} ({E(c.CloseKind)} close)</h2>");
-            StreamGraphs.Render(sb, c);
-            Ladder(sb, c);
+            StreamGraphs.Render(sb, sketch);
+            Ladder(sb, sketch);
+            Flush(output, sb);
         }
         sb.Append("<script>document.getElementById('abs').addEventListener('change',function(e){document.body.classList.toggle('absolute',e.target.checked);});")
           .Append("document.body.setAttribute('data-ladders',String(document.querySelectorAll('svg.ladder').length));")
           .Append("document.body.setAttribute('data-graphs',String(document.querySelectorAll('svg.graph').length));</script></body></html>");
-        return sb.ToString();
+        Flush(output, sb);
     }
 
-    /// <summary>A ladder of more packets than this draws the first ones only (the graphs show them all).</summary>
-    private const int MaxLadderRows = 400;
-
-    private static void Ladder(StringBuilder sb, Conversation c)
+    private static void Flush(TextWriter output, StringBuilder sb)
     {
-        int rows = Math.Min(c.Packets.Count, MaxLadderRows);
+        output.Write(sb);
+        sb.Clear();
+    }
+
+    /// <summary>The ladder of a conversation's first packets (<see cref="ConversationSketch.LadderRows"/>; the graphs show them all).</summary>
+    private static void Ladder(StringBuilder sb, ConversationSketch sketch)
+    {
+        var c = sketch.Conversation;
+        var packets = sketch.Ladder;
+        int rows = packets.Count;
         int height = Top + (rows + 1) * Row + 20;
-        if (rows < c.Packets.Count) sb.Append(Inv, $"<p>The ladder shows the first {rows} of {c.Packets.Count} packets.</p>");
+        if (rows < sketch.PacketCount) sb.Append(Inv, $"<p>The ladder shows the first {rows} of {sketch.PacketCount} packets.</p>");
         sb.Append(Inv, $"<svg class=\"ladder\" width=\"1000\" height=\"{height}\" viewBox=\"0 0 1000 {height}\" xmlns=\"http://www.w3.org/2000/svg\">");
         sb.Append("<defs><marker id=\"h\" markerWidth=\"10\" markerHeight=\"8\" refX=\"9\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"#333\"/></marker></defs>");
         sb.Append(Inv, $"<text x=\"{Left}\" y=\"24\" text-anchor=\"middle\" class=\"st\">client {E(c.Client)}</text><text x=\"{Right}\" y=\"24\" text-anchor=\"middle\" class=\"st\">server {E(c.Server)}</text>");
@@ -66,7 +104,7 @@ public static class LadderHtml
         string prevC = "", prevS = "";
         for (int i = 0; i < rows; i++)
         {
-            var p = c.Packets[i];
+            var p = packets[i];
             int y0 = Top + i * Row, y1 = y0 + Row - 12;
             int x0 = p.FromClient ? Left : Right, x1 = p.FromClient ? Right : Left;
             bool bad = p.Findings.Count > 0;
@@ -90,14 +128,22 @@ public static class LadderHtml
     /// <summary>A Mermaid sequenceDiagram of the same ladders.</summary>
     public static string Mermaid(IReadOnlyList<Conversation> conversations)
     {
+        var w = new StringWriter(Inv);
+        WriteMermaid(w, conversations.Take(MaxDrawn).Select(ConversationSketch.Of).ToList());
+        return w.ToString();
+    }
+
+    internal static void WriteMermaid(TextWriter output, IReadOnlyList<ConversationSketch> drawn)
+    {
         var sb = new StringBuilder();
-        foreach (var c in conversations)
+        foreach (var sketch in drawn)
         {
+            var c = sketch.Conversation;
             sb.AppendLine("sequenceDiagram");
             sb.AppendLine(Inv, $"    participant C as client {c.Client}");
             sb.AppendLine(Inv, $"    participant S as server {c.Server}");
             string prevC = "", prevS = "";
-            foreach (var p in c.Packets)
+            foreach (var p in sketch.Ladder)
             {
                 bool ack = p.Flags.Has(TcpFlags.Ack);
                 string label = $"{p.FlagText} seq={p.Seq}{(ack ? $" ack={p.Ack}" : "")} len={p.Length}{(p.Findings.Count > 0 ? " [" + string.Join(", ", p.Findings) + "]" : "")}";
@@ -108,9 +154,11 @@ public static class LadderHtml
                 prevC = cs;
                 prevS = ss;
             }
+            if (sketch.Ladder.Count < sketch.PacketCount) sb.AppendLine(Inv, $"    Note over C,S: {sketch.PacketCount - sketch.Ladder.Count} more packets");
             sb.AppendLine();
+            output.Write(sb);
+            sb.Clear();
         }
-        return sb.ToString();
     }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);

@@ -17,24 +17,23 @@ internal static class StreamGraphs
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private const int Width = 960, Height = 260, Left = 90, Right = 20, Top = 34, Bottom = 40;
     private const int PlotW = Width - Left - Right, PlotH = Height - Top - Bottom;
-    /// <summary>More segments than this are thinned evenly (retransmissions always kept): a page stays drawable.</summary>
-    private const int MaxMarks = 20_000;
 
-    public static int Render(StringBuilder sb, Conversation c)
+    public static int Render(StringBuilder sb, ConversationSketch sketch)
     {
-        var ps = c.Packets;
-        if (ps.Count == 0) return 0;
-        bool senderIsClient = c.ClientBytes >= c.ServerBytes;
-        double t0 = ps[0].Time, t1 = ps[^1].Time;
+        if (sketch.PacketCount == 0) return 0;
+        var c = sketch.Conversation;
+        bool senderIsClient = sketch.FromClient.Bytes >= sketch.FromServer.Bytes;
+        double t0 = sketch.T0, t1 = sketch.T1;
         if (t1 - t0 < 1e-6) t1 = t0 + 1e-3;
         var axis = new TimeAxis(t0, t1);
         string dir = senderIsClient ? $"{c.Client} → {c.Server}" : $"{c.Server} → {c.Client}";
+        var d = senderIsClient ? sketch.FromClient : sketch.FromServer;
         sb.Append("<div class=\"graphs\">");
-        TimeSequence(sb, ps, senderIsClient, axis, dir);
-        Throughput(sb, ps, senderIsClient, axis, dir);
-        RoundTrip(sb, ps, senderIsClient, axis, dir);
-        WindowScaling(sb, ps, senderIsClient, axis, dir);
-        States(sb, ps, axis);
+        TimeSequence(sb, d, axis, dir);
+        Throughput(sb, d, axis, dir);
+        RoundTrip(sb, d, axis, dir);
+        WindowScaling(sb, d, axis, dir);
+        States(sb, sketch, axis);
         sb.Append("</div>");
         return 5;
     }
@@ -81,78 +80,45 @@ internal static class StreamGraphs
     private static string Bytes(double v) =>
         v >= 1e9 ? (v / 1e9).ToString("0.## G", Inv) : v >= 1e6 ? (v / 1e6).ToString("0.## M", Inv) : v >= 1e4 ? (v / 1e3).ToString("0.# k", Inv) : v.ToString("0", Inv);
 
-    private static bool Resent(PacketView p)
+    private static void TimeSequence(StringBuilder sb, DirectionSketch d, TimeAxis axis, string dir)
     {
-        foreach (var f in p.Findings)
-        {
-            if (f is "retransmission" or "out_of_order") return true;
-        }
-        return false;
-    }
-
-    private static void TimeSequence(StringBuilder sb, List<PacketView> ps, bool senderIsClient, TimeAxis axis, string dir)
-    {
-        double y0 = double.MaxValue, y1 = 0;
-        int data = 0;
-        foreach (var p in ps)
-        {
-            if (p.FromClient == senderIsClient && p.Length > 0)
-            {
-                y0 = Math.Min(y0, p.Seq);
-                y1 = Math.Max(y1, p.Seq + p.Length);
-                data++;
-            }
-            else if (p.FromClient != senderIsClient && (p.Flags & Synack.Wire.TcpFlags.Ack) != 0 && data > 0)
-            {
-                y1 = Math.Max(y1, p.Ack + p.Window);
-            }
-        }
-        if (data == 0) { y0 = 0; y1 = 1; }
+        double y0 = d.Low, y1 = d.High;
+        if (d.DataSegments == 0) { y0 = 0; y1 = 1; }
         Open(sb, "time-sequence", $"Time-sequence (tcptrace), {dir}: retransmitted (red), ACK (green), window (olive), SACK (blue)");
         Axes(sb, axis, y0, y1, "relative sequence number", Bytes);
-        int every = Math.Max(1, data / MaxMarks), n = 0;
+        foreach (var seg in d.Segments.Items) Bar(sb, "seg", seg, axis, y0, y1);
+        foreach (var seg in d.Resent.Items) Bar(sb, "rtx", seg, axis, y0, y1); // drawn last: on top
         var ack = new StringBuilder();
         var win = new StringBuilder();
-        foreach (var p in ps)
+        foreach (var a in d.Acks.Items)
         {
-            double x = axis.X(p.Time);
-            if (p.FromClient == senderIsClient)
-            {
-                if (p.Length == 0) continue;
-                bool resent = Resent(p);
-                if (!resent && n++ % every != 0) continue;
-                sb.Append(Inv, $"<line class=\"{(resent ? "rtx" : "seg")}\" x1=\"{x:F1}\" y1=\"{Y(p.Seq, y0, y1):F1}\" x2=\"{x:F1}\" y2=\"{Y(p.Seq + p.Length, y0, y1) - 0.8:F1}\"/>");
-            }
-            else if ((p.Flags & Synack.Wire.TcpFlags.Ack) != 0 && p.Ack >= y0 && p.Ack <= y1)
-            {
-                ack.Append(Inv, $"{x:F1},{Y(p.Ack, y0, y1):F1} ");
-                win.Append(Inv, $"{x:F1},{Y(Math.Min(p.Ack + p.Window, y1), y0, y1):F1} ");
-                if (p.Sacks is { } sacks)
-                {
-                    foreach (var (l, r) in sacks)
-                    {
-                        if (l < y0 || r > y1 || r <= l) continue;
-                        sb.Append(Inv, $"<line class=\"sack\" x1=\"{x:F1}\" y1=\"{Y(l, y0, y1):F1}\" x2=\"{x:F1}\" y2=\"{Y(r, y0, y1):F1}\"/>");
-                    }
-                }
-            }
+            if (a.Ack < y0 || a.Ack > y1) continue;
+            double x = axis.X(a.Time);
+            ack.Append(Inv, $"{x:F1},{Y(a.Ack, y0, y1):F1} ");
+            win.Append(Inv, $"{x:F1},{Y(Math.Min(a.Ack + a.Window, y1), y0, y1):F1} ");
+        }
+        foreach (var s in d.Sacks.Items)
+        {
+            if (s.Left < y0 || s.Right > y1 || s.Right <= s.Left) continue;
+            double x = axis.X(s.Time);
+            sb.Append(Inv, $"<line class=\"sack\" x1=\"{x:F1}\" y1=\"{Y(s.Left, y0, y1):F1}\" x2=\"{x:F1}\" y2=\"{Y(s.Right, y0, y1):F1}\"/>");
         }
         if (ack.Length > 0) sb.Append("<polyline class=\"ackline\" points=\"").Append(ack).Append("\"/>");
         if (win.Length > 0) sb.Append("<polyline class=\"winline\" points=\"").Append(win).Append("\"/>");
         sb.Append("</svg>");
     }
 
-    private static void Throughput(StringBuilder sb, List<PacketView> ps, bool senderIsClient, TimeAxis axis, string dir)
+    private static void Bar(StringBuilder sb, string cls, DirectionSketch.Segment seg, TimeAxis axis, double y0, double y1)
+    {
+        double x = axis.X(seg.Time);
+        sb.Append(Inv, $"<line class=\"{cls}\" x1=\"{x:F1}\" y1=\"{Y(seg.Seq, y0, y1):F1}\" x2=\"{x:F1}\" y2=\"{Y(seg.Seq + seg.Length, y0, y1) - 0.8:F1}\"/>");
+    }
+
+    private static void Throughput(StringBuilder sb, DirectionSketch d, TimeAxis axis, string dir)
     {
         const int buckets = 100;
-        var bits = new double[buckets];
+        var bits = d.Throughput.Rebin(axis.T1, buckets);
         double width = (axis.T1 - axis.T0) / buckets;
-        foreach (var p in ps)
-        {
-            if (p.FromClient != senderIsClient || p.Length == 0) continue;
-            int i = Math.Clamp((int)((p.Time - axis.T0) / width), 0, buckets - 1);
-            bits[i] += p.Length * 8.0;
-        }
         double max = 1;
         for (int i = 0; i < buckets; i++)
         {
@@ -166,73 +132,31 @@ internal static class StreamGraphs
         sb.Append("<polyline class=\"tput\" points=\"").Append(line).Append("\"/></svg>");
     }
 
-    private static void RoundTrip(StringBuilder sb, List<PacketView> ps, bool senderIsClient, TimeAxis axis, string dir)
+    private static void RoundTrip(StringBuilder sb, DirectionSketch d, TimeAxis axis, string dir)
     {
-        // Karn: only a segment sent once gives a sample, taken by the ACK that ends exactly at its end (tcp.analysis.ack_rtt).
-        var sent = new Dictionary<long, (double Time, bool Resent)>();
-        var samples = new List<(double Time, double Rtt)>();
-        foreach (var p in ps)
-        {
-            if (p.FromClient == senderIsClient)
-            {
-                if (p.Length == 0 && (p.Flags & (Synack.Wire.TcpFlags.Syn | Synack.Wire.TcpFlags.Fin)) == 0) continue;
-                long end = p.Seq + p.Length + ((p.Flags & (Synack.Wire.TcpFlags.Syn | Synack.Wire.TcpFlags.Fin)) != 0 ? 1 : 0);
-                bool resent = sent.ContainsKey(end) || Resent(p);
-                sent[end] = (p.Time, resent);
-                if (sent.Count > 100_000) sent.Clear(); // a bound on what a huge flight keeps
-            }
-            else if ((p.Flags & Synack.Wire.TcpFlags.Ack) != 0 && sent.Remove(p.Ack, out var s) && !s.Resent)
-            {
-                samples.Add((p.Time, (p.Time - s.Time) * 1000));
-            }
-        }
         double max = 1;
-        foreach (var (_, r) in samples) max = Math.Max(max, r);
-        Open(sb, "rtt", $"Round-trip time, {dir}: {samples.Count} samples (segments sent once)");
+        foreach (var r in d.Rtt.Items) max = Math.Max(max, r.Value);
+        Open(sb, "rtt", $"Round-trip time, {dir}: {d.Rtt.Seen} samples (segments sent once)");
         Axes(sb, axis, 0, max, "RTT (ms)", v => v.ToString("0.##", Inv));
-        int every = Math.Max(1, samples.Count / MaxMarks);
-        for (int i = 0; i < samples.Count; i += every)
-            sb.Append(Inv, $"<circle class=\"rtt\" cx=\"{axis.X(samples[i].Time):F1}\" cy=\"{Y(samples[i].Rtt, 0, max):F1}\" r=\"2\"/>");
+        foreach (var r in d.Rtt.Items)
+            sb.Append(Inv, $"<circle class=\"rtt\" cx=\"{axis.X(r.Time):F1}\" cy=\"{Y(r.Value, 0, max):F1}\" r=\"2\"/>");
         sb.Append("</svg>");
     }
 
-    private static void WindowScaling(StringBuilder sb, List<PacketView> ps, bool senderIsClient, TimeAxis axis, string dir)
+    private static void WindowScaling(StringBuilder sb, DirectionSketch d, TimeAxis axis, string dir)
     {
-        var window = new List<(double, double)>();
-        var flight = new List<(double, double)>();
-        long highest = 0, acked = 0;
-        bool any = false;
-        foreach (var p in ps)
-        {
-            if (p.FromClient == senderIsClient)
-            {
-                if (p.Length == 0) continue;
-                highest = Math.Max(highest, p.Seq + p.Length);
-                if (!any) acked = p.Seq;
-                any = true;
-                flight.Add((p.Time, Math.Max(0, highest - acked)));
-            }
-            else if ((p.Flags & Synack.Wire.TcpFlags.Ack) != 0)
-            {
-                window.Add((p.Time, p.Window));
-                if (any) acked = Math.Max(acked, p.Ack);
-            }
-        }
         double max = 1;
-        foreach (var (_, v) in window) max = Math.Max(max, v);
-        foreach (var (_, v) in flight) max = Math.Max(max, v);
+        foreach (var w in d.Window.Items) max = Math.Max(max, w.Value);
+        foreach (var f in d.Flight.Items) max = Math.Max(max, f.Value);
         Open(sb, "window", $"Window scaling, {dir}: receiver's window (blue), bytes in flight (green)");
         Axes(sb, axis, 0, max, "bytes", Bytes);
-        int every = Math.Max(1, flight.Count / MaxMarks);
-        for (int i = 0; i < flight.Count; i += every)
-            sb.Append(Inv, $"<circle class=\"flight\" cx=\"{axis.X(flight[i].Item1):F1}\" cy=\"{Y(flight[i].Item2, 0, max):F1}\" r=\"1.6\"/>");
+        foreach (var f in d.Flight.Items)
+            sb.Append(Inv, $"<circle class=\"flight\" cx=\"{axis.X(f.Time):F1}\" cy=\"{Y(f.Value, 0, max):F1}\" r=\"1.6\"/>");
         var line = new StringBuilder();
         double? last = null;
-        int wEvery = Math.Max(1, window.Count / MaxMarks);
-        for (int i = 0; i < window.Count; i += wEvery)
+        foreach (var w in d.Window.Items)
         {
-            var (t, v) = window[i];
-            double x = axis.X(t), y = Y(v, 0, max);
+            double x = axis.X(w.Time), y = Y(w.Value, 0, max);
             if (last is double ly) line.Append(Inv, $"{x:F1},{ly:F1} ");
             line.Append(Inv, $"{x:F1},{y:F1} ");
             last = y;
@@ -256,9 +180,10 @@ internal static class StreamGraphs
         [InferredState.TimeWait] = "#34495e",
     };
 
-    private static void States(StringBuilder sb, List<PacketView> ps, TimeAxis axis)
+    private static void States(StringBuilder sb, ConversationSketch sketch, TimeAxis axis)
     {
         const int rowH = 40;
+        var changes = sketch.States;
         sb.Append(Inv, $"<svg class=\"graph\" data-kind=\"states\" width=\"{Width}\" height=\"{Top + 2 * rowH + 50}\" viewBox=\"0 0 {Width} {Top + 2 * rowH + 50}\" xmlns=\"http://www.w3.org/2000/svg\">");
         sb.Append(Inv, $"<text class=\"gt\" x=\"{Left}\" y=\"20\">Each endpoint's inferred state over time (a capture shows packets, not CLOSE calls)</text>");
         for (int row = 0; row < 2; row++)
@@ -266,15 +191,15 @@ internal static class StreamGraphs
             int y = Top + row * rowH;
             sb.Append(Inv, $"<text class=\"ax\" x=\"{Left - 6}\" y=\"{y + rowH / 2 + 4}\" text-anchor=\"end\">{(row == 0 ? "client" : "server")}</text>");
             int i = 0;
-            while (i < ps.Count)
+            while (i < changes.Count)
             {
-                var state = row == 0 ? ps[i].ClientState : ps[i].ServerState;
+                var state = row == 0 ? changes[i].Client : changes[i].Server;
                 int j = i + 1;
-                while (j < ps.Count && (row == 0 ? ps[j].ClientState : ps[j].ServerState) == state) j++;
-                double x0 = axis.X(ps[i].Time), x1 = j < ps.Count ? axis.X(ps[j].Time) : Left + PlotW;
+                while (j < changes.Count && (row == 0 ? changes[j].Client : changes[j].Server) == state) j++;
+                double x0 = axis.X(changes[i].Time), x1 = j < changes.Count ? axis.X(changes[j].Time) : Left + PlotW;
                 double w = Math.Max(1, x1 - x0);
                 string name = AnalysisRenderer.Name(state);
-                sb.Append(Inv, $"<rect x=\"{x0:F1}\" y=\"{y + 4}\" width=\"{w:F1}\" height=\"{rowH - 8}\" fill=\"{Colors[state]}\"><title>{E(name)} from {ps[i].Time:F6} s</title></rect>");
+                sb.Append(Inv, $"<rect x=\"{x0:F1}\" y=\"{y + 4}\" width=\"{w:F1}\" height=\"{rowH - 8}\" fill=\"{Colors[state]}\"><title>{E(name)} from {changes[i].Time:F6} s</title></rect>");
                 if (w > name.Length * 7) sb.Append(Inv, $"<text class=\"stl\" x=\"{x0 + 4:F1}\" y=\"{y + rowH / 2 + 4}\">{E(name)}</text>");
                 i = j;
             }

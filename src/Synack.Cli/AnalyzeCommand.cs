@@ -115,17 +115,9 @@ internal static class AnalyzeCommand
                 }
             default:
                 {
-                    // The ladder and the sequence diagram draw whole conversations: these keep every packet in memory.
-                    var s = CaptureAnalyzer.Run(reader, options with { KeepPackets = true }, null);
-                    string title = fileName ?? "standard input";
-                    string text = kind == "html" ? LadderHtml.Render(s.Conversations, title) : LadderHtml.Mermaid(s.Conversations);
-                    if (sink is null) output.Write(text);
-                    else
-                    {
-                        var bytes = Encoding.UTF8.GetBytes(text);
-                        sink.Write(bytes);
-                    }
-                    return s;
+                    // The report and the diagrams draw sketches of the first conversations: bounded, whatever the file.
+                    using var w = sink is null ? null : new StreamWriter(sink, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    return CaptureAnalyzer.Run(reader, options, new DiagramAnalysisWriter(w ?? output, fileName ?? "standard input", mermaid: kind == "mermaid"));
                 }
         }
     }

@@ -49,6 +49,37 @@ public class StreamGraphTests
         Assert.Contains("<title>FIN-WAIT-1", html);
     }
 
+    [Fact]
+    public void A_million_packet_conversation_is_drawn_in_bounded_space_with_its_retransmissions_evenly_kept()
+    {
+        // A streaming report keeps a sketch, not the packets: its marks stay within a fixed number,
+        // spread over the whole transfer, and the resent segments are thinned apart from the rest.
+        var c = new Conversation { Stream = 0, Client = "192.0.2.1:40000", Server = "192.0.2.2:80" };
+        var output = new StringWriter();
+        var report = new DiagramAnalysisWriter(output, "a million packets");
+        var none = Array.Empty<string>();
+        string[] resent = ["retransmission"];
+        const int segments = 500_000;
+        for (int i = 0; i < segments; i++)
+        {
+            double t = i * 1e-5;
+            bool again = i % 50 == 49;
+            long seq = again ? (i - 10) * 1000L : i * 1000L;
+            report.Packet(c, new PacketView(2 * i + 1, t, false, TcpFlags.Ack, 0, 0, seq, 1, 1000, 65535, again ? resent : none, InferredState.Established, InferredState.Established, null));
+            report.Packet(c, new PacketView(2 * i + 2, t + 5e-6, true, TcpFlags.Ack, 0, 0, 1, seq + 1000, 0, 65535, none, InferredState.Established, InferredState.Established, null));
+        }
+        report.End(new AnalysisSummary());
+        var html = output.ToString();
+        int marks = Count(html, "seg"), red = Count(html, "rtx");
+        Assert.InRange(marks, 2048, 4096);
+        Assert.InRange(red, 2048, 4096);                    // 10,000 retransmissions, none drowned among 490,000 others
+        Assert.True(html.Length < 4_000_000, $"{html.Length} characters");
+        Assert.Contains("The ladder shows the first 400 of 1000000 packets", html);
+        // Spread over the whole transfer: the last segment kept is in the last hundredth of the time axis.
+        var xs = Regex.Matches(html, "<line class=\"seg\" x1=\"([0-9.]+)\"").Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(xs.Max() > 90 + 0.99 * 850, $"last mark at x={xs.Max()}");
+    }
+
     [SkippableFact]
     public void Chromium_loads_the_graphs_with_no_error_and_takes_their_picture()
     {

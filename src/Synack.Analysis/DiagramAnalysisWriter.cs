@@ -1,0 +1,34 @@
+namespace Synack.Analysis;
+
+/// <summary>
+/// The HTML report (<see cref="LadderHtml"/>) or the Mermaid sequence diagrams, from a streaming
+/// analysis: the first <see cref="LadderHtml.MaxDrawn"/> conversations are sketched as their packets go
+/// by (<see cref="ConversationSketch"/>: bounded, however long they run) and everything is written at the
+/// end, when the table of conversations is known. Memory does not grow with the file's packets.
+/// </summary>
+public sealed class DiagramAnalysisWriter(TextWriter output, string title, bool mermaid = false) : IAnalysisWriter
+{
+    private readonly Dictionary<int, ConversationSketch> _drawn = [];
+    private readonly List<ConversationSketch> _order = [];
+
+    public void Packet(Conversation conversation, PacketView packet)
+    {
+        if (!_drawn.TryGetValue(conversation.Stream, out var sketch))
+        {
+            if (_drawn.Count >= LadderHtml.MaxDrawn) return;
+            sketch = new ConversationSketch(conversation);
+            _drawn.Add(conversation.Stream, sketch);
+            _order.Add(sketch);
+        }
+        sketch.Add(packet);
+    }
+
+    public void End(AnalysisSummary summary)
+    {
+        // In stream order, as the table: the first packet written is not always its stream's first.
+        _order.Sort((a, b) => a.Conversation.Stream.CompareTo(b.Conversation.Stream));
+        if (mermaid) LadderHtml.WriteMermaid(output, _order);
+        else LadderHtml.Write(output, title, summary.Conversations, _order, summary);
+        output.Flush();
+    }
+}
