@@ -139,6 +139,7 @@ internal sealed class AnalysisEngine
     private void Emit(Row row)
     {
         row.Emitted = true;
+        row.Owner?.Written();
         var c = row.Conv;
         if (_options.Stream is int n && c.Stream != n) return;
         if (_options.KeepPackets) c.Packets.Add(row.View);
@@ -157,9 +158,10 @@ internal sealed class AnalysisEngine
     }
 
     /// <summary>A packet's row while it may still be corrected.</summary>
-    internal sealed class Row(Conversation conv, PacketView view)
+    internal sealed class Row(Conversation conv, PacketView view, Tracker? owner = null)
     {
         public Conversation Conv { get; } = conv;
+        public Tracker? Owner { get; } = owner;
         public PacketView View { get; set; } = view;
         public bool Emitted { get; set; }
     }
@@ -172,7 +174,7 @@ internal sealed class AnalysisEngine
         public SideOptions? Options;
     }
 
-    private sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
+    internal sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
     {
         private readonly Side _c = new(), _s = new();
         private InferredState _cs = InferredState.Closed, _ss = InferredState.Listen;
@@ -197,7 +199,7 @@ internal sealed class AnalysisEngine
         {
             if (!analyze)
             {
-                var bare = new Row(Conv, new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, tcp.Seq.Value, tcp.Ack.Value, 0, tcp.Window,
+                var bare = new Row(Conv, owner: this, view: new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, tcp.Seq.Value, tcp.Ack.Value, 0, tcp.Window,
                     SequenceAnalysis.Names(initial), _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
                 Keep(bare, p.Frame);
                 return bare;
@@ -244,9 +246,18 @@ internal sealed class AnalysisEngine
                 for (int i = 0; i < sacks.Length; i++)
                     sacks[i] = (unchecked(tcp.Options.SackBlocks[i].Left.Value - peer.Flow.Base), unchecked(tcp.Options.SackBlocks[i].Right.Value - peer.Flow.Base));
             }
-            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood, sacks));
+            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood, sacks), this);
             Keep(row, p.Frame);
             return row;
+        }
+
+        /// <summary>One more of this conversation's rows was written: once all are, none is held (a conversation that ended keeps no packet).</summary>
+        public void Written()
+        {
+            while (_written < _recent.Count && _recent[_written].Emitted) _written++;
+            if (_written < _recent.Count) return;
+            _recent.Clear();
+            _written = 0;
         }
 
         private void Keep(Row row, int frame)
