@@ -214,6 +214,16 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     d = d[4..];
                     depth++;
                     continue;
+                case 0x8926: // VN-tag (Cisco's 802.1Qbh): 4 bytes of tag, then the next EtherType
+                    if (d.Length < 6) { Malformed(ref f, "VN-tag cut short"); return; }
+                    type = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
+                    d = d[6..];
+                    depth++;
+                    continue;
+                case 0x8903: // Cisco FabricPath: forwarding tag and TTL, then the host's own Ethernet frame
+                    if (d.Length < 2) { Malformed(ref f, "FabricPath header cut short"); return; }
+                    Ethernet(d[2..], missing, frame, ref f, depth + 1);
+                    return;
                 case 0x8847 or 0x8848: // MPLS
                     Mpls(d, missing, frame, ref f, depth + 1);
                     return;
@@ -236,7 +246,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                         Ethernet(d[len..], missing, frame, ref f, depth + 1);
                         return;
                     }
-                case 0x8200: // Aruba's GRE: an 802.11 frame
+                case >= 0x8200 and <= 0x8370 when (type & 0xF) == 0: // Aruba's GRE: an 802.11 frame
                     Wifi(d, missing, frame, ref f);
                     return;
                 case 0x88E7: // 802.1ah provider backbone bridging: the I-tag, then the customer's Ethernet frame
@@ -304,9 +314,21 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         if ((d[1] & 0x40) != 0) { Unsupported(ref f, "802.11 protected (encrypted) data"); return; }
         int hdr = 24;
         if ((d[1] & 0x03) == 0x03) hdr += 6; // four addresses (WDS)
-        if ((subtype & 0x8) != 0) hdr += 2;  // QoS control
-        if ((subtype & 0x8) != 0 && (fc & 0x80) != 0 && (d[1] & 0x80) != 0) hdr += 4; // HT control (order bit)
+        bool qos = (subtype & 0x8) != 0;
+        int qosAt = hdr;
+        if (qos) hdr += 2;  // QoS control
+        if (qos && (fc & 0x80) != 0 && (d[1] & 0x80) != 0) hdr += 4; // HT control (order bit)
         if (d.Length < hdr) { Malformed(ref f, "802.11 header cut short"); return; }
+        if (qos && (d[qosAt] & 0x80) != 0)
+        {
+            // An A-MSDU: subframes of destination, source, length and an LLC-framed packet each. The
+            // first is read (a frame shows one TCP segment here).
+            var sub = d[hdr..];
+            if (sub.Length < 14) { Malformed(ref f, "A-MSDU subframe header cut short"); return; }
+            int length = BinaryPrimitives.ReadUInt16BigEndian(sub[12..]);
+            Llc(sub.Slice(14, Math.Min(length, sub.Length - 14)), missing, frame, ref f, 0);
+            return;
+        }
         Llc(d[hdr..], missing, frame, ref f, 0);
     }
 
@@ -569,7 +591,8 @@ internal sealed class FrameDecoder(bool verifyChecksums)
             case 0x88BE when (flags & 0x10) == 0: // ERSPAN type I: no sequence number, no header of its own
                 Ethernet(d[len..], cut, frame, ref f, depth);
                 return;
-            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B or 0x883E or 0x8200:
+            case 0x0800 or 0x86DD or 0x8100 or 0x88A8 or 0x8847 or 0x8848 or 0x6558 or 0x88BE or 0x22EB or 0x880B or 0x883E:
+            case >= 0x8200 and <= 0x8370 when (type & 0xF) == 0: // Aruba's 802.11 in GRE
                 EtherType(type, d[len..], cut, frame, ref f, depth);
                 return;
             default:

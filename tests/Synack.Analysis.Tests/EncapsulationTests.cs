@@ -100,7 +100,7 @@ public sealed class EncapsulationTests
     public static TheoryData<string> Wrappings() =>
     [
         "ethernet", "vlan", "qinq", "mpls", "pppoe", "snap", "ipip", "gre", "gre-erspan2", "gre-teb", "vxlan", "geneve", "gtp", "6in4-v6-inner",
-        "sll", "sll2", "null", "loop", "raw", "ppp", "chdlc", "radiotap-80211", "ipoib", "nflog",
+        "sll", "sll2", "null", "loop", "raw", "ppp", "chdlc", "radiotap-80211", "ipoib", "nflog", "gre-aruba-amsdu", "vntag", "fabricpath",
     ];
 
     [Theory]
@@ -135,6 +135,11 @@ public sealed class EncapsulationTests
         "ppp" => (9, ip => Concat([0xFF, 0x03, 0x00, 0x21], ip)),
         "chdlc" => (104, ip => Concat([0x0F, 0x00, 0x08, 0x00], ip)),
         "radiotap-80211" => (127, ip => Concat([0, 0, 8, 0, 0, 0, 0, 0], [0x08, 0x02], new byte[22], [0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00], ip)),
+        // Aruba's controllers tunnel 802.11 frames in GRE; this one a QoS data frame whose payload is an A-MSDU.
+        "gre-aruba-amsdu" => (1, ip => Ethernet(0x0800, Ipv4(47, Concat([0, 0, 0x82, 0x40], [0x88, 0x02], new byte[22], [0x80, 0x00],
+            new byte[12], [(byte)((ip.Length + 8) >> 8), (byte)(ip.Length + 8)], [0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00], ip)))),
+        "vntag" => (1, ip => Ethernet(0x8100, Concat([0, 250, 0x89, 0x26], [0, 0, 0, 0x33, 0x81, 0x00], [0, 250, 0x08, 0x00], ip))), // a VN-tag between two VLAN tags
+        "fabricpath" => (1, ip => Ethernet(0x8903, Concat([0, 0], Ethernet(0x0800, ip)))),
         "ipoib" => (242, ip => Concat(new byte[40], [0x08, 0x00, 0, 0], ip)),
         "nflog" => (239, ip => Concat([2, 0, 0, 0], Tlv(9, ip))),
         _ => throw new ArgumentException(wrapping),
