@@ -50,7 +50,7 @@ public static class FuzzTargets
     /// <summary>
     /// pcap and pcapng (any link type, gzip or zstd or not): read packet by packet, every packet looked
     /// into, and the whole capture analyzed — every link type and tunnel decoded, fragments reassembled,
-    /// checksums verified — with the text and JSON views written.
+    /// checksums verified — with the text and JSON views and the HTML report written.
     /// </summary>
     public static void Capture(ReadOnlySpan<byte> data)
     {
@@ -66,7 +66,23 @@ public static class FuzzTargets
         }
         using (var reader = CaptureReader.Open(new MemoryStream(bytes)))
         {
-            CaptureAnalyzer.Run(reader, new AnalysisOptions(), new TextAnalysisWriter(TextWriter.Null));
+            CaptureAnalyzer.Run(reader, new AnalysisOptions(), new Both(new TextAnalysisWriter(TextWriter.Null), new DiagramAnalysisWriter(TextWriter.Null, "fuzz.pcap")));
+        }
+    }
+
+    /// <summary>One analysis written two ways (the text view, and the HTML report with its graphs).</summary>
+    private sealed class Both(IAnalysisWriter first, IAnalysisWriter second) : IAnalysisWriter
+    {
+        public void Packet(Conversation conversation, PacketView packet)
+        {
+            first.Packet(conversation, packet);
+            second.Packet(conversation, packet);
+        }
+
+        public void End(AnalysisSummary summary)
+        {
+            first.End(summary);
+            second.End(summary);
         }
     }
 

@@ -105,6 +105,13 @@ internal sealed class AnalysisEngine
             if (fwd.BaseSet && fwd.Base != tcp.Seq.Value)
             {
                 flags = AnalysisFlags.ReusedPorts;
+                // A SYN-ACK after this side's numbers were only guessed (from a reset injected before
+                // it, say): its ISN is the base from now on, as tshark numbers it.
+                if (tcp.Flags.Has(TcpFlags.Ack) && !fwd.BaseFromSyn)
+                {
+                    fwd.Base = tcp.Seq.Value;
+                    fwd.BaseFromSyn = true;
+                }
                 if (!tcp.Flags.Has(TcpFlags.Ack))
                 {
                     _open.Remove(tr.Key);
@@ -129,7 +136,7 @@ internal sealed class AnalysisEngine
             _conversations.Add(tr.Conv);
             _open[key] = tr;
         }
-        var row = tr.Add(p, (p.TimestampNs - _t0.Value) / 1e9, _frame.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, _frame.PayloadLength, flags, _frame.IpChecksumBad, _frame.TcpChecksumGood, analyze: !_frame.Fragmented);
+        var row = tr.Add(p, (p.TimestampNs - _t0.Value) / 1e9, _frame.Source == tr.Key.Item1 && tcp.SourcePort == tr.Key.Item2, in tcp, _frame.PayloadLength, flags, _frame.IpChecksumBad, _frame.TcpChecksumGood, analyze: !_frame.Fragmented, relative: _frame.ShortSegment);
         _pending.Enqueue(row);
         while (_pending.Count > Lag) Emit(_pending.Dequeue());
     }
@@ -194,12 +201,17 @@ internal sealed class AnalysisEngine
 
         public FlowState Flow(IpAddr src, ushort port) => src == Key.Item1 && port == Key.Item2 ? _c.Flow : _s.Flow;
 
-        /// <param name="analyze">False for a segment whose length is unknown (a first fragment that cannot be reassembled): shown with raw numbers, no analysis, no state moved.</param>
-        public Row Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, AnalysisFlags initial, bool ipChecksumBad, bool? tcpChecksumGood, bool analyze = true)
+        /// <param name="analyze">False for a segment whose length is unknown (a first fragment that cannot be reassembled, a short segment): shown, no analysis, no state moved.</param>
+        /// <param name="relative">Its numbers relative to the bases already known (a short segment); else raw (a fragment, a quoted header).</param>
+        public Row Add(CapturedPacket p, double time, bool fromClient, in TcpHeader tcp, int len, AnalysisFlags initial, bool ipChecksumBad, bool? tcpChecksumGood, bool analyze = true, bool relative = false)
         {
             if (!analyze)
             {
-                var bare = new Row(Conv, owner: this, view: new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, tcp.Seq.Value, tcp.Ack.Value, 0, tcp.Window,
+                var own = fromClient ? _c.Flow : _s.Flow;
+                var other = fromClient ? _s.Flow : _c.Flow;
+                long seqShown = relative && own.BaseSet ? unchecked(tcp.Seq.Value - own.Base) : tcp.Seq.Value;
+                long ackShown = relative && other.BaseSet && tcp.Flags.Has(TcpFlags.Ack) ? unchecked(tcp.Ack.Value - other.Base) : tcp.Ack.Value;
+                var bare = new Row(Conv, owner: this, view: new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, seqShown, ackShown, 0, tcp.Window,
                     SequenceAnalysis.Names(initial), _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
                 Keep(bare, p.Frame);
                 return bare;

@@ -35,6 +35,8 @@ internal struct DecodedFrame
     public bool? TcpChecksumGood;
     /// <summary>The first fragment of a datagram that cannot be reassembled (bytes missing): its TCP header is shown, its length unknown, no analysis (as Wireshark).</summary>
     public bool Fragmented;
+    /// <summary>The IP packet ends inside the TCP header ("short segment"): shown with the numbers it has, not analyzed (as Wireshark).</summary>
+    public bool ShortSegment;
 }
 
 /// <summary>
@@ -220,10 +222,17 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     d = d[6..];
                     depth++;
                     continue;
-                case 0x8903: // Cisco FabricPath: forwarding tag and TTL, then the host's own Ethernet frame
-                    if (d.Length < 2) { Malformed(ref f, "FabricPath header cut short"); return; }
-                    Ethernet(d[2..], missing, frame, ref f, depth + 1);
-                    return;
+                case 0x8903: // Cisco FabricPath: forwarding tag and TTL, then the host's own Ethernet frame with its FCS
+                    {
+                        if (d.Length < 2) { Malformed(ref f, "FabricPath header cut short"); return; }
+                        // The inner frame's 4-byte FCS ends the packet (as Wireshark reads it): not IP's to claim.
+                        var inner = d[2..];
+                        int fcsMissing = Math.Min(missing, 4);
+                        int fcsHere = 4 - fcsMissing;
+                        if (inner.Length < fcsHere) { Malformed(ref f, "FabricPath frame cut short"); return; }
+                        Ethernet(inner[..^fcsHere], missing - fcsMissing, frame, ref f, depth + 1);
+                        return;
+                    }
                 case 0x8847 or 0x8848: // MPLS
                     Mpls(d, missing, frame, ref f, depth + 1);
                     return;
@@ -673,6 +682,12 @@ internal sealed class FrameDecoder(bool verifyChecksums)
         f.Destination = dst;
         f.Tcp = h;
         f.PayloadLength = Math.Max(0, segment.Length + cut - h.HeaderLength);
+        if (segment.Length + cut < Math.Max(20, h.HeaderLength))
+        {
+            // tshark stops at a short segment before its analysis (and before the conversation table counts it).
+            f.ShortSegment = true;
+            f.Fragmented = true;
+        }
         if (verifyChecksums) f.TcpChecksumGood = cut == 0 && segment.Length >= h.HeaderLength ? InternetChecksum.VerifyTcp(src, dst, segment) : null;
     }
 

@@ -32,6 +32,8 @@ internal sealed class FlowState
 {
     public bool BaseSet;
     public uint Base;
+    /// <summary>The base is this side's ISN, from its SYN (not guessed from a later segment or the peer's ACK).</summary>
+    public bool BaseFromSyn;
     public uint NextSeq;
     public long NextSeqTimeNs;
     public uint MaxSeqToBeAcked;
@@ -71,6 +73,7 @@ internal static class SequenceAnalysis
         {
             fwd.Base = syn ? seq : seq - 1;
             fwd.BaseSet = true;
+            fwd.BaseFromSyn = syn;
         }
         if (!rev.BaseSet && (flags & TcpFlags.Ack) != 0)
         {

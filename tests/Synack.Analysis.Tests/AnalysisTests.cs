@@ -125,4 +125,41 @@ public class ReusedPortsTests
             File.Delete(file);
         }
     }
+
+    /// <summary>
+    /// A reset injected before the server's SYN-ACK (Zeek's tcp_rst-inject-rae trace): the server's
+    /// numbers are first guessed from the reset, then its SYN-ACK brings its ISN — flagged as a new
+    /// session on the same ports, and the ISN is the base from then on, as tshark numbers it.
+    /// </summary>
+    [SkippableFact]
+    public void A_syn_ack_after_an_injected_reset_numbers_the_server_from_its_isn()
+    {
+        var client = IpAddr.Parse("192.0.2.1");
+        var server = IpAddr.Parse("192.0.2.2");
+        byte[] FromServer(TcpFlags f, uint seq, uint ack, int payload = 0) => EncapsulationTests.Segment(f, seq, ack, payload, server, client, 80, 40000);
+        var file = Path.Combine(Path.GetTempPath(), $"synack-rae-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(file, EncapsulationTests.Pcap(101,
+        [
+            EncapsulationTests.Segment(TcpFlags.Syn, 1000, 0),
+            FromServer(TcpFlags.Rst | TcpFlags.Ack, 0, 1000),         // injected: seq 0
+            FromServer(TcpFlags.Syn | TcpFlags.Ack, 5000, 1001),      // the real answer
+            EncapsulationTests.Segment(TcpFlags.Ack, 1001, 5001),
+            EncapsulationTests.Segment(TcpFlags.Ack | TcpFlags.Psh, 1001, 5001, payload: 25),
+            FromServer(TcpFlags.Ack, 5001, 1026),
+        ]));
+        try
+        {
+            var c = Assert.Single(CaptureAnalyzer.Analyze(CaptureReader.Read(file)));
+            Assert.Equal(["reused_ports"], c.Packets[2].Findings);
+            Assert.Equal(0, c.Packets[2].Seq);
+            Assert.Equal(1, c.Packets[3].Ack);   // the client's ACK of the SYN-ACK
+            Assert.Equal(1, c.Packets[5].Seq);   // the server's first byte
+            var tshark = ExternalTool.Require("tshark", "tshark");
+            Synack.Tests.Shared.TsharkCompare.Compare(tshark, file, ExternalTool.Run);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -13,7 +13,7 @@ public sealed class EncapsulationTests
 {
     private static readonly IpAddr Client = IpAddr.Parse("192.0.2.1"), Server = IpAddr.Parse("192.0.2.2");
 
-    private static byte[] Segment(TcpFlags flags, uint seq, uint ack, int payload = 0, IpAddr? src = null, IpAddr? dst = null, ushort sport = 40000, ushort dport = 80)
+    internal static byte[] Segment(TcpFlags flags, uint seq, uint ack, int payload = 0, IpAddr? src = null, IpAddr? dst = null, ushort sport = 40000, ushort dport = 80)
     {
         var h = new TcpHeader { SourcePort = sport, DestinationPort = dport, Seq = new SeqNum(seq), Ack = new SeqNum(ack), Flags = flags, Window = 1000 };
         var buf = new byte[TcpPacket.MaxLength(payload)];
@@ -56,7 +56,7 @@ public sealed class EncapsulationTests
         return Concat(h, payload);
     }
 
-    private static byte[] Pcap(int linkType, IEnumerable<byte[]> frames)
+    internal static byte[] Pcap(int linkType, IEnumerable<byte[]> frames)
     {
         using var ms = new MemoryStream();
         var head = new byte[24];
@@ -139,7 +139,7 @@ public sealed class EncapsulationTests
         "gre-aruba-amsdu" => (1, ip => Ethernet(0x0800, Ipv4(47, Concat([0, 0, 0x82, 0x40], [0x88, 0x02], new byte[22], [0x80, 0x00],
             new byte[12], [(byte)((ip.Length + 8) >> 8), (byte)(ip.Length + 8)], [0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00], ip)))),
         "vntag" => (1, ip => Ethernet(0x8100, Concat([0, 250, 0x89, 0x26], [0, 0, 0, 0x33, 0x81, 0x00], [0, 250, 0x08, 0x00], ip))), // a VN-tag between two VLAN tags
-        "fabricpath" => (1, ip => Ethernet(0x8903, Concat([0, 0], Ethernet(0x0800, ip)))),
+        "fabricpath" => (1, ip => Ethernet(0x8903, Concat([0, 0], Ethernet(0x0800, ip), [1, 2, 3, 4]))), // the inner frame's FCS last
         "ipoib" => (242, ip => Concat(new byte[40], [0x08, 0x00, 0, 0], ip)),
         "nflog" => (239, ip => Concat([2, 0, 0, 0], Tlv(9, ip))),
         _ => throw new ArgumentException(wrapping),
@@ -192,6 +192,20 @@ public sealed class EncapsulationTests
         var c = Assert.Single(s.Conversations);
         Assert.Equal(5, c.Packets[3].Frame); // the frame that completed the datagram
         Assert.Equal(100, c.Packets[3].Length);
+    }
+
+    [Fact]
+    public void A_frame_that_ends_inside_the_tcp_header_is_shown_with_relative_numbers_and_not_analyzed()
+    {
+        // The SYN again, its IP header claiming 40 bytes but the frame holding 36: a short segment, which
+        // tshark shows with the numbers it has and without analysis (no "retransmission").
+        var frames = Handshake().ToList();
+        frames.Insert(1, frames[0][..36]);
+        var c = Assert.Single(Analyze(Pcap(101, frames)).Conversations);
+        Assert.Equal(5, c.Packets.Count);
+        Assert.Equal(0, c.Packets[1].Seq);
+        Assert.Empty(c.Packets[1].Findings);
+        Assert.Equal(InferredState.Established, c.Packets[4].ServerState);
     }
 
     [Fact]
