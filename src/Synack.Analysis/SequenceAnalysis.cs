@@ -39,8 +39,9 @@ internal sealed class FlowState
     public uint MaxSeqToBeAcked;
     public uint LastAck;
     public long LastAckTimeNs;
-    /// <summary>The window field as sent (unscaled).</summary>
-    public uint Window;
+    /// <summary>The window field as sent (unscaled); "not seen yet" is the largest, not zero: a side never
+    /// heard from has closed no window (no zero-window probe is read into data sent before it speaks).</summary>
+    public uint Window = uint.MaxValue;
     /// <summary>-1 not known, -2 not in use, else the shift this side's windows are scaled by.</summary>
     public int WinScale = -1;
     public bool LastWasSyn;

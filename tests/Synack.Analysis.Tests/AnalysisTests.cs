@@ -163,3 +163,21 @@ public class ReusedPortsTests
         }
     }
 }
+
+/// <summary>Captures that begin mid-conversation, or hear one side only.</summary>
+public class MidStreamTests
+{
+    /// <summary>
+    /// One-byte segments from a side whose peer was never heard (Zeek's tunnel-direct-bypass trace): no
+    /// window was ever closed, so none of them is a zero-window probe, and none leaves a gap behind it.
+    /// </summary>
+    [Fact]
+    public void One_byte_segments_to_a_peer_never_heard_are_not_zero_window_probes()
+    {
+        var frames = Enumerable.Range(1, 6).Select(i => EncapsulationTests.Segment(TcpFlags.Ack | TcpFlags.Psh, (uint)i, 0, payload: 1)).ToArray();
+        var file = EncapsulationTests.Pcap(101, frames);
+        var c = Assert.Single(CaptureAnalyzer.Analyze(CaptureReader.Read(file).Packets));
+        Assert.Equal([1L, 2, 3, 4, 5, 6], c.Packets.Select(p => p.Seq));
+        Assert.All(c.Packets, p => Assert.Empty(p.Findings));
+    }
+}
