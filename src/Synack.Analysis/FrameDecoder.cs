@@ -90,8 +90,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                 Ppp(d, missing, p.Frame, ref f, 0);
                 return;
             case 51: // PPPoE: the session header, then PPP
-                if (d.Length < 6) { Malformed(ref f, "PPPoE header cut short"); return; }
-                Ppp(d[6..], missing, p.Frame, ref f, 0);
+                PppoeSession(d, missing, p.Frame, ref f, 0);
                 return;
             case 104: // Cisco HDLC: address, control, then an EtherType
                 if (d.Length < 4) { Malformed(ref f, "Cisco HDLC header cut short"); return; }
@@ -237,8 +236,7 @@ internal sealed class FrameDecoder(bool verifyChecksums)
                     Mpls(d, missing, frame, ref f, depth + 1);
                     return;
                 case 0x8864: // PPPoE session
-                    if (d.Length < 6) { Malformed(ref f, "PPPoE header cut short"); return; }
-                    Ppp(d[6..], missing, frame, ref f, depth + 1);
+                    PppoeSession(d, missing, frame, ref f, depth + 1);
                     return;
                 case 0x6558: // transparent Ethernet bridging (in GRE)
                     Ethernet(d, missing, frame, ref f, depth + 1);
@@ -295,6 +293,19 @@ internal sealed class FrameDecoder(bool verifyChecksums)
             return;
         }
         Malformed(ref f, "MPLS label stack without a bottom");
+    }
+
+    /// <summary>
+    /// A PPPoE session header, then PPP: its length field bounds the payload, so an Ethernet frame's
+    /// padding is not taken for the packet's bytes (as Wireshark reads it).
+    /// </summary>
+    private void PppoeSession(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
+    {
+        if (d.Length < 6) { Malformed(ref f, "PPPoE header cut short"); return; }
+        int length = BinaryPrimitives.ReadUInt16BigEndian(d[4..]);
+        var payload = d[6..];
+        if (length <= payload.Length) Ppp(payload[..length], 0, frame, ref f, depth);
+        else Ppp(payload, Math.Min(missing, length - payload.Length), frame, ref f, depth);
     }
 
     private void Ppp(ReadOnlySpan<byte> d, int missing, int frame, ref DecodedFrame f, int depth)
