@@ -209,6 +209,17 @@ public sealed class EncapsulationTests
     }
 
     [Fact]
+    public void A_pppoe_length_bounds_the_packet_so_ethernet_padding_is_not_data()
+    {
+        // An ACK whose IP header claims 6 bytes more than PPPoE carries (Zeek's pppoe-over-qinq trace),
+        // in a frame padded to Ethernet's minimum: those 6 bytes are padding, not a segment's payload.
+        var frames = Handshake().Select(ip => Ethernet(0x8864, Concat([0x11, 0, 0, 1, (byte)((ip.Length + 2) >> 8), (byte)(ip.Length + 2)], [0x00, 0x21], ip, new byte[6]))).ToArray();
+        BinaryPrimitives.WriteUInt16BigEndian(frames[2].AsSpan(14 + 8 + 2), 46);
+        var c = Assert.Single(Analyze(Pcap(1, frames)).Conversations);
+        Assert.Equal([0, 0, 0, 100], c.Packets.Select(p => p.Length));
+    }
+
+    [Fact]
     public void A_bad_ipv4_header_checksum_is_marked_not_dropped()
     {
         var frames = Handshake();
