@@ -109,18 +109,29 @@ internal static class SequenceAnalysis
         }
         if (seglen == 0 && window != 0 && window == fwd.Window && seq == fwd.NextSeq && ack == fwd.LastAck && (flags & SynFinRst) == 0)
         {
-            fwd.DupAckNum++;
+            fwd.DupAckNum = fwd.DupAckNum == -1 ? 1 : fwd.DupAckNum + 1; // after an ACK of unseen data, the first duplicate counts as one
             a |= AnalysisFlags.DuplicateAck;
         }
 
     finishedFwd:
         if (ack != fwd.LastAck) fwd.DupAckNum = 0;
 
-        // An ACK beyond what the other side was seen to send: its segments were not captured.
+        // An ACK beyond what the other side was seen to send: its segments were not captured. Said
+        // once per hole: when the other side has sent more since, the boundary moves up to it; when it
+        // has only been acknowledging, once until it acknowledges something new (its duplicate-ACK
+        // count set to -1 says so, and, read unsigned as tshark 4.0 reads it, counts as "many").
         if (rev.MaxSeqToBeAcked != 0 && Gt(ack, rev.MaxSeqToBeAcked) && (flags & TcpFlags.Ack) != 0)
         {
-            a |= AnalysisFlags.AckLostSegment;
-            rev.MaxSeqToBeAcked = rev.NextSeq; // said once per hole
+            if (Lt(rev.MaxSeqToBeAcked, rev.NextSeq))
+            {
+                rev.MaxSeqToBeAcked = rev.NextSeq;
+                a |= AnalysisFlags.AckLostSegment;
+            }
+            else
+            {
+                if (rev.DupAckNum == 0) a |= AnalysisFlags.AckLostSegment;
+                rev.DupAckNum = -1;
+            }
         }
 
         if (seglen > 0 || syn || fin)
@@ -130,7 +141,7 @@ internal static class SequenceAnalysis
             // One byte less than the next expected, with new data: after a zero-window probe, not a retransmission.
             if (seglen > 1 && fwd.NextSeq - 1 == seq) notAdvanced = false;
             ulong sinceDupAck = unchecked((ulong)(nowNs - rev.LastAckTimeNs));
-            if (notAdvanced && rev.DupAckNum >= 2 && rev.LastAck == seq && sinceDupAck < 20_000_000)
+            if (notAdvanced && (uint)rev.DupAckNum >= 2 && rev.LastAck == seq && sinceDupAck < 20_000_000)
             {
                 a |= AnalysisFlags.FastRetransmission;
                 goto finishedRetransmission;

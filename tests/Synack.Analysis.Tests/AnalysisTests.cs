@@ -180,4 +180,43 @@ public class MidStreamTests
         Assert.Equal([1L, 2, 3, 4, 5, 6], c.Packets.Select(p => p.Seq));
         Assert.All(c.Packets, p => Assert.Empty(p.Findings));
     }
+
+    /// <summary>
+    /// ACKs of data the capture missed, while the sender only acknowledges: tshark 4.0 says so once per
+    /// stall, not on every ACK (Zeek's erspan and ftp traces), and again once the sender acknowledges
+    /// something new.
+    /// </summary>
+    [SkippableFact]
+    public void An_ack_of_unseen_data_is_flagged_once_while_the_sender_is_stalled()
+    {
+        var client = IpAddr.Parse("192.0.2.1");
+        var server = IpAddr.Parse("192.0.2.2");
+        byte[] FromServer(TcpFlags f, uint seq, uint ack, int payload = 0) => EncapsulationTests.Segment(f, seq, ack, payload, server, client, 80, 40000);
+        byte[] FromClient(TcpFlags f, uint seq, uint ack, int payload = 0) => EncapsulationTests.Segment(f, seq, ack, payload);
+        var file = Path.Combine(Path.GetTempPath(), $"synack-acklost-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(file, EncapsulationTests.Pcap(101,
+        [
+            FromClient(TcpFlags.Syn, 1000, 0),
+            FromServer(TcpFlags.Syn | TcpFlags.Ack, 5000, 1001),
+            FromClient(TcpFlags.Ack, 1001, 5001),
+            FromServer(TcpFlags.Ack, 5001, 1001, 100),
+            FromClient(TcpFlags.Ack, 1001, 5101),
+            FromClient(TcpFlags.Ack, 1001, 5201),          // 5101..5200 never captured: flagged
+            FromClient(TcpFlags.Ack, 1001, 5301),          // the same stall: not again
+            FromClient(TcpFlags.Ack | TcpFlags.Psh, 1001, 5301, 10),
+            FromServer(TcpFlags.Ack, 5301, 1011),          // the sender acknowledges something new
+            FromClient(TcpFlags.Ack, 1011, 5401),          // flagged again
+        ]));
+        try
+        {
+            var c = Assert.Single(CaptureAnalyzer.Analyze(CaptureReader.Read(file)));
+            Assert.Equal([5, 9], c.Packets.Select((p, i) => (p, i)).Where(x => x.p.Findings.Contains("ack_lost_segment")).Select(x => x.i));
+            var tshark = ExternalTool.Require("tshark", "tshark");
+            Synack.Tests.Shared.TsharkCompare.Compare(tshark, file, ExternalTool.Run);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
