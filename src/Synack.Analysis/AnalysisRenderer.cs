@@ -27,6 +27,10 @@ public static class AnalysisRenderer
     /// <summary>"bad" (the IPv4 header or, when verified, the TCP checksum), "good" (TCP verified), or null (not verified, as Wireshark by default).</summary>
     internal static string? Checksum(PacketView p) => p.IpChecksumBad || p.TcpChecksumGood == false ? "bad" : p.TcpChecksumGood == true ? "good" : null;
 
+    /// <summary>The summary's first line: frames, format, and what they held.</summary>
+    internal static string Totals(AnalysisSummary s) =>
+        string.Create(Inv, $"{s.Frames} frames ({s.Format}{(s.Compression is null ? "" : ", " + s.Compression)}): {s.TcpFrames} TCP in {s.Conversations.Count} conversations, {s.OtherIpFrames} other IP, {s.NonIpFrames} not IP, {s.FragmentFrames} IP fragments");
+
     /// <summary>What the summary says was skipped, one phrase per kind: nothing goes unsaid.</summary>
     internal static IEnumerable<string> Skipped(AnalysisSummary s)
     {

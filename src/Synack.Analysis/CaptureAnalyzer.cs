@@ -146,7 +146,7 @@ internal sealed class AnalysisEngine
     private void Emit(Row row)
     {
         row.Emitted = true;
-        row.Owner?.Written();
+        row.Owner.Written();
         var c = row.Conv;
         if (_options.Stream is int n && c.Stream != n) return;
         if (_options.KeepPackets) c.Packets.Add(row.View);
@@ -165,10 +165,10 @@ internal sealed class AnalysisEngine
     }
 
     /// <summary>A packet's row while it may still be corrected.</summary>
-    internal sealed class Row(Conversation conv, PacketView view, Tracker? owner = null)
+    internal sealed class Row(Tracker owner, PacketView view)
     {
-        public Conversation Conv { get; } = conv;
-        public Tracker? Owner { get; } = owner;
+        public Tracker Owner { get; } = owner;
+        public Conversation Conv => Owner.Conv;
         public PacketView View { get; set; } = view;
         public bool Emitted { get; set; }
     }
@@ -211,7 +211,7 @@ internal sealed class AnalysisEngine
                 var other = fromClient ? _s.Flow : _c.Flow;
                 long seqShown = relative && own.BaseSet ? unchecked(tcp.Seq.Value - own.Base) : tcp.Seq.Value;
                 long ackShown = relative && other.BaseSet && tcp.Flags.Has(TcpFlags.Ack) ? unchecked(tcp.Ack.Value - other.Base) : tcp.Ack.Value;
-                var bare = new Row(Conv, owner: this, view: new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, seqShown, ackShown, 0, tcp.Window,
+                var bare = new Row(this, new PacketView(p.Frame, time, fromClient, tcp.Flags, tcp.Seq.Value, tcp.Ack.Value, seqShown, ackShown, 0, tcp.Window,
                     SequenceAnalysis.Names(initial), _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood));
                 Keep(bare, p.Frame);
                 return bare;
@@ -258,29 +258,27 @@ internal sealed class AnalysisEngine
                 for (int i = 0; i < sacks.Length; i++)
                     sacks[i] = (unchecked(tcp.Options.SackBlocks[i].Left.Value - peer.Flow.Base), unchecked(tcp.Options.SackBlocks[i].Right.Value - peer.Flow.Base));
             }
-            var row = new Row(Conv, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood, sacks), this);
+            var row = new Row(this, new PacketView(p.Frame, time, fromClient, f, tcp.Seq.Value, tcp.Ack.Value, seq, ackRel, len, window, findings, _cs, _ss, p.Comment, Conv.Stream, ipChecksumBad, tcpChecksumGood, sacks));
             Keep(row, p.Frame);
             return row;
         }
 
-        /// <summary>One more of this conversation's rows was written: once all are, none is held (a conversation that ended keeps no packet).</summary>
+        /// <summary>
+        /// One more of this conversation's rows was written. Rows leave in frame order, so the written
+        /// ones are a prefix: dropped all at once when every row is written (a conversation that has
+        /// ended keeps no packet), else in blocks, never searched for.
+        /// </summary>
         public void Written()
         {
             while (_written < _recent.Count && _recent[_written].Emitted) _written++;
-            if (_written < _recent.Count) return;
-            _recent.Clear();
+            if (_written == _recent.Count) _recent.Clear();
+            else if (_written >= 256) _recent.RemoveRange(0, _written);
+            else return;
             _written = 0;
         }
 
         private void Keep(Row row, int frame)
         {
-            // Rows leave in frame order, so the written ones are a prefix: dropped in blocks, not searched for.
-            while (_written < _recent.Count && _recent[_written].Emitted) _written++;
-            if (_written >= 256)
-            {
-                _recent.RemoveRange(0, _written);
-                _written = 0;
-            }
             _recent.Add(row);
             Conv.PacketCount++;
             Conv.LastFrame = frame;

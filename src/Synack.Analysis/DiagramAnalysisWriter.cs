@@ -9,7 +9,6 @@ namespace Synack.Analysis;
 public sealed class DiagramAnalysisWriter(TextWriter output, string title, bool mermaid = false) : IAnalysisWriter
 {
     private readonly Dictionary<int, ConversationSketch> _drawn = [];
-    private readonly List<ConversationSketch> _order = [];
 
     public void Packet(Conversation conversation, PacketView packet)
     {
@@ -18,17 +17,16 @@ public sealed class DiagramAnalysisWriter(TextWriter output, string title, bool 
             if (_drawn.Count >= LadderHtml.MaxDrawn) return;
             sketch = new ConversationSketch(conversation);
             _drawn.Add(conversation.Stream, sketch);
-            _order.Add(sketch);
         }
         sketch.Add(packet);
     }
 
     public void End(AnalysisSummary summary)
     {
-        // In stream order, as the table: the first packet written is not always its stream's first.
-        _order.Sort((a, b) => a.Conversation.Stream.CompareTo(b.Conversation.Stream));
-        if (mermaid) LadderHtml.WriteMermaid(output, _order);
-        else LadderHtml.Write(output, title, summary.Conversations, _order, summary);
+        var drawn = _drawn.Values.ToList();
+        drawn.Sort((a, b) => a.Conversation.Stream.CompareTo(b.Conversation.Stream)); // in stream order, as the table
+        if (mermaid) LadderHtml.WriteMermaid(output, drawn);
+        else LadderHtml.Write(output, title, summary.Conversations, drawn, summary);
         output.Flush();
     }
 }

@@ -25,7 +25,7 @@ public static class LadderHtml
     public static string Render(IReadOnlyList<Conversation> conversations, string title)
     {
         var w = new StringWriter(Inv);
-        Write(w, title, conversations, conversations.Take(MaxDrawn).Select(ConversationSketch.Of).ToList(), null);
+        Write(w, title, conversations, Sketches(conversations), null);
         return w.ToString();
     }
 
@@ -48,7 +48,7 @@ public static class LadderHtml
           .Append("<p><label><input type=\"checkbox\" id=\"abs\"> absolute sequence numbers</label> — states are inferred from the packets: a capture cannot see an application's close, and TIME-WAIT is assumed after the last ACK.</p>");
         if (summary is not null)
         {
-            sb.Append(Inv, $"<p>{summary.Frames} frames ({E(summary.Format)}{(summary.Compression is null ? "" : ", " + E(summary.Compression))}): {summary.TcpFrames} TCP in {summary.Conversations.Count} conversations, {summary.OtherIpFrames} other IP, {summary.NonIpFrames} not IP, {summary.FragmentFrames} IP fragments.");
+            sb.Append("<p>").Append(E(AnalysisRenderer.Totals(summary))).Append('.');
             foreach (var line in AnalysisRenderer.Skipped(summary)) sb.Append(' ').Append(E(line)).Append('.');
             if (summary.Error is not null) sb.Append(" <b>The capture is damaged:</b> ").Append(E(summary.Error)).Append("; what came before is shown.");
             sb.Append("</p>");
@@ -129,9 +129,13 @@ public static class LadderHtml
     public static string Mermaid(IReadOnlyList<Conversation> conversations)
     {
         var w = new StringWriter(Inv);
-        WriteMermaid(w, conversations.Take(MaxDrawn).Select(ConversationSketch.Of).ToList());
+        WriteMermaid(w, Sketches(conversations));
         return w.ToString();
     }
+
+    /// <summary>The conversations drawn, from packets kept whole.</summary>
+    private static List<ConversationSketch> Sketches(IReadOnlyList<Conversation> conversations) =>
+        conversations.Take(MaxDrawn).Select(ConversationSketch.Of).ToList();
 
     internal static void WriteMermaid(TextWriter output, IReadOnlyList<ConversationSketch> drawn)
     {
@@ -156,8 +160,7 @@ public static class LadderHtml
             }
             if (sketch.Ladder.Count < sketch.PacketCount) sb.AppendLine(Inv, $"    Note over C,S: {sketch.PacketCount - sketch.Ladder.Count} more packets");
             sb.AppendLine();
-            output.Write(sb);
-            sb.Clear();
+            Flush(output, sb);
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class TextAnalysisWriter(TextWriter output) : IAnalysisWriter
                 $"packets {c.PacketCount}, bytes {c.ClientBytes}/{c.ServerBytes}{(c.HandshakeRttMs is double rtt ? $", handshake RTT {rtt:F3} ms" : "")}"));
             output.WriteLine(string.Create(Inv, $"  ISNs client {c.ClientIsn?.ToString(Inv) ?? "?"}, server {c.ServerIsn?.ToString(Inv) ?? "?"}; options client {Options(c.ClientOptions)}, server {Options(c.ServerOptions)}"));
         }
-        output.WriteLine(string.Create(Inv, $"{s.Frames} frames ({s.Format}{(s.Compression is null ? "" : ", " + s.Compression)}): {s.TcpFrames} TCP in {s.Conversations.Count} conversations, {s.OtherIpFrames} other IP, {s.NonIpFrames} not IP, {s.FragmentFrames} IP fragments"));
+        output.WriteLine(Totals(s));
         if (s.IpChecksumBad > 0) output.WriteLine(string.Create(Inv, $"{s.IpChecksumBad} TCP frames with a bad IPv4 header checksum (offload, usually), analyzed all the same"));
         if (s.TcpChecksumBad is long bad) output.WriteLine(string.Create(Inv, $"TCP checksums verified: {bad} bad"));
         foreach (var line in Skipped(s)) output.WriteLine(line);

@@ -17,11 +17,14 @@ internal sealed unsafe class TunWire : IDisposable
     /// <summary>Packets on the wire at once, each way, whatever the options say: what bounds its memory.</summary>
     public const int MaxInFlight = 10_000;
 
+    private readonly int _a, _b; // the two devices: each direction reads one and writes the other
     private readonly Direction _ab;
     private readonly Direction _ba;
 
-    private TunWire(Direction ab, Direction ba)
+    private TunWire(int a, int b, Direction ab, Direction ba)
     {
+        _a = a;
+        _b = b;
         _ab = ab;
         _ba = ba;
     }
@@ -38,22 +41,13 @@ internal sealed unsafe class TunWire : IDisposable
     public static TunWire Open(string netnsA, string deviceA, string addressA, string netnsB, string deviceB, string addressB, LinkOptions options, int mtu = 1500)
     {
         if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
-        int a = TunDevice.InNamespace(netnsA, () => TunDevice.Open(deviceA, 0));
-        int b;
+        int a = TunDevice.InNamespace(netnsA, () => TunDevice.Open(deviceA, 0)), b = -1;
+        Direction? ab = null, ba = null;
         try
         {
             b = TunDevice.InNamespace(netnsB, () => TunDevice.Open(deviceB, 0));
-        }
-        catch
-        {
-            Native.Close(a);
-            throw;
-        }
-        var ab = new Direction($"wire {deviceA}>{deviceB}", a, b, options, options.Seed);
-        var ba = new Direction($"wire {deviceB}>{deviceA}", b, a, options, unchecked(options.Seed * 31 + 7));
-        var wire = new TunWire(ab, ba);
-        try
-        {
+            ab = new Direction($"wire {deviceA}>{deviceB}", a, b, options, options.Seed);
+            ba = new Direction($"wire {deviceB}>{deviceA}", b, a, options, unchecked(options.Seed * 31 + 7));
             foreach (var (ns, dev, addr) in new[] { (netnsA, deviceA, addressA), (netnsB, deviceB, addressB) })
             {
                 TunDevice.RunIp(ns, $"addr add {addr} dev {dev}");
@@ -61,21 +55,25 @@ internal sealed unsafe class TunWire : IDisposable
             }
             ab.Start();
             ba.Start();
+            return new TunWire(a, b, ab, ba);
         }
         catch
         {
-            wire.Dispose();
+            Close(ab, ba, a, b);
             throw;
         }
-        return wire;
     }
 
-    public void Dispose()
+    public void Dispose() => Close(_ab, _ba, _a, _b);
+
+    private static void Close(Direction? ab, Direction? ba, int a, int b)
     {
-        _ab.Stop();
-        _ba.Stop();
-        _ab.Close();
-        _ba.Close();
+        ab?.Stop();
+        ba?.Stop();
+        ab?.Close();
+        ba?.Close();
+        Native.Close(a);
+        if (b >= 0) Native.Close(b);
     }
 
     /// <summary>Reads one device, holds each packet for its time on the wire and writes it to the other.</summary>
@@ -116,9 +114,9 @@ internal sealed unsafe class TunWire : IDisposable
             if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
         }
 
+        /// <summary>Its eventfd and the packets still on the wire; the devices are the wire's to close.</summary>
         public void Close()
         {
-            Native.Close(_from);
             Native.Close(_wake);
             while (_inFlight.TryDequeue(out var p, out _)) ArrayPool<byte>.Shared.Return(p.Buffer);
         }
