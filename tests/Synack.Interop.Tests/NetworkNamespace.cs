@@ -57,15 +57,20 @@ public sealed class NetworkNamespace : IDisposable
         }
     }
 
-    /// <summary>Stops a tcpdump started by <see cref="BackgroundUntil"/> once its file has stopped growing (bounded: 5 s).</summary>
+    /// <summary>
+    /// Stops a tcpdump started by <see cref="BackgroundUntil"/> once its file has not grown for a second
+    /// (bounded: 10 s). A shorter quiet spell was not enough on a loaded machine: tcpdump, starved of the
+    /// CPU for 200 ms, was stopped with the kernel still holding most of a transfer for it.
+    /// </summary>
     public static void StopCapture(Process dump, string file)
     {
         long last = -1;
-        for (int i = 0; i < 25; i++)
+        int quiet = 0;
+        for (int i = 0; i < 50 && quiet < 5; i++)
         {
             Thread.Sleep(200);
             long size = File.Exists(file) ? new FileInfo(file).Length : 0;
-            if (size == last && size > 0) break;
+            quiet = size == last && size > 0 ? quiet + 1 : 0;
             last = size;
         }
         Run("kill", "-INT", dump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
