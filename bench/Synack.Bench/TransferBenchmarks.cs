@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Synack.Simulation;
+using Synack.Scenarios;
 using Synack.Tcp;
 
 namespace Synack.Bench;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Synack.AspNetCore;
+using Synack.Simulation;
 using Synack.Stack;
 
 namespace Inventory.Tests;

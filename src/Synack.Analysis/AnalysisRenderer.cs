@@ -1,4 +1,5 @@
 using System.Globalization;
+using Synack.Tcp;
 
 namespace Synack.Analysis;
 
@@ -7,19 +8,8 @@ public static class AnalysisRenderer
 {
     internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private static readonly string[] Names = Enum.GetValues<InferredState>().Select(s => s switch
-    {
-        InferredState.SynSent => "SYN-SENT",
-        InferredState.SynReceived => "SYN-RECEIVED",
-        InferredState.FinWait1 => "FIN-WAIT-1",
-        InferredState.FinWait2 => "FIN-WAIT-2",
-        InferredState.CloseWait => "CLOSE-WAIT",
-        InferredState.LastAck => "LAST-ACK",
-        InferredState.TimeWait => "TIME-WAIT",
-        _ => s.ToString().ToUpperInvariant(),
-    }).ToArray();
-
-    public static string Name(InferredState s) => Names[(int)s];
+    /// <summary>The RFC's spelling of a state, as the stack's traces write it.</summary>
+    public static string Name(TcpState s) => s.ToRfcName();
 
     internal static string Options(SideOptions? o) => o is null ? "(no SYN seen)" :
         $"mss {o.Mss?.ToString(Inv) ?? "-"}, wscale {o.WindowScale?.ToString(Inv) ?? "-"}, sack {(o.SackPermitted ? "yes" : "no")}, ts {(o.Timestamps ? "yes" : "no")}";

@@ -1,3 +1,4 @@
+using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Analysis;
@@ -184,7 +185,7 @@ internal sealed class AnalysisEngine
     internal sealed class Tracker(Conversation conv, (IpAddr, ushort, IpAddr, ushort) key)
     {
         private readonly Side _c = new(), _s = new();
-        private InferredState _cs = InferredState.Closed, _ss = InferredState.Listen;
+        private TcpState _cs = TcpState.Closed, _ss = TcpState.Listen;
         private long _mruSynNs = -1; // the most recent SYN: the handshake RTT runs from it (Wireshark's ts_mru_syn)
         private long _firstRttNs;
         private string _history = ""; // Zeek's letters, each once, in the order first seen
@@ -249,7 +250,7 @@ internal sealed class AnalysisEngine
             Infer(fromClient, syn, ack, fin, rst, ackRel);
             Track(fromClient, syn, ack, fin, rst, len);
             Close(fromClient, f, seq, len, ackRel);
-            if (_cs == InferredState.Established || _ss == InferredState.Established) _established = true;
+            if (_cs == TcpState.Established || _ss == TcpState.Established) _established = true;
             (long, long)[]? sacks = null;
             if (tcp.Options.SackBlockCount > 0)
             {
@@ -357,47 +358,47 @@ internal sealed class AnalysisEngine
             var otherSide = fromClient ? _s : _c;
             if (rst)
             {
-                me = InferredState.Closed;
-                other = InferredState.Closed;
+                me = TcpState.Closed;
+                other = TcpState.Closed;
                 return;
             }
             if (syn && !ack)
             {
-                if (me is InferredState.Closed or InferredState.TimeWait or InferredState.Listen) me = InferredState.SynSent;
-                if (other is InferredState.Listen or InferredState.Closed or InferredState.TimeWait) other = InferredState.SynReceived;
+                if (me is TcpState.Closed or TcpState.TimeWait or TcpState.Listen) me = TcpState.SynSent;
+                if (other is TcpState.Listen or TcpState.Closed or TcpState.TimeWait) other = TcpState.SynReceived;
                 return;
             }
             if (syn && ack)
             {
-                me = InferredState.SynReceived;
-                if (other == InferredState.SynSent) other = InferredState.Established;
+                me = TcpState.SynReceived;
+                if (other == TcpState.SynSent) other = TcpState.Established;
                 return;
             }
             // The sender's own transitions.
-            if (me == InferredState.SynReceived && ack) me = InferredState.Established;
+            if (me == TcpState.SynReceived && ack) me = TcpState.Established;
             if (fin)
             {
                 // A FIN that does not acknowledge the peer's FIN, already on the wire, was sent before that
                 // FIN arrived: both sides closed at once (simultaneous close, RFC 9293 figure 13).
                 bool crossed = otherSide.FinSeq is long ofs && !(ack && ackRel >= ofs + 1);
-                if (crossed && me == InferredState.CloseWait)
+                if (crossed && me == TcpState.CloseWait)
                 {
                     // The peer's FIN had not arrived when we sent ours: we were ESTABLISHED, not CLOSE-WAIT.
                     for (int i = _recent.Count - 1; i >= 0 && !_recent[i].Emitted; i--)
                     {
                         var row = _recent[i].View;
                         var mine = fromClient ? row.ClientState : row.ServerState;
-                        if (mine != InferredState.CloseWait) break;
-                        _recent[i].View = fromClient ? row with { ClientState = InferredState.Established } : row with { ServerState = InferredState.Established };
+                        if (mine != TcpState.CloseWait) break;
+                        _recent[i].View = fromClient ? row with { ClientState = TcpState.Established } : row with { ServerState = TcpState.Established };
                     }
-                    me = InferredState.FinWait1;
-                    if (other == InferredState.FinWait1) other = InferredState.Closing;
+                    me = TcpState.FinWait1;
+                    if (other == TcpState.FinWait1) other = TcpState.Closing;
                     return;
                 }
                 me = me switch
                 {
-                    InferredState.Established or InferredState.SynReceived => InferredState.FinWait1,
-                    InferredState.CloseWait => InferredState.LastAck,
+                    TcpState.Established or TcpState.SynReceived => TcpState.FinWait1,
+                    TcpState.CloseWait => TcpState.LastAck,
                     _ => me,
                 };
             }
@@ -406,23 +407,23 @@ internal sealed class AnalysisEngine
             {
                 me = me switch
                 {
-                    InferredState.FinWait1 => InferredState.Closing,
-                    InferredState.FinWait2 => InferredState.TimeWait,
+                    TcpState.FinWait1 => TcpState.Closing,
+                    TcpState.FinWait2 => TcpState.TimeWait,
                     _ => me,
                 };
             }
             // What the packet does on arrival.
             if (ack)
             {
-                if (other == InferredState.SynReceived) other = InferredState.Established;
+                if (other == TcpState.SynReceived) other = TcpState.Established;
                 bool acksOtherFin = otherSide.FinSeq is long fs && ackRel >= fs + 1;
                 if (acksOtherFin)
                 {
                     other = other switch
                     {
-                        InferredState.FinWait1 => fin ? InferredState.TimeWait : InferredState.FinWait2,
-                        InferredState.Closing => InferredState.TimeWait,
-                        InferredState.LastAck => InferredState.Closed,
+                        TcpState.FinWait1 => fin ? TcpState.TimeWait : TcpState.FinWait2,
+                        TcpState.Closing => TcpState.TimeWait,
+                        TcpState.LastAck => TcpState.Closed,
                         _ => other,
                     };
                 }
@@ -431,15 +432,15 @@ internal sealed class AnalysisEngine
             {
                 other = other switch
                 {
-                    InferredState.Established => InferredState.CloseWait,
-                    InferredState.FinWait1 => InferredState.Closing,
-                    InferredState.FinWait2 => InferredState.TimeWait,
+                    TcpState.Established => TcpState.CloseWait,
+                    TcpState.FinWait1 => TcpState.Closing,
+                    TcpState.FinWait2 => TcpState.TimeWait,
                     _ => other,
                 };
                 // The FIN's sender, in CLOSING, learns its FIN was acked when this FIN+ACK acks it: handled above.
-                if (me == InferredState.FinWait1 && meSide.FinSeq is long mf && otherSide.HighestAck >= mf + 1) me = InferredState.FinWait2;
+                if (me == TcpState.FinWait1 && meSide.FinSeq is long mf && otherSide.HighestAck >= mf + 1) me = TcpState.FinWait2;
             }
-            if (me == InferredState.Closing && otherSide.HighestAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = InferredState.TimeWait;
+            if (me == TcpState.Closing && otherSide.HighestAck >= (meSide.FinSeq ?? long.MaxValue) + 1) me = TcpState.TimeWait;
         }
     }
 }

@@ -1,3 +1,4 @@
+using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Analysis;
@@ -18,7 +19,7 @@ internal sealed class ConversationSketch(Conversation conversation)
     public const int MaxStateChanges = 10_000;
 
     private DirectionSketch? _fromClient, _fromServer;
-    private InferredState _lastClient = (InferredState)(-1), _lastServer = (InferredState)(-1);
+    private TcpState _lastClient = (TcpState)(-1), _lastServer = (TcpState)(-1);
 
     public Conversation Conversation { get; } = conversation;
     public List<PacketView> Ladder { get; } = [];
@@ -26,7 +27,7 @@ internal sealed class ConversationSketch(Conversation conversation)
     public double T0 { get; private set; }
     public double T1 { get; private set; }
     /// <summary>Where the states change: (time, client's state, server's state) from then on.</summary>
-    public List<(double Time, InferredState Client, InferredState Server)> States { get; } = [];
+    public List<(double Time, TcpState Client, TcpState Server)> States { get; } = [];
 
     /// <summary>Data the client sent and the server's answers to it; <see cref="FromServer"/> the other way.</summary>
     public DirectionSketch FromClient => _fromClient ??= new DirectionSketch(T0);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Synack.Tcp;
 using Synack.Wire;
 using static Synack.Analysis.AnalysisRenderer;
 
@@ -26,7 +27,7 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
 
     private byte[] _row = new byte[1024];
     private readonly Dictionary<IReadOnlyList<string>, byte[]> _findings = new(ReferenceEqualityComparer.Instance);
-    private static readonly byte[][] StateJson = Enum.GetValues<InferredState>().Select(st => Encode(Name(st))).ToArray();
+    private static readonly byte[][] StateJson = Enum.GetValues<TcpState>().Select(st => Encode(Name(st))).ToArray();
     private static readonly byte[][] FlagJson = Enumerable.Range(0, 256).Select(f => Encode(((TcpFlags)f).ToShortString())).ToArray();
 
     private static readonly byte[] EmptyArray = "[]"u8.ToArray();

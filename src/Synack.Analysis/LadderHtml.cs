@@ -8,7 +8,7 @@ namespace Synack.Analysis;
 /// <summary>
 /// A self-contained HTML report: a table of connections, then one SVG ladder per connection — two
 /// lifelines, each endpoint's (inferred) state written beside its line between arrows, each arrow
-/// labelled like the study note's figures (flags, seq, ack, len), relative or absolute at the flick of a
+/// labelled like a textbook's ladder figures (flags, seq, ack, len), relative or absolute at the flick of a
 /// switch, findings in red. No external resources.
 /// </summary>
 public static class LadderHtml

@@ -1,3 +1,4 @@
+using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Analysis;
@@ -15,8 +16,8 @@ public sealed record PacketView(
     int Length,
     long Window,
     IReadOnlyList<string> Findings,
-    InferredState ClientState,
-    InferredState ServerState,
+    TcpState ClientState,
+    TcpState ServerState,
     string? Comment,
     int Stream = 0,
     bool IpChecksumBad = false,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Synack.Tcp;
 
 namespace Synack.Analysis;
 
@@ -165,19 +166,19 @@ internal static class StreamGraphs
         sb.Append("</svg>");
     }
 
-    private static readonly Dictionary<InferredState, string> Colors = new()
+    private static readonly Dictionary<TcpState, string> Colors = new()
     {
-        [InferredState.Closed] = "#bbb",
-        [InferredState.Listen] = "#ddd",
-        [InferredState.SynSent] = "#f4c542",
-        [InferredState.SynReceived] = "#f2a93b",
-        [InferredState.Established] = "#5cb85c",
-        [InferredState.FinWait1] = "#5bc0de",
-        [InferredState.FinWait2] = "#3a87ad",
-        [InferredState.CloseWait] = "#d9534f",
-        [InferredState.Closing] = "#9b59b6",
-        [InferredState.LastAck] = "#e67e22",
-        [InferredState.TimeWait] = "#34495e",
+        [TcpState.Closed] = "#bbb",
+        [TcpState.Listen] = "#ddd",
+        [TcpState.SynSent] = "#f4c542",
+        [TcpState.SynReceived] = "#f2a93b",
+        [TcpState.Established] = "#5cb85c",
+        [TcpState.FinWait1] = "#5bc0de",
+        [TcpState.FinWait2] = "#3a87ad",
+        [TcpState.CloseWait] = "#d9534f",
+        [TcpState.Closing] = "#9b59b6",
+        [TcpState.LastAck] = "#e67e22",
+        [TcpState.TimeWait] = "#34495e",
     };
 
     private static void States(StringBuilder sb, ConversationSketch sketch, TimeAxis axis)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Stack;
 using Synack.Tcp;
@@ -33,7 +34,7 @@ internal static class DemoCommand
         {
             if (parse.GetValue(list))
             {
-                foreach (var s in Scenarios.All) output.WriteLine($"{s.Name,-22} [{s.Note}] {s.Description}");
+                foreach (var s in ScenarioCatalog.All) output.WriteLine($"{s.Name,-22} [{s.Note}] {s.Description}");
                 return 0;
             }
             var captureFile = parse.GetValue(capture);
@@ -60,14 +61,14 @@ internal static class DemoCommand
                     error.WriteLine("synack demo: --capture and --html take one scenario; leave out --all");
                     return 2;
                 }
-                foreach (var s in Scenarios.All) Run(s, runner, parse.GetValue(trace), output, null, null);
+                foreach (var s in ScenarioCatalog.All) Run(s, runner, parse.GetValue(trace), output, null, null);
                 return 0;
             }
             string name = parse.GetValue(scenario)!;
-            var chosen = Scenarios.Find(name);
+            var chosen = ScenarioCatalog.Find(name);
             if (chosen is null)
             {
-                error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", Scenarios.All.Select(s => s.Name))}");
+                error.WriteLine($"synack demo: no scenario named '{name}'. Known: {string.Join(", ", ScenarioCatalog.All.Select(s => s.Name))}");
                 return 2;
             }
             try

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Synack.Simulation.Sweep;
+using Synack.Scenarios.Sweep;
 using Synack.Tcp;
 
 namespace Synack.Cli;

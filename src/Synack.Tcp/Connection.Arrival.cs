@@ -462,7 +462,7 @@ public sealed partial class Connection
         _tsOk = _o.Timestamps && o.HasTimestamps;
         if (_tsOk) _tsRecent = o.TsVal;
         EcnFromSyn(in seg);
-        int peerMss = o.HasMss ? o.Mss : (Tuple.RemoteAddress.IsV6 ? 1220 : _o.DefaultPeerMss);
+        int peerMss = o.HasMss ? o.Mss : _o.PeerMssWithoutOption(Tuple.RemoteAddress.IsV6);
         _snd.Mss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
         _rcv.Mss = Math.Min(536, _snd.Mss);
         _rcv.SackOk = _sackOk;

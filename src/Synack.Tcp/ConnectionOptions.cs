@@ -165,8 +165,14 @@ public sealed record ConnectionOptions
     public ushort AnnouncedMss(bool ipv6) => ipv6 ? (ushort)Math.Max(Mss - 20, 536) : Mss;
     /// <summary>Announce the MSS in our SYN. False (with the other options off) is BSD's TCP_NOOPT: a SYN without options.</summary>
     public bool SendMssOption { get; init; } = true;
-    /// <summary>The send MSS assumed when the peer's SYN carries no MSS option (RFC 9293: 536 for IPv4).</summary>
+    /// <summary>The send MSS assumed when the peer's IPv4 SYN carries no MSS option (RFC 9293: 536).</summary>
     public ushort DefaultPeerMss { get; init; } = 536;
+
+    /// <summary>An IPv6 peer's MSS when its SYN names none: the IPv6 minimum MTU, 1280, less 60 bytes of headers (RFC 8200, RFC 9293 3.7.1).</summary>
+    public const ushort DefaultPeerMssV6 = 1220;
+
+    /// <summary>The send MSS assumed for a peer whose SYN carries no MSS option.</summary>
+    public ushort PeerMssWithoutOption(bool ipv6) => ipv6 ? DefaultPeerMssV6 : DefaultPeerMss;
     public TcpOptionLayout SynOptionLayout { get; init; } = TcpOptionLayout.Linux;
     public bool WindowScaling { get; init; } = true;
     /// <summary>Our window scale shift; null computes it from the receive buffer.</summary>
@@ -290,7 +296,7 @@ public sealed record ConnectionOptions
     public TimeSpan DelayedAckTimeout { get; init; } = TimeSpan.FromMilliseconds(40);
     /// <summary>
     /// Delay the ACK of a FIN like the ACK of data. If the application closes before it fires, the ACK
-    /// rides on our FIN: the "only three segments" close of the study note's captures.
+    /// rides on our FIN: the "only three segments" close that captures show (docs/scenarios.md, S9).
     /// </summary>
     public bool DelayAckOfFin { get; init; } = true;
     /// <summary>Nagle's algorithm (RFC 896, RFC 1122 4.2.3.4); false is TCP_NODELAY.</summary>

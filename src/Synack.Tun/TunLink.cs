@@ -1,5 +1,6 @@
 using System.Buffers;
 using Synack.Stack;
+using Synack.Wire;
 
 namespace Synack.Tun;
 

@@ -1,16 +1,16 @@
 using System.Buffers;
 using System.Diagnostics;
-using Synack.Stack;
+using Synack.Simulation;
 
 namespace Synack.Tun;
 
 /// <summary>
 /// A wire between two kernels, each in a network namespace of its own with one TUN device: what one
-/// kernel sends out of its device comes in at the other's, through <see cref="LinkOptions"/>' model —
-/// a sender's rate and bounded queue, latency, seeded loss, duplication, reordering and corruption —
-/// in real time. Wherever netem is missing, this is the lossy link that real stacks (kernel to kernel,
-/// kernel to us) are tested over; each direction draws from its own seed, so the n-th packet one way
-/// meets the same fate on every run.
+/// kernel sends out of its device comes in at the other's, with the fate <see cref="MemoryLink"/>
+/// gives packets on virtual time (<see cref="LinkModel"/>: a sender's rate and bounded queue, latency,
+/// seeded loss, duplication, reordering and corruption), here in real time. Wherever netem is
+/// missing, this is the lossy link that real stacks (kernel to kernel, kernel to us) are tested over;
+/// each direction draws from its own seed, so the n-th packet one way meets the same fate on every run.
 /// </summary>
 internal sealed unsafe class TunWire : IDisposable
 {
@@ -83,12 +83,13 @@ internal sealed unsafe class TunWire : IDisposable
         private readonly int _to;
         private readonly int _wake;
         private readonly LinkOptions _options;
-        private readonly Random _rng;
+        private readonly LinkModel _model;
+        private readonly SenderQueue _queue = new();
+        private readonly long _start = Stopwatch.GetTimestamp(); // the wire's time 0
         private readonly Thread _thread;
-        // Due time in Stopwatch ticks, then arrival order: equal times leave in the order they came.
-        private readonly PriorityQueue<(byte[] Buffer, int Length), (long Due, long Order)> _inFlight = new();
+        // Due time since the wire's time 0, then arrival order: equal times leave in the order they came.
+        private readonly PriorityQueue<(byte[] Buffer, int Length), (TimeSpan Due, long Order)> _inFlight = new();
         private long _order;
-        private long _freeAt; // when the sender's queue has drained, with a rate
         private volatile bool _stopping;
 
         public Direction(string name, int from, int to, LinkOptions options, int seed)
@@ -96,7 +97,7 @@ internal sealed unsafe class TunWire : IDisposable
             _from = from;
             _to = to;
             _options = options;
-            _rng = new Random(seed);
+            _model = new LinkModel(seed);
             _wake = Native.EventFd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
             if (_wake < 0) throw new IOException($"eventfd: {Native.Error()}");
             _thread = new Thread(Run) { IsBackground = true, Name = name };
@@ -131,8 +132,8 @@ internal sealed unsafe class TunWire : IDisposable
                 int timeout = 1000;
                 if (_inFlight.TryPeek(out _, out var next))
                 {
-                    long wait = next.Due - Stopwatch.GetTimestamp();
-                    timeout = wait <= 0 ? 0 : (int)Math.Min(1000, (wait * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+                    var wait = next.Due - Now;
+                    timeout = wait <= TimeSpan.Zero ? 0 : (int)Math.Min(1000, Math.Ceiling(wait.TotalMilliseconds));
                 }
                 fds[0].Revents = 0;
                 fds[1].Revents = 0;
@@ -159,52 +160,39 @@ internal sealed unsafe class TunWire : IDisposable
             }
         }
 
-        /// <summary>The packet's fate on the wire, in <see cref="MemoryLink"/>'s order: queue, loss, corruption, latency and reordering, duplication.</summary>
+        private TimeSpan Now => Stopwatch.GetElapsedTime(_start);
+
+        /// <summary>Gives the packet the link model's fate, as <see cref="MemoryLink"/> does on virtual time.</summary>
         private void Carry(byte[] buf, int length)
         {
-            var o = _options;
-            long now = Stopwatch.GetTimestamp();
-            long departs = now;
-            if (o.RateBytesPerSecond > 0)
+            var fate = _model.Next(_options, _queue, length, Now);
+            switch (fate.Verdict)
             {
-                long serialise = length * Stopwatch.Frequency / o.RateBytesPerSecond;
-                long queued = _freeAt > now ? (_freeAt - now) / Math.Max(1, serialise) : 0;
-                if (queued >= o.QueueLimit)
-                {
+                case PacketVerdict.TailDropped:
                     Counters.TailDropped++;
                     ArrayPool<byte>.Shared.Return(buf);
                     return;
-                }
-                departs = Math.Max(now, _freeAt) + serialise;
-                _freeAt = departs;
+                case PacketVerdict.Lost:
+                    Counters.Lost++;
+                    ArrayPool<byte>.Shared.Return(buf);
+                    return;
             }
-            if (o.Loss > 0 && _rng.NextDouble() < o.Loss)
-            {
-                Counters.Lost++;
-                ArrayPool<byte>.Shared.Return(buf);
-                return;
-            }
-            if (o.Corruption > 0 && _rng.NextDouble() < o.Corruption && length > 20)
+            if (fate.CorruptAt >= 0)
             {
                 Counters.Corrupted++;
-                buf[_rng.Next(20, length)] ^= (byte)(1 << _rng.Next(8));
+                fate.ApplyCorruption(buf.AsSpan(0, length));
             }
-            long arrives = departs + o.Latency.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
-            if (o.Reordering > 0 && _rng.NextDouble() < o.Reordering)
-            {
-                Counters.Reordered++;
-                arrives += (long)(_rng.NextDouble() * o.ReorderDelay.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond);
-            }
-            if (!Enqueue(buf, length, arrives)) return;
-            if (o.Duplication > 0 && _rng.NextDouble() < o.Duplication)
+            if (fate.Reordered) Counters.Reordered++;
+            if (!Enqueue(buf, length, fate.Arrives)) return;
+            if (fate.Duplicated)
             {
                 var copy = ArrayPool<byte>.Shared.Rent(length);
                 buf.AsSpan(0, length).CopyTo(copy);
-                if (Enqueue(copy, length, arrives)) Counters.Duplicated++;
+                if (Enqueue(copy, length, fate.Arrives + TimeSpan.FromTicks(1))) Counters.Duplicated++;
             }
         }
 
-        private bool Enqueue(byte[] buf, int length, long due)
+        private bool Enqueue(byte[] buf, int length, TimeSpan due)
         {
             if (_inFlight.Count >= MaxInFlight)
             {
@@ -218,7 +206,7 @@ internal sealed unsafe class TunWire : IDisposable
 
         private void WriteDue()
         {
-            long now = Stopwatch.GetTimestamp();
+            var now = Now;
             while (_inFlight.TryPeek(out _, out var at) && at.Due <= now)
             {
                 var (buf, length) = _inFlight.Dequeue();

@@ -45,7 +45,7 @@ public sealed class TcpOptionLayout
     public static readonly TcpOptionLayout FreeBsd = new("freebsd", bsdAlignment: true,
         TcpOptionKind.Mss, TcpOptionKind.WindowScale, TcpOptionKind.SackPermitted, TcpOptionKind.Timestamps, TcpOptionKind.Sack);
 
-    /// <summary>the study note's 32-byte header: mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
+    /// <summary>The classic 32-byte SYN of the scenarios (docs/scenarios.md, S2): mss, nop, wscale, nop, nop, sackOK (12 bytes, no timestamps).</summary>
     public static readonly TcpOptionLayout StudyNote = new("study-note",
         TcpOptionKind.Mss, TcpOptionKind.Nop, TcpOptionKind.WindowScale, TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.SackPermitted);
 

@@ -1,3 +1,4 @@
+using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Tests.Shared;
@@ -17,7 +18,7 @@ public class AnalysisTests
         return CaptureAnalyzer.Analyze(capture);
     }
 
-    private static List<string> Distinct(IEnumerable<InferredState> states)
+    private static List<string> Distinct(IEnumerable<TcpState> states)
     {
         var list = new List<string>();
         foreach (var s in states)
@@ -36,27 +37,27 @@ public class AnalysisTests
     [InlineData("lost-third-ack", "reset", "RSTR")]
     public void Inferred_states_and_close_kind_match_what_really_happened(string scenario, string closeKind, string connState)
     {
-        var sim = Scenarios.Find(scenario)!.RunBare();
+        var sim = ScenarioCatalog.Find(scenario)!.RunBare();
         var conv = Assert.Single(Analyze(sim));
         Assert.Equal(closeKind, conv.CloseKind);
         Assert.Equal(connState, conv.ConnState);
         Assert.Equal("192.0.2.1:40000", conv.Client);
-        Assert.Equal(Scenarios.ClientIsn, conv.ClientIsn);
-        Assert.Equal(Scenarios.ServerIsn, conv.ServerIsn);
+        Assert.Equal(ScenarioCatalog.ClientIsn, conv.ClientIsn);
+        Assert.Equal(ScenarioCatalog.ServerIsn, conv.ServerIsn);
         if (closeKind == "reset") return;
         // The truth, less what a capture cannot see: the server's CLOSED before LISTEN, and 2MSL's end.
         var truthClient = sim.Trace.StatesOf("client").Select(s => s.ToRfcName()).ToList();
         var truthServer = sim.Trace.StatesOf("server").Select(s => s.ToRfcName()).Skip(1).ToList();
         if (truthClient[^1] == "CLOSED" && truthClient[^2] == "TIME-WAIT") truthClient.RemoveAt(truthClient.Count - 1);
         if (truthServer[^1] == "CLOSED" && truthServer[^2] == "TIME-WAIT") truthServer.RemoveAt(truthServer.Count - 1);
-        Assert.Equal(truthClient, Distinct(new[] { InferredState.Closed }.Concat(conv.Packets.Select(p => p.ClientState))));
-        Assert.Equal(truthServer, Distinct(new[] { InferredState.Listen }.Concat(conv.Packets.Select(p => p.ServerState))));
+        Assert.Equal(truthClient, Distinct(new[] { TcpState.Closed }.Concat(conv.Packets.Select(p => p.ClientState))));
+        Assert.Equal(truthServer, Distinct(new[] { TcpState.Listen }.Concat(conv.Packets.Select(p => p.ServerState))));
     }
 
     [Fact]
     public void Relative_and_absolute_numbers_follow_the_notes_example()
     {
-        var conv = Assert.Single(Analyze(Scenarios.HandshakeDataClose()));
+        var conv = Assert.Single(Analyze(ScenarioCatalog.HandshakeDataClose()));
         var data = conv.Packets.First(p => p.FromClient && p.Length == 100);
         Assert.Equal(1, data.Seq);
         Assert.Equal(123457u, data.SeqRaw);
@@ -74,8 +75,8 @@ public class AnalysisTests
     [SkippableFact]
     public void Stream_numbers_relative_numbers_lengths_and_retransmissions_agree_with_tshark()
     {
-        var scenario = Scenarios.Find("half-close")!;
-        var run = StackRun.ForScenario(scenario, new Synack.Stack.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        var scenario = ScenarioCatalog.Find("half-close")!;
+        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
         scenario.Body(run);
         var file = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.pcapng");
         using (var f = File.Create(file)) CaptureExport.Write(run.Trace, f);
@@ -98,7 +99,7 @@ public class ReusedPortsTests
     [SkippableFact]
     public void A_new_syn_on_a_used_tuple_starts_a_new_stream_and_is_flagged()
     {
-        var sim = new BareRun(Scenarios.NoteOptions, Scenarios.NoteOptions);
+        var sim = new BareRun(ScenarioCatalog.NoteOptions, ScenarioCatalog.NoteOptions);
         sim.Server.CloseOnEndOfStream = true;
         sim.Server.Listen();
         sim.Client.Connect();

@@ -1,3 +1,4 @@
+using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Tests.Shared;
 using Synack.Wire;
@@ -25,7 +26,7 @@ public class CaptureTests
     [SkippableFact]
     public void Tshark_reads_the_demo_capture_with_the_handshake_options_and_no_retransmission()
     {
-        var file = Capture(Scenarios.HandshakeDataClose());
+        var file = Capture(ScenarioCatalog.HandshakeDataClose());
         try
         {
             var rows = Fields(file, "tcp.flags.str", "tcp.seq", "tcp.ack", "tcp.len", "tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.analysis.retransmission", "tcp.checksum.status", "frame.comment");
@@ -48,7 +49,7 @@ public class CaptureTests
     [SkippableFact]
     public void On_a_lossy_link_tshark_sees_exactly_the_retransmissions_the_trace_recorded()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         var rng = new Random(11);
         sim.Link.Drop(s => s.Length > 0 && rng.NextDouble() < 0.1, int.MaxValue);
         sim.Client.Send(40_000);
@@ -88,7 +89,7 @@ public class CaptureTests
     [Fact]
     public void The_pcapng_file_has_a_section_an_interface_per_endpoint_and_a_block_per_packet()
     {
-        var sim = Scenarios.CombinedFin();
+        var sim = ScenarioCatalog.CombinedFin();
         using var ms = new MemoryStream();
         CaptureExport.Write(sim.Trace, ms);
         var bytes = ms.ToArray();
@@ -114,8 +115,8 @@ public class StackCaptureTests
     [SkippableFact]
     public void On_the_stack_engine_with_random_loss_tshark_sees_the_retransmissions_the_trace_recorded()
     {
-        var scenario = Scenarios.Find("half-close")!;
-        var run = StackRun.ForScenario(scenario, new Synack.Stack.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        var scenario = ScenarioCatalog.Find("half-close")!;
+        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
         scenario.Body(run);
         var highest = new Dictionary<string, Synack.Wire.SeqNum>();
         var ours = new List<int>();
@@ -157,7 +158,7 @@ public class CaptureReaderAgainstToolsTests
     public void Files_written_by_editcap_read_the_same_as_ours()
     {
         var editcap = ExternalTool.Require("editcap", "wireshark-common");
-        var sim = Scenarios.LostFinalAck();
+        var sim = ScenarioCatalog.LostFinalAck();
         var ng = Path.Combine(Path.GetTempPath(), $"synack-{Guid.NewGuid():N}.pcapng");
         var us = Path.ChangeExtension(ng, ".us.pcap");
         var ns = Path.ChangeExtension(ng, ".ns.pcap");

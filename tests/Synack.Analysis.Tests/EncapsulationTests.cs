@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.Analysis.Tests;
@@ -94,7 +95,7 @@ public sealed class EncapsulationTests
         Assert.Equal(client, c.Client);
         Assert.Equal([0L, 0, 1, 1], c.Packets.Select(p => p.Seq));
         Assert.Equal(100, c.Packets[3].Length);
-        Assert.Equal(InferredState.Established, c.Packets[3].ServerState);
+        Assert.Equal(TcpState.Established, c.Packets[3].ServerState);
     }
 
     public static TheoryData<string> Wrappings() =>
@@ -205,7 +206,7 @@ public sealed class EncapsulationTests
         Assert.Equal(5, c.Packets.Count);
         Assert.Equal(0, c.Packets[1].Seq);
         Assert.Empty(c.Packets[1].Findings);
-        Assert.Equal(InferredState.Established, c.Packets[4].ServerState);
+        Assert.Equal(TcpState.Established, c.Packets[4].ServerState);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Synack.Simulation;
 using Synack.Stack;
+using Synack.Tcp;
 using Synack.Tests.Shared;
 using Synack.Wire;
 
@@ -65,8 +67,8 @@ public class StreamGraphTests
             double t = i * 1e-5;
             bool again = i % 50 == 49;
             long seq = again ? (i - 10) * 1000L : i * 1000L;
-            report.Packet(c, new PacketView(2 * i + 1, t, false, TcpFlags.Ack, 0, 0, seq, 1, 1000, 65535, again ? resent : none, InferredState.Established, InferredState.Established, null));
-            report.Packet(c, new PacketView(2 * i + 2, t + 5e-6, true, TcpFlags.Ack, 0, 0, 1, seq + 1000, 0, 65535, none, InferredState.Established, InferredState.Established, null));
+            report.Packet(c, new PacketView(2 * i + 1, t, false, TcpFlags.Ack, 0, 0, seq, 1, 1000, 65535, again ? resent : none, TcpState.Established, TcpState.Established, null));
+            report.Packet(c, new PacketView(2 * i + 2, t + 5e-6, true, TcpFlags.Ack, 0, 0, 1, seq + 1000, 0, 65535, none, TcpState.Established, TcpState.Established, null));
         }
         report.End(new AnalysisSummary());
         var html = output.ToString();

@@ -173,7 +173,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The study note's long and short connections (S10), through real HTTP and read back from a capture
+    /// Long and short connections (docs/scenarios.md, S10), through real HTTP and read back from a capture
     /// as an engineer would: one conversation carrying a hundred requests, then ten that carry one each.
     /// </summary>
     [Fact]

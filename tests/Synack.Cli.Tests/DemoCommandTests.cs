@@ -1,3 +1,5 @@
+using Synack.Simulation;
+
 namespace Synack.Cli.Tests;
 
 public class DemoCommandTests

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Synack.Cli.Services;
+using Synack.Simulation;
 using Synack.Stack;
 using Synack.Wire;
 

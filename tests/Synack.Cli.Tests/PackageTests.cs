@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 
 namespace Synack.Cli.Tests;
@@ -9,33 +8,13 @@ namespace Synack.Cli.Tests;
 /// </summary>
 public class PackageTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Synack.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Synack.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string Run(string program, string workingDirectory, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} took more than 5 minutes");
-        }
-        Assert.True(p.ExitCode == 0, $"{program} {string.Join(' ', args)} exited {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        return stdout.Result;
-    }
+    private static string Run(string program, string workingDirectory, params string[] args) =>
+        Repository.Run(program, workingDirectory, TimeSpan.FromMinutes(5), args);
 
     [Fact]
     public void The_tool_packs_installs_from_a_folder_feed_and_runs_the_demo()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var work = Path.Combine(Path.GetTempPath(), $"synack-pack-{Guid.NewGuid():N}");
         try
         {

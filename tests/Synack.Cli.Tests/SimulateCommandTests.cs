@@ -1,4 +1,4 @@
-using Synack.Simulation.Sweep;
+using Synack.Scenarios.Sweep;
 using Synack.Wire;
 
 namespace Synack.Cli.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using Synack.Cli.Services;
+using Synack.Simulation;
 using Synack.Stack;
 using Synack.Wire;
 

@@ -1,6 +1,6 @@
 namespace Synack.Conformance.Tests;
 
-/// <summary>Our own scripts (conformance/): one per study-note scenario a script can express.</summary>
+/// <summary>Our own scripts (conformance/): one per scenario of docs/scenarios.md that a script can express.</summary>
 public class OwnScriptTests
 {
     public static TheoryData<string> Scripts()

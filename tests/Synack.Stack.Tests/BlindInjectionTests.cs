@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Wire;
 

@@ -1,3 +1,4 @@
+using Synack.Simulation;
 using Synack.Tcp;
 using Xunit.Abstractions;
 

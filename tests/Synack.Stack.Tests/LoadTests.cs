@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Synack.Simulation;
 using Synack.Wire;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Synack.Simulation;
 using Synack.Wire;
 
 namespace Synack.Stack.Tests;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Wire;
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Synack.Simulation;
 using Synack.Tcp;
 using Synack.Wire;
 

@@ -1,3 +1,4 @@
+using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Stack;
 

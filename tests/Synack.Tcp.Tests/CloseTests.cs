@@ -1,4 +1,4 @@
-using Synack.Simulation;
+using Synack.Scenarios;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
@@ -14,7 +14,7 @@ public class CloseTests
     [Fact]
     public void S5_four_way_close_client_first()
     {
-        var sim = Scenarios.HandshakeDataClose();
+        var sim = ScenarioCatalog.HandshakeDataClose();
         Assert.Equal(ActiveCloser, sim.Trace.StatesOf("client"));
         Assert.Equal(PassiveCloser, sim.Trace.StatesOf("server"));
         var close = SequenceNumberTests.Rows(sim)[^4..];
@@ -30,7 +30,7 @@ public class CloseTests
     [Fact]
     public void S5_either_side_may_close_first()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Server.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(200));
         sim.Client.Close();
@@ -44,7 +44,7 @@ public class CloseTests
     [Fact]
     public void S5_half_close_the_passive_side_keeps_sending_and_the_active_side_keeps_receiving()
     {
-        var sim = Scenarios.HalfClose();
+        var sim = ScenarioCatalog.HalfClose();
         Assert.Equal(ActiveCloser, sim.Trace.StatesOf("client"));
         Assert.Equal(PassiveCloser, sim.Trace.StatesOf("server"));
         Assert.Equal(100, sim.Server.ReceivedBytes.Length);
@@ -61,7 +61,7 @@ public class CloseTests
     [Fact]
     public void Half_close_the_other_way_the_server_shuts_down_and_still_reads()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Server.Shutdown();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         Assert.Equal(TcpState.FinWait2, sim.Server.State);
@@ -77,7 +77,7 @@ public class CloseTests
     [Fact]
     public void S6_simultaneous_close_goes_through_closing_on_both_sides()
     {
-        var sim = Scenarios.SimultaneousClose();
+        var sim = ScenarioCatalog.SimultaneousClose();
         TcpState[] expectedTail = [TcpState.Established, TcpState.FinWait1, TcpState.Closing, TcpState.TimeWait, TcpState.Closed];
         Assert.Equal(expectedTail, sim.Trace.StatesOf("client").TakeLast(5));
         Assert.Equal(expectedTail, sim.Trace.StatesOf("server").TakeLast(5));
@@ -96,7 +96,7 @@ public class CloseTests
     public void S6_every_closing_state_occurs_across_the_scenarios()
     {
         var seen = new HashSet<TcpState>();
-        foreach (var s in Scenarios.All)
+        foreach (var s in ScenarioCatalog.All)
         {
             var sim = s.RunBare();
             seen.UnionWith(sim.Trace.StatesOf("client"));
@@ -109,8 +109,8 @@ public class CloseTests
     [Fact]
     public void S7_time_wait_lasts_two_msl_and_msl_is_configurable()
     {
-        var opts = Scenarios.NoteOptions with { Msl = TimeSpan.FromMinutes(2) }; // RFC 1122's MSL: TIME-WAIT is 4 minutes
-        var sim = Scenarios.ConnectedNotePair(client: opts);
+        var opts = ScenarioCatalog.NoteOptions with { Msl = TimeSpan.FromMinutes(2) }; // RFC 1122's MSL: TIME-WAIT is 4 minutes
+        var sim = ScenarioCatalog.ConnectedNotePair(client: opts);
         sim.Client.Close();
         sim.Server.CloseOnEndOfStream = true;
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -126,7 +126,7 @@ public class CloseTests
     [Fact]
     public void S7_the_last_ack_is_lost_the_fin_is_acked_again_and_2msl_restarts()
     {
-        var sim = Scenarios.LostFinalAck();
+        var sim = ScenarioCatalog.LostFinalAck();
         var finsFromServer = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Delivered && e.Segment!.From == "server" && e.Segment.Has(TcpFlags.Fin)).ToArray();
         Assert.Equal(2, finsFromServer.Length);                      // the FIN and its retransmission
         Assert.Equal(finsFromServer[0].Segment!.Seq, finsFromServer[1].Segment!.Seq);
@@ -152,7 +152,7 @@ public class CloseTests
     [Fact]
     public void S9_combined_fin_makes_three_close_segments_and_fin_wait_2_never_occurs()
     {
-        var sim = Scenarios.CombinedFin();
+        var sim = ScenarioCatalog.CombinedFin();
         var rows = SequenceNumberTests.Rows(sim);
         Assert.Equal(
         [
@@ -169,8 +169,8 @@ public class CloseTests
     [Fact]
     public void Without_a_delayed_ack_for_the_fin_the_close_takes_four_segments()
     {
-        var opts = Scenarios.NoteOptions with { DelayAckOfFin = false };
-        var sim = Scenarios.NewNotePair(server: opts);
+        var opts = ScenarioCatalog.NoteOptions with { DelayAckOfFin = false };
+        var sim = ScenarioCatalog.NewNotePair(server: opts);
         sim.Server.CloseOnEndOfStream = true;
         sim.Server.Listen();
         sim.Client.Connect();
@@ -196,8 +196,8 @@ public class CloseTests
     [Fact]
     public void An_orphaned_connection_leaves_fin_wait_2_after_the_timeout()
     {
-        var opts = Scenarios.NoteOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
-        var sim = Scenarios.ConnectedNotePair(client: opts);
+        var opts = ScenarioCatalog.NoteOptions with { FinWait2Timeout = TimeSpan.FromSeconds(60) };
+        var sim = ScenarioCatalog.ConnectedNotePair(client: opts);
         sim.Client.Close(); // full close: the application is gone
         sim.RunFor(TimeSpan.FromSeconds(1));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -210,7 +210,7 @@ public class CloseTests
     [Fact]
     public void A_half_closed_connection_stays_in_fin_wait_2_as_long_as_it_likes()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Client.Shutdown(); // half-close: the application still reads
         sim.RunFor(TimeSpan.FromMinutes(30));
         Assert.Equal(TcpState.FinWait2, sim.Client.State);
@@ -219,7 +219,7 @@ public class CloseTests
     [Fact]
     public void Data_arriving_after_a_full_close_is_answered_with_rst()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Client.Close();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         sim.Server.Send(10);
@@ -232,7 +232,7 @@ public class CloseTests
     [Fact]
     public void Close_with_unread_data_resets_the_connection()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Server.AutoRead = false;
         sim.Client.Send(10);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -240,7 +240,7 @@ public class CloseTests
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         var rst = sim.Trace.Delivered().Last();
         Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags); // as Linux sends it: RST with ACK = RCV.NXT
-        Assert.Equal(new SeqNum(Scenarios.ClientIsn + 11), rst.Ack);
+        Assert.Equal(new SeqNum(ScenarioCatalog.ClientIsn + 11), rst.Ack);
         Assert.Equal(TcpError.ConnectionReset, sim.Client.LastError);
         Assert.Equal(TcpState.Closed, sim.Server.State);
         Assert.Equal(0, sim.Server.Connection!.ReceiveQueued); // the unread bytes are gone with it
@@ -252,7 +252,7 @@ public class LadderTests
     [Fact]
     public void The_combined_fin_ladder_states_after_every_segment()
     {
-        var rows = Ladder.Build(Scenarios.CombinedFin().Trace, includeCalls: false, includeTimers: false).Select(r => r.ToString());
+        var rows = Ladder.Build(ScenarioCatalog.CombinedFin().Trace, includeCalls: false, includeTimers: false).Select(r => r.ToString());
         Assert.Equal(
         [
             "client S seq=0 ack=0 len=0 -> SYN-SENT/SYN-RECEIVED",
@@ -269,7 +269,7 @@ public class LadderTests
     [Fact]
     public void A_lost_segment_is_a_rung_of_its_own()
     {
-        var rows = Ladder.Build(Scenarios.LostFinalAck().Trace, includeCalls: false, includeTimers: false);
+        var rows = Ladder.Build(ScenarioCatalog.LostFinalAck().Trace, includeCalls: false, includeTimers: false);
         var lost = Assert.Single(rows, r => r.Lost);
         Assert.Equal("client . seq=2 ack=2 len=0 LOST -> TIME-WAIT/LAST-ACK", lost.ToString());
     }

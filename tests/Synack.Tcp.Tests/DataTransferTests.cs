@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Synack.Simulation;
+using Synack.Scenarios;
 
 namespace Synack.Tcp.Tests;
 
@@ -83,8 +83,8 @@ public class DataTransferTests
     [Fact]
     public void A_slow_reader_closes_the_window_and_the_sender_probes_until_it_opens()
     {
-        var opts = Scenarios.NoteOptions with { ReceiveBufferSize = 4096 };
-        var sim = Scenarios.ConnectedNotePair(server: opts);
+        var opts = ScenarioCatalog.NoteOptions with { ReceiveBufferSize = 4096 };
+        var sim = ScenarioCatalog.ConnectedNotePair(server: opts);
         sim.Server.AutoRead = false;
         sim.Client.Send(20_000);
         sim.RunFor(TimeSpan.FromSeconds(20));
@@ -103,7 +103,7 @@ public class DataTransferTests
     [Fact]
     public void Unanswered_zero_window_probes_time_the_connection_out()
     {
-        var sim = Scenarios.ConnectedNotePair(client: Scenarios.NoteOptions with { DataRetries = 5 }, server: Scenarios.NoteOptions with { ReceiveBufferSize = 1024 });
+        var sim = ScenarioCatalog.ConnectedNotePair(client: ScenarioCatalog.NoteOptions with { DataRetries = 5 }, server: ScenarioCatalog.NoteOptions with { ReceiveBufferSize = 1024 });
         sim.Server.AutoRead = false;
         sim.Client.Send(5000);
         sim.RunFor(TimeSpan.FromSeconds(2));
@@ -117,8 +117,8 @@ public class DataTransferTests
     [Fact]
     public void Data_retransmissions_run_out_and_the_connection_times_out()
     {
-        var opts = Scenarios.NoteOptions with { DataRetries = 4 };
-        var sim = Scenarios.ConnectedNotePair(client: opts);
+        var opts = ScenarioCatalog.NoteOptions with { DataRetries = 4 };
+        var sim = ScenarioCatalog.ConnectedNotePair(client: opts);
         sim.Link.Up = false;
         sim.Client.Send(100);
         sim.RunUntilIdle(TimeSpan.FromHours(1));
@@ -132,12 +132,12 @@ public class DataTransferTests
     [Fact]
     public void A_lost_data_segment_is_retransmitted_from_snd_una()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Link.Drop(s => s.From == "client" && s.Length > 0, times: 1);
         sim.Client.Send(3000);
         sim.RunFor(TimeSpan.FromSeconds(3));
         Assert.Equal(3000, sim.Server.ReceivedBytes.Length);
-        var data = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0).Select(e => e.Segment!.Seq.Value - Scenarios.ClientIsn).ToArray();
+        var data = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0).Select(e => e.Segment!.Seq.Value - ScenarioCatalog.ClientIsn).ToArray();
         Assert.Equal(1u, data[0]);
         Assert.Contains(data.Skip(1), s => s == 1u); // the lost first segment went again
     }
@@ -145,17 +145,17 @@ public class DataTransferTests
     [Fact]
     public void A_lost_segment_mid_transfer_is_resent_after_three_duplicate_acks_not_a_timeout()
     {
-        var sim = Scenarios.ConnectedNotePair(client: Scenarios.NoteOptions with { Timestamps = false }, server: Scenarios.NoteOptions with { Timestamps = false });
+        var sim = ScenarioCatalog.ConnectedNotePair(client: ScenarioCatalog.NoteOptions with { Timestamps = false }, server: ScenarioCatalog.NoteOptions with { Timestamps = false });
         int lostSeq = 1 + 5 * 1460; // the sixth full segment
-        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == (uint)lostSeq, times: 1);
+        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - ScenarioCatalog.ClientIsn == (uint)lostSeq, times: 1);
         sim.Client.Send(40 * 1460);
         Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 40 * 1460, TimeSpan.FromSeconds(30)));
         Assert.DoesNotContain(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
-        var sends = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0 && e.Segment.Seq.Value - Scenarios.ClientIsn == (uint)lostSeq).ToArray();
+        var sends = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0 && e.Segment.Seq.Value - ScenarioCatalog.ClientIsn == (uint)lostSeq).ToArray();
         Assert.Equal(2, sends.Length);
         // The duplicate ACKs carry SACK blocks above the hole, and the resend follows the third one within a round trip.
         var dupAcks = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Delivered && e.Segment!.From == "server" && e.Segment.Length == 0
-            && e.Segment.Ack.Value - Scenarios.ClientIsn == (uint)lostSeq && e.Time <= sends[1].Time).ToArray();
+            && e.Segment.Ack.Value - ScenarioCatalog.ClientIsn == (uint)lostSeq && e.Time <= sends[1].Time).ToArray();
         Assert.True(dupAcks.Length >= 3, $"{dupAcks.Length} duplicate ACKs before the resend");
         Assert.True(sends[1].Time - dupAcks[2].Time < TimeSpan.FromMilliseconds(1));
         Assert.Equal(Enumerable.Range(0, 40 * 1460).Select(i => (byte)('x' + i % 26)), sim.Server.ReceivedBytes);
@@ -164,23 +164,23 @@ public class DataTransferTests
     [Fact]
     public void With_sack_several_holes_in_one_window_are_all_resent_in_one_recovery()
     {
-        var sim = Scenarios.ConnectedNotePair(client: Scenarios.NoteOptions with { Timestamps = false }, server: Scenarios.NoteOptions with { Timestamps = false });
+        var sim = ScenarioCatalog.ConnectedNotePair(client: ScenarioCatalog.NoteOptions with { Timestamps = false }, server: ScenarioCatalog.NoteOptions with { Timestamps = false });
         var lost = new HashSet<uint> { 1 + 3 * 1460, 1 + 7 * 1460, 1 + 11 * 1460 };
-        foreach (var l in lost) sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == l, times: 1);
+        foreach (var l in lost) sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - ScenarioCatalog.ClientIsn == l, times: 1);
         sim.Client.Send(60 * 1460);
         Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 60 * 1460, TimeSpan.FromSeconds(30)));
         Assert.DoesNotContain(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
         var resent = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.Length > 0)
-            .GroupBy(e => e.Segment!.Seq.Value - Scenarios.ClientIsn).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+            .GroupBy(e => e.Segment!.Seq.Value - ScenarioCatalog.ClientIsn).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         Assert.Equal(lost, resent); // exactly the lost ones, nothing that arrived
     }
 
     [Fact]
     public void Without_fast_retransmit_the_same_loss_waits_for_the_timer()
     {
-        var opts = Scenarios.NoteOptions with { Timestamps = false, FastRetransmit = false };
-        var sim = Scenarios.ConnectedNotePair(client: opts, server: opts);
-        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - Scenarios.ClientIsn == 1 + 5 * 1460, times: 1);
+        var opts = ScenarioCatalog.NoteOptions with { Timestamps = false, FastRetransmit = false };
+        var sim = ScenarioCatalog.ConnectedNotePair(client: opts, server: opts);
+        sim.Link.Drop(s => s.From == "client" && s.Length > 0 && s.Seq.Value - ScenarioCatalog.ClientIsn == 1 + 5 * 1460, times: 1);
         sim.Client.Send(40 * 1460);
         Assert.True(sim.RunUntil(() => sim.Server.ReceivedCount == 40 * 1460, TimeSpan.FromSeconds(30)));
         Assert.Contains(sim.Trace.Entries, e => e.Kind == TraceKind.TimerFired && e.Endpoint == "client" && e.Text == nameof(TcpTimer.Retransmission));
@@ -191,8 +191,8 @@ public class DataTransferTests
     [InlineData(false, 1)]   // classic Nagle (BSD): the tail waits for an ACK
     public void The_tail_of_a_bulk_write_waits_only_under_classic_nagle(bool minshall, int heldTails)
     {
-        var opts = Scenarios.NoteOptions with { Nagle = true, NagleMinshall = minshall };
-        var sim = Scenarios.ConnectedNotePair(client: opts);
+        var opts = ScenarioCatalog.NoteOptions with { Nagle = true, NagleMinshall = minshall };
+        var sim = ScenarioCatalog.ConnectedNotePair(client: opts);
         var start = sim.Clock;
         sim.Client.Send(3 * 1460 + 100);
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -205,7 +205,7 @@ public class DataTransferTests
     [Fact]
     public void Nagle_holds_small_segments_while_data_is_unacknowledged()
     {
-        var sim = Scenarios.ConnectedNotePair(client: Scenarios.NoteOptions with { Nagle = true });
+        var sim = ScenarioCatalog.ConnectedNotePair(client: ScenarioCatalog.NoteOptions with { Nagle = true });
         for (int i = 0; i < 5; i++) sim.Client.Send(10);
         sim.RunFor(TimeSpan.FromSeconds(1));
         var sizes = sim.Trace.Delivered().Where(s => s.From == "client" && s.Length > 0).Select(s => s.Length).ToArray();
@@ -218,7 +218,7 @@ public class ReorderingTests
     [Fact]
     public void A_segment_overtaken_by_the_next_one_gets_a_duplicate_ack_and_arrives_later()
     {
-        var sim = Scenarios.ConnectedNotePair();
+        var sim = ScenarioCatalog.ConnectedNotePair();
         sim.Link.Hold(s => s.From == "client" && s.Length == 100, times: 1);
         sim.Client.Send(100);
         sim.Client.Send(200);

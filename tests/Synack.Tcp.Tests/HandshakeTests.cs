@@ -1,4 +1,4 @@
-using Synack.Simulation;
+using Synack.Scenarios;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
@@ -22,7 +22,7 @@ public class HandshakeTests
     [Fact]
     public void Three_way_handshake_goes_through_the_rfc_states_and_carries_no_data()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -42,13 +42,13 @@ public class HandshakeTests
     [Fact]
     public void The_syn_header_is_32_bytes_and_negotiates_mss_sack_and_window_scale()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
         var syn = sim.Trace.Delivered().First();
         Assert.True(TcpPacket.TryParse(syn.Packet, out _, out var tcp, out _));
-        Assert.Equal(32, tcp.HeaderLength); // 20 fixed + 12 of options, as in the note's figure
+        Assert.Equal(32, tcp.HeaderLength); // 20 fixed + 12 of options, the classic SYN of S2
         Assert.Equal("mss 1460,nop,wscale 3,nop,nop,sackOK", TcpOptionText.Describe(syn.Packet));
 
         foreach (var c in new[] { sim.Client.Connection!, sim.Server.Connection! })
@@ -96,7 +96,7 @@ public class HandshakeTests
     [Fact]
     public void Simultaneous_open_goes_through_syn_received_on_both_sides()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Client.Connect();
         sim.Server.Connect();
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -111,9 +111,9 @@ public class HandshakeTests
     [Fact]
     public void S3_an_old_syn_to_a_client_that_forgot_is_reset_and_the_server_stays_listening()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Server.Listen();
-        sim.Link.Inject(sim.Client, Scenarios.OldSyn(sim, 90000));
+        sim.Link.Inject(sim.Client, ScenarioCatalog.OldSyn(sim, 90000));
         sim.RunFor(TimeSpan.FromSeconds(5));
         Assert.Equal(
         [
@@ -129,7 +129,7 @@ public class HandshakeTests
     [Fact]
     public void S3_figure_9_an_old_syn_during_a_new_connect_is_recovered()
     {
-        var sim = Scenarios.OldDuplicateSyn();
+        var sim = ScenarioCatalog.OldDuplicateSyn();
         Assert.Equal(
         [
             "client S seq=90000 ack=0 len=0",       // the old duplicate arrives first
@@ -147,14 +147,14 @@ public class HandshakeTests
     [Fact]
     public void S4_the_server_retries_its_syn_ack_with_backoff_then_resets_and_frees_the_half_open_connection()
     {
-        var sim = Scenarios.LostThirdAck();
+        var sim = ScenarioCatalog.LostThirdAck();
         var synAcks = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Segment!.Is(TcpFlags.Syn | TcpFlags.Ack)).Select(e => e.Time.TotalSeconds).ToArray();
         // First at 10 ms (the SYN's arrival), then 1, 2, 4, 8, 16 s later: five retries (tcp_synack_retries).
         Assert.Equal([0.010, 1.010, 3.010, 7.010, 15.010, 31.010], synAcks);
         var rst = sim.Trace.Entries.Single(e => e.Kind == TraceKind.Sent && e.Segment!.Has(TcpFlags.Rst));
         Assert.Equal("server", rst.Endpoint);
         Assert.Equal(63.010, rst.Time.TotalSeconds, 3);
-        Assert.Equal(new SeqNum(Scenarios.ServerIsn + 1), rst.Segment!.Seq);
+        Assert.Equal(new SeqNum(ScenarioCatalog.ServerIsn + 1), rst.Segment!.Seq);
         Assert.Equal(TcpState.Listen, sim.Server.State);
         Assert.Contains((ConnectionEvent.HalfOpenDropped, TcpError.None), sim.Server.Events);
         // The client thought it was connected; the RST tells it otherwise.
@@ -165,7 +165,7 @@ public class HandshakeTests
     [Fact]
     public void S4_the_client_retries_its_syn_with_backoff_then_connect_fails_with_a_timeout()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Link.Drop(s => s.Is(TcpFlags.Syn), times: int.MaxValue);
         sim.Server.Listen();
         sim.Client.Connect();
@@ -182,8 +182,8 @@ public class HandshakeTests
     [Fact]
     public void Syn_retries_are_configurable()
     {
-        var opts = Scenarios.NoteOptions with { SynRetries = 2, InitialRto = TimeSpan.FromMilliseconds(500) };
-        var sim = Scenarios.NewNotePair(client: opts);
+        var opts = ScenarioCatalog.NoteOptions with { SynRetries = 2, InitialRto = TimeSpan.FromMilliseconds(500) };
+        var sim = ScenarioCatalog.NewNotePair(client: opts);
         sim.Link.Up = false;
         sim.Client.Connect();
         sim.RunUntilIdle(TimeSpan.FromMinutes(1));
@@ -195,7 +195,7 @@ public class HandshakeTests
     public void A_lost_syn_ack_is_answered_by_the_retransmitted_syn()
     {
         // The server's own SYN-ACK timer is slow here, so only the client's retransmitted SYN can help.
-        var sim = Scenarios.NewNotePair(server: Scenarios.NoteOptions with { InitialRto = TimeSpan.FromSeconds(3) });
+        var sim = ScenarioCatalog.NewNotePair(server: ScenarioCatalog.NoteOptions with { InitialRto = TimeSpan.FromSeconds(3) });
         sim.Link.Drop(s => s.Is(TcpFlags.Syn | TcpFlags.Ack), times: 1);
         sim.Server.Listen();
         sim.Client.Connect();
@@ -210,7 +210,7 @@ public class HandshakeTests
     [Fact]
     public void Connect_to_a_closed_port_is_refused_by_one_rst()
     {
-        var sim = Scenarios.NewNotePair();
+        var sim = ScenarioCatalog.NewNotePair();
         sim.Client.Connect(); // the server has no connection at all
         sim.RunUntilIdle();
         Assert.Equal(["client S seq=123456 ack=0 len=0", "server RA seq=0 ack=123457 len=0"], SequenceNumberTests.Rows(sim));

@@ -1,4 +1,4 @@
-using Synack.Simulation;
+using Synack.Scenarios;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
@@ -6,7 +6,7 @@ namespace Synack.Tcp.Tests;
 /// <summary>S8, S10, S11: keep-alive and heartbeats, long and short connections, idle costs nothing on the wire.</summary>
 public class KeepAliveTests
 {
-    private static ConnectionOptions KeepAlive(int idle = 10, int interval = 2, int count = 3) => Scenarios.NoteOptions with
+    private static ConnectionOptions KeepAlive(int idle = 10, int interval = 2, int count = 3) => ScenarioCatalog.NoteOptions with
     {
         KeepAlive = true,
         KeepAliveIdle = TimeSpan.FromSeconds(idle),
@@ -16,7 +16,7 @@ public class KeepAliveTests
 
     private static BareRun Connected(ConnectionOptions? client = null, ConnectionOptions? server = null)
     {
-        var sim = Scenarios.ConnectedNotePair(client, server);
+        var sim = ScenarioCatalog.ConnectedNotePair(client, server);
         Assert.Equal(TcpState.Established, sim.Client.State);
         return sim;
     }
@@ -27,7 +27,7 @@ public class KeepAliveTests
         var sim = Connected(client: KeepAlive());
         sim.RunFor(TimeSpan.FromMinutes(2));
         Assert.Equal(TcpState.Established, sim.Client.State);
-        var probes = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.IsPureAck && e.Segment.Seq == new SeqNum(Scenarios.ClientIsn)).ToArray();
+        var probes = sim.Trace.Entries.Where(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.IsPureAck && e.Segment.Seq == new SeqNum(ScenarioCatalog.ClientIsn)).ToArray();
         Assert.True(probes.Length >= 10, $"{probes.Length} probes");
         var snd = sim.Client.Connection!.SndNxt;
         Assert.All(probes, p => Assert.Equal(snd - 1, p.Segment!.Seq));
@@ -47,7 +47,7 @@ public class KeepAliveTests
         Assert.Equal(TcpError.TimedOut, sim.Client.LastError);
         var failedAt = sim.Trace.Entries.Single(e => e.Kind == TraceKind.StateChanged && e.Endpoint == "client" && e.To == TcpState.Closed).Time;
         Assert.Equal(lastHeard + TimeSpan.FromSeconds(10 + 3 * 2), failedAt);
-        var probes = sim.Trace.Entries.Count(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.IsPureAck && e.Segment.Seq == new SeqNum(Scenarios.ClientIsn));
+        var probes = sim.Trace.Entries.Count(e => e.Kind == TraceKind.Sent && e.Endpoint == "client" && e.Segment!.IsPureAck && e.Segment.Seq == new SeqNum(ScenarioCatalog.ClientIsn));
         Assert.Equal(3, probes);
         // Giving up, it resets the connection in case the peer is still there.
         Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, sim.Trace.Entries.Last(e => e.Kind == TraceKind.Sent).Segment!.Flags);
@@ -123,7 +123,7 @@ public class KeepAliveTests
     [Fact]
     public void S10_a_short_connection_is_one_exchange_a_long_one_is_many_on_one_handshake()
     {
-        var shortOne = Scenarios.CombinedFin();
+        var shortOne = ScenarioCatalog.CombinedFin();
         Assert.Single(shortOne.Trace.Delivered(), s => s.Is(TcpFlags.Syn));
 
         var sim = Connected();

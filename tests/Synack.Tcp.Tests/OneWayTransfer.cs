@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Stack;
 

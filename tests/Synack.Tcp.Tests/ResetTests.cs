@@ -147,7 +147,7 @@ public class ResetTests
     [Fact]
     public void Abort_sends_rst_with_snd_nxt_and_the_peer_accepts_it()
     {
-        var sim = Synack.Simulation.Scenarios.NewNotePair();
+        var sim = Synack.Scenarios.ScenarioCatalog.NewNotePair();
         sim.Server.Listen();
         sim.Client.Connect();
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -157,7 +157,7 @@ public class ResetTests
         sim.RunFor(TimeSpan.FromMilliseconds(100));
         var rst = sim.Trace.Delivered().Last();
         Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags);
-        Assert.Equal(new SeqNum(Synack.Simulation.Scenarios.ClientIsn + 101), rst.Seq);
+        Assert.Equal(new SeqNum(Synack.Scenarios.ScenarioCatalog.ClientIsn + 101), rst.Seq);
         Assert.Equal(TcpState.Closed, sim.Server.State);
         Assert.Equal(TcpError.ConnectionReset, sim.Server.LastError);
         Assert.Equal(TcpError.Aborted, sim.Client.LastError);

@@ -1,9 +1,9 @@
-using Synack.Simulation;
+using Synack.Scenarios;
 using Synack.Wire;
 
 namespace Synack.Tcp.Tests;
 
-/// <summary>S1: sequence and acknowledgment numbers, with the note's own numbers.</summary>
+/// <summary>S1: sequence and acknowledgment numbers, with the numbers of docs/scenarios.md.</summary>
 public class SequenceNumberTests
 {
     internal static string Row(SegmentInfo s) =>
@@ -14,7 +14,7 @@ public class SequenceNumberTests
     [Fact]
     public void The_notes_small_example_each_side_sends_100_bytes()
     {
-        var sim = Scenarios.HandshakeDataClose();
+        var sim = ScenarioCatalog.HandshakeDataClose();
         Assert.Equal(
         [
             "client S seq=123456 ack=0 len=0",
@@ -34,9 +34,9 @@ public class SequenceNumberTests
     [Fact]
     public void The_notes_nine_steps_with_k_120_and_b_100_200_300_400()
     {
-        const uint s1 = Scenarios.ClientIsn, s2 = Scenarios.ServerIsn;
+        const uint s1 = ScenarioCatalog.ClientIsn, s2 = ScenarioCatalog.ServerIsn;
         const uint k = 120, b1 = 100, b2 = 200, b3 = 300, b4 = 400;
-        var sim = Scenarios.SequenceNumbers();
+        var sim = ScenarioCatalog.SequenceNumbers();
         Assert.Equal(
         [
             $"client S seq={s1} ack=0 len=0",                                          // 1
@@ -54,12 +54,12 @@ public class SequenceNumberTests
     [Fact]
     public void Syn_and_fin_each_consume_one_sequence_number_and_each_side_counts_its_own()
     {
-        var sim = Scenarios.HandshakeDataClose();
+        var sim = ScenarioCatalog.HandshakeDataClose();
         var c = sim.Client.Connection!;
         var s = sim.Server.Connection!;
         // Each side's final SND.NXT = ISN + SYN + 100 data bytes + FIN.
-        Assert.Equal(new SeqNum(Scenarios.ClientIsn + 1 + 100 + 1), c.SndNxt);
-        Assert.Equal(new SeqNum(Scenarios.ServerIsn + 1 + 100 + 1), s.SndNxt);
+        Assert.Equal(new SeqNum(ScenarioCatalog.ClientIsn + 1 + 100 + 1), c.SndNxt);
+        Assert.Equal(new SeqNum(ScenarioCatalog.ServerIsn + 1 + 100 + 1), s.SndNxt);
         Assert.Equal(c.SndNxt, s.RcvNxt);
         Assert.Equal(s.SndNxt, c.RcvNxt);
     }
@@ -67,7 +67,7 @@ public class SequenceNumberTests
     [Fact]
     public void The_ladder_shows_absolute_and_relative_numbers()
     {
-        var ladder = LadderFormatter.Format(Scenarios.HandshakeDataClose().Trace);
+        var ladder = LadderFormatter.Format(ScenarioCatalog.HandshakeDataClose().Trace);
         Assert.Contains("123456 (0)", ladder);
         Assert.Contains("234567 (0)", ladder);
         Assert.Contains("123557 (101)", ladder);
@@ -78,7 +78,7 @@ public class SequenceNumberTests
     public void Sequence_numbers_wrap_around_two_to_the_32()
     {
         // ISNs just below 2^32: the data crosses the wrap on both sides.
-        var sim = new BareRun(Scenarios.NoteOptions, Scenarios.NoteOptions,
+        var sim = new BareRun(ScenarioCatalog.NoteOptions, ScenarioCatalog.NoteOptions,
             new FixedIsnGenerator(uint.MaxValue - 50), new FixedIsnGenerator(uint.MaxValue - 1));
         sim.Server.Listen();
         sim.Client.Connect();

@@ -1,3 +1,4 @@
+using Synack.Simulation;
 using Synack.Stack;
 
 namespace Synack.Tcp.Tests;

@@ -1,4 +1,4 @@
-using Synack.Simulation;
+using Synack.Scenarios;
 
 namespace Synack.Tcp.Tests;
 
@@ -12,7 +12,7 @@ public class StackEngineTests
     public static TheoryData<string> Names()
     {
         var d = new TheoryData<string>();
-        foreach (var s in Scenarios.All) d.Add(s.Name);
+        foreach (var s in ScenarioCatalog.All) d.Add(s.Name);
         return d;
     }
 
@@ -20,7 +20,7 @@ public class StackEngineTests
     [MemberData(nameof(Names))]
     public void The_stack_draws_the_same_ladder_as_bare_connections(string name)
     {
-        var scenario = Scenarios.Find(name)!;
+        var scenario = ScenarioCatalog.Find(name)!;
         var bare = scenario.RunBare();
         var stack = scenario.RunOnStacks();
         var expected = Ladder.Build(bare.Trace, includeCalls: false, includeTimers: false).Select(r => $"{r.Time.TotalMilliseconds} {r}").ToArray();

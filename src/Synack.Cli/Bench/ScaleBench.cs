@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Synack.Simulation;
 using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;

@@ -59,8 +59,6 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     /// <summary>The shards this stack is one of (see <see cref="ShardSet"/>); null for a stack on its own.</summary>
     public ShardSet? Shards { get; internal set; }
-    /// <summary>The host's place in its simulation (the order it was added): orders work handed in by other threads.</summary>
-    internal int Ordinal { get; set; }
     public TimeSpan Now => _now;
     public int ConnectionCount => _connections.Count;
     public int TimeWaitCount => _timeWait.Count;
@@ -256,7 +254,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private void SendCookie(Listener listener, in FourTuple tuple, in TcpHeader syn)
     {
         var o = listener.Options;
-        int peerMss = syn.Options.HasMss ? syn.Options.Mss : tuple.RemoteAddress.IsV6 ? 1220 : o.DefaultPeerMss;
+        int peerMss = syn.Options.HasMss ? syn.Options.Mss : o.PeerMssWithoutOption(tuple.RemoteAddress.IsV6);
         var cookie = _cookies.Create(in tuple, syn.Seq, peerMss, _now, out _);
         uint tsNow = syn.Options.HasTimestamps ? TimestampClock.Value(_now, _isn.TimestampOffset(tuple)) : 0; // the offset costs an HMAC: only when used
         var synAck = Connection.CookieSynAck(in tuple, in syn, o, cookie, tsNow);
@@ -717,7 +715,10 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             var local = l.Address is IpAddr a ? FourTuple.Format(a, l.Port) : $"*:{l.Port}";
             list.Add(new SocketSnapshot(TcpState.Listen, local, "*:*", l.AcceptQueue.Count, l.Backlog, [], null));
         }
-        foreach (var sc in _connections.ToList())
+        // The table's order follows a hash seeded per process; a snapshot lists by address and port, the same in every run.
+        var connections = _connections.ToList();
+        connections.Sort(static (a, b) => CompareTuples(a.Connection.Tuple, b.Connection.Tuple));
+        foreach (var sc in connections)
         {
             var c = sc.Connection;
             var timers = new List<string>();
@@ -734,5 +735,14 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
                 FourTuple.Format(tuple.RemoteAddress, tuple.RemotePort), 0, 0, [$"TimeWait:{(expires - _now).TotalMilliseconds:F0}ms"], tuple));
         }
         return list;
+    }
+
+    private static int CompareTuples(in FourTuple a, in FourTuple b)
+    {
+        int c = a.LocalPort.CompareTo(b.LocalPort);
+        if (c == 0) c = a.RemotePort.CompareTo(b.RemotePort);
+        if (c == 0) c = string.CompareOrdinal(a.LocalAddress.ToString(), b.LocalAddress.ToString());
+        if (c == 0) c = string.CompareOrdinal(a.RemoteAddress.ToString(), b.RemoteAddress.ToString());
+        return c;
     }
 }

@@ -5,68 +5,50 @@ namespace Synack.Stack;
 /// <summary>Runs socket calls on the stack's loop, from whatever thread the application is on.</summary>
 internal static class StackCalls
 {
-    public static void Invoke(NetworkStack stack, Action action) => Invoke(stack, long.MaxValue, action);
+    public static void Invoke(NetworkStack stack, Action action)
+    {
+        if (stack.Loop is { } loop) loop.Invoke(action);
+        else action();
+    }
 
-    /// <summary>
-    /// A call about <paramref name="socket"/>: in a simulation that settles the thread pool, calls
-    /// waiting at once are taken in the order of host, connection and <paramref name="call"/>.
-    /// </summary>
-    public static void Invoke(TcpSocket socket, SocketCall call, Action action) => Invoke(socket.Stack, Order(socket, call), action);
+    /// <summary>A call about <paramref name="socket"/>, waited for; calls waiting together are taken by connection and <paramref name="call"/>.</summary>
+    public static void Invoke(TcpSocket socket, SocketCall call, Action action)
+    {
+        if (socket.Stack.Loop is { } loop) loop.Invoke(action, Order(socket, call));
+        else action();
+    }
 
     /// <summary>A call nobody waits for (close, stop listening): queued to the loop from other threads, so it never blocks.</summary>
-    public static void Post(TcpSocket socket, SocketCall call, Action action) => Dispatch(socket.Stack, Order(socket, call), action, wait: false);
-
-    private static void Invoke(NetworkStack stack, long order, Action action) => Dispatch(stack, order, action, wait: true);
-
-    private static void Dispatch(NetworkStack stack, long order, Action action, bool wait)
+    public static void Post(TcpSocket socket, SocketCall call, Action action)
     {
-        switch (stack.Loop)
-        {
-            case SimulatedNetwork.LoopContext simulated when wait:
-                simulated.Network.RunOnLoop(action, order);
-                break;
-            case SimulatedNetwork.LoopContext simulated:
-                simulated.Network.Post(order, action);
-                break;
-            case StackThread thread when !wait:
-                thread.Post(action);
-                break;
-            case { } loop:
-                loop.Invoke(action);
-                break;
-            default:
-                action();
-                break;
-        }
+        if (socket.Stack.Loop is { } loop) loop.Post(action, Order(socket, call));
+        else action();
     }
 
     /// <summary>
-    /// Completes a wait on <paramref name="socket"/>. In a simulation that settles the thread pool, the
-    /// waiter is woken at a settle point of its own, in order: what one woken task does (hand a new
-    /// connection to HttpClient's pool, say) is done before the next one wakes, whichever thread is faster.
+    /// Completes a wait on <paramref name="socket"/>, where its loop says: a simulation that settles the
+    /// thread pool wakes each waiter at a point of its own, in order, so what one woken task does (hand a
+    /// new connection to HttpClient's pool, say) is done before the next one wakes.
     /// </summary>
     public static void Wake(TcpSocket socket, TaskCompletionSource waiter)
     {
-        if (Settling(socket) is { } network) network.Defer(Order(socket, SocketCall.Wake), () => waiter.TrySetResult());
+        if (socket.Stack.Loop is { } loop) loop.Wake(() => waiter.TrySetResult(), Order(socket, SocketCall.Wake));
         else waiter.TrySetResult();
     }
 
     /// <summary>Where work that feeds <paramref name="socket"/> should run (see <see cref="TcpConnection.Scheduler"/>).</summary>
     public static PipeScheduler Scheduler(TcpSocket socket) =>
-        Settling(socket) is { } network ? new LoopScheduler(network, Order(socket, SocketCall.Pump)) : PipeScheduler.ThreadPool;
+        socket.Stack.Loop is { } loop ? loop.Scheduler(Order(socket, SocketCall.Pump)) : PipeScheduler.ThreadPool;
 
-    /// <summary>The simulation the socket's stack runs on, when it settles the thread pool; otherwise null.</summary>
-    private static SimulatedNetwork? Settling(TcpSocket socket) =>
-        socket.Stack.Loop is SimulatedNetwork.LoopContext { Network: { SettleThreadPool: true } network } ? network : null;
-
-    // Host, then the connection's ports and the low bits of the peer's address (a tie only costs
-    // first-come order), then the kind of call. Nothing here may depend on the process (no string hashes).
+    // The connection's ports and the low bits of the peer's address (a tie only costs first-come
+    // order), then the kind of call; the loop adds the host above bit 56. Nothing here may depend on
+    // the process (no string hashes).
     private static long Order(TcpSocket socket, SocketCall call)
     {
         long connection = 0;
         if (socket.Tuple is { } t) connection = (long)t.LocalPort << 32 | (long)t.RemotePort << 16 | LowBits(t.RemoteAddress);
         else if (socket.BoundPort is ushort port) connection = (long)port << 32;
-        return (long)(socket.Stack.Ordinal & 0x7F) << 56 | (connection & 0xFFFF_FFFF_FFFF) << 8 | (long)call;
+        return (connection & 0xFFFF_FFFF_FFFF) << 8 | (long)call;
     }
 
     private static long LowBits(Synack.Wire.IpAddr address)
@@ -74,11 +56,6 @@ internal static class StackCalls
         Span<byte> bytes = stackalloc byte[16];
         address.WriteTo(bytes);
         return bytes[address.Length - 2] << 8 | bytes[address.Length - 1];
-    }
-
-    private sealed class LoopScheduler(SimulatedNetwork network, long order) : PipeScheduler
-    {
-        public override void Schedule(Action<object?> action, object? state) => network.Post(order, () => action(state));
     }
 }
 

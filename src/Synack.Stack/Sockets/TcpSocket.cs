@@ -10,7 +10,7 @@ namespace Synack.Stack;
 /// readiness (<see cref="Readiness"/>, <see cref="WaitAsync"/>). No call blocks: one that cannot
 /// complete says <see cref="SocketError.WouldBlock"/> (or <see cref="SocketError.InProgress"/> for a
 /// connect). Like the stack it belongs to, it is single-threaded: call it on the stack's loop (code
-/// run by <see cref="SimulatedNetwork"/>, or inside <see cref="IStackLoop.Invoke"/>).
+/// run by a simulation's loop, or inside <see cref="IStackLoop.Invoke(Action)"/>).
 /// <see cref="TcpConnection"/> and <see cref="TcpListener"/> are the async wrappers over it.
 /// </summary>
 public sealed class TcpSocket : IConnectionObserver

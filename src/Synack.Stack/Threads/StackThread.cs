@@ -87,6 +87,8 @@ public sealed class StackThread : IStackLoop, IDisposable
         }
     }
 
+    void IStackLoop.Post(Action action, long order) => Post(action);
+
     /// <summary>Hands over work nobody waits for (a packet from a device, say): run now if the stack is free, otherwise by whoever holds it.</summary>
     public void Post(Action action)
     {

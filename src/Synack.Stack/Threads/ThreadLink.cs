@@ -1,3 +1,5 @@
+using Synack.Wire;
+
 namespace Synack.Stack;
 
 /// <summary>

@@ -1,0 +1,45 @@
+namespace Synack.Cli.Tests;
+
+/// <summary>
+/// A seed is a complete description of a run: the same seed in another process writes the same capture,
+/// byte for byte (ISNs, ports, link faults, timings), and another seed writes a different one. Inside one
+/// process this held before; across processes it did not while host secrets came from
+/// <see cref="HashCode"/>, which .NET seeds at random per process.
+/// </summary>
+public sealed class CrossProcessReplayTests
+{
+    [Fact]
+    public void Simulate_with_one_seed_writes_the_same_capture_in_two_processes_and_another_seed_differs()
+    {
+        var first = CaptureFromNewProcess("simulate", "--seed", "4711");
+        var second = CaptureFromNewProcess("simulate", "--seed", "4711");
+        var other = CaptureFromNewProcess("simulate", "--seed", "4712");
+        Assert.True(first.AsSpan().SequenceEqual(second), $"seed 4711 wrote {first.Length} bytes, then {second.Length} bytes that differ");
+        Assert.False(first.AsSpan().SequenceEqual(other), "seeds 4711 and 4712 wrote the same capture");
+    }
+
+    [Fact]
+    public void A_lossy_demo_with_one_seed_writes_the_same_capture_in_two_processes_and_another_seed_differs()
+    {
+        var first = CaptureFromNewProcess("demo", "--loss", "0.2", "--seed", "7");
+        var second = CaptureFromNewProcess("demo", "--loss", "0.2", "--seed", "7");
+        var other = CaptureFromNewProcess("demo", "--loss", "0.2", "--seed", "8");
+        Assert.True(first.AsSpan().SequenceEqual(second), $"seed 7 wrote {first.Length} bytes, then {second.Length} bytes that differ");
+        Assert.False(first.AsSpan().SequenceEqual(other), "seeds 7 and 8 wrote the same capture");
+    }
+
+    /// <summary>Runs `synack ARGS --capture FILE` as its own process (its own hash seed) and returns the file's bytes.</summary>
+    private static byte[] CaptureFromNewProcess(params string[] args)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"synack-replay-{Guid.NewGuid():N}.pcapng");
+        try
+        {
+            Repository.Run("dotnet", Path.GetTempPath(), TimeSpan.FromMinutes(2), [typeof(CliApp).Assembly.Location, .. args, "--capture", file]);
+            return File.ReadAllBytes(file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
