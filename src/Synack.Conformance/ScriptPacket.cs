@@ -237,44 +237,31 @@ internal sealed class ScriptPacket
     public static List<ScriptOption> ReadWireOptions(ReadOnlySpan<byte> o)
     {
         var list = new List<ScriptOption>();
-        int i = 0;
-        while (i < o.Length)
+        var reader = new TcpOptionReader(o);
+        while (reader.TryNext(out var kind, out int length, out var v))
         {
-            byte kind = o[i];
-            if (kind is 0 or 1)
+            bool fits = TcpOptionCodec.HasValidLength(kind, length);
+            list.Add(kind switch
             {
-                list.Add(new ScriptOption((TcpOptionKind)kind));
-                i++;
-                continue;
-            }
-            if (i + 1 >= o.Length || o[i + 1] < 2 || i + o[i + 1] > o.Length)
-            {
-                list.Add(new ScriptOption((TcpOptionKind)kind));
-                break;
-            }
-            var v = o.Slice(i + 2, o[i + 1] - 2);
-            list.Add((TcpOptionKind)kind switch
-            {
-                TcpOptionKind.Mss when v.Length == 2 => new ScriptOption(TcpOptionKind.Mss, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(v)),
-                TcpOptionKind.WindowScale when v.Length == 1 => new ScriptOption(TcpOptionKind.WindowScale, v[0]),
-                TcpOptionKind.SackPermitted => new ScriptOption(TcpOptionKind.SackPermitted),
-                TcpOptionKind.Timestamps when v.Length == 8 => new ScriptOption(TcpOptionKind.Timestamps,
-                    System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[4..])),
-                TcpOptionKind.Sack => new ScriptOption(TcpOptionKind.Sack, Blocks: ReadBlocks(v)),
-                _ => new ScriptOption((TcpOptionKind)kind),
+                TcpOptionKind.Mss when fits => new ScriptOption(kind, TcpOptionCodec.ReadMss(v)),
+                TcpOptionKind.WindowScale when fits => new ScriptOption(kind, v[0]),
+                TcpOptionKind.Timestamps when fits => new ScriptOption(kind, TcpOptionCodec.ReadTimestamps(v).TsVal, TcpOptionCodec.ReadTimestamps(v).TsEcr),
+                TcpOptionKind.Sack => new ScriptOption(kind, Blocks: ReadBlocks(v)),
+                _ => new ScriptOption(kind),
             });
-            i += o[i + 1];
         }
+        // A malformed option ends the list, named by its kind, as a script would show it.
+        if (reader.Error != ParseError.None) list.Add(new ScriptOption((TcpOptionKind)o[reader.Offset]));
         return list;
     }
 
     private static (uint, uint)[] ReadBlocks(ReadOnlySpan<byte> v)
     {
-        var blocks = new (uint, uint)[v.Length / 8];
+        var blocks = new (uint, uint)[v.Length / TcpOptionCodec.SackBlockLength];
         for (int b = 0; b < blocks.Length; b++)
         {
-            blocks[b] = (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[(8 * b)..]),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v[(8 * b + 4)..]));
+            var block = TcpOptionCodec.ReadSackBlock(v, b);
+            blocks[b] = (block.Left.Value, block.Right.Value);
         }
         return blocks;
     }
@@ -285,42 +272,31 @@ internal sealed class ScriptPacket
         int n = 0;
         foreach (var opt in options)
         {
-            switch (opt.Kind)
+            n += opt.Kind switch
             {
-                case TcpOptionKind.EndOfList: d[n++] = 0; break;
-                case TcpOptionKind.Nop: d[n++] = 1; break;
-                case TcpOptionKind.Mss:
-                    d[n] = 2; d[n + 1] = 4;
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(d[(n + 2)..], (ushort)opt.A);
-                    n += 4;
-                    break;
-                case TcpOptionKind.WindowScale:
-                    d[n] = 3; d[n + 1] = 3; d[n + 2] = (byte)opt.A;
-                    n += 3;
-                    break;
-                case TcpOptionKind.SackPermitted:
-                    d[n] = 4; d[n + 1] = 2;
-                    n += 2;
-                    break;
-                case TcpOptionKind.Timestamps:
-                    d[n] = 8; d[n + 1] = 10;
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2)..], opt.A);
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6)..], mapEcr(opt.B));
-                    n += 10;
-                    break;
-                case TcpOptionKind.Sack:
-                    var blocks = opt.Blocks ?? [];
-                    d[n] = 5; d[n + 1] = (byte)(2 + 8 * blocks.Length);
-                    for (int b = 0; b < blocks.Length; b++)
-                    {
-                        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2 + 8 * b)..], mapSack(blocks[b].Left));
-                        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6 + 8 * b)..], mapSack(blocks[b].Right));
-                    }
-                    n += 2 + 8 * blocks.Length;
-                    break;
-            }
+                TcpOptionKind.EndOfList or TcpOptionKind.Nop => WriteByte(d[n..], (byte)opt.Kind),
+                TcpOptionKind.Mss => TcpOptionCodec.WriteMss(d[n..], (ushort)opt.A),
+                TcpOptionKind.WindowScale => TcpOptionCodec.WriteWindowScale(d[n..], (byte)opt.A),
+                TcpOptionKind.SackPermitted => TcpOptionCodec.WriteSackPermitted(d[n..]),
+                TcpOptionKind.Timestamps => TcpOptionCodec.WriteTimestamps(d[n..], opt.A, mapEcr(opt.B)),
+                TcpOptionKind.Sack => WriteSack(d[n..], opt.Blocks ?? [], mapSack),
+                _ => 0,
+            };
             if (n > TcpOptions.MaxLength) throw new FormatException("options longer than 40 bytes");
         }
+        return n;
+    }
+
+    private static int WriteByte(Span<byte> d, byte value)
+    {
+        d[0] = value;
+        return 1;
+    }
+
+    private static int WriteSack(Span<byte> d, (uint Left, uint Right)[] blocks, Func<uint, uint> map)
+    {
+        int n = TcpOptionCodec.WriteSackHeader(d, blocks.Length);
+        foreach (var (left, right) in blocks) n += TcpOptionCodec.WriteSackBlock(d[n..], new SackBlock(new SeqNum(map(left)), new SeqNum(map(right))));
         return n;
     }
 

@@ -67,69 +67,45 @@ public struct TcpHeader
 
     private static bool TryParseOptions(ReadOnlySpan<byte> opts, ref TcpOptions o, out ParseError error)
     {
-        int i = 0;
-        while (i < opts.Length)
+        var reader = new TcpOptionReader(opts);
+        while (reader.TryNext(out var kind, out int len, out var body))
         {
-            var kind = (TcpOptionKind)opts[i];
             if (kind == TcpOptionKind.EndOfList) break;
-            if (kind == TcpOptionKind.Nop)
-            {
-                i++;
-                continue;
-            }
-            if (i + 1 >= opts.Length)
-            {
-                error = ParseError.TcpOptionPastHeader;
-                return false;
-            }
-            int len = opts[i + 1];
-            if (len < 2)
-            {
-                error = ParseError.TcpOptionLengthInvalid;
-                return false;
-            }
-            if (i + len > opts.Length)
-            {
-                error = ParseError.TcpOptionPastHeader;
-                return false;
-            }
-            var body = opts.Slice(i + 2, len - 2);
+            if (kind == TcpOptionKind.Nop) continue;
             // A known kind with the wrong length is skipped like an unknown one, as Linux does:
             // dropping the whole segment would let a middlebox's odd option kill a connection.
+            if (!TcpOptionCodec.HasValidLength(kind, len))
+            {
+                o.UnknownCount++;
+                continue;
+            }
             switch (kind)
             {
-                case TcpOptionKind.Mss when len == 4:
+                case TcpOptionKind.Mss:
                     o.HasMss = true;
-                    o.Mss = BinaryPrimitives.ReadUInt16BigEndian(body);
+                    o.Mss = TcpOptionCodec.ReadMss(body);
                     break;
-                case TcpOptionKind.WindowScale when len == 3:
+                case TcpOptionKind.WindowScale:
                     o.HasWindowScale = true;
                     o.WindowScale = body[0];
                     break;
-                case TcpOptionKind.SackPermitted when len == 2:
+                case TcpOptionKind.SackPermitted:
                     o.SackPermitted = true;
                     break;
-                case TcpOptionKind.Sack when len >= 10 && (len - 2) % 8 == 0:
-                    for (int b = 0; b + 8 <= body.Length; b += 8)
-                    {
-                        o.AddSackBlock(new SackBlock(
-                            new SeqNum(BinaryPrimitives.ReadUInt32BigEndian(body[b..])),
-                            new SeqNum(BinaryPrimitives.ReadUInt32BigEndian(body[(b + 4)..]))));
-                    }
+                case TcpOptionKind.Sack:
+                    for (int b = 0; b < body.Length / TcpOptionCodec.SackBlockLength; b++) o.AddSackBlock(TcpOptionCodec.ReadSackBlock(body, b));
                     break;
-                case TcpOptionKind.Timestamps when len == 10:
+                case TcpOptionKind.Timestamps:
                     o.HasTimestamps = true;
-                    o.TsVal = BinaryPrimitives.ReadUInt32BigEndian(body);
-                    o.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(body[4..]);
+                    (o.TsVal, o.TsEcr) = TcpOptionCodec.ReadTimestamps(body);
                     break;
                 default:
                     o.UnknownCount++;
                     break;
             }
-            i += len;
         }
-        error = ParseError.None;
-        return true;
+        error = reader.Error;
+        return error == ParseError.None;
     }
 
     /// <summary>
@@ -192,33 +168,19 @@ public struct TcpHeader
             switch (kind)
             {
                 case TcpOptionKind.Mss:
-                    d[n] = 2; d[n + 1] = 4;
-                    BinaryPrimitives.WriteUInt16BigEndian(d[(n + 2)..], o.Mss);
-                    n += 4;
+                    n += TcpOptionCodec.WriteMss(d[n..], o.Mss);
                     break;
                 case TcpOptionKind.WindowScale:
-                    d[n] = 3; d[n + 1] = 3; d[n + 2] = o.WindowScale;
-                    n += 3;
+                    n += TcpOptionCodec.WriteWindowScale(d[n..], o.WindowScale);
                     break;
                 case TcpOptionKind.SackPermitted:
-                    d[n] = 4; d[n + 1] = 2;
-                    n += 2;
+                    n += TcpOptionCodec.WriteSackPermitted(d[n..]);
                     break;
                 case TcpOptionKind.Timestamps:
-                    d[n] = 8; d[n + 1] = 10;
-                    BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2)..], o.TsVal);
-                    BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6)..], o.TsEcr);
-                    n += 10;
+                    n += TcpOptionCodec.WriteTimestamps(d[n..], o.TsVal, o.TsEcr);
                     break;
                 case TcpOptionKind.Sack:
-                    int blocks = Math.Min(o.SackBlockCount, (d.Length - n - 2) / 8);
-                    d[n] = 5; d[n + 1] = (byte)(2 + 8 * blocks);
-                    for (int b = 0; b < blocks; b++)
-                    {
-                        BinaryPrimitives.WriteUInt32BigEndian(d[(n + 2 + 8 * b)..], o.SackBlocks[b].Left.Value);
-                        BinaryPrimitives.WriteUInt32BigEndian(d[(n + 6 + 8 * b)..], o.SackBlocks[b].Right.Value);
-                    }
-                    n += 2 + 8 * blocks;
+                    n += WriteSack(d[n..], in o, Math.Min(o.SackBlockCount, (d.Length - n - TcpOptionCodec.SackHeaderLength) / TcpOptionCodec.SackBlockLength));
                     break;
             }
         }
@@ -229,51 +191,43 @@ public struct TcpHeader
     private static int WriteLinuxOptions(Span<byte> d, in TcpOptions o)
     {
         int n = 0;
-        if (o.HasMss)
-        {
-            d[0] = 2; d[1] = 4;
-            BinaryPrimitives.WriteUInt16BigEndian(d[2..], o.Mss);
-            n = 4;
-        }
+        if (o.HasMss) n += TcpOptionCodec.WriteMss(d, o.Mss);
         if (o.HasTimestamps)
         {
-            if (o.SackPermitted)
-            {
-                d[n] = 4; d[n + 1] = 2;
-            }
-            else
-            {
-                d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
-            }
-            d[n + 2] = 8; d[n + 3] = 10;
-            BinaryPrimitives.WriteUInt32BigEndian(d[(n + 4)..], o.TsVal);
-            BinaryPrimitives.WriteUInt32BigEndian(d[(n + 8)..], o.TsEcr);
-            n += 12;
+            // sackOK rides in the two bytes that would pad the timestamps.
+            if (o.SackPermitted) n += TcpOptionCodec.WriteSackPermitted(d[n..]);
+            else n += WriteNops(d[n..], 2);
+            n += TcpOptionCodec.WriteTimestamps(d[n..], o.TsVal, o.TsEcr);
         }
         if (o.SackPermitted && !o.HasTimestamps)
         {
-            d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
-            d[n + 2] = 4; d[n + 3] = 2;
-            n += 4;
+            n += WriteNops(d[n..], 2);
+            n += TcpOptionCodec.WriteSackPermitted(d[n..]);
         }
         if (o.HasWindowScale)
         {
-            d[n] = (byte)TcpOptionKind.Nop;
-            d[n + 1] = 3; d[n + 2] = 3; d[n + 3] = o.WindowScale;
-            n += 4;
+            n += WriteNops(d[n..], 1);
+            n += TcpOptionCodec.WriteWindowScale(d[n..], o.WindowScale);
         }
-        int blocks = Math.Min(o.SackBlockCount, (d.Length - n - 4) / 8);
+        int blocks = Math.Min(o.SackBlockCount, (d.Length - n - 4) / TcpOptionCodec.SackBlockLength);
         if (blocks > 0)
         {
-            d[n] = d[n + 1] = (byte)TcpOptionKind.Nop;
-            d[n + 2] = 5; d[n + 3] = (byte)(2 + 8 * blocks);
-            for (int b = 0; b < blocks; b++)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(d[(n + 4 + 8 * b)..], o.SackBlocks[b].Left.Value);
-                BinaryPrimitives.WriteUInt32BigEndian(d[(n + 8 + 8 * b)..], o.SackBlocks[b].Right.Value);
-            }
-            n += 4 + 8 * blocks;
+            n += WriteNops(d[n..], 2);
+            n += WriteSack(d[n..], in o, blocks);
         }
+        return n;
+    }
+
+    private static int WriteNops(Span<byte> d, int count)
+    {
+        d[..count].Fill((byte)TcpOptionKind.Nop);
+        return count;
+    }
+
+    private static int WriteSack(Span<byte> d, in TcpOptions o, int blocks)
+    {
+        int n = TcpOptionCodec.WriteSackHeader(d, blocks);
+        for (int b = 0; b < blocks; b++) n += TcpOptionCodec.WriteSackBlock(d[n..], o.SackBlocks[b]);
         return n;
     }
 

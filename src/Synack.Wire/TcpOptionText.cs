@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace Synack.Wire;
@@ -20,47 +19,42 @@ public static class TcpOptionText
     public static string DescribeOptions(ReadOnlySpan<byte> o)
     {
         var sb = new StringBuilder();
-        int i = 0;
-        while (i < o.Length)
+        var reader = new TcpOptionReader(o);
+        while (reader.TryNext(out var kind, out int len, out var b))
         {
             if (sb.Length > 0) sb.Append(',');
-            byte kind = o[i];
-            if (kind == 0)
+            if (kind == TcpOptionKind.EndOfList)
             {
                 sb.Append("eol");
-                break;
+                return sb.ToString();
             }
-            if (kind == 1)
-            {
-                sb.Append("nop");
-                i++;
-                continue;
-            }
-            if (i + 1 >= o.Length || o[i + 1] < 2 || i + o[i + 1] > o.Length)
-            {
-                sb.Append("[bad opt]");
-                break;
-            }
-            int len = o[i + 1];
-            var b = o.Slice(i + 2, len - 2);
+            bool fits = TcpOptionCodec.HasValidLength(kind, len);
             switch (kind)
             {
-                case 2 when len == 4: sb.Append("mss ").Append(BinaryPrimitives.ReadUInt16BigEndian(b)); break;
-                case 3 when len == 3: sb.Append("wscale ").Append(b[0]); break;
-                case 4 when len == 2: sb.Append("sackOK"); break;
-                case 8 when len == 10:
-                    sb.Append("TS val ").Append(BinaryPrimitives.ReadUInt32BigEndian(b)).Append(" ecr ").Append(BinaryPrimitives.ReadUInt32BigEndian(b[4..]));
+                case TcpOptionKind.Nop: sb.Append("nop"); break;
+                case TcpOptionKind.Mss when fits: sb.Append("mss ").Append(TcpOptionCodec.ReadMss(b)); break;
+                case TcpOptionKind.WindowScale when fits: sb.Append("wscale ").Append(b[0]); break;
+                case TcpOptionKind.SackPermitted when fits: sb.Append("sackOK"); break;
+                case TcpOptionKind.Timestamps when fits:
+                    var (val, ecr) = TcpOptionCodec.ReadTimestamps(b);
+                    sb.Append("TS val ").Append(val).Append(" ecr ").Append(ecr);
                     break;
-                case 5 when (len - 2) % 8 == 0:
-                    sb.Append("sack ").Append((len - 2) / 8);
-                    for (int k = 0; k + 8 <= b.Length; k += 8)
+                case TcpOptionKind.Sack when (len - TcpOptionCodec.SackHeaderLength) % TcpOptionCodec.SackBlockLength == 0:
+                    int blocks = b.Length / TcpOptionCodec.SackBlockLength;
+                    sb.Append("sack ").Append(blocks);
+                    for (int k = 0; k < blocks; k++)
                     {
-                        sb.Append(" {").Append(BinaryPrimitives.ReadUInt32BigEndian(b[k..])).Append(':').Append(BinaryPrimitives.ReadUInt32BigEndian(b[(k + 4)..])).Append('}');
+                        var block = TcpOptionCodec.ReadSackBlock(b, k);
+                        sb.Append(" {").Append(block.Left.Value).Append(':').Append(block.Right.Value).Append('}');
                     }
                     break;
-                default: sb.Append("unknown-").Append(kind).Append(" len ").Append(len); break;
+                default: sb.Append("unknown-").Append((byte)kind).Append(" len ").Append(len); break;
             }
-            i += len;
+        }
+        if (reader.Error != ParseError.None)
+        {
+            if (sb.Length > 0) sb.Append(',');
+            sb.Append("[bad opt]");
         }
         return sb.ToString();
     }
