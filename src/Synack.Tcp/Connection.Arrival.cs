@@ -90,7 +90,7 @@ public sealed partial class Connection
         if (_snd.Una > _snd.Iss)
         {
             _retries = 0;
-            _snd.RetransmitAt = Never;
+            _snd.StopRetransmissionTimer();
             SetState(TcpState.Established, "rcv SYN-ACK");
             _rcv.AdvertisedEdge = _rcv.Nxt; // let the first ACK advertise the scaled window
             SendAck(now);

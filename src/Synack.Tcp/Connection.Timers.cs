@@ -2,12 +2,13 @@ using Synack.Wire;
 
 namespace Synack.Tcp;
 
-// The six timers: retransmission (SYN, SYN-ACK, data, FIN), delayed ACK, persist (zero window),
-// keep-alive, TIME-WAIT (2 MSL) and FIN-WAIT-2 for connections the application has closed.
+// The eight timers. The sender arms four of its own: retransmission (SYN, SYN-ACK, data, FIN),
+// persist (zero window), the tail loss probe and RACK's reordering window. The connection keeps
+// delayed ACK, keep-alive, TIME-WAIT (2 MSL) and FIN-WAIT-2 for connections the application has closed.
 public sealed partial class Connection
 {
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
-    // The sender keeps the retransmission and persist deadlines; these are the connection's own.
+    // The sender keeps its deadlines; these are the connection's own.
     private TimeSpan _delAckAt, _keepAliveAt;
     // TIME-WAIT's 2 MSL, or FIN-WAIT-2's limit for a connection the application has closed: never both
     // (entering TIME-WAIT clears the timers), so one field, read by the state.
@@ -18,11 +19,8 @@ public sealed partial class Connection
     {
         get
         {
-            var t = _snd.RetransmitAt;
+            var t = _snd.NextDeadline;
             if (_delAckAt < t) t = _delAckAt;
-            if (_snd.PersistAt < t) t = _snd.PersistAt;
-            if (_snd.ProbeAt < t) t = _snd.ProbeAt;
-            if (_snd.ReorderTimerAt < t) t = _snd.ReorderTimerAt;
             if (_keepAliveAt < t) t = _keepAliveAt;
             if (_endAt < t) t = _endAt;
             return t;
@@ -65,15 +63,13 @@ public sealed partial class Connection
             if (_snd.ReorderTimeout(now)) Output(now);
         }
         // Before the retransmission timer: a probe due at the same moment goes in its place (and restarts it).
-        if (_snd.ProbeAt <= now)
+        if (_snd.TakeDue(TcpTimer.TailLossProbe, now))
         {
-            _snd.ProbeAt = Never;
             _host.TimerFired(this, TcpTimer.TailLossProbe);
             _snd.TailLossProbe(now);
         }
-        if (_snd.RetransmitAt <= now)
+        if (_snd.TakeDue(TcpTimer.Retransmission, now))
         {
-            _snd.RetransmitAt = Never;
             _host.TimerFired(this, TcpTimer.Retransmission);
             RetransmissionTimeout(now);
             if (State == TcpState.Closed || State == TcpState.Listen) return;
@@ -84,9 +80,8 @@ public sealed partial class Connection
             _host.TimerFired(this, TcpTimer.DelayedAck);
             SendAck(now);
         }
-        if (_snd.PersistAt <= now)
+        if (_snd.TakeDue(TcpTimer.Persist, now))
         {
-            _snd.PersistAt = Never;
             _host.TimerFired(this, TcpTimer.Persist);
             PersistTimeout(now);
             if (State == TcpState.Closed) return;
@@ -144,11 +139,8 @@ public sealed partial class Connection
         }
         _retries++;
         _snd.GoBackN(now);
-        if (UserTimeout is TimeSpan user && _snd.RetransmitAt != Never && _snd.RetransmitAt > _unansweredSince + user)
-        {
-            // Linux's tcp_clamp_rto_to_user_timeout: the last timer fires when the user timeout ends.
-            _snd.RetransmitAt = _unansweredSince + user > now ? _unansweredSince + user : now;
-        }
+        // Linux's tcp_clamp_rto_to_user_timeout: the last timer fires when the user timeout ends.
+        if (UserTimeout is TimeSpan user) _snd.ClampRetransmissionTimer(_unansweredSince + user, now);
         Output(now);
         if (_snd.Nxt == _snd.Una && _snd.Una != _snd.Max)
         {
@@ -168,13 +160,11 @@ public sealed partial class Connection
             EnterClosed(_snd.CountAnsweredProbes ? "orphan held by a zero window: probes exhausted" : "zero-window probes unanswered", TcpError.TimedOut);
             return;
         }
-        _snd.PersistProbes++;
+        _snd.ZeroWindowProbeSent(now);
         // A zero-window probe as Linux sends it: an old byte's sequence number, so the peer must answer
         // with an ACK carrying its current window.
         var h = NewHeader(_snd.Una - 1, TcpFlags.Ack, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
-        var backoff = _snd.Rto.Rto * (1 << Math.Min(_snd.PersistProbes, 10));
-        _snd.PersistAt = now + (backoff > _o.MaxRto ? _o.MaxRto : backoff);
     }
 
     private void KeepAliveTimeout(TimeSpan now)
@@ -216,8 +206,7 @@ public sealed partial class Connection
 
     private void ClearTimers()
     {
-        _snd.RetransmitAt = _snd.PersistAt = _snd.ProbeAt = Never;
-        _snd.StopReorderTimer();
+        _snd.StopTimers();
         _delAckAt = _keepAliveAt = _endAt = Never;
     }
 }

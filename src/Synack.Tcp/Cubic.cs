@@ -13,7 +13,6 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
 {
     internal const double C = 0.4;
     internal const double Beta = 0.7;
-    private const int DupAckThreshold = 3;
     // RFC 9438 4.3: the additive increase that makes W_est match Reno's average rate under β = 0.7.
     private const double AlphaRenoFriendly = 3 * (1 - Beta) / (1 + Beta);
     private double _wMax;            // segments, before the last reduction
@@ -95,7 +94,7 @@ internal sealed class Cubic(int initialWindowSegments, int sendBufferSize, bool 
     public void OnFastRetransmit(uint flight, TimeSpan now)
     {
         Reduce();
-        Cwnd = Ssthresh + DupAckThreshold * Mss; // RFC 5681 3.2 step 3's inflation
+        Cwnd = Ssthresh + LossRecovery.DupAckThreshold * Mss; // RFC 5681 3.2 step 3's inflation
     }
 
     public void OnDuplicateAckInRecovery() => Cwnd += Mss;

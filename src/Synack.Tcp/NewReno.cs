@@ -7,7 +7,6 @@ namespace Synack.Tcp;
 /// <param name="slowStartByBytes">Slow start grows by every byte acked (Linux) rather than one segment per ACK.</param>
 internal sealed class NewReno(int initialWindowSegments, int sendBufferSize, bool slowStartByBytes = false) : CongestionWindow(initialWindowSegments, sendBufferSize), ICongestionControl
 {
-    private const int DupAckThreshold = 3;
 
 
     public void OnAck(in AckSample ack)
@@ -23,7 +22,7 @@ internal sealed class NewReno(int initialWindowSegments, int sendBufferSize, boo
     {
         // RFC 5681 3.2 steps 2 and 3: halve, then inflate by the three segments that left.
         Ssthresh = HalfFlight(flight);
-        Cwnd = Ssthresh + DupAckThreshold * Mss;
+        Cwnd = Ssthresh + LossRecovery.DupAckThreshold * Mss;
     }
 
     public void OnDuplicateAckInRecovery() => Cwnd += Mss; // RFC 5681 3.2 step 4

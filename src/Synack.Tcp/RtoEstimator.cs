@@ -65,5 +65,16 @@ internal struct RtoEstimator
         Rto = Clamp((doubled > max ? max : doubled) + o.RtoSlop, o);
     }
 
+    /// <summary>
+    /// How long after the <paramref name="probes"/>-th zero-window probe the next one goes: the RTO
+    /// doubled once per probe sent (at most 2^10 times), never past the maximum RTO (Linux's
+    /// tcp_probe_timer backoff; the persist timer keeps its own count, the RTO itself is not backed off).
+    /// </summary>
+    public readonly TimeSpan PersistInterval(int probes, ConnectionOptions o)
+    {
+        var backoff = Rto * (1 << Math.Min(probes, 10));
+        return backoff > o.MaxRto ? o.MaxRto : backoff;
+    }
+
     private static TimeSpan Clamp(TimeSpan t, ConnectionOptions o) => t < o.MinRto ? o.MinRto : t > o.MaxRto ? o.MaxRto : t;
 }
