@@ -15,6 +15,12 @@ for f in src/Synack.Tcp/Connection*.cs; do
     echo "$f:$line"
   done
 done > mutants.txt
+# The transitions are found by the names of the methods that make them: a rename must not leave a
+# run that checks nothing and reports success.
+if [ ! -s mutants.txt ]; then
+  echo "no transitions found in src/Synack.Tcp/Connection*.cs (SetState/EnterClosed/EnterTimeWait/ReturnToListen renamed?)"
+  exit 1
+fi
 while IFS=: read -r f line; do
   total=$((total + 1))
   cp "$f" "$f.orig"
@@ -33,3 +39,4 @@ while IFS=: read -r f line; do
   mv "$f.orig" "$f"
 done < mutants.txt
 echo "$total mutants, $survivors survived"
+[ "$survivors" -eq 0 ]

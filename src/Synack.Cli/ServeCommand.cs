@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Synack.Cli.Services;
+using Synack.Services;
 using Synack.Stack;
 using Synack.Tcp;
 using Synack.Tun;
@@ -45,36 +45,6 @@ internal static class ServeCommand
                 error.WriteLine($"synack serve: --shards is 1..64, not {n}");
                 return 2;
             }
-            StackThread[] loops;
-            TunLink[] links;
-            try
-            {
-                loops = Enumerable.Range(0, n).Select(i =>
-                {
-                    var shard = new NetworkStack(new StackOptions
-                    {
-                        Name = n == 1 ? "synack" : $"synack-{i}",
-                        Addresses = [addr],
-                        Connection = ConnectionOptions.Default with { Mss = (ushort)Math.Min(65495, parse.GetValue(mtu) - 40) },
-                    });
-                    if (!parse.GetValue(quiet)) shard.AddObserver(new EventPrinter(output));
-                    return new StackThread(shard);
-                }).ToArray();
-                if (n > 1) _ = new ShardSet(loops);
-                links = TunLink.OpenQueues(parse.GetValue(tun)!, loops, parse.GetValue(mtu), offload: !parse.GetValue(noOffload));
-                links[0].Configure(parse.GetValue(peer)!);
-            }
-            catch (Exception ex) when (ex is IOException or ArgumentException)
-            {
-                error.WriteLine($"synack serve: {ex.Message}");
-                return 1;
-            }
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-            {
-                c.Cancel = true;
-                stop.Cancel();
-            });
             System.Net.IPEndPoint? kernel = null;
             if (parse.GetValue(kernelHttp) is int kernelPort)
             {
@@ -85,36 +55,47 @@ internal static class ServeCommand
                 }
                 kernel = new System.Net.IPEndPoint(kernelAddress, kernelPort);
             }
-            var stacks = loops.Select(l => l.Stack).ToArray();
-            var http = HttpApp.Build(stacks, addr.ToIPAddress(), kernel: kernel);
-            await http.StartAsync(stop.Token);
-            var listeners = stacks.SelectMany(stack => new[]
-            {
-                (Listener: TcpListener.Start(stack, 7), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.EchoAsync),
-                (Listener: TcpListener.Start(stack, 9), Serve: (Func<TcpConnection, CancellationToken, Task>)SimpleServices.DiscardAsync),
-            }).ToArray();
-            var accepting = listeners.Select(l => AcceptLoop.RunAsync(l.Listener, l.Serve, stop.Token)).ToList();
-            var fileListeners = fileServer is null ? [] : stacks.Select(stack => TcpListener.Start(stack, 8000)).ToArray();
-            accepting.AddRange(fileListeners.Select(l => fileServer!.RunAsync(l, stop.Token)));
-            output.WriteLine($"ready: {addr} on {links[0].Name}{(n > 1 ? $" ({n} queues, a shard each)" : "")}, kernel side {parse.GetValue(peer)}; http 80, h2c 8080, echo 7, discard 9{(fileServer is null ? "" : ", files 8000")}{(kernel is null ? "" : $"; the same http through the kernel on {kernel}, h2c on port {kernel.Port + 1}")}");
-            output.Flush();
+            TunServer server;
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                server = TunServer.Open(new TunServerOptions
+                {
+                    Device = parse.GetValue(tun)!,
+                    Address = addr,
+                    Peer = parse.GetValue(peer)!,
+                    Mtu = parse.GetValue(mtu),
+                    Offload = !parse.GetValue(noOffload),
+                    Shards = n,
+                    Files = fileServer,
+                    KernelHttp = kernel,
+                    Observer = parse.GetValue(quiet) ? null : new EventPrinter(output),
+                });
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is IOException or ArgumentException)
             {
+                error.WriteLine($"synack serve: {ex.Message}");
+                return 1;
             }
-            foreach (var l in listeners) l.Listener.Stop();
-            foreach (var l in fileListeners) l.Stop();
-            using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await http.StopAsync(drain.Token); // graceful: open requests finish
-            await http.DisposeAsync();
-            for (int i = 0; i < n; i++)
+            await using (server)
             {
-                var link = links[i];
-                output.WriteLine($"summary{(n > 1 ? $" (shard {i})" : "")}: {stacks[i].Statistics}{(stacks[i].Statistics.SynCookiesSent + stacks[i].Statistics.SynCookiesFailed == 0 ? ", syn cookies sent 0" : "")}; tun read {link.PacketsRead}, written {link.PacketsWritten}, write errors {link.WriteErrors}");
-                link.Dispose();
-                loops[i].Dispose();
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+                {
+                    c.Cancel = true;
+                    stop.Cancel();
+                });
+                await server.StartAsync(stop.Token);
+                output.WriteLine(server.ReadyLine);
+                output.Flush();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                await server.StopAsync();
+                foreach (var line in server.Summary()) output.WriteLine(line);
             }
             return 0;
         });

@@ -107,8 +107,9 @@ public sealed partial class DesignDocTests
                 .Select(e => Path.GetFileNameWithoutExtension(((string?)e.Attribute("Include") ?? "").Replace('\\', '/')))
                 .ToHashSet());
 
+    /// <summary>The projects that ship (src/) and the benchmarks (bench/); tests, samples and fuzzing are left out.</summary>
     private static IEnumerable<string> LibraryProjects() =>
-        Directory.EnumerateDirectories(Path.Combine(Root, "src"))
+        new[] { "src", "bench" }.SelectMany(top => Directory.EnumerateDirectories(Path.Combine(Root, top)))
             .Select(d => Path.Combine(d, Path.GetFileName(d) + ".csproj"))
             .Where(File.Exists);
 

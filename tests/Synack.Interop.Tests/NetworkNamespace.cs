@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using Namespace = Synack.Tun.NetworkNamespace;
 
 namespace Synack.Interop.Tests;
 
 /// <summary>
-/// A network namespace of the test's own, with `synack serve` on a TUN device inside it: the kernel
-/// side is 192.0.2.1, the stack 192.0.2.2 (documentation addresses, reachable only in the namespace).
+/// The interop tests' view of <see cref="Namespace"/> (the one harness the bench uses too): a
+/// namespace of the test's own, optionally with `synack serve` on a TUN device inside it — the kernel
+/// side 192.0.2.1, the stack 192.0.2.2, documentation addresses reachable only in the namespace.
 /// Everything is torn down on dispose, whatever the test did. Needs root and /dev/net/tun: when
 /// CI=true a missing one fails the test, elsewhere it skips it and says why.
 /// </summary>
@@ -12,31 +14,27 @@ public sealed class NetworkNamespace : IDisposable
 {
     public const string KernelAddress = "192.0.2.1";
     public const string StackAddress = "192.0.2.2";
-    private static int _counter;
-    private Process? _serve;
+    private readonly Namespace _ns;
+    private Synack.Tun.NamespaceProcess? _serve;
 
-    private NetworkNamespace(string name) => Name = name;
+    private NetworkNamespace(Namespace ns) => _ns = ns;
 
-    public string Name { get; }
-    public List<string> ServeOutput { get; } = [];
+    public string Name => _ns.Name;
+    /// <summary>What `synack serve` printed so far (standard error's lines marked "stderr: ").</summary>
+    public IReadOnlyList<string> ServeOutput => _serve?.Output ?? [];
     /// <summary>The process id of `synack serve` (ip netns exec becomes it), to read its memory from /proc.</summary>
     public int ServePid => _serve?.Id ?? throw new InvalidOperationException("synack serve is not running");
 
     /// <summary>Stops `synack serve` (SIGTERM, as a person's Ctrl-C) and waits for its summary (bounded: 15 s).</summary>
-    public void StopServe()
-    {
-        if (_serve is not { HasExited: false } serve) return;
-        Run("kill", "-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (!serve.WaitForExit(15_000)) serve.Kill(entireProcessTree: true);
-        serve.WaitForExit(); // the output's last lines
-    }
+    public void StopServe() => _serve?.Stop(TimeSpan.FromSeconds(15));
 
     public static NetworkNamespace StartServe(params string[] extra)
     {
         var ns = Create();
         try
         {
-            ns.StartSynack(["serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", .. extra]);
+            ns._serve = ns._ns.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
+                ["dotnet", SynackDll, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", .. extra]);
             return ns;
         }
         catch
@@ -78,80 +76,27 @@ public sealed class NetworkNamespace : IDisposable
     }
 
     /// <summary>A config for nginx-light with every path under <paramref name="dir"/> (no root-owned state), serving <paramref name="dir"/>/www.</summary>
-    public static string NginxConfig(string dir, string listen) => global::Synack.Cli.Bench.NginxConfig.Text(dir, listen, dir + "/www");
+    public static string NginxConfig(string dir, string listen) => global::Synack.KernelBench.NginxConfig.Text(dir, listen, dir + "/www");
 
     /// <summary>An empty namespace (loopback up), for a test that runs its own commands in it.</summary>
     public static NetworkNamespace Create()
     {
         Require();
-        var ns = new NetworkNamespace($"synack-t{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}");
-        try
-        {
-            Run("ip", "netns", "add", ns.Name);
-            ns.Exec("ip", "link", "set", "lo", "up");
-            return ns;
-        }
-        catch
-        {
-            ns.Dispose();
-            throw;
-        }
+        return new NetworkNamespace(Namespace.Create("synack-t"));
     }
 
     /// <summary>Runs a synack command inside the namespace to its end; returns what it printed.</summary>
     public string Synack(params string[] args) => Exec(["dotnet", SynackDll, .. args]);
 
     /// <summary>Starts a program inside the namespace in the background; it is killed with the namespace.</summary>
-    public System.Diagnostics.Process Background(params string[] args) => BackgroundUntil(null, args);
+    public Process Background(params string[] args) => BackgroundUntil(null, args);
 
     /// <summary>Starts a program in the background and returns once it has printed <paramref name="readyLine"/> (bounded: 15 s).</summary>
-    public System.Diagnostics.Process BackgroundUntil(string? readyLine, params string[] args)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", Name }.Concat(args)) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        var ready = new TaskCompletionSource();
-        void Line(string? l)
-        {
-            if (l is not null && readyLine is not null && l.Contains(readyLine, StringComparison.Ordinal)) ready.TrySetResult();
-        }
-        p.OutputDataReceived += (_, e) => Line(e.Data);
-        p.ErrorDataReceived += (_, e) => Line(e.Data);
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        if (readyLine is not null && !ready.Task.Wait(TimeSpan.FromSeconds(15)))
-        {
-            throw new InvalidOperationException($"{args[0]} did not print '{readyLine}' within 15 s");
-        }
-        return p;
-    }
-
-    private void StartSynack(params string[] args)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", Name, "dotnet", SynackDll }.Concat(args)) psi.ArgumentList.Add(a);
-        _serve = Process.Start(psi)!;
-        var ready = new TaskCompletionSource();
-        _serve.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (ServeOutput) ServeOutput.Add(e.Data);
-            if (e.Data.StartsWith("ready", StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        _serve.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null) lock (ServeOutput) ServeOutput.Add("stderr: " + e.Data);
-        };
-        _serve.BeginOutputReadLine();
-        _serve.BeginErrorReadLine();
-        if (!ready.Task.Wait(TimeSpan.FromSeconds(30)))
-        {
-            throw new InvalidOperationException("synack serve did not become ready: " + string.Join("\n", ServeOutput));
-        }
-    }
+    public Process BackgroundUntil(string? readyLine, params string[] args) =>
+        _ns.Start(readyLine is null ? null : l => l.Contains(readyLine, StringComparison.Ordinal), TimeSpan.FromSeconds(15), args).Process;
 
     /// <summary>Runs a program inside the namespace and returns its standard output.</summary>
-    public string Exec(params string[] args) => Run("ip", ["netns", "exec", Name, .. args]);
+    public string Exec(params string[] args) => _ns.Exec(TimeSpan.FromSeconds(300), args);
 
     /// <summary>Runs a program inside the namespace until it succeeds, for a server still starting (bounded: 30 tries, 100 ms apart).</summary>
     public string ExecUntilItWorks(params string[] args)
@@ -190,12 +135,8 @@ public sealed class NetworkNamespace : IDisposable
 
     private static void Require()
     {
-        string? why = null;
-        if (!OperatingSystem.IsLinux()) why = "network namespaces and TUN need Linux";
-        else if (Environment.UserName != "root") why = "not root: creating namespaces and TUN devices needs root";
-        else if (!File.Exists("/dev/net/tun")) why = "/dev/net/tun is missing";
-        else if (!Which("ip")) why = "ip (iproute2) is not installed";
-        else if (!Which("curl")) why = "curl is not installed";
+        string? why = Namespace.WhyNot(tun: true);
+        if (why is null && !Which("curl")) why = "curl is not installed";
         if (why is null) return;
         if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"interop tests must run on CI, but {why}");
         Skip.If(true, why);
@@ -204,35 +145,5 @@ public sealed class NetworkNamespace : IDisposable
     private static bool Which(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, name)));
 
-    public void Dispose()
-    {
-        if (_serve is { HasExited: false })
-        {
-            try
-            {
-                Run("kill", "-TERM", _serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (!_serve.WaitForExit(10_000)) _serve.Kill(entireProcessTree: true);
-            }
-            catch (Exception)
-            {
-                _serve.Kill(entireProcessTree: true);
-            }
-        }
-        _serve?.Dispose();
-        try
-        {
-            // Kill anything left in the namespace, then delete it.
-            Run("ip", "netns", "pids", Name).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList().ForEach(pid => Run("kill", "-KILL", pid.Trim()));
-        }
-        catch (Exception)
-        {
-        }
-        try
-        {
-            Run("ip", "netns", "del", Name);
-        }
-        catch (Exception)
-        {
-        }
-    }
+    public void Dispose() => _ns.Dispose();
 }

@@ -50,7 +50,7 @@ public class SynFloodTests(ITestOutputHelper output)
             var (kernelOk, kernelTried, _) = FloodWhileConnecting(ns, NetworkNamespace.KernelAddress, 8088, kernel, null);
             ns.StopServe();
             string summary;
-            lock (ns.ServeOutput) summary = string.Join("\n", ns.ServeOutput.Where(l => l.StartsWith("summary", StringComparison.Ordinal)));
+            summary = string.Join("\n", ns.ServeOutput.Where(l => l.StartsWith("summary", StringComparison.Ordinal)));
 
             output.WriteLine($"synack serve: {ok} of {tried} connections during an {FloodTime.TotalSeconds:F0} s flood; RSS {before >> 20} MiB before, {peak >> 20} MiB at most, {after >> 20} MiB after");
             output.WriteLine($"nginx on the kernel (SYN cookies on): {kernelOk} of {kernelTried} during the same flood");

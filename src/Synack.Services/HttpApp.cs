@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using Synack.AspNetCore;
 using Synack.Stack;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>
 /// What <c>synack serve</c> answers on port 80 (HTTP/1.1) and 8080 (HTTP/2 with prior knowledge), as an ASP.NET Core minimal API on Kestrel over the

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Synack.Tun;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>
 /// Synack on a TUN device against the kernel, in a namespace of the bench's own: <c>synack serve</c>
@@ -17,14 +18,14 @@ internal static partial class TunBench
 
     public static List<BenchRow> Run(bool quick, Action<string> progress)
     {
-        if (BenchNamespace.WhyNot(tun: true) is { } why) return [Skipped("everything", why)];
-        if (BenchNamespace.Self() is not { } self) return [Skipped("everything", "runs only from the synack program (it starts synack serve inside the namespace)")];
+        if (NetworkNamespace.WhyNot(tun: true) is { } why) return [Skipped("everything", why)];
+        if (SynackProgram.Self() is not { } self) return [Skipped("everything", "runs only from the synack program (it starts synack serve inside the namespace)")];
         var rows = new List<BenchRow>();
         long bytes = quick ? 16L << 20 : 500L << 20;
         using var www = new ServedFile(bytes);
-        using var ns = BenchNamespace.Create();
+        using var ns = NetworkNamespace.Create("synack-bench");
         progress("tun: synack serve in a namespace of its own");
-        ns.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081", "--files", www.Directory]);
+        ns.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081", "--files", www.Directory]);
 
         if (Tool("curl") is { } curl)
         {
@@ -90,9 +91,9 @@ internal static partial class TunBench
         // The same server on a two-queue device, a stack shard on each queue, in a namespace of its own.
         if (wrkOneShard is not null || h2OneShard is not null)
         {
-            using var sharded = BenchNamespace.Create();
+            using var sharded = NetworkNamespace.Create("synack-bench");
             progress("tun: synack serve --shards 2 (a multi-queue device) in another namespace");
-            sharded.Start("ready", [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--shards", "2"]);
+            sharded.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--shards", "2"]);
             if (wrkOneShard is double w && Tool("wrk") is { } wrk2)
             {
                 sharded.Exec(wrk2, "-t1", "-c16", "-d1s", "--timeout", "5s", $"http://{StackAddress}/bytes/100"); // warm-up: a fresh process
@@ -153,12 +154,12 @@ internal static partial class TunBench
 
     /// <summary>nginx (all its paths in the bench's temporary directory) serving <paramref name="www"/>'s file from the kernel side.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static double NginxGbps(BenchNamespace ns, string curl, ServedFile www, bool quick)
+    private static double NginxGbps(NetworkNamespace ns, string curl, ServedFile www, bool quick)
     {
         var dir = www.Scratch;
         var config = Path.Combine(dir, "nginx.conf");
         File.WriteAllText(config, NginxConfig.Text(dir, $"{KernelAddress}:8088", www.Directory));
-        ns.Start(null, "/usr/sbin/nginx", "-c", config);
+        ns.Start(null, TimeSpan.Zero, "/usr/sbin/nginx", "-c", config);
         string url = $"http://{KernelAddress}:8088/{ServedFile.Name}";
         for (int i = 0; ; i++)
         {
@@ -188,7 +189,7 @@ internal static partial class TunBench
     /// whichever went first would pay for the other).
     /// </summary>
     /// <param name="upload">A file to POST (the upload's speed is measured), or null to GET (the download's).</param>
-    private static double CurlGbps(BenchNamespace ns, string curl, string url, bool quick, string? upload = null)
+    private static double CurlGbps(NetworkNamespace ns, string curl, string url, bool quick, string? upload = null)
     {
         string[] args = upload is null
             ? [curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-w", "%{speed_download}", url]

@@ -1,4 +1,4 @@
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>A configuration for nginx-light that keeps every path of its own under one directory: no root-owned state, nothing left behind.</summary>
 internal static class NginxConfig

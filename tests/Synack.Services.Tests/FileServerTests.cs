@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using Synack.Cli.Services;
+using Synack.Services;
 using Synack.Simulation;
 using Synack.Stack;
 using Synack.Wire;
 
-namespace Synack.Cli.Tests;
+namespace Synack.Services.Tests;
 
 /// <summary>
 /// <c>synack serve --files</c>: a static file server on the stack's sockets, talked to over the

@@ -4,7 +4,7 @@ using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>
 /// Memory per connection, measured on the simulated network (virtual time, so a million handshakes

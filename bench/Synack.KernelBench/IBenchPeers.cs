@@ -1,4 +1,4 @@
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>
 /// The same three workloads on either stack: a bulk stream, short connections, and a ping-pong on one

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Synack.Stack;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>
 /// A static file server on the stack's own sockets, as nginx is one on the kernel's: HTTP/1.1 GET and

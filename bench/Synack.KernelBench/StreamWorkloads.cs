@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>The bulk and ping-pong workloads, written once over streams so both stacks run the same code.</summary>
 internal static class StreamWorkloads

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>
 /// One range of a Range header (RFC 9110 14.1.2): <c>bytes=first-last</c>, <c>bytes=first-</c> or

@@ -1,10 +1,10 @@
 using System.Text;
-using Synack.Cli.Services;
+using Synack.Services;
 using Synack.Simulation;
 using Synack.Stack;
 using Synack.Wire;
 
-namespace Synack.Cli.Tests;
+namespace Synack.Services.Tests;
 
 /// <summary>
 /// Slowloris: clients that open connections and send nothing. The listener's limit caps what they

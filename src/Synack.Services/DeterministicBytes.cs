@@ -1,4 +1,4 @@
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>The bytes <c>GET /bytes/N</c> serves: byte i is i mod 251, so any client can check them.</summary>
 public static class DeterministicBytes

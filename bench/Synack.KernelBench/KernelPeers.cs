@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>The Linux kernel's TCP over loopback, through System.Net.Sockets: the baseline in every pair.</summary>
 internal sealed class KernelPeers : IBenchPeers

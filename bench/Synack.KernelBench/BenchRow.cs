@@ -1,10 +1,10 @@
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>
 /// One line of the table: what was measured, Synack's figure and the reference's (the kernel's in the
 /// same run, or a bound such as Mathis's), and the target the data-path issue sets, if any.
 /// </summary>
-internal sealed record BenchRow(string Group, string Name, string Unit, double? Synack, double? Reference, string ReferenceName, bool HigherIsBetter = true)
+public sealed record BenchRow(string Group, string Name, string Unit, double? Synack, double? Reference, string ReferenceName, bool HigherIsBetter = true)
 {
     /// <summary>Why a figure is missing or what to read it with (skipped without root, say).</summary>
     public string? Note { get; init; }

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>The table at the end, as text for a terminal, Markdown for docs/benchmarks.md, or JSON.</summary>
-internal static class BenchReport
+public static class BenchReport
 {
     public static string Text(IReadOnlyList<BenchRow> rows, bool markdown)
     {

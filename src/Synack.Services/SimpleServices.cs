@@ -1,6 +1,6 @@
 using Synack.Stack;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>RFC 862 echo and RFC 863 discard on a <see cref="TcpConnection"/>.</summary>
 public static class SimpleServices

@@ -1,6 +1,6 @@
 using Synack.Stack;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>The accept loop every service of <c>synack serve</c> runs on its listener.</summary>
 public static class AcceptLoop

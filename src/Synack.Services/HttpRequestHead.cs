@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Synack.Cli.Services;
+namespace Synack.Services;
 
 /// <summary>
 /// The line and headers of an HTTP/1.x request (RFC 9112), as much of them as <see cref="FileServer"/>

@@ -3,7 +3,7 @@ using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>Two Synack stacks in this process, each on a thread of its own, packets handed across in memory.</summary>
 internal sealed class SynackPeers : IBenchPeers

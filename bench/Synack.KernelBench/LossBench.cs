@@ -3,7 +3,7 @@ using Synack.Stack;
 using Synack.Tcp;
 using Synack.Wire;
 
-namespace Synack.Cli.Bench;
+namespace Synack.KernelBench;
 
 /// <summary>
 /// Goodput of one stream over the simulated link at a given random loss and round-trip time, in
