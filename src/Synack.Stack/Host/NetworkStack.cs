@@ -678,7 +678,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             StackLog.StateChanged(_log, Name, FourTuple.Format(t.LocalAddress, t.LocalPort), FourTuple.Format(t.RemoteAddress, t.RemotePort), from.ToRfcName(), to.ToRfcName(), cause);
         }
         Observer?.StateChanged(this, connection.Tuple, from, to, cause, _now);
-        ((StackConnection)connection.Tag!).Observer?.OnStateChanged(from, to);
+        ((StackConnection)connection.Tag!).Observer?.OnStateChanged(from, to, cause, _now);
     }
 
     void IConnectionHost.Notify(Connection connection, ConnectionEvent e, TcpError error)

@@ -21,6 +21,18 @@ public sealed class TcpConnection : IAsyncDisposable
     private NetworkStack Stack => _socket.Stack;
     public FourTuple Tuple => _socket.Tuple!.Value;
     public TcpState State => _socket.Protocol!.State;
+
+    /// <summary>
+    /// Each state change from now on, told on the stack's loop after the input that caused it (the
+    /// sender is the <see cref="TcpSocket"/>). A connection from <c>ConnectAsync</c> or <c>AcceptAsync</c>
+    /// is ESTABLISHED already: to see the handshake too, subscribe on a <see cref="TcpSocket"/> before
+    /// connecting. The last change told is the move into TIME-WAIT or CLOSED.
+    /// </summary>
+    public event EventHandler<TcpStateChange>? StateChanged
+    {
+        add => StackCalls.Invoke(_socket, SocketCall.Info, () => _socket.StateChanged += value);
+        remove => StackCalls.Invoke(_socket, SocketCall.Info, () => _socket.StateChanged -= value);
+    }
     public Connection Protocol => _socket.Protocol!;
     /// <summary>The non-blocking socket underneath.</summary>
     public TcpSocket Socket => _socket;

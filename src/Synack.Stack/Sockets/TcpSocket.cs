@@ -185,6 +185,7 @@ public sealed class TcpSocket : IConnectionObserver
         {
             return SocketError.AddressAlreadyInUse;
         }
+        TellStateChanges(); // the SYN went out while the stack was still making the connection: tell it now
         return _connection.Connection.State == TcpState.Established ? SocketError.Success : SocketError.InProgress;
     }
 
@@ -513,14 +514,40 @@ public sealed class TcpSocket : IConnectionObserver
         if (e == ConnectionEvent.Failed) RecordFailure(error);
     }
 
-    void IConnectionObserver.OnStateChanged(TcpState from, TcpState to)
+    /// <summary>
+    /// Each state change of this socket's connection, told after the input that caused it is processed
+    /// (so a handler may call the socket), on the stack's loop. The last one it tells is the move into
+    /// TIME-WAIT or CLOSED: a connection in TIME-WAIT is the stack's table's, no longer the socket's.
+    /// </summary>
+    public event EventHandler<TcpStateChange>? StateChanged
     {
+        add => (_rare ??= new RareSettings()).StateChanged += value;
+        remove
+        {
+            if (_rare is { } rare) rare.StateChanged -= value;
+        }
+    }
+
+    void IConnectionObserver.OnStateChanged(TcpState from, TcpState to, string cause, TimeSpan now)
+    {
+        // Recorded only: the connection is in the middle of an input and must not be called back.
+        if (_rare is { StateChanged: not null } rare) (rare.Changes ??= []).Add(new TcpStateChange(from, to, cause, now));
     }
 
     void IConnectionObserver.Settled()
     {
         PumpFile();
         NotifyWaiters();
+        // Inside Connect the socket does not hold its connection yet: Connect tells what happened once it does.
+        if (_connection is not null) TellStateChanges();
+    }
+
+    private void TellStateChanges()
+    {
+        if (_rare is not { Changes: { Count: > 0 } changes } rare) return;
+        var told = changes.ToArray();
+        changes.Clear();
+        foreach (var change in told) rare.StateChanged?.Invoke(this, change);
     }
 
     /// <summary>.NET's <see cref="SocketError"/> for the stack's <see cref="TcpError"/>.</summary>
@@ -543,5 +570,7 @@ public sealed class TcpSocket : IConnectionObserver
     {
         public IpAddr? BoundAddress;
         public TimeSpan? Linger;
+        public EventHandler<TcpStateChange>? StateChanged;
+        public List<TcpStateChange>? Changes;
     }
 }
