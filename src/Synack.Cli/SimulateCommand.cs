@@ -20,34 +20,36 @@ internal static class SimulateCommand
         var capture = new Option<FileInfo?>("--capture") { Description = "with --seed: write both hosts' packets to this pcapng file" };
         var parallel = new Option<int>("--parallel") { Description = "seeds run at once (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "no progress line" };
+        var planted = new Option<bool>("--planted-invariant") { Description = "also check an invariant that is wrong on purpose (a test of the harness's replay)", Hidden = true };
         var captures = new Option<DirectoryInfo>("--captures") { Description = "where a failing seed's capture is written (seed-N.pcapng)", DefaultValueFactory = _ => new DirectoryInfo(".") };
-        var cmd = new Command("simulate", "run random workloads over faulty simulated links, seed by seed, and check every run's invariants") { seeds, from, seed, capture, parallel, quiet, captures };
+        var cmd = new Command("simulate", "run random workloads over faulty simulated links, seed by seed, and check every run's invariants") { seeds, from, seed, capture, parallel, quiet, captures, planted };
         cmd.SetAction(parse =>
         {
-            if (parse.GetValue(seed) is int one) return RunOne(one, parse.GetValue(capture), output, error);
+            bool plant = parse.GetValue(planted);
+            if (parse.GetValue(seed) is int one) return RunOne(one, parse.GetValue(capture), plant, output, error);
             int count = parse.GetValue(seeds), first = parse.GetValue(from), workers = parse.GetValue(parallel);
             if (count < 1 || workers < 1)
             {
                 error.WriteLine($"synack simulate: --seeds and --parallel must be at least 1, not {count} and {workers}");
                 return 2;
             }
-            return Sweep(first, count, workers, parse.GetValue(quiet), parse.GetValue(captures)!, output, error);
+            return Sweep(first, count, workers, parse.GetValue(quiet), parse.GetValue(captures)!, plant, output, error);
         });
         return cmd;
     }
 
-    private static int RunOne(int seed, FileInfo? capture, TextWriter output, TextWriter error)
+    private static int RunOne(int seed, FileInfo? capture, bool planted, TextWriter output, TextWriter error)
     {
         var plan = SweepPlan.For(seed);
         output.WriteLine($"seed {seed}: {plan.Faults}");
         foreach (var c in plan.Connections)
             output.WriteLine($"  connection {c.Id}: {c.Workload} at {c.Start.TotalSeconds:F3} s, client {c.ClientBytes} B, server {c.ServerBytes} B, pause {c.Pause.TotalSeconds:F3} s{(c.Workload == SweepWorkload.Abort ? c.ClientAborts ? ", the client aborts" : ", the server aborts" : "")}");
         SweepResult result;
-        if (capture is null) result = SweepRun.Run(seed);
+        if (capture is null) result = SweepRun.Run(seed, planted: planted);
         else
         {
             using var file = capture.Create();
-            result = SweepRun.Run(seed, file);
+            result = SweepRun.Run(seed, file, planted);
         }
         output.WriteLine($"{(result.Passed ? "passed" : "FAILED")}: {result.BytesDelivered:N0} bytes delivered, {result.ConnectionsFailed} of {result.Connections} connections ended with an error the application was told of, {result.VirtualTime.TotalSeconds:F1} s of virtual time");
         foreach (var v in result.Violations) error.WriteLine("  " + v);
@@ -55,7 +57,7 @@ internal static class SimulateCommand
         return result.Passed ? 0 : 1;
     }
 
-    private static int Sweep(int first, int count, int workers, bool quiet, DirectoryInfo captures, TextWriter output, TextWriter error)
+    private static int Sweep(int first, int count, int workers, bool quiet, DirectoryInfo captures, bool planted, TextWriter output, TextWriter error)
     {
         var clock = Stopwatch.StartNew();
         var failures = new System.Collections.Concurrent.ConcurrentBag<SweepResult>();
@@ -68,7 +70,7 @@ internal static class SimulateCommand
         {
             int s = first + i;
             var plan = SweepPlan.For(s);
-            var r = SweepRun.Run(s);
+            var r = SweepRun.Run(s, planted: planted);
             if (!r.Passed) failures.Add(r);
             for (int k = 0; k < r.StatesEntered.Count; k++) Interlocked.Add(ref states[k], r.StatesEntered[k]);
             Interlocked.Add(ref crossedSyns, r.SimultaneousOpens);
@@ -96,7 +98,7 @@ internal static class SimulateCommand
             // The same seed runs the same way: replayed once more with a tap, it leaves its packets behind.
             captures.Create();
             var file = new FileInfo(Path.Combine(captures.FullName, $"seed-{f.Seed}.pcapng"));
-            using (var stream = file.Create()) SweepRun.Run(f.Seed, stream);
+            using (var stream = file.Create()) SweepRun.Run(f.Seed, stream, planted);
             output.WriteLine($"  capture: {file.FullName}");
         }
         return failures.IsEmpty ? 0 : 1;

@@ -37,6 +37,12 @@ public sealed class SimulatedNetwork
     private int _othersBusy;
     private long _order;
     private int _hostIndex;
+    private bool _nothingPending; // the last RunUntil stopped because no event was left, not at its limit
+    private bool _runningTask;    // inside Run: a task not yet done while nothing is pending is waiting on something
+    // Calls that reached the stack from another thread while the loop ran without settling the pool:
+    // application code left the loop. The first one's thread and stack say where.
+    private int _escapes;
+    private string? _firstEscape;
 
     public SimulatedNetwork(int seed = 1)
     {
@@ -137,6 +143,7 @@ public sealed class SimulatedNetwork
             throw new InvalidOperationException($"the simulation is already running on thread '{other.Name ?? other.ManagedThreadId.ToString()}'");
         bool outermost = _loopThread is null;
         _loopThread = current;
+        _nothingPending = false;
         if (outermost && SettleThreadPool) _othersBusy = MeasureOthersBusy();
         try
         {
@@ -153,7 +160,11 @@ public sealed class SimulatedNetwork
                         continue;
                     }
                 }
-                if (!Step(end)) return condition();
+                if (Step(end)) continue;
+                // Nothing is left on the network. Code that left the loop may still be on its way back
+                // (a continuation on the thread pool): take it, noted as an escape, rather than stop short.
+                if (_nothingPending && _runningTask && !SettleThreadPool && AwaitStragglers()) continue;
+                return condition();
             }
         }
         finally
@@ -171,16 +182,61 @@ public sealed class SimulatedNetwork
         foreach (var n in _nodes) n.Advance(Now);
     }
 
-    /// <summary>Runs <paramref name="main"/> (async application code) on the loop until it completes.</summary>
+    /// <summary>
+    /// Runs <paramref name="main"/> (async application code) on the loop until it completes; at most
+    /// <paramref name="limit"/> of virtual time. A run that cannot finish says why: the limit was
+    /// reached, or nothing is left to happen on the network while the code waits on something outside
+    /// it (a wall-clock timer, the thread pool) — then it fails at once, naming what left the loop.
+    /// </summary>
     public T Run<T>(Func<Task<T>> main, TimeSpan limit)
     {
         Task<T>? task = null;
+        int escapesBefore = EscapedCalls;
         Post(_ => task = main(), null);
-        if (!RunUntil(() => task is { IsCompleted: true }, limit))
+        bool outer = !_runningTask;
+        _runningTask = true;
+        bool finished;
+        try
         {
-            throw new TimeoutException($"the simulated run did not finish within {limit} of virtual time (now {Now})");
+            finished = RunUntil(() => task is { IsCompleted: true }, limit);
         }
+        finally
+        {
+            if (outer) _runningTask = false;
+        }
+        if (!finished)
+        {
+            if (_nothingPending)
+            {
+                throw new SimulationStalledException(
+                    $"the simulated run cannot finish: at {Now} of virtual time no event is pending on the simulated network, and the code " +
+                    "is waiting on something outside the simulation: a timer on the wall clock (Task.Delay or a CancellationTokenSource " +
+                    "timeout without net.TimeProvider), work on the thread pool (Task.Run, continuations after ConfigureAwait(false)), " +
+                    "or another thread" + EscapeReport());
+            }
+            throw new TimeoutException($"the simulated run did not finish within {limit} of virtual time (now {Now})" + EscapeReport());
+        }
+        // It finished, but what left the loop ran on the wall clock beside it: the same seed would not give the same run.
+        if (EscapedCalls != escapesBefore && task!.IsCompletedSuccessfully)
+            throw new InvalidOperationException("the simulated run finished, but not on virtual time alone" + EscapeReport());
         return task!.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Calls from other threads that reached the stack while the loop did not settle the thread pool.</summary>
+    public int EscapedCalls => Volatile.Read(ref _escapes);
+
+    private string EscapeReport() => _escapes == 0 ? "." :
+        $". {_escapes} call(s) reached the stacks from other threads while the loop ran without settling the thread pool, so they " +
+        "were not on virtual time; the first " + _firstEscape + ". Keep application code on the loop (no Task.Run; a continuation " +
+        "after ConfigureAwait(false) or inside Stream.CopyToAsync leaves it too), or create the network with SettleThreadPool = true, " +
+        "which waits for the thread pool before moving time.";
+
+    private void NoteEscape()
+    {
+        if (SettleThreadPool || Interlocked.Increment(ref _escapes) != 1) return;
+        var thread = Thread.CurrentThread;
+        _firstEscape = $"came from {(thread.IsThreadPoolThread ? "a thread-pool thread" : $"thread '{thread.Name ?? thread.ManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture)}'")}, called from:\n" +
+            string.Join("\n", Environment.StackTrace.Split('\n').Skip(4).Where(l => !l.Contains(" Synack.Simulation.", StringComparison.Ordinal)).Take(12)).TrimEnd();
     }
 
     public void Run(Func<Task> main, TimeSpan limit) => Run(async () =>
@@ -275,6 +331,39 @@ public sealed class SimulatedNetwork
         }
     }
 
+    /// <summary>
+    /// Waits a little (at most half a second) for work from other threads when nothing else is left:
+    /// true when some arrived. It stops as soon as the thread pool has been idle for 50 ms (a busy test
+    /// host is never that idle: then the half second), so a run whose code waits on the wall clock fails fast.
+    /// </summary>
+    private bool AwaitStragglers()
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long completed = ThreadPool.CompletedWorkItemCount;
+        long quietSince = started;
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(500))
+        {
+            lock (_gate)
+            {
+                if (_foreign.Count > 0) return true;
+            }
+            if (!_ready.IsEmpty) return true;
+            long now = ThreadPool.CompletedWorkItemCount;
+            if (now != completed || ThreadPool.PendingWorkItemCount > 0)
+            {
+                completed = now;
+                quietSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+            else if (System.Diagnostics.Stopwatch.GetElapsedTime(quietSince) > TimeSpan.FromMilliseconds(50))
+            {
+                return false;
+            }
+            _wake.Reset();
+            _wake.Wait(2);
+        }
+        return false;
+    }
+
     private static int BusyWorkers()
     {
         ThreadPool.GetMaxThreads(out int max, out _);
@@ -302,7 +391,11 @@ public sealed class SimulatedNetwork
         {
             if (n.NextWakeup is TimeSpan w && w < next) next = w;
         }
-        if (next == TimeSpan.MaxValue || next > end) return false;
+        if (next == TimeSpan.MaxValue || next > end)
+        {
+            _nothingPending = next == TimeSpan.MaxValue;
+            return false;
+        }
         if (next > Now) Now = next;
         foreach (var n in _nodes)
         {
@@ -321,6 +414,7 @@ public sealed class SimulatedNetwork
         }
         else
         {
+            NoteEscape();
             AddForeign(new ForeignWork(long.MaxValue, () => callback(state), done: null));
         }
     }
@@ -339,6 +433,7 @@ public sealed class SimulatedNetwork
         }
         else
         {
+            NoteEscape();
             AddForeign(new ForeignWork(order, action, done: null));
         }
     }
@@ -371,6 +466,7 @@ public sealed class SimulatedNetwork
                 action();
                 return;
             }
+            NoteEscape();
             work = new ForeignWork(order, action, new ManualResetEventSlim()) { FromPool = pool, Arrival = _foreignArrivals++ };
             if (pool) _blockedPoolCallers++;
             _foreign.Add(work);

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Synack.Cli.Tests;
 
 /// <summary>
@@ -26,6 +28,39 @@ public sealed class CrossProcessReplayTests
         var other = CaptureFromNewProcess("demo", "--loss", "0.2", "--seed", "8");
         Assert.True(first.AsSpan().SequenceEqual(second), $"seed 7 wrote {first.Length} bytes, then {second.Length} bytes that differ");
         Assert.False(first.AsSpan().SequenceEqual(other), "seeds 7 and 8 wrote the same capture");
+    }
+
+    [Fact]
+    public void A_seed_the_sweep_fails_fails_the_same_way_when_its_printed_replay_command_runs_in_a_new_process()
+    {
+        var dir = Directory.CreateTempSubdirectory("synack-replay-");
+        try
+        {
+            var synack = typeof(CliApp).Assembly.Location;
+            var (exit, sweep, _) = Repository.RunToEnd("dotnet", dir.FullName, TimeSpan.FromMinutes(3),
+                synack, "simulate", "--seeds", "16", "--planted-invariant", "--quiet", "--captures", dir.FullName);
+            Assert.Equal(1, exit);
+            var failed = Regex.Matches(sweep, @"^seed (\d+): (planted invariant.*)$", RegexOptions.Multiline);
+            var replays = Regex.Matches(sweep, @"^  replay: synack (.*)$", RegexOptions.Multiline);
+            Assert.InRange(failed.Count, 1, 15); // the planted invariant is wrong for some seeds, not all
+            Assert.Equal(failed.Count, replays.Count);
+            for (int i = 0; i < failed.Count; i++)
+            {
+                string seed = failed[i].Groups[1].Value, violation = failed[i].Groups[2].Value;
+                var replayDir = dir.CreateSubdirectory($"replay-{seed}");
+                var (replayExit, _, replayErr) = Repository.RunToEnd("dotnet", replayDir.FullName, TimeSpan.FromMinutes(2),
+                    [synack, .. replays[i].Groups[1].Value.Split(' ')]);
+                Assert.Equal(1, replayExit);
+                Assert.Contains(violation, replayErr);
+                var swept = File.ReadAllBytes(Path.Combine(dir.FullName, $"seed-{seed}.pcapng"));
+                var replayed = File.ReadAllBytes(Path.Combine(replayDir.FullName, $"seed-{seed}.pcapng"));
+                Assert.True(swept.AsSpan().SequenceEqual(replayed), $"seed {seed}: the replay's capture differs from the sweep's");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     /// <summary>Runs `synack ARGS --capture FILE` as its own process (its own hash seed) and returns the file's bytes.</summary>

@@ -11,6 +11,14 @@ internal static class Repository
     /// <summary>Runs <paramref name="program"/> to its end (at most <paramref name="limit"/>), asserts it exited 0, and returns what it printed.</summary>
     public static string Run(string program, string workingDirectory, TimeSpan limit, params string[] args)
     {
+        var (exit, stdout, stderr) = RunToEnd(program, workingDirectory, limit, args);
+        Assert.True(exit == 0, $"{program} {string.Join(' ', args)} exited {exit}:\n{stdout}\n{stderr}");
+        return stdout;
+    }
+
+    /// <summary>Runs <paramref name="program"/> to its end (at most <paramref name="limit"/>): its exit code and what it printed.</summary>
+    public static (int Exit, string Out, string Err) RunToEnd(string program, string workingDirectory, TimeSpan limit, params string[] args)
+    {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -21,8 +29,7 @@ internal static class Repository
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"{program} {string.Join(' ', args)} took more than {limit}");
         }
-        Assert.True(p.ExitCode == 0, $"{program} {string.Join(' ', args)} exited {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        return stdout.Result;
+        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
     private static string FindRoot()

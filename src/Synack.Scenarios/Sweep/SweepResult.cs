@@ -8,6 +8,8 @@ public sealed record SweepResult(int Seed, IReadOnlyList<string> Violations, int
     public IReadOnlyList<int> StatesEntered { get; init; } = [];
     /// <summary>Handshakes in which a SYN crossed ours (SYN-SENT to SYN-RECEIVED).</summary>
     public int SimultaneousOpens { get; init; }
+    /// <summary>The run checked the planted invariant too (a test of the harness, see <see cref="SweepRun.Run"/>).</summary>
+    public bool Planted { get; init; }
     /// <summary>The command that replays this seed, with its capture.</summary>
-    public string ReplayCommand => $"synack simulate --seed {Seed} --capture seed-{Seed}.pcapng";
+    public string ReplayCommand => $"synack simulate --seed {Seed}{(Planted ? " --planted-invariant" : "")} --capture seed-{Seed}.pcapng";
 }

@@ -28,7 +28,12 @@ public static class SweepRun
     };
 
     /// <summary>Runs <paramref name="seed"/>; with <paramref name="capture"/>, both hosts' packets go there as pcapng.</summary>
-    public static SweepResult Run(int seed, Stream? capture = null)
+    /// <param name="planted">
+    /// Also check an invariant that is wrong on purpose — the client's first ISN is even — which about
+    /// half the seeds break. It tests the harness itself: a seed it fails must fail the same way when
+    /// its printed replay command runs in another process, which holds only if every draw comes from the seed.
+    /// </param>
+    public static SweepResult Run(int seed, Stream? capture = null, bool planted = false)
     {
         var plan = SweepPlan.For(seed);
         var violations = new List<string>();
@@ -39,6 +44,8 @@ public static class SweepRun
         var states = new StateCounter();
         client.AddObserver(states);
         server.AddObserver(states);
+        var firstSyn = planted ? new FirstSyn() : null;
+        if (firstSyn is not null) client.AddObserver(firstSyn);
         using var tap = capture is null ? null : new CaptureTap(capture);
         tap?.Attach(client);
         tap?.Attach(server);
@@ -87,7 +94,8 @@ public static class SweepRun
             else if (client.OrphanCount != 0 || server.OrphanCount != 0)
                 violations.Add($"orphans still counted with no connection: client {client.OrphanCount}, server {server.OrphanCount}");
         }
-        return new SweepResult(seed, violations, plan.Connections.Count, delivered, failed, net.Now) { StatesEntered = states.Entered, SimultaneousOpens = states.SimultaneousOpens };
+        if (firstSyn?.Isn is uint isn && isn % 2 == 1) violations.Add($"planted invariant (a test of the harness): the client's first ISN {isn} is odd");
+        return new SweepResult(seed, violations, plan.Connections.Count, delivered, failed, net.Now) { StatesEntered = states.Entered, SimultaneousOpens = states.SimultaneousOpens, Planted = planted };
     }
 
     /// <summary>The bytes connection <paramref name="id"/> sends in <paramref name="direction"/> (0 client, 1 server).</summary>
@@ -129,6 +137,18 @@ public static class SweepRun
         + $" (TIME-WAIT {client.TimeWaitCount + server.TimeWaitCount})";
 
     /// <summary>How often each state was entered, and SYN-SENT left for SYN-RECEIVED (a SYN crossed ours).</summary>
+    /// <summary>The sequence number of the first SYN a host sends.</summary>
+    private sealed class FirstSyn : IStackObserver
+    {
+        public uint? Isn { get; private set; }
+
+        public void PacketOut(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
+        {
+            if (Isn is not null || !TcpPacket.TryParse(packet, out _, out var tcp, out _) || (tcp.Flags & TcpFlags.Syn) == 0) return;
+            Isn = tcp.Seq.Value;
+        }
+    }
+
     private sealed class StateCounter : IStackObserver
     {
         public int[] Entered { get; } = new int[Enum.GetValues<TcpState>().Length];
