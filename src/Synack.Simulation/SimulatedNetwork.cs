@@ -87,6 +87,9 @@ public sealed class SimulatedNetwork
     public NetworkStack AddHost(string name, string address, ConnectionOptions? connection = null) =>
         AddHost(name, [IpAddr.Parse(address)], connection);
 
+    public NetworkStack AddHost(string name, System.Net.IPAddress address, ConnectionOptions? connection = null) =>
+        AddHost(name, [IpAddr.FromIPAddress(address)], connection);
+
     /// <summary>A host set up in full; a missing secret is derived from the seed.</summary>
     public NetworkStack AddHost(StackOptions options)
     {

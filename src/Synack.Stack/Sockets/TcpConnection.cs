@@ -37,6 +37,14 @@ public sealed class TcpConnection : IAsyncDisposable
     /// <summary>The non-blocking socket underneath.</summary>
     public TcpSocket Socket => _socket;
 
+    /// <summary>Active open to <paramref name="remote"/>, as a .NET developer names it. Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
+    public static Task<TcpConnection> ConnectAsync(NetworkStack stack, System.Net.IPEndPoint remote, ConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(stack, IpAddr.FromIPAddress(remote.Address), PortNumber.Checked(remote.Port, nameof(remote)), options, cancellationToken);
+
+    /// <summary>Active open to <paramref name="address"/>:<paramref name="port"/> (1..65535). Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
+    public static Task<TcpConnection> ConnectAsync(NetworkStack stack, System.Net.IPAddress address, int port, ConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(stack, IpAddr.FromIPAddress(address), PortNumber.Checked(port, nameof(port)), options, cancellationToken);
+
     /// <summary>Active open. Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
     public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IpAddr address, ushort port, ConnectionOptions? options = null, CancellationToken cancellationToken = default, ushort localPort = 0)
     {

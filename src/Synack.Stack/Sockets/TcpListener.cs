@@ -15,6 +15,10 @@ public sealed class TcpListener
     /// <summary>The non-blocking socket underneath.</summary>
     public TcpSocket Socket => _socket;
 
+    /// <summary>Listens on <paramref name="port"/> (1..65535; all the stack's addresses unless one is given), as a .NET developer names them.</summary>
+    public static TcpListener Start(NetworkStack stack, int port, int backlog = 128, System.Net.IPAddress? address = null, ConnectionOptions? options = null) =>
+        Start(stack, PortNumber.Checked(port, nameof(port)), backlog, address is null ? null : IpAddr.FromIPAddress(address), options);
+
     /// <summary>Listens on <paramref name="port"/> (all the stack's addresses unless one is given).</summary>
     public static TcpListener Start(NetworkStack stack, ushort port, int backlog = 128, IpAddr? address = null, ConnectionOptions? options = null)
     {
