@@ -214,8 +214,9 @@ public sealed class SimulatedNetwork
                 throw new SimulationStalledException(
                     $"the simulated run cannot finish: at {Now} of virtual time no event is pending on the simulated network, and the code " +
                     "is waiting on something outside the simulation: a timer on the wall clock (Task.Delay or a CancellationTokenSource " +
-                    "timeout without net.TimeProvider), work on the thread pool (Task.Run, continuations after ConfigureAwait(false)), " +
-                    "or another thread" + EscapeReport());
+                    "timeout without net.TimeProvider: give it net.TimeProvider), work on the thread pool (Task.Run, continuations after " +
+                    "ConfigureAwait(false) or inside Stream.CopyToAsync: create the network with SettleThreadPool = true to run it on " +
+                    "virtual time), or another thread" + EscapeReport());
             }
             throw new TimeoutException($"the simulated run did not finish within {limit} of virtual time (now {Now})" + EscapeReport());
         }

@@ -94,7 +94,7 @@ public sealed class LeavingTheLoopTests(ITestOutputHelper output)
         net.AddHost("host", "192.0.2.1");
         var wall = Stopwatch.StartNew();
         var e = Assert.Throws<SimulationStalledException>(() => net.Run(async () => await Task.Delay(TimeSpan.FromSeconds(3)), TimeSpan.FromHours(1)));
-        Assert.True(wall.Elapsed < TimeSpan.FromSeconds(1), $"it took {wall.Elapsed} of wall time to say so");
+        Assert.True(wall.Elapsed < TimeSpan.FromSeconds(2), $"it took {wall.Elapsed} of wall time to say so"); // the loop waits 0.5 s at most for stragglers; slack for a loaded machine
         Assert.Contains("no event is pending", e.Message);
         Assert.Contains("net.TimeProvider", e.Message);
     }
