@@ -26,7 +26,7 @@ public sealed record BenchPlan(long Bytes, int Runs, int Connections, int Rounds
 public static class BenchRun
 {
     /// <summary>The groups of rows, in the order a full run takes them.</summary>
-    public static readonly IReadOnlyList<string> Groups = ["bulk", "connections", "latency", "idle", "time-wait", "loss", "tun"];
+    public static readonly IReadOnlyList<string> Groups = ["bulk", "connections", "latency", "idle", "time-wait", "loss", "first-request", "tun"];
 
     /// <summary>Runs one group; <paramref name="progress"/> hears what it is doing.</summary>
     public static async Task<IReadOnlyList<BenchRow>> GroupAsync(string group, BenchPlan plan, Action<string> progress) => group switch
@@ -37,6 +37,7 @@ public static class BenchRun
         "idle" => [Idle(plan, progress)],
         "time-wait" => [TimeWait(plan, progress)],
         "loss" => [Loss(plan)],
+        "first-request" => [FirstRequest.Row(plan.Runs, progress)],
         "tun" => TunBench.Run(plan.Quick, progress),
         _ => throw new ArgumentOutOfRangeException(nameof(group), $"no group '{group}' (there are {string.Join(", ", Groups)})"),
     };

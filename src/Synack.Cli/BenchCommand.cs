@@ -76,6 +76,21 @@ internal static class BenchCommand
         return cmd;
     }
 
+    /// <summary>One first request in this fresh process (simulated network or the kernel's loopback): the bench's first-request row runs it.</summary>
+    public static Command CreateFirstRequest(TextWriter output)
+    {
+        var on = new Option<string>("--on") { Required = true };
+        on.AcceptOnlyFromAmong("simulated", "loopback");
+        var cmd = new Command("bench-first-request", "(used by synack bench) the first request of a process, in ms") { on };
+        cmd.Hidden = true;
+        cmd.SetAction(async parse =>
+        {
+            output.WriteLine((await FirstRequest.MeasureAsync(parse.GetValue(on) == "simulated")).ToString("F1", CultureInfo.InvariantCulture));
+            return 0;
+        });
+        return cmd;
+    }
+
     /// <summary>The kernel's half of a bulk row, run by the bench inside a namespace of its own.</summary>
     public static Command CreateKernelBulk(TextWriter output)
     {

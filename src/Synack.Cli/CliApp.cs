@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create(output, error));
         root.Subcommands.Add(SimulateCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.CreateKernelBulk(output));
+        root.Subcommands.Add(BenchCommand.CreateFirstRequest(output));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }

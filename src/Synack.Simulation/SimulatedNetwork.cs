@@ -471,7 +471,7 @@ public sealed class SimulatedNetwork
                 return;
             }
             NoteEscape();
-            work = new ForeignWork(order, action, new ManualResetEventSlim()) { FromPool = pool, Arrival = _foreignArrivals++ };
+            work = new ForeignWork(order, action, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)) { FromPool = pool, Arrival = _foreignArrivals++ };
             if (pool) _blockedPoolCallers++;
             _foreign.Add(work);
         }
@@ -507,7 +507,7 @@ public sealed class SimulatedNetwork
     }
 
     /// <summary>Work handed to the loop by another thread; a caller waiting for it gets its exception back.</summary>
-    private sealed class ForeignWork(long order, Action action, ManualResetEventSlim? done)
+    private sealed class ForeignWork(long order, Action action, TaskCompletionSource? done)
     {
         private Exception? _error;
 
@@ -529,14 +529,15 @@ public sealed class SimulatedNetwork
             }
             finally
             {
-                done?.Set();
+                done?.TrySetResult();
             }
         }
 
         public bool Wait(TimeSpan timeout)
         {
-            if (!done!.Wait(timeout)) return false;
-            done.Dispose();
+            // A Task wait, not an event's: a thread-pool thread blocked in Task.Wait is one the pool
+            // knows is blocked, and it adds a worker at once instead of after its starvation delay.
+            if (!done!.Task.Wait(timeout)) return false;
             if (_error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
             return true;
         }
