@@ -29,7 +29,8 @@ internal static class DemoCommand
         var latency = new Option<double>("--latency") { Description = "one-way latency of the link in milliseconds", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the link's random faults: the same seed replays the same run", DefaultValueFactory = _ => 1 };
         var html = new Option<FileInfo?>("--html") { Description = "write the run as an HTML page with an SVG ladder" };
-        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture, engine, loss, latency, seed, html };
+        var http = new Option<int?>("--http") { Description = "instead of a scenario: HttpClient sends this many requests, one at a time, to a minimal API on Kestrel, both over Synack on the simulated link (1..10000)" };
+        var cmd = new Command("demo", "run a client and a server on a simulated link and print the ladder") { scenario, list, trace, all, capture, engine, loss, latency, seed, html, http };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(list))
@@ -53,6 +54,16 @@ internal static class DemoCommand
             }
             bool onStack = parse.GetValue(engine) == "stack";
             var link = new LinkOptions { Loss = p, Latency = TimeSpan.FromMilliseconds(ms), Seed = parse.GetValue(seed) };
+            if (parse.GetValue(http) is int requests)
+            {
+                if (requests is < 1 or > 10_000)
+                {
+                    error.WriteLine($"synack demo: --http takes 1..10000 requests, not {requests}");
+                    return 2;
+                }
+                HttpDemo.Run(requests, link, parse.GetValue(seed), output, captureFile);
+                return 0;
+            }
             Func<Scenario, ScenarioRun> runner = s => onStack ? s.RunOnStacks(link) : s.RunBare(link);
             if (parse.GetValue(all))
             {

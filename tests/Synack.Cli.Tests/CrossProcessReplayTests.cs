@@ -31,6 +31,16 @@ public sealed class CrossProcessReplayTests
     }
 
     [Fact]
+    public void Kestrel_and_httpclient_on_a_lossy_simulated_link_write_the_same_capture_in_two_processes_and_another_seed_differs()
+    {
+        var first = CaptureFromNewProcess("demo", "--http", "20", "--loss", "0.05", "--seed", "7");
+        var second = CaptureFromNewProcess("demo", "--http", "20", "--loss", "0.05", "--seed", "7");
+        var other = CaptureFromNewProcess("demo", "--http", "20", "--loss", "0.05", "--seed", "8");
+        Assert.True(first.AsSpan().SequenceEqual(second), $"seed 7 wrote {first.Length} bytes, then {second.Length} bytes that differ");
+        Assert.False(first.AsSpan().SequenceEqual(other), "seeds 7 and 8 wrote the same capture");
+    }
+
+    [Fact]
     public void A_seed_the_sweep_fails_fails_the_same_way_when_its_printed_replay_command_runs_in_a_new_process()
     {
         var dir = Directory.CreateTempSubdirectory("synack-replay-");
