@@ -44,4 +44,22 @@ public class PackageTests
             if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
     }
+
+    [Fact]
+    public void Every_package_says_what_it_is_for_in_a_description_and_tags_of_its_own()
+    {
+        var descriptions = new HashSet<string>();
+        foreach (var dir in Directory.EnumerateDirectories(Path.Combine(Repository.Root, "src")))
+        {
+            var csproj = Path.Combine(dir, Path.GetFileName(dir) + ".csproj");
+            if (!File.Exists(csproj)) continue;
+            var doc = System.Xml.Linq.XDocument.Load(csproj);
+            var description = doc.Descendants("Description").SingleOrDefault()?.Value;
+            var tags = doc.Descendants("PackageTags").SingleOrDefault()?.Value;
+            Assert.False(string.IsNullOrWhiteSpace(description), $"{Path.GetFileName(csproj)} has no Description of its own");
+            Assert.False(string.IsNullOrWhiteSpace(tags), $"{Path.GetFileName(csproj)} has no PackageTags of its own");
+            Assert.True(descriptions.Add(description!), $"{Path.GetFileName(csproj)} repeats another package's description");
+        }
+        Assert.True(descriptions.Count >= 10);
+    }
 }
