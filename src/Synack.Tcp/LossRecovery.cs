@@ -47,8 +47,6 @@ internal abstract class LossRecovery(Sender sender, ConnectionOptions options)
     public int SpuriousTimeouts => Reduction?.SpuriousTimeouts ?? 0;
     /// <summary>An ECN echo's window reduction is under way (PRR's CWR).</summary>
     public bool InCongestionWindowReduction => Reduction is { Active: true, Cwr: true };
-    /// <summary>A reduction (PRR's recovery or CWR) is paced by the ACKs.</summary>
-    public bool Reducing => Reduction is { Active: true };
 
     private bool Racking => S.Racking;
 
@@ -116,7 +114,8 @@ internal abstract class LossRecovery(Sender sender, ConnectionOptions options)
                 SackBlocksRefused++;
                 continue;
             }
-            if (Racking) S.DetectionForSacks.Sacked(b, S.Mss, now, S.Rto.MinRtt, ref reordered);
+            // RACK's record exists once data went out (OnSent made it); without it nothing is delivered.
+            if (Racking) S.Detection?.Sacked(b, S.Mss, now, S.Rto.MinRtt, ref reordered);
         }
     }
 

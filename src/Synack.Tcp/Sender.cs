@@ -67,8 +67,6 @@ internal sealed class Sender
     public LossRecovery Recovery => _recovery ??= _o.ProportionalRateReduction ? new SackRecovery(this, _o) : new NewRenoRecovery(this, _o);
     /// <summary>RACK and the tail loss probe, when data has flowed.</summary>
     public RackTlp? Detection => _detection;
-    /// <summary>RACK and the tail loss probe, made for a SACK block's books.</summary>
-    public RackTlp DetectionForSacks => _detection ??= new RackTlp(this, _o);
     private RackTlp Detect => _detection ??= new RackTlp(this, _o);
     public SackScoreboard? Scoreboard => _recovery?.Scoreboard;
 
