@@ -25,7 +25,7 @@ public static class FirstRequest
         var net = new SimulatedNetwork(1) { SettleThreadPool = true };
         var server = net.AddHost("server", "192.0.2.2");
         var client = net.AddHost("client", "192.0.2.1");
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(1) }, server, client);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(1) }, server, client);
         double ms = 0;
         net.Run(async () =>
         {

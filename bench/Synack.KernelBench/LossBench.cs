@@ -17,7 +17,7 @@ internal static class LossBench
         var net = new SimulatedNetwork(seed);
         var sender = net.AddHost("sender", "192.0.2.1", options);
         var receiver = net.AddHost("receiver", "192.0.2.2", options);
-        net.Connect(new LinkOptions { Latency = rtt / 2, Loss = loss, Seed = seed }, sender, receiver);
+        net.Connect(new LinkConditions { Latency = rtt / 2, Loss = loss, Seed = seed }, sender, receiver);
         var elapsed = net.Run(async () =>
         {
             var listener = TcpListener.Start(receiver, 5001);

@@ -71,7 +71,7 @@ internal static class ScaleBench
             if (i >= 254) throw new ArgumentOutOfRangeException(nameof(count), $"at most {254 * PerClientAddress} connections (254 client addresses)");
             clients.Add(net.AddHost($"client{i}", $"198.51.100.{i + 1}"));
         }
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(1) }, [server, .. clients]);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(1) }, [server, .. clients]);
         listener = TcpSocket.Create(server);
         Check(listener.Bind(80), "bind");
         Check(listener.Listen(Batch * 2), "listen");

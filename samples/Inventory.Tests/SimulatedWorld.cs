@@ -18,12 +18,12 @@ internal sealed class SimulatedWorld
     public const string ServerAddress = "192.0.2.10";
     public static readonly IReadOnlyDictionary<string, int> Shelf = new Dictionary<string, int> { ["apple"] = 12, ["pear"] = 0 };
 
-    public SimulatedWorld(int seed, LinkOptions? link = null)
+    public SimulatedWorld(int seed, LinkConditions? link = null)
     {
         Network = new SimulatedNetwork(seed) { SettleThreadPool = true };
         Server = Network.AddHost("inventory", ServerAddress);
         ClientHost = Network.AddHost("shop", "192.0.2.20");
-        Link = Network.Connect(link ?? new LinkOptions { Latency = TimeSpan.FromMilliseconds(20), Seed = seed }, Server, ClientHost);
+        Link = Network.Connect(link ?? new LinkConditions { Latency = TimeSpan.FromMilliseconds(20), Seed = seed }, Server, ClientHost);
         Jitter = new Random(seed);
     }
 

@@ -3,9 +3,13 @@ namespace Synack.Analysis;
 /// <summary>What a capture held and what the analysis did with it: nothing skipped goes unsaid.</summary>
 public sealed class AnalysisSummary
 {
+    /// <summary>The file's format: "pcap", "pcapng" or "unknown".</summary>
     public string Format { get; internal set; } = "unknown";
+    /// <summary>"gzip" or "zstd" when the file was compressed, else null.</summary>
     public string? Compression { get; internal set; }
+    /// <summary>Frames read.</summary>
     public long Frames { get; internal set; }
+    /// <summary>Frames that carry TCP.</summary>
     public long TcpFrames { get; internal set; }
     /// <summary>IP frames that carry no TCP (UDP, ICMP, ...).</summary>
     public long OtherIpFrames { get; internal set; }
@@ -23,6 +27,7 @@ public sealed class AnalysisSummary
     public long IpChecksumBad { get; internal set; }
     /// <summary>TCP checksums found wrong, when verification was asked for (null otherwise).</summary>
     public long? TcpChecksumBad { get; internal set; }
+    /// <summary>The conversations, in the order their first packet appeared.</summary>
     public IReadOnlyList<Conversation> Conversations { get; internal set; } = [];
     /// <summary>Why reading stopped before the end of the file (with its byte offset), or null.</summary>
     public string? Error { get; internal set; }

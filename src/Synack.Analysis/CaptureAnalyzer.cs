@@ -19,6 +19,7 @@ public static class CaptureAnalyzer
     /// <summary>A whole capture in memory, every packet kept (the ladder, tests).</summary>
     public static IReadOnlyList<Conversation> Analyze(CaptureFile capture) => Analyze(capture.Packets);
 
+    /// <summary>Analyzes <paramref name="packets"/> at once, keeping every packet in its conversation (for tests and ladders; use the streaming overload for large captures).</summary>
     public static IReadOnlyList<Conversation> Analyze(IEnumerable<CapturedPacket> packets, AnalysisOptions? options = null)
     {
         var engine = new AnalysisEngine((options ?? new AnalysisOptions()) with { KeepPackets = true }, null);

@@ -10,6 +10,7 @@ public sealed class DiagramAnalysisWriter(TextWriter output, string title, bool 
 {
     private readonly Dictionary<int, ConversationSketch> _drawn = [];
 
+    /// <summary>Adds a packet to its conversation's sketch.</summary>
     public void Packet(Conversation conversation, PacketView packet)
     {
         if (!_drawn.TryGetValue(conversation.Stream, out var sketch))
@@ -21,6 +22,7 @@ public sealed class DiagramAnalysisWriter(TextWriter output, string title, bool 
         sketch.Add(packet);
     }
 
+    /// <summary>Writes the diagrams.</summary>
     public void End(AnalysisSummary summary)
     {
         var drawn = _drawn.Values.ToList();

@@ -13,6 +13,7 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
 {
     private readonly Utf8JsonWriter _w;
 
+    /// <summary>A JSON document on <paramref name="output"/>, written as the capture is read.</summary>
     public JsonAnalysisWriter(Stream output, string? file, string format, string? compression, bool indented = false)
     {
         _w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented, SkipValidation = true });
@@ -117,6 +118,7 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
         }
     }
 
+    /// <summary>Closes the packets array and writes the conversations and the summary.</summary>
     public void End(AnalysisSummary s)
     {
         var w = _w;
@@ -192,5 +194,6 @@ public sealed class JsonAnalysisWriter : IAnalysisWriter, IDisposable
         _w.WriteEndObject();
     }
 
+    /// <summary>Releases the JSON writer.</summary>
     public void Dispose() => _w.Dispose();
 }

@@ -12,6 +12,7 @@ public sealed class TextAnalysisWriter(TextWriter output) : IAnalysisWriter
     private readonly HashSet<int> _announced = [];
     private readonly StringBuilder _line = new(160);
 
+    /// <summary>Writes one ladder line.</summary>
     public void Packet(Conversation c, PacketView p)
     {
         if (_announced.Add(c.Stream))
@@ -28,6 +29,7 @@ public sealed class TextAnalysisWriter(TextWriter output) : IAnalysisWriter
         output.WriteLine(_line);
     }
 
+    /// <summary>Writes the conversations and the summary.</summary>
     public void End(AnalysisSummary s)
     {
         output.WriteLine();

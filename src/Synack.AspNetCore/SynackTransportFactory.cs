@@ -15,8 +15,10 @@ public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnec
 {
     private readonly SynackTransportOptions _options;
 
+    /// <summary>Kestrel's listeners for endpoints on <paramref name="stack"/>.</summary>
     public SynackTransportFactory(NetworkStack stack, SynackTransportOptions? options = null) : this([stack], options) { }
 
+    /// <summary>Kestrel's listeners for endpoints on <paramref name="shards"/>: each endpoint listens on every shard.</summary>
     public SynackTransportFactory(IReadOnlyList<NetworkStack> shards, SynackTransportOptions? options = null)
     {
         if (shards.Count == 0) throw new ArgumentException("at least one stack", nameof(shards));
@@ -30,9 +32,11 @@ public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnec
     /// <summary>Every stack Kestrel listens on: one, or the shards of a multi-queue device.</summary>
     public IReadOnlyList<NetworkStack> Shards { get; }
 
+    /// <summary>True when the endpoint's address is one of the stack's.</summary>
     public bool CanBind(EndPoint endpoint) =>
         endpoint is IPEndPoint ip && Stack.Options.Addresses.Contains(IpAddr.FromIPAddress(ip.Address));
 
+    /// <summary>Starts listening on <paramref name="endpoint"/> over Synack.</summary>
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         if (endpoint is not IPEndPoint ip || !CanBind(endpoint))

@@ -5,6 +5,7 @@ using Synack.Stack;
 
 namespace Synack.AspNetCore;
 
+/// <summary>Puts Synack under Kestrel.</summary>
 public static class SynackWebHostBuilderExtensions
 {
     /// <summary>

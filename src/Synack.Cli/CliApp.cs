@@ -5,6 +5,7 @@ namespace Synack.Cli;
 /// <summary>The `synack` command line, runnable in-process so tests can read what a person would.</summary>
 public static class CliApp
 {
+    /// <summary>Runs the <c>synack</c> command line with <paramref name="args"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("synack: a userspace TCP stack that shows its connection management");

@@ -53,7 +53,7 @@ internal static class DemoCommand
                 return 2;
             }
             bool onStack = parse.GetValue(engine) == "stack";
-            var link = new LinkOptions { Loss = p, Latency = TimeSpan.FromMilliseconds(ms), Seed = parse.GetValue(seed) };
+            var link = new LinkConditions { Loss = p, Latency = TimeSpan.FromMilliseconds(ms), Seed = parse.GetValue(seed) };
             if (parse.GetValue(http) is int requests)
             {
                 if (requests is < 1 or > 10_000)

@@ -17,7 +17,7 @@ namespace Synack.Cli;
 /// </summary>
 internal static class HttpDemo
 {
-    public static void Run(int requests, LinkOptions link, int seed, TextWriter output, FileInfo? capture)
+    public static void Run(int requests, LinkConditions link, int seed, TextWriter output, FileInfo? capture)
     {
         var net = new SimulatedNetwork(seed) { SettleThreadPool = true };
         var server = net.AddHost("server", "192.0.2.2");

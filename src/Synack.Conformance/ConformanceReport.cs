@@ -6,8 +6,11 @@ namespace Synack.Conformance;
 /// <summary>Every <c>.pkt</c> under a directory, run in path order, with a summary.</summary>
 public sealed record ConformanceReport(string Directory, IReadOnlyList<ScriptResult> Scripts)
 {
+    /// <summary>Scripts that passed.</summary>
     public int Passed => Scripts.Count(s => s.Result == ScriptOutcome.Pass);
+    /// <summary>Scripts that failed.</summary>
     public int Failed => Scripts.Count(s => s.Result == ScriptOutcome.Fail);
+    /// <summary>Scripts that need what the runner does not have.</summary>
     public int Unsupported => Scripts.Count(s => s.Result == ScriptOutcome.Unsupported);
 
     /// <summary>One line per script, then the summary.</summary>

@@ -2,6 +2,7 @@ using Synack.Tcp;
 
 namespace Synack.Conformance;
 
+/// <summary>Runs a directory of packetdrill scripts.</summary>
 public static class ConformanceSuite
 {
     /// <summary>Runs every script under <paramref name="directory"/> (recursively) against a fresh stack each.</summary>

@@ -13,9 +13,11 @@ public static partial class PacketdrillParser
     [GeneratedRegex(@"^(?<rel>\+\s*)?(?<t>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:\s*~\s*(?<lrel>\+)?\s*(?<latest>[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?(?:\s*\.\.\.\s*(?<to>[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?\s+(?<rest>.*)$")]
     private static partial Regex TimedLine();
 
+    /// <summary>Parses the script at <paramref name="path"/>; <paramref name="defined"/> names the symbols its <c>#ifdef</c>s see.</summary>
     public static PacketdrillScript ParseFile(string path, IReadOnlySet<string>? defined = null) =>
         Parse(File.ReadAllText(path), path, defined);
 
+    /// <summary>Parses script text; <paramref name="path"/> names it in errors.</summary>
     public static PacketdrillScript Parse(string text, string path, IReadOnlySet<string>? defined = null)
     {
         defined ??= new HashSet<string> { "STANDARD" };

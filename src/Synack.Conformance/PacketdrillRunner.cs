@@ -30,6 +30,7 @@ public static partial class PacketdrillRunner
         return Run(script, profile, displayPath, capture);
     }
 
+    /// <summary>Runs a parsed script against a fresh stack with <paramref name="profile"/>, optionally writing its packets to <paramref name="capture"/>.</summary>
     public static ScriptResult Run(PacketdrillScript script, ConnectionOptions? profile = null, string? displayPath = null, PcapNgWriter? capture = null)
     {
         var run = new ScriptRun(script, profile, capture);

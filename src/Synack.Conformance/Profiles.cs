@@ -5,6 +5,7 @@ namespace Synack.Conformance;
 /// <summary>The stack configurations a script can run against.</summary>
 public static class Profiles
 {
+    /// <summary>The names <c>--profile</c> takes.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "freebsd", "linux", "synack", "synack-no-quickack"];
 
     /// <summary>

@@ -7,10 +7,12 @@ namespace Synack.Conformance;
 /// </summary>
 public sealed record ScriptResult(string Path, ScriptOutcome Result, int? Line = null, string? Expected = null, string? Actual = null, string? Reason = null)
 {
+    /// <summary>Settings the stack mapped loosely or ignored.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>Every event and every packet the stack sent, in order, with virtual times.</summary>
     public IReadOnlyList<string> Transcript { get; init; } = [];
 
+    /// <summary>"pass", "fail" or "unsupported".</summary>
     public string ResultName => Result switch
     {
         ScriptOutcome.Pass => "pass",

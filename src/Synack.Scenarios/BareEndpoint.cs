@@ -25,20 +25,32 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
         IsnGenerator = isn;
     }
 
+    /// <summary>The endpoint's name in the trace ("client", "server").</summary>
     public override string Name { get; }
+    /// <summary>The endpoint's address.</summary>
     public override IpAddr Address => _addresses[0];
+    /// <summary>The endpoint's port.</summary>
     public override ushort Port { get; }
+    /// <summary>The profile the next connection is made with.</summary>
     public ConnectionOptions Options { get; set; }
+    /// <summary>Where the next connection's ISN comes from.</summary>
     public IIsnGenerator IsnGenerator { get; set; }
+    /// <summary>The connection, once the endpoint has listened or connected.</summary>
     public Connection? Connection { get; private set; }
+    /// <summary>The endpoint at the other end of the link.</summary>
     public BareEndpoint Peer { get; internal set; } = null!;
+    /// <summary>The connection's state; CLOSED before there is one.</summary>
     public override TcpState State => Connection?.State ?? TcpState.Closed;
 
     /// <summary>Bytes the application has read so far.</summary>
     public byte[] ReceivedBytes => _received.ToArray();
+    /// <summary>How many bytes the application has read so far.</summary>
     public long ReceivedCount => _received.Length;
+    /// <summary>True once a read returned the end of the stream (the peer's FIN).</summary>
     public bool SawEndOfStream { get; private set; }
+    /// <summary>Every user event the connection reported, with its error.</summary>
     public List<(ConnectionEvent Event, TcpError Error)> Events { get; } = [];
+    /// <summary>The error of the last event that carried one.</summary>
     public TcpError LastError { get; private set; }
 
     /// <summary>Read data as soon as it is readable (the application is always reading).</summary>
@@ -47,6 +59,7 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
     /// <summary>The application's reaction to events; runs after the connection has finished its input.</summary>
     public Action<BareEndpoint, ConnectionEvent>? OnEvent { get; set; }
 
+    /// <summary>The run's virtual time.</summary>
     public TimeSpan Now => _run.Clock;
 
     private Connection NewConnection()
@@ -58,6 +71,7 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
         return Connection;
     }
 
+    /// <summary>Active OPEN to the peer.</summary>
     public override void Connect() => ConnectActive();
 
     /// <summary>Active OPEN; the connection's answer.</summary>
@@ -67,12 +81,14 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
         return NewConnection().OpenActive(Now);
     }
 
+    /// <summary>Passive OPEN: waits for the peer's SYN.</summary>
     public override void Listen()
     {
         Call("listen (passive OPEN)");
         NewConnection().OpenPassive();
     }
 
+    /// <summary>SEND: queues <paramref name="data"/>; returns the bytes accepted.</summary>
     public int Send(ReadOnlySpan<byte> data)
     {
         Call($"send {data.Length} bytes");
@@ -82,20 +98,24 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
         return n;
     }
 
+    /// <summary>SEND of <paramref name="length"/> bytes of <paramref name="fill"/>; returns the bytes accepted.</summary>
     public override int Send(int length, byte fill = (byte)'x') => Send(Pattern(length, fill));
 
+    /// <summary>Shuts down sending (a FIN), keeping the receiving side open.</summary>
     public override TcpError Shutdown()
     {
         Call("shutdown (half-close)");
         return Connection?.Shutdown(Now) ?? TcpError.ConnectionDoesNotExist;
     }
 
+    /// <summary>CLOSE: a FIN after the queued data.</summary>
     public override TcpError Close()
     {
         Call("close");
         return Connection?.Close(Now) ?? TcpError.ConnectionDoesNotExist;
     }
 
+    /// <summary>ABORT: a RST, and the connection is gone.</summary>
     public override void Abort()
     {
         Call("abort");
@@ -135,6 +155,7 @@ public sealed class BareEndpoint : ScenarioEndpoint, INetworkNode, IConnectionHo
     // ------------------------------------------------------------------ on the network
 
     IReadOnlyList<IpAddr> INetworkNode.Addresses => _addresses;
+    /// <summary>The link the endpoint sends on.</summary>
     public IPacketSink? Output { get; set; }
     TimeSpan? INetworkNode.NextWakeup => Connection?.NextDeadline is TimeSpan d && d != TimeSpan.MaxValue ? d : null;
 

@@ -16,8 +16,8 @@ public sealed class BareRun : ScenarioRun
 
     /// <param name="link">The link; by default 10 ms one way and nothing lost.</param>
     public BareRun(ConnectionOptions? clientOptions = null, ConnectionOptions? serverOptions = null,
-        IIsnGenerator? clientIsn = null, IIsnGenerator? serverIsn = null, LinkOptions? link = null)
-        : base(new SimulatedNetwork(link?.Seed ?? 1), link ?? new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) })
+        IIsnGenerator? clientIsn = null, IIsnGenerator? serverIsn = null, LinkConditions? link = null)
+        : base(new SimulatedNetwork(link?.Seed ?? 1), link ?? new LinkConditions { Latency = TimeSpan.FromMilliseconds(10) })
     {
         _client = new BareEndpoint(this, "client", IpAddr.Parse("192.0.2.1"), 40000, clientOptions ?? ConnectionOptions.Default,
             clientIsn ?? new Rfc6528IsnGenerator(new byte[32]));
@@ -29,6 +29,8 @@ public sealed class BareRun : ScenarioRun
         MemoryLink.Attach(Network.AddNode(_server));
     }
 
+    /// <summary>The client endpoint.</summary>
     public override BareEndpoint Client => _client;
+    /// <summary>The server endpoint.</summary>
     public override BareEndpoint Server => _server;
 }

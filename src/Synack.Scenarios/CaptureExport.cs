@@ -17,6 +17,7 @@ namespace Synack.Scenarios;
 /// </remarks>
 public static class CaptureExport
 {
+    /// <summary>Writes the run's segments as pcapng, one interface per endpoint, each state change a comment on the packet that caused it.</summary>
     public static void Write(Trace trace, Stream output)
     {
         var comments = new Dictionary<byte[], List<string>>(ReferenceEqualityComparer.Instance);

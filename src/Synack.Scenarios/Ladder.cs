@@ -10,6 +10,7 @@ namespace Synack.Scenarios;
 /// </summary>
 public static class Ladder
 {
+    /// <summary>The ladder's rows: segments, and optionally user calls and timers, with both endpoints' states after each.</summary>
     public static IReadOnlyList<LadderRow> Build(Trace trace, bool includeCalls = true, bool includeTimers = true)
     {
         var rows = new List<LadderRow>();

@@ -11,6 +11,7 @@ namespace Synack.Scenarios;
 /// </summary>
 public static class LadderFormatter
 {
+    /// <summary>The ladder as text: time, direction, flags, absolute and relative seq and ack, length, window, options, states.</summary>
     public static string Format(Trace trace, bool showTimers = true)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -9,7 +9,7 @@ namespace Synack.Scenarios;
 public sealed record Scenario(string Name, string Note, string Description, Action<ScenarioRun> Body, ConnectionOptions? ClientOptions = null)
 {
     /// <summary>Runs the scenario on two bare connections (no stack around them).</summary>
-    public BareRun RunBare(LinkOptions? link = null)
+    public BareRun RunBare(LinkConditions? link = null)
     {
         var run = ScenarioCatalog.NewNotePair(ClientOptions, link: link);
         Body(run);
@@ -17,7 +17,7 @@ public sealed record Scenario(string Name, string Note, string Description, Acti
     }
 
     /// <summary>Runs the scenario on two stacks, the applications on the socket API.</summary>
-    public StackRun RunOnStacks(LinkOptions? link = null)
+    public StackRun RunOnStacks(LinkConditions? link = null)
     {
         var run = StackRun.ForScenario(this, link);
         Body(run);

@@ -10,6 +10,7 @@ public static class ScenarioCatalog
 {
     /// <summary>The scenarios' ISNs (S1): client 123456, server 234567.</summary>
     public const uint ClientIsn = 123456;
+    /// <summary>The server's ISN in the scenarios.</summary>
     public const uint ServerIsn = 234567;
 
     /// <summary>
@@ -41,6 +42,7 @@ public static class ScenarioCatalog
         KeepAliveCount = 3,
     };
 
+    /// <summary>Every scenario, in the order docs/scenarios.md tells them.</summary>
     public static IReadOnlyList<Scenario> All { get; } =
     [
         new("handshake-data-close", "S1 S2 S5", "three-way handshake, 100 bytes each way (ISNs 123456/234567), four-way close", HandshakeDataCloseBody),
@@ -54,6 +56,7 @@ public static class ScenarioCatalog
         new("half-close", "S5", "the client shuts down its sending side; the server keeps sending in CLOSE-WAIT, then closes", HalfCloseBody),
     ];
 
+    /// <summary>The scenario named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static Scenario? Find(string name)
     {
         foreach (var s in All)
@@ -63,7 +66,8 @@ public static class ScenarioCatalog
         return null;
     }
 
-    public static BareRun NewNotePair(ConnectionOptions? client = null, ConnectionOptions? server = null, LinkOptions? link = null) =>
+    /// <summary>A client and a server with the scenarios' ISNs and options, on a fresh link, before any call.</summary>
+    public static BareRun NewNotePair(ConnectionOptions? client = null, ConnectionOptions? server = null, LinkConditions? link = null) =>
         new(client ?? NoteOptions, server ?? NoteOptions, new FixedIsnGenerator(ClientIsn), new FixedIsnGenerator(ServerIsn), link);
 
     /// <summary>The scenarios' pair with the handshake done: both ESTABLISHED.</summary>
@@ -84,14 +88,23 @@ public static class ScenarioCatalog
         sim.RunUntil(() => sim.Client.State == TcpState.Established && sim.Server.State == TcpState.Established, TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>Runs S1/S2/S5: handshake, 100 bytes each way, four-way close.</summary>
     public static BareRun HandshakeDataClose() => Harness(HandshakeDataCloseBody);
+    /// <summary>Runs S1: the note's nine steps of sequence numbers.</summary>
     public static BareRun SequenceNumbers() => Harness(SequenceNumbersBody);
+    /// <summary>Runs S6: both sides close at once (CLOSING).</summary>
     public static BareRun SimultaneousClose() => Harness(SimultaneousCloseBody);
+    /// <summary>Runs S9: FIN+ACK in one segment, the three-segment close.</summary>
     public static BareRun CombinedFin() => Harness(CombinedFinBody);
+    /// <summary>Runs S4: the third segment of the handshake is lost.</summary>
     public static BareRun LostThirdAck() => Harness(LostThirdAckBody);
+    /// <summary>Runs S3: an old duplicate SYN during a new connect.</summary>
     public static BareRun OldDuplicateSyn() => Harness(OldDuplicateSynBody);
+    /// <summary>Runs S7: the last ACK is lost and the FIN retransmitted into TIME-WAIT.</summary>
     public static BareRun LostFinalAck() => Harness(LostFinalAckBody);
+    /// <summary>Runs S8: keep-alive probes, then a dead peer.</summary>
     public static BareRun KeepAliveDeadPeer() => Harness(KeepAliveDeadPeerBody);
+    /// <summary>Runs S5: a half-close, data flowing in CLOSE-WAIT.</summary>
     public static BareRun HalfClose() => Harness(HalfCloseBody);
 
     private static BareRun Harness(Action<ScenarioRun> body) => Find(NameOf(body))!.RunBare();
@@ -105,7 +118,7 @@ public static class ScenarioCatalog
         throw new ArgumentException("not a scenario body", nameof(body));
     }
 
-    public static void HandshakeDataCloseBody(ScenarioRun sim)
+    private static void HandshakeDataCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(100);
@@ -119,7 +132,7 @@ public static class ScenarioCatalog
     }
 
     /// <summary>k = 120, b1..b4 = 100, 200, 300, 400: small segments, so one delayed ACK covers all four.</summary>
-    public static void SequenceNumbersBody(ScenarioRun sim)
+    private static void SequenceNumbersBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(120);
@@ -128,7 +141,7 @@ public static class ScenarioCatalog
         sim.RunFor(TimeSpan.FromMilliseconds(200));
     }
 
-    public static void SimultaneousCloseBody(ScenarioRun sim)
+    private static void SimultaneousCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.RunFor(TimeSpan.FromMilliseconds(100));
@@ -137,7 +150,7 @@ public static class ScenarioCatalog
         sim.RunUntilIdle();
     }
 
-    public static void CombinedFinBody(ScenarioRun sim)
+    private static void CombinedFinBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Server.CloseOnEndOfStream = true;
@@ -147,7 +160,7 @@ public static class ScenarioCatalog
         sim.RunUntilIdle();
     }
 
-    public static void LostThirdAckBody(ScenarioRun sim)
+    private static void LostThirdAckBody(ScenarioRun sim)
     {
         sim.Link.Drop(s => s.From == "client" && s.IsPureAck, times: int.MaxValue);
         sim.Server.Listen();
@@ -155,7 +168,7 @@ public static class ScenarioCatalog
         sim.RunUntilIdle(TimeSpan.FromMinutes(5));
     }
 
-    public static void OldDuplicateSynBody(ScenarioRun sim)
+    private static void OldDuplicateSynBody(ScenarioRun sim)
     {
         sim.Server.Listen();
         // The client's real SYN is slow; an old SYN of a previous incarnation (seq 90000) gets there first.
@@ -184,7 +197,7 @@ public static class ScenarioCatalog
         return buf[..n];
     }
 
-    public static void LostFinalAckBody(ScenarioRun sim)
+    private static void LostFinalAckBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Close();
@@ -196,7 +209,7 @@ public static class ScenarioCatalog
     }
 
     /// <summary>Runs with <see cref="KeepAliveOptions"/> on the client.</summary>
-    public static void KeepAliveDeadPeerBody(ScenarioRun sim)
+    private static void KeepAliveDeadPeerBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.RunFor(TimeSpan.FromSeconds(11)); // one probe, answered: the peer is alive
@@ -205,7 +218,7 @@ public static class ScenarioCatalog
         sim.RunUntilIdle(TimeSpan.FromMinutes(1));
     }
 
-    public static void HalfCloseBody(ScenarioRun sim)
+    private static void HalfCloseBody(ScenarioRun sim)
     {
         Establish(sim);
         sim.Client.Send(100);

@@ -12,7 +12,8 @@ namespace Synack.Scenarios;
 /// </summary>
 public abstract class ScenarioRun
 {
-    protected ScenarioRun(SimulatedNetwork network, LinkOptions link)
+    /// <summary>A run on <paramref name="network"/> whose two endpoints share one link with <paramref name="link"/>.</summary>
+    protected ScenarioRun(SimulatedNetwork network, LinkConditions link)
     {
         Network = network;
         MemoryLink = network.Connect(link); // the endpoints are attached by the subclass
@@ -22,15 +23,22 @@ public abstract class ScenarioRun
         MemoryLink.Copied = (from, packet) => Record(TraceKind.Duplicated, from.Name, Describe(from.Name, packet));
     }
 
+    /// <summary>The simulated network the run is on.</summary>
     public SimulatedNetwork Network { get; }
+    /// <summary>The link between the endpoints.</summary>
     public MemoryLink MemoryLink { get; }
     /// <summary>The link's faults, aimed at segments as the trace describes them.</summary>
     public SimulatedLink Link { get; }
+    /// <summary>Everything that happened, in order.</summary>
     public Trace Trace { get; } = new();
+    /// <summary>The run's virtual time.</summary>
     public TimeSpan Clock => Network.Now;
+    /// <summary>The endpoint that connects.</summary>
     public abstract ScenarioEndpoint Client { get; }
+    /// <summary>The endpoint that listens.</summary>
     public abstract ScenarioEndpoint Server { get; }
 
+    /// <summary>Runs everything due in the next <paramref name="duration"/> of virtual time.</summary>
     public void RunFor(TimeSpan duration) => Network.RunFor(duration);
 
     /// <summary>Runs until <paramref name="condition"/> holds; false if <paramref name="limit"/> (an hour) of virtual time passes first.</summary>
@@ -39,6 +47,7 @@ public abstract class ScenarioRun
     /// <summary>Runs until nothing is left to happen, or <paramref name="limit"/> (an hour) of virtual time passes.</summary>
     public void RunUntilIdle(TimeSpan? limit = null) => Network.RunUntil(() => false, limit ?? TimeSpan.FromHours(1));
 
+    /// <summary>Runs <paramref name="action"/> at virtual time <paramref name="at"/>.</summary>
     public void Schedule(TimeSpan at, Action action) => Network.Schedule(at, action);
 
     /// <summary>Records a note in the trace (a cut cable, say).</summary>

@@ -18,8 +18,8 @@ public sealed class SimulatedLink
     /// <summary>One-way latency (10 ms in the scenarios).</summary>
     public TimeSpan Latency
     {
-        get => Link.Options.Latency;
-        set => Link.Options = Link.Options with { Latency = value };
+        get => Link.Conditions.Latency;
+        set => Link.Conditions = Link.Conditions with { Latency = value };
     }
 
     /// <summary>When false the link carries nothing (a cable pulled): every segment is dropped.</summary>
@@ -29,16 +29,21 @@ public sealed class SimulatedLink
         set => Link.Up = value;
     }
 
+    /// <summary>Loses the next <paramref name="times"/> segments <paramref name="match"/> picks.</summary>
     public LinkRule Drop(Func<SegmentInfo, bool> match, int times = 1) => Link.Drop(On(match), times);
+    /// <summary>Delivers the next <paramref name="times"/> segments <paramref name="match"/> picks twice.</summary>
     public LinkRule Duplicate(Func<SegmentInfo, bool> match, int times = 1) => Link.Duplicate(On(match), times);
+    /// <summary>Delivers the next <paramref name="times"/> segments <paramref name="match"/> picks later by <paramref name="by"/>.</summary>
     public LinkRule Delay(Func<SegmentInfo, bool> match, TimeSpan by, int times = 1) => Link.Delay(On(match), by, times);
     /// <summary>Keeps matching segments until <see cref="ReleaseHeld"/>: later segments overtake them.</summary>
     public LinkRule Hold(Func<SegmentInfo, bool> match, int times = 1) => Link.Hold(On(match), times);
     /// <summary>Flips one bit of matching segments: the receiver's checksum must catch it.</summary>
     public LinkRule Corrupt(Func<SegmentInfo, bool> match, int times = 1) => Link.Corrupt(On(match), times);
 
+    /// <summary>Delivers the held segments now.</summary>
     public void ReleaseHeld() => Link.ReleaseHeld();
 
+    /// <summary>Removes every rule.</summary>
     public void ClearRules() => Link.ClearRules();
 
     /// <summary>Puts a packet on the wire as if <paramref name="from"/> had sent it (an old duplicate, a forged segment).</summary>

@@ -17,7 +17,8 @@ public sealed class StackRun : ScenarioRun, IStackObserver
     private readonly StackEndpoint _client;
     private readonly StackEndpoint _server;
 
-    public StackRun(LinkOptions link, ConnectionOptions? clientOptions = null, ConnectionOptions? serverOptions = null,
+    /// <summary>A client and a server stack on one simulated link, with the given profiles, ISN sources and network seed.</summary>
+    public StackRun(LinkConditions link, ConnectionOptions? clientOptions = null, ConnectionOptions? serverOptions = null,
         IIsnGenerator? clientIsn = null, IIsnGenerator? serverIsn = null, int seed = 1)
         : base(new SimulatedNetwork(seed), link)
     {
@@ -46,18 +47,26 @@ public sealed class StackRun : ScenarioRun, IStackObserver
     }
 
     /// <summary>The scenarios' setup (docs/scenarios.md): fixed ISNs 123456 and 234567, their classic SYN options, 10 ms latency.</summary>
-    public static StackRun ForScenario(Scenario scenario, LinkOptions? link = null) =>
-        new(link ?? new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) },
+    public static StackRun ForScenario(Scenario scenario, LinkConditions? link = null) =>
+        new(link ?? new LinkConditions { Latency = TimeSpan.FromMilliseconds(10) },
             scenario.ClientOptions ?? ScenarioCatalog.NoteOptions, ScenarioCatalog.NoteOptions,
             new FixedIsnGenerator(ScenarioCatalog.ClientIsn), new FixedIsnGenerator(ScenarioCatalog.ServerIsn), link?.Seed ?? 1);
 
+    /// <summary>The client's stack.</summary>
     public NetworkStack ClientStack => _client.Stack;
+    /// <summary>The server's stack.</summary>
     public NetworkStack ServerStack => _server.Stack;
+    /// <summary>The client endpoint (socket API).</summary>
     public override ScenarioEndpoint Client => _client;
+    /// <summary>The server endpoint (socket API).</summary>
     public override ScenarioEndpoint Server => _server;
+    /// <summary>The error the client's socket reported, if any.</summary>
     public SocketError ClientError => _client.Error;
+    /// <summary>The error the server's socket reported, if any.</summary>
     public SocketError ServerError => _server.Error;
+    /// <summary>Bytes the client has read.</summary>
     public long ClientReceived => _client.Received;
+    /// <summary>Bytes the server has read.</summary>
     public long ServerReceived => _server.Received;
 
     // ---- what the stacks report (what they send, the link reports)

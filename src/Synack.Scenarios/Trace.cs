@@ -7,8 +7,10 @@ public sealed class Trace
 {
     private readonly List<TraceEntry> _entries = [];
 
+    /// <summary>The entries in the order they happened.</summary>
     public IReadOnlyList<TraceEntry> Entries => _entries;
 
+    /// <summary>Raised for each entry as it is added.</summary>
     public event Action<TraceEntry>? Appended;
 
     internal void Add(TraceEntry e)
@@ -19,7 +21,9 @@ public sealed class Trace
 
     internal long NextIndex => _entries.Count;
 
+    /// <summary>The segments delivered to an endpoint.</summary>
     public IEnumerable<SegmentInfo> Delivered() => Of(TraceKind.Delivered);
+    /// <summary>The segments sent by an endpoint.</summary>
     public IEnumerable<SegmentInfo> Sent() => Of(TraceKind.Sent);
 
     private IEnumerable<SegmentInfo> Of(TraceKind kind)
@@ -43,5 +47,6 @@ public sealed class Trace
         return states;
     }
 
+    /// <summary>Every entry, one per line.</summary>
     public override string ToString() => string.Join(Environment.NewLine, _entries);
 }

@@ -15,6 +15,7 @@ public sealed record TraceEntry(
     TcpState ClientState = TcpState.Closed,
     TcpState ServerState = TcpState.Closed)
 {
+    /// <summary>One line of the trace.</summary>
     public override string ToString()
     {
         string t = $"{Time.TotalMilliseconds,10:F3}ms {Endpoint,-6} {Kind,-12}";

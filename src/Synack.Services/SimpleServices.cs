@@ -5,6 +5,7 @@ namespace Synack.Services;
 /// <summary>RFC 862 echo and RFC 863 discard on a <see cref="TcpConnection"/>.</summary>
 public static class SimpleServices
 {
+    /// <summary>Echo (port 7, RFC 862): sends back what it reads until the peer closes, then closes.</summary>
     public static async Task EchoAsync(TcpConnection conn, CancellationToken ct)
     {
         var buf = new byte[64 * 1024];
@@ -19,6 +20,7 @@ public static class SimpleServices
         }
     }
 
+    /// <summary>Discard (port 9, RFC 863): reads and forgets until the peer closes, then closes.</summary>
     public static async Task DiscardAsync(TcpConnection conn, CancellationToken ct)
     {
         var buf = new byte[64 * 1024];

@@ -16,6 +16,7 @@ public sealed record TunServerOptions
     public required IpAddr Address { get; init; }
     /// <summary>The kernel side's address with its prefix ("192.0.2.1/24").</summary>
     public required string Peer { get; init; }
+    /// <summary>The device's MTU.</summary>
     public int Mtu { get; init; } = 1500;
     /// <summary>Segmentation and checksum offload on the device (IFF_VNET_HDR).</summary>
     public bool Offload { get; init; } = true;

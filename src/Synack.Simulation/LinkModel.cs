@@ -1,7 +1,7 @@
 namespace Synack.Simulation;
 
 /// <summary>
-/// What a link does to the packets put on it, under <see cref="LinkOptions"/>: each sender's
+/// What a link does to the packets put on it, under <see cref="LinkConditions"/>: each sender's
 /// serialisation and bounded queue (a <see cref="SenderQueue"/>), then seeded loss, corruption,
 /// latency with reordering, and duplication. It only decides; the caller carries the packet (on
 /// virtual time in <see cref="MemoryLink"/>, in real time between two kernels). The n-th packet meets
@@ -19,7 +19,7 @@ public sealed class LinkModel
     /// <paramref name="extraDelay"/> more than the latency (an aimed delay). Random draws are made in a
     /// fixed order — loss, corruption, reordering, duplication — and only for a packet that gets that far.
     /// </summary>
-    public PacketFate Next(LinkOptions options, SenderQueue sender, int length, TimeSpan now, TimeSpan extraDelay = default)
+    public PacketFate Next(LinkConditions options, SenderQueue sender, int length, TimeSpan now, TimeSpan extraDelay = default)
     {
         var departs = now;
         if (options.RateBytesPerSecond > 0 && !sender.TryEnter(options, length, now, out departs)) return new PacketFate(PacketVerdict.TailDropped, now);
@@ -49,7 +49,7 @@ public sealed class LinkModel
 
 /// <summary>
 /// One sender's way onto a link with a rate: packets leave one after another, each when the one before
-/// has been serialised, and at most <see cref="LinkOptions.QueueLimit"/> wait.
+/// has been serialised, and at most <see cref="LinkConditions.QueueLimit"/> wait.
 /// </summary>
 public sealed class SenderQueue
 {
@@ -65,7 +65,7 @@ public sealed class SenderQueue
         return _departures.Count;
     }
 
-    internal bool TryEnter(LinkOptions options, int length, TimeSpan now, out TimeSpan departs)
+    internal bool TryEnter(LinkConditions options, int length, TimeSpan now, out TimeSpan departs)
     {
         departs = now;
         if (_freeAt > now && Queued(now) >= options.QueueLimit) return false;
@@ -79,6 +79,7 @@ public sealed class SenderQueue
 /// <summary>Whether a packet gets through a <see cref="LinkModel"/>.</summary>
 public enum PacketVerdict
 {
+    /// <summary>The packet arrives.</summary>
     Delivered,
     /// <summary>The sender's queue was full.</summary>
     TailDropped,

@@ -18,21 +18,28 @@ public sealed class MemoryLink : IPacketSink
     private readonly HashSet<INetworkNode> _partitioned = [];
     private readonly LinkModel _model;
 
-    internal MemoryLink(SimulatedNetwork net, LinkOptions options)
+    internal MemoryLink(SimulatedNetwork net, LinkConditions options, int seed)
     {
         _net = net;
-        Options = options;
-        _model = new LinkModel(options.Seed);
+        Conditions = options;
+        _model = new LinkModel(seed);
     }
 
-    public LinkOptions Options { get; set; }
+    /// <summary>Latency, loss and the rest; may be changed mid-run (a latency change, a lossier link).</summary>
+    public LinkConditions Conditions { get; set; }
     /// <summary>When false nothing gets through (a cable pulled).</summary>
     public bool Up { get; set; } = true;
+    /// <summary>Packets delivered.</summary>
     public long Delivered { get; private set; }
+    /// <summary>Packets lost at random (<see cref="LinkConditions.Loss"/>).</summary>
     public long Lost { get; private set; }
+    /// <summary>Packets dropped because the sender's queue was full.</summary>
     public long TailDropped { get; private set; }
+    /// <summary>Packets delivered twice.</summary>
     public long Duplicated { get; private set; }
+    /// <summary>Packets with a byte flipped.</summary>
     public long Corrupted { get; private set; }
+    /// <summary>Packets held back so later ones passed them.</summary>
     public long Reordered { get; private set; }
     /// <summary>Packets lost to a partition (<see cref="Partition"/>).</summary>
     public long Partitioned { get; private set; }
@@ -45,10 +52,15 @@ public sealed class MemoryLink : IPacketSink
     /// <summary>Called when a rule makes a second copy of a packet.</summary>
     public Action<INetworkNode, byte[]>? Copied { get; set; }
 
+    /// <summary>Loses the next <paramref name="times"/> packets <paramref name="match"/> picks (sender, IP packet).</summary>
     public LinkRule Drop(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Drop, times, TimeSpan.Zero);
+    /// <summary>Delivers the next <paramref name="times"/> packets <paramref name="match"/> picks twice.</summary>
     public LinkRule Duplicate(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Duplicate, times, TimeSpan.Zero);
+    /// <summary>Delivers the next <paramref name="times"/> packets <paramref name="match"/> picks later, by <paramref name="by"/>.</summary>
     public LinkRule Delay(Func<INetworkNode, byte[], bool> match, TimeSpan by, int times = 1) => AddRule(match, LinkFault.Delay, times, by);
+    /// <summary>Holds the next <paramref name="times"/> packets <paramref name="match"/> picks until <see cref="ReleaseHeld"/>.</summary>
     public LinkRule Hold(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Hold, times, TimeSpan.Zero);
+    /// <summary>Flips a byte in the next <paramref name="times"/> packets <paramref name="match"/> picks.</summary>
     public LinkRule Corrupt(Func<INetworkNode, byte[], bool> match, int times = 1) => AddRule(match, LinkFault.Corrupt, times, TimeSpan.Zero);
 
     private LinkRule AddRule(Func<INetworkNode, byte[], bool> match, LinkFault fault, int times, TimeSpan delay)
@@ -58,18 +70,20 @@ public sealed class MemoryLink : IPacketSink
         return rule;
     }
 
+    /// <summary>Removes every rule.</summary>
     public void ClearRules() => _rules.Clear();
 
     /// <summary>Delivers the held packets now (after the latency), behind everything that overtook them.</summary>
     public void ReleaseHeld()
     {
-        foreach (var (from, to, packet) in _held) Deliver(from, to, packet, _net.Now + Options.Latency);
+        foreach (var (from, to, packet) in _held) Deliver(from, to, packet, _net.Now + Conditions.Latency);
         _held.Clear();
     }
 
     /// <summary>Puts a packet on the link as if <paramref name="from"/> had sent it (an old duplicate, a forged segment).</summary>
     public void Inject(INetworkNode from, byte[] packet) => Transmit(from, packet);
 
+    /// <summary>Puts a host on the link (and makes the link its output).</summary>
     public void Attach(INetworkNode node)
     {
         _nodes.Add(node);
@@ -101,8 +115,10 @@ public sealed class MemoryLink : IPacketSink
     /// <summary>Ends the partition: packets sent from now on get through.</summary>
     public void Heal() => _partitioned.Clear();
 
+    /// <summary>True while some host is cut off (see <see cref="Partition"/>).</summary>
     public bool IsPartitioned => _partitioned.Count > 0;
 
+    /// <summary>Takes a packet from <paramref name="from"/> and decides its fate by the options and rules.</summary>
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         var copy = packet.ToArray();
@@ -159,7 +175,7 @@ public sealed class MemoryLink : IPacketSink
             return;
         }
         if (!_senders.TryGetValue(from, out var queue)) _senders[from] = queue = new SenderQueue();
-        var fate = _model.Next(Options, queue, copy.Length, now, extra);
+        var fate = _model.Next(Conditions, queue, copy.Length, now, extra);
         switch (fate.Verdict)
         {
             case PacketVerdict.TailDropped:

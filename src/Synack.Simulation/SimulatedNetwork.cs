@@ -37,6 +37,7 @@ public sealed class SimulatedNetwork
     private int _othersBusy;
     private long _order;
     private int _hostIndex;
+    private int _linkIndex;
     private bool _nothingPending; // the last RunUntil stopped because no event was left, not at its limit
     private bool _runningTask;    // inside Run: a task not yet done while nothing is pending is waiting on something
     // Calls that reached the stack from another thread while the loop ran without settling the pool:
@@ -44,6 +45,7 @@ public sealed class SimulatedNetwork
     private int _escapes;
     private string? _firstEscape;
 
+    /// <summary>A network whose every random choice (ISNs, ports, loss, reordering) comes from <paramref name="seed"/>: the same seed gives the same run, in any process.</summary>
     public SimulatedNetwork(int seed = 1)
     {
         Seed = seed;
@@ -54,7 +56,9 @@ public sealed class SimulatedNetwork
     /// <summary>Virtual time for application code: delays and timers on it fire on this loop.</summary>
     public VirtualTimeProvider TimeProvider { get; }
 
+    /// <summary>The seed every random draw in the run derives from.</summary>
     public int Seed { get; }
+    /// <summary>Virtual time since the network was made; it moves only when nothing is left to do before the next event.</summary>
     public TimeSpan Now { get; private set; }
     /// <summary>Every host on the network: stacks, and any other node added with <see cref="AddNode"/>.</summary>
     public IReadOnlyList<INetworkNode> Nodes => _nodes;
@@ -84,9 +88,11 @@ public sealed class SimulatedNetwork
             Connection = connection ?? ConnectionOptions.Default,
         });
 
+    /// <summary>Adds a stack with the address <paramref name="address"/> ("192.0.2.1", "2001:db8::1") and, optionally, its own connection profile.</summary>
     public NetworkStack AddHost(string name, string address, ConnectionOptions? connection = null) =>
         AddHost(name, [IpAddr.Parse(address)], connection);
 
+    /// <summary>Adds a stack with the address <paramref name="address"/> and, optionally, its own connection profile.</summary>
     public NetworkStack AddHost(string name, System.Net.IPAddress address, ConnectionOptions? connection = null) =>
         AddHost(name, [IpAddr.FromIPAddress(address)], connection);
 
@@ -126,13 +132,16 @@ public sealed class SimulatedNetwork
         }
     }
 
-    public MemoryLink Connect(LinkOptions options, params INetworkNode[] nodes)
+    /// <summary>Joins <paramref name="nodes"/> by one link with <paramref name="options"/> (its seed derived from the network's unless set).</summary>
+    public MemoryLink Connect(LinkConditions options, params INetworkNode[] nodes)
     {
-        var link = new MemoryLink(this, options);
+        // A link's draws come from the network's seed unless the options fix one: one seed, one run.
+        var link = new MemoryLink(this, options, options.Seed ?? SeedDerivation.Derive(Seed, _linkIndex++, 1));
         foreach (var n in nodes) link.Attach(n);
         return link;
     }
 
+    /// <summary>Runs <paramref name="action"/> on the loop at virtual time <paramref name="at"/> (now, if that has passed).</summary>
     public void Schedule(TimeSpan at, Action action) => _events.Enqueue(action, (at < Now ? Now : at, _order++));
 
     /// <summary>Runs until <paramref name="condition"/> holds; false if <paramref name="limit"/> of virtual time passes first.</summary>
@@ -177,6 +186,7 @@ public sealed class SimulatedNetwork
         }
     }
 
+    /// <summary>Runs everything due in the next <paramref name="duration"/> of virtual time, then stops with the clock at its end.</summary>
     public void RunFor(TimeSpan duration)
     {
         var end = Now + duration;
@@ -243,6 +253,7 @@ public sealed class SimulatedNetwork
             string.Join("\n", Environment.StackTrace.Split('\n').Skip(4).Where(l => !l.Contains(" Synack.Simulation.", StringComparison.Ordinal)).Take(12)).TrimEnd();
     }
 
+    /// <summary>Runs <paramref name="main"/> on the loop until it completes, moving virtual time as the stacks and timers need.</summary><param name="main">The test: its awaits continue on the loop.</param><param name="limit">The most virtual time the run may take; past it, a <see cref="TimeoutException"/>. A run that stops because nothing is pending throws <see cref="SimulationStalledException"/> instead, naming what the test waits on.</param>
     public void Run(Func<Task> main, TimeSpan limit) => Run(async () =>
     {
         await main();

@@ -13,11 +13,16 @@ public sealed class VirtualTimeProvider : TimeProvider
 
     internal VirtualTimeProvider(SimulatedNetwork net) => _net = net;
 
+    /// <summary>A fixed epoch (2026-01-01 UTC) plus the network's virtual time: the same dates in every run.</summary>
     public override DateTimeOffset GetUtcNow() => Epoch + _net.Now;
+    /// <summary>The network's virtual time in ticks.</summary>
     public override long GetTimestamp() => _net.Now.Ticks;
+    /// <summary>Ticks per second.</summary>
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    /// <summary>UTC: a run never depends on the machine's time zone.</summary>
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
 
+    /// <summary>A timer that fires on the loop at virtual times.</summary>
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
         new VirtualTimer(_net, callback, state, dueTime, period);
 

@@ -14,6 +14,7 @@ public sealed partial class Connection
     /// <summary>The MSS our SYN announces: the configured one, lowered by what the path has told us.</summary>
     private ushort SynMss => (ushort)Math.Min(_o.AnnouncedMss(Tuple.RemoteAddress.IsV6), _pathMss);
 
+    /// <summary>An ICMP error about one of our segments (RFC 1122 4.2.3.9, RFC 5927): believed only when it quotes a sequence number we have outstanding.</summary>
     public void OnIcmpError(in IcmpError icmp, TimeSpan now)
     {
         using var _ = Enter();

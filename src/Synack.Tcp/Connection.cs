@@ -36,6 +36,7 @@ public sealed partial class Connection : ISegmentOutput
     internal int SackScoreboardRanges => _snd.ScoreboardRanges;
     internal int SentSegmentCount => _snd.SentSegmentCount;
 
+    /// <summary>A connection in CLOSED for <paramref name="tuple"/>; open it with an active or passive OPEN. Its output goes to <paramref name="host"/>.</summary>
     public Connection(FourTuple tuple, ConnectionOptions? options, IIsnGenerator isnGenerator, IConnectionHost host)
     {
         _o = options ?? ConnectionOptions.Default;
@@ -50,41 +51,63 @@ public sealed partial class Connection : ISegmentOutput
         ClearTimers();
     }
 
+    /// <summary>Local and remote address and port.</summary>
     public FourTuple Tuple { get; private set; }
     /// <summary>The host's own reference for this connection (its table entry); the connection never reads it.</summary>
     public object? Tag { get; set; }
     /// <summary>TS.Recent and the timestamp clock offset, for a host that keeps TIME-WAIT without the connection.</summary>
     internal uint TsRecent => _tsRecent;
     internal uint TsOffset => _tsOffset;
+    /// <summary>The RFC 9293 state.</summary>
     public TcpState State { get; private set; }
     /// <summary>In TIME-WAIT, all the connection still needs (a snapshot taken at each call): a host may keep this and let the connection go.</summary>
     public TimeWaitState? TimeWait => State == TcpState.TimeWait ? TimeWaitState.Of(this, _endAt) : null;
+    /// <summary>The options the connection was made with (its profile).</summary>
     public ConnectionOptions Options => _o;
     /// <summary>Why the connection failed, once it has; <see cref="TcpError.None"/> otherwise.</summary>
     public TcpError Error { get; private set; }
 
+    /// <summary>ISS: our initial sequence number.</summary>
     public SeqNum Iss => _snd.Iss;
+    /// <summary>IRS: the peer's initial sequence number.</summary>
     public SeqNum Irs => _rcv.Irs;
+    /// <summary>SND.UNA: the oldest unacknowledged sequence number.</summary>
     public SeqNum SndUna => _snd.Una;
+    /// <summary>SND.NXT: the next sequence number to send.</summary>
     public SeqNum SndNxt => _snd.Nxt;
+    /// <summary>The highest sequence number sent so far (above SND.NXT while a retransmission is under way).</summary>
     public SeqNum SndMax => _snd.Max;
+    /// <summary>RCV.NXT: the next sequence number expected from the peer.</summary>
     public SeqNum RcvNxt => _rcv.Nxt;
+    /// <summary>SND.WND: the peer's window, in bytes (scaled).</summary>
     public uint SndWnd => _snd.Wnd;
+    /// <summary>RCV.WND: the window we offer, in bytes (scaled).</summary>
     public uint RcvWnd => _rcv.Window;
     /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
     internal uint AcceptanceWindow => _rcv.AcceptanceWindow(advertisedOnly: State == TcpState.SynReceived && _passiveOpen);
+    /// <summary>The congestion window, in bytes.</summary>
     public uint CongestionWindow => _snd.Congestion.Window;
+    /// <summary>The slow-start threshold, in bytes.</summary>
     public uint SlowStartThreshold => _snd.Congestion.SlowStartThreshold;
+    /// <summary>The largest payload we send in one segment (the peer's MSS less options).</summary>
     public int SendMss => _snd.Mss;
+    /// <summary>Both SYNs carried window scale (RFC 7323).</summary>
     public bool WindowScaleNegotiated => _wsOk;
+    /// <summary>The shift applied to the peer's window field.</summary>
     public byte SendWindowShift => _snd.Shift;
+    /// <summary>The shift applied to the window we advertise.</summary>
     public byte ReceiveWindowShift => _rcv.Shift;
+    /// <summary>Both SYNs carried SACK-permitted (RFC 2018).</summary>
     public bool SackNegotiated => _sackOk;
+    /// <summary>Both SYNs carried timestamps (RFC 7323).</summary>
     public bool TimestampsNegotiated => _tsOk;
+    /// <summary>The current retransmission timeout, backoff included (RFC 6298).</summary>
     public TimeSpan Rto => _snd.Rto.Rto;
+    /// <summary>SRTT, or null before the first round-trip sample.</summary>
     public TimeSpan? SmoothedRtt => _snd.Rto.HasSample ? _snd.Rto.Srtt : null;
     /// <summary>Bytes accepted from the user and not yet acknowledged by the peer.</summary>
     public int SendQueued => _snd.Buffer.Count;
+    /// <summary>Bytes the send buffer can still take.</summary>
     public int SendSpace => _snd.Buffer.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
     public int ReceiveQueued => _rcv.Buffer.Count;
@@ -258,6 +281,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>TCP_NODELAY: true turns Nagle's algorithm off, and sends what it was holding back.</summary>
     public bool NoDelay => !_snd.Nagle;
 
+    /// <summary>Sets TCP_NODELAY; turning it on sends what Nagle's algorithm was holding back.</summary>
     public void SetNoDelay(bool on, TimeSpan now)
     {
         using var _ = Enter();
@@ -268,6 +292,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>TCP_CORK: while set, only full segments go; lifting it sends the rest.</summary>
     public bool Corked => _snd.Corked;
 
+    /// <summary>Sets TCP_CORK; lifting it sends the rest.</summary>
     public void SetCork(bool on, TimeSpan now)
     {
         using var _ = Enter();

@@ -8,6 +8,7 @@ namespace Synack.Tcp;
 /// </summary>
 public sealed record ConnectionOptions
 {
+    /// <summary>The defaults: Linux's behaviour (see <see cref="Linux"/> for the profile the conformance suite uses).</summary>
     public static ConnectionOptions Default { get; } = new();
 
     /// <summary>
@@ -173,13 +174,18 @@ public sealed record ConnectionOptions
 
     /// <summary>The send MSS assumed for a peer whose SYN carries no MSS option.</summary>
     public ushort PeerMssWithoutOption(bool ipv6) => ipv6 ? DefaultPeerMssV6 : DefaultPeerMss;
+    /// <summary>The order and padding of the SYN's options.</summary>
     public TcpOptionLayout SynOptionLayout { get; init; } = TcpOptionLayout.Linux;
+    /// <summary>Offer window scaling (RFC 7323).</summary>
     public bool WindowScaling { get; init; } = true;
     /// <summary>Our window scale shift; null computes it from the receive buffer.</summary>
     public byte? WindowScale { get; init; }
+    /// <summary>Offer SACK (RFC 2018).</summary>
     public bool Sack { get; init; } = true;
+    /// <summary>Offer timestamps (RFC 7323).</summary>
     public bool Timestamps { get; init; } = true;
 
+    /// <summary>SO_SNDBUF: bytes the send buffer holds (it may grow up to <see cref="SendBufferMax"/>).</summary>
     public int SendBufferSize { get; init; } = 256 * 1024;
     /// <summary>Round the receive buffer up to a whole number of segments once the MSS is known (BSD).</summary>
     public bool RoundReceiveBufferToMss { get; init; }
@@ -228,6 +234,7 @@ public sealed record ConnectionOptions
     public bool QueueOutOfOrderWithoutSack { get; init; } = true;
     /// <summary>In TIME-WAIT, a segment without the ACK bit is dropped without an answer, even out of the window (BSD's tcp_twcheck).</summary>
     public bool TimeWaitDropsSegmentsWithoutAck { get; init; }
+    /// <summary>SO_RCVBUF: bytes the receive buffer holds to start with; the window offered comes from it.</summary>
     public int ReceiveBufferSize { get; init; } = 256 * 1024;
 
     /// <summary>
@@ -245,8 +252,11 @@ public sealed record ConnectionOptions
     /// </summary>
     public int? SendBufferMax { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>The RTO before any round-trip sample (RFC 6298: 1 s).</summary>
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The floor of the RTO (Linux: 200 ms; RFC 6298 says 1 s).</summary>
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>The ceiling of the RTO, backoff included.</summary>
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Added to every RTO computed from samples (BSD's net.inet.tcp.rexmit_slop, 200 ms); zero is RFC 6298.</summary>
     public TimeSpan RtoSlop { get; init; }
@@ -287,12 +297,18 @@ public sealed record ConnectionOptions
     /// <summary>How long a connection the application has closed may sit in FIN-WAIT-2 (Linux tcp_fin_timeout).</summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>SO_KEEPALIVE: probe an idle connection (RFC 1122 4.2.3.6).</summary>
     public bool KeepAlive { get; init; }
+    /// <summary>TCP_KEEPIDLE: idle time before the first probe.</summary>
     public TimeSpan KeepAliveIdle { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>TCP_KEEPINTVL: time between unanswered probes.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
+    /// <summary>TCP_KEEPCNT: unanswered probes before the connection fails with a timeout.</summary>
     public int KeepAliveCount { get; init; } = 9;
 
+    /// <summary>Delay ACKs of data (RFC 1122 4.2.3.2, RFC 5681 4.2).</summary>
     public bool DelayedAck { get; init; } = true;
+    /// <summary>The longest an ACK is delayed (Linux: 40 ms minimum; RFC 1122 allows up to 500 ms).</summary>
     public TimeSpan DelayedAckTimeout { get; init; } = TimeSpan.FromMilliseconds(40);
     /// <summary>
     /// Delay the ACK of a FIN like the ACK of data. If the application closes before it fires, the ACK

@@ -13,10 +13,13 @@ public interface IConnectionHost
     /// <summary>A segment to put on the wire. Ports, seq, ack, flags, window and options are set; the checksum is the host's.</summary>
     void Transmit(Connection connection, in TcpHeader header, ReadOnlySpan<byte> payload, TcpOptionLayout layout);
 
+    /// <summary>The connection moved from one state to another; <paramref name="cause"/> says why ("user CLOSE", "rcv FIN", "2MSL timeout").</summary>
     void StateChanged(Connection connection, TcpState from, TcpState to, string cause);
 
+    /// <summary>A user event (data to read, room to write, connected, closed, failed with <paramref name="error"/>), after the input is processed.</summary>
     void Notify(Connection connection, ConnectionEvent e, TcpError error);
 
+    /// <summary>A timer fired (for traces; the connection has already acted on it).</summary>
     void TimerFired(Connection connection, TcpTimer timer);
 
     /// <summary>The host's buffer memory against its budget; a host without one never presses.</summary>

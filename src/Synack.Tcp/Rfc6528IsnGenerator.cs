@@ -14,20 +14,24 @@ public sealed class Rfc6528IsnGenerator : IIsnGenerator
 {
     private readonly byte[] _secret;
 
+    /// <summary>A generator keyed by <paramref name="secret"/> (at least 16 bytes): the same secret gives the same ISNs.</summary>
     public Rfc6528IsnGenerator(ReadOnlySpan<byte> secret)
     {
         if (secret.Length < 16) throw new ArgumentException("the ISN secret must be at least 16 bytes", nameof(secret));
         _secret = secret.ToArray();
     }
 
+    /// <summary>A generator with a secret from the system's cryptographic random source.</summary>
     public static Rfc6528IsnGenerator WithRandomSecret() => new(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>M + F(tuple, secret), M ticking every 4 microseconds of <paramref name="now"/>.</summary>
     public SeqNum Next(in FourTuple tuple, TimeSpan now)
     {
         uint m = unchecked((uint)(now.Ticks / 40)); // 100 ns ticks -> 4 us
         return new SeqNum(unchecked(m + Hash(in tuple, 0)));
     }
 
+    /// <summary>A per-tuple offset for the timestamp clock, from the same keyed hash.</summary>
     public uint TimestampOffset(in FourTuple tuple) => Hash(in tuple, 1);
 
     private uint Hash(in FourTuple t, byte purpose)

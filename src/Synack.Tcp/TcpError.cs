@@ -6,6 +6,7 @@ namespace Synack.Tcp;
 /// </summary>
 public enum TcpError
 {
+    /// <summary>No error.</summary>
     None = 0,
     /// <summary>RFC 9293: "connection does not exist".</summary>
     ConnectionDoesNotExist,
@@ -23,13 +24,16 @@ public enum TcpError
     Aborted,
     /// <summary>Nothing to read yet, or the send buffer is full: try again after the matching event.</summary>
     WouldBlock,
+    /// <summary>An ICMP error said the peer cannot be reached (a hard error during connect).</summary>
     HostUnreachable,
     /// <summary>RFC 9293: "foreign socket unspecified" or a call that makes no sense in this state.</summary>
     InvalidState,
 }
 
+/// <summary>Text for <see cref="TcpError"/>.</summary>
 public static class TcpErrorExtensions
 {
+    /// <summary>The RFC 9293 message ("connection reset") or a short description.</summary>
     public static string Describe(this TcpError e) => e switch
     {
         TcpError.None => "ok",

@@ -8,7 +8,9 @@ namespace Synack.Tcp;
 /// </summary>
 public readonly record struct TcpInfo
 {
+    /// <summary>The RFC 9293 state (<c>tcpi_state</c>).</summary>
     public TcpState State { get; init; }
+    /// <summary>The sender's congestion state (<c>tcpi_ca_state</c>).</summary>
     public CongestionState CongestionState { get; init; }
     /// <summary>Retransmission timeouts in a row without progress (<c>tcpi_retransmits</c>).</summary>
     public int Retransmits { get; init; }
@@ -16,13 +18,21 @@ public readonly record struct TcpInfo
     public int Probes { get; init; }
     /// <summary>How many times the retransmission timeout has been doubled.</summary>
     public int Backoff { get; init; }
+    /// <summary>Both SYNs carried timestamps.</summary>
     public bool TimestampsNegotiated { get; init; }
+    /// <summary>Both SYNs carried SACK-permitted.</summary>
     public bool SackNegotiated { get; init; }
+    /// <summary>Both SYNs carried window scale.</summary>
     public bool WindowScaleNegotiated { get; init; }
+    /// <summary>ECN was negotiated (RFC 3168).</summary>
     public bool EcnNegotiated { get; init; }
+    /// <summary>The shift applied to the peer's window (<c>tcpi_snd_wscale</c>).</summary>
     public byte SendWindowScale { get; init; }
+    /// <summary>The shift applied to ours (<c>tcpi_rcv_wscale</c>).</summary>
     public byte ReceiveWindowScale { get; init; }
+    /// <summary>The retransmission timeout (<c>tcpi_rto</c>).</summary>
     public long RtoMicroseconds { get; init; }
+    /// <summary>The send MSS (<c>tcpi_snd_mss</c>).</summary>
     public int SendMss { get; init; }
     /// <summary>The largest segment the peer has sent (at least 536 until one larger arrives).</summary>
     public int ReceiveMss { get; init; }
@@ -36,11 +46,17 @@ public readonly record struct TcpInfo
     public int Lost { get; init; }
     /// <summary>Resent segments not yet acknowledged.</summary>
     public int Retrans { get; init; }
+    /// <summary>Since data was last sent (<c>tcpi_last_data_sent</c>).</summary>
     public long LastDataSentMilliseconds { get; init; }
+    /// <summary>Since data was last received (<c>tcpi_last_data_recv</c>).</summary>
     public long LastDataReceivedMilliseconds { get; init; }
+    /// <summary>Since an ACK was last received (<c>tcpi_last_ack_recv</c>).</summary>
     public long LastAckReceivedMilliseconds { get; init; }
+    /// <summary>The smoothed round-trip time (<c>tcpi_rtt</c>).</summary>
     public long RttMicroseconds { get; init; }
+    /// <summary>The round-trip time's variation (<c>tcpi_rttvar</c>).</summary>
     public long RttVarianceMicroseconds { get; init; }
+    /// <summary>The smallest round-trip time seen (<c>tcpi_min_rtt</c>).</summary>
     public long MinRttMicroseconds { get; init; }
     /// <summary>The slow-start threshold in segments; <see cref="InfiniteSsthresh"/> before the first loss.</summary>
     public long SendSsthresh { get; init; }
@@ -50,8 +66,11 @@ public readonly record struct TcpInfo
     public int Reordering { get; init; }
     /// <summary>How many times reordering was seen.</summary>
     public int ReorderingSeen { get; init; }
+    /// <summary>Segments retransmitted over the connection's life (<c>tcpi_total_retrans</c>).</summary>
     public long TotalRetrans { get; init; }
+    /// <summary>Bytes of ours the peer has acknowledged (<c>tcpi_bytes_acked</c>).</summary>
     public long BytesAcked { get; init; }
+    /// <summary>Bytes received in order (<c>tcpi_bytes_received</c>).</summary>
     public long BytesReceived { get; init; }
     /// <summary>Bytes written by the application and not yet sent.</summary>
     public int NotSentBytes { get; init; }

@@ -13,14 +13,19 @@ public sealed class TimeWaitState
 {
     private TimeWaitState(ConnectionOptions options) => Options = options;
 
+    /// <summary>Local and remote address and port.</summary>
     public FourTuple Tuple { get; private init; }
     /// <summary>The sequence number our segments carry (SND.MAX of the connection).</summary>
     public SeqNum SndNxt { get; private init; }
+    /// <summary>RCV.NXT: just past the peer's FIN.</summary>
     public SeqNum RcvNxt { get; private init; }
+    /// <summary>Timestamps were negotiated: the answers carry them.</summary>
     public bool Timestamps { get; private init; }
     /// <summary>The window field of our last segment: a TIME-WAIT ACK repeats it, as Linux's does.</summary>
     public ushort Window { get; private init; }
+    /// <summary>TS.Recent: the last timestamp the peer sent (for PAWS and for echoing).</summary>
     public uint TsRecent { get; private init; }
+    /// <summary>The offset of the connection's timestamp clock.</summary>
     public uint TsOffset { get; private init; }
     /// <summary>When the 2 MSL wait ends; a retransmitted FIN moves it.</summary>
     public TimeSpan Expires { get; private set; }
@@ -30,6 +35,7 @@ public sealed class TimeWaitState
     public bool Orphaned { get; private init; }
     /// <summary>The IP fields the connection's packets carried (IP_TOS, IP_TTL), for the answers.</summary>
     public byte Dscp { get; private init; }
+    /// <summary>The IP hop limit the connection's packets carried.</summary>
     public byte HopLimit { get; private init; }
     /// <summary>The options of the connection: its RFC 5961 and TIME-WAIT policies.</summary>
     public ConnectionOptions Options { get; }

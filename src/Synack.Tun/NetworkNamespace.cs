@@ -143,7 +143,9 @@ public sealed class NamespaceProcess : IDisposable
 
     /// <summary>The process (<c>ip netns exec</c> becomes the program): its id reads its memory from /proc.</summary>
     public Process Process => _process;
+    /// <summary>The process id.</summary>
     public int Id => _process.Id;
+    /// <summary>True once the process has ended.</summary>
     public bool HasExited => _process.HasExited;
 
     /// <summary>What it printed so far, standard error's lines marked "stderr: ".</summary>
@@ -174,5 +176,6 @@ public sealed class NamespaceProcess : IDisposable
         }
     }
 
+    /// <summary>Releases the process handle (it does not stop the process).</summary>
     public void Dispose() => _process.Dispose();
 }

@@ -42,12 +42,17 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         _reader.Start();
     }
 
+    /// <summary>The device's name.</summary>
     public string Name { get; }
+    /// <summary>Packets read from the device.</summary>
     public long PacketsRead { get; private set; }
+    /// <summary>Packets written to the device.</summary>
     public long PacketsWritten { get; private set; }
+    /// <summary>Writes the device refused.</summary>
     public long WriteErrors { get; private set; }
     /// <summary>GSO packets written (each several segments) and the segments they carried.</summary>
     public long OffloadPackets { get; private set; }
+    /// <summary>Segments carried by <see cref="OffloadPackets"/>.</summary>
     public long OffloadSegments { get; private set; }
 
     /// <summary>Opens (creating if needed) the TUN device <paramref name="name"/> and starts reading it into <paramref name="loop"/>'s stack.</summary>
@@ -137,6 +142,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 
     private void RunIp(string args) => TunDevice.RunIp(Namespace, args);
 
+    /// <summary>Writes one packet to the device.</summary>
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         if (_coalescer is not { } c)
@@ -184,6 +190,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// </summary>
     public int MaxSegmentBytes => 0;
 
+    /// <summary>Writes a packet of up to 64 KB for the kernel to cut at <paramref name="segmentSize"/> (GSO).</summary>
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet, int segmentSize)
     {
         if (_coalescer is not { } c)
@@ -335,6 +342,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         return true;
     }
 
+    /// <summary>Stops reading and closes the device.</summary>
     public void Dispose()
     {
         _stopping = true;

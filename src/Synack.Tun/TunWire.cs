@@ -38,7 +38,7 @@ internal sealed unsafe class TunWire : IDisposable
     /// <paramref name="addressA"/> (with its prefix, as "192.0.2.1/24") and the same for B, brings both up
     /// and starts carrying packets between them.
     /// </summary>
-    public static TunWire Open(string netnsA, string deviceA, string addressA, string netnsB, string deviceB, string addressB, LinkOptions options, int mtu = 1500)
+    public static TunWire Open(string netnsA, string deviceA, string addressA, string netnsB, string deviceB, string addressB, LinkConditions options, int mtu = 1500)
     {
         if (mtu is < 576 or > 65535) throw new ArgumentOutOfRangeException(nameof(mtu), "MTU must be 576..65535");
         int a = TunDevice.InNamespace(netnsA, () => TunDevice.Open(deviceA, 0)), b = -1;
@@ -46,8 +46,8 @@ internal sealed unsafe class TunWire : IDisposable
         try
         {
             b = TunDevice.InNamespace(netnsB, () => TunDevice.Open(deviceB, 0));
-            ab = new Direction($"wire {deviceA}>{deviceB}", a, b, options, options.Seed);
-            ba = new Direction($"wire {deviceB}>{deviceA}", b, a, options, unchecked(options.Seed * 31 + 7));
+            ab = new Direction($"wire {deviceA}>{deviceB}", a, b, options, options.Seed ?? 1);
+            ba = new Direction($"wire {deviceB}>{deviceA}", b, a, options, unchecked((options.Seed ?? 1) * 31 + 7));
             foreach (var (ns, dev, addr) in new[] { (netnsA, deviceA, addressA), (netnsB, deviceB, addressB) })
             {
                 TunDevice.RunIp(ns, $"addr add {addr} dev {dev}");
@@ -82,7 +82,7 @@ internal sealed unsafe class TunWire : IDisposable
         private readonly int _from;
         private readonly int _to;
         private readonly int _wake;
-        private readonly LinkOptions _options;
+        private readonly LinkConditions _options;
         private readonly LinkModel _model;
         private readonly SenderQueue _queue = new();
         private readonly long _start = Stopwatch.GetTimestamp(); // the wire's time 0
@@ -92,7 +92,7 @@ internal sealed unsafe class TunWire : IDisposable
         private long _order;
         private volatile bool _stopping;
 
-        public Direction(string name, int from, int to, LinkOptions options, int seed)
+        public Direction(string name, int from, int to, LinkConditions options, int seed)
         {
             _from = from;
             _to = to;

@@ -71,6 +71,7 @@ public sealed class CaptureReader : IDisposable
         return r.ReadAll();
     }
 
+    /// <summary>Reads a whole capture held in memory (pcap or pcapng, plain or compressed).</summary>
     public static CaptureFile Read(ReadOnlySpan<byte> file)
     {
         using var r = Open(new MemoryStream(file.ToArray(), writable: false));
@@ -84,11 +85,13 @@ public sealed class CaptureReader : IDisposable
         return new CaptureFile(list, Format, Error);
     }
 
+    /// <summary>The packets one at a time, as they are read: a capture of any size is never held whole.</summary>
     public IEnumerable<CapturedPacket> Packets()
     {
         while (TryRead(out var p)) yield return p;
     }
 
+    /// <summary>Closes the stream, unless the reader was opened to leave it open.</summary>
     public void Dispose()
     {
         if (!_leaveOpen) _stream.Dispose();

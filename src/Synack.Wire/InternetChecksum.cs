@@ -5,6 +5,7 @@ namespace Synack.Wire;
 /// <summary>The Internet checksum (RFC 1071) and the TCP pseudo-headers for IPv4 and IPv6.</summary>
 public static class InternetChecksum
 {
+    /// <summary>The protocol number of TCP in the pseudo-header.</summary>
     public const byte ProtocolTcp = 6;
 
     /// <summary>Adds <paramref name="data"/> to a running 32-bit sum of 16-bit big-endian words.</summary>
@@ -29,12 +30,14 @@ public static class InternetChecksum
         return (uint)acc;
     }
 
+    /// <summary>Folds a 32-bit one's-complement sum to 16 bits and complements it: the checksum field's value.</summary>
     public static ushort Fold(uint sum)
     {
         while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
         return (ushort)~sum;
     }
 
+    /// <summary>The Internet checksum (RFC 1071) of <paramref name="data"/>.</summary>
     public static ushort Compute(ReadOnlySpan<byte> data) => Fold(Add(0, data));
 
     /// <summary>

@@ -16,11 +16,14 @@ public readonly record struct IpAddr
         IsV6 = isV6;
     }
 
+    /// <summary>True for an IPv6 address, false for IPv4.</summary>
     public bool IsV6 { get; }
     internal ulong Hi => _hi;
     internal ulong Lo => _lo;
+    /// <summary>The address's length in bytes: 4 or 16.</summary>
     public int Length => IsV6 ? 16 : 4;
 
+    /// <summary>An address from its 4 or 16 bytes in network order.</summary>
     public static IpAddr FromSpan(ReadOnlySpan<byte> bytes) => bytes.Length switch
     {
         4 => new IpAddr(0, BinaryPrimitives.ReadUInt32BigEndian(bytes), false),
@@ -28,8 +31,10 @@ public readonly record struct IpAddr
         _ => throw new ArgumentException("an IP address is 4 or 16 bytes", nameof(bytes)),
     };
 
+    /// <summary>Parses "192.0.2.1" or "2001:db8::1"; throws <see cref="FormatException"/> on anything else.</summary>
     public static IpAddr Parse(string text) => FromIPAddress(IPAddress.Parse(text));
 
+    /// <summary>The same address from an <see cref="IPAddress"/> of either family.</summary>
     public static IpAddr FromIPAddress(IPAddress address)
     {
         Span<byte> b = stackalloc byte[16];
@@ -37,6 +42,7 @@ public readonly record struct IpAddr
         return FromSpan(b[..written]);
     }
 
+    /// <summary>Writes the address's 4 or 16 bytes in network order.</summary>
     public void WriteTo(Span<byte> dest)
     {
         if (IsV6)
@@ -50,6 +56,7 @@ public readonly record struct IpAddr
         }
     }
 
+    /// <summary>The address as a <see cref="IPAddress"/>.</summary>
     public IPAddress ToIPAddress()
     {
         Span<byte> b = stackalloc byte[16];
@@ -57,5 +64,6 @@ public readonly record struct IpAddr
         return new IPAddress(b[..Length]);
     }
 
+    /// <summary>The usual text form ("192.0.2.1", "2001:db8::1").</summary>
     public override string ToString() => ToIPAddress().ToString();
 }

@@ -5,18 +5,26 @@ namespace Synack.Wire;
 /// <summary>What the IP layer tells TCP about a packet: addresses, protocol and where the payload is.</summary>
 public struct IpHeader
 {
+    /// <summary>The source address.</summary>
     public IpAddr Source;
+    /// <summary>The destination address.</summary>
     public IpAddr Destination;
+    /// <summary>The upper-layer protocol (IPv4's protocol, IPv6's last next header): 6 for TCP.</summary>
     public byte Protocol;
+    /// <summary>IPv4's TTL or IPv6's hop limit.</summary>
     public byte HopLimit;
     /// <summary>The ECN field (the low two bits of IPv4's TOS byte or IPv6's traffic class).</summary>
     public EcnCodepoint Ecn;
     /// <summary>The differentiated services codepoint (the upper six bits of the TOS byte or traffic class).</summary>
     public byte Dscp;
+    /// <summary>Bytes before the payload (IPv4 options and IPv6 extension headers included).</summary>
     public int HeaderLength;
+    /// <summary>The payload's length by the IP header (link padding excluded).</summary>
     public int PayloadLength;
 
+    /// <summary>An IPv4 header without options.</summary>
     public const int Ipv4MinLength = 20;
+    /// <summary>The fixed IPv6 header.</summary>
     public const int Ipv6Length = 40;
 
     /// <summary>Reads an IPv4 or IPv6 header. Trailing bytes past the IP length (link padding) are ignored.</summary>

@@ -3,27 +3,46 @@ namespace Synack.Wire;
 /// <summary>Why a packet was not accepted. Every malformed input maps to one of these; nothing throws.</summary>
 public enum ParseError
 {
+    /// <summary>The packet was read.</summary>
     None = 0,
+    /// <summary>Fewer than 20 bytes of TCP header.</summary>
     TcpHeaderTooShort,
+    /// <summary>A data offset below 5 words.</summary>
     TcpDataOffsetTooSmall,
+    /// <summary>A data offset that points past the end of the packet.</summary>
     TcpDataOffsetPastPacket,
+    /// <summary>An option whose length byte is below 2 or past the options.</summary>
     TcpOptionLengthInvalid,
+    /// <summary>An option that runs past the header.</summary>
     TcpOptionPastHeader,
+    /// <summary>The TCP checksum does not verify.</summary>
     BadChecksum,
+    /// <summary>The IP packet is shorter than its header says.</summary>
     IpTruncated,
+    /// <summary>Neither IPv4 nor IPv6.</summary>
     IpVersionUnknown,
+    /// <summary>An IPv4 IHL below 5 or past the packet.</summary>
     Ipv4HeaderLengthInvalid,
+    /// <summary>An IPv4 total length shorter than the header or longer than the packet.</summary>
     Ipv4TotalLengthInvalid,
+    /// <summary>The IPv4 header checksum does not verify.</summary>
     Ipv4BadHeaderChecksum,
+    /// <summary>An IPv4 fragment (the stack does not reassemble).</summary>
     Ipv4Fragment,
+    /// <summary>An IPv6 payload length longer than the packet.</summary>
     Ipv6PayloadLengthInvalid,
+    /// <summary>An IPv6 extension header that is cut short or not allowed here.</summary>
     Ipv6ExtensionHeaderInvalid,
+    /// <summary>The packet is not TCP.</summary>
     NotTcp,
+    /// <summary>The destination buffer is too small for what is to be written.</summary>
     OutputTooSmall,
 }
 
+/// <summary>Text for <see cref="ParseError"/>.</summary>
 public static class ParseErrorExtensions
 {
+    /// <summary>A short English description of the error, for logs and messages.</summary>
     public static string Describe(this ParseError e) => e switch
     {
         ParseError.None => "ok",

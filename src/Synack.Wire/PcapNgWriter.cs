@@ -10,6 +10,7 @@ namespace Synack.Wire;
 /// </summary>
 public sealed class PcapNgWriter : IDisposable
 {
+    /// <summary>LINKTYPE_RAW: interfaces whose packets start at the IP header.</summary>
     public const ushort LinkTypeRaw = 101;
     private const uint SectionHeaderType = 0x0A0D0D0A;
     private const uint InterfaceDescriptionType = 1;
@@ -19,6 +20,7 @@ public sealed class PcapNgWriter : IDisposable
     private readonly MemoryStream _block = new();
     private int _interfaces;
 
+    /// <summary>Starts a pcapng section on <paramref name="output"/>, naming <paramref name="application"/> as its writer.</summary>
     public PcapNgWriter(Stream output, string application = "synack", bool ownsStream = true)
     {
         _out = output;
@@ -72,8 +74,10 @@ public sealed class PcapNgWriter : IDisposable
         EndBlock();
     }
 
+    /// <summary>Flushes what has been written to the stream.</summary>
     public void Flush() => _out.Flush();
 
+    /// <summary>Flushes, and closes the stream if the writer owns it.</summary>
     public void Dispose()
     {
         _out.Flush();

@@ -22,11 +22,15 @@ public sealed class SegmentCoalescer(int headroom = 0)
     private bool _v6;
     private uint _nextSeq;
 
+    /// <summary>True when no packet is being built.</summary>
     public bool IsEmpty => _segments == 0;
     /// <summary>The payload size of every segment but the last: the size to cut the packet back into.</summary>
     public int SegmentSize => _segmentSize;
+    /// <summary>True when the packet being built is IPv6.</summary>
     public bool IsV6 => _v6;
+    /// <summary>The length of the IP header of the packet being built.</summary>
     public int IpHeaderLength => _ipLength;
+    /// <summary>The length of the IP and TCP headers of the packet being built.</summary>
     public int HeaderLength => _headerLength;
     /// <summary>Packets joined so far into the one being built.</summary>
     public int Segments => _segments;

@@ -5,20 +5,30 @@ namespace Synack.Wire;
 /// <summary>A TCP header as values (RFC 9293 section 3.1). The payload travels beside it.</summary>
 public struct TcpHeader
 {
+    /// <summary>A header without options.</summary>
     public const int MinLength = 20;
+    /// <summary>A header with 40 bytes of options.</summary>
     public const int MaxLength = 60;
 
+    /// <summary>The sender's port.</summary>
     public ushort SourcePort;
+    /// <summary>The receiver's port.</summary>
     public ushort DestinationPort;
+    /// <summary>The sequence number of the first byte (or of the SYN or FIN).</summary>
     public SeqNum Seq;
+    /// <summary>The next sequence number the sender expects, when <see cref="TcpFlags.Ack"/> is set.</summary>
     public SeqNum Ack;
+    /// <summary>The control bits.</summary>
     public TcpFlags Flags;
     /// <summary>The raw 16-bit window field, before any window scaling.</summary>
     public ushort Window;
+    /// <summary>The checksum as read; computed when written.</summary>
     public ushort Checksum;
+    /// <summary>The urgent pointer, meaningful with <see cref="TcpFlags.Urg"/>.</summary>
     public ushort UrgentPointer;
     /// <summary>Header length in bytes (data offset * 4) as read; computed when written.</summary>
     public int HeaderLength;
+    /// <summary>The options the header carries, parsed.</summary>
     public TcpOptions Options;
     /// <summary>
     /// The ECN field of the IP header that carries this segment. Not a TCP header field, but TCP
@@ -27,6 +37,7 @@ public struct TcpHeader
     public EcnCodepoint Ecn;
     /// <summary>Likewise the IP header's DSCP (IP_TOS / IPV6_TCLASS of the socket) and hop limit (0: the default, 64).</summary>
     public byte Dscp;
+    /// <summary>The IP hop limit (TTL) to send with; 0 means the default, 64.</summary>
     public byte HopLimit;
 
     /// <summary>

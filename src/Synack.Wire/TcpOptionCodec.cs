@@ -9,14 +9,20 @@ namespace Synack.Wire;
 /// </summary>
 public static class TcpOptionCodec
 {
+    /// <summary>Bytes of the MSS option.</summary>
     public const int MssLength = 4;
+    /// <summary>Bytes of the window scale option.</summary>
     public const int WindowScaleLength = 3;
+    /// <summary>Bytes of the SACK-permitted option.</summary>
     public const int SackPermittedLength = 2;
+    /// <summary>Bytes of the timestamps option.</summary>
     public const int TimestampsLength = 10;
     /// <summary>A SACK option's kind and length, before its blocks of 8 bytes each.</summary>
     public const int SackHeaderLength = 2;
+    /// <summary>Bytes of one SACK block (the option adds 2 for kind and length).</summary>
     public const int SackBlockLength = 8;
 
+    /// <summary>Writes the MSS option; returns the bytes written.</summary>
     public static int WriteMss(Span<byte> d, ushort mss)
     {
         d[0] = (byte)TcpOptionKind.Mss;
@@ -25,6 +31,7 @@ public static class TcpOptionCodec
         return MssLength;
     }
 
+    /// <summary>Writes the window scale option; returns the bytes written.</summary>
     public static int WriteWindowScale(Span<byte> d, byte shift)
     {
         d[0] = (byte)TcpOptionKind.WindowScale;
@@ -33,6 +40,7 @@ public static class TcpOptionCodec
         return WindowScaleLength;
     }
 
+    /// <summary>Writes the SACK-permitted option; returns the bytes written.</summary>
     public static int WriteSackPermitted(Span<byte> d)
     {
         d[0] = (byte)TcpOptionKind.SackPermitted;
@@ -40,6 +48,7 @@ public static class TcpOptionCodec
         return SackPermittedLength;
     }
 
+    /// <summary>Writes the timestamps option; returns the bytes written.</summary>
     public static int WriteTimestamps(Span<byte> d, uint tsVal, uint tsEcr)
     {
         d[0] = (byte)TcpOptionKind.Timestamps;
@@ -57,6 +66,7 @@ public static class TcpOptionCodec
         return SackHeaderLength;
     }
 
+    /// <summary>Writes one SACK block's two edges; returns the bytes written.</summary>
     public static int WriteSackBlock(Span<byte> d, SackBlock block)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, block.Left.Value);
@@ -64,8 +74,10 @@ public static class TcpOptionCodec
         return SackBlockLength;
     }
 
+    /// <summary>The MSS from an option's body (the bytes after kind and length).</summary>
     public static ushort ReadMss(ReadOnlySpan<byte> body) => BinaryPrimitives.ReadUInt16BigEndian(body);
 
+    /// <summary>TSval and TSecr from an option's body.</summary>
     public static (uint TsVal, uint TsEcr) ReadTimestamps(ReadOnlySpan<byte> body) =>
         (BinaryPrimitives.ReadUInt32BigEndian(body), BinaryPrimitives.ReadUInt32BigEndian(body[4..]));
 

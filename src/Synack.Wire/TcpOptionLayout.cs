@@ -9,6 +9,7 @@ public sealed class TcpOptionLayout
 {
     private readonly TcpOptionKind[] _kinds;
 
+    /// <summary>A layout that writes <paramref name="kinds"/> in the order given, NOPs where listed.</summary>
     public TcpOptionLayout(string name, params TcpOptionKind[] kinds)
     {
         Name = name;
@@ -21,6 +22,7 @@ public sealed class TcpOptionLayout
     private TcpOptionLayout(string name, bool bsdAlignment, bool linuxPadding, params TcpOptionKind[] kinds)
         : this(name, bsdAlignment, kinds) => LinuxPadding = linuxPadding;
 
+    /// <summary>The layout's name: "linux", "freebsd", "study-note", "established" or your own.</summary>
     public string Name { get; }
 
     /// <summary>
@@ -35,6 +37,7 @@ public sealed class TcpOptionLayout
     /// one nop, SACK blocks two. The listed order is then mss, TS, sackOK, wscale, SACK.
     /// </summary>
     public bool LinuxPadding { get; }
+    /// <summary>The option kinds in the order they are written.</summary>
     public ReadOnlySpan<TcpOptionKind> Kinds => _kinds;
 
     /// <summary>Linux: mss, sackOK, TS, nop, wscale (20 bytes) with all four; mss, nop, nop, sackOK, nop, wscale without timestamps.</summary>
@@ -53,6 +56,7 @@ public sealed class TcpOptionLayout
     public static readonly TcpOptionLayout Established = new("established",
         TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.Timestamps, TcpOptionKind.Nop, TcpOptionKind.Nop, TcpOptionKind.Sack);
 
+    /// <summary>A built-in layout by name, or null.</summary>
     public static TcpOptionLayout? FromName(string name) => name.ToLowerInvariant() switch
     {
         "linux" => Linux,
@@ -61,5 +65,6 @@ public sealed class TcpOptionLayout
         _ => null,
     };
 
+    /// <summary>The layout's name.</summary>
     public override string ToString() => Name;
 }

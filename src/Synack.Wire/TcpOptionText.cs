@@ -16,6 +16,7 @@ public static class TcpOptionText
         return DescribeOptions(tcp[TcpHeader.MinLength..hl]);
     }
 
+    /// <summary>The options as tcpdump prints them: "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7".</summary>
     public static string DescribeOptions(ReadOnlySpan<byte> o)
     {
         var sb = new StringBuilder();

@@ -29,6 +29,7 @@ public static class TcpPacket
         return true;
     }
 
+    /// <summary>The TCP payload of <paramref name="packet"/>, by the lengths in its IP and TCP headers.</summary>
     public static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> packet, in IpHeader ip, in TcpHeader tcp) =>
         packet.Slice(ip.HeaderLength + tcp.HeaderLength, ip.PayloadLength - tcp.HeaderLength);
 

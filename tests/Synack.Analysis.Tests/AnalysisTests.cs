@@ -76,7 +76,7 @@ public class AnalysisTests
     public void Stream_numbers_relative_numbers_lengths_and_retransmissions_agree_with_tshark()
     {
         var scenario = ScenarioCatalog.Find("half-close")!;
-        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkConditions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
         scenario.Body(run);
         var file = Path.Combine(Path.GetTempPath(), $"synack-an-{Guid.NewGuid():N}.pcapng");
         using (var f = File.Create(file)) CaptureExport.Write(run.Trace, f);

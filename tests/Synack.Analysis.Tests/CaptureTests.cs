@@ -116,7 +116,7 @@ public class StackCaptureTests
     public void On_the_stack_engine_with_random_loss_tshark_sees_the_retransmissions_the_trace_recorded()
     {
         var scenario = ScenarioCatalog.Find("half-close")!;
-        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkOptions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
+        var run = StackRun.ForScenario(scenario, new Synack.Simulation.LinkConditions { Loss = 0.25, Latency = TimeSpan.FromMilliseconds(10), Seed = 5 });
         scenario.Body(run);
         var highest = new Dictionary<string, Synack.Wire.SeqNum>();
         var ours = new List<int>();

@@ -9,7 +9,7 @@ namespace Synack.Analysis.Tests;
 public class HtmlReportTests
 {
     private static IReadOnlyList<Conversation> ThreeConnections() =>
-        SimulatedCapture.Run(21, new LinkOptions { Loss = 0.1, Seed = 21 }, tapServer: false, async (client, listener) =>
+        SimulatedCapture.Run(21, new LinkConditions { Loss = 0.1, Seed = 21 }, tapServer: false, async (client, listener) =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -75,7 +75,7 @@ public class AnalysisAgainstTsharkTests
         var net = new SimulatedNetwork(33);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Loss = 0.08, Reordering = 0.05, Seed = 33 }, client, server);
+        net.Connect(new LinkConditions { Loss = 0.08, Reordering = 0.05, Seed = 33 }, client, server);
         var file = Path.Combine(Path.GetTempPath(), $"synack-cmp-{Guid.NewGuid():N}.pcapng");
         try
         {

@@ -7,7 +7,7 @@ namespace Synack.Analysis.Tests;
 /// <summary>Two stacks on a simulated link, one of them tapped; whatever <c>main</c> does is captured and analyzed.</summary>
 internal static class SimulatedCapture
 {
-    public static IReadOnlyList<Conversation> Run(int seed, LinkOptions link, bool tapServer, Func<NetworkStack, TcpListener, Task> main)
+    public static IReadOnlyList<Conversation> Run(int seed, LinkConditions link, bool tapServer, Func<NetworkStack, TcpListener, Task> main)
     {
         var net = new SimulatedNetwork(seed);
         var client = net.AddHost("client", "192.0.2.1");

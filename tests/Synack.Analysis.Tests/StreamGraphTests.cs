@@ -17,7 +17,7 @@ public class StreamGraphTests
 {
     private static IReadOnlyList<Conversation> LossyTransfer() =>
         // Tapped at the sender, as one captures a server's transfers: the RTT is the path's.
-        SimulatedCapture.Run(2, new LinkOptions { Loss = 0.02, Seed = 2, Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 6_250_000 }, tapServer: true, async (client, listener) =>
+        SimulatedCapture.Run(2, new LinkConditions { Loss = 0.02, Seed = 2, Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 6_250_000 }, tapServer: true, async (client, listener) =>
         {
             var accept = listener.AcceptAsync();
             var c = await TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 80);

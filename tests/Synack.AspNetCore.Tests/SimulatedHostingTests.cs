@@ -55,7 +55,7 @@ public sealed class SimulatedHostingTests(ITestOutputHelper output)
         var net = new SimulatedNetwork(6) { SettleThreadPool = true };
         var server = net.AddHost("server", "192.0.2.2");
         var client = net.AddHost("client", "192.0.2.1");
-        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), Loss = 0.02, Seed = 6 }, server, client);
+        var link = net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(10), Loss = 0.02, Seed = 6 }, server, client);
         net.Run(async () =>
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -103,7 +103,7 @@ public sealed class SimulatedHostingTests(ITestOutputHelper output)
         var net = new SimulatedNetwork(seed) { SettleThreadPool = true };
         var server = net.AddHost("server", "192.0.2.2");
         var client = net.AddHost("client", "192.0.2.1");
-        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), Loss = 0.01, Reordering = 0.01, Seed = seed }, server, client);
+        var link = net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(10), Loss = 0.01, Reordering = 0.01, Seed = seed }, server, client);
         var packets = new List<string>();
         link.Tap = (from, packet, now) => packets.Add(Describe(from, packet.Span, now));
         int answered = 0;

@@ -45,6 +45,79 @@ public class PackageTests
         }
     }
 
+    /// <summary>
+    /// The README's "From packages" quick start, done as a new user does it: the packages packed to a
+    /// folder, a new xunit project outside the repository that references only them (and xunit), the
+    /// README's test file as it stands, <c>dotnet test</c>. A package cache of its own, so nothing an
+    /// earlier build left in ~/.nuget stands in for the packages just packed.
+    /// </summary>
+    [Fact]
+    public void The_quick_start_passes_in_a_new_project_that_has_only_the_packages()
+    {
+        var root = Repository.Root;
+        var work = Path.Combine(Path.GetTempPath(), $"synack-quickstart-{Guid.NewGuid():N}");
+        try
+        {
+            var feed = Path.Combine(work, "feed");
+            foreach (var library in new[] { "Synack.Wire", "Synack.Tcp", "Synack.Stack", "Synack.Simulation" })
+                Run("dotnet", root, "pack", $"src/{library}/{library}.csproj", "-c", "Release", "-o", feed, "-v", "q", "--nologo");
+
+            var project = Path.Combine(work, "EchoTests");
+            Directory.CreateDirectory(project);
+            File.WriteAllText(Path.Combine(project, "EchoTests.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                    <IsPackable>false</IsPackable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                    <PackageReference Include="xunit" Version="2.9.3" />
+                    <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+                    <PackageReference Include="Synack.Simulation" Version="{PackageVersion(root)}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="synack-packed" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(project, "UnitTest1.cs"), QuickStartTest(File.ReadAllText(Path.Combine(root, "README.md"))));
+
+            var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(work, "nuget-packages") };
+            var (exit, stdout, stderr) = Repository.RunToEnd("dotnet", project, TimeSpan.FromMinutes(8), environment, "test", "--nologo");
+            Assert.True(exit == 0, $"the quick start failed in a new project:\n{stdout}\n{stderr}");
+            Assert.Matches(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+1,", stdout);
+            Assert.True(Directory.Exists(Path.Combine(work, "nuget-packages", "synack.simulation")), "the project did not take Synack.Simulation from the packed feed");
+        }
+        finally
+        {
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        }
+    }
+
+    // The first C# block after the "From packages" heading: the file the README tells the reader to write.
+    private static string QuickStartTest(string readme)
+    {
+        int section = readme.IndexOf("## From packages", StringComparison.Ordinal);
+        Assert.True(section >= 0, "the README has no \"From packages\" section");
+        int start = readme.IndexOf("```csharp\n", section, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("\n```", start, StringComparison.Ordinal);
+        var code = readme[start..end];
+        Assert.Contains("[Fact]", code);
+        return code;
+    }
+
+    private static string PackageVersion(string root) =>
+        System.Xml.Linq.XDocument.Load(Path.Combine(root, "Directory.Build.props")).Descendants("Version").Single().Value;
+
     [Fact]
     public void Every_package_says_what_it_is_for_in_a_description_and_tags_of_its_own()
     {

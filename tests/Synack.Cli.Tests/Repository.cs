@@ -17,10 +17,15 @@ internal static class Repository
     }
 
     /// <summary>Runs <paramref name="program"/> to its end (at most <paramref name="limit"/>): its exit code and what it printed.</summary>
-    public static (int Exit, string Out, string Err) RunToEnd(string program, string workingDirectory, TimeSpan limit, params string[] args)
+    public static (int Exit, string Out, string Err) RunToEnd(string program, string workingDirectory, TimeSpan limit, params string[] args) =>
+        RunToEnd(program, workingDirectory, limit, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunToEnd(string, string, TimeSpan, string[])"/>, with <paramref name="environment"/> added to the process's environment.</summary>
+    public static (int Exit, string Out, string Err) RunToEnd(string program, string workingDirectory, TimeSpan limit, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

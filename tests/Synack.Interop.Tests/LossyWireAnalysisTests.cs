@@ -29,7 +29,7 @@ public class LossyWireAnalysisTests(Xunit.Abstractions.ITestOutputHelper output)
             File.WriteAllBytes(Path.Combine(dir, "www", "blob"), new byte[2_000_000]);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), NetworkNamespace.NginxConfig(dir, "192.0.2.2:8080"));
             using var wire = TunWire.Open(client.Name, "wa", "192.0.2.1/24", server.Name, "wb", "192.0.2.2/24",
-                new LinkOptions { Loss = loss, Reordering = reordering, Duplication = duplication, Latency = TimeSpan.FromMilliseconds(5), Seed = seed });
+                new LinkConditions { Loss = loss, Reordering = reordering, Duplication = duplication, Latency = TimeSpan.FromMilliseconds(5), Seed = seed });
             using var clientDump = client.BackgroundUntil("listening on", "tcpdump", "--immediate-mode", "-i", "wa", "-U", "-s", "200", "-w", clientFile, "tcp");
             using var serverDump = server.BackgroundUntil("listening on", "tcpdump", "--immediate-mode", "-i", "wb", "-U", "-s", "200", "-w", serverFile, "tcp");
             using var nginx = server.Background("/usr/sbin/nginx", "-p", dir, "-c", Path.Combine(dir, "nginx.conf"));

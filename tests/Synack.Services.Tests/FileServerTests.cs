@@ -35,7 +35,7 @@ public sealed class FileServerTests : IDisposable
         var net = new SimulatedNetwork(9);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
         var files = new FileServer(_root, idleTimeout: TimeSpan.FromSeconds(5));
         return net.Run(async () =>
         {

@@ -25,7 +25,7 @@ public sealed class SlowlorisTests : IDisposable
         var clients = Enumerable.Range(1, 4).Select(i => net.AddHost($"loris{i}", $"198.51.100.{i}")).ToArray();
         var real = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost(new StackOptions { Name = "server", Addresses = [IpAddr.Parse("192.0.2.2")], MaxConnectionsPerListener = 500 });
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5) }, [server, real, .. clients]);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5) }, [server, real, .. clients]);
         var files = new FileServer(_root.FullName, idleTimeout: TimeSpan.FromSeconds(10));
         var listener = TcpListener.Start(server, 8000, backlog: 1024);
         var silent = new List<TcpSocket>();

@@ -14,7 +14,7 @@ public class CaptureTapTests
         var net = new SimulatedNetwork(seed);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Loss = loss, Seed = seed }, client, server);
+        net.Connect(new LinkConditions { Loss = loss, Seed = seed }, client, server);
         using (var tap = new CaptureTap(File.Create(file)))
         {
             tap.Attach(client);

@@ -11,7 +11,7 @@ internal static class ConnectedPair
     {
         var client = net.AddHost("client", "192.0.2.1", options);
         var server = net.AddHost("server", "192.0.2.2", options);
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(latencyMs) }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(latencyMs) }, client, server);
         var listener = TcpListener.Start(server, 80);
         var (c, s) = net.Run(async () =>
         {

@@ -19,7 +19,7 @@ public sealed class ConnectionLimitTests
         var net = new SimulatedNetwork(8);
         var client = net.AddHost(new StackOptions { Name = "client", Addresses = [IpAddr.Parse("192.0.2.1")], MaxConnections = clientLimit });
         var server = net.AddHost(new StackOptions { Name = "server", Addresses = [ServerAddress], MaxConnections = serverLimit, MaxConnectionsPerListener = perListener });
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
         return (net, client, server);
     }
 
@@ -119,7 +119,7 @@ public sealed class ConnectionLimitTests
         var net = new SimulatedNetwork(8);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost(new StackOptions { Name = "server", Addresses = [ServerAddress], MaxOrphans = 2 });
-        var link = net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
+        var link = net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(2) }, client, server);
         var listener = TcpListener.Start(server, 80);
         var servers = net.Run(async () =>
         {

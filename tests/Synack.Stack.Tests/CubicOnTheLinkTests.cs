@@ -23,7 +23,7 @@ public sealed class CubicOnTheLinkTests(ITestOutputHelper output)
         var net = new SimulatedNetwork(1);
         var sender = net.AddHost("sender", "192.0.2.1", options);
         var receiver = net.AddHost("receiver", "192.0.2.2", options);
-        var link = net.Connect(new LinkOptions { Latency = rtt / 2 }, sender, receiver);
+        var link = net.Connect(new LinkConditions { Latency = rtt / 2 }, sender, receiver);
         // One data segment lost about 300 KB in, while slow start is still doubling the window.
         uint? isn = null;
         link.Drop((from, packet) =>

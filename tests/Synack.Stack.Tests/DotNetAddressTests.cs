@@ -16,7 +16,7 @@ public sealed class DotNetAddressTests
         var net = new SimulatedNetwork(seed: 2);
         var client = net.AddHost("client", IPAddress.Parse("2001:db8::1"));
         var server = net.AddHost("server", IPAddress.Parse("2001:db8::2"));
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         int port = 8080;
         var listener = TcpListener.Start(server, port, address: IPAddress.Parse("2001:db8::2"));
         var (byAddress, byEndPoint) = net.Run(async () =>
@@ -44,5 +44,27 @@ public sealed class DotNetAddressTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => TcpListener.Start(host, port));
         Assert.Equal("port", e.ParamName);
         Assert.Contains("1..65535", e.Message);
+    }
+
+    [Fact]
+    public void An_address_literal_connects_and_a_host_name_is_refused_with_the_reason()
+    {
+        var net = new SimulatedNetwork(seed: 2);
+        var client = net.AddHost("client", "192.0.2.1");
+        var server = net.AddHost("server", "192.0.2.2");
+        net.Connect(new LinkConditions(), client, server);
+        var listener = TcpListener.Start(server, 7);
+        var tuple = net.Run(async () =>
+        {
+            var accept = listener.AcceptAsync();
+            var c = await TcpConnection.ConnectAsync(client, "192.0.2.2", 7);
+            await accept;
+            return c.Tuple;
+        }, TimeSpan.FromSeconds(5));
+        Assert.Equal(IpAddr.Parse("192.0.2.2"), tuple.RemoteAddress);
+
+        var e = Assert.Throws<ArgumentException>(() => { _ = TcpConnection.ConnectAsync(client, "inventory.example", 80); });
+        Assert.Equal("address", e.ParamName);
+        Assert.Contains("no DNS resolver", e.Message);
     }
 }

@@ -18,7 +18,7 @@ public sealed class HyStartOnTheLinkTests(ITestOutputHelper output)
             bytes: 3 << 20,
             dropDataSegment: _ => false,
             log: null,
-            linkOptions: new LinkOptions { Latency = TimeSpan.FromMilliseconds(20), RateBytesPerSecond = 1_250_000, QueueLimit = 60 },
+            linkOptions: new LinkConditions { Latency = TimeSpan.FromMilliseconds(20), RateBytesPerSecond = 1_250_000, QueueLimit = 60 },
             out var link);
         return (link.TailDropped, elapsed);
     }

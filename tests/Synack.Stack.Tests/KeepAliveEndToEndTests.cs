@@ -38,7 +38,7 @@ public class KeepAliveEndToEndTests
         var net = new SimulatedNetwork(3);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         var listener = TcpListener.Start(server, 80);
         var (closedAt, eof) = net.Run(async () =>
         {
@@ -57,7 +57,7 @@ public class KeepAliveEndToEndTests
         var net = new SimulatedNetwork(4);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         var listener = TcpListener.Start(server, 80);
         var time = net.TimeProvider;
         var serverTask = (Task<TimeSpan>?)null;
@@ -89,7 +89,7 @@ public class KeepAliveEndToEndTests
         };
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        var link = net.Connect(new LinkOptions(), client, server);
+        var link = net.Connect(new LinkConditions(), client, server);
         var listener = TcpListener.Start(server, 80);
         var (error, at) = net.Run(async () =>
         {

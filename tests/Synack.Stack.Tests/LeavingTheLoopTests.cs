@@ -20,7 +20,7 @@ public sealed class LeavingTheLoopTests(ITestOutputHelper output)
     {
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01, Seed = net.Seed }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01, Seed = net.Seed }, client, server);
         var listener = TcpListener.Start(server, 7);
         net.Run(async () =>
         {

@@ -21,7 +21,7 @@ public class LoadTests(ITestOutputHelper output)
         var net = new SimulatedNetwork(seed);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        var link = net.Connect(new LinkOptions { Loss = 0.01, Reordering = 0.01, Latency = TimeSpan.FromMilliseconds(10), Seed = seed }, client, server);
+        var link = net.Connect(new LinkConditions { Loss = 0.01, Reordering = 0.01, Latency = TimeSpan.FromMilliseconds(10), Seed = seed }, client, server);
         var listener = TcpListener.Start(server, 80, backlog: connections);
         var serverAddress = IpAddr.Parse("192.0.2.2");
         int ok = 0;

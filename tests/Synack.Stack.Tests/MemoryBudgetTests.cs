@@ -26,7 +26,7 @@ public sealed class MemoryBudgetTests
             BufferMemoryLimit = 4 * Buffer,
             Connection = ConnectionOptions.Default with { ReceiveBufferSize = Buffer, ReceiveBufferMax = null },
         });
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5) }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5) }, client, server);
         var listener = TcpListener.Start(server, 80);
         var data = Enumerable.Range(0, 5).Select(_ => RandomNumberGenerator.GetBytes(400_000)).ToArray();
         var (clients, servers) = net.Run(async () =>

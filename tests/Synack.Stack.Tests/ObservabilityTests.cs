@@ -26,7 +26,7 @@ public class ObservabilityTests
         var net = new SimulatedNetwork(1);
         var client = net.AddHost(new StackOptions { Name = "client", Addresses = [IpAddr.Parse("192.0.2.1")], LoggerFactory = log });
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         net.Run(async () =>
         {
             await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 9));
@@ -41,7 +41,7 @@ public class ObservabilityTests
         var net = new SimulatedNetwork(1);
         var client = net.AddHost("metered-client", "192.0.2.1");
         var server = net.AddHost("metered-server", "192.0.2.2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         net.Run(async () =>
         {
             await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => TcpConnection.ConnectAsync(client, IpAddr.Parse("192.0.2.2"), 9));

@@ -10,15 +10,15 @@ namespace Synack.Stack.Tests;
 /// </summary>
 internal static class OneTransfer
 {
-    public static (TimeSpan Elapsed, Connection Sender) Run(ConnectionOptions options, int bytes, Func<int, bool> dropDataSegment, Action<string>? log = null, LinkOptions? link = null) =>
+    public static (TimeSpan Elapsed, Connection Sender) Run(ConnectionOptions options, int bytes, Func<int, bool> dropDataSegment, Action<string>? log = null, LinkConditions? link = null) =>
         Run(options, bytes, dropDataSegment, log, link, out _);
 
-    public static (TimeSpan Elapsed, Connection Sender) Run(ConnectionOptions options, int bytes, Func<int, bool> dropDataSegment, Action<string>? log, LinkOptions? linkOptions, out MemoryLink usedLink)
+    public static (TimeSpan Elapsed, Connection Sender) Run(ConnectionOptions options, int bytes, Func<int, bool> dropDataSegment, Action<string>? log, LinkConditions? linkOptions, out MemoryLink usedLink)
     {
         var net = new SimulatedNetwork(1);
         var sender = net.AddHost("sender", "192.0.2.1", options);
         var receiver = net.AddHost("receiver", "192.0.2.2", options);
-        var link = usedLink = net.Connect(linkOptions ?? new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) }, sender, receiver);
+        var link = usedLink = net.Connect(linkOptions ?? new LinkConditions { Latency = TimeSpan.FromMilliseconds(10) }, sender, receiver);
         int dataSegments = 0;
         if (log is not null) link.Tap = (from, packet, now) => log(Describe(from, packet.Span, now));
         link.Drop((from, packet) => from == sender && HasPayload(packet) && dropDataSegment(dataSegments++), times: int.MaxValue);

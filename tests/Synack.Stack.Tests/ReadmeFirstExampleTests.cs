@@ -18,7 +18,7 @@ public sealed class ReadmeFirstExampleTests
         var net = new SimulatedNetwork(seed: 1);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01 }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01 }, client, server);
         var listener = TcpListener.Start(server, 80);
         net.Run(async () =>
         {

@@ -32,7 +32,7 @@ public sealed class SendFileTests : IDisposable
         var net = new SimulatedNetwork(5);
         var client = net.AddHost("client", "192.0.2.1", options);
         var server = net.AddHost("server", "192.0.2.2", options);
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5), Loss = loss, Seed = 5 }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5), Loss = loss, Seed = 5 }, client, server);
         return net.Run(async () =>
         {
             var listener = TcpListener.Start(server, 80);

@@ -31,7 +31,7 @@ public sealed class SequenceWriteTests
         var net = new SimulatedNetwork(3);
         var client = net.AddHost("client", "192.0.2.1", options);
         var server = net.AddHost("server", "192.0.2.2", options);
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01, Seed = 3 }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5), Loss = 0.01, Seed = 3 }, client, server);
         // 300 pieces of 1 to 4 KiB, byte i of the whole being i mod 251.
         var rng = new Random(3);
         Piece? first = null, last = null;

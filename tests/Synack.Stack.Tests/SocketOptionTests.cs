@@ -8,12 +8,12 @@ public class SocketOptionTests
 {
     private static readonly IpAddr Server = IpAddr.Parse("192.0.2.2");
 
-    private static (SimulatedNetwork, NetworkStack, NetworkStack, MemoryLink, TcpListener) Pair(LinkOptions? link = null)
+    private static (SimulatedNetwork, NetworkStack, NetworkStack, MemoryLink, TcpListener) Pair(LinkConditions? link = null)
     {
         var net = new SimulatedNetwork(7);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        var l = net.Connect(link ?? new LinkOptions(), client, server);
+        var l = net.Connect(link ?? new LinkConditions(), client, server);
         return (net, client, server, l, TcpListener.Start(server, 80));
     }
 
@@ -75,7 +75,7 @@ public class SocketOptionTests
     public void A_link_slower_than_the_sender_drops_what_its_queue_cannot_hold()
     {
         // 100 kB/s with a 5-packet queue: a burst of ten full segments overflows it.
-        var (net, client, server, link, listener) = Pair(new LinkOptions { RateBytesPerSecond = 100_000, QueueLimit = 5 });
+        var (net, client, server, link, listener) = Pair(new LinkConditions { RateBytesPerSecond = 100_000, QueueLimit = 5 });
         long got = 0;
         net.Run(async () =>
         {
@@ -95,7 +95,7 @@ public class SocketOptionTests
     [Fact]
     public void Corrupted_packets_fail_the_checksum_and_are_recovered()
     {
-        var (net, client, server, link, listener) = Pair(new LinkOptions { Corruption = 0.05, Seed = 9 });
+        var (net, client, server, link, listener) = Pair(new LinkConditions { Corruption = 0.05, Seed = 9 });
         long got = 0;
         net.Run(async () =>
         {

@@ -11,12 +11,12 @@ public class StackTests
     private static readonly IpAddr ClientAddress = IpAddr.Parse("192.0.2.1");
     private static readonly IpAddr ServerAddress = IpAddr.Parse("192.0.2.2");
 
-    private static (SimulatedNetwork Net, NetworkStack Client, NetworkStack Server, MemoryLink Link) TwoHosts(LinkOptions? link = null, ConnectionOptions? options = null, int seed = 1)
+    private static (SimulatedNetwork Net, NetworkStack Client, NetworkStack Server, MemoryLink Link) TwoHosts(LinkConditions? link = null, ConnectionOptions? options = null, int seed = 1)
     {
         var net = new SimulatedNetwork(seed);
         var client = net.AddHost("client", "192.0.2.1", options);
         var server = net.AddHost("server", "192.0.2.2", options);
-        var l = net.Connect(link ?? new LinkOptions(), client, server);
+        var l = net.Connect(link ?? new LinkConditions(), client, server);
         return (net, client, server, l);
     }
 
@@ -198,7 +198,7 @@ public class Ipv6Tests
         var net = new SimulatedNetwork(2);
         var client = net.AddHost("client", "2001:db8::1");
         var server = net.AddHost("server", "2001:db8::2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         var listener = TcpListener.Start(server, 80);
         var got = net.Run(async () =>
         {
@@ -224,7 +224,7 @@ public class Ipv6Tests
         var net = new SimulatedNetwork(3);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        var link = net.Connect(new LinkOptions { Duplication = 0.1, Seed = 3 }, client, server);
+        var link = net.Connect(new LinkConditions { Duplication = 0.1, Seed = 3 }, client, server);
         var listener = TcpListener.Start(server, 80);
         var data = new byte[100_000];
         new Random(1).NextBytes(data);
@@ -258,7 +258,7 @@ public class HostilePacketTests
         var net = new SimulatedNetwork(11);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions(), client, server);
+        net.Connect(new LinkConditions(), client, server);
         var listener = TcpListener.Start(server, 80, backlog: 64);
         TcpConnection? live = null;
         net.Run(async () =>

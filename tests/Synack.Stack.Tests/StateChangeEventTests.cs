@@ -46,7 +46,7 @@ public sealed class StateChangeEventTests
         var net = new SimulatedNetwork(seed: 4);
         var clientStack = net.AddHost("client", "192.0.2.1");
         var serverStack = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions(), clientStack, serverStack);
+        net.Connect(new LinkConditions(), clientStack, serverStack);
         TcpListener.Start(serverStack, 80);
         var seen = new List<(TcpStateChange Change, TcpState StateInHandler)>();
         net.Invoke(() =>

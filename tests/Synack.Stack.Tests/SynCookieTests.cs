@@ -20,7 +20,7 @@ public sealed class SynCookieTests
         var net = new SimulatedNetwork(3);
         var c = net.AddHost("client", "192.0.2.1", client);
         var s = net.AddHost("server", "192.0.2.2", server);
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(5) }, c, s);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(5) }, c, s);
         return (net, c, s);
     }
 

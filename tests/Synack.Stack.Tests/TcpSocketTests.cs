@@ -19,7 +19,7 @@ public class TcpSocketTests
         var net = new SimulatedNetwork(1);
         var client = net.AddHost("client", "192.0.2.1");
         var server = net.AddHost("server", "192.0.2.2");
-        net.Connect(new LinkOptions { Latency = Rtt / 2 }, client, server);
+        net.Connect(new LinkConditions { Latency = Rtt / 2 }, client, server);
         return (net, client, server);
     }
 

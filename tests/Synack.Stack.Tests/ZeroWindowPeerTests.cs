@@ -17,7 +17,7 @@ public sealed class ZeroWindowPeerTests
         var net = new SimulatedNetwork(14);
         var client = net.AddHost("client", "192.0.2.1", ConnectionOptions.Default with { SendBufferSize = 64 * 1024, SendBufferMax = null, OrphanRetries = orphanRetries });
         var server = net.AddHost("server", "192.0.2.2", ConnectionOptions.Default with { ReceiveBufferSize = 16 * 1024, ReceiveBufferMax = null });
-        net.Connect(new LinkOptions { Latency = TimeSpan.FromMilliseconds(10) }, client, server);
+        net.Connect(new LinkConditions { Latency = TimeSpan.FromMilliseconds(10) }, client, server);
         var listener = TcpListener.Start(server, 80);
         Task writing = Task.CompletedTask;
         var sender = net.Run(async () =>

@@ -15,7 +15,7 @@ public class BufferAutotuningTests
 
     private static (TimeSpan Took, Connection Sender, Connection Receiver) OneWay(ConnectionOptions options)
     {
-        var link = new LinkOptions { Latency = TimeSpan.FromMilliseconds(50), RateBytesPerSecond = 125_000_000, QueueLimit = 20_000 };
+        var link = new LinkConditions { Latency = TimeSpan.FromMilliseconds(50), RateBytesPerSecond = 125_000_000, QueueLimit = 20_000 };
         var t = new OneWayTransfer(options, link, Size, seed: 7);
         var took = t.Finish(TimeSpan.FromMinutes(10)) - t.Started;
         Console.WriteLine($"{(options.ReceiveBufferMax is null ? "fixed" : "tuned")}: {Size >> 20} MiB in {took.TotalSeconds:F2} s, receive buffer {t.Receiver.ReceiveBufferSize:N0}, send buffer {t.Sender.SendQueued + t.Sender.SendSpace:N0}");
@@ -41,7 +41,7 @@ public class BufferAutotuningTests
     [Fact]
     public void A_receiver_that_does_not_read_gets_no_bigger_buffer()
     {
-        var link = new LinkOptions { Latency = TimeSpan.FromMilliseconds(50), RateBytesPerSecond = 125_000_000 };
+        var link = new LinkConditions { Latency = TimeSpan.FromMilliseconds(50), RateBytesPerSecond = 125_000_000 };
         var sim = new BareRun(link: link);
         sim.Server.AutoRead = false;
         sim.Server.Listen();

@@ -15,7 +15,7 @@ internal sealed class OneWayTransfer
     private readonly byte[] _data;
     private int _sent;
 
-    public OneWayTransfer(ConnectionOptions options, LinkOptions link, int size, int seed)
+    public OneWayTransfer(ConnectionOptions options, LinkConditions link, int size, int seed)
     {
         Sim = new BareRun(options, options, link: link);
         Sim.Server.Listen();

@@ -12,7 +12,7 @@ public class SpuriousRecoveryTests
 {
     private static (Connection Sender, uint CwndBefore, uint CwndAfter) OneReordered(ConnectionOptions options)
     {
-        var t = new OneWayTransfer(options, new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000 }, 4 << 20, seed: 5);
+        var t = new OneWayTransfer(options, new LinkConditions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000 }, 4 << 20, seed: 5);
         t.Sim.RunFor(TimeSpan.FromMilliseconds(200));
         uint before = t.Sender.CongestionWindow;
         // The next data segment is held up 3 ms: the ones behind it arrive first.

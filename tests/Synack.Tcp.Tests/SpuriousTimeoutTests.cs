@@ -13,7 +13,7 @@ public class SpuriousTimeoutTests
 {
     private static (Connection Sender, uint CwndBefore, uint CwndAfter) DelaySpike(ConnectionOptions options, int queueLimit = 1000, int spikeMs = 600)
     {
-        var t = new OneWayTransfer(options, new LinkOptions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000, QueueLimit = queueLimit }, 16 << 20, seed: 3);
+        var t = new OneWayTransfer(options, new LinkConditions { Latency = TimeSpan.FromMilliseconds(10), RateBytesPerSecond = 12_500_000, QueueLimit = queueLimit }, 16 << 20, seed: 3);
         var sim = t.Sim;
         sim.RunFor(TimeSpan.FromMilliseconds(300)); // slow start has opened the window
         uint before = t.Sender.CongestionWindow;

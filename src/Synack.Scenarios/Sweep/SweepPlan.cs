@@ -8,13 +8,14 @@ namespace Synack.Scenarios.Sweep;
 /// (loss, duplication, reordering, corruption, a change of latency, a partition) and the connections.
 /// The same seed always gives the same plan, and the simulation the same run.
 /// </summary>
-public sealed record SweepPlan(int Seed, LinkOptions Link, TimeSpan? LatencyChangeAt, TimeSpan NewLatency, TimeSpan? PartitionAt, TimeSpan PartitionFor, IReadOnlyList<SweepConnection> Connections)
+public sealed record SweepPlan(int Seed, LinkConditions Link, TimeSpan? LatencyChangeAt, TimeSpan NewLatency, TimeSpan? PartitionAt, TimeSpan PartitionFor, IReadOnlyList<SweepConnection> Connections)
 {
+    /// <summary>The plan seed <paramref name="seed"/> decides: the same plan in every process.</summary>
     public static SweepPlan For(int seed)
     {
         var r = new Random(seed);
         double Chance(double most) => r.NextDouble() < 0.5 ? 0 : r.NextDouble() * most;
-        var link = new LinkOptions
+        var link = new LinkConditions
         {
             Latency = TimeSpan.FromMilliseconds(r.Next(1, 80)),
             Loss = Chance(0.08),

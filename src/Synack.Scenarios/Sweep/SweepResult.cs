@@ -3,6 +3,7 @@ namespace Synack.Scenarios.Sweep;
 /// <summary>How one seed's run went: the invariants it broke (none is a pass), and what it moved.</summary>
 public sealed record SweepResult(int Seed, IReadOnlyList<string> Violations, int Connections, long BytesDelivered, int ConnectionsFailed, TimeSpan VirtualTime)
 {
+    /// <summary>True when no invariant was violated.</summary>
     public bool Passed => Violations.Count == 0;
     /// <summary>How often the run's connections entered each state (indexed by <see cref="Synack.Tcp.TcpState"/>), both hosts together.</summary>
     public IReadOnlyList<int> StatesEntered { get; init; } = [];

@@ -49,7 +49,7 @@ public static class SweepRun
         using var tap = capture is null ? null : new CaptureTap(capture);
         tap?.Attach(client);
         tap?.Attach(server);
-        if (plan.LatencyChangeAt is TimeSpan at) net.Schedule(at, () => link.Options = link.Options with { Latency = plan.NewLatency });
+        if (plan.LatencyChangeAt is TimeSpan at) net.Schedule(at, () => link.Conditions = link.Conditions with { Latency = plan.NewLatency });
         if (plan.PartitionAt is TimeSpan cut)
         {
             net.Schedule(cut, () => link.Partition(client));

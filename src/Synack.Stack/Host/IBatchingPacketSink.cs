@@ -7,6 +7,7 @@ namespace Synack.Stack;
 /// </summary>
 public interface IBatchingPacketSink : IPacketSink
 {
+    /// <summary>Sends whatever is held back.</summary>
     void Flush();
 
     /// <summary>

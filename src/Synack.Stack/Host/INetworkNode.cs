@@ -9,7 +9,9 @@ namespace Synack.Stack;
 /// </summary>
 public interface INetworkNode
 {
+    /// <summary>The host's name, as traces and captures show it.</summary>
     string Name { get; }
+    /// <summary>The addresses the host answers on.</summary>
     IReadOnlyList<IpAddr> Addresses { get; }
     /// <summary>Where the node's outgoing packets go (a link).</summary>
     IPacketSink? Output { get; set; }

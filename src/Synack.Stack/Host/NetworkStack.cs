@@ -29,6 +29,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private readonly StackMetrics _metrics;
     private TimeSpan _now;
 
+    /// <summary>A host with <paramref name="options"/>; give it a loop (a <see cref="StackThread"/>, or a simulated network) and a link before use.</summary>
     public NetworkStack(StackOptions options)
     {
         _log = options.LoggerFactory?.CreateLogger("Synack.Stack") ?? NullLogger.Instance;
@@ -41,10 +42,15 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         _metrics = new StackMetrics(this, options.MeterFactory);
     }
 
+    /// <summary>What the stack was made with.</summary>
     public StackOptions Options { get; }
+    /// <summary>The host's name (<see cref="StackOptions.Name"/>).</summary>
     public string Name => Options.Name;
+    /// <summary>Packets in and out, drops by reason, resets, connections: also published by the meter "Synack.Stack".</summary>
     public StackStatistics Statistics { get; } = new();
+    /// <summary>Where the stack's packets go (a link, a TUN device).</summary>
     public IPacketSink? Output { get; set; }
+    /// <summary>What observes the stack (see <see cref="AddObserver"/>), or null.</summary>
     public IStackObserver? Observer { get; private set; }
 
     /// <summary>Adds an observer (a capture tap, a trace, metrics); all are called in the order added.</summary>
@@ -59,9 +65,13 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     /// <summary>The shards this stack is one of (see <see cref="ShardSet"/>); null for a stack on its own.</summary>
     public ShardSet? Shards { get; internal set; }
+    /// <summary>The stack's clock: the time of the packet, call or timer it is handling.</summary>
     public TimeSpan Now => _now;
+    /// <summary>Connections the stack keeps (TIME-WAIT entries are in <see cref="TimeWaitCount"/>).</summary>
     public int ConnectionCount => _connections.Count;
+    /// <summary>Tuples waiting out TIME-WAIT without a connection object.</summary>
     public int TimeWaitCount => _timeWait.Count;
+    /// <summary>The first address: the source of connections that do not choose one.</summary>
     public IpAddr PrimaryAddress => Options.Addresses[0];
     IReadOnlyList<IpAddr> INetworkNode.Addresses => Options.Addresses;
 
@@ -702,6 +712,7 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     }
 
     // A stack nobody disposed still lets go of its meter, which is registered process-wide.
+    /// <summary>Releases the stack's meter.</summary>
     ~NetworkStack() => _metrics.Dispose();
 
     // ------------------------------------------------------------------ inspection

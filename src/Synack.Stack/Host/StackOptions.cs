@@ -6,15 +6,21 @@ namespace Synack.Stack;
 /// <summary>How one host is set up: its addresses, its connections' defaults, its randomness.</summary>
 public sealed record StackOptions
 {
+    /// <summary>The host's name in traces, captures and metrics.</summary>
     public string Name { get; init; } = "host";
+    /// <summary>The addresses the stack answers on; the first is the default source.</summary>
     public IReadOnlyList<IpAddr> Addresses { get; init; } = [];
+    /// <summary>The profile every connection starts with (a socket may change its own).</summary>
     public ConnectionOptions Connection { get; init; } = ConnectionOptions.Default;
     /// <summary>Secret for ISNs (RFC 6528) and ephemeral ports (RFC 6056); null picks a random one.</summary>
     public byte[]? Secret { get; init; }
+    /// <summary>Where ISNs come from; null: RFC 6528 with a random secret (a simulated network passes one from its seed).</summary>
     public IIsnGenerator? IsnGenerator { get; init; }
     /// <summary>Ephemeral port range (Linux ip_local_port_range).</summary>
     public ushort EphemeralPortMin { get; init; } = 32768;
+    /// <summary>The highest ephemeral port (Linux's ip_local_port_range: 32768-60999).</summary>
     public ushort EphemeralPortMax { get; init; } = 60999;
+    /// <summary>The listen backlog when a listener names none.</summary>
     public int DefaultBacklog { get; init; } = 128;
     /// <summary>
     /// Connections the stack holds at most (TIME-WAIT entries apart, which are small and have their own

@@ -17,8 +17,10 @@ public sealed class CaptureTap : IStackObserver, IDisposable
     private readonly Lock _gate = new(); // the stack's thread writes; the owner may dispose from another
     private bool _disposed;
 
+    /// <summary>A capture written to <paramref name="output"/> as pcapng.</summary>
     public CaptureTap(Stream output) => _writer = new PcapNgWriter(output, "synack");
 
+    /// <summary>Packets written so far.</summary>
     public long PacketsWritten { get; private set; }
 
     /// <summary>Captures this stack's packets (and its state changes as comments).</summary>
@@ -28,16 +30,19 @@ public sealed class CaptureTap : IStackObserver, IDisposable
         stack.AddObserver(this);
     }
 
+    /// <summary>Records an inbound packet.</summary>
     public void PacketIn(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
     {
         if (_stacks.TryGetValue(stack, out var t)) t.Inbound = (packet.ToArray(), now);
     }
 
+    /// <summary>Records an outbound packet.</summary>
     public void PacketOut(NetworkStack stack, ReadOnlySpan<byte> packet, TimeSpan now)
     {
         if (_stacks.TryGetValue(stack, out var t)) t.Outbound.Add((packet.ToArray(), now));
     }
 
+    /// <summary>Records a dropped inbound packet, with the reason as its comment.</summary>
     public void PacketDropped(NetworkStack stack, ReadOnlySpan<byte> packet, DropReason reason, TimeSpan now)
     {
         if (!_stacks.TryGetValue(stack, out var t)) return;
@@ -45,11 +50,13 @@ public sealed class CaptureTap : IStackObserver, IDisposable
         t.Comments.Add($"{stack.Name}: dropped ({reason})");
     }
 
+    /// <summary>Remembers a state change, to comment the packet that caused it.</summary>
     public void StateChanged(NetworkStack stack, FourTuple tuple, TcpState from, TcpState to, string cause, TimeSpan now)
     {
         if (_stacks.TryGetValue(stack, out var t)) t.Comments.Add($"{stack.Name} {FourTuple.Format(tuple.LocalAddress, tuple.LocalPort)}: {from.ToRfcName()} -> {to.ToRfcName()} ({cause})");
     }
 
+    /// <summary>Writes what the finished input held back.</summary>
     public void InputDone(NetworkStack stack, TimeSpan now)
     {
         if (!_stacks.TryGetValue(stack, out var t)) return;
@@ -78,6 +85,7 @@ public sealed class CaptureTap : IStackObserver, IDisposable
         }
     }
 
+    /// <summary>Flushes and closes the capture.</summary>
     public void Dispose()
     {
         lock (_gate)

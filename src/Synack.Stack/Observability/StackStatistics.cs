@@ -8,11 +8,17 @@ public sealed class StackStatistics
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
     private readonly long[] _malformed = new long[Enum.GetValues<ParseError>().Length];
 
+    /// <summary>IP packets received.</summary>
     public long PacketsIn { get; internal set; }
+    /// <summary>IP packets sent.</summary>
     public long PacketsOut { get; internal set; }
+    /// <summary>RST segments sent.</summary>
     public long ResetsSent { get; internal set; }
+    /// <summary>Active opens.</summary>
     public long ConnectionsOpened { get; internal set; }
+    /// <summary>Connections a listener completed.</summary>
     public long ConnectionsAccepted { get; internal set; }
+    /// <summary>TIME-WAIT tuples reopened by a new SYN (RFC 6191).</summary>
     public long TimeWaitReused { get; internal set; }
     /// <summary>Bytes the connections' buffers hold now (rented storage), against StackOptions.BufferMemoryLimit.</summary>
     public long BufferBytes { get; internal set; }
@@ -37,8 +43,11 @@ public sealed class StackStatistics
     /// <summary>Data and FIN segments retransmitted by connections that have since left the table (a live one's are in its own counters).</summary>
     public long RetransmittedSegments { get; internal set; }
 
+    /// <summary>Packets dropped for <paramref name="reason"/>.</summary>
     public long Dropped(DropReason reason) => _drops[(int)reason];
+    /// <summary>Packets dropped as malformed because of <paramref name="error"/>.</summary>
     public long Malformed(ParseError error) => _malformed[(int)error];
+    /// <summary>Packets dropped for any reason.</summary>
     public long DroppedTotal => _drops.Sum();
 
     internal void Drop(DropReason reason) => _drops[(int)reason]++;
@@ -49,6 +58,7 @@ public sealed class StackStatistics
         _drops[(int)(error == ParseError.BadChecksum ? DropReason.BadChecksum : error == ParseError.NotTcp ? DropReason.NotTcp : DropReason.Malformed)]++;
     }
 
+    /// <summary>Every non-zero counter, for a summary line.</summary>
     public override string ToString()
     {
         var parts = new List<string> { $"in {PacketsIn}", $"out {PacketsOut}", $"rst sent {ResetsSent}" };

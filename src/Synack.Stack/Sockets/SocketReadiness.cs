@@ -4,6 +4,7 @@ namespace Synack.Stack;
 [Flags]
 public enum SocketReadiness
 {
+    /// <summary>Not ready for anything.</summary>
     None = 0,
     /// <summary>A read will not block: data, end of stream, an error; for a listener, a connection to accept.</summary>
     Readable = 1,

@@ -19,7 +19,9 @@ public sealed class TcpConnection : IAsyncDisposable
     internal TcpConnection(TcpSocket socket) => _socket = socket;
 
     private NetworkStack Stack => _socket.Stack;
+    /// <summary>Local and remote address and port.</summary>
     public FourTuple Tuple => _socket.Tuple!.Value;
+    /// <summary>The RFC 9293 state now.</summary>
     public TcpState State => _socket.Protocol!.State;
 
     /// <summary>
@@ -33,6 +35,7 @@ public sealed class TcpConnection : IAsyncDisposable
         add => StackCalls.Invoke(_socket, SocketCall.Info, () => _socket.StateChanged += value);
         remove => StackCalls.Invoke(_socket, SocketCall.Info, () => _socket.StateChanged -= value);
     }
+    /// <summary>The sans-I/O connection underneath (its TCB: SND.UNA, RCV.NXT, the congestion window...). Read it on the stack's loop.</summary>
     public Connection Protocol => _socket.Protocol!;
     /// <summary>The non-blocking socket underneath.</summary>
     public TcpSocket Socket => _socket;
@@ -44,6 +47,15 @@ public sealed class TcpConnection : IAsyncDisposable
     /// <summary>Active open to <paramref name="address"/>:<paramref name="port"/> (1..65535). Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
     public static Task<TcpConnection> ConnectAsync(NetworkStack stack, System.Net.IPAddress address, int port, ConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
         ConnectAsync(stack, IpAddr.FromIPAddress(address), PortNumber.Checked(port, nameof(port)), options, cancellationToken);
+
+    /// <summary>
+    /// Active open to an address literal ("192.0.2.2", "2001:db8::2") and port, as <c>TcpClient.ConnectAsync(host, port)</c>
+    /// is called; the stack has no resolver, so a host name is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static Task<TcpConnection> ConnectAsync(NetworkStack stack, string address, int port, ConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(stack, System.Net.IPAddress.TryParse(address, out var ip) ? ip
+            : throw new ArgumentException($"'{address}' is not an IP address: the stack has no DNS resolver, give it an address literal", nameof(address)),
+            port, options, cancellationToken);
 
     /// <summary>Active open. Completes when ESTABLISHED; fails with ConnectionRefused or TimedOut.</summary>
     public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IpAddr address, ushort port, ConnectionOptions? options = null, CancellationToken cancellationToken = default, ushort localPort = 0)
@@ -237,6 +249,7 @@ public sealed class TcpConnection : IAsyncDisposable
     /// </summary>
     public PipeScheduler Scheduler => StackCalls.Scheduler(_socket);
 
+    /// <summary>Aborts (RST) a connection that has not closed yet: close it with <c>CloseAsync</c> first for a FIN.</summary>
     public ValueTask DisposeAsync()
     {
         if (State is not (TcpState.Closed or TcpState.TimeWait)) Abort();

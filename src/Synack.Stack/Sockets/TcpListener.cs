@@ -11,6 +11,7 @@ public sealed class TcpListener
 
     private TcpListener(TcpSocket socket) => _socket = socket;
 
+    /// <summary>The port listened on.</summary>
     public ushort Port => _socket.BoundPort ?? 0;
     /// <summary>The non-blocking socket underneath.</summary>
     public TcpSocket Socket => _socket;

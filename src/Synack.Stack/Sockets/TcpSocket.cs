@@ -38,6 +38,7 @@ public sealed class TcpSocket : IConnectionObserver
     /// <summary>A new, unbound socket; <paramref name="options"/> default to the stack's.</summary>
     public static TcpSocket Create(NetworkStack stack, ConnectionOptions? options = null) => new(stack, options ?? stack.Options.Connection);
 
+    /// <summary>The stack the socket belongs to.</summary>
     public NetworkStack Stack => _stack;
     /// <summary>The options of the connection this socket will open or accept (fixed once it does).</summary>
     public ConnectionOptions Options { get; set; }
@@ -53,7 +54,9 @@ public sealed class TcpSocket : IConnectionObserver
     }
 
     private IpAddr? BoundAddress => _rare?.BoundAddress;
+    /// <summary>True after <c>Listen</c>.</summary>
     public bool IsListening => _listener is not null;
+    /// <summary>The local port, once bound (explicitly or by connect).</summary>
     public ushort? BoundPort => _boundPort;
     /// <summary>The connection's 4-tuple, once there is one.</summary>
     public FourTuple? Tuple => _connection?.Connection.Tuple;
@@ -453,6 +456,7 @@ public sealed class TcpSocket : IConnectionObserver
         return e;
     }
 
+    /// <summary>What the socket is ready for now, as <c>poll</c> would report it.</summary>
     public SocketReadiness Readiness
     {
         get

@@ -8,5 +8,6 @@ namespace Synack.Stack;
 /// </summary>
 public readonly record struct TcpStateChange(TcpState From, TcpState To, string Cause, TimeSpan At)
 {
+    /// <summary>"ESTABLISHED -&gt; FIN-WAIT-1 (user CLOSE)".</summary>
     public override string ToString() => $"{From.ToRfcName()} -> {To.ToRfcName()} ({Cause})";
 }

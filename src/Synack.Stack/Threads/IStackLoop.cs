@@ -9,6 +9,7 @@ namespace Synack.Stack;
 /// </summary>
 public interface IStackLoop
 {
+    /// <summary>The loop's clock.</summary>
     TimeSpan Now { get; }
     /// <summary>The clock the stack runs on (virtual in a simulation).</summary>
     TimeProvider Time { get; }

@@ -18,6 +18,7 @@ public sealed class ShardSet
 {
     private readonly ConcurrentDictionary<FourTuple, StackThread> _opened = new();
 
+    /// <summary>Joins <paramref name="shards"/> (each on its own queue of one device) into one set.</summary>
     public ShardSet(IReadOnlyList<StackThread> shards)
     {
         if (shards.Count == 0) throw new ArgumentException("at least one shard", nameof(shards));
@@ -25,6 +26,7 @@ public sealed class ShardSet
         foreach (var s in shards) s.Stack.Shards = this;
     }
 
+    /// <summary>The shards, one per device queue.</summary>
     public IReadOnlyList<StackThread> Shards { get; }
 
     /// <summary>Connections the shards have opened and not yet let go of.</summary>

@@ -43,6 +43,7 @@ public sealed class StackThread : IStackLoop, IDisposable
 
     [ThreadStatic] private static int t_locksHeld; // stack locks this thread holds, over all stacks
 
+    /// <summary>Runs <paramref name="stack"/> on a thread of its own, on <paramref name="time"/> (the system clock by default).</summary>
     public StackThread(NetworkStack stack, TimeProvider? time = null)
     {
         Stack = stack;
@@ -53,9 +54,13 @@ public sealed class StackThread : IStackLoop, IDisposable
         _thread.Start();
     }
 
+    /// <summary>The stack this thread runs.</summary>
     public NetworkStack Stack { get; }
+    /// <summary>The clock the stack runs on.</summary>
     public TimeProvider Time { get; }
+    /// <summary>Time since the thread started, by <see cref="Time"/>.</summary>
     public TimeSpan Now => Time.GetElapsedTime(_start);
+    /// <summary>True: calls from any thread are taken.</summary>
     public bool ServesOtherThreads => true;
 
     /// <summary>Runs <paramref name="action"/> with the stack to itself, on this thread, and returns when it is done (at once when already there).</summary>
@@ -274,6 +279,7 @@ public sealed class StackThread : IStackLoop, IDisposable
 
     /// <summary>Posted work that threw (a bug, or an observer that failed): counted, and the loop goes on.</summary>
     public long Faults => Interlocked.Read(ref _faults);
+    /// <summary>The last exception posted work threw, or null.</summary>
     public Exception? LastFault { get; private set; }
     private long _faults;
 
@@ -296,6 +302,7 @@ public sealed class StackThread : IStackLoop, IDisposable
         Interlocked.Increment(ref _faults);
     }
 
+    /// <summary>Stops the thread; connections are left as they are (close them first for a clean end).</summary>
     public void Dispose()
     {
         if (_stopping) return;

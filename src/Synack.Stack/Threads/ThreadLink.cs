@@ -30,17 +30,20 @@ public sealed class ThreadLink : IBatchingPacketSink
 
     [ThreadStatic] private static Outbox? t_outbox;
 
+    /// <summary>Joins <paramref name="thread"/>'s stack to the link (and makes the link its output).</summary>
     public void Attach(StackThread thread)
     {
         lock (_attach) Volatile.Write(ref _threads, [.. _threads, thread]);
         thread.Stack.Output = this;
     }
 
+    /// <summary>True: nothing between two threads corrupts a byte, so checksums are not computed.</summary>
     public bool CompletesTcpChecksums => true;
 
     /// <summary>Up to 64 KB per segment: the receiver takes it whole, as GRO would have made it.</summary>
     public int MaxSegmentBytes => 65535 - 120;
 
+    /// <summary>Takes a packet of up to 64 KB to be cut at <paramref name="segmentSize"/> (GSO).</summary>
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet, int segmentSize)
     {
         if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;
@@ -51,6 +54,7 @@ public sealed class ThreadLink : IBatchingPacketSink
         Queue(box, to, packet, segmentSize);
     }
 
+    /// <summary>Takes one packet; consecutive segments of one burst are joined (GRO).</summary>
     public void Transmit(INetworkNode from, ReadOnlySpan<byte> packet)
     {
         if (!Synack.Wire.IpHeader.TryParse(packet, out var ip, out _)) return;
