@@ -27,11 +27,10 @@ public enum TcpFlags : byte
 /// <summary>Text for <see cref="TcpFlags"/>.</summary>
 public static class TcpFlagsExtensions
 {
-    /// <summary>Short form as tcpdump and Zeek spell it: "S", "SA", "FA", "R", "." for a bare ACK.</summary>
     // Every flag byte's text, made once: analysis writes one per packet, millions of them.
     private static readonly string[] ShortStrings = Enumerable.Range(0, 256).Select(i => Format((TcpFlags)i)).ToArray();
 
-    /// <summary>tcpdump's letters: "S", "S.", "F.", "R", "P." (the dot is ACK).</summary>
+    /// <summary>The flags' letters as Zeek spells them: "S", "SA", "FA", "R", "PA", and "." for a bare ACK.</summary>
     public static string ToShortString(this TcpFlags f) => ShortStrings[(byte)f];
 
     private static string Format(TcpFlags f)

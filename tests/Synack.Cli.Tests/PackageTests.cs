@@ -24,7 +24,9 @@ public class PackageTests
             var tool = Directory.GetFiles(feed, "Synack.Tool.*.nupkg").Single(f => !f.EndsWith(".snupkg", StringComparison.Ordinal));
             using (var zip = ZipFile.OpenRead(tool))
             {
-                Assert.Contains(zip.Entries, e => e.FullName == "README.md");
+                var readme = zip.Entries.Single(e => e.FullName == "README.md");
+                using (var reader = new StreamReader(readme.Open()))
+                    Assert.Equal(File.ReadAllText(Path.Combine(root, "src/Synack.Cli/README.md")), reader.ReadToEnd()); // the tool's own README, not the repository's
                 Assert.Contains(zip.Entries, e => e.FullName == "LICENSE");
                 Assert.Contains(zip.Entries, e => e.FullName.EndsWith("DotnetToolSettings.xml", StringComparison.Ordinal));
             }

@@ -21,10 +21,35 @@ public sealed class DocSnippetTests
     private static IEnumerable<Snippet> All()
     {
         var files = new[] { "README.md" }
-            .Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)).Order(StringComparer.Ordinal));
+            .Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)).Order(StringComparer.Ordinal))
+            .Concat(PackageReadmes());
         foreach (var file in files)
         {
             foreach (var s in Snippet.In(file.Replace('\\', '/'), File.ReadAllText(Path.Combine(Root, file)))) yield return s;
+        }
+    }
+
+    /// <summary>The README each package carries (src/NAME/README.md).</summary>
+    private static IEnumerable<string> PackageReadmes() =>
+        Directory.GetDirectories(Path.Combine(Root, "src")).Order(StringComparer.Ordinal)
+            .Select(d => Path.Combine(d, "README.md")).Where(File.Exists).Select(f => Path.GetRelativePath(Root, f));
+
+    [Fact]
+    public void Every_package_has_a_readme_of_its_own_that_makes_sense_outside_the_repository()
+    {
+        var projects = Directory.GetDirectories(Path.Combine(Root, "src")).Where(d => File.Exists(Path.Combine(d, Path.GetFileName(d) + ".csproj"))).ToList();
+        Assert.True(projects.Count >= 10);
+        foreach (var project in projects)
+        {
+            var readme = Path.Combine(project, "README.md");
+            Assert.True(File.Exists(readme), $"{Path.GetFileName(project)} has no README.md of its own to pack");
+            var text = File.ReadAllText(readme);
+            Assert.True(text.Length > 200, $"{readme} says too little");
+            // A package page shows the README without the repository: links must be absolute, commands a user can run.
+            foreach (System.Text.RegularExpressions.Match link in System.Text.RegularExpressions.Regex.Matches(text, @"\]\((?<to>[^)]+)\)"))
+                Assert.True(link.Groups["to"].Value.StartsWith("https://", StringComparison.Ordinal), $"{readme}: the link {link.Value} is not absolute");
+            Assert.DoesNotContain("dotnet run --project", text);
+            Assert.DoesNotContain("../", text);
         }
     }
 
