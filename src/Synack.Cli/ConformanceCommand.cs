@@ -16,10 +16,18 @@ internal static class ConformanceCommand
         var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from: auto is Linux's for scripts in Google's dialect (they run defaults.sh), FreeBSD's for the rest (a script's --profile= line overrides it)", DefaultValueFactory = _ => "auto" };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
         var capture = new Option<FileInfo?>("--capture") { HelpName = "file.pcapng", Description = "with one script: write its packets (injected and sent) to this pcapng file" };
-        var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock; exit 0 only if none failed") { dir, format, verbose, profile, capture };
+        var target = new Option<string>("--target") { Description = "synack (on a virtual clock) or kernel (this machine's Linux through a TUN device in a namespace of its own, in real time; root)", DefaultValueFactory = _ => "synack" };
+        target.AcceptOnlyFromAmong("synack", "kernel");
+        var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock, or against the Linux kernel; exit 0 only if none failed") { dir, format, verbose, profile, capture, target };
         cmd.SetAction(parse =>
         {
             var d = parse.GetValue(dir)!;
+            var on = parse.GetValue(target) == "kernel" ? ConformanceTarget.Kernel : ConformanceTarget.Synack;
+            if (on == ConformanceTarget.Kernel && Synack.Conformance.PacketdrillRunner.WhyNotKernel() is { } why)
+            {
+                error.WriteLine($"synack conformance: --target kernel {why}");
+                return 2;
+            }
             Profiles.TryFind(parse.GetValue(profile)!, out var chosen);
             ConformanceReport report;
             var captureFile = parse.GetValue(capture);
@@ -42,12 +50,12 @@ internal static class ConformanceCommand
                 }
                 using (writer)
                 {
-                    report = new ConformanceReport(Path.GetDirectoryName(d.FullName)!, [PacketdrillRunner.RunFile(d.FullName, chosen, d.Name, writer)]);
+                    report = new ConformanceReport(Path.GetDirectoryName(d.FullName)!, [PacketdrillRunner.RunFile(d.FullName, on, chosen, d.Name, writer)]);
                 }
             }
             else if (Directory.Exists(d.FullName))
             {
-                report = ConformanceSuite.Run(d.FullName, chosen);
+                report = ConformanceSuite.Run(d.FullName, on, chosen);
             }
             else
             {

@@ -11,6 +11,11 @@ internal sealed partial class ScriptRun
 
     private void Command(ScriptEvent e)
     {
+        if (OnKernel)
+        {
+            KernelCommand(e);
+            return;
+        }
         if (_linux)
         {
             if (_stack is not null) _notes.Add($"line {e.Line}: a command after the stack started applies to sockets created from here on");
@@ -99,6 +104,16 @@ internal sealed partial class ScriptRun
     private void Assert(ScriptEvent e)
     {
         var block = PythonBlock.Parse(e.Text);
+        if (OnKernel)
+        {
+            var lookup = KernelTcpInfo();
+            var shown = new List<string>();
+            string? failure = block.Run(lookup, _pythonVariables, shown);
+            foreach (var p in shown) _transcript.Add($"          print: {p}");
+            if (failure is null) return;
+            throw new ScriptFailure(e.Line, failure, e.Text.Trim(), string.Join(", ", block.Names.Distinct().Where(n => n.StartsWith("tcpi_", StringComparison.Ordinal))
+                .Select(n => $"{n} = {PythonBlock.Format(lookup(n))}")));
+        }
         var sock = _current;
         TcpInfo info = sock?.Socket.Protocol is { } c ? c.GetInfo(_now)
             : new TcpInfo { State = sock?.Socket.IsListening == true ? TcpState.Listen : TcpState.Closed };

@@ -50,13 +50,16 @@ internal sealed partial class ScriptRun
         if (!TcpPacket.TryParse(first, out var ip, out var tcp, out _)) return (null, null, 0);
         int length = TcpPacket.Payload(first, ip, tcp).Length;
         if (length == 0 || length >= wanted || (tcp.Flags & (TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Fin)) != 0) return (null, null, 0);
+        if (OnKernel) DrainKernel(1); // the rest of the burst may still be on its way out of the device
         var flags = tcp.Flags;
         var next = tcp.Seq + length;
         int merged = 0;
         while (length < wanted && _sent.Count > 0)
         {
             var (t, bytes) = _sent.Peek();
-            if (t != at || !TcpPacket.TryParse(bytes, out var ip2, out var seg, out _)) break;
+            // One burst: the same instant on virtual time; on a live kernel, packets read within a millisecond.
+            bool burst = OnKernel ? (t - at).Duration() <= TimeSpan.FromMilliseconds(1) : t == at;
+            if (!burst || !TcpPacket.TryParse(bytes, out var ip2, out var seg, out _)) break;
             int len = TcpPacket.Payload(bytes, ip2, seg).Length;
             if (len == 0 || seg.Seq != next || seg.Ack != tcp.Ack || length + len > wanted
                 || (seg.Flags & (TcpFlags.Syn | TcpFlags.Rst)) != 0 || (seg.Flags & ~(TcpFlags.Psh | TcpFlags.Fin)) != (tcp.Flags & ~TcpFlags.Psh)) break;
@@ -147,7 +150,8 @@ internal sealed partial class ScriptRun
             var icmp = ScriptIcmp.Parse(e.Text, _v6);
             var bytes = icmp.Build(_remote, _local, _localPort, _remotePort, unchecked(icmp.QuotedSeq + LocalOffset));
             Record(bytes, PacketDirection.Inbound, $"line {e.Line}: {e.Text}");
-            _stack!.Receive(bytes, _now);
+            if (OnKernel) _kernel!.Inject(bytes);
+            else _stack!.Receive(bytes, _now);
             return;
         }
         var s = ScriptPacket.Parse(e.Text);
@@ -186,7 +190,8 @@ internal sealed partial class ScriptRun
         InternetChecksum.FillTcp(_remote, _local, seg);
         Record(packet, PacketDirection.Inbound, $"line {e.Line}: {e.Text}");
         // Google's packetdrill cooks a packet longer than --mss as a GRO packet of mss-sized segments.
-        if (_linux && _groSegmentSize > 0 && s.Length > _groSegmentSize) _stack!.Receive(packet, _now, _groSegmentSize, checksumOffloaded: false);
+        if (OnKernel) _kernel!.Inject(packet, _linux && _groSegmentSize > 0 && s.Length > _groSegmentSize ? _groSegmentSize : 0);
+        else if (_linux && _groSegmentSize > 0 && s.Length > _groSegmentSize) _stack!.Receive(packet, _now, _groSegmentSize, checksumOffloaded: false);
         else _stack!.Receive(packet, _now);
     }
 
@@ -207,7 +212,7 @@ internal sealed partial class ScriptRun
 
     private void EnsureStack()
     {
-        if (_stack is not null) return;
+        if (_stack is not null || OnKernel) return;
         _stack = new NetworkStack(new StackOptions
         {
             Name = "synack",

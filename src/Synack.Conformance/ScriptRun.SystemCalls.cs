@@ -14,7 +14,7 @@ internal sealed partial class ScriptRun
         var call = ScriptSyscall.Parse(e.Text);
         if (_pending is not null) throw new ScriptFailure(e.Line, "a system call while another one is still blocked", e.Text);
         EnsureStack();
-        var attempt = Dispatch(e, call);
+        var attempt = OnKernel ? KernelDispatch(e, call) : Dispatch(e, call);
         var (done, result, errno) = attempt();
         if (done)
         {

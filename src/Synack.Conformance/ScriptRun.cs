@@ -38,9 +38,11 @@ internal sealed partial class ScriptRun
     private sealed record PendingCall(ScriptEvent Event, ScriptSyscall Call, TimeSpan Start, TimeSpan? End, Func<(bool Done, long Result, string? Errno)> Attempt);
 
     /// <param name="profile">The stack's starting configuration; null: Linux's for a script in Google's dialect, else FreeBSD's.</param>
-    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null)
+    /// <param name="kernel">When given, the Linux kernel behind this TUN target is the stack under test, in real time.</param>
+    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null)
     {
         _script = script;
+        _kernel = kernel;
         _linux = script.Events.Any(e => e.Kind == EventKind.Command && LinuxShell.IsLinux(e.Text));
         _options = profile ?? (_linux ? ConnectionOptions.Linux : ConnectionOptions.FreeBsd);
         if (capture is not null)
@@ -55,6 +57,8 @@ internal sealed partial class ScriptRun
 
     private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
         _capture?.WritePacket(_captureInterface, packet, _now.Ticks * 100, direction, comment);
+
+    private static readonly string[] KernelOnlyCalls = ["epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait"];
 
     public ScriptResult Execute(string displayPath)
     {
@@ -73,6 +77,11 @@ internal sealed partial class ScriptRun
         {
             return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript };
         }
+        catch (IOException e) when (OnKernel)
+        {
+            // The device or the namespace refused something: this script's failure, with its place.
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"the kernel target: {e.Message}") { Notes = _notes, Transcript = _transcript };
+        }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
         {
             // A line the checks above let through but the run could not make sense of: still a
@@ -82,6 +91,7 @@ internal sealed partial class ScriptRun
         finally
         {
             _stack?.Dispose();
+            CloseKernelSockets();
         }
     }
 
@@ -106,6 +116,12 @@ internal sealed partial class ScriptRun
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
         _remote = IpAddr.Parse(_v6 ? "2001:db8::2" : "198.51.100.1");
+        if (OnKernel)
+        {
+            // The kernel is the local end; the device routes the script's peer to us.
+            _local = IpAddr.Parse(_v6 ? Kernel.KernelTarget.KernelV6 : Kernel.KernelTarget.KernelV4);
+            _remote = IpAddr.Parse(_v6 ? Kernel.KernelTarget.PeerV6 : Kernel.KernelTarget.PeerV4);
+        }
     }
 
     /// <summary>Looks over the whole script first, so a script needing what is out of scope is reported as such, not as a failure halfway.</summary>
@@ -126,11 +142,13 @@ internal sealed partial class ScriptRun
                         break;
                     case EventKind.SystemCall:
                         var call = ScriptSyscall.Parse(e.Text);
-                        CheckCallSupported(call);
+                        if (!(OnKernel && KernelOnlyCalls.Contains(call.Name))) CheckCallSupported(call);
                         break;
                     case EventKind.Python:
-                        CheckPythonSupported(PythonBlock.Parse(e.Text), assigned);
+                        CheckPythonSupported(PythonBlock.Parse(e.Text), assigned, OnKernel);
                         break;
+                    case EventKind.Command when OnKernel:
+                        break; // run for real, in the namespace
                     case EventKind.Command when _linux:
                         ConnectionOptions? saved = null;
                         LinuxShell.Apply(e.Text, ScriptDirectory, ConnectionOptions.Linux, [], ref saved);
@@ -155,11 +173,11 @@ internal sealed partial class ScriptRun
     private string ScriptDirectory => Path.GetDirectoryName(Path.GetFullPath(_script.Path)) ?? ".";
 
     /// <summary>Every name a Python block reads must be a tcp_info field we answer, a constant, or assigned before.</summary>
-    private static void CheckPythonSupported(PythonBlock block, HashSet<string> assigned)
+    private static void CheckPythonSupported(PythonBlock block, HashSet<string> assigned, bool kernel)
     {
         foreach (var name in block.Names)
         {
-            if (assigned.Contains(name) || TcpInfoFields.IsKnown(name)) continue;
+            if (assigned.Contains(name) || TcpInfoFields.IsKnown(name) || kernel && Kernel.KernelTcpInfoFields.IsField(name)) continue;
             throw new UnsupportedScriptException($"Python name {name} (not a tcp_info field answered here)");
         }
         assigned.UnionWith(block.Assigned);
@@ -205,9 +223,28 @@ internal sealed partial class ScriptRun
     private void Run()
     {
         TimeSpan last = TimeSpan.Zero;
+        bool started = false;
+        ScriptEvent? previous = null;
         foreach (var e in _script.Events)
         {
             _line = e.Line;
+            if (OnKernel && !started)
+            {
+                if (e.Kind == EventKind.Command)
+                {
+                    // packetdrill's init command: run before the clock starts, so its time is nobody's.
+                    _transcript.Add($"(init)    line {e.Line}: {e.Text.Split('\n')[0]}");
+                    Command(e);
+                    continue;
+                }
+                started = true;
+                _kernel!.StartClock();
+                _now = TimeSpan.Zero;
+            }
+            // On a live kernel a relative time counts from when the previous event really happened, as
+            // packetdrill counts it, except between injected packets, which keep the script's spacing.
+            if (OnKernel && e.Time.Relative && !(previous?.Kind == EventKind.Inbound && e.Kind == EventKind.Inbound)) last = _kernel!.Now;
+            previous = e;
             TimeSpan? at = e.Time.Any ? null : (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(e.Time.Seconds);
             TimeSpan? end = e.Time.UpTo is double upTo ? (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(upTo) : null;
             TimeSpan? latest = e.Time.Latest is double l ? (e.Time.LatestRelative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(l) : null;
@@ -216,6 +253,7 @@ internal sealed partial class ScriptRun
                 last = ExpectOutbound(e, at, latest);
                 continue;
             }
+            if (OnKernel) _now = _kernel!.Now;
             var when = at ?? _now;
             if (when > _now) RunUntil(when, stopOnPacket: false);
             _transcript.Add($"{Seconds(when),-9} line {e.Line}: {e.Text.Split('\n')[0]}");
@@ -247,6 +285,11 @@ internal sealed partial class ScriptRun
     /// <summary>Advances virtual time to <paramref name="until"/>, firing the stack's timers on the way.</summary>
     private void RunUntil(TimeSpan until, bool stopOnPacket)
     {
+        if (OnKernel)
+        {
+            KernelRunUntil(until, stopOnPacket);
+            return;
+        }
         while (true)
         {
             if (stopOnPacket && _sent.Count > 0) return;

@@ -86,6 +86,12 @@ internal static class TcpInfoFields
         : Constants.TryGetValue(name, out var c) ? c
         : throw new UnsupportedScriptException($"Python name {name}");
 
+    /// <summary>A constant a Python block may name (TCPI_CLOSING, TCP_CA_Open, TCP_INFINITE_SSTHRESH, True).</summary>
+    public static double Constant(string name) =>
+        Constants.TryGetValue(name, out var c) ? c
+        : name == "True" ? 1 : name == "False" ? 0
+        : throw new UnsupportedScriptException($"Python name {name}");
+
     /// <summary>A state number back to the name a script would use.</summary>
     public static string? ConstantName(double value, string field) =>
         field == "tcpi_state" ? Constants.FirstOrDefault(kv => kv.Key.StartsWith("TCPI_", StringComparison.Ordinal) && kv.Value == value && !kv.Key.StartsWith("TCPI_OPT", StringComparison.Ordinal)).Key

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Text;
+using Synack.Tun;
+
+namespace Synack.Conformance.Kernel;
+
+/// <summary>
+/// The Linux kernel as the stack under test, as packetdrill tests it: a network namespace of its own
+/// for each script, a TUN device <c>tun0</c> in it through which the script's packets go in and the
+/// kernel's come out, and a thread inside the namespace that makes the script's system calls on real
+/// sockets. The kernel is 198.51.100.1 (2001:db8:1::1), the script's peer 192.0.2.1 (2001:db8::1):
+/// documentation addresses, routed only to the device; the namespace is deleted when the run ends,
+/// whether the script passed, failed or threw.
+/// </summary>
+internal sealed unsafe partial class KernelTarget : IDisposable
+{
+    public static readonly string KernelV4 = "198.51.100.1", PeerV4 = "192.0.2.1";
+    public static readonly string KernelV6 = "2001:db8:1::1", PeerV6 = "2001:db8::1";
+
+    private readonly NetworkNamespace _namespace;
+    private readonly int _tun;
+    private long _start = Stopwatch.GetTimestamp();
+
+    private KernelTarget(NetworkNamespace ns, int tun)
+    {
+        _namespace = ns;
+        _tun = tun;
+    }
+
+    /// <summary>The namespace's name.</summary>
+    public string Namespace => _namespace.Name;
+
+    /// <summary>Why the kernel cannot be tested here, or null when it can.</summary>
+    public static string? WhyNot() => NetworkNamespace.WhyNot(tun: true);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a thread inside a new namespace with <c>tun0</c> up: sockets
+    /// made on that thread are the namespace's. Everything is torn down when it returns or throws.
+    /// </summary>
+    public static T Run<T>(bool ipv6, Func<KernelTarget, T> body)
+    {
+        using var ns = NetworkNamespace.Create("synack-pd");
+        T result = default!;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            int target = KernelNative.Open($"/var/run/netns/{ns.Name}", KernelNative.O_CLOEXEC);
+            if (target < 0 || KernelNative.SetNs(target, KernelNative.CLONE_NEWNET) < 0)
+            {
+                error = new IOException($"cannot enter the namespace {ns.Name}: {KernelNative.Describe(KernelNative.LastErrno)}");
+                return;
+            }
+            KernelNative.Close(target);
+            // This thread now lives in the namespace for good; it ends with the run.
+            int tun = -1;
+            try
+            {
+                tun = OpenTun("tun0");
+                Configure(ns, ipv6);
+                using var kernel = new KernelTarget(ns, tun);
+                result = body(kernel);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                if (tun >= 0) KernelNative.Close(tun);
+            }
+        }, 16 * 1024 * 1024) { Name = $"packetdrill {ns.Name}", IsBackground = true };
+        thread.Start();
+        thread.Join();
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+        return result;
+    }
+
+    private static int OpenTun(string name)
+    {
+        int fd = KernelNative.Open("/dev/net/tun", KernelNative.O_RDWR | KernelNative.O_CLOEXEC | KernelNative.O_NONBLOCK);
+        if (fd < 0) throw new IOException($"cannot open /dev/net/tun: {KernelNative.Describe(KernelNative.LastErrno)}");
+        byte* ifr = stackalloc byte[40];
+        new Span<byte>(ifr, 40).Clear();
+        Encoding.ASCII.GetBytes(name).CopyTo(new Span<byte>(ifr, 16));
+        // As packetdrill's device: a virtio header on every packet and the offloads of a typical NIC, so
+        // the kernel hands over whole TSO packets (a script's 10000-byte line is one of them).
+        *(short*)(ifr + 16) = KernelNative.IFF_TUN | KernelNative.IFF_NO_PI | KernelNative.IFF_VNET_HDR;
+        if (KernelNative.Ioctl(fd, KernelNative.TUNSETIFF, ifr) < 0
+            || KernelNative.Ioctl(fd, KernelNative.TUNSETOFFLOAD, (void*)(nuint)(KernelNative.TUN_F_CSUM | KernelNative.TUN_F_TSO4 | KernelNative.TUN_F_TSO6 | KernelNative.TUN_F_TSO_ECN)) < 0)
+        {
+            int errno = KernelNative.LastErrno;
+            KernelNative.Close(fd);
+            throw new IOException($"TUNSETIFF/TUNSETOFFLOAD {name}: {KernelNative.Describe(errno)}");
+        }
+        return fd;
+    }
+
+    private static void Configure(NetworkNamespace ns, bool ipv6)
+    {
+        // No router solicitations, no DAD, no MLD reports on the device: only TCP goes through it.
+        ns.Exec("sysctl", "-q", "-w", "net.ipv6.conf.tun0.disable_ipv6=" + (ipv6 ? "0" : "1"));
+        if (ipv6)
+        {
+            ns.Exec("sysctl", "-q", "-w", "net.ipv6.conf.tun0.accept_dad=0", "net.ipv6.conf.tun0.router_solicitations=0", "net.ipv6.conf.tun0.mldv2_unsolicited_report_interval=0", "net.ipv6.conf.tun0.mldv1_unsolicited_report_interval=0");
+            ns.Exec("ip", "-6", "addr", "add", KernelV6 + "/64", "dev", "tun0", "nodad");
+        }
+        ns.Exec("ip", "addr", "add", KernelV4 + "/24", "dev", "tun0");
+        ns.Exec("ip", "link", "set", "tun0", "up");
+        ns.Exec("ip", "route", "add", "192.0.2.0/24", "dev", "tun0");
+        if (ipv6) ns.Exec("ip", "-6", "route", "add", "2001:db8::/64", "dev", "tun0");
+    }
+
+    /// <summary>Starts the script's clock (after its init command, as packetdrill does).</summary>
+    public void StartClock() => _start = Stopwatch.GetTimestamp();
+
+    /// <summary>Time since <see cref="StartClock"/>: the script's clock.</summary>
+    public TimeSpan Now => Stopwatch.GetElapsedTime(_start);
+
+    /// <summary>
+    /// Hands a packet to the kernel as if it had arrived on the device; with <paramref name="segmentSize"/>,
+    /// as a GRO packet of segments that size (packetdrill's <c>--mss</c>).
+    /// </summary>
+    public void Inject(ReadOnlySpan<byte> packet, int segmentSize = 0)
+    {
+        var frame = new byte[KernelNative.VnetHeaderLength + packet.Length];
+        packet.CopyTo(frame.AsSpan(KernelNative.VnetHeaderLength));
+        if (segmentSize > 0 && Synack.Wire.IpHeader.TryParse(packet, out var ip, out _) && ip.Protocol == 6 && ip.PayloadLength >= 20)
+        {
+            // A GSO packet must say where its checksum goes (NEEDS_CSUM), and carry the pseudo-header's sum there.
+            var hdr = frame.AsSpan(0, KernelNative.VnetHeaderLength);
+            var tcp = frame.AsSpan(KernelNative.VnetHeaderLength + ip.HeaderLength, ip.PayloadLength);
+            int tcpHeader = (tcp[12] >> 4) * 4;
+            hdr[0] = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
+            hdr[1] = (byte)(ip.Source.IsV6 ? 4 : 1); // VIRTIO_NET_HDR_GSO_TCPV6 or _TCPV4
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[2..], (ushort)(ip.HeaderLength + tcpHeader));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[4..], (ushort)segmentSize);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[6..], (ushort)ip.HeaderLength);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[8..], 16);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], Synack.Wire.InternetChecksum.FoldPartial(
+                Synack.Wire.InternetChecksum.PseudoHeader(ip.Source, ip.Destination, 6, ip.PayloadLength)));
+        }
+        fixed (byte* p = frame)
+        {
+            if (KernelNative.Write(_tun, p, (nuint)frame.Length) < 0)
+                throw new IOException($"writing to tun0: {KernelNative.Describe(KernelNative.LastErrno)}");
+        }
+    }
+
+    /// <summary>A packet the kernel sent, if one is waiting; waits at most <paramref name="timeoutMs"/> for one.</summary>
+    public byte[]? Receive(int timeoutMs)
+    {
+        var buffer = new byte[65536];
+        fixed (byte* p = buffer)
+        {
+            nint n = KernelNative.Read(_tun, p, (nuint)buffer.Length);
+            if (n < 0 && timeoutMs > 0)
+            {
+                var pfd = new KernelNative.PollFd { Fd = _tun, Events = KernelNative.POLLIN };
+                KernelNative.Poll(&pfd, 1, timeoutMs);
+                n = KernelNative.Read(_tun, p, (nuint)buffer.Length);
+            }
+            if (n <= KernelNative.VnetHeaderLength) return null;
+            var packet = buffer.AsSpan(KernelNative.VnetHeaderLength, (int)n - KernelNative.VnetHeaderLength).ToArray();
+            // A packet whose checksum the "NIC" is to finish (VIRTIO_NET_HDR_F_NEEDS_CSUM): finish it, as the wire would see it.
+            if ((buffer[0] & 1) != 0 && Synack.Wire.IpHeader.TryParse(packet, out var ip, out _) && ip.Protocol == 6)
+                Synack.Wire.InternetChecksum.FillTcp(ip.Source, ip.Destination, packet.AsSpan(ip.HeaderLength, ip.PayloadLength));
+            return packet;
+        }
+    }
+
+    /// <summary>Runs a shell command of the script inside the namespace, from <paramref name="directory"/>: its output, or why it failed.</summary>
+    public (int Exit, string Output) Shell(string command, string directory)
+    {
+        // Google's set_sysctls.py (not in the suite's common/) writes /proc/sys values and saves a
+        // script that restores them; in a namespace of our own the restore is the namespace's deletion.
+        command = "set_sysctls() { for kv in \"$@\"; do echo \"${kv#*=}\" > \"${kv%%=*}\" || return 1; done; }\n"
+            + SetSysctls().Replace(command, "set_sysctls").Replace("/tmp/sysctl_restore_${PPID}.sh", "true", StringComparison.Ordinal);
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        foreach (var a in new[] { "netns", "exec", Namespace, "sh", "-c", command }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new IOException("cannot start ip netns exec");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            p.Kill(entireProcessTree: true);
+            return (-1, "timed out after 30 s");
+        }
+        return (p.ExitCode, (stdout.Result + stderr.Result).Trim());
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\S*common/set_sysctls\.py")]
+    private static partial System.Text.RegularExpressions.Regex SetSysctls();
+
+    public void Dispose()
+    {
+    }
+}

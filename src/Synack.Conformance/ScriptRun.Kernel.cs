@@ -1,0 +1,608 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Synack.Conformance.Kernel;
+using Synack.Wire;
+using static Synack.Conformance.Kernel.KernelNative;
+
+namespace Synack.Conformance;
+
+// The Linux kernel as the stack under test: the same script, the same packet checks and timing, but
+// the packets go through tun0 and the system calls are real ones on the kernel's sockets, in real time.
+internal sealed unsafe partial class ScriptRun
+{
+    private readonly KernelTarget? _kernel;
+    private readonly Dictionary<int, KernelSocket> _kfds = [];
+
+    /// <summary>A descriptor of the script over a kernel descriptor, with the script's own view of O_NONBLOCK (the real one is always non-blocking, so a blocking call can wait while the script goes on).</summary>
+    private sealed class KernelSocket(int fd, bool epoll = false)
+    {
+        public int Fd { get; } = fd;
+        public bool Epoll { get; } = epoll;
+        public bool NonBlocking { get; set; }
+        public bool Connecting { get; set; }
+        public bool ReportInq { get; set; }
+    }
+
+    private bool OnKernel => _kernel is not null;
+
+    private void CloseKernelSockets()
+    {
+        foreach (var s in _kfds.Values) Close(s.Fd);
+        _kfds.Clear();
+    }
+
+    /// <summary>Waits in real time until <paramref name="until"/>, taking what the kernel sends as it comes.</summary>
+    private void KernelRunUntil(TimeSpan until, bool stopOnPacket)
+    {
+        while (true)
+        {
+            DrainKernel(0);
+            _now = _kernel!.Now;
+            TryPending();
+            if (stopOnPacket && _sent.Count > 0) return;
+            var left = until - _now;
+            if (left <= TimeSpan.Zero) return;
+            // Poll the device at most 1 ms at a time: a blocked call may complete without a packet.
+            DrainKernel((int)Math.Clamp(Math.Ceiling(left.TotalMilliseconds), 0, 1));
+        }
+    }
+
+    private void DrainKernel(int timeoutMs)
+    {
+        while (_kernel!.Receive(timeoutMs) is { } packet)
+        {
+            timeoutMs = 0;
+            var at = _kernel.Now;
+            // Only TCP between the kernel and the script's peer is the script's business.
+            if (!TcpPacket.TryParse(packet, out var ip, out _, out _) || ip.Source != _local || ip.Destination != _remote) continue;
+            _sent.Enqueue((at, packet));
+            Record(packet, PacketDirection.Outbound, null);
+            _transcript.Add("          sent " + Describe(packet, at));
+        }
+    }
+
+    private string? _kernelCongestion; // the default congestion control the script asked for
+
+    private void KernelCommand(ScriptEvent e)
+    {
+        var command = e.Text.Trim().Trim('`').Trim();
+        // A namespace other than the first may only default to the congestion controls the host allows
+        // (tcp_allowed_congestion_control); rather than change the host's, each socket asks for it.
+        var text = command;
+        foreach (Match inc in Regex.Matches(command, @"\S*common/defaults\.sh"))
+        {
+            var file = Path.GetFullPath(Path.Combine(ScriptDirectory, inc.Value));
+            if (File.Exists(file)) text += "\n" + File.ReadAllText(file);
+        }
+        foreach (Match cc in Regex.Matches(text, @"tcp_congestion_control\s*=\s*(\w+)")) _kernelCongestion = cc.Groups[1].Value;
+        // packetdrill runs the backquoted text with system(); so do we, inside the namespace.
+        var (exit, output) = _kernel!.Shell(command, ScriptDirectory);
+        if (output.Length > 0) _notes.Add($"line {e.Line}: {output.Split('\n')[0]}");
+        if (exit != 0) throw new ScriptFailure(e.Line, $"the command exited {exit}", command, output);
+    }
+
+    // ------------------------------------------------------------------ system calls on kernel sockets
+
+    private static readonly Dictionary<string, (int Level, int Name)> SocketOptions = new()
+    {
+        ["SO_REUSEADDR"] = (SOL_SOCKET, 2), ["SO_ERROR"] = (SOL_SOCKET, 4), ["SO_SNDBUF"] = (SOL_SOCKET, 7),
+        ["SO_RCVBUF"] = (SOL_SOCKET, 8), ["SO_KEEPALIVE"] = (SOL_SOCKET, 9), ["SO_LINGER"] = (SOL_SOCKET, 13),
+        ["SO_REUSEPORT"] = (SOL_SOCKET, 15), ["SO_RCVLOWAT"] = (SOL_SOCKET, 18), ["SO_SNDLOWAT"] = (SOL_SOCKET, 19),
+        ["SO_TYPE"] = (SOL_SOCKET, 3), ["SO_ACCEPTCONN"] = (SOL_SOCKET, 30), ["SO_MAX_PACING_RATE"] = (SOL_SOCKET, 47),
+        ["TCP_NODELAY"] = (SOL_TCP, 1), ["TCP_MAXSEG"] = (SOL_TCP, 2), ["TCP_CORK"] = (SOL_TCP, 3),
+        ["TCP_KEEPIDLE"] = (SOL_TCP, 4), ["TCP_KEEPINTVL"] = (SOL_TCP, 5), ["TCP_KEEPCNT"] = (SOL_TCP, 6),
+        ["TCP_SYNCNT"] = (SOL_TCP, 7), ["TCP_LINGER2"] = (SOL_TCP, 8), ["TCP_DEFER_ACCEPT"] = (SOL_TCP, 9),
+        ["TCP_WINDOW_CLAMP"] = (SOL_TCP, 10), ["TCP_QUICKACK"] = (SOL_TCP, 12), ["TCP_CONGESTION"] = (SOL_TCP, 13),
+        ["TCP_USER_TIMEOUT"] = (SOL_TCP, 18), ["TCP_NOTSENT_LOWAT"] = (SOL_TCP, 25), ["TCP_INQ"] = (SOL_TCP, 36),
+        ["IP_TOS"] = (SOL_IP, 1), ["IP_TTL"] = (SOL_IP, 2), ["IPV6_UNICAST_HOPS"] = (SOL_IPV6, 16), ["IPV6_TCLASS"] = (SOL_IPV6, 67),
+    };
+
+    private static readonly Dictionary<string, uint> EpollBits = new()
+    {
+        ["EPOLLIN"] = 0x001, ["EPOLLPRI"] = 0x002, ["EPOLLOUT"] = 0x004, ["EPOLLERR"] = 0x008, ["EPOLLHUP"] = 0x010,
+        ["EPOLLRDNORM"] = 0x040, ["EPOLLRDBAND"] = 0x080, ["EPOLLWRNORM"] = 0x100, ["EPOLLWRBAND"] = 0x200,
+        ["EPOLLMSG"] = 0x400, ["EPOLLRDHUP"] = 0x2000, ["EPOLLEXCLUSIVE"] = 1u << 28, ["EPOLLWAKEUP"] = 1u << 29,
+        ["EPOLLONESHOT"] = 1u << 30, ["EPOLLET"] = 1u << 31,
+    };
+
+    private static readonly Dictionary<string, short> PollBits = new()
+    {
+        ["POLLIN"] = POLLIN, ["POLLPRI"] = POLLPRI, ["POLLOUT"] = POLLOUT, ["POLLERR"] = POLLERR, ["POLLHUP"] = POLLHUP,
+        ["POLLNVAL"] = POLLNVAL, ["POLLRDHUP"] = POLLRDHUP, ["POLLRDNORM"] = 0x040, ["POLLWRNORM"] = 0x100,
+    };
+
+    private Func<(bool Done, long Result, string? Errno)> KernelDispatch(ScriptEvent e, ScriptSyscall call)
+    {
+        var a = call.Args;
+        switch (call.Name)
+        {
+            case "socket":
+                return () =>
+                {
+                    int fd = KernelNative.Socket(_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+                    if (fd < 0) return Fail(Errno.Name(LastErrno));
+                    if (_kernelCongestion is { } cc)
+                    {
+                        var name = System.Text.Encoding.ASCII.GetBytes(cc);
+                        int r;
+                        fixed (byte* p = name) r = KernelNative.SetSockOpt(fd, SOL_TCP, 13, p, (uint)name.Length);
+                        if (r < 0) _notes.Add($"line {e.Line}: TCP_CONGESTION {cc} refused: {KernelNative.Describe(LastErrno)}");
+                    }
+                    int scriptFd = NewKernelFd(call);
+                    _kfds[scriptFd] = new KernelSocket(fd);
+                    return Ok(scriptFd);
+                };
+            case "epoll_create" or "epoll_create1":
+                return () =>
+                {
+                    int fd = EpollCreate1(O_CLOEXEC);
+                    if (fd < 0) return Fail(Errno.Name(LastErrno));
+                    int scriptFd = NewKernelFd(call);
+                    _kfds[scriptFd] = new KernelSocket(fd, epoll: true);
+                    return Ok(scriptFd);
+                };
+            case "bind":
+                {
+                    var s = KernelFd(e, a);
+                    return () => Result(SockAddr(_local, ScriptLocalPort, (addr, len) => Bind(s.Fd, addr, len)));
+                }
+            case "listen":
+                {
+                    var s = KernelFd(e, a);
+                    int backlog = a.Count > 1 ? (int)ScriptSyscall.ParseNumber(a[1]) : 1;
+                    return () =>
+                    {
+                        int r = Listen(s.Fd, backlog);
+                        if (r == 0)
+                        {
+                            _localPort = ScriptLocalPort;
+                            _remotePort = ScriptRemotePort;
+                        }
+                        return Result(r);
+                    };
+                }
+            case "accept":
+                {
+                    var s = KernelFd(e, a);
+                    return () =>
+                    {
+                        int fd = Accept4(s.Fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                        if (fd < 0)
+                        {
+                            int errno = LastErrno;
+                            return errno == EAGAIN && !s.NonBlocking ? Blocked : Fail(Errno.Name(errno));
+                        }
+                        int scriptFd = NewKernelFd(call);
+                        _kfds[scriptFd] = new KernelSocket(fd);
+                        _currentFd = scriptFd;
+                        return Ok(scriptFd);
+                    };
+                }
+            case "connect":
+                {
+                    var s = KernelFd(e, a);
+                    return () =>
+                    {
+                        if (s.Connecting)
+                        {
+                            // A blocking connect finishes when the socket is writable or failed.
+                            var pfd = new PollFd { Fd = s.Fd, Events = POLLOUT };
+                            if (KernelNative.Poll(&pfd, 1, 0) == 0) return Blocked;
+                            s.Connecting = false;
+                            int err = 0;
+                            uint len = 4;
+                            KernelNative.GetSockOpt(s.Fd, SOL_SOCKET, 4, &err, &len);
+                            return err == 0 ? Ok(0) : Fail(Errno.Name(err));
+                        }
+                        _remotePort = ScriptLocalPort; // the script's peer listens on 8080
+                        int r = SockAddr(_remote, _remotePort, (addr, len) => KernelNative.Connect(s.Fd, addr, len));
+                        int errno = r < 0 ? LastErrno : 0;
+                        _currentFd = ScriptFdOf(s);
+                        if (LocalPortOf(s.Fd) is ushort port) _localPort = port;
+                        if (r == 0) return Ok(0);
+                        if (errno == EINPROGRESS && !s.NonBlocking)
+                        {
+                            s.Connecting = true;
+                            return Blocked;
+                        }
+                        return Fail(Errno.Name(errno));
+                    };
+                }
+            case "read" or "recv" or "recvfrom" or "write" or "send" or "sendto" when a.Count > 1 && a[1] == "NULL":
+                {
+                    var s = KernelFd(e, a);
+                    return () => Fail("EFAULT");
+                }
+            case "read" or "recv" or "recvfrom":
+                {
+                    var s = KernelFd(e, a);
+                    int len = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 0;
+                    int flags = a.Count > 3 ? MessageFlags(a[3]) : 0;
+                    return () => KernelRead(s, len, flags);
+                }
+            case "write" or "send" or "sendto":
+                {
+                    var s = KernelFd(e, a);
+                    int len = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 0;
+                    int flags = a.Count > 3 ? MessageFlags(a[3]) : 0;
+                    int written = 0;
+                    return () =>
+                    {
+                        var buffer = new byte[len - written];
+                        nint n;
+                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT | 0x4000 /* MSG_NOSIGNAL */);
+                        if (n < 0)
+                        {
+                            int errno = LastErrno;
+                            if (errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0) return Blocked;
+                            return written > 0 ? Ok(written) : Fail(Errno.Name(errno));
+                        }
+                        written += (int)n;
+                        if (written < len && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0) return Blocked;
+                        return Ok(written);
+                    };
+                }
+            case "recvmsg":
+                {
+                    var s = KernelFd(e, a);
+                    var msg = ScriptMessage.Parse(a[1]);
+                    int flags = a.Count > 2 ? MessageFlags(a[2]) : 0;
+                    return () => KernelRecvMsg(e, call, s, msg, flags);
+                }
+            case "sendmsg":
+                {
+                    var s = KernelFd(e, a);
+                    var msg = ScriptMessage.Parse(a[1]);
+                    int flags = a.Count > 2 ? MessageFlags(a[2]) : 0;
+                    return () =>
+                    {
+                        var buffer = new byte[msg.Length];
+                        nint n;
+                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT | 0x4000);
+                        if (n >= 0) return Ok(n);
+                        int errno = LastErrno;
+                        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
+                    };
+                }
+            case "shutdown":
+                {
+                    var s = KernelFd(e, a);
+                    int how = (a.Count > 1 ? a[1] : "SHUT_RDWR") switch { "SHUT_RD" => SHUT_RD, "SHUT_WR" => SHUT_WR, _ => SHUT_RDWR };
+                    return () => Result(Shutdown(s.Fd, how));
+                }
+            case "close":
+                {
+                    var s = KernelFd(e, a);
+                    return () =>
+                    {
+                        _kfds.Remove(ScriptFdOf(s));
+                        return Result(Close(s.Fd));
+                    };
+                }
+            case "fcntl":
+                {
+                    var s = KernelFd(e, a);
+                    string cmd = a.Count > 1 ? a[1] : "";
+                    return cmd switch
+                    {
+                        "F_GETFL" => () => Ok(O_RDWR | (s.NonBlocking ? O_NONBLOCK : 0)),
+                        "F_SETFL" => () =>
+                        {
+                            s.NonBlocking = a.Count > 2 && a[2].Contains("O_NONBLOCK", StringComparison.Ordinal);
+                            return Ok(0);
+                        },
+                        _ => throw new UnsupportedScriptException($"fcntl {cmd}"),
+                    };
+                }
+            case "ioctl":
+                {
+                    var s = KernelFd(e, a);
+                    string request = a.Count > 1 ? a[1] : "";
+                    if (request is not ("SIOCINQ" or "FIONREAD")) throw new UnsupportedScriptException($"ioctl {request}");
+                    string want = a.Count > 2 ? a[2].Trim('[', ']').Trim() : "";
+                    return () =>
+                    {
+                        int value = 0;
+                        if (Ioctl(s.Fd, SIOCINQ, &value) < 0) return Fail(Errno.Name(LastErrno));
+                        string have = value.ToString(CultureInfo.InvariantCulture);
+                        if (have != want) throw new ScriptFailure(e.Line, $"ioctl {request} gave [{have}]", call.Text, $"[{have}]");
+                        return Ok(0);
+                    };
+                }
+            case "setsockopt":
+                return KernelSetSockOpt(e, call);
+            case "getsockopt":
+                return KernelGetSockOpt(e, call);
+            case "poll":
+                return KernelPoll(e, call);
+            case "epoll_ctl":
+                return KernelEpollCtl(e, call);
+            case "epoll_wait":
+                return KernelEpollWait(e, call);
+            default:
+                throw new UnsupportedScriptException($"system call {call.Name}() on the kernel target");
+        }
+    }
+
+    private int? _currentFd; // the script descriptor whose tcp_info the Python blocks read
+
+    private static (bool, long, string?) Result(int r) => r < 0 ? Fail(Errno.Name(LastErrno)) : Ok(r);
+
+    private int NewKernelFd(ScriptSyscall call)
+    {
+        if (call.Result >= 0 && call.Errno is null && !_kfds.ContainsKey((int)call.Result)) return (int)call.Result;
+        int fd = 3;
+        while (_kfds.ContainsKey(fd)) fd++;
+        return fd;
+    }
+
+    private int ScriptFdOf(KernelSocket s) => _kfds.First(kv => ReferenceEquals(kv.Value, s)).Key;
+
+    private KernelSocket KernelFd(ScriptEvent e, IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || !int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+            throw new ScriptFailure(e.Line, "the first argument must be a file descriptor", e.Text);
+        if (!_kfds.TryGetValue(fd, out var s)) throw new ScriptFailure(e.Line, $"fd {fd} is not open", e.Text, "-1 EBADF");
+        return s;
+    }
+
+    private delegate int AddressCall(byte* address, uint length);
+
+    /// <summary>Calls <paramref name="call"/> with a sockaddr_in or sockaddr_in6 for <paramref name="address"/>:<paramref name="port"/>.</summary>
+    private static int SockAddr(IpAddr address, ushort port, AddressCall call)
+    {
+        byte* sa = stackalloc byte[28];
+        new Span<byte>(sa, 28).Clear();
+        var span = new Span<byte>(sa, 28);
+        if (address.IsV6)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span, AF_INET6);
+            BinaryPrimitives.WriteUInt16BigEndian(span[2..], port);
+            address.WriteTo(span[8..24]);
+            return call(sa, 28);
+        }
+        BinaryPrimitives.WriteUInt16LittleEndian(span, AF_INET);
+        BinaryPrimitives.WriteUInt16BigEndian(span[2..], port);
+        address.WriteTo(span[4..8]);
+        return call(sa, 16);
+    }
+
+    private static ushort? LocalPortOf(int fd)
+    {
+        byte* sa = stackalloc byte[28];
+        uint len = 28;
+        if (GetSockName(fd, sa, &len) < 0) return null;
+        return BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(sa + 2, 2));
+    }
+
+    private static int MessageFlags(string text)
+    {
+        int flags = 0;
+        foreach (var part in text.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            flags |= part switch
+            {
+                "0" => 0,
+                "MSG_PEEK" => MSG_PEEK,
+                "MSG_DONTWAIT" => MSG_DONTWAIT,
+                "MSG_EOR" => MSG_EOR,
+                "MSG_MORE" => MSG_MORE,
+                _ => throw new UnsupportedScriptException($"message flag {part}"),
+            };
+        }
+        return flags;
+    }
+
+    private (bool, long, string?) KernelRead(KernelSocket s, int len, int flags)
+    {
+        var buffer = new byte[Math.Max(0, len)];
+        nint n;
+        fixed (byte* p = buffer) n = Recv(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT);
+        if (n >= 0) return Ok(n);
+        int errno = LastErrno;
+        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
+    }
+
+    private (bool, long, string?) KernelRecvMsg(ScriptEvent e, ScriptSyscall call, KernelSocket s, ScriptMessage msg, int flags)
+    {
+        var buffer = new byte[Math.Max(1, msg.Length)];
+        byte* control = stackalloc byte[64];
+        nint n;
+        int got;
+        fixed (byte* p = buffer)
+        {
+            var iov = new IoVec { Base = p, Length = (nuint)msg.Length };
+            var hdr = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = 64 };
+            n = RecvMsg(s.Fd, &hdr, flags | MSG_DONTWAIT);
+            got = hdr.Flags;
+            if (n >= 0 && msg.Inq is int want)
+            {
+                // struct cmsghdr { size_t len; int level; int type; } then the data, an int.
+                int? inq = null;
+                for (int off = 0; off + 16 <= (int)hdr.ControlLength;)
+                {
+                    long clen = *(long*)(control + off);
+                    if (*(int*)(control + off + 8) == SOL_TCP && *(int*)(control + off + 12) == SCM_TCP_INQ) inq = *(int*)(control + off + 16);
+                    if (clen <= 0) break;
+                    off += (int)((clen + 7) & ~7);
+                }
+                if (inq != want) throw new ScriptFailure(e.Line, $"TCP_CM_INQ gave {inq?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}", call.Text, $"cmsg_data={inq}");
+            }
+        }
+        if (n >= 0) return Ok(n);
+        int errno = LastErrno;
+        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
+    }
+
+    private Func<(bool, long, string?)> KernelSetSockOpt(ScriptEvent e, ScriptSyscall call)
+    {
+        var s = KernelFd(e, call.Args);
+        if (call.Args.Count < 4) throw new ScriptFailure(e.Line, "setsockopt needs a level, a name and a value", e.Text);
+        string name = call.Args[2];
+        if (!SocketOptions.TryGetValue(name, out var opt)) throw new UnsupportedScriptException($"setsockopt {name} on the kernel target");
+        string raw = call.Args[3].Trim();
+        return () =>
+        {
+            if (name == "TCP_CONGESTION")
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes(raw.Trim('"'));
+                fixed (byte* p = text) return Result(KernelNative.SetSockOpt(s.Fd, opt.Level, opt.Name, p, (uint)text.Length));
+            }
+            if (name == "SO_LINGER")
+            {
+                // {onoff=1, linger=0}
+                int* linger = stackalloc int[2];
+                linger[0] = Regex.Match(raw, @"onoff\s*=\s*(\d+)") is { Success: true } on ? int.Parse(on.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+                linger[1] = Regex.Match(raw, @"linger\s*=\s*(\d+)") is { Success: true } l ? int.Parse(l.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+                return Result(KernelNative.SetSockOpt(s.Fd, opt.Level, opt.Name, linger, 8));
+            }
+            int value = (int)ScriptSyscall.ParseNumber(raw.Trim('[', ']').Trim());
+            if (name == "TCP_INQ") s.ReportInq = value != 0;
+            return Result(KernelNative.SetSockOpt(s.Fd, opt.Level, opt.Name, &value, 4));
+        };
+    }
+
+    private Func<(bool, long, string?)> KernelGetSockOpt(ScriptEvent e, ScriptSyscall call)
+    {
+        var s = KernelFd(e, call.Args);
+        if (call.Args.Count < 4) throw new ScriptFailure(e.Line, "getsockopt needs a level, a name and a value", e.Text);
+        string name = call.Args[2];
+        if (!SocketOptions.TryGetValue(name, out var opt)) throw new UnsupportedScriptException($"getsockopt {name} on the kernel target");
+        string want = call.Args[3].Trim('[', ']').Trim();
+        return () =>
+        {
+            byte* buffer = stackalloc byte[64];
+            uint len = 64;
+            if (KernelNative.GetSockOpt(s.Fd, opt.Level, opt.Name, buffer, &len) < 0) return Fail(Errno.Name(LastErrno));
+            string have;
+            if (name == "TCP_CONGESTION")
+            {
+                have = "\"" + new string((sbyte*)buffer).TrimEnd('\0') + "\"";
+            }
+            else
+            {
+                int v = *(int*)buffer;
+                have = name == "SO_ERROR" && v != 0 && !want.All(char.IsDigit) ? Errno.Name(v)
+                    : name == "SO_TYPE" && want == "SOCK_STREAM" && v == SOCK_STREAM ? "SOCK_STREAM"
+                    : v.ToString(CultureInfo.InvariantCulture);
+            }
+            if (have != want) throw new ScriptFailure(e.Line, $"getsockopt {name} gave [{have}]", call.Text, $"[{have}]");
+            return Ok(0);
+        };
+    }
+
+    [GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>[0-9]+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]
+    private static partial Regex KernelPollEntry();
+
+    private Func<(bool, long, string?)> KernelPoll(ScriptEvent e, ScriptSyscall call)
+    {
+        var entries = KernelPollEntry().Matches(call.Args.Count > 0 ? call.Args[0] : "")
+            .Select(m => (Fd: int.Parse(m.Groups["fd"].Value, CultureInfo.InvariantCulture), Events: Bits(m.Groups["events"].Value, PollBits),
+                Revents: m.Groups["revents"].Success ? m.Groups["revents"].Value : null))
+            .ToList();
+        if (entries.Count == 0) throw new ScriptFailure(e.Line, "poll() without {fd=…, events=…} entries", e.Text);
+        int timeoutMs = call.Args.Count > 2 ? (int)ScriptSyscall.ParseNumber(call.Args[2]) : -1;
+        var deadline = timeoutMs < 0 ? TimeSpan.MaxValue : _now + TimeSpan.FromMilliseconds(timeoutMs);
+        return () =>
+        {
+            var fds = stackalloc PollFd[entries.Count];
+            for (int i = 0; i < entries.Count; i++)
+                fds[i] = new PollFd { Fd = _kfds.TryGetValue(entries[i].Fd, out var k) ? k.Fd : -1, Events = (short)entries[i].Events };
+            int ready = KernelNative.Poll(fds, (nuint)entries.Count, 0);
+            if (ready < 0) return Fail(Errno.Name(LastErrno));
+            if (ready == 0 && _now < deadline) return Blocked;
+            for (int i = 0; i < entries.Count; i++)
+            {
+                string got = Names((uint)(ushort)fds[i].Revents, PollBits.ToDictionary(kv => kv.Key, kv => (uint)(ushort)kv.Value));
+                if (entries[i].Revents is { } w && !SameEvents(w, got))
+                    throw new ScriptFailure(e.Line, $"poll() revents for fd {entries[i].Fd} were {got}", call.Text, $"revents={got}");
+            }
+            return Ok(ready);
+        };
+    }
+
+    [GeneratedRegex(@"\{\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*,\s*(fd\s*=\s*(?<fd>[0-9]+)|u64\s*=\s*(?<u64>[0-9]+)|ptr\s*=\s*(?<ptr>[0-9]+)|\.\.\.)\s*\}")]
+    private static partial Regex EpollEntry();
+
+    private Func<(bool, long, string?)> KernelEpollCtl(ScriptEvent e, ScriptSyscall call)
+    {
+        var ep = KernelFd(e, call.Args);
+        var a = call.Args;
+        int op = a.Count > 1 ? a[1] switch { "EPOLL_CTL_ADD" => EPOLL_CTL_ADD, "EPOLL_CTL_MOD" => EPOLL_CTL_MOD, "EPOLL_CTL_DEL" => EPOLL_CTL_DEL, var x => throw new UnsupportedScriptException($"epoll_ctl {x}") } : 0;
+        var target = KernelFd(e, [a.Count > 2 ? a[2] : ""]);
+        var m = a.Count > 3 ? EpollEntry().Match(a[3]) : Match.Empty;
+        uint events = m.Success ? Bits(m.Groups["events"].Value, EpollBits) : 0;
+        ulong data = m.Success && m.Groups["fd"].Success ? ulong.Parse(m.Groups["fd"].Value, CultureInfo.InvariantCulture)
+            : m.Success && m.Groups["u64"].Success ? ulong.Parse(m.Groups["u64"].Value, CultureInfo.InvariantCulture)
+            : m.Success && m.Groups["ptr"].Success ? ulong.Parse(m.Groups["ptr"].Value, CultureInfo.InvariantCulture) : 0;
+        return () =>
+        {
+            var ev = new EpollEvent { Events = events, Data = data };
+            return Result(EpollCtl(ep.Fd, op, target.Fd, &ev));
+        };
+    }
+
+    private Func<(bool, long, string?)> KernelEpollWait(ScriptEvent e, ScriptSyscall call)
+    {
+        var ep = KernelFd(e, call.Args);
+        var a = call.Args;
+        var expected = a.Count > 1 ? EpollEntry().Matches(a[1]).Select(m => m.Value).ToList() : [];
+        int max = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 1;
+        int timeoutMs = a.Count > 3 ? (int)ScriptSyscall.ParseNumber(a[3]) : -1;
+        var deadline = timeoutMs < 0 ? TimeSpan.MaxValue : _now + TimeSpan.FromMilliseconds(timeoutMs);
+        return () =>
+        {
+            var events = stackalloc EpollEvent[Math.Max(1, max)];
+            int n = EpollWait(ep.Fd, events, Math.Max(1, max), 0);
+            if (n < 0) return Fail(Errno.Name(LastErrno));
+            if (n == 0 && _now < deadline) return Blocked;
+            for (int i = 0; i < Math.Min(n, expected.Count); i++)
+            {
+                var want = EpollEntry().Match(expected[i]);
+                string got = Names(events[i].Events, EpollBits);
+                if (!SameEvents(want.Groups["events"].Value, got))
+                    throw new ScriptFailure(e.Line, $"epoll_wait() events were {got}", call.Text, $"events={got}");
+            }
+            return Ok(n);
+        };
+    }
+
+    private static uint Bits<T>(string text, Dictionary<string, T> names) where T : struct
+    {
+        uint bits = 0;
+        foreach (var part in text.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "0") continue;
+            if (!names.TryGetValue(part, out var v)) throw new UnsupportedScriptException($"event {part}");
+            bits |= Convert.ToUInt32(v, CultureInfo.InvariantCulture) & 0xFFFFFFFF;
+        }
+        return bits;
+    }
+
+    private static string Names(uint bits, Dictionary<string, uint> names)
+    {
+        var list = new List<string>();
+        foreach (var (name, bit) in names)
+        {
+            if (bit != 0 && (bits & bit) == bit && name is not ("POLLRDNORM" or "POLLWRNORM" or "EPOLLRDNORM" or "EPOLLWRNORM")) list.Add(name);
+        }
+        return list.Count == 0 ? "0" : string.Join("|", list);
+    }
+
+    // ------------------------------------------------------------------ tcp_info
+
+    /// <summary>The kernel's struct tcp_info for the current socket, field by field as the scripts name them.</summary>
+    private Func<string, double> KernelTcpInfo()
+    {
+        var fields = new Dictionary<string, double>();
+        if (_currentFd is int sfd && _kfds.TryGetValue(sfd, out var s))
+        {
+            byte* info = stackalloc byte[256];
+            new Span<byte>(info, 256).Clear();
+            uint len = 256;
+            if (KernelNative.GetSockOpt(s.Fd, SOL_TCP, 11, info, &len) == 0) KernelTcpInfoFields.Read(new ReadOnlySpan<byte>(info, (int)len), fields);
+        }
+        return name => fields.TryGetValue(name, out var v) ? v : TcpInfoFields.Constant(name);
+    }
+}
