@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Synack.Conformance.Kernel;
@@ -28,6 +29,9 @@ internal sealed unsafe partial class ScriptRun
 
     private void CloseKernelSockets()
     {
+        // Wake any call still blocked (shutdown does; close alone may not), then close.
+        foreach (var s in _kfds.Values) if (!s.Epoll) Shutdown(s.Fd, SHUT_RDWR);
+        foreach (var t in _blockedCalls) t.Join(TimeSpan.FromSeconds(1));
         foreach (var s in _kfds.Values) Close(s.Fd);
         _kfds.Clear();
     }
@@ -120,7 +124,7 @@ internal sealed unsafe partial class ScriptRun
             case "socket":
                 return () =>
                 {
-                    int fd = KernelNative.Socket(_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+                    int fd = KernelNative.Socket(_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
                     if (fd < 0) return Fail(Errno.Name(LastErrno));
                     if (_kernelCongestion is { } cc)
                     {
@@ -165,48 +169,33 @@ internal sealed unsafe partial class ScriptRun
             case "accept":
                 {
                     var s = KernelFd(e, a);
-                    return () =>
+                    return Maybe(s, 0, () =>
                     {
-                        int fd = Accept4(s.Fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                        if (fd < 0)
-                        {
-                            int errno = LastErrno;
-                            return errno == EAGAIN && !s.NonBlocking ? Blocked : Fail(Errno.Name(errno));
-                        }
+                        int fd = Accept4(s.Fd, null, null, SOCK_CLOEXEC);
+                        return (fd, fd < 0 ? LastErrno : 0);
+                    }, fd =>
+                    {
                         int scriptFd = NewKernelFd(call);
-                        _kfds[scriptFd] = new KernelSocket(fd);
+                        _kfds[scriptFd] = new KernelSocket((int)fd);
                         _currentFd = scriptFd;
-                        return Ok(scriptFd);
-                    };
+                        return scriptFd;
+                    });
                 }
             case "connect":
                 {
                     var s = KernelFd(e, a);
+                    _remotePort = ScriptLocalPort; // the script's peer listens on 8080
+                    _currentFd = ScriptFdOf(s);
+                    var attempt = Maybe(s, 0, () =>
+                    {
+                        int r = SockAddr(_remote, _remotePort, (addr, len) => KernelNative.Connect(s.Fd, addr, len));
+                        return (r, r < 0 ? LastErrno : 0);
+                    });
                     return () =>
                     {
-                        if (s.Connecting)
-                        {
-                            // A blocking connect finishes when the socket is writable or failed.
-                            var pfd = new PollFd { Fd = s.Fd, Events = POLLOUT };
-                            if (KernelNative.Poll(&pfd, 1, 0) == 0) return Blocked;
-                            s.Connecting = false;
-                            int err = 0;
-                            uint len = 4;
-                            KernelNative.GetSockOpt(s.Fd, SOL_SOCKET, 4, &err, &len);
-                            return err == 0 ? Ok(0) : Fail(Errno.Name(err));
-                        }
-                        _remotePort = ScriptLocalPort; // the script's peer listens on 8080
-                        int r = SockAddr(_remote, _remotePort, (addr, len) => KernelNative.Connect(s.Fd, addr, len));
-                        int errno = r < 0 ? LastErrno : 0;
-                        _currentFd = ScriptFdOf(s);
-                        if (LocalPortOf(s.Fd) is ushort port) _localPort = port;
-                        if (r == 0) return Ok(0);
-                        if (errno == EINPROGRESS && !s.NonBlocking)
-                        {
-                            s.Connecting = true;
-                            return Blocked;
-                        }
-                        return Fail(Errno.Name(errno));
+                        var outcome = attempt();
+                        if (LocalPortOf(s.Fd) is ushort port and not 0) _localPort = port;
+                        return outcome;
                     };
                 }
             case "read" or "recv" or "recvfrom" or "write" or "send" or "sendto" when a.Count > 1 && a[1] == "NULL":
@@ -219,51 +208,54 @@ internal sealed unsafe partial class ScriptRun
                     var s = KernelFd(e, a);
                     int len = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 0;
                     int flags = a.Count > 3 ? MessageFlags(a[3]) : 0;
-                    return () => KernelRead(s, len, flags);
+                    return Maybe(s, flags, () =>
+                    {
+                        var buffer = new byte[Math.Max(0, len)];
+                        nint n;
+                        fixed (byte* p = buffer) n = Recv(s.Fd, p, (nuint)buffer.Length, flags);
+                        return (n, n < 0 ? LastErrno : 0);
+                    });
                 }
             case "write" or "send" or "sendto":
                 {
                     var s = KernelFd(e, a);
                     int len = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 0;
                     int flags = a.Count > 3 ? MessageFlags(a[3]) : 0;
-                    int written = 0;
-                    return () =>
+                    return Maybe(s, flags, () =>
                     {
-                        var buffer = new byte[len - written];
+                        var buffer = new byte[Math.Max(0, len)];
                         nint n;
-                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT | 0x4000 /* MSG_NOSIGNAL */);
-                        if (n < 0)
-                        {
-                            int errno = LastErrno;
-                            if (errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0) return Blocked;
-                            return written > 0 ? Ok(written) : Fail(Errno.Name(errno));
-                        }
-                        written += (int)n;
-                        if (written < len && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0) return Blocked;
-                        return Ok(written);
-                    };
+                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_NOSIGNAL);
+                        return (n, n < 0 ? LastErrno : 0);
+                    });
                 }
             case "recvmsg":
                 {
                     var s = KernelFd(e, a);
                     var msg = ScriptMessage.Parse(a[1]);
                     int flags = a.Count > 2 ? MessageFlags(a[2]) : 0;
-                    return () => KernelRecvMsg(e, call, s, msg, flags);
+                    int? inq = null;
+                    var attempt = Maybe(s, flags, () => KernelRecvMsg(s, msg, flags, out inq));
+                    return () =>
+                    {
+                        var outcome = attempt();
+                        if (outcome.Done && outcome.Errno is null && msg.Inq is int want && inq != want)
+                            throw new ScriptFailure(e.Line, $"TCP_CM_INQ gave {inq?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}", call.Text, $"cmsg_data={inq}");
+                        return outcome;
+                    };
                 }
             case "sendmsg":
                 {
                     var s = KernelFd(e, a);
                     var msg = ScriptMessage.Parse(a[1]);
                     int flags = a.Count > 2 ? MessageFlags(a[2]) : 0;
-                    return () =>
+                    return Maybe(s, flags, () =>
                     {
                         var buffer = new byte[msg.Length];
                         nint n;
-                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT | 0x4000);
-                        if (n >= 0) return Ok(n);
-                        int errno = LastErrno;
-                        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
-                    };
+                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_NOSIGNAL);
+                        return (n, n < 0 ? LastErrno : 0);
+                    });
                 }
             case "shutdown":
                 {
@@ -286,11 +278,13 @@ internal sealed unsafe partial class ScriptRun
                     string cmd = a.Count > 1 ? a[1] : "";
                     return cmd switch
                     {
-                        "F_GETFL" => () => Ok(O_RDWR | (s.NonBlocking ? O_NONBLOCK : 0)),
+                        "F_GETFL" => () => Result(KernelNative.Fcntl(s.Fd, F_GETFL, 0)),
                         "F_SETFL" => () =>
                         {
-                            s.NonBlocking = a.Count > 2 && a[2].Contains("O_NONBLOCK", StringComparison.Ordinal);
-                            return Ok(0);
+                            bool nonBlocking = a.Count > 2 && a[2].Contains("O_NONBLOCK", StringComparison.Ordinal);
+                            int r = KernelNative.Fcntl(s.Fd, F_SETFL, O_RDWR | (nonBlocking ? O_NONBLOCK : 0));
+                            if (r == 0) s.NonBlocking = nonBlocking;
+                            return Result(r);
                         },
                         _ => throw new UnsupportedScriptException($"fcntl {cmd}"),
                     };
@@ -394,45 +388,111 @@ internal sealed unsafe partial class ScriptRun
         return flags;
     }
 
-    private (bool, long, string?) KernelRead(KernelSocket s, int len, int flags)
+    /// <summary>
+    /// recvmsg() with room for control messages; <paramref name="inq"/> is TCP_CM_INQ's count when the
+    /// kernel sent one.
+    /// </summary>
+    private static (long, int) KernelRecvMsg(KernelSocket s, ScriptMessage msg, int flags, out int? inq)
     {
-        var buffer = new byte[Math.Max(0, len)];
-        nint n;
-        fixed (byte* p = buffer) n = Recv(s.Fd, p, (nuint)buffer.Length, flags | MSG_DONTWAIT);
-        if (n >= 0) return Ok(n);
-        int errno = LastErrno;
-        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
-    }
-
-    private (bool, long, string?) KernelRecvMsg(ScriptEvent e, ScriptSyscall call, KernelSocket s, ScriptMessage msg, int flags)
-    {
+        inq = null;
         var buffer = new byte[Math.Max(1, msg.Length)];
         byte* control = stackalloc byte[64];
-        nint n;
-        int got;
         fixed (byte* p = buffer)
         {
             var iov = new IoVec { Base = p, Length = (nuint)msg.Length };
             var hdr = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = 64 };
-            n = RecvMsg(s.Fd, &hdr, flags | MSG_DONTWAIT);
-            got = hdr.Flags;
-            if (n >= 0 && msg.Inq is int want)
+            nint n = RecvMsg(s.Fd, &hdr, flags);
+            if (n < 0) return (n, LastErrno);
+            // struct cmsghdr { size_t len; int level; int type; } then the data, an int.
+            for (int off = 0; off + 16 <= (int)hdr.ControlLength;)
             {
-                // struct cmsghdr { size_t len; int level; int type; } then the data, an int.
-                int? inq = null;
-                for (int off = 0; off + 16 <= (int)hdr.ControlLength;)
-                {
-                    long clen = *(long*)(control + off);
-                    if (*(int*)(control + off + 8) == SOL_TCP && *(int*)(control + off + 12) == SCM_TCP_INQ) inq = *(int*)(control + off + 16);
-                    if (clen <= 0) break;
-                    off += (int)((clen + 7) & ~7);
-                }
-                if (inq != want) throw new ScriptFailure(e.Line, $"TCP_CM_INQ gave {inq?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}", call.Text, $"cmsg_data={inq}");
+                long clen = *(long*)(control + off);
+                if (*(int*)(control + off + 8) == SOL_TCP && *(int*)(control + off + 12) == SCM_TCP_INQ) inq = *(int*)(control + off + 16);
+                if (clen <= 0) break;
+                off += (int)((clen + 7) & ~7);
+            }
+            return (n, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ blocking calls
+
+    private const int MSG_NOSIGNAL = 0x4000;
+    private readonly List<Thread> _blockedCalls = [];
+
+    /// <summary>
+    /// A call that may block: on a non-blocking socket (or with MSG_DONTWAIT) it is made at once;
+    /// otherwise it is made for real on a thread of its own, as packetdrill's system-call thread makes
+    /// it, so the kernel sees a blocked caller (sk_stream_wait_memory, the SNDBUF_LIMITED chrono, wake-ups)
+    /// while the script goes on. It counts as returned when the call returns.
+    /// </summary>
+    private Func<(bool Done, long Result, string? Errno)> Maybe(KernelSocket s, int flags, Func<(long Result, int Errno)> call, Func<long, long>? onSuccess = null)
+    {
+        (bool, long, string?) Finish((long Result, int Errno) r) =>
+            r.Result < 0 ? Fail(Errno.Name(r.Errno)) : Ok(onSuccess is null ? r.Result : onSuccess(r.Result));
+        if (s.NonBlocking || (flags & MSG_DONTWAIT) != 0) return () => Finish(call());
+        var call_ = new BlockingCall(call);
+        return () =>
+        {
+            if (!call_.Started)
+            {
+                call_.Start();
+                _blockedCalls.Add(call_.Thread!);
+                WaitUntilDoneOrAsleep(call_);
+            }
+            return call_.Outcome is { } done ? Finish(done) : Blocked;
+        };
+    }
+
+    /// <summary>Lets the call run until it returns or sleeps in the kernel, taking what the kernel sends meanwhile (at most 50 ms).</summary>
+    private void WaitUntilDoneOrAsleep(BlockingCall call)
+    {
+        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 20;
+        while (call.Outcome is null && Stopwatch.GetTimestamp() < until)
+        {
+            if (call.Asleep()) return;
+            DrainKernel(0);
+            Thread.Yield();
+        }
+    }
+
+    private sealed class BlockingCall(Func<(long Result, int Errno)> call)
+    {
+        private volatile int _tid;
+        private (long, int)? _outcome;
+        private readonly Lock _gate = new();
+
+        public Thread? Thread { get; private set; }
+        public bool Started => Thread is not null;
+        public (long Result, int Errno)? Outcome { get { lock (_gate) return _outcome; } }
+
+        public void Start()
+        {
+            Thread = new Thread(() =>
+            {
+                _tid = GetTid();
+                var r = call();
+                lock (_gate) _outcome = r;
+            }) { IsBackground = true, Name = "packetdrill blocking call" };
+            Thread.Start();
+        }
+
+        /// <summary>The thread is sleeping (state S in /proc): blocked in the call.</summary>
+        public bool Asleep()
+        {
+            int tid = _tid;
+            if (tid == 0) return false;
+            try
+            {
+                var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+                int close = stat.LastIndexOf(')');
+                return close > 0 && close + 2 < stat.Length && stat[close + 2] == 'S';
+            }
+            catch (IOException)
+            {
+                return false;
             }
         }
-        if (n >= 0) return Ok(n);
-        int errno = LastErrno;
-        return errno == EAGAIN && !s.NonBlocking && (flags & MSG_DONTWAIT) == 0 ? Blocked : Fail(Errno.Name(errno));
     }
 
     private Func<(bool, long, string?)> KernelSetSockOpt(ScriptEvent e, ScriptSyscall call)

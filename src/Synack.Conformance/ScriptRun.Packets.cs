@@ -28,6 +28,7 @@ internal sealed partial class ScriptRun
             string when = latest is TimeSpan end ? $"between {Seconds(expected)} and {Seconds(end)}" : $"at {Seconds(expected)}";
             throw new ScriptFailure(e.Line, $"packet sent at {Seconds(t)}, expected {when} (tolerance {_tolerance.TotalMilliseconds:0.###} ms)", e.Text, Describe(bytes, t));
         }
+        if (OnKernel && script.Length > 0) bytes = CutToLine(bytes, script.Length, t);
         var (length, flags, merged) = _linux ? Coalesce(bytes, script.Length, t) : (null, null, 0);
         var mismatch = Compare(script, bytes, length, flags);
         if (mismatch is not null)
@@ -61,6 +62,16 @@ internal sealed partial class ScriptRun
             bool burst = OnKernel ? (t - at).Duration() <= TimeSpan.FromMilliseconds(1) : t == at;
             if (!burst || !TcpPacket.TryParse(bytes, out var ip2, out var seg, out _)) break;
             int len = TcpPacket.Payload(bytes, ip2, seg).Length;
+            if (OnKernel && len > 0 && length + len > wanted && seg.Seq == next && seg.Ack == tcp.Ack)
+            {
+                // The line ends inside this packet: take what it needs; the rest waits for the next line.
+                _sent.Dequeue();
+                CutToLine(bytes, wanted - length, t);
+                merged++;
+                length = wanted;
+                flags &= ~TcpFlags.Psh;
+                break;
+            }
             if (len == 0 || seg.Seq != next || seg.Ack != tcp.Ack || length + len > wanted
                 || (seg.Flags & (TcpFlags.Syn | TcpFlags.Rst)) != 0 || (seg.Flags & ~(TcpFlags.Psh | TcpFlags.Fin)) != (tcp.Flags & ~TcpFlags.Psh)) break;
             _sent.Dequeue();
@@ -71,6 +82,47 @@ internal sealed partial class ScriptRun
             if (seg.Flags.Has(TcpFlags.Fin)) break;
         }
         return merged == 0 ? (null, null, 0) : (length, flags, merged);
+    }
+
+    /// <summary>
+    /// On a live kernel, where a TSO packet ends is the kernel's sizing (pacing, tcp_tso_autosize, the
+    /// kernel's version), not TCP behaviour: a data packet longer than the script's line is cut at the
+    /// line's length, and the rest is put back at the front of the queue for the next line, as the
+    /// segments would have gone on a wire. PSH and FIN stay with the rest.
+    /// </summary>
+    private byte[] CutToLine(byte[] packet, int keep, TimeSpan at)
+    {
+        if (!TcpPacket.TryParse(packet, out var ip, out var tcp, out _)) return packet;
+        int headers = ip.HeaderLength + tcp.HeaderLength;
+        int payload = packet.Length - headers;
+        if (keep <= 0 || payload <= keep) return packet;
+        var head = Resize(packet.AsSpan(0, headers + keep), ip, tcp.Flags & ~(TcpFlags.Psh | TcpFlags.Fin), tcp.Seq);
+        var tail = new byte[packet.Length - keep];
+        packet.AsSpan(0, headers).CopyTo(tail);
+        packet.AsSpan(headers + keep).CopyTo(tail.AsSpan(headers));
+        tail = Resize(tail, ip, tcp.Flags, tcp.Seq + keep);
+        var rest = _sent.ToArray();
+        _sent.Clear();
+        _sent.Enqueue((at, tail));
+        foreach (var r in rest) _sent.Enqueue(r);
+        return head;
+    }
+
+    private static byte[] Resize(ReadOnlySpan<byte> source, IpHeader ip, TcpFlags flags, SeqNum seq)
+    {
+        var p = source.ToArray();
+        if (ip.Source.IsV6) BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(4), (ushort)(p.Length - IpHeader.Ipv6Length));
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
+            p[10] = p[11] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), InternetChecksum.Compute(p.AsSpan(0, ip.HeaderLength)));
+        }
+        var tcp = p.AsSpan(ip.HeaderLength);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], seq.Value);
+        tcp[13] = (byte)flags;
+        InternetChecksum.FillTcp(ip.Source, ip.Destination, tcp);
+        return p;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

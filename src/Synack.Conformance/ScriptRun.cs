@@ -112,6 +112,12 @@ internal sealed partial class ScriptRun
         if (o.TryGetValue("tolerance_usecs", out var tol) && !long.TryParse(tol, NumberStyles.None, CultureInfo.InvariantCulture, out usecs))
             throw new ScriptFailure(0, $"--tolerance_usecs={tol} is not a number of microseconds");
         _tolerance = TimeSpan.FromMicroseconds(usecs);
+        if (OnKernel && Kernel.KernelTarget.Jiffy > TimeSpan.FromMilliseconds(1))
+        {
+            // Google's scripts assume a 1000 Hz kernel; a slower tick fires every timer up to a jiffy later.
+            _tolerance += Kernel.KernelTarget.Jiffy;
+            _notes.Add($"timing tolerance {_tolerance.TotalMilliseconds:0.#} ms: the script's plus one jiffy of this kernel ({Kernel.KernelTarget.Jiffy.TotalMilliseconds:0.#} ms, CONFIG_HZ={1000 / Kernel.KernelTarget.Jiffy.TotalMilliseconds:0})");
+        }
         if (o.TryGetValue("mss", out var mss) && int.TryParse(mss, NumberStyles.None, CultureInfo.InvariantCulture, out int groSize)) _groSegmentSize = groSize;
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");

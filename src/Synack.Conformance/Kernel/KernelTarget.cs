@@ -30,6 +30,28 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     /// <summary>The namespace's name.</summary>
     public string Namespace => _namespace.Name;
 
+    /// <summary>The kernel's tick (1/CONFIG_HZ, read from /proc/config.gz; 1 ms when it cannot be read): its timers fire on it.</summary>
+    public static TimeSpan Jiffy { get; } = ReadJiffy();
+
+    private static TimeSpan ReadJiffy()
+    {
+        try
+        {
+            using var file = File.OpenRead("/proc/config.gz");
+            using var gz = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new StreamReader(gz);
+            for (string? line; (line = reader.ReadLine()) is not null;)
+            {
+                if (line.StartsWith("CONFIG_HZ=", StringComparison.Ordinal) && int.TryParse(line.AsSpan(10), out int hz) && hz > 0)
+                    return TimeSpan.FromSeconds(1.0 / hz);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+        }
+        return TimeSpan.FromMilliseconds(1);
+    }
+
     /// <summary>Why the kernel cannot be tested here, or null when it can.</summary>
     public static string? WhyNot() => NetworkNamespace.WhyNot(tun: true);
 
