@@ -21,6 +21,20 @@ internal static class ConformanceCommand
         var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock, or against the Linux kernel; exit 0 only if none failed") { dir, format, verbose, profile, capture, target };
         cmd.SetAction(parse =>
         {
+            try
+            {
+                return Run(parse);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is AggregateException a && a.InnerExceptions.All(i => i is OperationCanceledException))
+            {
+                error.WriteLine("synack conformance: interrupted; the namespaces of the run are deleted");
+                return 130;
+            }
+        });
+        return cmd;
+
+        int Run(ParseResult parse)
+        {
             var d = parse.GetValue(dir)!;
             var on = parse.GetValue(target) == "kernel" ? ConformanceTarget.Kernel : ConformanceTarget.Synack;
             if (on == ConformanceTarget.Kernel && Synack.Conformance.PacketdrillRunner.WhyNotKernel() is { } why)
@@ -64,7 +78,6 @@ internal static class ConformanceCommand
             }
             output.Write(parse.GetValue(format) == "json" ? report.ToJson() : report.ToText(parse.GetValue(verbose)));
             return report.Failed == 0 ? 0 : 1;
-        });
-        return cmd;
+        }
     }
 }

@@ -159,7 +159,7 @@ internal sealed class PythonBlock
                 continue;
             }
             string two = i + 1 < s.Length ? s.Substring(i, 2) : "";
-            if (two is "==" or "!=" or "<=" or ">=" or "//" or "**")
+            if (two is "==" or "!=" or "<=" or ">=" or "//" or "**" or "+=" or "-=" or "*=")
             {
                 list.Add(new Token(TokenKind.Op, two));
                 i += 2;
@@ -177,6 +177,30 @@ internal sealed class PythonBlock
     }
 
     // ------------------------------------------------------------------ statements and expressions
+
+    /// <summary>A parenthesised tuple; its value is its first member.</summary>
+    private sealed record Tuple(List<Expr> Members) : Expr
+    {
+        public override double Eval(Func<string, double> get)
+        {
+            double first = Members[0].Eval(get);
+            for (int i = 1; i < Members.Count; i++) Members[i].Eval(get);
+            return first;
+        }
+
+        public override IEnumerable<string> Names() => Members.SelectMany(m => m.Names());
+    }
+
+    /// <summary>Names read before this block assigns them, given what earlier blocks assigned: each statement sees only the assignments before it.</summary>
+    public IEnumerable<string> NamesReadBeforeAssigned(IReadOnlySet<string> assignedEarlier)
+    {
+        var assigned = new HashSet<string>(assignedEarlier);
+        foreach (var s in _statements)
+        {
+            foreach (var name in s.Names()) if (!assigned.Contains(name)) yield return name;
+            if (s is Assign a) assigned.Add(a.Name);
+        }
+    }
 
     private abstract record Statement
     {
@@ -340,6 +364,13 @@ internal sealed class PythonBlock
                 _i += 2;
                 return new Assign(name, Or());
             }
+            // cwnd += 1: an assignment of the name's own value and the operand.
+            if (!AtEnd && tokens[_i].Kind == TokenKind.Name && _i + 1 < tokens.Count && tokens[_i + 1] is { Kind: TokenKind.Op, Text: "+=" or "-=" or "*=" } augmented)
+            {
+                string name = tokens[_i].Text;
+                _i += 2;
+                return new Assign(name, new Binary(augmented.Text[..1], new Name(name), Or()));
+            }
             throw new UnsupportedScriptException($"Python statement other than assert, print or an assignment: '{string.Join(" ", tokens.Select(t => t.Text))}'");
         }
 
@@ -442,9 +473,18 @@ internal sealed class PythonBlock
                         if (++_depth > MaxDepth) throw new FormatException($"Python nested deeper than {MaxDepth}");
                         _i++;
                         var inner = Or();
+                        // A tuple, as in 'rtt: %d min_rtt: %d' % (tcpi_rtt, tcpi_min_rtt): only ever a message's
+                        // arguments, so its value is its first member; every member is still read (and checked as a name).
+                        var members = new List<Expr> { inner };
+                        while (IsOp(","))
+                        {
+                            _i++;
+                            if (IsOp(")")) break;
+                            members.Add(Or());
+                        }
                         Expect(")");
                         _depth--;
-                        return inner;
+                        return members.Count == 1 ? inner : new Tuple(members);
                     }
                     throw new FormatException($"unexpected '{t.Text}' in Python");
             }

@@ -28,8 +28,8 @@ internal sealed partial class ScriptRun
             string when = latest is TimeSpan end ? $"between {Seconds(expected)} and {Seconds(end)}" : $"at {Seconds(expected)}";
             throw new ScriptFailure(e.Line, $"packet sent at {Seconds(t)}, expected {when} (tolerance {_tolerance.TotalMilliseconds:0.###} ms)", e.Text, Describe(bytes, t));
         }
-        if (OnKernel && script.Length > 0) bytes = CutToLine(bytes, script.Length, t);
-        var (length, flags, merged) = _linux ? Coalesce(bytes, script.Length, t) : (null, null, 0);
+        if (OnKernel && !_strictSegments && script.Length > 0) bytes = CutToLine(bytes, script.Length, t);
+        var (length, flags, merged) = _linux && !(OnKernel && _strictSegments) ? Coalesce(bytes, script.Length, t) : (null, null, 0);
         var mismatch = Compare(script, bytes, length, flags);
         if (mismatch is not null)
         {

@@ -22,7 +22,8 @@ internal sealed partial class ScriptRun
     private ConnectionOptions? _savedOptions; // before set_sysctls.py, for the restore script
     private readonly bool _linux;             // Google's Linux dialect (defaults.sh, net.ipv4 sysctls)
     private readonly Dictionary<string, double> _pythonVariables = [];
-    private int _groSegmentSize; // --mss: injected packets longer than this stand for GRO segments of this size
+    private int _groSegmentSize;
+    private bool _strictSegments; // --strict_segments: a line is one packet, never a burst cut or joined // --mss: injected packets longer than this stand for GRO segments of this size
     private NetworkStack? _stack;
     private IpAddr _local, _remote;
     private bool _v6;
@@ -118,6 +119,7 @@ internal sealed partial class ScriptRun
             _tolerance += Kernel.KernelTarget.Jiffy;
             _notes.Add($"timing tolerance {_tolerance.TotalMilliseconds:0.#} ms: the script's plus one jiffy of this kernel ({Kernel.KernelTarget.Jiffy.TotalMilliseconds:0.#} ms, CONFIG_HZ={1000 / Kernel.KernelTarget.Jiffy.TotalMilliseconds:0})");
         }
+        _strictSegments = o.ContainsKey("strict_segments");
         if (o.TryGetValue("mss", out var mss) && int.TryParse(mss, NumberStyles.None, CultureInfo.InvariantCulture, out int groSize)) _groSegmentSize = groSize;
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
@@ -181,9 +183,9 @@ internal sealed partial class ScriptRun
     /// <summary>Every name a Python block reads must be a tcp_info field we answer, a constant, or assigned before.</summary>
     private static void CheckPythonSupported(PythonBlock block, HashSet<string> assigned, bool kernel)
     {
-        foreach (var name in block.Names)
+        foreach (var name in block.NamesReadBeforeAssigned(assigned))
         {
-            if (assigned.Contains(name) || TcpInfoFields.IsKnown(name) || kernel && Kernel.KernelTcpInfoFields.IsField(name)) continue;
+            if (TcpInfoFields.IsKnown(name) || kernel && Kernel.KernelTcpInfoFields.IsField(name)) continue;
             throw new UnsupportedScriptException($"Python name {name} (not a tcp_info field answered here)");
         }
         assigned.UnionWith(block.Assigned);

@@ -61,7 +61,10 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     /// </summary>
     public static T Run<T>(bool ipv6, Func<KernelTarget, T> body)
     {
-        using var ns = NetworkNamespace.Create("synack-pd");
+        CleanUpOnce();
+        if (Volatile.Read(ref s_interrupted) != 0) throw new OperationCanceledException("the run was interrupted");
+        using var ns = NetworkNamespace.Create(Prefix);
+        lock (Live) Live.Add(ns.Name);
         T result = default!;
         Exception? error = null;
         var thread = new Thread(() =>
@@ -93,8 +96,78 @@ internal sealed unsafe partial class KernelTarget : IDisposable
         }, 16 * 1024 * 1024) { Name = $"packetdrill {ns.Name}", IsBackground = true };
         thread.Start();
         thread.Join();
+        lock (Live) Live.Remove(ns.Name);
         if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
         return result;
+    }
+
+    private const string Prefix = "synack-pd";
+    private static readonly HashSet<string> Live = [];
+    private static int s_cleanup, s_interrupted;
+    private static readonly List<System.Runtime.InteropServices.PosixSignalRegistration> Signals = [];
+
+    /// <summary>
+    /// Once per process: deletes namespaces a killed run of ours left (named synack-pd-PID-N, PID gone),
+    /// and makes an interrupted run (SIGINT, SIGTERM, or the process exiting) delete the ones it has.
+    /// </summary>
+    private static void CleanUpOnce()
+    {
+        if (Interlocked.Exchange(ref s_cleanup, 1) != 0) return;
+        try
+        {
+            foreach (var line in NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = line.Split(' ')[0];
+                var parts = name.Split('-');
+                if (!name.StartsWith(Prefix + "-", StringComparison.Ordinal) || parts.Length < 4 || !int.TryParse(parts[2], out int pid)) continue;
+                if (pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}")) Delete(name);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            // No new namespace from here on, and the ones in use go now: the process may be ended at any moment.
+            Volatile.Write(ref s_interrupted, 1);
+            DeleteLive();
+        }
+        Signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal));
+        Signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteLive();
+    }
+
+    private static void DeleteLive()
+    {
+        var names = new HashSet<string>();
+        lock (Live) names.UnionWith(Live);
+        // Also one being made at this moment, not yet in the list: every namespace named for this process.
+        try
+        {
+            foreach (var line in NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = line.Split(' ')[0];
+                if (name.StartsWith($"{Prefix}-{Environment.ProcessId}-", StringComparison.Ordinal)) names.Add(name);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        foreach (var name in names) Delete(name);
+    }
+
+    private static void Delete(string name)
+    {
+        try
+        {
+            // Whatever still runs inside (a command of the script) goes first, then the namespace.
+            foreach (var pid in NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "pids", name).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                NetworkNamespace.Run("/bin/kill", TimeSpan.FromSeconds(30), "-KILL", pid.Trim());
+            NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "del", name);
+        }
+        catch (InvalidOperationException)
+        {
+        }
     }
 
     private static int OpenTun(string name)
@@ -129,7 +202,8 @@ internal sealed unsafe partial class KernelTarget : IDisposable
         ns.Exec("ip", "addr", "add", KernelV4 + "/24", "dev", "tun0");
         ns.Exec("ip", "link", "set", "tun0", "up");
         ns.Exec("ip", "route", "add", "192.0.2.0/24", "dev", "tun0");
-        if (ipv6) ns.Exec("ip", "-6", "route", "add", "2001:db8::/64", "dev", "tun0");
+        // A host route to the peer, as packetdrill makes it: scripts change it (ip -6 route change 2001:DB8::1 ... advmss 600).
+        if (ipv6) ns.Exec("ip", "-6", "route", "add", PeerV6 + "/128", "dev", "tun0");
     }
 
     /// <summary>Starts the script's clock (after its init command, as packetdrill does).</summary>
@@ -197,6 +271,7 @@ internal sealed unsafe partial class KernelTarget : IDisposable
         // script that restores them; in a namespace of our own the restore is the namespace's deletion.
         command = "set_sysctls() { for kv in \"$@\"; do echo \"${kv#*=}\" > \"${kv%%=*}\" || return 1; done; }\n"
             + SetSysctls().Replace(command, "set_sysctls").Replace("/tmp/sysctl_restore_${PPID}.sh", "true", StringComparison.Ordinal);
+        command = MapAddresses(command);
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
         foreach (var a in new[] { "netns", "exec", Namespace, "sh", "-c", command }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new IOException("cannot start ip netns exec");
@@ -209,6 +284,28 @@ internal sealed unsafe partial class KernelTarget : IDisposable
         }
         return (p.ExitCode, (stdout.Result + stderr.Result).Trim());
     }
+
+    /// <summary>
+    /// packetdrill's own addresses in a script's commands are private ones (192.168.0.1 for the kernel,
+    /// 192.168.0.2 / fd3d:fa7b:d17d:8888:: as the gateway, fd…:: for a --local_ip); here the kernel is a
+    /// documentation address and the peer is on the device itself: routes go straight to tun0 and the
+    /// kernel's address is ours. No private address reaches even the namespace.
+    /// </summary>
+    internal static string MapAddresses(string command)
+    {
+        command = GatewayHop().Replace(command, "");
+        command = PrivateV4().Replace(command, KernelV4);
+        return PrivateV6().Replace(command, KernelV6);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bvia\s+(192\.168\.[0-9.]+|f[cd][0-9a-fA-F]{0,2}:[0-9a-fA-F:]*)")]
+    private static partial System.Text.RegularExpressions.Regex GatewayHop();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(192\.168|10\.[0-9]{1,3}|172\.(1[6-9]|2[0-9]|3[01]))\.[0-9]{1,3}\.[0-9]{1,3}\b")]
+    private static partial System.Text.RegularExpressions.Regex PrivateV4();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![0-9a-fA-F:])f[cd][0-9a-fA-F]{0,2}:[0-9a-fA-F:]*[0-9a-fA-F:](?![0-9a-fA-F:])")]
+    private static partial System.Text.RegularExpressions.Regex PrivateV6();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\S*common/set_sysctls\.py")]
     private static partial System.Text.RegularExpressions.Regex SetSysctls();

@@ -42,6 +42,12 @@ internal static class KernelTcpInfoFields
         {
             int size = kind switch { Kind.U32 => 4, Kind.U64 => 8, Kind.U16 => 2, _ => 1 };
             if (offset + size > info.Length) continue;
+            if (name == "tcpi_state")
+            {
+                // Linux numbers its states its own way; the scripts' constants name the stack's (TcpInfoFields).
+                into[name] = (int)LinuxState(info[offset]);
+                continue;
+            }
             into[name] = kind switch
             {
                 Kind.U8 => info[offset],
@@ -53,6 +59,22 @@ internal static class KernelTcpInfoFields
             };
         }
     }
+
+    /// <summary>Linux's TCP_ESTABLISHED (1) … TCP_CLOSING (11), TCP_NEW_SYN_RECV (12) as the stack's states.</summary>
+    public static Synack.Tcp.TcpState LinuxState(byte state) => state switch
+    {
+        1 => Synack.Tcp.TcpState.Established,
+        2 => Synack.Tcp.TcpState.SynSent,
+        3 or 12 => Synack.Tcp.TcpState.SynReceived,
+        4 => Synack.Tcp.TcpState.FinWait1,
+        5 => Synack.Tcp.TcpState.FinWait2,
+        6 => Synack.Tcp.TcpState.TimeWait,
+        8 => Synack.Tcp.TcpState.CloseWait,
+        9 => Synack.Tcp.TcpState.LastAck,
+        10 => Synack.Tcp.TcpState.Listen,
+        11 => Synack.Tcp.TcpState.Closing,
+        _ => Synack.Tcp.TcpState.Closed,
+    };
 
     /// <summary>True for a field name the layout knows.</summary>
     public static bool IsField(string name) => Array.Exists(Layout, f => f.Name == name);

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+
+namespace Synack.Conformance.Tests;
+
+/// <summary>
+/// The Linux kernel of this machine as the stack under test (root and /dev/net/tun; with CI=true they
+/// must be there). The runner is validated by the kernel passing Google's scripts; every namespace it
+/// makes is gone afterwards, whether the script passed, failed, or the run was killed.
+/// </summary>
+[Collection("kernel")]
+public sealed class KernelTargetTests
+{
+    // Raise when more passes; never lower quietly. The rest are explained in docs/kernel-oracle.md.
+    private const int Passing = 38;
+
+    /// <summary>A listener on 8080 and the script's SYN to it.</summary>
+    private const string Listening = """
+            0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+            +0 bind(3, ..., ...) = 0
+            +0 listen(3, 1) = 0
+            +0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
+
+        """;
+
+    private static void RequireKernel()
+    {
+        if (PacketdrillRunner.WhyNotKernel() is not { } why) return;
+        if (Environment.GetEnvironmentVariable("CI") == "true") throw new InvalidOperationException($"the kernel target cannot run here: {why}");
+        Skip.If(true, $"the kernel target {why}; with CI=true this fails instead");
+    }
+
+    private static IEnumerable<string> OurNamespaces(int pid) =>
+        Run("ip", "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')[0])
+            .Where(n => n.StartsWith($"synack-pd-{pid}-", StringComparison.Ordinal));
+
+    private static string Run(string program, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+
+    [SkippableFact]
+    public void Googles_linux_scripts_pass_against_the_kernel()
+    {
+        RequireKernel();
+        var dir = Locations.LinuxSuiteDirectory();
+        var r = ConformanceSuite.Run(dir, ConformanceTarget.Kernel);
+        // The kernel runs in real time beside the other test assemblies: a script that failed gets one
+        // more run, alone, before it counts as failed (the failures that stay are the explained ones).
+        var results = r.Scripts.Select(s => s.Result == ScriptOutcome.Fail ? PacketdrillRunner.RunFile(Path.Combine(dir, s.Path), ConformanceTarget.Kernel, displayPath: s.Path) : s).ToList();
+        int passed = results.Count(s => s.Result == ScriptOutcome.Pass);
+        string failures = string.Join("\n", results.Where(s => s.Result == ScriptOutcome.Fail).Select(s => $"{s.Path}:{s.Line}: {s.Reason}"));
+        Assert.True(passed >= Passing, $"{passed} passed on the kernel (floor {Passing}), {results.Count(s => s.Result == ScriptOutcome.Fail)} failed\n{failures}");
+        Assert.Empty(OurNamespaces(Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void A_script_the_kernel_fails_reports_the_line_and_leaves_no_namespace()
+    {
+        RequireKernel();
+        // The kernel answers a SYN to a listener with a SYN-ACK, never with a RST.
+        var script = PacketdrillParser.Parse(Listening + """
+            +0 > R. 0:0(0) ack 1
+            """, "wrong.pkt");
+        var result = PacketdrillRunner.RunOnKernel(script);
+        Assert.Equal(ScriptOutcome.Fail, result.Result);
+        Assert.Equal(6, result.Line);
+        Assert.Contains("S.", result.Actual);
+        Assert.Empty(OurNamespaces(Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void The_kernel_and_the_script_agree_on_a_handshake_and_a_read()
+    {
+        RequireKernel();
+        var script = PacketdrillParser.Parse(Listening + """
+            +0 > S. 0:0(0) ack 1 <...>
+            +.05 < . 1:1(0) ack 1 win 257
+            +0 accept(3, ..., ...) = 4
+            +0 < P. 1:101(100) ack 1 win 257
+            +0 > . 1:1(0) ack 101
+            +0 read(4, ..., 1000) = 100
+            +0 %{ assert tcpi_state == TCPI_ESTABLISHED, tcpi_state }%
+            +0 close(4) = 0
+            +0 > F. 1:1(0) ack 101
+            """, "handshake.pkt");
+        var result = PacketdrillRunner.RunOnKernel(script);
+        Assert.True(result.Result == ScriptOutcome.Pass, $"{result.Line}: {result.Reason}\n{result.Expected}\n{result.Actual}\n{string.Join('\n', result.Transcript)}");
+    }
+
+    [SkippableFact]
+    public void An_interrupted_run_deletes_its_namespaces()
+    {
+        RequireKernel();
+        var dir = Locations.LinuxSuiteDirectory();
+        var cli = Path.Combine(Locations.RepositoryRoot(), "src", "Synack.Cli", "bin", "Debug", "net10.0", "synack.dll");
+        Skip.If(!File.Exists(cli) && Environment.GetEnvironmentVariable("CI") != "true", $"the synack command is not built at {cli}");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { cli, "conformance", dir, "--target", "kernel" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        try
+        {
+            // Wait (bounded) until it has a namespace of its own, then interrupt it as Ctrl-C would.
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!OurNamespaces(p.Id).Any() && !p.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
+            Assert.True(OurNamespaces(p.Id).Any(), "the run never made a namespace");
+            Run("kill", "-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "the interrupted run did not end");
+            Assert.Empty(OurNamespaces(p.Id));
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+    }
+}
+
+/// <summary>The kernel runs in real time: its tests run alone, not beside the CPU-bound suites.</summary>
+[CollectionDefinition("kernel", DisableParallelization = true)]
+public sealed class KernelCollection;
