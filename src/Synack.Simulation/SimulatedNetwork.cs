@@ -338,6 +338,12 @@ public sealed class SimulatedNetwork
             {
                 Thread.Yield();
             }
+            else if (spins < 2000)
+            {
+                // Give the core to the pool's workers (compiling, on a first request) without the
+                // millisecond a timed wait costs at every settle point.
+                Thread.Sleep(0);
+            }
             else
             {
                 _wake.Reset();
