@@ -16,8 +16,8 @@ internal static class ConformanceCommand
         var profile = new Option<string>("--profile") { Description = "the stack configuration scripts start from: auto is Linux's for scripts in Google's dialect (they run defaults.sh), FreeBSD's for the rest (a script's --profile= line overrides it)", DefaultValueFactory = _ => "auto" };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
         var capture = new Option<FileInfo?>("--capture") { HelpName = "file.pcapng", Description = "with one script: write its packets (injected and sent) to this pcapng file" };
-        var target = new Option<string>("--target") { Description = "synack (on a virtual clock) or kernel (this machine's Linux through a TUN device in a namespace of its own, in real time; root)", DefaultValueFactory = _ => "synack" };
-        target.AcceptOnlyFromAmong("synack", "kernel");
+        var target = new Option<string>("--target") { Description = "synack (on a virtual clock), kernel (this machine's Linux through a TUN device in a namespace of its own, in real time; root), or both: each script on both, and where Synack does not do what the kernel did", DefaultValueFactory = _ => "synack" };
+        target.AcceptOnlyFromAmong("synack", "kernel", "both");
         var cmd = new Command("conformance", "run packetdrill scripts against the stack on a virtual clock, or against the Linux kernel; exit 0 only if none failed") { dir, format, verbose, profile, capture, target };
         cmd.SetAction(parse =>
         {
@@ -36,6 +36,23 @@ internal static class ConformanceCommand
         int Run(ParseResult parse)
         {
             var d = parse.GetValue(dir)!;
+            if (parse.GetValue(target) == "both")
+            {
+                // Differential: is what Synack does what the kernel did, script by script?
+                if (Synack.Conformance.PacketdrillRunner.WhyNotKernel() is { } whyNot)
+                {
+                    error.WriteLine($"synack conformance: --target both {whyNot}");
+                    return 2;
+                }
+                if (!File.Exists(d.FullName) && !Directory.Exists(d.FullName))
+                {
+                    error.WriteLine($"synack conformance: {d.FullName}: no such directory or file");
+                    return 2;
+                }
+                var comparison = ConformanceSuite.Compare(d.FullName);
+                output.Write(comparison.ToText());
+                return comparison.Different == 0 ? 0 : 1;
+            }
             var on = parse.GetValue(target) == "kernel" ? ConformanceTarget.Kernel : ConformanceTarget.Synack;
             if (on == ConformanceTarget.Kernel && Synack.Conformance.PacketdrillRunner.WhyNotKernel() is { } why)
             {

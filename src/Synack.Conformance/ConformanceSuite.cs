@@ -9,6 +9,27 @@ public static class ConformanceSuite
     public static ConformanceReport Run(string directory, ConnectionOptions? profile = null) => Run(directory, ConformanceTarget.Synack, profile);
 
     /// <summary>
+    /// Runs every script under <paramref name="directory"/> (or the one script it names) on the kernel
+    /// and on Synack (its own profile: Linux's for Google's scripts) and compares what each did.
+    /// </summary>
+    public static ComparisonReport Compare(string directory)
+    {
+        var root = Path.GetFullPath(directory);
+        bool one = File.Exists(root);
+        var files = one ? [root] : System.IO.Directory.EnumerateFiles(root, "*.pkt", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var baseDir = one ? Path.GetDirectoryName(root)! : root;
+        var results = new List<ScriptComparison>();
+        foreach (var file in files)
+        {
+            var rel = Path.GetRelativePath(baseDir, file).Replace('\\', '/');
+            var kernel = PacketdrillRunner.RunFile(file, ConformanceTarget.Kernel, displayPath: rel);
+            var synack = PacketdrillRunner.RunFile(file, ConformanceTarget.Synack, displayPath: rel);
+            results.Add(new ScriptComparison(rel, kernel, synack));
+        }
+        return new ComparisonReport(baseDir, results);
+    }
+
+    /// <summary>
     /// Runs every script under <paramref name="directory"/> against <paramref name="target"/>: on Synack
     /// in parallel (virtual time), on the kernel one after another (real time: a loaded machine would blur the timing).
     /// </summary>

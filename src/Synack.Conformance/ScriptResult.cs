@@ -9,6 +9,10 @@ public sealed record ScriptResult(string Path, ScriptOutcome Result, int? Line =
 {
     /// <summary>Settings the stack mapped loosely or ignored.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+    /// <summary>What the stack did at each line, for comparing two stacks on the same script (see <see cref="ScriptComparison"/>).</summary>
+    public IReadOnlyList<ScriptObservation> Observations { get; init; } = [];
+    /// <summary>The timing tolerance the run used.</summary>
+    public TimeSpan Tolerance { get; init; }
     /// <summary>Every event and every packet the stack sent, in order, with virtual times.</summary>
     public IReadOnlyList<string> Transcript { get; init; } = [];
 

@@ -100,6 +100,14 @@ internal sealed partial class ScriptRun
         _ => s.ToString(),
     };
 
+    /// <summary>The tcp_info fields a Python block reads, as they are: what two stacks are compared on there.</summary>
+    private void Observe(ScriptEvent e, PythonBlock block, Func<string, double> lookup)
+    {
+        var values = block.Names.Distinct().Where(n => n.StartsWith("tcpi_", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+            .Select(n => $"{n} = {PythonBlock.Format(lookup(n))}");
+        _observed.Add(new ScriptObservation(e.Line, "tcp_info: " + string.Join(", ", values)));
+    }
+
     /// <summary>A Python block: its asserts over the current socket's tcp_info, as it is now.</summary>
     private void Assert(ScriptEvent e)
     {
@@ -107,6 +115,7 @@ internal sealed partial class ScriptRun
         if (OnKernel)
         {
             var lookup = KernelTcpInfo();
+            Observe(e, block, lookup);
             var shown = new List<string>();
             string? failure = block.Run(lookup, _pythonVariables, shown);
             foreach (var p in shown) _transcript.Add($"          print: {p}");
@@ -118,6 +127,7 @@ internal sealed partial class ScriptRun
         TcpInfo info = sock?.Socket.Protocol is { } c ? c.GetInfo(_now)
             : new TcpInfo { State = sock?.Socket.IsListening == true ? TcpState.Listen : TcpState.Closed };
         var printed = new List<string>();
+        Observe(e, block, name => TcpInfoFields.Lookup(name, info));
         string? failed = block.Run(name => TcpInfoFields.Lookup(name, info), _pythonVariables, printed);
         foreach (var p in printed) _transcript.Add($"          print: {p}");
         if (failed is null) return;

@@ -30,7 +30,8 @@ internal sealed partial class ScriptRun
         }
         if (OnKernel && !_strictSegments && script.Length > 0) bytes = CutToLine(bytes, script.Length, t);
         var (length, flags, merged) = _linux && !(OnKernel && _strictSegments) ? Coalesce(bytes, script.Length, t) : (null, null, 0);
-        var mismatch = Compare(script, bytes, length, flags);
+        var mismatch = Compare(script, bytes, length, flags); // learns our ISN from a SYN: observe after it
+        _observed.Add(new ScriptObservation(e.Line, Observed(bytes, length, flags), t.TotalSeconds));
         if (mismatch is not null)
         {
             string actual = Describe(bytes, t) + (merged > 0 ? $" and {merged} more segment{(merged == 1 ? "" : "s")} sent with it ({length} bytes in all)" : "");
@@ -208,6 +209,7 @@ internal sealed partial class ScriptRun
         }
         var s = ScriptPacket.Parse(e.Text);
         if (s.AnySequence) throw new ScriptFailure(e.Line, "an injected packet needs a sequence number, not ...", e.Text);
+        if (s.Flags.Has(TcpFlags.Syn) && s.Options?.FirstOrDefault(o => o.Kind == TcpOptionKind.Mss) is { } mss) _peerMss = (int)mss.A;
         EnsureStack();
         var h = new TcpHeader
         {
@@ -246,6 +248,35 @@ internal sealed partial class ScriptRun
         else if (_linux && _groSegmentSize > 0 && s.Length > _groSegmentSize) _stack!.Receive(packet, _now, _groSegmentSize, checksumOffloaded: false);
         else _stack!.Receive(packet, _now);
     }
+
+    /// <summary>
+    /// A sent packet as two stacks can be compared on it: the script's notation without the time, with
+    /// TS val (each stack's own clock) left out and a coalesced burst's length and flags.
+    /// </summary>
+    private string Observed(byte[] bytes, int? length, TcpFlags? flags)
+    {
+        if (!TcpPacket.TryParse(bytes, out var ip, out var tcp, out var err)) return $"malformed packet ({err})";
+        int len = length ?? TcpPacket.Payload(bytes, ip, tcp).Length;
+        var f = flags ?? tcp.Flags;
+        // Where PSH falls inside a burst is the sender's way of cutting it (TSO or not): compared only on
+        // a line that is one segment.
+        if (len > _peerMss) f &= ~TcpFlags.Psh;
+        uint seq = unchecked(tcp.Seq.Value - LocalOffset);
+        var text = $"> {ScriptPacket.FlagText(f)} {seq}:{unchecked(seq + (uint)len)}({len})";
+        if (f.Has(TcpFlags.Ack)) text += $" ack {tcp.Ack.Value}";
+        text += $" win {tcp.Window}";
+        int ipLen = bytes.Length - TcpPacket.Payload(bytes, ip, tcp).Length - tcp.HeaderLength;
+        var opts = ScriptPacket.ReadWireOptions(bytes.AsSpan(ipLen + TcpHeader.MinLength, tcp.HeaderLength - TcpHeader.MinLength));
+        if (opts.Count > 0) text += " <" + Normalized(string.Join(",", opts)) + ">";
+        if (tcp.Ecn != EcnCodepoint.NotEct) text += " " + EcnMark(tcp.Ecn);
+        return text;
+    }
+
+    private int _peerMss = 536; // the MSS the script's SYN offered: a longer line is a burst
+
+    /// <summary>Text with each stack's own numbers (TS val, times) taken out.</summary>
+    private static string Normalized(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(text, @"TS val [0-9]+", "TS val *"), @"^[0-9.]+ s ", "");
 
     /// <summary>A sent packet in the script's own notation, numbers relative as the script writes them.</summary>
     private string Describe(byte[] bytes, TimeSpan at)

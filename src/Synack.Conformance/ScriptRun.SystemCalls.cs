@@ -38,9 +38,10 @@ internal sealed partial class ScriptRun
         Check(p.Event, p.Call, result, errno);
     }
 
-    private static void Check(ScriptEvent e, ScriptSyscall call, long result, string? errno)
+    private void Check(ScriptEvent e, ScriptSyscall call, long result, string? errno)
     {
-        string have = errno is null ? result.ToString(CultureInfo.InvariantCulture) : $"-1 {errno}";
+        string have = errno is null ? result.ToString(CultureInfo.InvariantCulture) : $"-1 {(errno == "EAGAIN" ? "EWOULDBLOCK" : errno)}";
+        _observed.Add(new ScriptObservation(e.Line, $"{call.Name}() = {have}"));
         string want = call.Errno is null ? call.Result.ToString(CultureInfo.InvariantCulture) : $"-1 {call.Errno}";
         bool ok = call.Errno is null ? errno is null && result == call.Result : errno is not null && Errno.Same(errno, call.Errno);
         if (!ok) throw new ScriptFailure(e.Line, $"{call.Name}() returned {have}", want, have);

@@ -15,6 +15,7 @@ internal sealed partial class ScriptRun
     private readonly PacketdrillScript _script;
     private readonly List<string> _notes = [];
     private readonly List<string> _transcript = [];
+    private readonly List<ScriptObservation> _observed = [];
     private readonly Queue<(TimeSpan At, byte[] Bytes)> _sent = new();
     private readonly Dictionary<int, ScriptSocket> _fds = [];
     private readonly Dictionary<uint, uint> _tsVals = []; // script TS val -> live TS val
@@ -68,26 +69,27 @@ internal sealed partial class ScriptRun
             ReadOptions();
             CheckSupported();
             Run();
-            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript };
+            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         catch (UnsupportedScriptException e)
         {
-            return new ScriptResult(displayPath, ScriptOutcome.Unsupported, Reason: e.Message) { Notes = _notes, Transcript = _transcript };
+            return new ScriptResult(displayPath, ScriptOutcome.Unsupported, Reason: e.Message) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         catch (ScriptFailure f)
         {
-            return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript };
+            _observed.Add(new ScriptObservation(f.Line, $"fail: {f.Reason}" + (f.Actual is null ? "" : $" ({Normalized(f.Actual)})")));
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         catch (IOException e) when (OnKernel)
         {
             // The device or the namespace refused something: this script's failure, with its place.
-            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"the kernel target: {e.Message}") { Notes = _notes, Transcript = _transcript };
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"the kernel target: {e.Message}") { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
         {
             // A line the checks above let through but the run could not make sense of: still a
             // failure of this script with its place, never a crash of the whole run.
-            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"cannot run this line: {e.GetType().Name}: {e.Message}") { Notes = _notes, Transcript = _transcript };
+            return new ScriptResult(displayPath, ScriptOutcome.Fail, _line, Reason: $"cannot run this line: {e.GetType().Name}: {e.Message}") { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         finally
         {
