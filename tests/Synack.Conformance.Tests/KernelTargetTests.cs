@@ -104,8 +104,8 @@ public sealed class KernelTargetTests
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { cli, "conformance", dir, "--target", "kernel" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        _ = p.StandardOutput.ReadToEndAsync();
-        _ = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
         try
         {
             // Wait (bounded) until it has a namespace of its own, then interrupt it as Ctrl-C would.
@@ -114,7 +114,8 @@ public sealed class KernelTargetTests
             Assert.True(OurNamespaces(p.Id).Any(), "the run never made a namespace");
             Run("kill", "-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "the interrupted run did not end");
-            Assert.Empty(OurNamespaces(p.Id));
+            var left = OurNamespaces(p.Id).ToList();
+            Assert.True(left.Count == 0, $"left behind: {string.Join(", ", left)}; the run exited {p.ExitCode} and said:\n{stdout.Result}\n{stderr.Result}");
         }
         finally
         {

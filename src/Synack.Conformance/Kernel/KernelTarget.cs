@@ -128,9 +128,11 @@ internal sealed unsafe partial class KernelTarget : IDisposable
         }
         void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
-            // No new namespace from here on, and the ones in use go now: the process may be ended at any moment.
+            // No new namespace from here on, and the ones in use go now. The process is not ended under
+            // the clean-up: the run stops at its next script (OperationCanceledException) and says so.
             Volatile.Write(ref s_interrupted, 1);
             DeleteLive();
+            context.Cancel = true;
         }
         Signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal));
         Signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal));
@@ -160,10 +162,15 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     {
         try
         {
-            // Whatever still runs inside (a command of the script) goes first, then the namespace.
-            foreach (var pid in NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "pids", name).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                NetworkNamespace.Run("/bin/kill", TimeSpan.FromSeconds(30), "-KILL", pid.Trim());
+            // The name goes first (what must not outlive the run), then whatever still runs inside (a
+            // command of the script) — never this process, whose thread may be the one inside.
+            var pids = NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "pids", name).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             NetworkNamespace.Run("ip", TimeSpan.FromSeconds(30), "netns", "del", name);
+            foreach (var pid in pids)
+            {
+                if (pid.Trim() != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    NetworkNamespace.Run("/bin/kill", TimeSpan.FromSeconds(30), "-KILL", pid.Trim());
+            }
         }
         catch (InvalidOperationException)
         {
