@@ -34,6 +34,19 @@ public static partial class PacketdrillRunner
         return target == ConformanceTarget.Kernel ? RunOnKernel(script, displayPath, capture) : Run(script, profile, displayPath, capture);
     }
 
+    /// <summary>True when the script is in Google's dialect (it runs Linux's defaults.sh or sets net.ipv4 sysctls).</summary>
+    public static bool IsLinuxDialect(string path)
+    {
+        try
+        {
+            return PacketdrillParser.ParseFile(path).Events.Any(e => e.Kind == EventKind.Command && LinuxShell.IsLinux(e.Text));
+        }
+        catch (ScriptParseException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Why scripts cannot run against the kernel here (not Linux, not root, no /dev/net/tun, no iproute2), or null when they can.</summary>
     public static string? WhyNotKernel() => Kernel.KernelTarget.WhyNot();
 

@@ -84,6 +84,7 @@ public sealed partial class Connection
         if (hasAck)
         {
             _snd.Una = seg.Ack;
+            if (_snd.Una > _snd.Iss) _snd.CountSyn(1);
             if (_retries == 0 && !_tsOk) _snd.Rto.Sample(now - _snd.TimingStart, _o); // Karn: only an unretransmitted SYN
             else if (_tsOk && seg.Options.HasTimestamps && RttFromTimestamp(seg.Options.TsEcr, now) is TimeSpan rtt) _snd.Rto.Sample(rtt, _o);
         }
@@ -144,7 +145,9 @@ public sealed partial class Connection
         if (_o.SilentlyDropAckOfUnsentData && !a.Rst && State != TcpState.SynReceived
             && (seg.Flags & (TcpFlags.Ack | TcpFlags.Syn)) == TcpFlags.Ack && seg.Ack > _snd.Max)
         {
-            // Linux (tcp_ack): an ACK of data never sent is discarded before its timestamp is taken.
+            // Linux (tcp_ack): an ACK of data never sent is discarded before its timestamp is taken;
+            // since 6.18 (and 7.1) with a challenge ACK, as RFC 5961 5.2 asks for the upper edge too.
+            if (_o.ChallengeAckOfUnsentData) SendChallengeAck(now);
             return;
         }
         if (_tsOk && seg.Options.HasTimestamps && a.Seq <= _lastAckSent && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
@@ -274,12 +277,16 @@ public sealed partial class Connection
             }
             _retries = 0;
             SetState(TcpState.Established, "rcv ACK of SYN");
+            if (_passiveOpen) _snd.CountSyn(-1); // ProcessAck below counts the SYN-ACK's sequence number back
             _snd.SetWindow(in seg, scaled: true);
             Connected(now);
         }
 
         // RFC 5961 5.2: an ACK must fall in [SND.UNA - MAX.SND.WND, SND.MAX]; anything else is answered and dropped.
-        if (ack > _snd.Max || ack < _snd.Una - (int)Math.Min(_snd.MaxWnd, int.MaxValue))
+        // Linux since 6.2 ("do not accept ACK of bytes we never sent") counts MAX.SND.WND only up to the
+        // bytes acknowledged so far: before any, an ACK below SND.UNA is too old.
+        uint oldest = _o.OldAckWithinBytesAcked ? (uint)Math.Min(_snd.MaxWnd, (ulong)Math.Max(0, _snd.BytesAcked)) : _snd.MaxWnd;
+        if (ack > _snd.Max || ack < _snd.Una - (int)Math.Min(oldest, int.MaxValue))
         {
             SendChallengeAck(now);
             return false;

@@ -84,6 +84,17 @@ public sealed record ConnectionOptions
         SynAckRetries = 5,
     };
 
+    /// <summary>
+    /// The kernel of the machine this was built beside (Linux 6.18): <see cref="Linux"/> with the rules
+    /// that changed after Google's scripts were written, so Synack can be held to the live kernel
+    /// (<c>synack conformance --target both</c>) while <see cref="Linux"/> stays what the scripts expect.
+    /// </summary>
+    public static ConnectionOptions Linux618 { get; } = Linux with
+    {
+        ChallengeAckOfUnsentData = true,
+        OldAckWithinBytesAcked = true,
+    };
+
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
     public TimeSpan? UserTimeout { get; init; }
 
@@ -118,6 +129,20 @@ public sealed record ConnectionOptions
     /// before the ACK check).
     /// </summary>
     public bool SilentlyDropAckOfUnsentData { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="SilentlyDropAckOfUnsentData"/>: the dropped segment gets a challenge ACK
+    /// (rate-limited like every challenge), as Linux 6.18 does (tcp_ack, "send a challenge ACK on
+    /// SEG.ACK &gt; SND.NXT"); older kernels, and Google's scripts, stay silent.
+    /// </summary>
+    public bool ChallengeAckOfUnsentData { get; init; }
+
+    /// <summary>
+    /// RFC 5961 5.2's lower edge, SND.UNA - MAX.SND.WND, counts the window only up to the bytes the peer
+    /// has acknowledged so far, as Linux does since 6.2 ("do not accept ACK of bytes we never sent"):
+    /// before anything is acknowledged an ACK below SND.UNA is answered with a challenge ACK and dropped.
+    /// </summary>
+    public bool OldAckWithinBytesAcked { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

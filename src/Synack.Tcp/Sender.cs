@@ -153,6 +153,13 @@ internal sealed class Sender
     /// <summary>Bytes the peer has acknowledged.</summary>
     public long BytesAcked { get; private set; }
 
+    /// <summary>
+    /// Counts our SYN in <see cref="BytesAcked"/> or takes it out, as Linux's bytes_acked has it: an
+    /// active open counts the SYN the SYN-ACK acknowledges; a passive open's socket begins past its
+    /// SYN-ACK, so the ACK that completes the handshake acknowledges nothing.
+    /// </summary>
+    public void CountSyn(int delta) => BytesAcked += delta;
+
     /// <summary>Bytes above SND.UNA the peer has SACKed.</summary>
     public int SackedBytes => _recovery?.SackedBytes ?? 0;
 
