@@ -127,12 +127,13 @@ public sealed partial class Connection
             bool synAck = flags.Has(TcpFlags.Ack);
             if (!synAck && _o.DropSynOptionsAfterRetries is int after && _retries >= after)
             {
-                h.Window = (ushort)Math.Min(_rcv.Buffer.Free, 65535);
+                h.Window = _rcv.SynWindow();
                 h.Options.HasMss = _o.SendMssOption;
                 h.Options.Mss = SynMss;
                 return h;
             }
-            h.Window = (ushort)Math.Min(_rcv.Buffer.Free, 65535);
+            _rcv.AnnouncedMss = SynMss;
+            h.Window = _rcv.SynWindow();
             h.Options.HasMss = _o.SendMssOption;
             h.Options.Mss = SynMss;
             // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).

@@ -93,6 +93,7 @@ public sealed record ConnectionOptions
     {
         ChallengeAckOfUnsentData = true,
         OldAckWithinBytesAcked = true,
+        OfferHalfTheReceiveBuffer = true,
     };
 
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
@@ -143,6 +144,14 @@ public sealed record ConnectionOptions
     /// before anything is acknowledged an ACK below SND.UNA is answered with a challenge ACK and dropped.
     /// </summary>
     public bool OldAckWithinBytesAcked { get; init; }
+
+    /// <summary>
+    /// Offer the window as Linux does: half the receive buffer (tcp_win_from_space with its default
+    /// scaling ratio: the other half is the room its accounting keeps for overhead), in whole segments of
+    /// the MSS we announced (tcp_select_initial_window), the field rounded up to the window scale
+    /// (__tcp_select_window), at most 65,535 in a SYN. False offers all free buffer space.
+    /// </summary>
+    public bool OfferHalfTheReceiveBuffer { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

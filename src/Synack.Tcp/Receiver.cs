@@ -40,6 +40,27 @@ internal sealed class Receiver
     public byte Shift { get; set; }
     /// <summary>SACK agreed: out-of-order data is reported in SACK blocks.</summary>
     public bool SackOk { get; set; }
+    /// <summary>The MSS our SYN announced: Linux offers its window in whole segments of it.</summary>
+    public int AnnouncedMss { get; set; } = 536;
+
+    /// <summary>The window a SYN or SYN-ACK offers (the field is never scaled).</summary>
+    public ushort SynWindow()
+    {
+        if (!_o.OfferHalfTheReceiveBuffer) return (ushort)Math.Min(Buffer.Free, 65535);
+        return (ushort)Math.Min(Math.Min(LinuxInitialWindow, (uint)Buffer.Free), 65535u);
+    }
+
+    // tcp_select_initial_window: half the buffer, rounded down to whole segments of our MSS.
+    private uint LinuxInitialWindow
+    {
+        get
+        {
+            uint half = (uint)Buffer.Capacity / 2;
+            uint mss = (uint)Math.Max(AnnouncedMss, 1);
+            return half > mss ? half - half % mss : half;
+        }
+    }
+
     /// <summary>Bytes that became readable in order.</summary>
     public long BytesReceived { get; private set; }
 
@@ -218,7 +239,17 @@ internal sealed class Receiver
         uint free = (uint)Buffer.Free;
         if (pressure) free = Math.Min(free, Math.Max(current, 4u * (uint)Math.Max(Mss, 1)));
         uint wnd = current;
-        if (_o.AdvertiseFreeSpace)
+        if (_o.OfferHalfTheReceiveBuffer)
+        {
+            // __tcp_select_window: what the accounting leaves (half of what is free), no more than the
+            // initial window (rcv_ssthresh, not grown here), rounded up so the scale cannot hide it.
+            uint space = Math.Min(free / 2, LinuxInitialWindow);
+            if (pressure) space = Math.Min(space, Math.Max(current, 4u * (uint)Math.Max(Mss, 1)));
+            uint unit = 1u << Shift;
+            wnd = (space + unit - 1) & ~(unit - 1);
+            if (wnd < current) wnd = current;
+        }
+        else if (_o.AdvertiseFreeSpace)
         {
             // BSD: offer all free space, but nothing rather than a silly sliver (tcp_output's recwin).
             wnd = free < Buffer.Capacity / 4 && free < (uint)Math.Max(sendMss, 1) ? 0 : free;

@@ -152,44 +152,67 @@ public sealed class DifferentialTests
         Assert.True(s.Same, s.Difference is { } d ? $"line {d.Line}\nkernel: {d.Kernel}\nsynack: {d.Synack}" : "not comparable");
     }
 
-    [SkippableFact]
-    public void Where_synack_departs_from_the_kernel_the_line_and_both_sides_are_named()
+    private static ComparisonReport CompareOne(string script)
     {
-        RequireKernel();
-        // Two known departures (docs/kernel-oracle.md): the SYN-ACK's window (Linux offers half its
-        // receive buffer, rounded down to whole segments: 64240 from 131072; Synack its whole buffer),
-        // then an ACK for data never sent (Linux 6.x answers with a challenge ACK). The report names the first.
         var dir = Directory.CreateTempSubdirectory("synack-diff-");
         try
         {
-            File.WriteAllText(Path.Combine(dir.FullName, "unsent-ack.pkt"), """
-                `sysctl -q net.ipv4.tcp_timestamps=0`
-                0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-                +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
-                +0 bind(3, ..., ...) = 0
-                +0 listen(3, 1) = 0
-                +0 < S 0:0(0) win 20000 <mss 1000,sackOK,nop,nop>
-                +0 > S. 0:0(0) ack 1 <...>
-                +.1 < . 1:1(0) ack 1 win 20000
-                +0 accept(3, ..., ...) = 4
-                +0 < F. 1:1(0) ack 9999 win 20000
-                +0 < . 1:1001(1000) ack 1 win 20000
-                +0 > . 1:1(0) ack 1001
-                """);
-            var report = ConformanceSuite.Compare(dir.FullName);
-            var s = Assert.Single(report.Scripts);
-            Assert.True(s.Comparable);
-            var d = Assert.NotNull(s.Difference);
-            Assert.Equal(7, d.Line);
-            Assert.Contains("> S. 0:0(0) ack 1 win 64240", d.Kernel);
-            Assert.Contains("> S. 0:0(0) ack 1 win 65535", d.Synack);
-            Assert.Equal(ScriptOutcome.Fail, s.Kernel.Result);  // and further on, the challenge ACK the script did not expect
-            Assert.Equal(12, s.Kernel.Line);
-            Assert.Contains("1 different", report.ToText());
+            File.WriteAllText(Path.Combine(dir.FullName, "script.pkt"), script);
+            return ConformanceSuite.Compare(dir.FullName);
         }
         finally
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    private const string Accepted = """
+        `sysctl -q net.ipv4.tcp_timestamps=0`
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+        +0 bind(3, ..., ...) = 0
+        +0 listen(3, 1) = 0
+        +0 < S 0:0(0) win 20000 <mss 1000,sackOK,nop,nop>
+        +0 > S. 0:0(0) ack 1 <...>
+        +.1 < . 1:1(0) ack 1 win 20000
+        +0 accept(3, ..., ...) = 4
+
+        """;
+
+    [SkippableFact]
+    public void Where_the_kernel_departs_from_the_script_synack_is_held_to_the_kernel()
+    {
+        RequireKernel();
+        // An ACK for data never sent: Linux 6.18 answers with a challenge ACK and drops the segment, so
+        // the script (written for an older kernel) fails on both, alike; the SYN-ACK's window (64240
+        // from a 128 KiB buffer) is the same too. Before the linux-6.18 rules both differed.
+        var report = CompareOne(Accepted + """
+            +0 < F. 1:1(0) ack 9999 win 20000
+            +0 < . 1:1001(1000) ack 1 win 20000
+            +0 > . 1:1(0) ack 1001
+            """);
+        var s = Assert.Single(report.Scripts);
+        Assert.True(s.Same, s.Difference is { } d ? $"line {d.Line}\nkernel: {d.Kernel}\nsynack: {d.Synack}" : "not comparable");
+        Assert.Equal(ScriptOutcome.Fail, s.Kernel.Result);
+        Assert.Equal(ScriptOutcome.Fail, s.Synack.Result);
+        Assert.Equal(s.Kernel.Line, s.Synack.Line);
+    }
+
+    [SkippableFact]
+    public void Where_synack_departs_from_the_kernel_the_line_and_both_sides_are_named()
+    {
+        RequireKernel();
+        // A FIN that carries data: the kernel delays its ACK (tcp_fin enters pingpong mode), Synack
+        // acks at once. A known departure (docs/kernel-oracle.md) until it is modelled.
+        var report = CompareOne(Accepted + """
+            +0 < FP. 1:1001(1000) ack 1 win 20000
+            +0 > . 1:1(0) ack 1002
+            """);
+        var s = Assert.Single(report.Scripts);
+        var d = Assert.NotNull(s.Difference);
+        Assert.Equal(11, d.Line);
+        Assert.Contains("expected packet not sent", d.Kernel);
+        Assert.Contains("> . 1:1(0) ack 1002", d.Synack);
+        Assert.Contains("1 different", report.ToText());
     }
 }

@@ -72,3 +72,42 @@ public sealed class Linux618AckRulesTests
         Assert.Equal(1000, d.Connection.ReceiveQueued);
     }
 }
+
+/// <summary>
+/// The window Linux offers, found the same way: half the receive buffer (its accounting keeps the other
+/// half for overhead), in whole segments of the MSS it announced, the field rounded up to the scale.
+/// </summary>
+public sealed class Linux618WindowTests
+{
+    [Fact]
+    public void A_syn_ack_from_a_128_KiB_buffer_offers_64240_as_the_kernel_does()
+    {
+        var d = ConnectionDriver.InState(TcpState.Listen, ConnectionOptions.Linux618 with { ReceiveBufferSize = 131072 });
+        d.InjectSyn();
+        var synAck = d.Last.Header;
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(44 * 1460, synAck.Window); // 65536 rounded down to whole 1460-byte segments
+    }
+
+    [Fact]
+    public void After_the_handshake_a_540000_byte_buffer_offers_1050_at_scale_8()
+    {
+        // defaults.sh's tcp_rmem: 270000 rounded down to 184 segments of 1460 = 268640, rounded up to 256s.
+        var d = ConnectionDriver.InState(TcpState.Listen, ConnectionOptions.Linux618 with { ReceiveBufferSize = 540000, WindowScale = 8 });
+        d.InjectSyn();
+        d.Inject(TcpFlags.Ack, new SeqNum(ConnectionDriver.PeerIsn + 1), new SeqNum(ConnectionDriver.LocalIsn + 1));
+        d.Clear();
+        d.InjectData(new SeqNum(ConnectionDriver.PeerIsn + 1), new byte[100]);
+        d.Advance(TimeSpan.FromSeconds(1)); // the delayed ACK
+        var ack = d.Sent.Last(s => s.Header.Flags == TcpFlags.Ack).Header;
+        Assert.Equal(1050, ack.Window); // half the free space is still above the initial window: it stays
+    }
+
+    [Fact]
+    public void The_scripts_linux_offers_its_whole_buffer()
+    {
+        var d = ConnectionDriver.InState(TcpState.Listen, ConnectionOptions.Linux with { ReceiveBufferSize = 131072 });
+        d.InjectSyn();
+        Assert.Equal(65535, d.Last.Header.Window);
+    }
+}
