@@ -274,6 +274,10 @@ internal sealed partial class ScriptRun
 
     private int _peerMss = 536; // the MSS the script's SYN offered: a longer line is a burst
 
+    /// <summary>A failure's text without its times (each stack's own clock and tolerance): what failed is compared, not when.</summary>
+    private static string Untimed(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(text, @"\(tolerance [0-9.]+ ms\)", "(tolerance)"), @"[0-9]+(\.[0-9]+)? s\b", "T s");
+
     /// <summary>Text with each stack's own numbers (TS val, times) taken out.</summary>
     private static string Normalized(string text) =>
         System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(text, @"TS val [0-9]+", "TS val *"), @"^[0-9.]+ s ", "");

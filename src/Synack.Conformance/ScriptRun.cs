@@ -77,7 +77,7 @@ internal sealed partial class ScriptRun
         }
         catch (ScriptFailure f)
         {
-            _observed.Add(new ScriptObservation(f.Line, $"fail: {f.Reason}" + (f.Actual is null ? "" : $" ({Normalized(f.Actual)})")));
+            _observed.Add(new ScriptObservation(f.Line, Untimed($"fail: {f.Reason}" + (f.Actual is null ? "" : $" ({Normalized(f.Actual)})"))));
             return new ScriptResult(displayPath, ScriptOutcome.Fail, f.Line, f.Expected, f.Actual, f.Reason) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
         }
         catch (IOException e) when (OnKernel)

@@ -349,7 +349,9 @@ public sealed partial class Connection
                 case TcpState.SynReceived:
                 case TcpState.Established:
                     SetState(TcpState.CloseWait, "rcv FIN");
-                    if (!a.AckNow && _o.DelayAckOfFin && _o.DelayedAck) ScheduleDelayedAck(now);
+                    // Linux 6.18's tcp_fin enters pingpong mode before the ACK is decided: quickack no longer counts.
+                    bool ackNow = a.AckNow && !(_o.FinEndsQuickAck && a.Payload.Length > 0 && _rcv.AckNowOnlyForQuickAck && !_rcv.MoreThanOneFullSegmentUnacked);
+                    if (!ackNow && _o.DelayAckOfFin && _o.DelayedAck) ScheduleDelayedAck(now);
                     else SendAck(now);
                     return;
                 case TcpState.FinWait1:

@@ -94,6 +94,7 @@ public sealed record ConnectionOptions
         ChallengeAckOfUnsentData = true,
         OldAckWithinBytesAcked = true,
         OfferHalfTheReceiveBuffer = true,
+        FinEndsQuickAck = true,
     };
 
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
@@ -152,6 +153,13 @@ public sealed record ConnectionOptions
     /// (__tcp_select_window), at most 65,535 in a SYN. False offers all free buffer space.
     /// </summary>
     public bool OfferHalfTheReceiveBuffer { get; init; }
+
+    /// <summary>
+    /// A FIN that arrives with data ends quickack mode before its ACK is decided, so the ACK waits for
+    /// the delayed-ACK timer (Linux 6.18: tcp_fin enters pingpong mode first); older kernels, and
+    /// Google's scripts, ack it at once while quickacks last.
+    /// </summary>
+    public bool FinEndsQuickAck { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

@@ -61,6 +61,15 @@ internal sealed class Receiver
         }
     }
 
+    /// <summary>
+    /// Linux's "more than one full frame" since the last ACK (__tcp_ack_snd_check), its frame being the
+    /// largest segment seen but no more than the MSS we announced (tcp_measure_rcv_mss).
+    /// </summary>
+    public bool MoreThanOneFullSegmentUnacked => _bytesSinceAck > Math.Min(Math.Max(Mss, 1), Math.Max(AnnouncedMss, 1));
+
+    /// <summary>The last segment's text was to be acked at once only because of quickack mode.</summary>
+    public bool AckNowOnlyForQuickAck { get; private set; }
+
     /// <summary>Bytes that became readable in order.</summary>
     public long BytesReceived { get; private set; }
 
@@ -189,7 +198,9 @@ internal sealed class Receiver
             _quickAckPrimed = true;
             EnterQuickAck();
         }
-        ackNow = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles || _quickAcks > 0;
+        bool owed = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
+        ackNow = owed || _quickAcks > 0;
+        AckNowOnlyForQuickAck = !owed && _quickAcks > 0;
         return taken == fresh.Length && Nxt == end;
     }
 

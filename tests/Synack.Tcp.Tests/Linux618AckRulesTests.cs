@@ -111,3 +111,52 @@ public sealed class Linux618WindowTests
         Assert.Equal(65535, d.Last.Header.Window);
     }
 }
+
+/// <summary>
+/// The ACK of a FIN that brings data: Linux 6.18's tcp_fin ends quickack mode first, so one segment's
+/// worth waits for the delayed-ACK timer; the scripts' older kernel acked it at once.
+/// </summary>
+public sealed class Linux618FinAckTests
+{
+    private static ConnectionDriver FinWithData(ConnectionOptions options, int length)
+    {
+        var d = ConnectionDriver.InState(TcpState.Listen, options);
+        d.InjectSyn();
+        d.Inject(TcpFlags.Ack, new SeqNum(ConnectionDriver.PeerIsn + 1), new SeqNum(ConnectionDriver.LocalIsn + 1));
+        d.Clear();
+        d.InjectHeader(new TcpHeader
+        {
+            SourcePort = ConnectionDriver.Tuple.RemotePort,
+            DestinationPort = ConnectionDriver.Tuple.LocalPort,
+            Seq = new SeqNum(ConnectionDriver.PeerIsn + 1),
+            Ack = new SeqNum(ConnectionDriver.LocalIsn + 1),
+            Flags = TcpFlags.Fin | TcpFlags.Psh | TcpFlags.Ack,
+            Window = 65535,
+        }, new byte[length]);
+        return d;
+    }
+
+    [Fact]
+    public void Linux_6_18_delays_the_ack_of_one_segment_with_a_fin()
+    {
+        var d = FinWithData(ConnectionOptions.Linux618, 1000);
+        Assert.Empty(d.Sent);
+        d.Advance(TimeSpan.FromMilliseconds(40));
+        var ack = Assert.Single(d.Sent);
+        Assert.Equal(new SeqNum(ConnectionDriver.PeerIsn + 1 + 1000 + 1), ack.Header.Ack);
+    }
+
+    [Fact]
+    public void Linux_6_18_acks_at_once_when_more_than_a_full_segment_came()
+    {
+        var d = FinWithData(ConnectionOptions.Linux618, 10000);
+        Assert.Single(d.Sent);
+    }
+
+    [Fact]
+    public void The_scripts_linux_acks_it_at_once_in_quickack_mode()
+    {
+        var d = FinWithData(ConnectionOptions.Linux, 1000);
+        Assert.Single(d.Sent);
+    }
+}
