@@ -221,13 +221,7 @@ internal sealed unsafe partial class ScriptRun
                     var s = KernelFd(e, a);
                     int len = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 0;
                     int flags = a.Count > 3 ? MessageFlags(a[3]) : 0;
-                    return Maybe(s, flags, () =>
-                    {
-                        var buffer = new byte[Math.Max(0, len)];
-                        nint n;
-                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_NOSIGNAL);
-                        return (n, n < 0 ? LastErrno : 0);
-                    });
+                    return Maybe(s, flags, () => SendZeros(s, len, flags));
                 }
             case "recvmsg":
                 {
@@ -249,13 +243,7 @@ internal sealed unsafe partial class ScriptRun
                     var s = KernelFd(e, a);
                     var msg = ScriptMessage.Parse(a[1]);
                     int flags = a.Count > 2 ? MessageFlags(a[2]) : 0;
-                    return Maybe(s, flags, () =>
-                    {
-                        var buffer = new byte[msg.Length];
-                        nint n;
-                        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_NOSIGNAL);
-                        return (n, n < 0 ? LastErrno : 0);
-                    });
+                    return Maybe(s, flags, () => SendZeros(s, msg.Length, flags));
                 }
             case "shutdown":
                 {
@@ -292,17 +280,11 @@ internal sealed unsafe partial class ScriptRun
             case "ioctl":
                 {
                     var s = KernelFd(e, a);
-                    string request = a.Count > 1 ? a[1] : "";
-                    if (request is not ("SIOCINQ" or "FIONREAD")) throw new UnsupportedScriptException($"ioctl {request}");
-                    string want = a.Count > 2 ? a[2].Trim('[', ']').Trim() : "";
-                    return () =>
+                    return ReadableBytes(e, call, () =>
                     {
                         int value = 0;
-                        if (Ioctl(s.Fd, SIOCINQ, &value) < 0) return Fail(Errno.Name(LastErrno));
-                        string have = value.ToString(CultureInfo.InvariantCulture);
-                        if (have != want) throw new ScriptFailure(e.Line, $"ioctl {request} gave [{have}]", call.Text, $"[{have}]");
-                        return Ok(0);
-                    };
+                        return Ioctl(s.Fd, SIOCINQ, &value) < 0 ? (0, Errno.Name(LastErrno)) : (value, null);
+                    });
                 }
             case "setsockopt":
                 return KernelSetSockOpt(e, call);
@@ -323,23 +305,20 @@ internal sealed unsafe partial class ScriptRun
 
     private static (bool, long, string?) Result(int r) => r < 0 ? Fail(Errno.Name(LastErrno)) : Ok(r);
 
-    private int NewKernelFd(ScriptSyscall call)
+    private int NewKernelFd(ScriptSyscall call) => NewDescriptor(call, _kfds);
+
+    /// <summary>send() of <paramref name="length"/> zero bytes (scripts give lengths, not bytes); no SIGPIPE.</summary>
+    private static (long, int) SendZeros(KernelSocket s, int length, int flags)
     {
-        if (call.Result >= 0 && call.Errno is null && !_kfds.ContainsKey((int)call.Result)) return (int)call.Result;
-        int fd = 3;
-        while (_kfds.ContainsKey(fd)) fd++;
-        return fd;
+        var buffer = new byte[Math.Max(0, length)];
+        nint n;
+        fixed (byte* p = buffer) n = Send(s.Fd, p, (nuint)buffer.Length, flags | MSG_NOSIGNAL);
+        return (n, n < 0 ? LastErrno : 0);
     }
 
     private int ScriptFdOf(KernelSocket s) => _kfds.First(kv => ReferenceEquals(kv.Value, s)).Key;
 
-    private KernelSocket KernelFd(ScriptEvent e, IReadOnlyList<string> args)
-    {
-        if (args.Count == 0 || !int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
-            throw new ScriptFailure(e.Line, "the first argument must be a file descriptor", e.Text);
-        if (!_kfds.TryGetValue(fd, out var s)) throw new ScriptFailure(e.Line, $"fd {fd} is not open", e.Text, "-1 EBADF");
-        return s;
-    }
+    private KernelSocket KernelFd(ScriptEvent e, IReadOnlyList<string> args) => Descriptor(e, args, _kfds);
 
     private delegate int AddressCall(byte* address, uint length);
 
@@ -419,6 +398,7 @@ internal sealed unsafe partial class ScriptRun
 
     private const int MSG_NOSIGNAL = 0x4000;
     private readonly List<Thread> _blockedCalls = [];
+    private TimeSpan? _returnedAt; // when the blocking call just completed really returned
 
     /// <summary>
     /// A call that may block: on a non-blocking socket (or with MSG_DONTWAIT) it is made at once;
@@ -431,7 +411,7 @@ internal sealed unsafe partial class ScriptRun
         (bool, long, string?) Finish((long Result, int Errno) r) =>
             r.Result < 0 ? Fail(Errno.Name(r.Errno)) : Ok(onSuccess is null ? r.Result : onSuccess(r.Result));
         if (s.NonBlocking || (flags & MSG_DONTWAIT) != 0) return () => Finish(call());
-        var call_ = new BlockingCall(call);
+        var call_ = new BlockingCall(call, () => _kernel!.Now);
         return () =>
         {
             if (!call_.Started)
@@ -440,7 +420,9 @@ internal sealed unsafe partial class ScriptRun
                 _blockedCalls.Add(call_.Thread!);
                 WaitUntilDoneOrAsleep(call_);
             }
-            return call_.Outcome is { } done ? Finish(done) : Blocked;
+            if (call_.Outcome is not { } done) return Blocked;
+            _returnedAt = call_.ReturnedAt;
+            return Finish(done);
         };
     }
 
@@ -456,8 +438,11 @@ internal sealed unsafe partial class ScriptRun
         }
     }
 
-    private sealed class BlockingCall(Func<(long Result, int Errno)> call)
+    private sealed class BlockingCall(Func<(long Result, int Errno)> call, Func<TimeSpan> clock)
     {
+        /// <summary>When the call returned, by the script's clock (the runner may notice a little later).</summary>
+        public TimeSpan ReturnedAt { get; private set; }
+
         private volatile int _tid;
         private (long, int)? _outcome;
         private readonly Lock _gate = new();
@@ -472,7 +457,12 @@ internal sealed unsafe partial class ScriptRun
             {
                 _tid = GetTid();
                 var r = call();
-                lock (_gate) _outcome = r;
+                var at = clock();
+                lock (_gate)
+                {
+                    ReturnedAt = at;
+                    _outcome = r;
+                }
             }) { IsBackground = true, Name = "packetdrill blocking call" };
             Thread.Start();
         }
@@ -552,12 +542,9 @@ internal sealed unsafe partial class ScriptRun
         };
     }
 
-    [GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>[0-9]+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]
-    private static partial Regex KernelPollEntry();
-
     private Func<(bool, long, string?)> KernelPoll(ScriptEvent e, ScriptSyscall call)
     {
-        var entries = KernelPollEntry().Matches(call.Args.Count > 0 ? call.Args[0] : "")
+        var entries = PollEntry().Matches(call.Args.Count > 0 ? call.Args[0] : "")
             .Select(m => (Fd: int.Parse(m.Groups["fd"].Value, CultureInfo.InvariantCulture), Events: Bits(m.Groups["events"].Value, PollBits),
                 Revents: m.Groups["revents"].Success ? m.Groups["revents"].Value : null))
             .ToList();

@@ -31,9 +31,12 @@ internal sealed partial class ScriptRun
         if (!done) return;
         _pending = null;
         var expectedEnd = p.End ?? p.Start;
-        if (_now > expectedEnd + _tolerance)
+        // On a live kernel the call's own thread says when it returned; on virtual time it is now.
+        var returned = _returnedAt ?? _now;
+        _returnedAt = null;
+        if (returned > expectedEnd + _tolerance)
         {
-            throw new ScriptFailure(p.Event.Line, $"the call returned at {Seconds(_now)}, expected by {Seconds(expectedEnd)}", p.Call.Text, $"returned {result}{(errno is null ? "" : " " + errno)}");
+            throw new ScriptFailure(p.Event.Line, $"the call returned at {Seconds(returned)}, expected by {Seconds(expectedEnd)}", p.Call.Text, $"returned {result}{(errno is null ? "" : " " + errno)}");
         }
         Check(p.Event, p.Call, result, errno);
     }
@@ -152,16 +155,7 @@ internal sealed partial class ScriptRun
             case "ioctl":
                 {
                     var s = Socket(e, a);
-                    string request = a.Count > 1 ? a[1] : "";
-                    if (request is not ("SIOCINQ" or "FIONREAD")) throw new UnsupportedScriptException($"ioctl {request}");
-                    string want = a.Count > 2 ? a[2].Trim('[', ']').Trim() : "";
-                    return () =>
-                    {
-                        // Bytes readable now (the FIN is not one).
-                        string have = (s.Socket.Protocol?.ReceiveQueued ?? 0).ToString(CultureInfo.InvariantCulture);
-                        if (have != want) throw new ScriptFailure(e.Line, $"ioctl {request} gave [{have}]", call.Text, $"[{have}]");
-                        return Ok(0);
-                    };
+                    return ReadableBytes(e, call, () => (s.Socket.Protocol?.ReceiveQueued ?? 0, null)); // the FIN is not a byte
                 }
             case "read" or "recv" or "recvfrom":
                 {
@@ -225,20 +219,45 @@ internal sealed partial class ScriptRun
     /// The descriptor a new socket gets: the one the script names (packetdrill maps the script's
     /// numbers onto the live ones, so a script may call its first socket 4), else the lowest free.
     /// </summary>
-    private int NewFd(ScriptSyscall call)
+    private int NewFd(ScriptSyscall call) => NewDescriptor(call, _fds);
+
+    private static int NewDescriptor<T>(ScriptSyscall call, Dictionary<int, T> open)
     {
-        if (call.Result >= 0 && call.Errno is null && !_fds.ContainsKey((int)call.Result)) return (int)call.Result;
+        if (call.Result >= 0 && call.Errno is null && !open.ContainsKey((int)call.Result)) return (int)call.Result;
         int fd = 3;
-        while (_fds.ContainsKey(fd)) fd++;
+        while (open.ContainsKey(fd)) fd++;
         return fd;
     }
 
-    private ScriptSocket Socket(ScriptEvent e, IReadOnlyList<string> args)
+    private ScriptSocket Socket(ScriptEvent e, IReadOnlyList<string> args) => Descriptor(e, args, _fds);
+
+    /// <summary>The open descriptor the call's first argument names; a script failure (EBADF) otherwise.</summary>
+    private static T Descriptor<T>(ScriptEvent e, IReadOnlyList<string> args, Dictionary<int, T> open)
     {
         if (args.Count == 0 || !int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
             throw new ScriptFailure(e.Line, "the first argument must be a file descriptor", e.Text);
-        if (!_fds.TryGetValue(fd, out var s)) throw new ScriptFailure(e.Line, $"fd {fd} is not open", e.Text, "-1 EBADF");
+        if (!open.TryGetValue(fd, out var s)) throw new ScriptFailure(e.Line, $"fd {fd} is not open", e.Text, "-1 EBADF");
         return s;
+    }
+
+    /// <summary>
+    /// ioctl(SIOCINQ/FIONREAD, [N]): the bytes readable now, as <paramref name="read"/> gives them (or an
+    /// errno), held to the N the script expects.
+    /// </summary>
+    private static Func<(bool, long, string?)> ReadableBytes(ScriptEvent e, ScriptSyscall call, Func<(int Bytes, string? Errno)> read)
+    {
+        var a = call.Args;
+        string request = a.Count > 1 ? a[1] : "";
+        if (request is not ("SIOCINQ" or "FIONREAD")) throw new UnsupportedScriptException($"ioctl {request}");
+        string want = a.Count > 2 ? a[2].Trim('[', ']').Trim() : "";
+        return () =>
+        {
+            var (bytes, errno) = read();
+            if (errno is not null) return Fail(errno);
+            string have = bytes.ToString(CultureInfo.InvariantCulture);
+            if (have != want) throw new ScriptFailure(e.Line, $"ioctl {request} gave [{have}]", call.Text, $"[{have}]");
+            return Ok(0);
+        };
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{\s*fd\s*=\s*(?<fd>[0-9]+)\s*,\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*(,\s*revents\s*=\s*(?<revents>[A-Z|0-9]+))?\s*\}")]

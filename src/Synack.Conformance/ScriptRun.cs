@@ -278,6 +278,8 @@ internal sealed partial class ScriptRun
             TryPending();
             last = when; // a blocking call runs on while the script goes on from its start, as packetdrill's syscall thread does
         }
+        // A live kernel's blocked call may return a moment after the last line: it has until its time runs out.
+        if (OnKernel && _pending is { } late) RunUntil((late.End ?? late.Start) + _tolerance, stopOnPacket: false);
         if (_pending is { } p)
         {
             throw new ScriptFailure(p.Event.Line, "the system call never returned", p.Call.Text, "still blocked at the end of the script");

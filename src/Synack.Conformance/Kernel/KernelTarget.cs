@@ -12,7 +12,7 @@ namespace Synack.Conformance.Kernel;
 /// documentation addresses, routed only to the device; the namespace is deleted when the run ends,
 /// whether the script passed, failed or threw.
 /// </summary>
-internal sealed unsafe partial class KernelTarget : IDisposable
+internal sealed unsafe partial class KernelTarget
 {
     public static readonly string KernelV4 = "198.51.100.1", PeerV4 = "192.0.2.1";
     public static readonly string KernelV6 = "2001:db8:1::1", PeerV6 = "2001:db8::1";
@@ -20,6 +20,7 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     private readonly NetworkNamespace _namespace;
     private readonly int _tun;
     private long _start = Stopwatch.GetTimestamp();
+    private readonly byte[] _readBuffer = new byte[KernelNative.VnetHeaderLength + 65536]; // polled every millisecond: one buffer
 
     private KernelTarget(NetworkNamespace ns, int tun)
     {
@@ -82,8 +83,7 @@ internal sealed unsafe partial class KernelTarget : IDisposable
             {
                 tun = OpenTun("tun0");
                 Configure(ns, ipv6);
-                using var kernel = new KernelTarget(ns, tun);
-                result = body(kernel);
+                result = body(new KernelTarget(ns, tun));
             }
             catch (Exception e)
             {
@@ -252,7 +252,7 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     /// <summary>A packet the kernel sent, if one is waiting; waits at most <paramref name="timeoutMs"/> for one.</summary>
     public byte[]? Receive(int timeoutMs)
     {
-        var buffer = new byte[65536];
+        var buffer = _readBuffer;
         fixed (byte* p = buffer)
         {
             nint n = KernelNative.Read(_tun, p, (nuint)buffer.Length);
@@ -293,8 +293,8 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     }
 
     /// <summary>
-    /// packetdrill's own addresses in a script's commands are private ones (192.168.0.1 for the kernel,
-    /// 192.168.0.2 / fd3d:fa7b:d17d:8888:: as the gateway, fd…:: for a --local_ip); here the kernel is a
+    /// packetdrill's own addresses in a script's commands are private ones (RFC 1918 for the kernel and
+    /// its gateway, RFC 4193 unique-local ones for IPv6 and a --local_ip); here the kernel is a
     /// documentation address and the peer is on the device itself: routes go straight to tun0 and the
     /// kernel's address is ours. No private address reaches even the namespace.
     /// </summary>
@@ -317,7 +317,4 @@ internal sealed unsafe partial class KernelTarget : IDisposable
     [System.Text.RegularExpressions.GeneratedRegex(@"\S*common/set_sysctls\.py")]
     private static partial System.Text.RegularExpressions.Regex SetSysctls();
 
-    public void Dispose()
-    {
-    }
 }
