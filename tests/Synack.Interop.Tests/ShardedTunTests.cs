@@ -30,9 +30,12 @@ public sealed class ShardedTunTests
             // Listeners on every shard: an echo of one line.
             var accepted = new int[shards.Length];
             using var stop = new CancellationTokenSource();
+            // Listening before the kernel connects: started here, not inside the accept loops' tasks,
+            // which a loaded thread pool may start after the first SYN (refused by a shard not yet listening).
+            var listeners = shards.Select(shard => TcpListener.Start(shard.Stack, 7)).ToArray();
             var serving = shards.Select((shard, i) => Task.Run(async () =>
             {
-                var listener = TcpListener.Start(shard.Stack, 7);
+                var listener = listeners[i];
                 try
                 {
                     while (true)
