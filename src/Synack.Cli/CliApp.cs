@@ -14,6 +14,7 @@ public static class CliApp
         root.Subcommands.Add(GetCommand.Create(output, error));
         root.Subcommands.Add(AnalyzeCommand.Create(output, error));
         root.Subcommands.Add(ConformanceCommand.Create(output, error));
+        root.Subcommands.Add(DiffCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));
         root.Subcommands.Add(SimulateCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.CreateKernelBulk(output));

@@ -63,6 +63,19 @@ public static partial class PacketdrillRunner
         return Kernel.KernelTarget.Run(v6, kernel => new ScriptRun(script, null, capture, kernel).Execute(displayPath ?? script.Path));
     }
 
+    /// <summary>A generated scenario on the kernel: what it sends and returns is recorded, not held to lines.</summary>
+    internal static ScriptResult RecordOnKernel(PacketdrillScript script, string displayPath, PcapNgWriter? capture = null)
+    {
+        if (Kernel.KernelTarget.WhyNot() is { } why) throw new InvalidOperationException($"the kernel target {why}");
+        WarmUpKernelTarget();
+        bool v6 = script.Options.TryGetValue("ip_version", out var ipVersion) && ipVersion == "ipv6";
+        return Kernel.KernelTarget.Run(v6, kernel => new ScriptRun(script, null, capture, kernel, recording: true).Execute(displayPath));
+    }
+
+    /// <summary>A generated scenario on Synack with <paramref name="profile"/>: what it sends and returns is recorded.</summary>
+    internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null) =>
+        new ScriptRun(script, profile, capture, recording: true).Execute(displayPath);
+
     private static int s_warm;
 
     /// <summary>

@@ -61,6 +61,7 @@ internal sealed unsafe partial class ScriptRun
             // Only TCP between the kernel and the script's peer is the script's business.
             if (!TcpPacket.TryParse(packet, out var ip, out _, out _) || ip.Source != _local || ip.Destination != _remote) continue;
             _sent.Enqueue((at, packet));
+            if (_recording && _kernel.LastSegmentSize > 0) _segmentSizes[packet] = _kernel.LastSegmentSize;
             Record(packet, PacketDirection.Outbound, null);
             _transcript.Add("          sent " + Describe(packet, at));
         }

@@ -223,7 +223,7 @@ internal sealed partial class ScriptRun
         };
         Span<byte> opt = stackalloc byte[TcpOptions.MaxLength];
         int optLen = s.Options is { } list
-            ? ScriptPacket.WriteOptions(opt, list, v => s.Absolute ? v : unchecked(v + LocalOffset), ecr => _tsVals.TryGetValue(ecr, out var live) ? live : ecr)
+            ? ScriptPacket.WriteOptions(opt, list, v => s.Absolute ? v : unchecked(v + LocalOffset), ecr => _recording ? _lastLiveTsVal : _tsVals.TryGetValue(ecr, out var live) ? live : ecr)
             : 0;
         if (optLen % 4 != 0) throw new ScriptFailure(e.Line, "options do not fill whole 32-bit words", e.Text);
         int tcpLen = TcpHeader.MinLength + optLen + s.Length;

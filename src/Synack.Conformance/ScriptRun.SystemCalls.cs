@@ -43,6 +43,11 @@ internal sealed partial class ScriptRun
 
     private void Check(ScriptEvent e, ScriptSyscall call, long result, string? errno)
     {
+        if (call.Open || _recording)
+        {
+            Record(e, call, result, errno);
+            return;
+        }
         string have = errno is null ? result.ToString(CultureInfo.InvariantCulture) : $"-1 {(errno == "EAGAIN" ? "EWOULDBLOCK" : errno)}";
         _observed.Add(new ScriptObservation(e.Line, $"{call.Name}() = {have}"));
         string want = call.Errno is null ? call.Result.ToString(CultureInfo.InvariantCulture) : $"-1 {call.Errno}";
@@ -493,6 +498,20 @@ internal sealed partial class ScriptRun
                         return Ok(0);
                     case "TCP_CORK":
                         sock.SetCork(v != 0);
+                        return Ok(0);
+                    case "SO_KEEPALIVE":
+                        sock.SetKeepAlive(v != 0);
+                        return Ok(0);
+                    case "TCP_KEEPIDLE" or "TCP_KEEPINTVL" or "TCP_KEEPCNT" when v <= 0:
+                        return Fail("EINVAL");
+                    case "TCP_KEEPIDLE":
+                        sock.SetKeepAliveTimes(idle: TimeSpan.FromSeconds(v));
+                        return Ok(0);
+                    case "TCP_KEEPINTVL":
+                        sock.SetKeepAliveTimes(interval: TimeSpan.FromSeconds(v));
+                        return Ok(0);
+                    case "TCP_KEEPCNT":
+                        sock.SetKeepAliveTimes(count: (int)v);
                         return Ok(0);
                     case "TCP_USER_TIMEOUT":
                         sock.Protocol.UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null;

@@ -41,10 +41,12 @@ internal sealed partial class ScriptRun
 
     /// <param name="profile">The stack's starting configuration; null: Linux's for a script in Google's dialect, else FreeBSD's.</param>
     /// <param name="kernel">When given, the Linux kernel behind this TUN target is the stack under test, in real time.</param>
-    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null)
+    /// <param name="recording">A generated scenario: the stack's packets and results are recorded, not held to lines.</param>
+    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null, bool recording = false)
     {
         _script = script;
         _kernel = kernel;
+        _recording = recording;
         _linux = script.Events.Any(e => e.Kind == EventKind.Command && LinuxShell.IsLinux(e.Text));
         _options = profile ?? (_linux ? ConnectionOptions.Linux : ConnectionOptions.FreeBsd);
         if (capture is not null)
@@ -258,6 +260,7 @@ internal sealed partial class ScriptRun
             TimeSpan? at = e.Time.Any ? null : (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(e.Time.Seconds);
             TimeSpan? end = e.Time.UpTo is double upTo ? (e.Time.Relative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(upTo) : null;
             TimeSpan? latest = e.Time.Latest is double l ? (e.Time.LatestRelative ? last : TimeSpan.Zero) + TimeSpan.FromSeconds(l) : null;
+            if (e.Kind == EventKind.Outbound && _recording) throw new ScriptFailure(e.Line, "a recorded scenario has no expected packets: what the stack sends is recorded", e.Text);
             if (e.Kind == EventKind.Outbound)
             {
                 last = ExpectOutbound(e, at, latest);
@@ -267,7 +270,12 @@ internal sealed partial class ScriptRun
             var when = at ?? _now;
             if (when > _now) RunUntil(when, stopOnPacket: false);
             _transcript.Add($"{Seconds(when),-9} line {e.Line}: {e.Text.Split('\n')[0]}");
-            CheckNothingUnexpected(e, when);
+            if (_recording)
+            {
+                ObserveSent();
+                if (e.Kind is EventKind.Inbound or EventKind.SystemCall) _lastActivity = when;
+            }
+            else CheckNothingUnexpected(e, when);
             switch (e.Kind)
             {
                 case EventKind.Inbound: Inject(e); break;
@@ -278,6 +286,7 @@ internal sealed partial class ScriptRun
             TryPending();
             last = when; // a blocking call runs on while the script goes on from its start, as packetdrill's syscall thread does
         }
+        if (_recording) ObserveSent();
         // A live kernel's blocked call may return a moment after the last line: it has until its time runs out.
         if (OnKernel && _pending is { } late) RunUntil((late.End ?? late.Start) + _tolerance, stopOnPacket: false);
         if (_pending is { } p)

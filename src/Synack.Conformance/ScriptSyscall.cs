@@ -11,6 +11,12 @@ internal sealed class ScriptSyscall
     public required string Name { get; init; }
     public required IReadOnlyList<string> Args { get; init; }
     public required long Result { get; init; }
+    /// <summary>
+    /// The script leaves the result open (<c>= ?</c>, a generated scenario's call): the run records
+    /// what the stack returned instead of holding it to a value.
+    /// </summary>
+    public bool Open => Result == OpenResult;
+    public const long OpenResult = long.MinValue;
     /// <summary>The errno the call must fail with, when <see cref="Result"/> is -1.</summary>
     public string? Errno { get; init; }
     public required string Text { get; init; }
@@ -36,6 +42,7 @@ internal sealed class ScriptSyscall
         if (!rest.StartsWith('=')) throw new FormatException("expected '= result'");
         var words = rest[1..].Trim().Split((char[]?)null, 3, StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0) throw new FormatException("missing result");
+        if (words[0] == "?") return new ScriptSyscall { Name = name, Args = args, Result = OpenResult, Text = text };
         long result = ParseNumber(words[0]);
         string? errno = null;
         if (result == -1)

@@ -508,7 +508,8 @@ public sealed partial class Connection
     private void Connected(TimeSpan now)
     {
         _establishedAt = now;
-        _keepAliveAt = _o.KeepAlive ? now + _o.KeepAliveIdle : Never;
+        _heardAt = now;
+        _keepAliveAt = KeepAliveOn ? now + KeepAliveIdle : Never;
         Raise(ConnectionEvent.Connected);
         if (_snd.FinQueued && State == TcpState.Established) SetState(TcpState.FinWait1, "queued CLOSE");
         Output(now);
@@ -517,7 +518,8 @@ public sealed partial class Connection
     private void TouchKeepAlive(TimeSpan now)
     {
         _keepAliveProbes = 0;
-        if (_o.KeepAlive && _keepAliveAt != Never && State.IsSynchronized() && State != TcpState.SynReceived) _keepAliveAt = now + _o.KeepAliveIdle;
+        _heardAt = now;
+        if (_keepAliveAt != Never && State.IsSynchronized() && State != TcpState.SynReceived && KeepAliveOn) _keepAliveAt = now + KeepAliveIdle;
     }
 
     /// <summary>The round trip a TSecr gives (RFC 7323 4.1), or null when the echo is from the future.</summary>

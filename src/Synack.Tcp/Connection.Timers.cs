@@ -174,22 +174,23 @@ public sealed partial class Connection
             EnterClosed("connection establishment timeout", TcpError.TimedOut);
             return;
         }
-        if (!_o.KeepAlive) return;
+        var k = KeepAliveNow;
+        if (!k.On) return;
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait2))
         {
             // FIN-WAIT-1, CLOSING, LAST-ACK: our FIN's retransmissions watch the peer for now. The timer
             // stays armed for the state after them: FIN-WAIT-2 with the peer gone would otherwise wait
             // for its FIN for ever, keep-alive on (found by the sweep: seed 100647).
-            if (State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck) _keepAliveAt = now + _o.KeepAliveIdle;
+            if (State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck) _keepAliveAt = now + k.Idle;
             return;
         }
         if (_snd.Una != _snd.Max || _snd.Buffer.Count > 0)
         {
             // Data is outstanding: the retransmission timer watches the peer already.
-            _keepAliveAt = now + _o.KeepAliveIdle;
+            _keepAliveAt = now + k.Idle;
             return;
         }
-        if (_keepAliveProbes >= _o.KeepAliveCount)
+        if (_keepAliveProbes >= k.Count)
         {
             SendAbortReset();
             EnterClosed("keep-alive probes unanswered", TcpError.TimedOut);
@@ -199,7 +200,7 @@ public sealed partial class Connection
         // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer must answer with an ACK.
         var h = NewHeader(_snd.Max - 1, TcpFlags.Ack, now, syn: false);
         Transmit(in h, default, TcpOptionLayout.Established);
-        _keepAliveAt = now + _o.KeepAliveInterval;
+        _keepAliveAt = now + k.Interval;
     }
 
     private void ArmRetransmission(TimeSpan now) => _snd.ArmRetransmission(now);

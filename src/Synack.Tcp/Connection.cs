@@ -27,6 +27,8 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>SYN, SYN-ACK and data retransmissions so far (reset by every ACK of something new).</summary>
     private int _retries;
     private int _keepAliveProbes;
+    private KeepAliveSettings? _keepAliveSet; // SO_KEEPALIVE and TCP_KEEP* set on the open connection; null: the options'
+    private TimeSpan _heardAt;                // the last segment that passed the acceptability test (Linux's rcv_tstamp)
     private bool _passiveOpen;
     private bool _orphaned;
     private int _accountedBytes; // the buffer storage last reported to the host (fits the object's padding: no cost)
@@ -288,6 +290,51 @@ public sealed partial class Connection : ISegmentOutput
         _snd.Nagle = !on;
         if (on) Push(now);
     }
+
+    /// <summary>SO_KEEPALIVE: are keep-alive probes on (the options' value until set on the connection)?</summary>
+    public bool KeepAlive => KeepAliveOn;
+
+    /// <summary>
+    /// SO_KEEPALIVE on an open connection, as Linux applies it: turning it on arms the timer a whole
+    /// idle time from now; turning it off stops it.
+    /// </summary>
+    public void SetKeepAlive(bool on, TimeSpan now)
+    {
+        using var _ = Enter();
+        var k = KeepAliveNow;
+        if (k.On == on) return;
+        _keepAliveSet = k with { On = on };
+        if (!State.IsSynchronized() || State == TcpState.TimeWait) return;
+        _keepAliveAt = on ? now + k.Idle : Never;
+    }
+
+    /// <summary>
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT on an open connection (null leaves one as it is). A
+    /// new idle time counts from the last segment heard, as Linux's does: a connection already quiet
+    /// longer than it probes at once.
+    /// </summary>
+    public void SetKeepAliveTimes(TimeSpan? idle, TimeSpan? interval, int? count, TimeSpan now)
+    {
+        if (idle <= TimeSpan.Zero || interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(idle <= TimeSpan.Zero ? nameof(idle) : nameof(interval), "keep-alive times are positive");
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), "at least one probe");
+        using var _ = Enter();
+        var k = KeepAliveNow;
+        _keepAliveSet = k with { Idle = idle ?? k.Idle, Interval = interval ?? k.Interval, Count = count ?? k.Count };
+        if (idle is TimeSpan i && k.On && State.IsSynchronized() && State is not (TcpState.TimeWait or TcpState.SynReceived))
+        {
+            var due = _heardAt + i;
+            _keepAliveAt = due > now ? due : now;
+        }
+    }
+
+    // Rare (a setsockopt, a keep-alive timeout): it may allocate. Arrivals read the two below, which do not.
+    private KeepAliveSettings KeepAliveNow => _keepAliveSet ?? new KeepAliveSettings(_o.KeepAlive, _o.KeepAliveIdle, _o.KeepAliveInterval, _o.KeepAliveCount);
+
+    private bool KeepAliveOn => _keepAliveSet?.On ?? _o.KeepAlive;
+
+    private TimeSpan KeepAliveIdle => _keepAliveSet?.Idle ?? _o.KeepAliveIdle;
+
+    private sealed record KeepAliveSettings(bool On, TimeSpan Idle, TimeSpan Interval, int Count);
 
     /// <summary>TCP_CORK: while set, only full segments go; lifting it sends the rest.</summary>
     public bool Corked => _snd.Corked;

@@ -249,6 +249,9 @@ internal sealed unsafe partial class KernelTarget
         }
     }
 
+    /// <summary>The segment size of the last packet <see cref="Receive"/> returned when it was a TSO packet (the NIC would cut it so); 0 otherwise.</summary>
+    public int LastSegmentSize { get; private set; }
+
     /// <summary>A packet the kernel sent, if one is waiting; waits at most <paramref name="timeoutMs"/> for one.</summary>
     public byte[]? Receive(int timeoutMs)
     {
@@ -263,6 +266,8 @@ internal sealed unsafe partial class KernelTarget
                 n = KernelNative.Read(_tun, p, (nuint)buffer.Length);
             }
             if (n <= KernelNative.VnetHeaderLength) return null;
+            // virtio_net_hdr: gso_type at 1, gso_size (little-endian) at 4; a TSO packet stands for segments of that size.
+            LastSegmentSize = buffer[1] != 0 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(4)) : 0;
             var packet = buffer.AsSpan(KernelNative.VnetHeaderLength, (int)n - KernelNative.VnetHeaderLength).ToArray();
             // A packet whose checksum the "NIC" is to finish (VIRTIO_NET_HDR_F_NEEDS_CSUM): finish it, as the wire would see it.
             if ((buffer[0] & 1) != 0 && Synack.Wire.IpHeader.TryParse(packet, out var ip, out _) && ip.Protocol == 6)

@@ -362,6 +362,28 @@ public sealed class TcpSocket : IConnectionObserver
         if (_connection is { Detached: false } sc) _stack.Call(sc, c => { c.SetNoDelay(on, _stack.Now); return TcpError.None; });
     }
 
+    /// <summary>
+    /// SO_KEEPALIVE on an open connection as Linux applies it (the timer armed a whole idle time from
+    /// now); before it opens, <see cref="Options"/>' KeepAlive says.
+    /// </summary>
+    public void SetKeepAlive(bool on)
+    {
+        Options = Options with { KeepAlive = on };
+        if (_connection is { Detached: false } sc) _stack.Call(sc, c => { c.SetKeepAlive(on, _stack.Now); return TcpError.None; });
+    }
+
+    /// <summary>
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (null leaves one as it is); on an open connection a new
+    /// idle time counts from the last segment heard, as Linux's does.
+    /// </summary>
+    public void SetKeepAliveTimes(TimeSpan? idle = null, TimeSpan? interval = null, int? count = null)
+    {
+        if (idle <= TimeSpan.Zero || interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(idle <= TimeSpan.Zero ? nameof(idle) : nameof(interval), "keep-alive times are positive");
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), "at least one probe");
+        Options = Options with { KeepAliveIdle = idle ?? Options.KeepAliveIdle, KeepAliveInterval = interval ?? Options.KeepAliveInterval, KeepAliveCount = count ?? Options.KeepAliveCount };
+        if (_connection is { Detached: false } sc) _stack.Call(sc, c => { c.SetKeepAliveTimes(idle, interval, count, _stack.Now); return TcpError.None; });
+    }
+
     /// <summary>TCP_CORK: only full segments go until it is lifted.</summary>
     public SocketError SetCork(bool on)
     {
