@@ -41,10 +41,25 @@ public sealed record ScriptComparison(string Path, ScriptResult Kernel, ScriptRe
                 return (there.Line, a is null ? "(nothing: the run had ended)" : Show(a, i), b is null ? "(nothing: the run had ended)" : Show(b, i));
             }
             if (a.Line != b.Line || a.Text != b.Text) return (Math.Min(a.Line, b.Line), Show(a, i), Show(b, i));
-            if (a.Seconds is double ta && b.Seconds is double tb && (tb - ta > tolerance || ta - tb > tolerance + TimerWheelSlack(b.Idle)))
+            if (a.Seconds is double ta && b.Seconds is double tb && !SameTime(a, b, ta, tb, tolerance))
                 return (a.Line, Show(a, i), Show(b, i));
         }
         return null;
+    }
+
+    /// <summary>
+    /// Within the tolerance; a timer's packet (one after a quiet on both) is held by how long each
+    /// stack was quiet before it, the kernel's wheel allowed its granule late: chained timers (keep-alive
+    /// probes, backed-off retransmissions) would otherwise add up the wheel's lateness.
+    /// </summary>
+    private static bool SameTime(ScriptObservation kernel, ScriptObservation synack, double tk, double ts, double tolerance)
+    {
+        if (kernel.Idle is TimeSpan ki && synack.Idle is TimeSpan si && TimerWheelSlack(si) > 0)
+        {
+            double d = ki.TotalSeconds - si.TotalSeconds;
+            return d >= -tolerance && d <= tolerance + TimerWheelSlack(si);
+        }
+        return ts - tk <= tolerance && tk - ts <= tolerance + TimerWheelSlack(synack.Idle);
     }
 
     /// <summary>

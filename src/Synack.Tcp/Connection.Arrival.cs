@@ -68,7 +68,13 @@ public sealed partial class Connection
         {
             // RFC 9293 figure 9: a SYN-ACK for an old incarnation. Our RST (seq = its ACK) tells the
             // peer to drop that half-open connection; our own SYN stays outstanding.
-            if (!seg.Flags.Has(TcpFlags.Rst)) SendReset(seg.Ack);
+            if (!seg.Flags.Has(TcpFlags.Rst))
+            {
+                SendReset(seg.Ack);
+                // Linux: our RST or the peer's answer may be lost, so the SYN goes again soon
+                // (TCP_TIMEOUT_MIN), once, before its first retransmission.
+                if (_o.ResendSynAfterBadSynAck is TimeSpan soon && _retries == 0) _snd.ArmRetransmissionAt(now + soon);
+            }
             return;
         }
         if (seg.Flags.Has(TcpFlags.Rst))
@@ -190,6 +196,13 @@ public sealed partial class Connection
             a.Syn = false;
             a.Seq += 1;
             a.SegLen -= 1;
+            if (_o.SimultaneousOpenLikeLinux)
+            {
+                // Linux (6.10 on) takes it too, and answers the SYN it already had as any duplicate: an
+                // ACK at once, with a D-SACK block for the SYN's sequence number.
+                _rcv.NoteDuplicate(_rcv.Irs, 1);
+                a.ForceAck = true;
+            }
         }
         return false;
     }
@@ -260,7 +273,7 @@ public sealed partial class Connection
             SendChallengeAck(now); // RFC 5961 4.2
             return;
         }
-        SendAbortReset();
+        SendAbortReset(now);
         EnterClosed("rcv SYN in window: RST", TcpError.ConnectionReset);
     }
 

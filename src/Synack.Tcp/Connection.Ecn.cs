@@ -27,7 +27,8 @@ public sealed partial class Connection
             _ecnOk = _ecnPeerRequested && _o.Ecn != EcnMode.Off;
             return _ecnOk ? TcpFlags.Ece : 0;
         }
-        _ecnRequested = _o.Ecn == EcnMode.Request && _retries <= _o.EcnSetupRetries;
+        // Linux (tcp_ecn_clear_syn, with tcp_ecn_fallback on) drops ECE and CWR from every retransmitted SYN.
+        _ecnRequested = _o.Ecn == EcnMode.Request && _retries <= (_o.EcnOffOnSynRetransmit ? 0 : _o.EcnSetupRetries);
         return _ecnRequested ? TcpFlags.Ece | TcpFlags.Cwr : 0;
     }
 

@@ -55,7 +55,11 @@ public sealed partial class Connection
 
     private void SendChallengeAck(TimeSpan now)
     {
-        if ((_challengeAcks ??= new ChallengeAckLimiter(_o.ChallengeAckLimit)).TryTake(now)) SendAck(now, challenge: true);
+        var limiter = _challengeAcks ??= new ChallengeAckLimiter(_o.ChallengeAckLimit);
+        // Linux checks the socket's own out-of-window ACK limit first (last_oow_ack_time, shared with
+        // the duplicate ACKs for invalid segments): one challenge ACK per 500 ms.
+        if (_o.ChallengeAckUnderInvalidAckLimit && _o.InvalidAckRateLimit is TimeSpan interval && !limiter.TryTakeInvalid(now, interval)) return;
+        if (limiter.TryTake(now)) SendAck(now, challenge: true);
     }
 
     private void SendReset(SeqNum seq)
@@ -74,7 +78,7 @@ public sealed partial class Connection
     /// The RST of a synchronized connection we abort: at SND.NXT, and (as Linux and BSD send it) with
     /// the ACK bit and RCV.NXT, so the peer can match it to the connection whatever it has in flight.
     /// </summary>
-    private void SendAbortReset()
+    private void SendAbortReset(TimeSpan now)
     {
         var h = new TcpHeader
         {
@@ -88,12 +92,26 @@ public sealed partial class Connection
             h.Flags |= TcpFlags.Ack;
             h.Ack = _rcv.Nxt;
         }
+        if (_o.AbortResetLikeAnySegment)
+        {
+            // Linux's tcp_send_active_reset goes through tcp_transmit_skb: the window and the
+            // timestamps of any segment of the connection.
+            h.Window = _rcv.WindowField(_snd.Mss, _host.Pressure != MemoryPressure.None);
+            if (_tsOk)
+            {
+                h.Options.HasTimestamps = true;
+                h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
+                h.Options.TsEcr = _tsRecent;
+            }
+        }
         Transmit(in h, default, TcpOptionLayout.Established);
     }
 
     private void ScheduleDelayedAck(TimeSpan now)
     {
-        if (_delAckAt == Never) _delAckAt = now + _o.DelayedAckTimeout;
+        // Linux's ato is 0 until the first data sets it (tcp_event_data_recv): an ACK owed before then
+        // (for a FIN, say) goes at the next tick.
+        if (_delAckAt == Never) _delAckAt = now + (_o.AckAtOnceBeforeFirstData && !_rcv.DataArrived ? TimeSpan.Zero : _o.DelayedAckTimeout);
     }
 
     /// <summary>The sender sends what the windows allow, in the states where data and FIN may go.</summary>
@@ -136,7 +154,9 @@ public sealed partial class Connection
             h.Window = _rcv.SynWindow();
             h.Options.HasMss = _o.SendMssOption;
             h.Options.Mss = SynMss;
-            // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018).
+            // In a SYN-ACK an option is echoed only if the peer's SYN offered it (RFC 7323, RFC 2018);
+            // Linux's SYN-ACK of a simultaneous open is its SYN again (tcp_send_synack: tcp_syn_options).
+            if (synAck && _o.SimultaneousOpenLikeLinux && !_passiveOpen) synAck = false;
             if (_o.WindowScaling && (!synAck || _wsOk))
             {
                 h.Options.HasWindowScale = true;
@@ -147,7 +167,7 @@ public sealed partial class Connection
             {
                 h.Options.HasTimestamps = true;
                 h.Options.TsVal = TimestampClock.Value(now, _tsOffset);
-                h.Options.TsEcr = synAck ? _tsRecent : 0;
+                h.Options.TsEcr = flags.Has(TcpFlags.Ack) ? _tsRecent : 0;
             }
         }
         else

@@ -192,7 +192,7 @@ public sealed partial class Connection
         }
         if (_keepAliveProbes >= k.Count)
         {
-            SendAbortReset();
+            SendAbortReset(now);
             EnterClosed("keep-alive probes unanswered", TcpError.TimedOut);
             return;
         }

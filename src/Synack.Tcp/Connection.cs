@@ -410,7 +410,7 @@ public sealed partial class Connection : ISegmentOutput
         using var _ = Enter();
         if (_o.ResetOnCloseWithUnreadData && _rcv.Buffer.Count > 0 && State.IsSynchronized() && State != TcpState.TimeWait)
         {
-            SendAbortReset();
+            SendAbortReset(now);
             _rcv.Buffer.Discard(_rcv.Buffer.Count);
             EnterClosed("user CLOSE with unread data: RST", TcpError.None);
             return TcpError.None;
@@ -434,7 +434,7 @@ public sealed partial class Connection : ISegmentOutput
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                SendAbortReset();
+                SendAbortReset(now);
                 EnterClosed("user ABORT: RST", TcpError.Aborted);
                 break;
             case TcpState.Closed:

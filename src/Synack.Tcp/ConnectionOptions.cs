@@ -82,6 +82,11 @@ public sealed record ConnectionOptions
         SendBufferMax = null,
         SynRetries = 6,
         SynAckRetries = 5,
+        ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(2),
+        AckAtOnceBeforeFirstData = true,
+        AbortResetLikeAnySegment = true,
+        ChallengeAckUnderInvalidAckLimit = true,
+        EcnOffOnSynRetransmit = true,
     };
 
     /// <summary>
@@ -95,6 +100,9 @@ public sealed record ConnectionOptions
         OldAckWithinBytesAcked = true,
         OfferHalfTheReceiveBuffer = true,
         FinEndsQuickAck = true,
+        SimultaneousOpenLikeLinux = true,
+        // Two jiffies of this kernel (CONFIG_HZ=250); Google's scripts assume 1000 Hz.
+        ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(8),
     };
 
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
@@ -160,6 +168,48 @@ public sealed record ConnectionOptions
     /// Google's scripts, ack it at once while quickacks last.
     /// </summary>
     public bool FinEndsQuickAck { get; init; }
+
+    /// <summary>
+    /// Linux's delayed-ACK timeout (ato) is 0 until the first data segment arrives: an ACK delayed
+    /// before then — for a FIN that is the first thing the peer sends — goes at the next tick
+    /// (found by <c>synack diff</c>: the kernel acked such a FIN within a jiffy, not after 40 ms).
+    /// </summary>
+    public bool AckAtOnceBeforeFirstData { get; init; }
+
+    /// <summary>
+    /// Simultaneous open as Linux does it: the SYN-ACK sent when the SYNs cross carries the options of
+    /// our own SYN (tcp_send_synack builds it with tcp_syn_options), not only those the peer offered;
+    /// and the peer's SYN-ACK that follows, which repeats a SYN already taken, is answered at once with
+    /// an ACK carrying a D-SACK block for it (Linux 6.10 on). Found by <c>synack diff</c>.
+    /// </summary>
+    public bool SimultaneousOpenLikeLinux { get; init; }
+
+    /// <summary>
+    /// In SYN-SENT, after the RST for a SYN-ACK that acknowledges something else, the SYN goes again
+    /// this soon if it has not been retransmitted yet (Linux: TCP_TIMEOUT_MIN, two jiffies); null: at
+    /// the RTO as usual. Found by <c>synack diff</c>.
+    /// </summary>
+    public TimeSpan? ResendSynAfterBadSynAck { get; init; }
+
+    /// <summary>
+    /// A RST that aborts the connection (close with unread data, keep-alive or retransmissions given
+    /// up, SO_LINGER 0) carries the window and timestamps any of its segments would (Linux builds it
+    /// with tcp_transmit_skb); otherwise a window of 0 and no options. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool AbortResetLikeAnySegment { get; init; }
+
+    /// <summary>
+    /// A challenge ACK first passes the connection's limit for ACKs to invalid segments
+    /// (<see cref="InvalidAckRateLimit"/>, Linux's last_oow_ack_time), then the global one: two
+    /// challenges within 500 ms get one ACK. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool ChallengeAckUnderInvalidAckLimit { get; init; }
+
+    /// <summary>
+    /// Every retransmission of an ECN-setup SYN goes without ECE and CWR (Linux's tcp_ecn_clear_syn
+    /// with tcp_ecn_fallback); otherwise the first <see cref="EcnSetupRetries"/> keep them. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool EcnOffOnSynRetransmit { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

@@ -70,6 +70,9 @@ internal sealed class Receiver
     /// <summary>The last segment's text was to be acked at once only because of quickack mode.</summary>
     public bool AckNowOnlyForQuickAck { get; private set; }
 
+    /// <summary>Has data arrived yet (Linux starts its delayed-ACK engine, ato, with the first)?</summary>
+    public bool DataArrived => _quickAckPrimed;
+
     /// <summary>Bytes that became readable in order.</summary>
     public long BytesReceived { get; private set; }
 

@@ -234,6 +234,9 @@ internal sealed class Sender
 
     public void StopRetransmissionTimer() => RetransmitAt = Never;
 
+    /// <summary>Arms the retransmission timer for <paramref name="at"/>, whatever the RTO says.</summary>
+    public void ArmRetransmissionAt(TimeSpan at) => RetransmitAt = at;
+
     /// <summary>The user timeout ends at <paramref name="latest"/>: the timer fires then at the latest (Linux's tcp_clamp_rto_to_user_timeout).</summary>
     public void ClampRetransmissionTimer(TimeSpan latest, TimeSpan now)
     {
