@@ -9,7 +9,7 @@ namespace Synack.Conformance;
 public sealed class DifferentialReport
 {
     /// <param name="runs">Each scenario and how the two targets compared on it.</param>
-    public DifferentialReport(IReadOnlyList<(GeneratedScenario Scenario, ScriptComparison Comparison)> runs)
+    internal DifferentialReport(IReadOnlyList<(GeneratedScenario Scenario, ScriptComparison Comparison)> runs)
     {
         Runs = runs;
         Classes = runs.Where(r => !r.Comparison.Same)
