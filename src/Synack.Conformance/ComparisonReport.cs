@@ -8,8 +8,11 @@ public sealed record ComparisonReport(string Directory, IReadOnlyList<ScriptComp
     /// <summary>Scripts where Synack did what the kernel did.</summary>
     public int Same => Scripts.Count(s => s.Same);
 
-    /// <summary>Scripts where the two differ.</summary>
-    public int Different => Scripts.Count(s => s.Comparable && !s.Same);
+    /// <summary>Scripts where the two differ in more than window accounting.</summary>
+    public int Different => Scripts.Count(s => s.Comparable && !s.Same && !s.SameButWindowAccounting);
+
+    /// <summary>Scripts the same but for receive windows a little apart (<see cref="ScriptComparison.SameButWindowAccounting"/>).</summary>
+    public int WindowAccountingOnly => Scripts.Count(s => s.SameButWindowAccounting);
 
     /// <summary>Scripts one of the targets could not run.</summary>
     public int NotComparable => Scripts.Count(s => !s.Comparable);
@@ -26,9 +29,9 @@ public sealed record ComparisonReport(string Directory, IReadOnlyList<ScriptComp
                 sb.Append("unsupported ").Append(s.Path).Append(": ").Append(why).Append('\n');
                 continue;
             }
-            sb.Append(s.Same ? "same        " : "differs     ").Append(s.Path);
+            sb.Append(s.Same ? "same        " : s.SameButWindowAccounting ? "same (win)  " : "differs     ").Append(s.Path);
             sb.Append($"  (kernel {s.Kernel.ResultName}, synack {s.Synack.ResultName})");
-            if (s.Difference is { } d)
+            if ((s.Difference ?? s.WindowAccounting) is { } d)
             {
                 sb.Append(':').Append(d.Line).Append('\n');
                 sb.Append("           kernel: ").Append(d.Kernel).Append('\n');
@@ -36,7 +39,7 @@ public sealed record ComparisonReport(string Directory, IReadOnlyList<ScriptComp
             }
             sb.Append('\n');
         }
-        sb.Append($"{Scripts.Count} scripts: {Same} the same on Synack as on the kernel, {Different} different, {NotComparable} not comparable\n");
+        sb.Append($"{Scripts.Count} scripts: {Same} the same on Synack as on the kernel, {WindowAccountingOnly} the same but for window accounting, {Different} different, {NotComparable} not comparable\n");
         return sb.ToString();
     }
 }

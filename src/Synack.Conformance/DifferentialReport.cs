@@ -31,18 +31,27 @@ public sealed class DifferentialReport
     /// <summary>The share of scenarios that were the same, 0 to 1.</summary>
     public double SameFraction => Runs.Count == 0 ? 1 : (double)Same / Runs.Count;
 
+    /// <summary>Scenarios the same but for receive windows within the accounting tolerance (<see cref="ScriptComparison.SameButWindowAccounting"/>).</summary>
+    public int SameButWindowAccounting => Runs.Count(r => r.Comparison.SameButWindowAccounting);
+
+    /// <summary>The share of scenarios the same, or the same but for window accounting, 0 to 1.</summary>
+    public double SameOrWindowAccountingFraction => Runs.Count == 0 ? 1 : (double)(Same + SameButWindowAccounting) / Runs.Count;
+
     /// <summary>The summary, then one paragraph per class: its count, seeds, and smallest scenario's first difference.</summary>
     public string ToText()
     {
         var sb = new StringBuilder();
-        sb.Append($"{Runs.Count} scenarios: {Same} the same on Synack as on the kernel ({SameFraction * 100:0.0} %), {Runs.Count - Same} different, in {Classes.Count} classes\n");
+        int apart = Runs.Count - Same - SameButWindowAccounting;
+        sb.Append($"{Runs.Count} scenarios: {Same} the same on Synack as on the kernel ({SameFraction * 100:0.0} %), ")
+          .Append($"{SameButWindowAccounting} the same but for window accounting (together {SameOrWindowAccountingFraction * 100:0.0} %), ")
+          .Append($"{apart} different, in {Classes.Count(c => c.Name != DifferentialRun.WindowAccountingClass)} classes\n");
         foreach (var c in Classes)
         {
             sb.Append($"\n{c.Count,5}  {c.Name}\n");
             sb.Append($"       seeds: {string.Join(' ', c.Seeds.Take(12))}{(c.Seeds.Count > 12 ? " …" : "")}\n");
             var smallest = Runs.First(r => r.Scenario.Seed == c.Smallest.Seed).Comparison;
             sb.Append($"       smallest: --seed {c.Smallest.Seed} ({c.Smallest.Family})\n");
-            if (smallest.Difference is { } d)
+            if ((smallest.Difference ?? smallest.WindowAccounting) is { } d)
             {
                 sb.Append($"         line {d.Line}\n         kernel: {d.Kernel}\n         synack: {d.Synack}\n");
             }

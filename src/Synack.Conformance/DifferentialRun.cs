@@ -58,7 +58,7 @@ public static partial class DifferentialRun
     {
         ArgumentNullException.ThrowIfNull(comparison);
         if (!comparison.Comparable) return "not comparable: " + (comparison.Kernel.Result == ScriptOutcome.Unsupported ? "kernel: " + comparison.Kernel.Reason : "synack: " + comparison.Synack.Reason);
-        if (comparison.Difference is not { } d) return "same";
+        if (comparison.Difference is not { } d) return comparison.WindowAccounting is null ? "same" : WindowAccountingClass;
         var k = Parse(d.Kernel);
         var s = Parse(d.Synack);
         if (k.Packet && s.Packet)
@@ -82,6 +82,9 @@ public static partial class DifferentialRun
         static string Shape(string text) => Numbers().Replace(text, m => m.Value == "0" ? "0" : "#");
         return $"kernel: {Shape(k.Text)}; synack: {Shape(s.Text)}";
     }
+
+    /// <summary>The class of scenarios the same but for receive windows a little apart (<see cref="ScriptComparison.SameButWindowAccounting"/>).</summary>
+    public const string WindowAccountingClass = "window accounting only (windows within 1 %; deliberate, see docs/design.md)";
 
     private static (bool Packet, string Text, double? Seconds) Parse(string shown)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Synack.Conformance;
 
@@ -12,20 +13,40 @@ namespace Synack.Conformance;
 /// <param name="Path">The script, relative to the suite.</param>
 /// <param name="Kernel">The run on the kernel.</param>
 /// <param name="Synack">The run on Synack.</param>
-public sealed record ScriptComparison(string Path, ScriptResult Kernel, ScriptResult Synack)
+public sealed partial record ScriptComparison(string Path, ScriptResult Kernel, ScriptResult Synack)
 {
-    /// <summary>Both ran (neither was unsupported) and nothing differed.</summary>
-    public bool Same => Comparable && Difference is null;
+    /// <summary>Both ran (neither was unsupported) and nothing differed, not even a window.</summary>
+    public bool Same => Comparable && Difference is null && WindowAccounting is null;
+
+    /// <summary>
+    /// Both ran and nothing differed but receive windows within <see cref="WindowAccountingTolerance"/>:
+    /// Linux charges its receive buffer by the memory of each skb (truesize, scaled by a ratio it
+    /// measures), Synack by the bytes it holds, so their windows drift by a few units of the scale
+    /// (docs/design.md says why that is deliberate).
+    /// </summary>
+    public bool SameButWindowAccounting => Comparable && Difference is null && WindowAccounting is not null;
+
+    /// <summary>How far apart two non-zero windows may be, as a share of the larger, and still count as accounting.</summary>
+    public const double WindowAccountingTolerance = 0.01;
 
     /// <summary>Both targets could run the script.</summary>
     public bool Comparable => Kernel.Result != ScriptOutcome.Unsupported && Synack.Result != ScriptOutcome.Unsupported;
 
-    /// <summary>The first line where the two differ: the line, what the kernel did, what Synack did; null when the same.</summary>
-    public (int Line, string Kernel, string Synack)? Difference { get; } = FirstDifference(Kernel, Synack);
+    /// <summary>
+    /// The first line where the two differ, past windows that differ only by accounting: the line,
+    /// what the kernel did, what Synack did; null when nothing else differs.
+    /// </summary>
+    public (int Line, string Kernel, string Synack)? Difference => _compared.Difference;
 
-    private static (int, string, string)? FirstDifference(ScriptResult kernel, ScriptResult synack)
+    /// <summary>The first packet whose window alone differed, within <see cref="WindowAccountingTolerance"/>; null when none did.</summary>
+    public (int Line, string Kernel, string Synack)? WindowAccounting => _compared.Window;
+
+    private readonly ((int, string, string)? Difference, (int, string, string)? Window) _compared = FirstDifference(Kernel, Synack);
+
+    private static ((int, string, string)?, (int, string, string)?) FirstDifference(ScriptResult kernel, ScriptResult synack)
     {
-        if (kernel.Result == ScriptOutcome.Unsupported || synack.Result == ScriptOutcome.Unsupported) return null;
+        (int, string, string)? window = null;
+        if (kernel.Result == ScriptOutcome.Unsupported || synack.Result == ScriptOutcome.Unsupported) return (null, null);
         var tolerance = Math.Max(kernel.Tolerance.TotalSeconds, synack.Tolerance.TotalSeconds);
         // By line: a blocking call is observed when it returns, which may be after later lines on one
         // stack and before them on the other.
@@ -38,14 +59,33 @@ public sealed record ScriptComparison(string Path, ScriptResult Kernel, ScriptRe
             if (a is null || b is null)
             {
                 var there = (a ?? b)!;
-                return (there.Line, a is null ? "(nothing: the run had ended)" : Show(a, i), b is null ? "(nothing: the run had ended)" : Show(b, i));
+                return ((there.Line, a is null ? "(nothing: the run had ended)" : Show(a, i), b is null ? "(nothing: the run had ended)" : Show(b, i)), window);
             }
-            if (a.Line != b.Line || a.Text != b.Text) return (Math.Min(a.Line, b.Line), Show(a, i), Show(b, i));
+            if (a.Line != b.Line) return ((Math.Min(a.Line, b.Line), Show(a, i), Show(b, i)), window);
+            if (a.Text != b.Text)
+            {
+                if (!OnlyWindowsApart(a.Text, b.Text)) return ((Math.Min(a.Line, b.Line), Show(a, i), Show(b, i)), window);
+                window ??= (a.Line, Show(a, i), Show(b, i));
+            }
             if (a.Seconds is double ta && b.Seconds is double tb && !SameTime(a, b, ta, tb, tolerance))
-                return (a.Line, Show(a, i), Show(b, i));
+                return ((a.Line, Show(a, i), Show(b, i)), window);
         }
-        return null;
+        return (null, window);
     }
+
+    /// <summary>Two packets the same but for non-zero windows within the accounting tolerance.</summary>
+    private static bool OnlyWindowsApart(string kernel, string synack)
+    {
+        var k = WindowField().Match(kernel);
+        var s = WindowField().Match(synack);
+        if (!k.Success || !s.Success || k.Index != s.Index) return false;
+        if (kernel[..k.Index] != synack[..s.Index] || kernel[(k.Index + k.Length)..] != synack[(s.Index + s.Length)..]) return false;
+        long wk = long.Parse(k.Groups[1].Value, CultureInfo.InvariantCulture), ws = long.Parse(s.Groups[1].Value, CultureInfo.InvariantCulture);
+        return wk > 0 && ws > 0 && Math.Abs(wk - ws) <= WindowAccountingTolerance * Math.Max(wk, ws);
+    }
+
+    [GeneratedRegex(@" win ([0-9]+)")]
+    private static partial Regex WindowField();
 
     /// <summary>
     /// Within the tolerance; a timer's packet (one after a quiet on both) is held by how long each

@@ -105,6 +105,9 @@ public sealed partial class Connection
             return;
         }
         // Simultaneous open: both SYNs crossed.
+        // Linux's crossed-SYN path never clears the receive shift its own SYN offered, though the
+        // peer's SYN did not agree to scaling: its windows go out shifted (tcp_rcv_synsent_state_process).
+        if (_o.SimultaneousOpenLikeLinux && !_wsOk && _o.WindowScaling) _rcv.Shift = _o.EffectiveWindowScale;
         SetState(TcpState.SynReceived, "rcv SYN (simultaneous open)");
         SendSyn(now, ack: true, seq: _snd.Iss);
         ArmRetransmission(now);

@@ -180,7 +180,8 @@ public sealed record ConnectionOptions
     /// Simultaneous open as Linux does it: the SYN-ACK sent when the SYNs cross carries the options of
     /// our own SYN (tcp_send_synack builds it with tcp_syn_options), not only those the peer offered;
     /// and the peer's SYN-ACK that follows, which repeats a SYN already taken, is answered at once with
-    /// an ACK carrying a D-SACK block for it (Linux 6.10 on). Found by <c>synack diff</c>.
+    /// an ACK carrying a D-SACK block for it (Linux 6.10 on). When the peer's SYN offered no window
+    /// scale, Linux still shifts the windows it sends by the scale its own SYN offered. Found by <c>synack diff</c>.
     /// </summary>
     public bool SimultaneousOpenLikeLinux { get; init; }
 

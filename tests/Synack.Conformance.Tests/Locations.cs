@@ -28,4 +28,7 @@ internal static class Locations
     }
 
     public static string OwnScripts() => Path.Combine(RepositoryRoot(), "conformance");
+
+    /// <summary>conformance/kernel: the minimal scripts of the divergences <c>synack diff</c> found, each the kernel's behaviour.</summary>
+    public static string KernelFoundScripts() => Path.Combine(RepositoryRoot(), "conformance", "kernel");
 }
