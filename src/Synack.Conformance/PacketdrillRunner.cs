@@ -72,9 +72,13 @@ public static partial class PacketdrillRunner
         return Kernel.KernelTarget.Run(v6, kernel => new ScriptRun(script, null, capture, kernel, recording: true).Execute(displayPath));
     }
 
-    /// <summary>A generated scenario on Synack with <paramref name="profile"/>: what it sends and returns is recorded.</summary>
-    internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null) =>
-        new ScriptRun(script, profile, capture, recording: true).Execute(displayPath);
+    /// <summary>
+    /// A generated scenario on Synack with <paramref name="profile"/>: what it sends and returns is
+    /// recorded. <paramref name="isn"/>: the ISN the kernel chose, so that what depends on it (Linux's
+    /// pushed_seq starts at 0 on an active open) is compared on the same draw.
+    /// </summary>
+    internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null, uint? isn = null) =>
+        new ScriptRun(script, profile, capture, recording: true, isn: isn).Execute(displayPath);
 
     private static int s_warm;
 

@@ -307,6 +307,7 @@ internal sealed partial class ScriptRun
             Connection = _options,
             // Fixed secrets: the same script gives the same run.
             Secret = new byte[32],
+            IsnGenerator = _isn is uint isn ? new Synack.Tcp.FixedIsnGenerator(isn) : null,
             EphemeralPortMin = 40000,
             EphemeralPortMax = 40999,
         });

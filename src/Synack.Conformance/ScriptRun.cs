@@ -42,8 +42,10 @@ internal sealed partial class ScriptRun
     /// <param name="profile">The stack's starting configuration; null: Linux's for a script in Google's dialect, else FreeBSD's.</param>
     /// <param name="kernel">When given, the Linux kernel behind this TUN target is the stack under test, in real time.</param>
     /// <param name="recording">A generated scenario: the stack's packets and results are recorded, not held to lines.</param>
-    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null, bool recording = false)
+    /// <param name="isn">The ISN the stack gives its connections (a recorded run takes the kernel's); null: RFC 6528's from a fixed secret.</param>
+    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null, bool recording = false, uint? isn = null)
     {
+        _isn = isn;
         _script = script;
         _kernel = kernel;
         _recording = recording;
@@ -57,6 +59,7 @@ internal sealed partial class ScriptRun
     }
 
     private readonly PcapNgWriter? _capture;
+    private readonly uint? _isn;
     private readonly int _captureInterface;
 
     private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
@@ -71,7 +74,7 @@ internal sealed partial class ScriptRun
             ReadOptions();
             CheckSupported();
             Run();
-            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance };
+            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance, LocalIsn = _isnLearned ? _liveLocalIsn : null };
         }
         catch (UnsupportedScriptException e)
         {

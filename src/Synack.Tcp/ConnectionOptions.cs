@@ -87,6 +87,7 @@ public sealed record ConnectionOptions
         AbortResetLikeAnySegment = true,
         ChallengeAckUnderInvalidAckLimit = true,
         EcnOffOnSynRetransmit = true,
+        ReopenIsnAfterOldSequence = true,
     };
 
     /// <summary>
@@ -211,6 +212,13 @@ public sealed record ConnectionOptions
     /// with tcp_ecn_fallback); otherwise the first <see cref="EcnSetupRetries"/> keep them. Found by <c>synack diff</c>.
     /// </summary>
     public bool EcnOffOnSynRetransmit { get; init; }
+
+    /// <summary>
+    /// A SYN that reopens a TIME-WAIT connection gets ISS = the old connection's SND.NXT + 65537, past
+    /// anything the old incarnation sent (Linux's tcp_timewait_state_process); otherwise a fresh ISN as
+    /// for any connection (RFC 6528). Found by <c>synack diff</c>.
+    /// </summary>
+    public bool ReopenIsnAfterOldSequence { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

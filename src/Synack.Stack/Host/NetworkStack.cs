@@ -157,19 +157,36 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
             AfterInput(sc);
             return;
         }
-        if (_timeWait.Get(tuple) is { } tw && HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
+        if (_timeWait.Get(tuple) is { } tw)
+        {
+            if (HandleTimeWait(tw, in tcp, payload.Length) != TimeWaitVerdict.Reopen) return;
+            // Linux (tcp_timewait_state_process) starts the new incarnation past anything the old one
+            // sent: ISS = the old SND.NXT + 65535 + 2.
+            if (tw.Options.ReopenIsnAfterOldSequence) _reopenIsn = tw.SndNxt + 65537;
+        }
         if (Shards?.TryHandOver(this, tuple, packet, segmentSize, checksumOffloaded) == true) return;
 
         var listener = FindListener(ip.Destination, tcp.DestinationPort);
         if (listener is null)
         {
+            _reopenIsn = null;
             Statistics.Drop(DropReason.NoConnection);
             Observer?.PacketDropped(this, packet, DropReason.NoConnection, _now);
             ReplyReset(in tuple, in tcp, payload.Length);
             return;
         }
-        AcceptSyn(listener, in tuple, in tcp, payload, packet, segmentSize);
+        try
+        {
+            AcceptSyn(listener, in tuple, in tcp, payload, packet, segmentSize);
+        }
+        finally
+        {
+            _reopenIsn = null;
+        }
     }
+
+    // The ISS a SYN reopening a TIME-WAIT connection gets, for the connection made while it is handled.
+    private SeqNum? _reopenIsn;
 
     /// <summary>An ICMP error quoting one of our segments goes to its connection; anything else is dropped.</summary>
     private void HandleIcmp(ReadOnlySpan<byte> icmp, in IpHeader ip)
@@ -310,13 +327,20 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
     private StackConnection NewConnection(FourTuple tuple, ConnectionOptions options)
     {
         var sc = new StackConnection();
-        sc.Connection = new Connection(tuple, options, _isn, this)
+        sc.Connection = new Connection(tuple, options, _reopenIsn is SeqNum iss ? new ReopenIsn(iss, _isn) : _isn, this)
         {
             Tag = sc,
             SegmentationOffload = Output is IBatchingPacketSink { MaxSegmentBytes: > 0 } tso ? tso.MaxSegmentBytes : 0,
         };
         _connections.Add(sc);
         return sc;
+    }
+
+    /// <summary>One ISS decided by the TIME-WAIT connection a SYN reopens; the timestamp offset stays the stack's.</summary>
+    private sealed class ReopenIsn(SeqNum iss, IIsnGenerator stack) : IIsnGenerator
+    {
+        public SeqNum Next(in FourTuple tuple, TimeSpan now) => iss;
+        public uint TimestampOffset(in FourTuple tuple) => stack.TimestampOffset(tuple);
     }
 
     private Listener? FindListener(IpAddr address, ushort port) =>
