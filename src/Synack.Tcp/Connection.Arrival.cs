@@ -239,6 +239,15 @@ public sealed partial class Connection
             a.KeepOnlyAck();
             return true;
         }
+        if (_o.AcceptSegmentsReachingLastAck && !a.Rst && !a.Syn && seg.Flags.Has(TcpFlags.Ack) && a.Seq < _rcv.Nxt && a.Seq + a.SegLen >= _lastAckSent)
+        {
+            // Linux's tcp_sequence takes a segment that ends at or past the last ACK it sent (rcv_wup),
+            // old text and all: its ACK field and timestamp are taken (TS.Recent moves, since it starts
+            // at or before that ACK), then the text is answered as a duplicate, with a D-SACK.
+            a.KeepOnlyAck();
+            a.OldSegment = true;
+            return true;
+        }
         if (_o.ProcessAckOfOldSegments && !a.Rst && !a.Syn && seg.Flags.Has(TcpFlags.Ack) && a.Seq < _rcv.Nxt)
         {
             // BSD (tcp_input: "keep on processing for RST or ACK"): an old duplicate still carries

@@ -88,6 +88,7 @@ public sealed record ConnectionOptions
         ChallengeAckUnderInvalidAckLimit = true,
         EcnOffOnSynRetransmit = true,
         ReopenIsnAfterOldSequence = true,
+        AcceptSegmentsReachingLastAck = true,
     };
 
     /// <summary>
@@ -219,6 +220,14 @@ public sealed record ConnectionOptions
     /// for any connection (RFC 6528). Found by <c>synack diff</c>.
     /// </summary>
     public bool ReopenIsnAfterOldSequence { get; init; }
+
+    /// <summary>
+    /// A segment of old text that ends at or past the last ACK sent is acceptable (Linux's
+    /// tcp_sequence tests the end against rcv_wup, not RCV.NXT): its ACK field and its timestamp are
+    /// taken — TS.Recent moves to a duplicate's TSval — and it is answered as a duplicate. Otherwise
+    /// RFC 9293's test, and such a segment only gets an ACK. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool AcceptSegmentsReachingLastAck { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes
