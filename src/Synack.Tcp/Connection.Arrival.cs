@@ -329,7 +329,7 @@ public sealed partial class Connection
                 if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
                 {
                     SetState(TcpState.FinWait2, "rcv ACK of FIN");
-                    if (_orphaned) _endAt = now + _o.FinWait2Timeout;
+                    if (_orphaned) OrphanedInFinWait2(now);
                 }
                 if (State == TcpState.Closing)
                 {
@@ -524,11 +524,27 @@ public sealed partial class Connection
     /// <summary>TIME-WAIT: reached by the peer's FIN (which we acknowledge now) or, from CLOSING, by the ACK of ours.</summary>
     private void EnterTimeWait(TimeSpan now, string cause, bool ackFin = true)
     {
+        bool fromTimeWaitSocket = State == TcpState.FinWait2 && _orphanWindow is not null && _o.TimeWaitWindowWraps;
         ClearTimers();
         SetState(TcpState.TimeWait, cause);
-        if (ackFin) SendAck(now);
+        // Linux answers an orphan's FIN-WAIT-2 from its TIME-WAIT socket, with that socket's window.
+        if (ackFin) SendAck(now, window: fromTimeWaitSocket ? TimeWaitWindowField : null);
         _endAt = now + 2 * _o.Msl;
     }
+
+    /// <summary>
+    /// An orphan in FIN-WAIT-2 waits out the FIN-WAIT-2 timeout. Linux moves it into a TIME-WAIT socket
+    /// at this point (tcp_time_wait with substate FIN_WAIT2), which keeps the receive window of the
+    /// moment; its answers carry that window, unclamped (see <see cref="ConnectionOptions.TimeWaitWindowWraps"/>).
+    /// </summary>
+    private void OrphanedInFinWait2(TimeSpan now)
+    {
+        _endAt = now + _o.FinWait2Timeout;
+        _orphanWindow = _rcv.SelectedWindowLeft;
+    }
+
+    /// <summary>The window field of a Linux TIME-WAIT socket's ACK: its window shifted, the low 16 bits.</summary>
+    private ushort TimeWaitWindowField => (ushort)((ReceiveWindowUnclamped >> _rcv.Shift) & 0xFFFF);
 
     private void Connected(TimeSpan now)
     {

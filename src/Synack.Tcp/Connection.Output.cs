@@ -13,7 +13,8 @@ public sealed partial class Connection
         Transmit(in h, default, _o.SynOptionLayout);
     }
 
-    private void SendAck(TimeSpan now, bool challenge = false)
+    /// <param name="window">The window field to send instead of the connection's own (a Linux TIME-WAIT socket's).</param>
+    private void SendAck(TimeSpan now, bool challenge = false, ushort? window = null)
     {
         var seq = _snd.AckSeq(handshaking: State is TcpState.SynSent or TcpState.SynReceived);
         var flags = TcpFlags.Ack;
@@ -24,6 +25,7 @@ public sealed partial class Connection
             flags |= TcpFlags.Fin;
         }
         var h = NewHeader(seq, flags, now, syn: false);
+        if (window is ushort w) h.Window = w;
         EcnDeparture(ref h, 0, isNewData: false);
         Transmit(in h, default, TcpOptionLayout.Established);
     }
@@ -151,6 +153,9 @@ public sealed partial class Connection
                 return h;
             }
             _rcv.AnnouncedMss = SynMss;
+            // Linux sizes a passive open's window in segments of the MSS less the timestamp option
+            // (tcp_openreq_init_rwin); an active open knows of no timestamps yet (tcp_connect_init).
+            _rcv.WindowMss = SynMss - (synAck && _passiveOpen && _tsOk ? 12 : 0);
             h.Window = _rcv.SynWindow();
             h.Options.HasMss = _o.SendMssOption;
             h.Options.Mss = SynMss;

@@ -85,6 +85,11 @@ public sealed partial class Connection : ISegmentOutput
     public uint SndWnd => _snd.Wnd;
     /// <summary>RCV.WND: the window we offer, in bytes (scaled).</summary>
     public uint RcvWnd => _rcv.Window;
+
+    /// <summary>The receive window as last chosen, not clamped to what the field can say, less what arrived since.</summary>
+    internal uint ReceiveWindowUnclamped => _orphanWindow ?? _rcv.SelectedWindowLeft;
+
+    private uint? _orphanWindow; // what an orphan's FIN-WAIT-2 kept of its window, as Linux's TIME-WAIT socket does
     /// <summary>The window segments are checked against: the advertised one, or with BSD's rule the free buffer space when that is larger.</summary>
     internal uint AcceptanceWindow => _rcv.AcceptanceWindow(advertisedOnly: State == TcpState.SynReceived && _passiveOpen);
     /// <summary>The congestion window, in bytes.</summary>
@@ -419,7 +424,7 @@ public sealed partial class Connection : ISegmentOutput
         _orphaned = true;
         _snd.CountAnsweredProbes = _o.OrphanRetries is not null; // nobody will read what the peer holds us to: answers no longer buy time
         var result = _snd.FinQueued ? TcpError.None : Shutdown(now);
-        if (State == TcpState.FinWait2) _endAt = now + _o.FinWait2Timeout;
+        if (State == TcpState.FinWait2) OrphanedInFinWait2(now);
         return result == TcpError.ConnectionClosing ? TcpError.None : result;
     }
 

@@ -89,6 +89,7 @@ public sealed record ConnectionOptions
         EcnOffOnSynRetransmit = true,
         ReopenIsnAfterOldSequence = true,
         AcceptSegmentsReachingLastAck = true,
+        TimeWaitWindowWraps = true,
     };
 
     /// <summary>
@@ -228,6 +229,14 @@ public sealed record ConnectionOptions
     /// RFC 9293's test, and such a segment only gets an ACK. Found by <c>synack diff</c>.
     /// </summary>
     public bool AcceptSegmentsReachingLastAck { get; init; }
+
+    /// <summary>
+    /// The window of a TIME-WAIT ACK is the receive window the connection last chose, shifted, put
+    /// into the 16-bit field without a clamp (Linux's tcp_v4_send_ack with tw_rcv_wnd): on a
+    /// connection without window scaling and a buffer past 128 KiB it wraps (269328 goes out as 7184).
+    /// Otherwise the last window offered. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool TimeWaitWindowWraps { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

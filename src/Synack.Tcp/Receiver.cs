@@ -40,8 +40,20 @@ internal sealed class Receiver
     public byte Shift { get; set; }
     /// <summary>SACK agreed: out-of-order data is reported in SACK blocks.</summary>
     public bool SackOk { get; set; }
-    /// <summary>The MSS our SYN announced: Linux offers its window in whole segments of it.</summary>
+    /// <summary>The MSS our SYN announced.</summary>
     public int AnnouncedMss { get; set; } = 536;
+
+    /// <summary>The segment Linux offers its window in whole multiples of (the announced MSS, less timestamps on a passive open).</summary>
+    public int WindowMss { get; set; } = 536;
+
+    private uint _selectedWindow = 65535;
+    private SeqNum _selectedAt;
+
+    /// <summary>
+    /// The window last chosen, before the 16-bit field clamped it, less what has arrived since
+    /// (Linux's tcp_receive_window: rcv_wup + rcv_wnd - rcv_nxt).
+    /// </summary>
+    public uint SelectedWindowLeft => _selectedAt + (int)Math.Min(_selectedWindow, int.MaxValue) is var edge && edge > Nxt ? (uint)(edge - Nxt) : 0u;
 
     /// <summary>The window a SYN or SYN-ACK offers (the field is never scaled).</summary>
     public ushort SynWindow()
@@ -56,7 +68,7 @@ internal sealed class Receiver
         get
         {
             uint half = (uint)Buffer.Capacity / 2;
-            uint mss = (uint)Math.Max(AnnouncedMss, 1);
+            uint mss = (uint)Math.Max(WindowMss, 1);
             return half > mss ? half - half % mss : half;
         }
     }
@@ -103,6 +115,7 @@ internal sealed class Receiver
     {
         Irs = irs;
         Nxt = irs + 1;
+        _selectedAt = Nxt;
     }
 
     /// <summary>Back to LISTEN: no peer any more.</summary>
@@ -275,6 +288,8 @@ internal sealed class Receiver
             if (free > current && free - current >= threshold) wnd = free;
             else if (current == 0 && free >= threshold) wnd = free;
         }
+        _selectedWindow = wnd;
+        _selectedAt = Nxt;
         uint field = Math.Min(wnd >> Shift, 65535u);
         var edge = Nxt + (field << Shift);
         if (edge > AdvertisedEdge) AdvertisedEdge = edge;
