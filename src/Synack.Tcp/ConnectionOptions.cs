@@ -90,6 +90,7 @@ public sealed record ConnectionOptions
         ReopenIsnAfterOldSequence = true,
         AcceptSegmentsReachingLastAck = true,
         TimeWaitWindowWraps = true,
+        PushEveryGsoPacket = true,
     };
 
     /// <summary>
@@ -237,6 +238,14 @@ public sealed record ConnectionOptions
     /// Otherwise the last window offered. Found by <c>synack diff</c>.
     /// </summary>
     public bool TimeWaitWindowWraps { get; init; }
+
+    /// <summary>
+    /// PSH on the last segment of every packet of more than one segment Linux would hand its device
+    /// (__tcp_transmit_skb forces it so the receiver's GRO flushes): with offload, each TSO segment
+    /// longer than the MSS; without, the segments are grouped as Linux's tcp_tso_autosize would
+    /// (about a millisecond of the pacing rate, at least two). Found by <c>synack diff</c>.
+    /// </summary>
+    public bool PushEveryGsoPacket { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

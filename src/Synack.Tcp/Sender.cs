@@ -499,6 +499,16 @@ internal sealed class Sender
                     if (!_pushing && !(last && FinQueued) && (Corked || MoreComing || Nagle && held)) return;
                 }
                 bool fin = last && FinQueued;
+                if (_o.PushEveryGsoPacket && SegmentationOffload <= Mss && (_gsoEnd is not SeqNum end || Nxt >= end))
+                {
+                    // Linux would send this and what follows as one GSO packet of up to tso_segs segments
+                    // (no more than the congestion window has room for, within the window); such a packet
+                    // carries PSH on its last segment. Sending segment by segment, mark where it would end.
+                    long room = Math.Max(Congestion.Window - (long)Flight, Mss) / Mss;
+                    long segs = Math.Min(TsoSegments(), room);
+                    _gsoEnd = Nxt + (int)Math.Min(segs * Mss, Math.Min(unsent, Math.Max(allowed, len)));
+                    _gsoMulti = _gsoEnd - Nxt > Mss;
+                }
                 SendData(Nxt, len, fin, now);
                 continue;
             }
@@ -507,11 +517,38 @@ internal sealed class Sender
         }
     }
 
+    private SeqNum? _gsoEnd; // where the GSO packet Linux would send ends (PushEveryGsoPacket); null: none under way
+    private bool _gsoMulti; // and whether it holds more than one segment
+
+    /// <summary>
+    /// Linux's tcp_tso_autosize: about a millisecond of the pacing rate (twice cwnd per round trip in
+    /// slow start, 1.2 times after), plus 64 KiB halved for every 512 µs of the smallest round trip;
+    /// at least two segments, at most 64 KiB.
+    /// </summary>
+    private long TsoSegments()
+    {
+        int mss = Math.Max(Mss, 1);
+        if (!Rto.HasSample || Rto.Srtt <= TimeSpan.Zero) return Math.Max(2, 65536 / mss);
+        double cwndSegs = Congestion.Window / (double)mss;
+        double ratio = Congestion.Window < Congestion.SlowStartThreshold / 2 ? 2.0 : 1.2;
+        double rate = mss * Math.Max(cwndSegs, Flight / (double)mss) * ratio / Rto.Srtt.TotalSeconds;
+        long bytes = (long)rate >> 10;
+        long shift = (long)(Rto.MinRtt.TotalMicroseconds) >> 9;
+        if (shift < 32) bytes += 65536L >> (int)shift;
+        return Math.Max(2, Math.Min(bytes, 65536) / mss);
+    }
+
     /// <param name="advance">False for a retransmission out of line (fast retransmit): SND.NXT stays where it is.</param>
     public void SendData(SeqNum seq, int len, bool fin, TimeSpan now, bool advance = true)
     {
         var flags = TcpFlags.Ack;
         if (len > 0 && (seq + len == DataEnd && !MoreComing || _records is { } records && records.IsEnd(seq + len))) flags |= TcpFlags.Psh;
+        // Linux forces PSH on every GSO packet, so the receiver's GRO flushes (__tcp_transmit_skb).
+        if (_o.PushEveryGsoPacket && len > 0 && seq >= Max)
+        {
+            if (len > Mss || _gsoMulti && _gsoEnd is SeqNum gsoEnd && seq + len == gsoEnd) flags |= TcpFlags.Psh;
+            if (_gsoEnd is SeqNum passed && seq + len >= passed) _gsoEnd = null;
+        }
         if (fin) flags |= TcpFlags.Fin;
         // The payload goes out from the send buffer in place; only a stretch that wraps around the
         // ring's end is copied, into a pooled buffer, so no connection keeps a segment-sized copy of its own.

@@ -27,6 +27,20 @@ public class SegmentationOffloadTests
     }
 
     [Fact]
+    public void Linux_marks_every_tso_segment_with_psh_so_the_receivers_gro_flushes()
+    {
+        // 20 MSS with IW10: one TSO segment now; more than the window allows stays queued, so the
+        // write's end is not in it: only Linux's rule (PSH on every GSO packet) marks it.
+        var linux = ConnectionDriver.InState(TcpState.Established, ConnectionOptions.Linux with { Timestamps = false, Nagle = false }, segmentationOffload: 64_000);
+        linux.Connection.Send(new byte[20 * 1460], linux.Now, out _);
+        var burst = Assert.Single(linux.Sent, s => s.Payload.Length > 0);
+        Assert.True(burst.Header.Flags.Has(TcpFlags.Psh));
+
+        var plain = Sending(20 * 1460, out _);
+        Assert.False(Assert.Single(plain.Sent, s => s.Payload.Length > 0).Header.Flags.Has(TcpFlags.Psh));
+    }
+
+    [Fact]
     public void A_hole_in_a_tso_segment_is_resent_one_mss_and_only_the_hole()
     {
         var d = Sending(10 * 1460, out var una);
