@@ -126,6 +126,9 @@ public sealed partial class Connection
 
     void ISegmentOutput.SendSegment(SeqNum seq, TcpFlags flags, ReadOnlySpan<byte> payload, bool isNewData, TimeSpan now)
     {
+        // Linux's tcp_event_data_sent: data sent within ato of the last data received is a reply, and
+        // a reply makes the connection interactive (pingpong): its quick ACKs stop.
+        if (_o.PingPongThreshold is not null && payload.Length > 0 && _rcv.DataArrived && now - Clock.LastDataReceived < _o.DelayedAckTimeout) _rcv.PingPong++;
         var h = NewHeader(seq, flags, now, syn: false);
         if (payload.Length > 0) _ = Clock; // the chronograph starts with the first data
         EcnDeparture(ref h, payload.Length, isNewData);

@@ -78,6 +78,8 @@ public sealed partial class Connection
         {
             _delAckAt = Never;
             _host.TimerFired(this, TcpTimer.DelayedAck);
+            // Linux's delayed-ACK timer: an interactive connection whose ACK had to wait is no longer one.
+            if (_rcv.InPingPong) _rcv.PingPong = 0;
             SendAck(now);
         }
         if (_snd.TakeDue(TcpTimer.Persist, now))

@@ -91,6 +91,7 @@ public sealed record ConnectionOptions
         AcceptSegmentsReachingLastAck = true,
         TimeWaitWindowWraps = true,
         PushEveryGsoPacket = true,
+        PingPongThreshold = 1,
     };
 
     /// <summary>
@@ -246,6 +247,14 @@ public sealed record ConnectionOptions
     /// (about a millisecond of the pacing rate, at least two). Found by <c>synack diff</c>.
     /// </summary>
     public bool PushEveryGsoPacket { get; init; }
+
+    /// <summary>
+    /// Linux's interactive mode (pingpong): each data segment sent within the delayed-ACK time of data
+    /// received counts as a reply; from this many on, quick ACKs stop (data is acked when the delayed
+    /// ACK fires or a reply carries it), until a delayed ACK has to fire (net.ipv4.tcp_pingpong_thresh,
+    /// 1). Null: no such mode. Found by <c>synack diff</c>.
+    /// </summary>
+    public int? PingPongThreshold { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes

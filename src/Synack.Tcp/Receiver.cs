@@ -82,6 +82,18 @@ internal sealed class Receiver
     /// <summary>The last segment's text was to be acked at once only because of quickack mode.</summary>
     public bool AckNowOnlyForQuickAck { get; private set; }
 
+    /// <summary>Linux's pingpong count: replies sent within ato of data received (see <see cref="ConnectionOptions.PingPongThreshold"/>).</summary>
+    public int PingPong
+    {
+        get => _pingPong;
+        set => _pingPong = Math.Min(value, 255);
+    }
+
+    private int _pingPong;
+
+    /// <summary>The connection is interactive: quick ACKs are held back as delayed ones.</summary>
+    public bool InPingPong => _o.PingPongThreshold is int threshold && _pingPong >= threshold;
+
     /// <summary>Has data arrived yet (Linux starts its delayed-ACK engine, ato, with the first)?</summary>
     public bool DataArrived => _quickAckPrimed;
 
@@ -215,8 +227,9 @@ internal sealed class Receiver
             EnterQuickAck();
         }
         bool owed = taken < fresh.Length || !_o.DelayedAck || second || skip > 0 || hadHoles;
-        ackNow = owed || _quickAcks > 0;
-        AckNowOnlyForQuickAck = !owed && _quickAcks > 0;
+        bool quick = _quickAcks > 0 && !InPingPong;
+        ackNow = owed || quick;
+        AckNowOnlyForQuickAck = !owed && quick;
         return taken == fresh.Length && Nxt == end;
     }
 
