@@ -61,7 +61,7 @@ internal sealed class ScenarioGenerator
         _sb.Append("--tolerance_usecs=10000\n");
         _sb.Append("`sysctl -q net.ipv4.tcp_rmem=\"4096 540000 15728640\" net.ipv4.tcp_wmem=\"4096 262144 4194304\"")
            .Append($" net.ipv4.tcp_timestamps={(stackTs ? 1 : 0)} net.ipv4.tcp_sack={(stackSack ? 1 : 0)} net.ipv4.tcp_window_scaling={(stackWs ? 1 : 0)}")
-           .Append($" net.ipv4.tcp_dsack=1 net.ipv4.tcp_ecn={ecn} net.ipv4.tcp_syn_retries=5 net.ipv4.tcp_synack_retries=5")
+           .Append($" net.ipv4.tcp_dsack=1 net.ipv4.tcp_ecn={ecn} net.ipv4.tcp_syn_retries=5 net.ipv4.tcp_synack_retries=5 net.ipv4.tcp_retries2=3")
            .Append(" net.ipv4.tcp_frto=2 net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_slow_start_after_idle=0")
            .Append(" net.ipv4.tcp_early_retrans=4 net.ipv4.tcp_recovery=1 net.ipv4.tcp_syncookies=1\n")
            .Append("tc qdisc add dev tun0 root pfifo`\n");
@@ -245,8 +245,9 @@ internal sealed class ScenarioGenerator
             case < 55: AppWrite(); break;
             case < 63: AppWriteSegmentLost(); break;
             case < 71: ZeroWindow(); break;
-            case < 91: Blind(); break;
-            default: KeepAlive(); break;
+            case < 89: Blind(); break;
+            case < 96: KeepAlive(); break;
+            default: GiveUp(); break;
         }
     }
 
@@ -392,6 +393,31 @@ internal sealed class ScenarioGenerator
         }
         Wait(0.02);
         State();
+    }
+
+    /// <summary>
+    /// Data nobody acknowledges: the connection gives up, by its user timeout (TCP_USER_TIMEOUT) or by
+    /// running out of retransmissions (tcp_retries2, 3 in these scenarios: about three seconds).
+    /// </summary>
+    private void GiveUp()
+    {
+        int n = Pick(100, _stackMss);
+        if (Chance(0.5))
+        {
+            _family.Add("user-timeout");
+            Line($"setsockopt({_fd}, IPPROTO_TCP, TCP_USER_TIMEOUT, [{Pick(500, 900)}], 4) = 0");
+            Line($"write({_fd}, ..., {n}) = ?");
+            Wait(1.4);
+        }
+        else
+        {
+            _family.Add("retries-exhausted");
+            Line($"write({_fd}, ..., {n}) = ?");
+            Wait(3.6);
+        }
+        Line($"read({_fd}, ..., 1000) = ?");
+        Line($"write({_fd}, ..., 10) = ?");
+        _gone = true;
     }
 
     private void KeepAlive()

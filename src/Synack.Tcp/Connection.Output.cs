@@ -113,7 +113,7 @@ public sealed partial class Connection
     {
         // Linux's ato is 0 until the first data sets it (tcp_event_data_recv): an ACK owed before then
         // (for a FIN, say) goes at the next tick.
-        if (_delAckAt == Never) _delAckAt = now + (_o.AckAtOnceBeforeFirstData && !_rcv.DataArrived ? TimeSpan.Zero : _o.DelayedAckTimeout);
+        if (_delAckAt == Never) _delAckAt = now + (_o.AckAtOnceBeforeFirstData && !_rcv.AckTimeoutStarted ? TimeSpan.Zero : _o.DelayedAckTimeout);
     }
 
     /// <summary>The sender sends what the windows allow, in the states where data and FIN may go.</summary>

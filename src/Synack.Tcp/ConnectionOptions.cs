@@ -175,8 +175,8 @@ public sealed record ConnectionOptions
     public bool FinEndsQuickAck { get; init; }
 
     /// <summary>
-    /// Linux's delayed-ACK timeout (ato) is 0 until the first data segment arrives: an ACK delayed
-    /// before then — for a FIN that is the first thing the peer sends — goes at the next tick
+    /// Linux's delayed-ACK timeout (ato) is 0 until the first data segment arrives (or a duplicate, whose
+    /// answer starts quickack mode): an ACK delayed before then — for a FIN that is the first thing the peer sends — goes at the next tick
     /// (found by <c>synack diff</c>: the kernel acked such a FIN within a jiffy, not after 40 ms).
     /// </summary>
     public bool AckAtOnceBeforeFirstData { get; init; }

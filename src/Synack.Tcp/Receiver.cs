@@ -156,7 +156,14 @@ internal sealed class Receiver
     public void NoteDuplicate(SeqNum seq, int length)
     {
         if (length > 0 && DuplicateSack && seq + length <= Nxt) Sacks.Duplicate(seq, seq + length);
+        // Linux's tcp_send_dupack enters quickack mode for a duplicate, and that starts ato.
+        if (length > 0 && seq < Nxt) _atoStarted = true;
     }
+
+    private bool _atoStarted;
+
+    /// <summary>Linux's delayed-ACK timeout (ato) is running: data has arrived, or a duplicate (which set it).</summary>
+    public bool AckTimeoutStarted => _quickAckPrimed || _atoStarted;
 
     /// <summary>
     /// Takes the text of an acceptable segment. In-order bytes go to the user's queue (and pull in any

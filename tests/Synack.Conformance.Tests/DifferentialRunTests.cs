@@ -36,8 +36,9 @@ public sealed class DifferentialRunTests
             Assert.NotEmpty(run.Observations);
             foreach (var part in scenario.Family.Split('/')) families.Add(part);
         }
-        // The scenarios reach what the issue lists: every kind of open, loss both ways, RFC 5961, TIME-WAIT reuse, keep-alive.
-        foreach (var kind in new[] { "passive", "active", "simultaneous-open", "time-wait-new-syn", "rst-in-window", "syn-in-established", "combined-fin-ack", "simultaneous-close" })
+        // The scenarios reach what the issue lists: every kind of open, loss both ways, zero windows, RFC 5961,
+        // TIME-WAIT reuse, keep-alive, a user timeout and retransmissions given up.
+        foreach (var kind in new[] { "passive", "active", "simultaneous-open", "time-wait-new-syn", "rst-in-window", "syn-in-established", "combined-fin-ack", "simultaneous-close", "user-timeout", "retries-exhausted", "zero-window" })
             Assert.Contains(kind, families);
         Assert.Contains(families, f => f.StartsWith("keepalive", StringComparison.Ordinal));
     }
