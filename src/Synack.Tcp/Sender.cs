@@ -502,9 +502,11 @@ internal sealed class Sender
                 if (_o.PushEveryGsoPacket && SegmentationOffload <= Mss && (_gsoEnd is not SeqNum end || Nxt >= end))
                 {
                     // Linux would send this and what follows as one GSO packet of up to tso_segs segments
-                    // (no more than the congestion window has room for, within the window); such a packet
+                    // (no more than the congestion window has room for, within the window): such a packet
                     // carries PSH on its last segment. Sending segment by segment, mark where it would end.
-                    long room = Math.Max(Congestion.Window - (long)Flight, Mss) / Mss;
+                    // tcp_cwnd_test: what the window has room for, but no more than half of it at once.
+                    long cwndSegments = Congestion.Window / Mss;
+                    long room = Math.Min(Math.Max(cwndSegments >> 1, 1), Math.Max(Congestion.Window - (long)Flight, Mss) / Mss);
                     long segs = Math.Min(TsoSegments(), room);
                     _gsoEnd = Nxt + (int)Math.Min(segs * Mss, Math.Min(unsent, Math.Max(allowed, len)));
                     _gsoMulti = _gsoEnd - Nxt > Mss;
