@@ -127,7 +127,9 @@ public sealed partial class Connection
                 return;
         }
         if (_snd.Una == _snd.Max) return; // nothing outstanding
-        if (_retries == 0) _unansweredSince = now - _snd.Rto.Rto; // the head went out one RTO ago
+        // The head went out one RTO ago; Linux counts from this first retransmission instead (retrans_stamp
+        // is the retransmitted skb's new send time), so its user timeout allows one more.
+        if (_retries == 0) _unansweredSince = _o.UserTimeoutFromFirstRetransmission ? now : now - _snd.Rto.Rto;
         if (_retries >= MaxRetries)
         {
             EnterClosed(_orphaned && _retries < _o.DataRetries ? "orphan retries exhausted" : "retransmission retries exhausted", TcpError.TimedOut);

@@ -92,6 +92,7 @@ public sealed record ConnectionOptions
         TimeWaitWindowWraps = true,
         PushEveryGsoPacket = true,
         PingPongThreshold = 1,
+        UserTimeoutFromFirstRetransmission = true,
     };
 
     /// <summary>
@@ -255,6 +256,13 @@ public sealed record ConnectionOptions
     /// 1). Null: no such mode. Found by <c>synack diff</c>.
     /// </summary>
     public int? PingPongThreshold { get; init; }
+
+    /// <summary>
+    /// The user timeout counts from the first retransmission by the retransmission timer (Linux's
+    /// retrans_stamp, the retransmitted segment's new send time), not from when the data first went
+    /// out: the connection lives that much longer and sends one more retransmission. Found by <c>synack diff</c>.
+    /// </summary>
+    public bool UserTimeoutFromFirstRetransmission { get; init; }
 
     /// <summary>
     /// RFC 6937 proportional rate reduction: in fast recovery (and after an ECN echo) the window comes
