@@ -109,6 +109,8 @@ public sealed record ConnectionOptions
         SimultaneousOpenLikeLinux = true,
         // Two jiffies of this kernel (CONFIG_HZ=250); Google's scripts assume 1000 Hz.
         ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(8),
+        // 6.18's tcp_rmem maximum is 32 MiB (it was 6 MiB): the scale that covers it is 10.
+        WindowScale = 10,
     };
 
     /// <summary>RFC 9293's USER TIMEOUT for new connections (see <see cref="Connection.UserTimeout"/>); null: none.</summary>
