@@ -57,7 +57,7 @@ internal static class DiffCommand
             output.Write(scenario.Text);
             output.WriteLine();
             output.WriteLine(c.Same ? "the same on Synack as on the kernel" : DifferentialRun.ClassOf(c));
-            if ((c.Difference ?? c.WindowAccounting) is { } d) output.WriteLine($"  line {d.Line}\n  kernel: {d.Kernel}\n  synack: {d.Synack}");
+            if (c.FirstApart is { } d) output.WriteLine($"  line {d.Line}\n  kernel: {d.Kernel}\n  synack: {d.Synack}");
             foreach (var (name, r) in new[] { ("kernel", c.Kernel), ("synack", c.Synack) })
             {
                 output.WriteLine($"\n{name} ({r.ResultName}{(r.Reason is null ? "" : ": " + r.Reason)}):");

@@ -31,7 +31,7 @@ public sealed record ComparisonReport(string Directory, IReadOnlyList<ScriptComp
             }
             sb.Append(s.Same ? "same        " : s.SameButWindowAccounting ? "same (win)  " : "differs     ").Append(s.Path);
             sb.Append($"  (kernel {s.Kernel.ResultName}, synack {s.Synack.ResultName})");
-            if ((s.Difference ?? s.WindowAccounting) is { } d)
+            if (s.FirstApart is { } d)
             {
                 sb.Append(':').Append(d.Line).Append('\n');
                 sb.Append("           kernel: ").Append(d.Kernel).Append('\n');

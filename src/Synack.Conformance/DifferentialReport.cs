@@ -51,7 +51,7 @@ public sealed class DifferentialReport
             sb.Append($"       seeds: {string.Join(' ', c.Seeds.Take(12))}{(c.Seeds.Count > 12 ? " …" : "")}\n");
             var smallest = Runs.First(r => r.Scenario.Seed == c.Smallest.Seed).Comparison;
             sb.Append($"       smallest: --seed {c.Smallest.Seed} ({c.Smallest.Family})\n");
-            if ((smallest.Difference ?? smallest.WindowAccounting) is { } d)
+            if (smallest.FirstApart is { } d)
             {
                 sb.Append($"         line {d.Line}\n         kernel: {d.Kernel}\n         synack: {d.Synack}\n");
             }

@@ -17,7 +17,7 @@ public static partial class DifferentialRun
     public static GeneratedScenario Generate(int seed) => ScenarioGenerator.Generate(seed);
 
     /// <summary>
-    /// Runs <paramref name="scenario"/> on the kernel and on Synack and compares them; the captures,
+    /// Runs <paramref name="scenario"/> on the kernel and on Synack (on the kernel's ISN) and compares them; the captures,
     /// when given, get each side's packets. Throws <see cref="InvalidOperationException"/> when the
     /// kernel cannot be tested here (see <see cref="PacketdrillRunner.WhyNotKernel"/>).
     /// </summary>

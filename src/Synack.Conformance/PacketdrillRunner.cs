@@ -74,8 +74,8 @@ public static partial class PacketdrillRunner
 
     /// <summary>
     /// A generated scenario on Synack with <paramref name="profile"/>: what it sends and returns is
-    /// recorded. <paramref name="isn"/>: the ISN the kernel chose, so that what depends on it (Linux's
-    /// pushed_seq starts at 0 on an active open) is compared on the same draw.
+    /// recorded. <paramref name="isn"/>: the ISN the kernel chose, so that whatever depends on where an
+    /// ISN falls is compared on the same draw.
     /// </summary>
     internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null, uint? isn = null) =>
         new ScriptRun(script, profile, capture, recording: true, isn: isn).Execute(displayPath);

@@ -38,6 +38,9 @@ public sealed partial record ScriptComparison(string Path, ScriptResult Kernel, 
     /// </summary>
     public (int Line, string Kernel, string Synack)? Difference => _compared.Difference;
 
+    /// <summary>What to show of a comparison that was not the same: its <see cref="Difference"/>, else its <see cref="WindowAccounting"/>.</summary>
+    public (int Line, string Kernel, string Synack)? FirstApart => Difference ?? WindowAccounting;
+
     /// <summary>The first packet whose window alone differed, within <see cref="WindowAccountingTolerance"/>; null when none did.</summary>
     public (int Line, string Kernel, string Synack)? WindowAccounting => _compared.Window;
 

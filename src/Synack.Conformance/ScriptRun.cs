@@ -131,9 +131,10 @@ internal sealed partial class ScriptRun
         // Documentation addresses: nothing here leaves the process, but keep to the ranges anyway.
         _local = IpAddr.Parse(_v6 ? "2001:db8::1" : "192.0.2.1");
         _remote = IpAddr.Parse(_v6 ? "2001:db8::2" : "198.51.100.1");
-        if (OnKernel)
+        if (OnKernel || _recording)
         {
-            // The kernel is the local end; the device routes the script's peer to us.
+            // The kernel is the local end; the device routes the script's peer to us. A recorded run on
+            // Synack takes the same addresses, so its capture reads like the kernel's beside it.
             _local = IpAddr.Parse(_v6 ? Kernel.KernelTarget.KernelV6 : Kernel.KernelTarget.KernelV4);
             _remote = IpAddr.Parse(_v6 ? Kernel.KernelTarget.PeerV6 : Kernel.KernelTarget.PeerV4);
         }

@@ -544,7 +544,7 @@ public sealed partial class Connection
     }
 
     /// <summary>The window field of a Linux TIME-WAIT socket's ACK: its window shifted, the low 16 bits.</summary>
-    private ushort TimeWaitWindowField => (ushort)((ReceiveWindowUnclamped >> _rcv.Shift) & 0xFFFF);
+    internal ushort TimeWaitWindowField => (ushort)((ReceiveWindowUnclamped >> _rcv.Shift) & 0xFFFF);
 
     private void Connected(TimeSpan now)
     {

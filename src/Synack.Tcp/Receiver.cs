@@ -53,7 +53,14 @@ internal sealed class Receiver
     /// The window last chosen, before the 16-bit field clamped it, less what has arrived since
     /// (Linux's tcp_receive_window: rcv_wup + rcv_wnd - rcv_nxt).
     /// </summary>
-    public uint SelectedWindowLeft => _selectedAt + (int)Math.Min(_selectedWindow, int.MaxValue) is var edge && edge > Nxt ? (uint)(edge - Nxt) : 0u;
+    public uint SelectedWindowLeft
+    {
+        get
+        {
+            long left = _selectedWindow - (long)(Nxt - _selectedAt);
+            return left > 0 ? (uint)left : 0u;
+        }
+    }
 
     /// <summary>The window a SYN or SYN-ACK offers (the field is never scaled).</summary>
     public ushort SynWindow()

@@ -500,17 +500,7 @@ internal sealed class Sender
                 }
                 bool fin = last && FinQueued;
                 if (_o.PushEveryGsoPacket && SegmentationOffload <= Mss && (_gsoEnd is not SeqNum end || Nxt >= end))
-                {
-                    // Linux would send this and what follows as one GSO packet of up to tso_segs segments
-                    // (no more than the congestion window has room for, within the window): such a packet
-                    // carries PSH on its last segment. Sending segment by segment, mark where it would end.
-                    // tcp_cwnd_test: what the window has room for, but no more than half of it at once.
-                    long cwndSegments = Congestion.Window / Mss;
-                    long room = Math.Min(Math.Max(cwndSegments >> 1, 1), Math.Max(Congestion.Window - (long)Flight, Mss) / Mss);
-                    long segs = Math.Min(TsoSegments(), room);
-                    _gsoEnd = Nxt + (int)Math.Min(segs * Mss, Math.Min(unsent, Math.Max(allowed, len)));
-                    _gsoMulti = _gsoEnd - Nxt > Mss;
-                }
+                    PlanGsoPacket(Math.Min(unsent, Math.Max(allowed, len)));
                 SendData(Nxt, len, fin, now);
                 continue;
             }
@@ -519,8 +509,21 @@ internal sealed class Sender
         }
     }
 
-    private SeqNum? _gsoEnd; // where the GSO packet Linux would send ends (PushEveryGsoPacket); null: none under way
-    private bool _gsoMulti; // and whether it holds more than one segment
+    private SeqNum? _gsoEnd; // where the GSO packet of several segments Linux would send ends (PushEveryGsoPacket); null: none under way
+
+    /// <summary>
+    /// Linux would send what starts at SND.NXT (at most <paramref name="sendable"/> bytes) as one GSO
+    /// packet of up to tso_segs segments, no more than half the congestion window at once
+    /// (tcp_cwnd_test), and such a packet carries PSH on its last segment. Sending segment by segment,
+    /// remember where it would end when it holds more than one.
+    /// </summary>
+    private void PlanGsoPacket(int sendable)
+    {
+        long cwndSegments = Congestion.Window / Mss;
+        long room = Math.Min(Math.Max(cwndSegments >> 1, 1), Math.Max(Congestion.Window - (long)Flight, Mss) / Mss);
+        long bytes = Math.Min(Math.Min(TsoSegments(), room) * Mss, sendable);
+        _gsoEnd = bytes > Mss ? Nxt + (int)bytes : null;
+    }
 
     /// <summary>
     /// Linux's tcp_tso_autosize: about a millisecond of the pacing rate (twice cwnd per round trip in
@@ -548,7 +551,7 @@ internal sealed class Sender
         // Linux forces PSH on every GSO packet, so the receiver's GRO flushes (__tcp_transmit_skb).
         if (_o.PushEveryGsoPacket && len > 0 && seq >= Max)
         {
-            if (len > Mss || _gsoMulti && _gsoEnd is SeqNum gsoEnd && seq + len == gsoEnd) flags |= TcpFlags.Psh;
+            if (len > Mss || _gsoEnd is SeqNum gsoEnd && seq + len == gsoEnd) flags |= TcpFlags.Psh;
             if (_gsoEnd is SeqNum passed && seq + len >= passed) _gsoEnd = null;
         }
         if (fin) flags |= TcpFlags.Fin;

@@ -49,9 +49,7 @@ public sealed class TimeWaitState
         Timestamps = c.TimestampsNegotiated,
         // Linux's TIME-WAIT ACK (tcp_v4_send_ack) puts tw_rcv_wnd >> wscale into the field unclamped:
         // without scaling, a window past 65535 comes out as its low 16 bits (269328 says 7184).
-        Window = c.Options.TimeWaitWindowWraps
-            ? (ushort)((c.ReceiveWindowUnclamped >> c.ReceiveWindowShift) & 0xFFFF)
-            : (ushort)Math.Min(c.RcvWnd >> c.ReceiveWindowShift, 65535u),
+        Window = c.Options.TimeWaitWindowWraps ? c.TimeWaitWindowField : (ushort)Math.Min(c.RcvWnd >> c.ReceiveWindowShift, 65535u),
         TsRecent = c.TsRecent,
         TsOffset = c.TsOffset,
         Expires = expires,
