@@ -224,8 +224,7 @@ internal static partial class LinuxShell
                 notes.Add($"{setting}: the stack does not pace");
                 return o;
             case "net.ipv4.tcp_notsent_lowat":
-                notes.Add($"{setting}: not applied; poll() reads a socket's own TCP_NOTSENT_LOWAT, and writes are not limited by it");
-                return o;
+                return o with { NotSentLowWater = one is > 0 and < int.MaxValue ? (int)one : null };
             case "net.ipv4.tcp_ecn_option":
                 notes.Add($"{setting}: the accurate-ECN option is not implemented (classic ECN only)");
                 return o;

@@ -56,11 +56,18 @@ internal sealed partial class ScriptRun
         var flags = tcp.Flags;
         var next = tcp.Seq + length;
         int merged = 0;
-        while (length < wanted && _sent.Count > 0)
+        var previous = at;
+        while (length < wanted)
         {
+            // TCP small queues hold a burst back until the device has taken what went before: the rest
+            // comes as we read, so on a live kernel wait for each next packet a moment.
+            if (_sent.Count == 0 && OnKernel) DrainKernel(1);
+            if (_sent.Count == 0) break;
             var (t, bytes) = _sent.Peek();
-            // One burst: the same instant on virtual time; on a live kernel, packets read within a millisecond.
-            bool burst = OnKernel ? (t - at).Duration() <= TimeSpan.FromMilliseconds(1) : t == at;
+            // One burst: the same instant on virtual time; on a live kernel, each packet read within a
+            // millisecond of the one before.
+            bool burst = OnKernel ? (t - previous).Duration() <= TimeSpan.FromMilliseconds(1) : t == at;
+            previous = t;
             if (!burst || !TcpPacket.TryParse(bytes, out var ip2, out var seg, out _)) break;
             int len = TcpPacket.Payload(bytes, ip2, seg).Length;
             if (OnKernel && len > 0 && length + len > wanted && seg.Seq == next && seg.Ack == tcp.Ack)

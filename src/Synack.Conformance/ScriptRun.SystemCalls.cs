@@ -26,6 +26,7 @@ internal sealed partial class ScriptRun
 
     private void TryPending()
     {
+        NoteWakeups();
         if (_pending is not { } p) return;
         var (done, result, errno) = p.Attempt();
         if (!done) return;
@@ -152,6 +153,12 @@ internal sealed partial class ScriptRun
                 }
             case "poll":
                 return Poll(e, call);
+            case "epoll_create" or "epoll_create1":
+                return SynackEpollCreate(call);
+            case "epoll_ctl":
+                return SynackEpollCtl(e, call);
+            case "epoll_wait":
+                return SynackEpollWait(e, call);
             case "read" or "recv" or "recvfrom" or "write" or "send" or "sendto" when a.Count > 1 && a[1] == "NULL":
                 {
                     Socket(e, a);
@@ -201,12 +208,19 @@ internal sealed partial class ScriptRun
                         return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
                     };
                 }
+            case "close" when a.Count > 0 && int.TryParse(a[0], NumberStyles.None, CultureInfo.InvariantCulture, out int efd) && _epolls.ContainsKey(efd):
+                return () =>
+                {
+                    _epolls.Remove(efd);
+                    return Ok(0);
+                };
             case "close":
                 {
                     var s = Socket(e, a);
                     return () =>
                     {
                         _fds.Remove(s.Fd);
+                        foreach (var ep in _epolls.Values) ep.Remove(s.Fd); // a closed descriptor leaves every epoll set
                         s.Socket.Close();
                         return Ok(0);
                     };
@@ -224,7 +238,13 @@ internal sealed partial class ScriptRun
     /// The descriptor a new socket gets: the one the script names (packetdrill maps the script's
     /// numbers onto the live ones, so a script may call its first socket 4), else the lowest free.
     /// </summary>
-    private int NewFd(ScriptSyscall call) => NewDescriptor(call, _fds);
+    private int NewFd(ScriptSyscall call)
+    {
+        // Sockets and epoll instances share the descriptor table.
+        int fd = call.Result >= 0 && call.Errno is null ? (int)call.Result : 3;
+        while (_fds.ContainsKey(fd) || _epolls.ContainsKey(fd)) fd = fd < 3 ? 3 : fd + 1;
+        return fd;
+    }
 
     private static int NewDescriptor<T>(ScriptSyscall call, Dictionary<int, T> open)
     {
@@ -318,10 +338,9 @@ internal sealed partial class ScriptRun
         {
             bool readable = c.ReceiveQueued > 0 || c.PeerFinished || failed;
             if (wantIn && readable) ready.Add("POLLIN");
-            // Linux's tcp_poll: writable while free space is at least half what is queued, and below TCP_NOTSENT_LOWAT.
+            // Linux's tcp_poll: writable while free space is at least half what is queued, and unsent bytes under half TCP_NOTSENT_LOWAT.
             bool established = c.State is Synack.Tcp.TcpState.Established or Synack.Tcp.TcpState.CloseWait;
-            var info = c.GetInfo(_now);
-            bool writable = established && !c.SendClosed && c.SendSpace >= c.SendQueued / 2 && info.NotSentBytes < s.NotSentLowWater;
+            bool writable = established && !c.SendClosed && c.WriteSpaceAvailable;
             if (wantOut && writable) ready.Add("POLLOUT");
             if (failed) ready.Add("POLLERR");
             if (c.State == Synack.Tcp.TcpState.Closed || c.PeerFinished && c.SendClosed) ready.Add("POLLHUP");
@@ -394,6 +413,7 @@ internal sealed partial class ScriptRun
     private (bool, long, string?) Write(ScriptSocket s, int len, bool dontWait, bool more = false, bool endOfRecord = false)
     {
         int n = s.Socket.Send(new byte[len], out var error, more, endOfRecord);
+        if (n < len) s.NoSpace = true; // sk_stream_wait_memory's SOCK_NOSPACE: the next room made wakes the writer
         return error switch
         {
             SocketError.Success => Ok(n),
@@ -521,6 +541,7 @@ internal sealed partial class ScriptRun
                         return Ok(0);
                     case "TCP_NOTSENT_LOWAT":
                         s.NotSentLowWater = v;
+                        sock.SetNotSentLowWater((int)Math.Min(v, int.MaxValue));
                         return Ok(0);
                 }
             }
@@ -549,7 +570,7 @@ internal sealed partial class ScriptRun
                 "TCP_FUNCTION_BLK" => o,
                 "TCP_USER_TIMEOUT" => o with { UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null },
                 "TCP_INQ" => o,
-                "TCP_NOTSENT_LOWAT" => o,
+                "TCP_NOTSENT_LOWAT" => v > 0 ? o with { NotSentLowWater = (int)Math.Min(v, int.MaxValue) } : o, // 0: the sysctl's
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
             if (name == "SO_REUSEADDR") s.ReuseAddress = v != 0;

@@ -65,7 +65,7 @@ internal sealed partial class ScriptRun
     private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
         _capture?.WritePacket(_captureInterface, packet, _now.Ticks * 100, direction, comment);
 
-    private static readonly string[] KernelOnlyCalls = ["epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait"];
+    private static readonly string[] KernelOnlyCalls = [];
 
     public ScriptResult Execute(string displayPath)
     {
@@ -204,7 +204,8 @@ internal sealed partial class ScriptRun
         switch (call.Name)
         {
             case "socket" or "bind" or "listen" or "accept" or "connect" or "read" or "write" or "send" or "recv"
-                or "sendto" or "recvfrom" or "close" or "shutdown" or "fcntl" or "getsockopt" or "setsockopt" or "ioctl" or "poll":
+                or "sendto" or "recvfrom" or "close" or "shutdown" or "fcntl" or "getsockopt" or "setsockopt" or "ioctl" or "poll"
+                or "epoll_create" or "epoll_create1" or "epoll_ctl" or "epoll_wait":
                 break;
             case "recvmsg" or "sendmsg":
                 if (call.Args.Count < 2) throw new FormatException($"{call.Name} needs a descriptor and a msghdr");

@@ -19,6 +19,14 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public int? SendBufferReported { get; set; }
     /// <summary>TCP_INQ: recvmsg() reports the bytes left to read in a TCP_CM_INQ control message.</summary>
     public bool ReportInq { get; set; }
-    /// <summary>TCP_NOTSENT_LOWAT: poll() reports POLLOUT only while fewer bytes than this wait unsent.</summary>
-    public long NotSentLowWater { get; set; } = uint.MaxValue;
+    /// <summary>TCP_NOTSENT_LOWAT as the socket set it (getsockopt's answer; 0: the sysctl's applies).</summary>
+    public long NotSentLowWater { get; set; }
+
+    // What the last look at the socket saw, so the next one can tell which wake-ups happened in between.
+    /// <summary>SOCK_NOSPACE: a write or a poll found no room; the ACK that makes some wakes the writers.</summary>
+    public bool NoSpace { get; set; }
+    public bool SeenAcceptable { get; set; }
+    public Synack.Tcp.TcpState SeenState { get; set; }
+    public bool SeenFailed { get; set; }
+    public int SeenQueued { get; set; }
 }

@@ -81,12 +81,17 @@ public sealed partial class Connection
         }
         clock.Start(TransferClock.Limit.Busy, now);
         bool unsent = _snd.Nxt < _snd.DataEnd;
-        if (unsent && _snd.Nxt >= _snd.Una + _snd.Wnd) clock.Start(TransferClock.Limit.ReceiveWindow, now);
+        // Linux's tcp_write_xmit tests the congestion window first: a sender it stops is not window-limited.
+        if (unsent && _snd.CwndHasRoom && _snd.Nxt >= _snd.Una + _snd.Wnd) clock.Start(TransferClock.Limit.ReceiveWindow, now);
         else clock.Stop(TransferClock.Limit.ReceiveWindow, idle: false, now);
-        if (_sendBufferFull && _snd.Buffer.Free >= _snd.Buffer.Count / 2) _sendBufferFull = false; // Linux's tcp_new_space
-        // Held back by the send buffer: the application waits for room and everything it gave is out.
-        if (_sendBufferFull && !unsent) clock.Start(TransferClock.Limit.SendBuffer, now);
-        else clock.Stop(TransferClock.Limit.SendBuffer, idle: false, now);
+        if (_sendBufferFull && _snd.Buffer.Free >= _snd.Buffer.Count / 2)
+        {
+            _sendBufferFull = false; // Linux's tcp_check_space: SOCK_NOSPACE cleared, the limit over
+            clock.Stop(TransferClock.Limit.SendBuffer, idle: false, now);
+        }
+        // Held back by the send buffer (tcp_cwnd_validate): the application waits for room, everything it
+        // gave is out, and the congestion window is not what holds the sender.
+        else if (_sendBufferFull && !unsent && !_snd.CwndLimited) clock.Start(TransferClock.Limit.SendBuffer, now);
     }
 
     /// <summary>The application wrote and found the send buffer full.</summary>

@@ -185,7 +185,7 @@ public sealed partial class Connection : ISegmentOutput
             error = TcpError.WouldBlock;
             return 0;
         }
-        int n = _snd.Buffer.Write(data);
+        int n = NotSentLowWater is int lowWater ? WriteBelowLowWater(data, lowWater, now) : _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
         if (endOfRecord && n == data.Length && n > 0) _snd.EndRecord();
         if (n < data.Length) NoteSendBufferFull(now);
@@ -274,6 +274,77 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     private long _userTimeoutTicks; // 0: none (half the size of a TimeSpan?, per connection)
+
+    /// <summary>
+    /// TCP_NOTSENT_LOWAT: a write queues more only while fewer than this many bytes wait unsent, so an
+    /// application that writes as fast as it may keeps little queued behind the window and can still
+    /// change its mind about what goes next (HTTP/2 priorities). Linux's rule, chunk by chunk: a new
+    /// chunk of the write (<see cref="WriteChunk"/>) starts only below the mark, and a chunk begun is
+    /// filled. Null: the connection's options decide (<see cref="ConnectionOptions.NotSentLowWater"/>).
+    /// </summary>
+    public int? NotSentLowWater
+    {
+        get => _notSentLowWater > 0 ? _notSentLowWater : _o.NotSentLowWater;
+        set => _notSentLowWater = value is int v && v > 0 ? v : 0;
+    }
+
+    private int _notSentLowWater; // 0: the options' value
+    private int _lastChunk; // bytes in the write's last chunk (Linux's tail skb)
+
+    /// <summary>Bytes written and not yet sent (tcpi_notsent_bytes).</summary>
+    public long Unsent => State.IsSynchronized() ? Math.Max(0, _snd.DataEnd - _snd.Nxt) : _snd.Buffer.Count;
+
+    /// <summary>
+    /// The bytes a write puts in one chunk (Linux's tcp_xmit_size_goal): a GSO packet's worth, at most
+    /// half the largest window the peer has offered, in whole segments.
+    /// </summary>
+    private int WriteChunk
+    {
+        get
+        {
+            const int gsoMaxSize = 65536;
+            int mss = Math.Max(1, _snd.Mss);
+            long largest = _snd.MaxWnd;
+            long cutoff = largest > 536 ? largest / 2 : largest;
+            long goal = cutoff > 0 && gsoMaxSize > cutoff ? Math.Max(cutoff, 68 - 20) : gsoMaxSize;
+            return (int)Math.Max(goal / mss * mss, mss);
+        }
+    }
+
+    /// <summary>
+    /// The write under TCP_NOTSENT_LOWAT: the last chunk is topped up freely, a new one starts only while
+    /// fewer than <paramref name="lowWater"/> bytes are unsent, and a full chunk goes out at once so what
+    /// the window takes no longer counts as unsent (tcp_push_one).
+    /// </summary>
+    private int WriteBelowLowWater(ReadOnlySpan<byte> data, int lowWater, TimeSpan now)
+    {
+        int taken = 0, chunk = WriteChunk;
+        while (taken < data.Length)
+        {
+            long unsent = Unsent;
+            // What went out of the last chunk was cut off it (tso_fragment): its unsent rest is the tail.
+            int tail = (int)Math.Min(_lastChunk, unsent);
+            if (tail >= chunk || tail == 0)
+            {
+                if (unsent >= lowWater) break;
+                tail = 0;
+            }
+            int want = Math.Min(chunk - tail, data.Length - taken);
+            int n = _snd.Buffer.Write(data.Slice(taken, want));
+            taken += n;
+            _lastChunk = tail + n;
+            if (n < want) break; // the send buffer is full
+            if (_lastChunk >= chunk && State is TcpState.Established or TcpState.CloseWait) Output(now);
+        }
+        return taken;
+    }
+
+    /// <summary>
+    /// Room to write as Linux's poll and write-space wake-up judge it (__sk_stream_is_writeable with
+    /// wake): free space at least half of what is queued, and unsent bytes under half the low-water mark.
+    /// </summary>
+    public bool WriteSpaceAvailable =>
+        _snd.Buffer.Free > 0 && _snd.Buffer.Free >= _snd.Buffer.Count / 2 && (NotSentLowWater is not int lw || 2 * Unsent < lw);
 
     /// <summary>
     /// TCP segmentation offload: the host's device takes segments up to this many bytes and cuts them

@@ -332,6 +332,12 @@ public sealed record ConnectionOptions
     /// <summary>Offer timestamps (RFC 7323).</summary>
     public bool Timestamps { get; init; } = true;
 
+    /// <summary>
+    /// Linux's net.ipv4.tcp_notsent_lowat for new connections (see <see cref="Connection.NotSentLowWater"/>):
+    /// null, no limit beyond the send buffer.
+    /// </summary>
+    public int? NotSentLowWater { get; init; }
+
     /// <summary>SO_SNDBUF: bytes the send buffer holds (it may grow up to <see cref="SendBufferMax"/>).</summary>
     public int SendBufferSize { get; init; } = 256 * 1024;
     /// <summary>Round the receive buffer up to a whole number of segments once the MSS is known (BSD).</summary>

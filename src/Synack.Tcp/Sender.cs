@@ -636,9 +636,12 @@ internal sealed class Sender
     // ------------------------------------------------------------------ RFC 7661 window validation
 
     /// <summary>Linux's tcp_is_cwnd_limited: the window was full last round, or (in slow start) at least half of it was used.</summary>
-    private bool CwndLimited =>
+    internal bool CwndLimited =>
         !_o.GrowOnlyWhenCwndLimited || _isCwndLimited
         || Congestion.Window < Congestion.SlowStartThreshold && Congestion.Window < 2u * _maxFlight;
+
+    /// <summary>The congestion window has room for another full segment (Linux's tcp_cwnd_test).</summary>
+    internal bool CwndHasRoom => Flight + (uint)Mss <= Congestion.Window;
 
     /// <summary>After sending: remember how much of the window was used (Linux's tcp_cwnd_validate).</summary>
     private void ValidateWindow(bool sent)

@@ -20,7 +20,8 @@ public class KernelFoundScriptTests
         foreach (var f in Directory.GetFiles(Locations.KernelFoundScripts(), "*.pkt"))
         {
             var text = File.ReadAllText(f);
-            Assert.StartsWith("// Found by synack diff", text, StringComparison.Ordinal);
+            Assert.True(text.StartsWith("// Found by synack diff", StringComparison.Ordinal) || text.StartsWith("// Written against the kernel", StringComparison.Ordinal),
+                $"{Path.GetFileName(f)} does not say what found it");
             Assert.Contains("--profile=linux-6.18", text, StringComparison.Ordinal);
         }
     }

@@ -209,18 +209,17 @@ public sealed class DifferentialTests
     public void Where_synack_departs_from_the_kernel_the_line_and_both_sides_are_named()
     {
         Requirements.Kernel();
-        // TCP_NOTSENT_LOWAT read back before it is set: the kernel answers 0 (the socket has none of its
-        // own: the sysctl applies), Synack the "no limit" it uses. A known departure (docs/kernel-oracle.md).
+        // TCP_MAXSEG read on a socket that has no connection: the kernel answers its mss_cache's first
+        // value (TCP_MSS_DEFAULT, 536), Synack the MSS it would offer. A known departure (docs/kernel-oracle.md).
         var report = CompareOne("""
-            `sysctl -q net.ipv4.tcp_notsent_lowat=4000`
             0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-            +0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], [4]) = 0
+            +0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0
             """);
         var s = Assert.Single(report.Scripts);
         var d = Assert.NotNull(s.Difference);
-        Assert.Equal(3, d.Line);
-        Assert.Contains("gave [0]", d.Kernel);
-        Assert.Contains("gave [4294967295]", d.Synack);
+        Assert.Equal(2, d.Line);
+        Assert.Contains("getsockopt() = 0", d.Kernel);
+        Assert.Contains("gave [1460]", d.Synack);
         Assert.Contains("1 different", report.ToText());
     }
 

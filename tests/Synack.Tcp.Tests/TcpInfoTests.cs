@@ -46,6 +46,28 @@ public class TcpInfoTests
     }
 
     [Fact]
+    public void A_sender_the_congestion_window_stops_is_not_counted_as_held_by_the_receive_window()
+    {
+        // Linux's tcp_write_xmit asks the congestion window first: with both windows full, the sender is
+        // congestion-limited (busy), not receive-window limited.
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, WindowScaling = false, InitialWindowSegments = 10 });
+        var c = d.Connection;
+        int mss = c.SendMss;
+        d.Inject(TcpFlags.Ack, d.PeerNxt, c.SndMax, window: (ushort)(10 * mss));
+        c.Send(new byte[20 * mss], d.Now, out _);
+        d.Advance(TimeSpan.FromMilliseconds(10));
+
+        var info = c.GetInfo(d.Now);
+        Assert.Equal(10_000, info.BusyMicroseconds);
+        Assert.Equal(0, info.ReceiveWindowLimitedMicroseconds);
+
+        // A window smaller than the congestion window is what holds it: that time counts.
+        d.Inject(TcpFlags.Ack, d.PeerNxt, c.SndNxt, window: (ushort)(2 * mss));
+        d.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(10_000, c.GetInfo(d.Now).ReceiveWindowLimitedMicroseconds);
+    }
+
+    [Fact]
     public void Three_duplicate_acks_put_the_sender_in_recovery_and_a_timeout_in_loss()
     {
         // Counting duplicate ACKs (RACK off: with it, time decides, and here no time passes).

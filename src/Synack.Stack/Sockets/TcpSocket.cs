@@ -402,6 +402,20 @@ public sealed class TcpSocket : IConnectionObserver
         return SocketError.Success;
     }
 
+    /// <summary>
+    /// TCP_NOTSENT_LOWAT: writes queue more only while fewer than <paramref name="bytes"/> wait unsent,
+    /// and the socket is writable only then (0 returns to the options' value, as on Linux).
+    /// </summary>
+    public SocketError SetNotSentLowWater(int bytes)
+    {
+        if (bytes < 0) return SocketError.InvalidArgument;
+        Options = Options with { NotSentLowWater = bytes > 0 ? bytes : _stack.Options.Connection.NotSentLowWater };
+        if (_connection is { Detached: false } sc) _stack.Call(sc, c => { c.NotSentLowWater = bytes; return TcpError.None; });
+        return SocketError.Success;
+    }
+
+    private static bool BelowNotSentLowWater(Connection c) => c.NotSentLowWater is not int lowWater || c.Unsent < lowWater;
+
     // ------------------------------------------------------------------ closes
 
     /// <summary>Half-close (SHUT_WR): a FIN after the queued data; reading goes on until the peer closes.</summary>
@@ -494,7 +508,7 @@ public sealed class TcpSocket : IConnectionObserver
             var c = sc.Connection;
             bool gone = sc.Detached || c.State == TcpState.Closed;
             if (c.ReceiveQueued > 0 || c.PeerFinished || gone || _failed) r |= SocketReadiness.Readable;
-            if (gone || _failed || (c.State is TcpState.Established or TcpState.CloseWait && !c.SendClosed && c.SendSpace > 0 && _fileSend is null)) r |= SocketReadiness.Writable;
+            if (gone || _failed || (c.State is TcpState.Established or TcpState.CloseWait && !c.SendClosed && c.SendSpace > 0 && BelowNotSentLowWater(c) && _fileSend is null)) r |= SocketReadiness.Writable;
             bool finAcked = c.SendClosed && c.SndUna == c.SndMax && c.State is not (TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
             if (gone || finAcked) r |= SocketReadiness.Closed;
             return r;
