@@ -49,7 +49,8 @@ internal static class ConformanceCommand
                     error.WriteLine($"synack conformance: {d.FullName}: no such directory or file");
                     return 2;
                 }
-                var comparison = ConformanceSuite.Compare(d.FullName);
+                Profiles.TryFind(parse.GetValue(profile)!, out var heldAs); // auto: Linux 6.18's, the kernel's own
+                var comparison = ConformanceSuite.Compare(d.FullName, heldAs);
                 output.Write(comparison.ToText());
                 return comparison.Different == 0 ? 0 : 1;
             }

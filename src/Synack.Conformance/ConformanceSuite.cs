@@ -10,9 +10,10 @@ public static class ConformanceSuite
 
     /// <summary>
     /// Runs every script under <paramref name="directory"/> (or the one script it names) on the kernel
-    /// and on Synack (its own profile: Linux's for Google's scripts) and compares what each did.
+    /// and on Synack (<paramref name="profile"/>, else Linux 6.18's: the kernel it is held to; a script's
+    /// --profile= line overrides either) and compares what each did.
     /// </summary>
-    public static ComparisonReport Compare(string directory)
+    public static ComparisonReport Compare(string directory, ConnectionOptions? profile = null)
     {
         var root = Path.GetFullPath(directory);
         bool one = File.Exists(root);
@@ -23,8 +24,9 @@ public static class ConformanceSuite
         {
             var rel = Path.GetRelativePath(baseDir, file).Replace('\\', '/');
             var kernel = PacketdrillRunner.RunFile(file, ConformanceTarget.Kernel, displayPath: rel);
-            // Synack as the kernel it is held to: Linux 6.18's rules for a script in Google's dialect.
-            var synack = PacketdrillRunner.RunFile(file, ConformanceTarget.Synack, PacketdrillRunner.IsLinuxDialect(file) ? ConnectionOptions.Linux618 : null, displayPath: rel);
+            // Synack as the kernel it is held to: Linux 6.18's rules, whatever the script's dialect (a
+            // FreeBSD profile held to Linux would compare nothing useful), unless asked otherwise.
+            var synack = PacketdrillRunner.RunFile(file, ConformanceTarget.Synack, profile ?? ConnectionOptions.Linux618, displayPath: rel);
             results.Add(new ScriptComparison(rel, kernel, synack));
         }
         return new ComparisonReport(baseDir, results);

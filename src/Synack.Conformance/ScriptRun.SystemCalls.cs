@@ -456,7 +456,11 @@ internal sealed partial class ScriptRun
                     have = s.NotSentLowWater.ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_MAXSEG":
-                    have = (c is { SendMss: > 0 } ? c.SendMss : sock.Options.Mss).ToString(CultureInfo.InvariantCulture);
+                    // Before a connection has an MSS of its own both kernels answer the MSS the user set, else the
+                    // default they start every socket with (Linux's mss_cache, TCP_MSS_DEFAULT; FreeBSD's
+                    // tcp_mssdflt, tcp_v6mssdflt for IPv6).
+                    bool own = c is { SendMss: > 0, State: not (Synack.Tcp.TcpState.Closed or Synack.Tcp.TcpState.Listen) };
+                    have = (own ? c!.SendMss : s.UserMss ?? (_v6 && !_linux ? 1220 : 536)).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_KEEPIDLE":
                     have = ((int)sock.Options.KeepAliveIdle.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -577,6 +581,7 @@ internal sealed partial class ScriptRun
             if (name == "TCP_INQ") s.ReportInq = v != 0;
             if (name == "TCP_NOTSENT_LOWAT") s.NotSentLowWater = v;
             if (name == "SO_SNDBUF") s.SendBufferReported = sock.Options.SendBufferSize;
+            if (name == "TCP_MAXSEG") s.UserMss = (int)Math.Clamp(v, 64, 65535);
             // IP fields may change on an open connection: the next packet carries them.
             if (name is "IP_TOS" or "IPV6_TCLASS")
             {
@@ -596,8 +601,7 @@ internal sealed partial class ScriptRun
             }
             if (sock.Protocol is not null && !ReferenceEquals(o, sock.Options) && name is not ("SO_REUSEADDR" or "SO_REUSEPORT" or "SO_LINGER"))
                 throw new UnsupportedScriptException($"setsockopt {name} on an open connection (options are fixed when the connection opens)");
-            if (sock.IsListening && !ReferenceEquals(o, sock.Options))
-                throw new UnsupportedScriptException($"setsockopt {name} on a listening socket");
+            // On a listener the options are those its children will start with (sock.Options passes them on).
             return Ok(0);
         };
     }

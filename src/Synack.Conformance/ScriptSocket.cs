@@ -21,6 +21,8 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public bool ReportInq { get; set; }
     /// <summary>TCP_NOTSENT_LOWAT as the socket set it (getsockopt's answer; 0: the sysctl's applies).</summary>
     public long NotSentLowWater { get; set; }
+    /// <summary>TCP_MAXSEG as the user set it: what getsockopt answers until the connection has an MSS of its own.</summary>
+    public int? UserMss { get; set; }
 
     // What the last look at the socket saw, so the next one can tell which wake-ups happened in between.
     /// <summary>SOCK_NOSPACE: a write or a poll found no room; the ACK that makes some wakes the writers.</summary>

@@ -194,4 +194,24 @@ public class TcpSocketTests
         }
         Assert.True(s.Waiters <= 1, $"{s.Waiters} waiters kept");
     }
+
+    [Fact]
+    public void Options_set_on_a_listener_reach_the_connections_it_accepts_afterwards()
+    {
+        var (net, client, server) = TwoHosts();
+        var listener = Listening(server);
+        listener.Options = listener.Options with { Mss = 1100 }; // TCP_MAXSEG on the listener
+        listener.SetNotSentLowWater(16_384);
+        var c = TcpSocket.Create(client);
+        Assert.Equal(SocketError.InProgress, c.Connect(ServerAddress, 80));
+        net.RunFor(3 * Rtt);
+        var s = listener.Accept(out var error);
+
+        Assert.Equal(SocketError.Success, error);
+        int timestamps = s!.Protocol!.TimestampsNegotiated ? 12 : 0; // the option's bytes come out of each segment
+        Assert.Equal(1100 - timestamps, s.Protocol.SendMss);
+        Assert.Equal(1100 - timestamps, c.Protocol!.SendMss); // the SYN-ACK offered it
+        Assert.Equal(16_384, s.Protocol.NotSentLowWater);
+        Assert.Null(c.Protocol.NotSentLowWater);
+    }
 }

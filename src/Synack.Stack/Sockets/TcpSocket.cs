@@ -32,7 +32,7 @@ public sealed class TcpSocket : IConnectionObserver
     private TcpSocket(NetworkStack stack, ConnectionOptions options)
     {
         _stack = stack;
-        Options = options;
+        _options = options;
     }
 
     /// <summary>A new, unbound socket; <paramref name="options"/> default to the stack's.</summary>
@@ -40,8 +40,21 @@ public sealed class TcpSocket : IConnectionObserver
 
     /// <summary>The stack the socket belongs to.</summary>
     public NetworkStack Stack => _stack;
-    /// <summary>The options of the connection this socket will open or accept (fixed once it does).</summary>
-    public ConnectionOptions Options { get; set; }
+    /// <summary>
+    /// The options of the connection this socket will open (fixed once it does); on a listener, those of
+    /// the connections it accepts from then on, as a listening socket's options pass to its children.
+    /// </summary>
+    public ConnectionOptions Options
+    {
+        get => _options;
+        set
+        {
+            _options = value;
+            if (_listener is { } l) l.Options = value;
+        }
+    }
+
+    private ConnectionOptions _options;
     /// <summary>SO_LINGER: with zero, <see cref="Close"/> resets the connection instead of closing it.</summary>
     public TimeSpan? Linger
     {
