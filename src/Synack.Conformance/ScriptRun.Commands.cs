@@ -124,8 +124,8 @@ internal sealed partial class ScriptRun
                 .Select(n => $"{n} = {PythonBlock.Format(lookup(n))}")));
         }
         var sock = _current;
-        TcpInfo info = sock?.Socket.Protocol is { } c ? c.GetInfo(_now)
-            : new TcpInfo { State = sock?.Socket.IsListening == true ? TcpState.Listen : TcpState.Closed };
+        TcpInfo info = sock?.Socket.GetInfo() ?? new TcpInfo { State = TcpState.Closed };
+        if (sock is { Socket.IsListening: true }) info = info with { Sacked = sock.ListenBacklog }; // the backlog asked, not the queue's size
         var printed = new List<string>();
         Observe(e, block, name => TcpInfoFields.Lookup(name, info));
         string? failed = block.Run(name => TcpInfoFields.Lookup(name, info), _pythonVariables, printed);

@@ -136,6 +136,8 @@ internal sealed unsafe partial class ScriptRun
                     }
                     int scriptFd = NewKernelFd(call);
                     _kfds[scriptFd] = new KernelSocket(fd);
+                    // tcpi_* look at the first socket until a connection is made (or it is closed).
+                    if (_currentFd is not int current || !_kfds.ContainsKey(current) || current == scriptFd) _currentFd = scriptFd;
                     return Ok(scriptFd);
                 };
             case "epoll_create" or "epoll_create1":
@@ -185,16 +187,21 @@ internal sealed unsafe partial class ScriptRun
             case "connect":
                 {
                     var s = KernelFd(e, a);
-                    _remotePort = ScriptLocalPort; // the script's peer listens on 8080
-                    _currentFd = ScriptFdOf(s);
                     var attempt = Maybe(s, 0, () =>
                     {
-                        int r = SockAddr(_remote, _remotePort, (addr, len) => KernelNative.Connect(s.Fd, addr, len));
+                        int r = SockAddr(_remote, ScriptLocalPort, (addr, len) => KernelNative.Connect(s.Fd, addr, len)); // the script's peer listens on 8080
                         return (r, r < 0 ? LastErrno : 0);
                     });
                     return () =>
                     {
                         var outcome = attempt();
+                        // Only a connect that starts (or makes) a connection moves the script's peer to its
+                        // port: EISCONN on an accepted socket, say, leaves the connection the script talks to.
+                        if (outcome.Errno is null or "EINPROGRESS" or "EALREADY")
+                        {
+                            _remotePort = ScriptLocalPort;
+                            _currentFd = ScriptFdOf(s);
+                        }
                         if (LocalPortOf(s.Fd) is ushort port and not 0) _localPort = port;
                         return outcome;
                     };

@@ -69,6 +69,8 @@ internal sealed partial class ScriptRun
                 {
                     int fd = NewFd(call);
                     _fds[fd] = new ScriptSocket(fd, TcpSocket.Create(_stack!, _options));
+                    // tcpi_* look at the first socket until a connection is made (or it is closed).
+                    if (_current is null || !_fds.ContainsValue(_current)) _current = _fds[fd];
                     return () => Ok(fd);
                 }
             case "fcntl":
@@ -90,10 +92,11 @@ internal sealed partial class ScriptRun
                     {
                         var sock = s.Socket;
                         if (sock.Protocol is not null) return Fail("EINVAL");
-                        if (sock.IsListening) return Ok(0);
                         if (sock.BoundPort is null) sock.Bind(ScriptLocalPort);
-                        // BSD sizes the accept queue at 3/2 of the backlog, plus one.
-                        var error = sock.Listen(backlog * 3 / 2 + 1);
+                        // The accept queue holds one more than the backlog on Linux (sk_acceptq_is_full is
+                        // "more than"), 3/2 of it plus one on BSD; listen() again resizes it.
+                        s.ListenBacklog = backlog;
+                        var error = sock.Listen(LinuxSockets ? backlog + 1 : backlog * 3 / 2 + 1);
                         if (error != SocketError.Success) return Fail(Errno.From(error));
                         _localPort = sock.BoundPort!.Value;
                         _remotePort = ScriptRemotePort;
@@ -105,10 +108,11 @@ internal sealed partial class ScriptRun
                     var s = Socket(e, a);
                     return () =>
                     {
+                        if (s.ListenStopped) return Fail("EINVAL"); // a CLOSE socket again, as if never listening
                         var accepted = s.Socket.Accept(out var error);
                         if (accepted is null) return error == SocketError.WouldBlock && !s.NonBlocking ? Blocked : Fail(Errno.From(error));
                         int fd = NewFd(call);
-                        var ns = new ScriptSocket(fd, accepted);
+                        var ns = new ScriptSocket(fd, accepted) { ConnectReported = true }; // connected from the start: connect() says EISCONN
                         _fds[fd] = ns;
                         _current = ns;
                         return Ok(fd);
@@ -202,6 +206,17 @@ internal sealed partial class ScriptRun
                     string how = a.Count > 1 ? a[1] : "SHUT_RDWR";
                     return () =>
                     {
+                        if (s.Socket.IsListening && LinuxSockets)
+                        {
+                            // Linux's inet_shutdown on a listener: SHUT_WR does nothing; SHUT_RD stops it listening
+                            // (tcp_disconnect: the queued connections reset, new SYNs refused), and both succeed.
+                            if (how is "SHUT_RD" or "SHUT_RDWR")
+                            {
+                                s.Socket.Close();
+                                s.ListenStopped = true;
+                            }
+                            return Ok(0);
+                        }
                         if (!s.Socket.IsOpen) return Fail("ENOTCONN");
                         if (how is "SHUT_RD" or "SHUT_RDWR") s.ReadShutdown = true;
                         var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
@@ -374,6 +389,8 @@ internal sealed partial class ScriptRun
     private Func<(bool, long, string?)> Connect(ScriptEvent e, ScriptSocket s) => () =>
     {
         var sock = s.Socket;
+        // Linux's inet_stream_connect: a socket whose state is not CLOSE (a listener) is "already connected".
+        if (sock.IsListening && LinuxSockets) return Fail("EISCONN");
         if (sock.Protocol is not null)
         {
             // A second connect() reports how the first one went, as BSD does.
@@ -383,8 +400,10 @@ internal sealed partial class ScriptRun
                 case SocketError.AlreadyInProgress:
                     return s.NonBlocking ? Fail("EALREADY") : Blocked;
                 case SocketError.IsConnected when !s.ConnectReported:
+                    // The first connect() after a non-blocking one completed: BSD says EISCONN; Linux's
+                    // socket is still SS_CONNECTING, so it finishes the connect and says 0 (then EISCONN).
                     s.ConnectReported = true;
-                    return s.NonBlocking ? Fail("EISCONN") : Ok(0);
+                    return s.NonBlocking && !LinuxSockets ? Fail("EISCONN") : Ok(0);
                 default:
                     return Fail(Errno.From(again));
             }
@@ -418,6 +437,9 @@ internal sealed partial class ScriptRun
         {
             SocketError.Success => Ok(n),
             SocketError.WouldBlock => s.NonBlocking || dontWait ? Fail("EWOULDBLOCK") : Blocked,
+            // Linux's tcp_sendmsg on a socket that is neither connected nor connecting (never was, or
+            // listening): sk_stream_wait_connect's EPIPE, where BSD's sosend says ENOTCONN.
+            SocketError.NotConnected when LinuxSockets => Fail("EPIPE"),
             _ => Fail(Errno.From(error)),
         };
     }
@@ -460,7 +482,7 @@ internal sealed partial class ScriptRun
                     // default they start every socket with (Linux's mss_cache, TCP_MSS_DEFAULT; FreeBSD's
                     // tcp_mssdflt, tcp_v6mssdflt for IPv6).
                     bool own = c is { SendMss: > 0, State: not (Synack.Tcp.TcpState.Closed or Synack.Tcp.TcpState.Listen) };
-                    have = (own ? c!.SendMss : s.UserMss ?? (_v6 && !_linux ? 1220 : 536)).ToString(CultureInfo.InvariantCulture);
+                    have = (own ? c!.SendMss : s.UserMss ?? (_v6 && !LinuxSockets ? 1220 : 536)).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "TCP_KEEPIDLE":
                     have = ((int)sock.Options.KeepAliveIdle.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -514,7 +536,7 @@ internal sealed partial class ScriptRun
                 {
                     case "SO_SNDBUF":
                         int size = (int)Math.Clamp(v, 1, int.MaxValue / 2);
-                        if (_linux) size *= 2; // Linux doubles it (room for its bookkeeping) and reports the double
+                        if (LinuxSockets) size *= 2; // Linux doubles it (room for its bookkeeping) and reports the double
                         s.SendBufferReported = size;
                         return sock.SetSendBufferSize(size) == SocketError.Success ? Ok(0) : Fail("ENOBUFS");
                     case "TCP_NODELAY":
@@ -553,14 +575,14 @@ internal sealed partial class ScriptRun
             sock.Options = name switch
             {
                 "SO_REUSEADDR" or "SO_REUSEPORT" => o,
-                "SO_RCVBUF" => o with { ReceiveBufferSize = (int)(_linux ? 2 * v : v) }, // Linux doubles it too
+                "SO_RCVBUF" => o with { ReceiveBufferSize = (int)(LinuxSockets ? 2 * v : v) }, // Linux doubles it too
                 "TCP_CONGESTION" => raw.Trim('"') switch
                 {
                     "cubic" => o with { CongestionControl = Synack.Tcp.CongestionControlAlgorithm.Cubic },
                     "reno" => o with { CongestionControl = Synack.Tcp.CongestionControlAlgorithm.NewReno },
                     var other => throw new UnsupportedScriptException($"congestion control {other}"),
                 },
-                "SO_SNDBUF" => o with { SendBufferSize = (int)(_linux ? 2 * v : v) },
+                "SO_SNDBUF" => o with { SendBufferSize = (int)(LinuxSockets ? 2 * v : v) },
                 "SO_KEEPALIVE" => o with { KeepAlive = v != 0 },
                 "TCP_NODELAY" => o with { Nagle = v == 0 },
                 "TCP_KEEPIDLE" => o with { KeepAliveIdle = TimeSpan.FromSeconds(v) },

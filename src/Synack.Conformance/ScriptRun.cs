@@ -51,12 +51,23 @@ internal sealed partial class ScriptRun
         _recording = recording;
         _linux = script.Events.Any(e => e.Kind == EventKind.Command && LinuxShell.IsLinux(e.Text));
         _options = profile ?? (_linux ? ConnectionOptions.Linux : ConnectionOptions.FreeBsd);
+        _linuxProfile = IsLinuxProfile(profile);
         if (capture is not null)
         {
             _capture = capture;
             _captureInterface = capture.AddInterface("synack", "the stack under test; inbound packets are the script's");
         }
     }
+
+    /// <summary>
+    /// The socket layer answers as Linux's does (errno, SO_SNDBUF doubled, the default MSS): for a script
+    /// in Google's dialect, and for any script run as a Linux profile (held to the kernel, say).
+    /// </summary>
+    private bool LinuxSockets => _linux || _linuxProfile;
+
+    private bool _linuxProfile; // the stack runs as one of the Linux profiles, whatever the script's dialect
+
+    private static bool IsLinuxProfile(ConnectionOptions? o) => ReferenceEquals(o, ConnectionOptions.Linux) || ReferenceEquals(o, ConnectionOptions.Linux618);
 
     private readonly PcapNgWriter? _capture;
     private readonly uint? _isn;
@@ -111,6 +122,7 @@ internal sealed partial class ScriptRun
         {
             if (!Profiles.TryFind(profile, out var named)) throw new ScriptFailure(0, $"unknown profile '{profile}' (known: {string.Join(", ", Profiles.Names)})");
             if (named is not null) _options = named;
+            _linuxProfile = IsLinuxProfile(named);
         }
         if (o.ContainsKey("udp_encapsulation")) throw new UnsupportedScriptException("TCP over UDP encapsulation");
         var ipVersion = o.GetValueOrDefault("ip_version", "ipv4");

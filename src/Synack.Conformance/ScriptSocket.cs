@@ -21,6 +21,10 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public bool ReportInq { get; set; }
     /// <summary>TCP_NOTSENT_LOWAT as the socket set it (getsockopt's answer; 0: the sysctl's applies).</summary>
     public long NotSentLowWater { get; set; }
+    /// <summary>The backlog listen() was given (what Linux's tcp_info reports as tcpi_sacked for a listener).</summary>
+    public int ListenBacklog { get; set; }
+    /// <summary>A listener Linux's shutdown(SHUT_RD) stopped: a closed socket again (accept says EINVAL).</summary>
+    public bool ListenStopped { get; set; }
     /// <summary>TCP_MAXSEG as the user set it: what getsockopt answers until the connection has an MSS of its own.</summary>
     public int? UserMss { get; set; }
 

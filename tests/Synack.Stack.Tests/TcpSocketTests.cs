@@ -214,4 +214,24 @@ public class TcpSocketTests
         Assert.Equal(16_384, s.Protocol.NotSentLowWater);
         Assert.Null(c.Protocol.NotSentLowWater);
     }
+
+    [Fact]
+    public void Tcp_info_answers_for_a_socket_without_a_connection_and_for_a_listener()
+    {
+        var (net, client, server) = TwoHosts();
+        Assert.Equal(TcpState.Closed, TcpSocket.Create(server).GetInfo().State);
+
+        var listener = Listening(server); // backlog 8
+        Assert.Equal(SocketError.Success, listener.Listen(5)); // listen() again changes the backlog
+        var c = TcpSocket.Create(client);
+        c.Connect(ServerAddress, 80);
+        net.RunFor(3 * Rtt);
+
+        var info = listener.GetInfo();
+        Assert.Equal(TcpState.Listen, info.State);
+        Assert.Equal(1, info.Unacked); // waiting to be accepted
+        Assert.Equal(5, info.Sacked); // the backlog
+        listener.Accept(out _);
+        Assert.Equal(0, listener.GetInfo().Unacked);
+    }
 }

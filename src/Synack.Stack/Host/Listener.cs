@@ -7,7 +7,7 @@ internal sealed class Listener
 {
     public required ushort Port { get; init; }
     public Synack.Wire.IpAddr? Address { get; init; }
-    public required int Backlog { get; init; }
+    public required int Backlog { get; set; }
     /// <summary>What connections it accepts from now on start with (setsockopt on a listener changes it).</summary>
     public required ConnectionOptions Options { get; set; }
     /// <summary>Connections in SYN-RECEIVED (the SYN queue).</summary>

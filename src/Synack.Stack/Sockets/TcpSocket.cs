@@ -141,7 +141,11 @@ public sealed class TcpSocket : IConnectionObserver
     {
         if (_closed) return SocketError.OperationAborted;
         if (_connection is not null || _boundPort is not ushort port) return SocketError.InvalidArgument;
-        if (_listener is not null) return SocketError.Success;
+        if (_listener is not null)
+        {
+            _listener.Backlog = Math.Max(1, backlog); // listen() again changes the backlog, as on Linux
+            return SocketError.Success;
+        }
         try
         {
             _listener = _stack.Listen(BoundAddress, port, backlog, Options);
@@ -503,6 +507,18 @@ public sealed class TcpSocket : IConnectionObserver
         var e = _pendingError;
         _pendingError = SocketError.Success;
         return e;
+    }
+
+    /// <summary>
+    /// TCP_INFO for this socket in whatever state it is: its connection's; a listener's as Linux fills it
+    /// (<see cref="TcpInfo.Unacked"/> the connections waiting to be accepted, <see cref="TcpInfo.Sacked"/>
+    /// the backlog); CLOSED for a socket with neither.
+    /// </summary>
+    public TcpInfo GetInfo()
+    {
+        if (_connection is { } sc) return sc.Connection.GetInfo(_stack.Now);
+        if (_listener is { } l) return new TcpInfo { State = TcpState.Listen, Unacked = l.AcceptQueue.Count, Sacked = l.Backlog };
+        return new TcpInfo { State = TcpState.Closed };
     }
 
     /// <summary>What the socket is ready for now, as <c>poll</c> would report it.</summary>
