@@ -218,7 +218,11 @@ internal sealed partial class ScriptRun
                             return Ok(0);
                         }
                         if (!s.Socket.IsOpen) return Fail("ENOTCONN");
-                        if (how is "SHUT_RD" or "SHUT_RDWR") s.ReadShutdown = true;
+                        if (how is "SHUT_RD" or "SHUT_RDWR")
+                        {
+                            s.ReadShutdown = true;
+                            s.Socket.ShutdownReceive();
+                        }
                         var error = how is "SHUT_WR" or "SHUT_RDWR" ? s.Socket.Shutdown() : SocketError.Success;
                         return error == SocketError.Success ? Ok(0) : Fail(Errno.From(error));
                     };

@@ -469,6 +469,15 @@ public sealed partial class Connection
             EnterClosed("rcv data after user CLOSE: RST", TcpError.None);
             return false;
         }
+        if (_receiveShutdown && _o.ResetDataAfterReceiveShutdown && State is TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            // Linux's tcp_rcv_state_process: RCV_SHUTDOWN in FIN-WAIT, data that cannot be read: reset
+            // (tcp_reset: the application sees ECONNRESET), answered as a segment no socket takes.
+            ackNow = false;
+            SendReset(segAck);
+            EnterClosed("rcv data after SHUT_RD in FIN-WAIT: RST", TcpError.ConnectionReset);
+            return false;
+        }
         if (_rcv.Buffer.StorageBytes == 0 && _host.Pressure == MemoryPressure.Exhausted)
         {
             // No buffer memory to be had: the text is dropped unacknowledged, and the peer's

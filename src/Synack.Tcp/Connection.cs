@@ -31,6 +31,7 @@ public sealed partial class Connection : ISegmentOutput
     private TimeSpan _heardAt;                // the last segment that passed the acceptability test (Linux's rcv_tstamp)
     private bool _passiveOpen;
     private bool _orphaned;
+    private bool _receiveShutdown; // SHUT_RD
     private int _accountedBytes; // the buffer storage last reported to the host (fits the object's padding: no cost)
 
     /// <summary>How many separate ranges wait out of order (bounded by <see cref="ReassemblyQueue.MaxRanges"/>).</summary>
@@ -441,6 +442,13 @@ public sealed partial class Connection : ISegmentOutput
 
     /// <summary>Copies received in-order bytes without consuming them (MSG_PEEK).</summary>
     public int Peek(Span<byte> dest) => _rcv.Buffer.Peek(0, dest);
+
+    /// <summary>
+    /// shutdown(SHUT_RD): the application reads no more. Data still arrives and is acknowledged while the
+    /// connection is open; once our FIN is out (FIN-WAIT-1, FIN-WAIT-2) new data resets it, as after
+    /// close() (<see cref="ConnectionOptions.ResetDataAfterReceiveShutdown"/>).
+    /// </summary>
+    public void ShutdownReceive() => _receiveShutdown = true;
 
     /// <summary>
     /// CLOSE in RFC 9293's sense: no more data from this side (half-close). A FIN follows the queued

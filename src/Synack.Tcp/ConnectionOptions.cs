@@ -31,6 +31,7 @@ public sealed record ConnectionOptions
         WindowScale = 6,
         DelayAckOfFin = false,
         ResetOnCloseWithUnreadData = false,
+        ResetDataAfterReceiveShutdown = false,
         AdvertiseFreeSpace = true,
         RepeatFinUntilAcked = true,
         AcceptWithinBufferSpace = true,
@@ -347,6 +348,12 @@ public sealed record ConnectionOptions
     /// discards the data and closes with FIN (FreeBSD).
     /// </summary>
     public bool ResetOnCloseWithUnreadData { get; init; } = true;
+    /// <summary>
+    /// After shutdown of the receive side (SHUT_RD), new data arriving in FIN-WAIT-1 or FIN-WAIT-2
+    /// resets the connection, as after close() (Linux's RCV_SHUTDOWN rule, RFC 1122 4.2.2.13); false:
+    /// only a closed application's connection resets (FreeBSD's SS_NOFDREF), the data is taken.
+    /// </summary>
+    public bool ResetDataAfterReceiveShutdown { get; init; } = true;
     /// <summary>
     /// Receiver silly-window avoidance as BSD does it: every segment offers all free buffer space
     /// (zero when that is under a quarter buffer and under a segment). False is RFC 9293 3.8.6.2.2:

@@ -273,4 +273,32 @@ public class LadderTests
         var lost = Assert.Single(rows, r => r.Lost);
         Assert.Equal("client . seq=2 ack=2 len=0 LOST -> TIME-WAIT/LAST-ACK", lost.ToString());
     }
+
+    [Theory]
+    [InlineData(true)]  // Linux: RCV_SHUTDOWN in FIN-WAIT, the data cannot be read: reset
+    [InlineData(false)] // FreeBSD: only a closed application's connection resets
+    public void Data_after_shutdown_of_both_sides_resets_the_connection_on_linux_only(bool linuxRule)
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, ResetDataAfterReceiveShutdown = linuxRule });
+        var c = d.Connection;
+        c.ShutdownReceive();
+        c.Shutdown(d.Now);
+        Assert.Equal(TcpState.FinWait1, c.State);
+        d.Clear();
+
+        d.InjectData(d.PeerNxt, new byte[10]);
+
+        if (linuxRule)
+        {
+            Assert.Equal(TcpState.Closed, c.State);
+            Assert.Equal(TcpFlags.Rst, Assert.Single(d.Sent).Header.Flags);
+            Assert.Equal(TcpError.ConnectionReset, c.Error);
+        }
+        else
+        {
+            Assert.Equal(TcpState.FinWait2, c.State); // the segment acked our FIN; its data was taken
+            Assert.True(d.Sent.All(s => !s.Header.Flags.Has(TcpFlags.Rst)));
+            Assert.Equal(10, c.ReceiveQueued);
+        }
+    }
 }

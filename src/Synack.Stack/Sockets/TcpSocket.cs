@@ -444,6 +444,17 @@ public sealed class TcpSocket : IConnectionObserver
     }
 
     /// <summary>
+    /// Shutdown of the receive side (SHUT_RD): reading ends; on the Linux profiles, data that arrives once
+    /// this side's FIN is out resets the connection (<see cref="ConnectionOptions.ResetDataAfterReceiveShutdown"/>).
+    /// </summary>
+    public SocketError ShutdownReceive()
+    {
+        if (_connection is not { } sc || sc.Detached) return SocketError.NotConnected;
+        _stack.Call(sc, c => { c.ShutdownReceive(); return TcpError.None; });
+        return SocketError.Success;
+    }
+
+    /// <summary>
     /// close(): the application lets go. A listener stops (connections not yet accepted are reset); a
     /// connection closes gracefully — or resets, with unread data or a zero <see cref="Linger"/>.
     /// </summary>
