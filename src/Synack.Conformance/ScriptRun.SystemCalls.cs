@@ -481,6 +481,9 @@ internal sealed partial class ScriptRun
                 case "TCP_NOTSENT_LOWAT":
                     have = s.NotSentLowWater.ToString(CultureInfo.InvariantCulture);
                     break;
+                case "TCP_QUICKACK" when LinuxSockets:
+                    have = c is null || c.QuickAck ? "1" : "0";
+                    break;
                 case "TCP_MAXSEG":
                     // Before a connection has an MSS of its own both kernels answer the MSS the user set, else the
                     // default they start every socket with (Linux's mss_cache, TCP_MSS_DEFAULT; FreeBSD's
@@ -569,6 +572,9 @@ internal sealed partial class ScriptRun
                     case "TCP_INQ":
                         s.ReportInq = v != 0;
                         return Ok(0);
+                    case "TCP_QUICKACK" when LinuxSockets:
+                        sock.Protocol.SetQuickAck(v != 0, _now);
+                        return Ok(0);
                     case "TCP_NOTSENT_LOWAT":
                         s.NotSentLowWater = v;
                         sock.SetNotSentLowWater((int)Math.Min(v, int.MaxValue));
@@ -600,6 +606,7 @@ internal sealed partial class ScriptRun
                 "TCP_FUNCTION_BLK" => o,
                 "TCP_USER_TIMEOUT" => o with { UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null },
                 "TCP_INQ" => o,
+                "TCP_QUICKACK" when LinuxSockets => o, // the listener's own ACK mode; its children start afresh
                 "TCP_NOTSENT_LOWAT" => v > 0 ? o with { NotSentLowWater = (int)Math.Min(v, int.MaxValue) } : o, // 0: the sysctl's
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };

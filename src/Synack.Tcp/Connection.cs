@@ -368,6 +368,32 @@ public sealed partial class Connection : ISegmentOutput
         if (on) Push(now);
     }
 
+    /// <summary>
+    /// TCP_QUICKACK as Linux reads it: true unless the connection is in pingpong (interactive) mode, where
+    /// ACKs wait for a reply to carry them (<see cref="ConnectionOptions.PingPongThreshold"/>).
+    /// </summary>
+    public bool QuickAck => !_rcv.InPingPong;
+
+    /// <summary>
+    /// TCP_QUICKACK as Linux applies it (__tcp_sock_set_quickack): off enters pingpong mode, so ACKs are
+    /// delayed; on leaves it, and a delayed ACK owed goes now if nothing waits unread or more than a
+    /// segment is unacknowledged (tcp_cleanup_rbuf with ICSK_ACK_PUSHED). Profiles without pingpong
+    /// (no <see cref="ConnectionOptions.PingPongThreshold"/>) have no mode to enter.
+    /// </summary>
+    public void SetQuickAck(bool on, TimeSpan now)
+    {
+        using var _ = Enter();
+        if (!on)
+        {
+            if (_o.PingPongThreshold is int threshold) _rcv.PingPong = threshold;
+            return;
+        }
+        _rcv.PingPong = 0;
+        if (State is TcpState.Established or TcpState.CloseWait && _delAckAt != Never
+            && (_rcv.Buffer.Count == 0 || _rcv.MoreThanOneFullSegmentUnacked))
+            SendAck(now);
+    }
+
     /// <summary>SO_KEEPALIVE: are keep-alive probes on (the options' value until set on the connection)?</summary>
     public bool KeepAlive => KeepAliveOn;
 
