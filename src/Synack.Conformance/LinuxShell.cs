@@ -203,6 +203,8 @@ internal static partial class LinuxShell
                 return o with { KeepAliveInterval = TimeSpan.FromSeconds(one) };
             case "net.ipv4.tcp_keepalive_probes":
                 return o with { KeepAliveCount = (int)one };
+            case "net.ipv4.tcp_syn_linear_timeouts":
+                return o with { SynLinearTimeouts = (int)one };
             case "net.ipv4.tcp_fin_timeout":
                 return o with { FinWait2Timeout = TimeSpan.FromSeconds(one) };
             case "net.ipv4.tcp_rfc1337":

@@ -357,9 +357,13 @@ internal sealed partial class ScriptRun
         {
             bool readable = c.ReceiveQueued > 0 || c.PeerFinished || failed;
             if (wantIn && readable) ready.Add("POLLIN");
-            // Linux's tcp_poll: writable while free space is at least half what is queued, and unsent bytes under half TCP_NOTSENT_LOWAT.
+            // Linux's tcp_poll: writable while free space is at least half what is queued, and unsent bytes
+            // under half TCP_NOTSENT_LOWAT; and, as BSD's sowriteable, always once nothing more can be sent
+            // (SEND_SHUTDOWN, closed, an error), so a write fails at once. Not while opening, on Linux.
             bool established = c.State is Synack.Tcp.TcpState.Established or Synack.Tcp.TcpState.CloseWait;
-            bool writable = established && !c.SendClosed && c.WriteSpaceAvailable;
+            bool opening = c.State is Synack.Tcp.TcpState.SynSent or Synack.Tcp.TcpState.SynReceived;
+            bool cannotSend = c.SendClosed || c.State == Synack.Tcp.TcpState.Closed || failed;
+            bool writable = (!opening || failed && !LinuxSockets) && (cannotSend || established && c.WriteSpaceAvailable);
             if (wantOut && writable) ready.Add("POLLOUT");
             if (failed) ready.Add("POLLERR");
             if (c.State == Synack.Tcp.TcpState.Closed || c.PeerFinished && c.SendClosed) ready.Add("POLLHUP");
@@ -484,6 +488,13 @@ internal sealed partial class ScriptRun
                 case "TCP_QUICKACK" when LinuxSockets:
                     have = c is null || c.QuickAck ? "1" : "0";
                     break;
+                case "TCP_LINGER2" when LinuxSockets:
+                    // The socket's own value, else the sysctl's (tcp_fin_timeout), in seconds; -1 for none.
+                    have = (s.Linger2 < 0 ? -1 : s.Linger2 > 0 ? s.Linger2 : (long)_options.FinWait2Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                    break;
+                case "TCP_SYNCNT" when LinuxSockets:
+                    have = (c?.Options ?? sock.Options).SynRetries.ToString(CultureInfo.InvariantCulture);
+                    break;
                 case "TCP_MAXSEG":
                     // Before a connection has an MSS of its own both kernels answer the MSS the user set, else the
                     // default they start every socket with (Linux's mss_cache, TCP_MSS_DEFAULT; FreeBSD's
@@ -536,6 +547,7 @@ internal sealed partial class ScriptRun
         return () =>
         {
             var sock = s.Socket;
+            if (name == "TCP_SYNCNT" && v is < 1 or > 127) return Fail("EINVAL"); // MAX_TCP_SYNCNT
             if (sock.Protocol is not null)
             {
                 // Settings a live connection takes.
@@ -575,6 +587,10 @@ internal sealed partial class ScriptRun
                     case "TCP_QUICKACK" when LinuxSockets:
                         sock.Protocol.SetQuickAck(v != 0, _now);
                         return Ok(0);
+                    case "TCP_LINGER2" when LinuxSockets:
+                        s.Linger2 = v;
+                        sock.Protocol.FinWait2Timeout = Linger2(v);
+                        return Ok(0);
                     case "TCP_NOTSENT_LOWAT":
                         s.NotSentLowWater = v;
                         sock.SetNotSentLowWater((int)Math.Min(v, int.MaxValue));
@@ -607,6 +623,8 @@ internal sealed partial class ScriptRun
                 "TCP_USER_TIMEOUT" => o with { UserTimeout = v > 0 ? TimeSpan.FromMilliseconds(v) : null },
                 "TCP_INQ" => o,
                 "TCP_QUICKACK" when LinuxSockets => o, // the listener's own ACK mode; its children start afresh
+                "TCP_LINGER2" when LinuxSockets => o with { FinWait2Timeout = Linger2(v) },
+                "TCP_SYNCNT" when LinuxSockets => o with { SynRetries = (int)v },
                 "TCP_NOTSENT_LOWAT" => v > 0 ? o with { NotSentLowWater = (int)Math.Min(v, int.MaxValue) } : o, // 0: the sysctl's
                 _ => throw new UnsupportedScriptException($"setsockopt {name}"),
             };
@@ -615,6 +633,7 @@ internal sealed partial class ScriptRun
             if (name == "TCP_NOTSENT_LOWAT") s.NotSentLowWater = v;
             if (name == "SO_SNDBUF") s.SendBufferReported = sock.Options.SendBufferSize;
             if (name == "TCP_MAXSEG") s.UserMss = (int)Math.Clamp(v, 64, 65535);
+            if (name == "TCP_LINGER2") s.Linger2 = v;
             // IP fields may change on an open connection: the next packet carries them.
             if (name is "IP_TOS" or "IPV6_TCLASS")
             {
@@ -638,6 +657,10 @@ internal sealed partial class ScriptRun
             return Ok(0);
         };
     }
+
+    /// <summary>TCP_LINGER2's seconds as the FIN-WAIT-2 time: negative, none; 0, the sysctl's; at most TCP_FIN_TIMEOUT_MAX (120 s).</summary>
+    private TimeSpan Linger2(long seconds) =>
+        seconds < 0 ? TimeSpan.FromSeconds(-1) : seconds == 0 ? _options.FinWait2Timeout : TimeSpan.FromSeconds(Math.Min(seconds, 120));
 
     /// <summary>IP_TOS / IPV6_TCLASS values: a number, or the names FreeBSD's netinet/ip.h gives them.</summary>
     private static int TrafficClassValue(string raw)

@@ -25,6 +25,8 @@ internal sealed class ScriptSocket(int fd, TcpSocket socket)
     public int ListenBacklog { get; set; }
     /// <summary>A listener Linux's shutdown(SHUT_RD) stopped: a closed socket again (accept says EINVAL).</summary>
     public bool ListenStopped { get; set; }
+    /// <summary>TCP_LINGER2 as the socket set it, in seconds (0: the sysctl's).</summary>
+    public long Linger2 { get; set; }
     /// <summary>TCP_MAXSEG as the user set it: what getsockopt answers until the connection has an MSS of its own.</summary>
     public int? UserMss { get; set; }
 

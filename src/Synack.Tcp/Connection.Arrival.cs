@@ -328,6 +328,14 @@ public sealed partial class Connection
                 ProcessAck(in seg, a.Payload.Length, now);
                 if (State == TcpState.FinWait1 && OurFinAcked && !finInOrder)
                 {
+                    if (_orphaned && FinWait2Timeout < TimeSpan.Zero)
+                    {
+                        // Linux's linger2 < 0: an orphan does not wait in FIN-WAIT-2; the ACK that would put
+                        // it there is answered as a segment no socket takes (<SEQ=SEG.ACK><CTL=RST>).
+                        SendReset(seg.Ack);
+                        EnterClosed("rcv ACK of FIN, no FIN-WAIT-2 time: RST", TcpError.None);
+                        return false;
+                    }
                     SetState(TcpState.FinWait2, "rcv ACK of FIN");
                     if (_orphaned) OrphanedInFinWait2(now);
                 }
@@ -548,7 +556,14 @@ public sealed partial class Connection
     /// </summary>
     private void OrphanedInFinWait2(TimeSpan now)
     {
-        _endAt = now + _o.FinWait2Timeout;
+        var timeout = FinWait2Timeout;
+        if (_o.FinWait2TimeoutAtLeastRtos)
+        {
+            var rto = _snd.Rto.Rto;
+            var floor = 4 * rto - rto / 2; // tcp_fin_time: (rto << 2) - (rto >> 1)
+            if (timeout < floor) timeout = floor;
+        }
+        _endAt = now + timeout;
         _orphanWindow = _rcv.SelectedWindowLeft;
     }
 

@@ -102,13 +102,15 @@ public sealed partial class Connection
         switch (State)
         {
             case TcpState.SynSent:
-                if (_retries >= _o.SynRetries)
+                if (_o.SynLinearTimeouts > 0
+                    ? _retries > 0 && now - _unansweredSince >= ModelTimeout(_o.SynRetries, _o.InitialRto)
+                    : _retries >= _o.SynRetries)
                 {
                     EnterClosed("SYN retries exhausted", TcpError.TimedOut);
                     return;
                 }
                 _retries++;
-                _snd.Rto.Backoff(_o);
+                if (_retries > _o.SynLinearTimeouts) _snd.Rto.Backoff(_o); // Linux 6.5: the first timeouts stay linear
                 SendSyn(now, ack: false);
                 ArmRetransmission(now);
                 return;
@@ -151,6 +153,19 @@ public sealed partial class Connection
             // The window is closed: the only thing outstanding is past it. Keep the timer running.
             ArmRetransmission(now);
         }
+    }
+
+    /// <summary>
+    /// Linux's tcp_model_timeout: how long <paramref name="retries"/> retransmissions take from the first
+    /// send when each timeout doubles from <paramref name="rtoBase"/>, capped at 120 s a step.
+    /// </summary>
+    private static TimeSpan ModelTimeout(int retries, TimeSpan rtoBase)
+    {
+        var max = TimeSpan.FromSeconds(120);
+        int threshold = (int)Math.Floor(Math.Log2(max / rtoBase));
+        return retries <= threshold
+            ? ((2L << retries) - 1) * rtoBase
+            : ((2L << threshold) - 1) * rtoBase + (retries - threshold) * max;
     }
 
     /// <summary>Retransmissions (and zero-window probes) before giving up: fewer once the application has let go.</summary>

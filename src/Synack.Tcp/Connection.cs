@@ -154,6 +154,7 @@ public sealed partial class Connection : ISegmentOutput
         ChooseIss(now);
         _rcv.Shift = _o.WindowScaling ? _o.EffectiveWindowScale : (byte)0;
         SendSyn(now, ack: false);
+        _unansweredSince = now; // the first SYN's time: a time-based give-up counts from it (retrans_stamp)
         SetState(TcpState.SynSent, "user OPEN (active)");
         ArmRetransmission(now);
         // BSD runs the connection-establishment timer on the keep-alive timer's slot, as here.
@@ -275,6 +276,18 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     private long _userTimeoutTicks; // 0: none (half the size of a TimeSpan?, per connection)
+
+    /// <summary>
+    /// TCP_LINGER2: how long this connection, once closed by the application, may wait in FIN-WAIT-2
+    /// for the peer's FIN; negative, not at all (reset). Starts as <see cref="ConnectionOptions.FinWait2Timeout"/>.
+    /// </summary>
+    public TimeSpan FinWait2Timeout
+    {
+        get => _finWait2Ticks == 0 ? _o.FinWait2Timeout : new TimeSpan(_finWait2Ticks);
+        set => _finWait2Ticks = value == TimeSpan.Zero ? 0 : value.Ticks;
+    }
+
+    private long _finWait2Ticks; // 0: the options' value
 
     /// <summary>
     /// TCP_NOTSENT_LOWAT: a write queues more only while fewer than this many bytes wait unsent, so an
@@ -528,6 +541,13 @@ public sealed partial class Connection : ISegmentOutput
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
         _orphaned = true;
         _snd.CountAnsweredProbes = _o.OrphanRetries is not null; // nobody will read what the peer holds us to: answers no longer buy time
+        if (State == TcpState.FinWait2 && FinWait2Timeout < TimeSpan.Zero)
+        {
+            // Linux's tcp_close with linger2 < 0: no FIN-WAIT-2 for an orphan, the connection is reset.
+            SendAbortReset(now);
+            EnterClosed("user CLOSE in FIN-WAIT-2, no FIN-WAIT-2 time: RST", TcpError.None);
+            return TcpError.None;
+        }
         var result = _snd.FinQueued ? TcpError.None : Shutdown(now);
         if (State == TcpState.FinWait2) OrphanedInFinWait2(now);
         return result == TcpError.ConnectionClosing ? TcpError.None : result;

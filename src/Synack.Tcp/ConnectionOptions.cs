@@ -94,6 +94,7 @@ public sealed record ConnectionOptions
         PushEveryGsoPacket = true,
         PingPongThreshold = 1,
         UserTimeoutFromFirstRetransmission = true,
+        FinWait2TimeoutAtLeastRtos = true,
     };
 
     /// <summary>
@@ -110,6 +111,7 @@ public sealed record ConnectionOptions
         SimultaneousOpenLikeLinux = true,
         // Two jiffies of this kernel (CONFIG_HZ=250); Google's scripts assume 1000 Hz.
         ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(8),
+        SynLinearTimeouts = 4,
         // 6.18's tcp_rmem maximum is 32 MiB (it was 6 MiB): the scale that covers it is 10.
         WindowScale = 10,
     };
@@ -440,6 +442,14 @@ public sealed record ConnectionOptions
     public bool ReuseTimeWaitOnlyAfterClose { get; init; }
     /// <summary>SYN retransmissions before connect fails (Linux tcp_syn_retries).</summary>
     public int SynRetries { get; init; } = 6;
+    /// <summary>
+    /// Linux 6.5's tcp_syn_linear_timeouts: the first this many SYN retransmission timeouts keep the
+    /// initial RTO (1 s apart) before backoff doubles it, and connect gives up by time instead of by
+    /// count — once the first SYN is as old as <see cref="SynRetries"/> doubled timeouts would take
+    /// (tcp_model_timeout: 3 s for 1, 7 s for 2, 127 s for 6), so linear retransmissions come on top.
+    /// 0: every timeout doubles, and <see cref="SynRetries"/> counts them.
+    /// </summary>
+    public int SynLinearTimeouts { get; init; }
     /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries).</summary>
     public int SynAckRetries { get; init; } = 5;
     /// <summary>Data retransmissions before the connection fails (RFC 9293 R2, Linux tcp_retries2).</summary>
@@ -454,8 +464,17 @@ public sealed record ConnectionOptions
 
     /// <summary>Maximum segment lifetime; TIME-WAIT lasts twice this (Linux: 60 s in all).</summary>
     public TimeSpan Msl { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>How long a connection the application has closed may sit in FIN-WAIT-2 (Linux tcp_fin_timeout).</summary>
+    /// <summary>
+    /// How long a connection the application has closed may sit in FIN-WAIT-2 (Linux tcp_fin_timeout,
+    /// TCP_LINGER2). Negative: not at all, as Linux's linger2 &lt; 0 — the ACK of our FIN is answered
+    /// with RST, and close() in FIN-WAIT-2 resets.
+    /// </summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// The FIN-WAIT-2 timeout is at least 3.5 RTOs (Linux's tcp_fin_time), so a short one does not
+    /// outrun the peer's retransmitted FIN.
+    /// </summary>
+    public bool FinWait2TimeoutAtLeastRtos { get; init; }
 
     /// <summary>SO_KEEPALIVE: probe an idle connection (RFC 1122 4.2.3.6).</summary>
     public bool KeepAlive { get; init; }

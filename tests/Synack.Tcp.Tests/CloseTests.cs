@@ -301,4 +301,40 @@ public class LadderTests
             Assert.Equal(10, c.ReceiveQueued);
         }
     }
+
+    [Fact]
+    public void With_no_fin_wait_2_time_an_orphan_resets_when_its_fin_is_acked()
+    {
+        // TCP_LINGER2 below zero (Linux): the ACK of the FIN is answered as a segment no socket takes.
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false });
+        var c = d.Connection;
+        c.FinWait2Timeout = TimeSpan.FromSeconds(-1);
+        c.Close(d.Now);
+        Assert.Equal(TcpState.FinWait1, c.State);
+        d.Clear();
+
+        d.Inject(TcpFlags.Ack, d.PeerNxt, c.SndMax);
+
+        Assert.Equal(TcpState.Closed, c.State);
+        var rst = Assert.Single(d.Sent).Header;
+        Assert.Equal(TcpFlags.Rst, rst.Flags);
+        Assert.Equal(c.SndMax, rst.Seq);
+    }
+
+    [Fact]
+    public void A_short_fin_wait_2_time_is_at_least_three_and_a_half_rtos_on_linux()
+    {
+        var d = ConnectionDriver.InState(TcpState.Established, ConnectionOptions.Linux with { Timestamps = false, FinWait2Timeout = TimeSpan.FromMilliseconds(100) });
+        var c = d.Connection;
+        var rto = c.Rto;
+        c.Close(d.Now);
+        d.Inject(TcpFlags.Ack, d.PeerNxt, c.SndMax);
+        Assert.Equal(TcpState.FinWait2, c.State);
+        var floor = 4 * rto - rto / 2;
+
+        d.Advance(floor - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(TcpState.FinWait2, c.State);
+        d.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Equal(TcpState.Closed, c.State);
+    }
 }
