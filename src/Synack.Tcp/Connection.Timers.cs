@@ -117,8 +117,8 @@ public sealed partial class Connection
             case TcpState.SynReceived:
                 if (_retries >= _o.SynAckRetries)
                 {
-                    SendReset(_snd.Max);
-                    if (_passiveOpen) ReturnToListen("SYN-ACK retries exhausted: RST");
+                    if (_o.ResetWhenSynAckRetriesRunOut) SendReset(_snd.Max);
+                    if (_passiveOpen) ReturnToListen(_o.ResetWhenSynAckRetriesRunOut ? "SYN-ACK retries exhausted: RST" : "SYN-ACK retries exhausted: dropped");
                     else EnterClosed("SYN-ACK retries exhausted", TcpError.TimedOut);
                     return;
                 }

@@ -51,6 +51,7 @@ public sealed record ConnectionOptions
         InitialRto = TimeSpan.FromSeconds(1),
         MinRto = TimeSpan.FromMilliseconds(30),
         SynAckRetries = 3,
+        ResetWhenSynAckRetriesRunOut = false,
         // Linux's additions stay off: the FreeBSD suite is matched without them.
         SlowStartAfterIdle = false,
         QuickAcks = 0,
@@ -83,6 +84,7 @@ public sealed record ConnectionOptions
         SendBufferMax = null,
         SynRetries = 6,
         SynAckRetries = 5,
+        ResetWhenSynAckRetriesRunOut = false,
         ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(2),
         AckAtOnceBeforeFirstData = true,
         AbortResetLikeAnySegment = true,
@@ -452,6 +454,12 @@ public sealed record ConnectionOptions
     public int SynLinearTimeouts { get; init; }
     /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries).</summary>
     public int SynAckRetries { get; init; } = 5;
+    /// <summary>
+    /// When the SYN-ACK retries run out, the half-open connection is dropped with a RST to the peer (the
+    /// study note's S4); false drops it in silence, as Linux's request sockets and FreeBSD's syncache do
+    /// (a late final ACK then meets the listener and is reset).
+    /// </summary>
+    public bool ResetWhenSynAckRetriesRunOut { get; init; } = true;
     /// <summary>Data retransmissions before the connection fails (RFC 9293 R2, Linux tcp_retries2).</summary>
     public int DataRetries { get; init; } = 15;
     /// <summary>

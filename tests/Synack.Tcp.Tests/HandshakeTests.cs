@@ -162,6 +162,23 @@ public class HandshakeTests
         Assert.Equal(TcpError.ConnectionReset, sim.Client.LastError);
     }
 
+    [Theory]
+    [InlineData("linux-6.18")]
+    [InlineData("freebsd")]
+    public void On_linux_and_freebsd_a_half_open_connection_whose_syn_ack_retries_run_out_is_dropped_in_silence(string profile)
+    {
+        // Linux's request socket expires and FreeBSD's syncache entry is dropped: no RST (the note's S4
+        // RST is the default profile's); a late final ACK then meets the listener and is reset there.
+        var options = (profile == "freebsd" ? ConnectionOptions.FreeBsd : ConnectionOptions.Linux618) with { SynAckRetries = 2 };
+        var d = ConnectionDriver.InState(TcpState.SynReceived, options);
+        while (d.State == TcpState.SynReceived) d.Advance(d.Connection.NextDeadline - d.Now);
+
+        Assert.Equal(TcpState.Listen, d.State);
+        Assert.Equal(2, d.Sent.Count(s => s.Header.Flags == (TcpFlags.Syn | TcpFlags.Ack))); // its two retransmissions
+        Assert.DoesNotContain(d.Sent, s => s.Header.Flags.Has(TcpFlags.Rst));
+        Assert.Contains((ConnectionEvent.HalfOpenDropped, TcpError.None), d.Events);
+    }
+
     [Fact]
     public void S4_the_client_retries_its_syn_with_backoff_then_connect_fails_with_a_timeout()
     {
