@@ -522,6 +522,20 @@ internal sealed class ScenarioGenerator
                 Line($"read({_fd}, ..., 1000) = ?");
                 AppClose();
                 break;
+            case < 96:
+                // Both sides shut (SHUT_RDWR), then the peer sends more: Linux resets (RCV_SHUTDOWN in
+                // FIN-WAIT), FreeBSD would take it.
+                _family.Add("shutdown-both-then-data");
+                Line($"shutdown({_fd}, SHUT_RDWR) = ?");
+                _stackFin = true;
+                _stackNxt++;
+                Wait(0.02);
+                Line($"< P. {_peerSeq}:{_peerSeq + 10}(10) ack {_stackNxt} win {Win(65535)}{Ts()}");
+                _peerSeq += 10;
+                Wait(0.02);
+                Line($"read({_fd}, ..., 1000) = ?");
+                _gone = true;
+                break;
             default:
                 _family.Add("left-open");
                 break;

@@ -38,7 +38,7 @@ public sealed class DifferentialRunTests
         }
         // The scenarios reach what the issue lists: every kind of open, loss both ways, zero windows, RFC 5961,
         // TIME-WAIT reuse, keep-alive, a user timeout and retransmissions given up.
-        foreach (var kind in new[] { "passive", "active", "simultaneous-open", "time-wait-new-syn", "rst-in-window", "syn-in-established", "combined-fin-ack", "simultaneous-close", "user-timeout", "retries-exhausted", "zero-window" })
+        foreach (var kind in new[] { "passive", "active", "simultaneous-open", "time-wait-new-syn", "rst-in-window", "syn-in-established", "combined-fin-ack", "simultaneous-close", "user-timeout", "retries-exhausted", "zero-window", "shutdown-both-then-data" })
             Assert.Contains(kind, families);
         Assert.Contains(families, f => f.StartsWith("keepalive", StringComparison.Ordinal));
     }

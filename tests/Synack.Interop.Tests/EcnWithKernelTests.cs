@@ -25,7 +25,9 @@ public class EcnWithKernelTests
             var ourData = rows.Where(r => r[0] == NetworkNamespace.StackAddress && r[6] != "0").ToArray();
             // With segmentation offload a packet here may be a GSO packet of many segments: count bytes.
             long ourBytes = ourData.Sum(r => long.Parse(r[6], System.Globalization.CultureInfo.InvariantCulture));
-            Assert.True(ourBytes >= 100_000, $"{ourBytes} bytes of data in {ourData.Length} packets"); // enough to judge the marks (the capture may stop before the end)
+            // Enough to judge the marks: under load tcpdump's buffer drops packets (78,537 bytes of the
+            // 300,000 were seen once on CI), so ask for some dozens of segments' worth, not for them all.
+            Assert.True(ourBytes >= 30_000 && ourData.Length >= 5, $"{ourBytes} bytes of data in {ourData.Length} packets");
             // Segmentation offload was used: some of our packets are larger than the device's MTU; the kernel cut them (and kept ECT(0) on every cut).
             Assert.Contains(ourData, r => long.Parse(r[6], System.Globalization.CultureInfo.InvariantCulture) > 1460);
             Assert.True(ourData.Count(r => r[5] == "2") >= ourData.Length * 9 / 10, "our new data goes out ECT(0)"); // resends go Not-ECT
