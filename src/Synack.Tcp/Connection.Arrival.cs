@@ -573,6 +573,7 @@ public sealed partial class Connection
     private void Connected(TimeSpan now)
     {
         _establishedAt = now;
+        if (_o.RtoWithoutHandshakeSample is TimeSpan fallback) _snd.Rto.NoHandshakeSample(fallback, _o);
         _heardAt = now;
         _keepAliveAt = KeepAliveOn ? now + KeepAliveIdle : Never;
         Raise(ConnectionEvent.Connected);

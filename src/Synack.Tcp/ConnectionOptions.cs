@@ -52,6 +52,7 @@ public sealed record ConnectionOptions
         MinRto = TimeSpan.FromMilliseconds(30),
         SynAckRetries = 3,
         ResetWhenSynAckRetriesRunOut = false,
+        RtoWithoutHandshakeSample = null,
         // Linux's additions stay off: the FreeBSD suite is matched without them.
         SlowStartAfterIdle = false,
         QuickAcks = 0,
@@ -418,6 +419,12 @@ public sealed record ConnectionOptions
 
     /// <summary>The RTO before any round-trip sample (RFC 6298: 1 s).</summary>
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// RFC 6298 5.7 (Linux's TCP_TIMEOUT_FALLBACK in tcp_init_metrics): when the handshake gave no RTT
+    /// sample (its SYN or SYN-ACK was retransmitted, no timestamp echoed), data starts with this RTO.
+    /// Null: the RTO the handshake left.
+    /// </summary>
+    public TimeSpan? RtoWithoutHandshakeSample { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>The floor of the RTO (Linux: 200 ms; RFC 6298 says 1 s).</summary>
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>The ceiling of the RTO, backoff included.</summary>

@@ -229,9 +229,15 @@ internal sealed class RackTlp(Sender sender, ConnectionOptions options)
     {
         ProbeAt = Never;
         // 7.2: no probe in recovery, nor after a timeout (the timer's go-back-N is under way).
-        if (!options.TailLossProbe || !sender.SackOk || sender.InFastRecovery || sender.InLossRecovery || _probeSent || !sender.Rto.HasSample) return;
-        var pto = 2 * sender.Rto.Srtt;
-        if (sender.Flight <= (uint)sender.Mss) pto += WorstCaseDelayedAck;
+        if (!options.TailLossProbe || !sender.SackOk || sender.InFastRecovery || sender.InLossRecovery || _probeSent) return;
+        // No round trip measured yet (the handshake's SYN was resent, say): the initial RTO, 1 s (RFC 8985
+        // 7.2; Linux's TCP_TIMEOUT_INIT), so the probe still comes before RFC 6298 5.7's 3 s timeout.
+        var pto = options.InitialRto;
+        if (sender.Rto.HasSample)
+        {
+            pto = 2 * sender.Rto.Srtt;
+            if (sender.Flight <= (uint)sender.Mss) pto += WorstCaseDelayedAck;
+        }
         if (pto < MinProbeTimeout) pto = MinProbeTimeout;
         var rtx = sender.RetransmitAt;
         ProbeAt = rtx != Never && now + pto > rtx ? rtx : now + pto;

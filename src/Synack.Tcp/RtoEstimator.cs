@@ -53,6 +53,18 @@ internal struct RtoEstimator
         Backoffs = 0;
     }
 
+    /// <summary>
+    /// RFC 6298 5.7: the handshake gave no sample (a SYN or SYN-ACK was retransmitted): data starts with
+    /// <paramref name="rto"/> (3 s), not the 1 s initial RTO, until the first sample.
+    /// </summary>
+    public void NoHandshakeSample(TimeSpan rto, ConnectionOptions o)
+    {
+        if (HasSample) return;
+        _raw = rto;
+        Rto = Clamp(rto, o);
+        Backoffs = 0;
+    }
+
     /// <summary>RFC 6298 5.5: the timer expired, double the RTO (up to the maximum).</summary>
     public void Backoff(ConnectionOptions o)
     {

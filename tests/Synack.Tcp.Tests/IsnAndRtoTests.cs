@@ -63,7 +63,17 @@ public class IsnAndRtoTests
         d.InjectSyn(ack: true, ackNum: new SeqNum(ConnectionDriver.LocalIsn + 1));
         Assert.Equal(TcpState.Established, d.State);
         Assert.Null(d.Connection.SmoothedRtt);
-        Assert.Equal(TimeSpan.FromSeconds(2), d.Connection.Rto); // still backed off
+        // RFC 6298 5.7: no sample from the handshake, so data starts with a 3 s RTO (not the backed-off 2 s).
+        Assert.Equal(TimeSpan.FromSeconds(3), d.Connection.Rto);
+    }
+
+    [Fact]
+    public void Without_rfc_6298_5_7_the_rto_stays_as_the_handshake_left_it()
+    {
+        var d = ConnectionDriver.InState(TcpState.SynSent, new ConnectionOptions { RtoWithoutHandshakeSample = null });
+        d.Advance(TimeSpan.FromSeconds(1.5));
+        d.InjectSyn(ack: true, ackNum: new SeqNum(ConnectionDriver.LocalIsn + 1));
+        Assert.Equal(TimeSpan.FromSeconds(2), d.Connection.Rto); // still backed off (FreeBSD's profile)
     }
 
     [Fact]
