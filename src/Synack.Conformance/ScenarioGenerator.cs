@@ -501,13 +501,7 @@ internal sealed class ScenarioGenerator
                 break;
             case < 84:
                 _family.Add("half-close");
-                Line($"shutdown({_fd}, SHUT_WR) = ?");
-                _stackFin = true;
-                _stackNxt++;
-                Wait(0.02);
-                Line($"< P. {_peerSeq}:{_peerSeq + 300}(300) ack {_stackNxt} win {Win(65535)}{Ts()}");
-                _peerSeq += 300;
-                Wait(0.02);
+                ShutdownThenPeerData("SHUT_WR", 300);
                 Line($"read({_fd}, ..., 65536) = ?");
                 State();
                 PeerFin(ack: _stackNxt);
@@ -526,13 +520,7 @@ internal sealed class ScenarioGenerator
                 // Both sides shut (SHUT_RDWR), then the peer sends more: Linux resets (RCV_SHUTDOWN in
                 // FIN-WAIT), FreeBSD would take it.
                 _family.Add("shutdown-both-then-data");
-                Line($"shutdown({_fd}, SHUT_RDWR) = ?");
-                _stackFin = true;
-                _stackNxt++;
-                Wait(0.02);
-                Line($"< P. {_peerSeq}:{_peerSeq + 10}(10) ack {_stackNxt} win {Win(65535)}{Ts()}");
-                _peerSeq += 10;
-                Wait(0.02);
+                ShutdownThenPeerData("SHUT_RDWR", 10);
                 Line($"read({_fd}, ..., 1000) = ?");
                 _gone = true;
                 break;
@@ -540,6 +528,18 @@ internal sealed class ScenarioGenerator
                 _family.Add("left-open");
                 break;
         }
+    }
+
+    /// <summary>shutdown() (our FIN goes), then the peer sends <paramref name="bytes"/> acknowledging it.</summary>
+    private void ShutdownThenPeerData(string how, int bytes)
+    {
+        Line($"shutdown({_fd}, {how}) = ?");
+        _stackFin = true;
+        _stackNxt++;
+        Wait(0.02);
+        Line($"< P. {_peerSeq}:{_peerSeq + (uint)bytes}({bytes}) ack {_stackNxt} win {Win(65535)}{Ts()}");
+        _peerSeq += (uint)bytes;
+        Wait(0.02);
     }
 
     private void AppClose()
