@@ -322,6 +322,24 @@ public class LadderTests
     }
 
     [Fact]
+    public void With_no_fin_wait_2_time_a_close_in_fin_wait_2_resets()
+    {
+        // shutdown() first, the FIN acked (FIN-WAIT-2, not yet an orphan), then close() with TCP_LINGER2 < 0.
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false });
+        var c = d.Connection;
+        c.Shutdown(d.Now);
+        d.Inject(TcpFlags.Ack, d.PeerNxt, c.SndMax);
+        Assert.Equal(TcpState.FinWait2, c.State);
+        c.FinWait2Timeout = TimeSpan.FromSeconds(-1);
+        d.Clear();
+
+        c.Close(d.Now);
+
+        Assert.Equal(TcpState.Closed, c.State);
+        Assert.True(Assert.Single(d.Sent).Header.Flags.Has(TcpFlags.Rst));
+    }
+
+    [Fact]
     public void A_short_fin_wait_2_time_is_at_least_three_and_a_half_rtos_on_linux()
     {
         var d = ConnectionDriver.InState(TcpState.Established, ConnectionOptions.Linux with { Timestamps = false, FinWait2Timeout = TimeSpan.FromMilliseconds(100) });
