@@ -10,38 +10,6 @@ internal sealed partial class ScriptRun
 {
     private readonly Dictionary<int, ScriptEpoll> _epolls = [];
 
-    [GeneratedRegex(@"\{\s*events\s*=\s*(?<events>[A-Z|0-9]+)\s*,\s*(fd\s*=\s*(?<fd>[0-9]+)|u64\s*=\s*(?<u64>[0-9]+)|ptr\s*=\s*(?<ptr>[0-9]+)|\.\.\.)\s*\}")]
-    private static partial Regex EpollEventEntry();
-
-    private static readonly Dictionary<string, uint> EpollNames = new()
-    {
-        ["EPOLLIN"] = ScriptEpoll.In, ["EPOLLPRI"] = 0x002, ["EPOLLOUT"] = ScriptEpoll.Out, ["EPOLLERR"] = ScriptEpoll.Err,
-        ["EPOLLHUP"] = ScriptEpoll.Hup, ["EPOLLRDNORM"] = 0x040, ["EPOLLWRNORM"] = 0x100, ["EPOLLRDHUP"] = ScriptEpoll.RdHup,
-        ["EPOLLONESHOT"] = ScriptEpoll.OneShot, ["EPOLLET"] = ScriptEpoll.EdgeTriggered,
-    };
-
-    private static uint EpollBitsOf(string text)
-    {
-        uint bits = 0;
-        foreach (var part in text.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (part == "0") continue;
-            if (!EpollNames.TryGetValue(part, out var bit)) throw new UnsupportedScriptException($"epoll event {part}");
-            bits |= bit;
-        }
-        return bits;
-    }
-
-    private static string EpollNamesOf(uint bits)
-    {
-        var names = new List<string>();
-        foreach (var (name, bit) in EpollNames)
-        {
-            if ((bits & bit) == bit && bit is ScriptEpoll.In or ScriptEpoll.Out or ScriptEpoll.Err or ScriptEpoll.Hup or ScriptEpoll.RdHup) names.Add(name);
-        }
-        return names.Count == 0 ? "0" : string.Join("|", names);
-    }
-
     private Func<(bool, long, string?)> SynackEpollCreate(ScriptSyscall call)
     {
         int fd = NewFd(call);
@@ -56,8 +24,8 @@ internal sealed partial class ScriptRun
         string op = a.Count > 1 ? a[1] : "";
         if (a.Count < 3 || !int.TryParse(a[2], NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
             throw new ScriptFailure(e.Line, "epoll_ctl needs an operation and a descriptor", e.Text);
-        var m = a.Count > 3 ? EpollEventEntry().Match(a[3]) : Match.Empty;
-        uint events = m.Success ? EpollBitsOf(m.Groups["events"].Value) : 0;
+        var m = a.Count > 3 ? EpollEntry().Match(a[3]) : Match.Empty;
+        uint events = m.Success ? Bits(m.Groups["events"].Value, EpollBits) : 0;
         if (op is not ("EPOLL_CTL_ADD" or "EPOLL_CTL_MOD" or "EPOLL_CTL_DEL")) throw new UnsupportedScriptException($"epoll_ctl {op}");
         return () =>
         {
@@ -75,7 +43,7 @@ internal sealed partial class ScriptRun
     {
         var ep = Descriptor(e, call.Args, _epolls);
         var a = call.Args;
-        var expected = a.Count > 1 ? EpollEventEntry().Matches(a[1]).Select(m => m.Groups["events"].Value).ToList() : [];
+        var expected = a.Count > 1 ? EpollEntry().Matches(a[1]).Select(m => m.Groups["events"].Value).ToList() : [];
         int max = a.Count > 2 ? (int)ScriptSyscall.ParseNumber(a[2]) : 1;
         int timeoutMs = a.Count > 3 ? (int)ScriptSyscall.ParseNumber(a[3]) : -1;
         if (max <= 0) return () => Fail("EINVAL");
@@ -87,8 +55,8 @@ internal sealed partial class ScriptRun
             if (reported.Count == 0 && _now < deadline) return Blocked;
             for (int i = 0; i < Math.Min(reported.Count, expected.Count); i++)
             {
-                string got = EpollNamesOf(reported[i].Events);
-                if (!SameEvents(expected[i].Replace("EPOLL", "POLL", StringComparison.Ordinal), got.Replace("EPOLL", "POLL", StringComparison.Ordinal)))
+                string got = Names(reported[i].Events, EpollBits);
+                if (!SameEvents(expected[i], got))
                     throw new ScriptFailure(e.Line, $"epoll_wait() events were {got}", call.Text, $"events={got}");
             }
             return Ok(reported.Count);
