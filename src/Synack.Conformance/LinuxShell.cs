@@ -165,7 +165,7 @@ internal static partial class LinuxShell
                 }
             case "net.ipv4.tcp_wmem":
                 if (v.Length != 3) throw new UnsupportedScriptException($"{setting}: three numbers expected");
-                return o with { SendBufferSize = (int)v[1] };
+                return o with { SendBufferSize = (int)v[1], SendBufferMax = o.SendBufferLikeLinux ? (int)v[2] : o.SendBufferMax };
             case "net.ipv4.tcp_timestamps":
                 return o with { Timestamps = one != 0 };
             case "net.ipv4.tcp_window_scaling":
@@ -219,7 +219,9 @@ internal static partial class LinuxShell
             case "net.ipv4.tcp_fack":
                 if (one != 0) notes.Add($"{setting}: FACK (gone from Linux since 4.15) is not implemented");
                 return o;
-            case "net.ipv4.tcp_tso_win_divisor" or "net.ipv4.tcp_min_tso_segs":
+            case "net.ipv4.tcp_min_tso_segs":
+                return o with { MinTsoSegments = (int)Math.Clamp(one, 1, 255) };
+            case "net.ipv4.tcp_tso_win_divisor":
                 notes.Add($"{setting}: the stack does not defer sending to build TSO packets");
                 return o;
             case "net.ipv4.tcp_pacing_ss_ratio" or "net.ipv4.tcp_pacing_ca_ratio":

@@ -189,10 +189,15 @@ internal sealed partial class ScriptRun
                     bool more = a.Count > 3 && a[3].Contains("MSG_MORE", StringComparison.Ordinal);
                     bool eor = a.Count > 3 && a[3].Contains("MSG_EOR", StringComparison.Ordinal);
                     int written = 0;
+                    bool waiting = false;
                     return () =>
                     {
                         // A blocking write returns once all of it is queued; a non-blocking one with what fit.
+                        // One that waits sleeps in sk_stream_wait_memory until a wake-up finds room: it
+                        // does not top up its last chunk before then.
+                        if (waiting && s.Socket.Protocol is { State: Synack.Tcp.TcpState.Established or Synack.Tcp.TcpState.CloseWait } open && !open.WriteSpaceAvailable) return Blocked;
                         var (done, n, errno) = Write(s, len - written, dontWait, more, eor);
+                        waiting = true;
                         if (errno is not null) return written > 0 ? Ok(written) : (done, n, errno);
                         if (!done) return written > 0 && (s.NonBlocking || dontWait) ? Ok(written) : Blocked;
                         written += (int)n;
@@ -473,7 +478,8 @@ internal sealed partial class ScriptRun
                     if (want.Trim('"') == have.Trim('"')) have = want;
                     break;
                 case "SO_SNDBUF":
-                    have = (s.SendBufferReported ?? sock.Options.SendBufferSize).ToString(CultureInfo.InvariantCulture);
+                    // Linux reports sk_sndbuf as it stands: autotuned once connected, unless the script set it.
+                    have = (c is { Options.SendBufferLikeLinux: true } && c.State != Synack.Tcp.TcpState.Closed ? c.SendBufferSize : s.SendBufferReported ?? sock.Options.SendBufferSize).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "SO_ERROR":
                     var pending = sock.TakeError();

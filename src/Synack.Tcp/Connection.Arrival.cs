@@ -438,6 +438,7 @@ public sealed partial class Connection
             case TcpState.FinWait2:
             case TcpState.CloseWait:
                 _snd.Buffer.Discard(_snd.Buffer.Count);
+                _snd.Memory?.Clear();
                 EnterClosed("rcv RST", TcpError.ConnectionReset);
                 break;
             case TcpState.Closing:
@@ -459,9 +460,24 @@ public sealed partial class Connection
         if (_snd.SackBlocksRefused != sacksRefused) _host.InputRefused(this, RefusedInput.SackBlock, (int)(_snd.SackBlocksRefused - sacksRefused));
         if (advanced) _retries = 0;
         _clock?.LastAckReceived = now;
-        if (dataAcked > 0 && _sendBufferFull && _host.Pressure == MemoryPressure.None) _snd.ExpandBuffer();
+        if (dataAcked > 0 && _sendBufferFull && _host.Pressure == MemoryPressure.None && !_o.SendBufferLikeLinux) _snd.ExpandBuffer();
         if (dataAcked > 0) Raise(ConnectionEvent.SendSpaceAvailable);
+        // Linux's tcp_check_space: a writer that found no room gets a larger buffer if the congestion
+        // window is not full (tcp_should_expand_sndbuf), then is woken if there is room now. It runs after
+        // the push this ACK allows, but TCP small queues hold that burst back past its first packet until
+        // the device takes it, so the kernel finds the window as the ACK left it: judged before the push.
+        bool expand = _o.SendBufferLikeLinux && _sendBufferFull && !_snd.BufferLocked && _host.Pressure == MemoryPressure.None && _snd.Flight < _snd.Congestion.Window;
         Output(now);
+        if (expand)
+        {
+            int before = _snd.BufferLimit;
+            _snd.ExpandLimitLikeLinux();
+            if (_snd.BufferLimit != before)
+            {
+                Raise(ConnectionEvent.SendSpaceAvailable);
+                NoteSenderLimits(now);
+            }
+        }
     }
 
     /// <summary>Step seven's text for the receiver; an application that has closed cannot take it.</summary>
@@ -515,6 +531,7 @@ public sealed partial class Connection
         EcnFromSyn(in seg);
         int peerMss = o.HasMss ? o.Mss : _o.PeerMssWithoutOption(Tuple.RemoteAddress.IsV6);
         _snd.Mss = Math.Max(64, Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6)) - (_tsOk ? 12 : 0));
+        _snd.MssClamp = Math.Min(peerMss, (int)_o.AnnouncedMss(Tuple.RemoteAddress.IsV6));
         _rcv.Mss = Math.Min(536, _snd.Mss);
         _rcv.SackOk = _sackOk;
         if (_o.RoundReceiveBufferToMss)
@@ -573,6 +590,7 @@ public sealed partial class Connection
     private void Connected(TimeSpan now)
     {
         _establishedAt = now;
+        if (_o.SendBufferLikeLinux && !_snd.BufferLocked) _snd.ExpandLimitLikeLinux(); // tcp_init_buffer_space
         if (_o.RtoWithoutHandshakeSample is TimeSpan fallback) _snd.Rto.NoHandshakeSample(fallback, _o);
         _heardAt = now;
         _keepAliveAt = KeepAliveOn ? now + KeepAliveIdle : Never;

@@ -84,7 +84,7 @@ public sealed partial class Connection
         // Linux's tcp_write_xmit tests the congestion window first: a sender it stops is not window-limited.
         if (unsent && _snd.CwndHasRoom && _snd.Nxt >= _snd.Una + _snd.Wnd) clock.Start(TransferClock.Limit.ReceiveWindow, now);
         else clock.Stop(TransferClock.Limit.ReceiveWindow, idle: false, now);
-        if (_sendBufferFull && _snd.Buffer.Free >= _snd.Buffer.Count / 2)
+        if (_sendBufferFull && BufferWriteable)
         {
             _sendBufferFull = false; // Linux's tcp_check_space: SOCK_NOSPACE cleared, the limit over
             clock.Stop(TransferClock.Limit.SendBuffer, idle: false, now);

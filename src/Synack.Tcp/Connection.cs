@@ -116,7 +116,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>Bytes accepted from the user and not yet acknowledged by the peer.</summary>
     public int SendQueued => _snd.Buffer.Count;
     /// <summary>Bytes the send buffer can still take.</summary>
-    public int SendSpace => _snd.Buffer.Free;
+    public int SendSpace => _o.SendBufferLikeLinux ? (int)Math.Max(0, _snd.BufferLimit - _snd.QueuedMemory) : _snd.Buffer.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
     public int ReceiveQueued => _rcv.Buffer.Count;
     /// <summary>The receive buffer's size (SO_RCVBUF): the configured size, maybe rounded to whole segments.</summary>
@@ -187,7 +187,7 @@ public sealed partial class Connection : ISegmentOutput
             error = TcpError.WouldBlock;
             return 0;
         }
-        int n = NotSentLowWater is int lowWater ? WriteBelowLowWater(data, lowWater, now) : _snd.Buffer.Write(data);
+        int n = NotSentLowWater is not null || _o.SendBufferLikeLinux ? WriteInChunks(data, now) : _snd.Buffer.Write(data);
         if (n == 0 && data.Length > 0) error = TcpError.WouldBlock;
         if (endOfRecord && n == data.Length && n > 0) _snd.EndRecord();
         if (n < data.Length) NoteSendBufferFull(now);
@@ -204,7 +204,14 @@ public sealed partial class Connection : ISegmentOutput
         if ((error = SendRefusal()) != TcpError.None) return 0;
         using var _ = Enter();
         _snd.MoreComing = false;
-        long total = 0;
+        long total = 0, asked = limit;
+        if (_o.SendBufferLikeLinux && _snd.Memory is { } memory)
+        {
+            // Linux's accounting, without the chunking: what fits under SO_SNDBUF, as one buffer more.
+            limit = Math.Min(limit, Math.Max(0, _snd.BufferLimit - _snd.QueuedMemory));
+            if (_snd.Buffer.Free < limit) _snd.Buffer.Resize((int)Math.Min(int.MaxValue, _snd.Buffer.Count + limit));
+            if (limit > 0) memory.StartChunk(_snd.DataEnd);
+        }
         try
         {
             while (total < limit)
@@ -221,8 +228,8 @@ public sealed partial class Connection : ISegmentOutput
         finally
         {
             // What the source wrote before it failed is queued: send it.
-            if (total < limit && _snd.Buffer.Free == 0) NoteSendBufferFull(now);
-            if (total == 0 && limit > 0 && _snd.Buffer.Free == 0) error = TcpError.WouldBlock;
+            if (total < asked && SendSpace == 0) NoteSendBufferFull(now);
+            if (total == 0 && asked > 0 && SendSpace == 0) error = TcpError.WouldBlock;
             if (State is TcpState.Established or TcpState.CloseWait) Output(now);
         }
         return total;
@@ -303,7 +310,6 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     private int _notSentLowWater; // 0: the options' value
-    private int _lastChunk; // bytes in the write's last chunk (Linux's tail skb)
 
     /// <summary>Bytes written and not yet sent (tcpi_notsent_bytes).</summary>
     public long Unsent => State.IsSynchronized() ? Math.Max(0, _snd.DataEnd - _snd.Nxt) : _snd.Buffer.Count;
@@ -326,39 +332,63 @@ public sealed partial class Connection : ISegmentOutput
     }
 
     /// <summary>
-    /// The write under TCP_NOTSENT_LOWAT: the last chunk is topped up freely, a new one starts only while
-    /// fewer than <paramref name="lowWater"/> bytes are unsent, and a full chunk goes out at once so what
-    /// the window takes no longer counts as unsent (tcp_push_one).
+    /// A write as Linux's tcp_sendmsg makes it, chunk by chunk (<see cref="WriteChunk"/>): the chunk being
+    /// filled is topped up whatever the limits; a new one starts only while the queue is under its limits
+    /// (sk_stream_memory_free: the send buffer's memory, and TCP_NOTSENT_LOWAT's unsent bytes); a full
+    /// chunk goes out at once (tcp_push_one), so what the window takes of it no longer counts as unsent and
+    /// its unsent rest is the chunk topped up next. So a write may queue up to a chunk past SO_SNDBUF.
     /// </summary>
-    private int WriteBelowLowWater(ReadOnlySpan<byte> data, int lowWater, TimeSpan now)
+    private int WriteInChunks(ReadOnlySpan<byte> data, TimeSpan now)
     {
+        var memory = _snd.Memory ??= new SendMemory();
+        bool linux = _o.SendBufferLikeLinux;
         int taken = 0, chunk = WriteChunk;
         while (taken < data.Length)
         {
-            long unsent = Unsent;
-            // What went out of the last chunk was cut off it (tso_fragment): its unsent rest is the tail.
-            int tail = (int)Math.Min(_lastChunk, unsent);
+            int tail = memory.Tail(_snd.Max, _snd.DataEnd);
             if (tail >= chunk || tail == 0)
             {
-                if (unsent >= lowWater) break;
+                if (!QueueHasRoom(wake: false)) break;
+                memory.StartChunk(_snd.DataEnd);
                 tail = 0;
             }
             int want = Math.Min(chunk - tail, data.Length - taken);
+            if (linux && _snd.Buffer.Free < want) _snd.Buffer.Resize(Math.Max(_snd.Buffer.Count + want, 2 * _snd.Buffer.Capacity));
             int n = _snd.Buffer.Write(data.Slice(taken, want));
             taken += n;
-            _lastChunk = tail + n;
-            if (n < want) break; // the send buffer is full
-            if (_lastChunk >= chunk && State is TcpState.Established or TcpState.CloseWait) Output(now);
+            if (n < want) break; // the byte ring is full
+            if (tail + n >= chunk && State is TcpState.Established or TcpState.CloseWait) Output(now);
         }
         return taken;
     }
 
     /// <summary>
+    /// Linux's sk_stream_memory_free (and, to wake a writer, __sk_stream_is_writeable): the queue is under
+    /// SO_SNDBUF, and fewer than TCP_NOTSENT_LOWAT bytes wait unsent (half as many to wake a writer).
+    /// </summary>
+    private bool QueueHasRoom(bool wake) =>
+        (_o.SendBufferLikeLinux ? _snd.QueuedMemory < _snd.BufferLimit : _snd.Buffer.Free > 0)
+        && (NotSentLowWater is not int lw || (wake ? 2 * Unsent : Unsent) < lw);
+
+    /// <summary>
+    /// The send buffer has room to wake a writer (sk_stream_wspace at least sk_stream_min_wspace): the
+    /// room left at least half of what is queued, counted as the buffer counts (bytes, or Linux's memory).
+    /// </summary>
+    private bool BufferWriteable => _o.SendBufferLikeLinux
+        ? _snd.QueuedMemory < _snd.BufferLimit && _snd.BufferLimit - _snd.QueuedMemory >= _snd.QueuedMemory / 2
+        : _snd.Buffer.Free > 0 && _snd.Buffer.Free >= _snd.Buffer.Count / 2;
+
+    /// <summary>
     /// Room to write as Linux's poll and write-space wake-up judge it (__sk_stream_is_writeable with
     /// wake): free space at least half of what is queued, and unsent bytes under half the low-water mark.
     /// </summary>
-    public bool WriteSpaceAvailable =>
-        _snd.Buffer.Free > 0 && _snd.Buffer.Free >= _snd.Buffer.Count / 2 && (NotSentLowWater is not int lw || 2 * Unsent < lw);
+    public bool WriteSpaceAvailable => BufferWriteable && QueueHasRoom(wake: true);
+
+    /// <summary>
+    /// SO_SNDBUF as it stands: the byte ring's size, or under <see cref="ConnectionOptions.SendBufferLikeLinux"/>
+    /// Linux's sk_sndbuf, which autotuning raises (tcp_sndbuf_expand) until the application sets it.
+    /// </summary>
+    public int SendBufferSize => _o.SendBufferLikeLinux ? _snd.BufferLimit : _snd.Buffer.Capacity;
 
     /// <summary>
     /// TCP segmentation offload: the host's device takes segments up to this many bytes and cuts them
@@ -467,6 +497,13 @@ public sealed partial class Connection : ISegmentOutput
     public bool TrySetSendBufferSize(int bytes)
     {
         using var _ = Enter();
+        if (_o.SendBufferLikeLinux)
+        {
+            // sk_sndbuf bounds what new writes may start; what is queued already stays.
+            _snd.BufferLimit = bytes;
+            _snd.BufferLocked = true;
+            return true;
+        }
         if (!_snd.Buffer.Resize(bytes)) return false;
         _snd.BufferLocked = true;
         return true;
@@ -574,6 +611,7 @@ public sealed partial class Connection : ISegmentOutput
                 break;
         }
         _snd.Buffer.Discard(_snd.Buffer.Count);
+        _snd.Memory?.Clear();
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
     }
 

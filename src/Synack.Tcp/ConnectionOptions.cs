@@ -82,7 +82,8 @@ public sealed record ConnectionOptions
         WindowScale = 7,
         SendBufferSize = 16384,
         ReceiveBufferMax = null, // Google's scripts' windows were matched without autotuning
-        SendBufferMax = null,
+        SendBufferMax = 4 * 1024 * 1024,
+        SendBufferLikeLinux = true,
         SynRetries = 6,
         SynAckRetries = 5,
         ResetWhenSynAckRetriesRunOut = false,
@@ -409,6 +410,23 @@ public sealed record ConnectionOptions
     /// Setting SO_RCVBUF on a connection turns it off there, as on Linux.
     /// </summary>
     public int? ReceiveBufferMax { get; init; } = 6 * 1024 * 1024;
+
+    /// <summary>
+    /// SO_SNDBUF as Linux counts it: the limit bounds the queue's memory (its bytes and about 1,280 bytes
+    /// for each socket buffer holding them), tested only when a write starts a new chunk of
+    /// tcp_xmit_size_goal bytes, so one write may queue up to a chunk past it; the limit starts at
+    /// <see cref="SendBufferSize"/> (tcp_wmem's default) and autotunes as tcp_sndbuf_expand does, on
+    /// connecting and whenever a writer that found no room is answered with the congestion window not full,
+    /// up to <see cref="SendBufferMax"/>. What poll and write() report then matches the kernel's. False: the
+    /// buffer holds <see cref="SendBufferSize"/> bytes of data, exactly.
+    /// </summary>
+    public bool SendBufferLikeLinux { get; init; }
+
+    /// <summary>
+    /// Linux's tcp_min_tso_segs: the fewest segments a GSO packet is sized for, however slow the pacing
+    /// rate (<see cref="PushEveryGsoPacket"/> marks where such packets end). Linux's default is 2.
+    /// </summary>
+    public int MinTsoSegments { get; init; } = 2;
 
     /// <summary>
     /// Send-buffer autotuning (Linux's tcp_sndbuf_expand): when the application finds the buffer full

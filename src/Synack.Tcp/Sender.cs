@@ -43,6 +43,8 @@ internal sealed class Sender
         _output = output;
         Nagle = options.Nagle;
         Buffer = new ByteRing(options.SendBufferSize);
+        BufferLimit = options.SendBufferSize;
+        if (options.SendBufferLikeLinux) Memory = new SendMemory();
         Rto = new RtoEstimator(options);
         Congestion = options.CongestionControl switch
         {
@@ -100,6 +102,39 @@ internal sealed class Sender
 
     /// <summary>The application set SO_SNDBUF: the buffer is its size from then on.</summary>
     public bool BufferLocked { get; set; }
+
+    /// <summary>
+    /// Under <see cref="ConnectionOptions.SendBufferLikeLinux"/>: how the queue is cut into socket
+    /// buffers, for <see cref="QueuedMemory"/>; null when the buffer counts bytes only.
+    /// </summary>
+    public SendMemory? Memory;
+
+    /// <summary>Linux's sk_sndbuf (<see cref="ConnectionOptions.SendBufferLikeLinux"/>): the bound on <see cref="QueuedMemory"/>.</summary>
+    public int BufferLimit { get; set; }
+
+    /// <summary>The peer's MSS as the SYN gave it, clamped (Linux's rx_opt.mss_clamp): sizes the send buffer's autotuning.</summary>
+    public int MssClamp { get; set; }
+
+    /// <summary>Linux's sk_wmem_queued: the bytes from SND.UNA on and the socket buffers that hold them.</summary>
+    public long QueuedMemory => Buffer.Count + (long)(Memory?.Buffers ?? 0) * SendMemory.BufferCost;
+
+    /// <summary>
+    /// Linux's tcp_sndbuf_expand: room for twice the larger of the congestion window and ten segments
+    /// (Fast Recovery's need, with a cushion), each segment costed as the worst case of one socket buffer
+    /// with a power-of-two head; never shrinks, at most the tcp_wmem maximum.
+    /// </summary>
+    public void ExpandLimitLikeLinux()
+    {
+        if (_o.SendBufferMax is not int max) return; // the application chose the size
+        int mss = Math.Max(Math.Max(MssClamp, Mss), 1);
+        long perMss = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(mss + LinuxMaxTcpHeader + LinuxSharedInfo)) + LinuxSkbStruct;
+        long segments = Math.Max(Math.Max(10, Congestion.Window / (long)Math.Max(Mss, 1)), Reordering + 1);
+        long wanted = 2 * segments * perMss;
+        if (BufferLimit < wanted) BufferLimit = (int)Math.Min(wanted, Math.Max(max, BufferLimit));
+    }
+
+    // x86-64 sizes in tcp_sndbuf_expand's sum: MAX_TCP_HEADER, the aligned skb_shared_info and sk_buff.
+    private const int LinuxMaxTcpHeader = 256, LinuxSharedInfo = 320, LinuxSkbStruct = 256;
 
     /// <summary>The congestion window's cap is twice the largest the send buffer may become.</summary>
     private static int LargestSendBuffer(ConnectionOptions o) => Math.Max(o.SendBufferSize, o.SendBufferMax ?? 0);
@@ -207,6 +242,7 @@ internal sealed class Sender
     {
         Iss = Una = Nxt = Max = BufferSeq = default;
         Buffer.Discard(Buffer.Count);
+        Memory?.Clear();
         FinQueued = false;
         _recovery?.Forget();
         _detection = null;
@@ -357,6 +393,7 @@ internal sealed class Sender
                 Buffer.Discard(dataAcked);
                 BufferSeq += dataAcked;
             }
+            Memory?.Acked(Una);
             Scoreboard?.Advance(Una);
             _detection?.Sent?.AckedTo(Una);
             if (_recovery?.AfterAdvance(acked, now, prr) == true)
@@ -522,6 +559,8 @@ internal sealed class Sender
         long cwndSegments = Congestion.Window / Mss;
         long room = Math.Min(Math.Max(cwndSegments >> 1, 1), Math.Max(Congestion.Window - (long)Flight, Mss) / Mss);
         long bytes = Math.Min(Math.Min(TsoSegments(), room) * Mss, sendable);
+        // A packet is one socket buffer, grown from the next one up to the size wanted (tcp_grow_skb).
+        if (Memory is { } memory && _o.SendBufferLikeLinux) bytes = Math.Min(bytes, memory.PacketEnd(Nxt, DataEnd) - Nxt);
         _gsoEnd = bytes > Mss ? Nxt + (int)bytes : null;
     }
 
@@ -533,14 +572,15 @@ internal sealed class Sender
     private long TsoSegments()
     {
         int mss = Math.Max(Mss, 1);
-        if (!Rto.HasSample || Rto.Srtt <= TimeSpan.Zero) return Math.Max(2, 65536 / mss);
+        int least = Math.Max(1, _o.MinTsoSegments);
+        if (!Rto.HasSample || Rto.Srtt <= TimeSpan.Zero) return Math.Max(least, 65536 / mss);
         double cwndSegs = Congestion.Window / (double)mss;
         double ratio = Congestion.Window < Congestion.SlowStartThreshold / 2 ? 2.0 : 1.2;
         double rate = mss * Math.Max(cwndSegs, Flight / (double)mss) * ratio / Rto.Srtt.TotalSeconds;
         long bytes = (long)rate >> 10;
         long shift = (long)(Rto.MinRtt.TotalMicroseconds) >> 9;
         if (shift < 32) bytes += 65536L >> (int)shift;
-        return Math.Max(2, Math.Min(bytes, 65536) / mss);
+        return Math.Max(least, Math.Min(bytes, 65536) / mss);
     }
 
     /// <param name="advance">False for a retransmission out of line (fast retransmit): SND.NXT stays where it is.</param>
@@ -549,6 +589,8 @@ internal sealed class Sender
         var flags = TcpFlags.Ack;
         if (len > 0 && (seq + len == DataEnd && !MoreComing || _records is { } records && records.IsEnd(seq + len))) flags |= TcpFlags.Psh;
         // Linux forces PSH on every GSO packet, so the receiver's GRO flushes (__tcp_transmit_skb).
+        // A GSO packet of several segments goes out segment by segment here: it ends where Linux's would.
+        bool packetEnds = !(_gsoEnd is SeqNum planned && seq + len < planned);
         if (_o.PushEveryGsoPacket && len > 0 && seq >= Max)
         {
             if (len > Mss || _gsoEnd is SeqNum gsoEnd && seq + len == gsoEnd) flags |= TcpFlags.Psh;
@@ -565,6 +607,7 @@ internal sealed class Sender
             data = pooled.AsSpan(0, len);
         }
         bool isNew = seq >= Max;
+        if (isNew && len > 0 && packetEnds) Memory?.Sent(seq + len, DataEnd);
         if (len > 0)
         {
             _lastDataSentAt = now;

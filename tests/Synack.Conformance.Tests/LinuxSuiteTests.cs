@@ -8,7 +8,7 @@ namespace Synack.Conformance.Tests;
 public class LinuxSuiteTests
 {
     // Raise when more passes; never lower quietly.
-    private const int Passing = 37;
+    private const int Passing = 38;
 
     private static readonly Lazy<ConformanceReport> Report = new(() => ConformanceSuite.Run(Locations.LinuxSuiteDirectory()));
 
