@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(DiffCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));
         root.Subcommands.Add(SimulateCommand.Create(output, error));
+        root.Subcommands.Add(ExploreCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.CreateKernelBulk(output));
         root.Subcommands.Add(BenchCommand.CreateFirstRequest(output));
         var config = new InvocationConfiguration { Output = output, Error = error };

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Synack.Scenarios;
+
+namespace Synack.Explorer;
+
+/// <summary>
+/// The explorer's web app on loopback: the page, its assets (from this assembly: it works offline),
+/// and the lab's API. Dispose to stop it.
+/// </summary>
+public sealed class ExplorerServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ExplorerServer(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    /// <summary>Where the page is: http://127.0.0.1:PORT/.</summary>
+    public Uri Url { get; }
+
+    /// <summary>Starts the explorer on 127.0.0.1:<paramref name="port"/> (0: a free port).</summary>
+    public static async Task<ExplorerServer> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        Map(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ExplorerServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/"));
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly ConcurrentDictionary<LabRequest, LabView> Runs = new();
+    private const int RunsKept = 64;
+
+    private static void Map(WebApplication app)
+    {
+        app.MapGet("/", () => Asset("index.html"));
+        app.MapGet("/{file}", (string file) => Asset(file));
+        app.MapGet("/api/scenarios", () => Results.Json(
+            ScenarioCatalog.All.Select(s => new ScenarioView(s.Name, s.Note, s.Description)).ToArray(), Json));
+        app.MapGet("/api/lab", (HttpRequest http) => Lab(http, view => Results.Json(view, Json)));
+        app.MapGet("/api/lab.pcapng", (HttpRequest http) => Lab(http, _ => Results.Empty, capture: true));
+    }
+
+    private static IResult Lab(HttpRequest http, Func<LabView, IResult> answer, bool capture = false)
+    {
+        LabRequest request;
+        try
+        {
+            request = LabRequest.Parse(http.Query);
+        }
+        catch (LabRequestException ex)
+        {
+            return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+        }
+        if (capture)
+        {
+            // The capture is made afresh: the same request is the same run.
+            var (_, run) = LabRun.Run(request);
+            var stream = new MemoryStream();
+            CaptureExport.Write(run.Trace, stream);
+            stream.Position = 0;
+            return Results.File(stream, "application/octet-stream", $"{request.Scenario}.pcapng");
+        }
+        if (!Runs.TryGetValue(request, out var view))
+        {
+            view = LabRun.Run(request).View;
+            if (Runs.Count >= RunsKept) Runs.Clear(); // bounded, whatever the URLs asked for
+            Runs[request] = view;
+        }
+        return answer(view);
+    }
+
+    private static IResult Asset(string file)
+    {
+        var types = new Dictionary<string, string>
+        {
+            [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8",
+            [".css"] = "text/css; charset=utf-8", [".svg"] = "image/svg+xml", [".ico"] = "image/x-icon",
+        };
+        var ext = Path.GetExtension(file);
+        if (!types.TryGetValue(ext, out var type)) return Results.NotFound();
+        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("wwwroot/" + file);
+        return stream is null ? Results.NotFound() : Results.Stream(stream, type);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Synack.Scenarios;
+using Synack.Simulation;
+using Synack.Tcp;
+
+namespace Synack.Explorer;
+
+/// <summary>
+/// What a lab run is made of: the scenario, the stack profile and the link. It is all the run depends
+/// on (the clock is virtual, the ISNs are the note's), so it is what the page's URL holds.
+/// </summary>
+internal sealed record LabRequest(string Scenario, string Profile, double Loss, int LatencyMs, int Seed)
+{
+    public static readonly string[] Profiles = ["note", "linux", "freebsd", "synack"];
+
+    /// <summary>The request a query string asks for; anything it does not name takes the default, anything malformed is an error.</summary>
+    public static LabRequest Parse(IQueryCollection q)
+    {
+        string scenario = q["scenario"].FirstOrDefault() ?? "combined-fin";
+        if (ScenarioCatalog.Find(scenario) is null) throw new LabRequestException($"no scenario named '{scenario}'");
+        string profile = q["profile"].FirstOrDefault() ?? "note";
+        if (!Profiles.Contains(profile)) throw new LabRequestException($"profile '{profile}' is not one of {string.Join(", ", Profiles)}");
+        double loss = Number(q, "loss", 0, 0, 0.5);
+        int latency = (int)Number(q, "latency", 10, 1, 1000);
+        int seed = (int)Number(q, "seed", 1, 0, int.MaxValue);
+        return new LabRequest(scenario, profile, loss, latency, seed);
+    }
+
+    private static double Number(IQueryCollection q, string name, double fallback, double min, double max)
+    {
+        var text = q[name].FirstOrDefault();
+        if (string.IsNullOrEmpty(text)) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || double.IsNaN(v) || v < min || v > max)
+            throw new LabRequestException($"{name} must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'");
+        return v;
+    }
+
+    /// <summary>The client's and server's options: the scenario's own under the note's profile, else the profile's (keep-alive kept where the scenario needs it).</summary>
+    public (ConnectionOptions Client, ConnectionOptions Server) Options(Scenario s)
+    {
+        var baseOptions = Profile switch
+        {
+            "linux" => ConnectionOptions.Linux618,
+            "freebsd" => ConnectionOptions.FreeBsd,
+            "synack" => ConnectionOptions.Default,
+            _ => ScenarioCatalog.NoteOptions,
+        };
+        var client = s.ClientOptions is { } own
+            ? (Profile == "note" ? own : baseOptions with { KeepAlive = own.KeepAlive, KeepAliveIdle = own.KeepAliveIdle, KeepAliveInterval = own.KeepAliveInterval, KeepAliveCount = own.KeepAliveCount })
+            : baseOptions;
+        return (client, baseOptions);
+    }
+
+    public LinkConditions Link => new() { Latency = TimeSpan.FromMilliseconds(LatencyMs), Loss = Loss, Seed = Seed };
+}
+
+/// <summary>A lab request the explorer cannot run, with what is wrong in words.</summary>
+internal sealed class LabRequestException(string message) : Exception(message);

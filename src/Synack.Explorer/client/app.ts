@@ -1,0 +1,298 @@
+// The explorer's page: a lab run fetched from the server, stepped one event at a time.
+// Everything is drawn here (SVG for the ladder and the state diagram); nothing is loaded from elsewhere.
+
+interface TimerView { name: string; atMs: number; }
+interface TcbView {
+  state: string; iss: number; irs: number; sndUna: number; sndNxt: number; sndWnd: number;
+  rcvNxt: number; rcvWnd: number; cwnd: number; ssthresh: number; rtoMs: number; timers: TimerView[];
+}
+interface SegmentView {
+  from: string; to: string; flags: string; hasAck: boolean; seq: number; ack: number; relSeq: number; relAck: number;
+  length: number; window: number; options: string; hex: string;
+}
+interface StepView {
+  index: number; timeMs: number; kind: string; endpoint: string; segment: SegmentView | null;
+  from: string | null; to: string | null; text: string; clientState: string; serverState: string;
+  client: TcbView | null; server: TcbView | null; sentence: string; pair: number | null;
+}
+interface LabRequest { scenario: string; profile: string; loss: number; latencyMs: number; seed: number; }
+interface LabView { request: LabRequest; title: string; note: string; description: string; steps: StepView[]; }
+interface ScenarioView { name: string; note: string; description: string; }
+
+const SVG = "http://www.w3.org/2000/svg";
+
+// The RFC 9293 diagram, laid out as its figure is: opening at the top, closing below.
+const STATES: Record<string, [number, number]> = {
+  "CLOSED": [360, 34], "LISTEN": [200, 100], "SYN-RECEIVED": [110, 180], "SYN-SENT": [610, 180],
+  "ESTABLISHED": [360, 250], "FIN-WAIT-1": [110, 320], "CLOSE-WAIT": [610, 320], "CLOSING": [360, 360],
+  "FIN-WAIT-2": [110, 420], "LAST-ACK": [610, 420], "TIME-WAIT": [360, 470],
+};
+const EDGES: [string, string, string][] = [
+  ["CLOSED", "LISTEN", "passive OPEN"], ["CLOSED", "SYN-SENT", "active OPEN / snd SYN"],
+  ["LISTEN", "SYN-RECEIVED", "rcv SYN / snd SYN,ACK"], ["LISTEN", "SYN-SENT", "SEND / snd SYN"],
+  ["SYN-SENT", "SYN-RECEIVED", "rcv SYN / snd SYN,ACK"], ["SYN-RECEIVED", "LISTEN", "rcv RST"],
+  ["SYN-RECEIVED", "ESTABLISHED", "rcv ACK of SYN"], ["SYN-SENT", "ESTABLISHED", "rcv SYN,ACK / snd ACK"],
+  ["SYN-RECEIVED", "FIN-WAIT-1", "CLOSE / snd FIN"], ["ESTABLISHED", "FIN-WAIT-1", "CLOSE / snd FIN"],
+  ["ESTABLISHED", "CLOSE-WAIT", "rcv FIN / snd ACK"], ["FIN-WAIT-1", "FIN-WAIT-2", "rcv ACK of FIN"],
+  ["FIN-WAIT-1", "CLOSING", "rcv FIN / snd ACK"], ["FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK / snd ACK"],
+  ["FIN-WAIT-2", "TIME-WAIT", "rcv FIN / snd ACK"], ["CLOSING", "TIME-WAIT", "rcv ACK of FIN"],
+  ["CLOSE-WAIT", "LAST-ACK", "CLOSE / snd FIN"], ["LAST-ACK", "CLOSED", "rcv ACK of FIN"],
+  ["TIME-WAIT", "CLOSED", "timeout 2 MSL"], ["SYN-SENT", "CLOSED", "CLOSE"], ["LISTEN", "CLOSED", "CLOSE"],
+];
+
+let lab: LabView | null = null;
+let step = 0;
+let absolute = false;
+
+function el<K extends keyof HTMLElementTagNameMap>(id: string): HTMLElementTagNameMap[K] {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`no element #${id}`);
+  return e as HTMLElementTagNameMap[K];
+}
+
+function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function form(): LabRequest {
+  return {
+    scenario: el<"select">("scenario").value,
+    profile: el<"select">("profile").value,
+    loss: Number(el<"input">("loss").value),
+    latencyMs: Number(el<"input">("latency").value),
+    seed: Number(el<"input">("seed").value),
+  };
+}
+
+function query(r: LabRequest): string {
+  const q = new URLSearchParams({ scenario: r.scenario, profile: r.profile, loss: String(r.loss), latency: String(r.latencyMs), seed: String(r.seed) });
+  return q.toString();
+}
+
+async function load(r: LabRequest, at: number): Promise<void> {
+  const res = await fetch(`api/lab?${query(r)}`);
+  const body = await res.json();
+  if (!res.ok) {
+    el("error").textContent = body.error ?? `the server answered ${res.status}`;
+    return;
+  }
+  el("error").textContent = "";
+  lab = body as LabView;
+  el("title").textContent = `${lab.note}: ${lab.title}`;
+  el("description").textContent = lab.description;
+  el<"a">("capture").href = `api/lab.pcapng?${query(r)}`;
+  go(Math.min(Math.max(at, 0), lab.steps.length - 1));
+}
+
+function go(i: number): void {
+  if (!lab) return;
+  step = Math.min(Math.max(i, 0), lab.steps.length - 1);
+  const s = lab.steps[step];
+  const url = `?${query(lab.request)}&step=${step}`;
+  history.replaceState(null, "", url);
+  el("step-index").textContent = `${step + 1} of ${lab.steps.length}`;
+  el("step-time").textContent = `${s.timeMs.toFixed(3)} ms`;
+  el("step-kind").textContent = `${s.endpoint}: ${s.kind}`;
+  el("sentence").textContent = s.sentence;
+  el("client-state").textContent = s.clientState;
+  el("server-state").textContent = s.serverState;
+  const lit = litTransition();
+  el("lit-transition").textContent = lit ? `${lit.endpoint}: ${lit.from} → ${lit.to}` : "none yet";
+  tcb("client", s.client);
+  tcb("server", s.server);
+  bytes(s.segment);
+  drawDiagram(s, lit);
+  drawLadder();
+  el<"button">("prev").disabled = step === 0;
+  el<"button">("first").disabled = step === 0;
+  el<"button">("next").disabled = step === lab.steps.length - 1;
+  el<"button">("last").disabled = step === lab.steps.length - 1;
+}
+
+/** The transition of this step, or the latest one before it. */
+function litTransition(): StepView | null {
+  if (!lab) return null;
+  for (let i = step; i >= 0; i--) {
+    const s = lab.steps[i];
+    if (s.kind === "StateChanged") return s;
+  }
+  return null;
+}
+
+function tcb(who: string, t: TcbView | null): void {
+  const table = el<"table">(`${who}-tcb`);
+  table.replaceChildren();
+  const caption = document.createElement("caption");
+  caption.textContent = `${who} TCB`;
+  table.append(caption);
+  if (!t) {
+    const row = table.insertRow();
+    row.insertCell().textContent = "no connection yet";
+    return;
+  }
+  const rel = (v: number, base: number) => absolute ? String(v) : `${(v - base) >>> 0} (${v})`;
+  const rows: [string, string][] = [
+    ["State", t.state], ["ISS", String(t.iss)], ["IRS", String(t.irs)],
+    ["SND.UNA", rel(t.sndUna, t.iss)], ["SND.NXT", rel(t.sndNxt, t.iss)], ["SND.WND", String(t.sndWnd)],
+    ["RCV.NXT", rel(t.rcvNxt, t.irs)], ["RCV.WND", String(t.rcvWnd)],
+    ["cwnd", String(t.cwnd)], ["ssthresh", t.ssthresh >= 0x7fffffff ? "∞" : String(t.ssthresh)],
+    ["RTO", `${t.rtoMs.toFixed(0)} ms`],
+    ["timers", t.timers.length === 0 ? "none armed" : t.timers.map(x => `${x.name} at ${x.atMs.toFixed(1)} ms`).join(", ")],
+  ];
+  for (const [k, v] of rows) {
+    const row = table.insertRow();
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = k;
+    row.append(th);
+    const td = row.insertCell();
+    td.textContent = v;
+    td.dataset.field = k;
+  }
+}
+
+function bytes(seg: SegmentView | null): void {
+  const box = el("bytes");
+  if (!seg) {
+    box.textContent = "This event carries no segment.";
+    return;
+  }
+  const hex = seg.hex.match(/.{1,32}/g)?.map(l => l.match(/.{2}/g)?.join(" ")).join("\n") ?? "";
+  box.textContent =
+    `${seg.from} → ${seg.to}  flags ${seg.flags}  seq ${seg.seq} (rel ${seg.relSeq})  ack ${seg.ack} (rel ${seg.relAck})\n` +
+    `length ${seg.length}  window ${seg.window}${seg.options ? `  options <${seg.options}>` : ""}\n\n${hex}`;
+}
+
+function drawDiagram(s: StepView, lit: StepView | null): void {
+  const g = el("diagram") as unknown as SVGSVGElement;
+  g.replaceChildren();
+  const defs = svg("defs", {});
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
+  defs.append(marker);
+  g.append(defs);
+  const edges = [...EDGES];
+  if (lit && lit.from && lit.to && !edges.some(([a, b]) => a === lit.from && b === lit.to)) edges.push([lit.from, lit.to, lit.text]);
+  for (const [a, b, label] of edges) {
+    const [x1, y1] = STATES[a] ?? [0, 0];
+    const [x2, y2] = STATES[b] ?? [0, 0];
+    const on = lit !== null && lit.from === a && lit.to === b;
+    const line = svg("line", { x1, y1, x2, y2, class: on ? "edge lit" : "edge", "marker-end": "url(#arrow)" });
+    const title = svg("title", {}, `${a} → ${b}: ${label}`);
+    line.append(title);
+    g.append(line);
+    if (on) g.append(svg("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, class: "edge-label", "text-anchor": "middle" }, label));
+  }
+  for (const [name, [x, y]] of Object.entries(STATES)) {
+    const classes = ["state"];
+    if (s.clientState === name) classes.push("client");
+    if (s.serverState === name) classes.push("server");
+    const box = svg("g", { class: classes.join(" "), "data-state": name });
+    box.append(svg("rect", { x: x - 62, y: y - 15, width: 124, height: 30, rx: 6 }));
+    box.append(svg("text", { x, y: y + 5, "text-anchor": "middle" }, name));
+    const who = [s.clientState === name ? "client" : "", s.serverState === name ? "server" : ""].filter(Boolean).join(" and ");
+    if (who) box.append(svg("title", {}, `${who} in ${name}`));
+    g.append(box);
+  }
+}
+
+function drawLadder(): void {
+  if (!lab) return;
+  const g = el("ladder") as unknown as SVGSVGElement;
+  g.replaceChildren();
+  const rowH = 22, left = 110, right = 530, top = 40;
+  const steps = lab.steps;
+  const height = top + steps.length * rowH + 20;
+  g.setAttribute("viewBox", `0 0 640 ${height}`);
+  g.setAttribute("height", String(height));
+  g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
+  g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
+  g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
+  g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+  const y = (i: number) => top + i * rowH;
+  for (const s of steps) {
+    const seen = s.index <= step ? "" : " future";
+    // A segment is current from when it leaves until it arrives (or is lost).
+    const current = s.index === step || (s.kind === "Sent" && s.pair === step) ? " current" : "";
+    if (s.kind === "StateChanged") {
+      const x = s.endpoint === "client" ? left - 8 : right + 8;
+      g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": s.endpoint === "client" ? "end" : "start", class: `state-mark${seen}${current}` }, s.to ?? ""));
+    } else if (s.kind === "Sent" && s.segment) {
+      const seg = s.segment;
+      const from = seg.from === "client" ? left : right, to = seg.from === "client" ? right : left;
+      const end = s.pair !== null ? steps[s.pair] : null;
+      const lost = end !== null && end.kind === "Dropped";
+      const y2 = end ? y(end.index) : y(s.index) + rowH;
+      const x2 = lost ? (from + to) / 2 : to;
+      const line = svg("line", { x1: from, y1: y(s.index), x2, y2, class: `segment${lost ? " lost" : ""}${seen}${current}`, "marker-end": lost ? "" : "url(#ladder-arrow)" });
+      g.append(line);
+      const label = absolute
+        ? `${seg.flags} seq=${seg.seq}${seg.hasAck ? ` ack=${seg.ack}` : ""} len=${seg.length}`
+        : `${seg.flags} ${seg.relSeq}:${seg.relSeq + seg.length}(${seg.length})${seg.hasAck ? ` ack ${seg.relAck}` : ""}`;
+      g.append(svg("text", { x: (from + x2) / 2, y: (y(s.index) + y2) / 2 - 4, "text-anchor": "middle", class: `segment-label${seen}${current}` }, label));
+      if (lost) g.append(svg("text", { x: x2, y: y2 + 5, "text-anchor": "middle", class: `lost-mark${seen}` }, "✕"));
+    } else if (s.kind === "TimerFired" || s.kind === "UserCall") {
+      const x = s.endpoint === "client" ? left - 8 : right + 8;
+      g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": s.endpoint === "client" ? "end" : "start", class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
+    }
+  }
+  const defs = svg("defs", {});
+  const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
+  defs.append(marker);
+  g.prepend(defs);
+  g.append(svg("line", { x1: 20, y1: y(step), x2: 620, y2: y(step), class: "cursor" }));
+  const box = el("ladder-box");
+  const want = y(step) - box.clientHeight / 2;
+  box.scrollTop = Math.max(0, want);
+}
+
+function downloadSvg(): void {
+  const g = el("ladder") as unknown as SVGSVGElement;
+  const text = new XMLSerializer().serializeToString(g);
+  const blob = new Blob([`<?xml version="1.0" encoding="UTF-8"?>\n`, text], { type: "image/svg+xml" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `${lab?.title ?? "ladder"}.svg`;
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
+async function start(): Promise<void> {
+  const scenarios = (await (await fetch("api/scenarios")).json()) as ScenarioView[];
+  const pick = el<"select">("scenario");
+  for (const s of scenarios) {
+    const o = document.createElement("option");
+    o.value = s.name;
+    o.textContent = `${s.note} — ${s.name}`;
+    pick.append(o);
+  }
+  const q = new URLSearchParams(location.search);
+  pick.value = q.get("scenario") ?? "combined-fin";
+  el<"select">("profile").value = q.get("profile") ?? "note";
+  el<"input">("loss").value = q.get("loss") ?? "0";
+  el<"input">("latency").value = q.get("latency") ?? "10";
+  el<"input">("seed").value = q.get("seed") ?? "1";
+  el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); void load(form(), 0); });
+  el("first").addEventListener("click", () => go(0));
+  el("prev").addEventListener("click", () => go(step - 1));
+  el("next").addEventListener("click", () => go(step + 1));
+  el("last").addEventListener("click", () => go(Number.MAX_SAFE_INTEGER));
+  el<"input">("absolute").addEventListener("change", ev => { absolute = (ev.target as HTMLInputElement).checked; go(step); });
+  el("download-svg").addEventListener("click", downloadSvg);
+  document.addEventListener("keydown", ev => {
+    const t = ev.target as HTMLElement;
+    if (t.tagName === "INPUT" || t.tagName === "SELECT") return;
+    if (ev.key === "ArrowRight") { go(step + 1); ev.preventDefault(); }
+    else if (ev.key === "ArrowLeft") { go(step - 1); ev.preventDefault(); }
+    else if (ev.key === "Home") { go(0); ev.preventDefault(); }
+    else if (ev.key === "End") { go(Number.MAX_SAFE_INTEGER); ev.preventDefault(); }
+  });
+  await load(form(), Number(q.get("step") ?? "0"));
+  document.body.dataset.ready = "true";
+}
+
+void start();
