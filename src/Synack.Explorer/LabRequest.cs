@@ -10,21 +10,32 @@ namespace Synack.Explorer;
 /// What a lab run is made of: the scenario, the stack profile and the link. It is all the run depends
 /// on (the clock is virtual, the ISNs are the note's), so it is what the page's URL holds.
 /// </summary>
-internal sealed record LabRequest(string Scenario, string Profile, double Loss, int LatencyMs, int Seed)
+internal sealed record LabRequest(string Scenario, string Profile, double Loss, int LatencyMs, int Seed, string? Timeline = null)
 {
+    /// <summary>The scenario name of a run composed in the lab (its events are <see cref="Timeline"/>).</summary>
+    public const string Composed = "custom";
+    private const int LongestTimeline = 10_000;
+
     public static readonly string[] Profiles = ["note", "linux", "freebsd", "synack"];
 
     /// <summary>The request a query string asks for; anything it does not name takes the default, anything malformed is an error.</summary>
     public static LabRequest Parse(IQueryCollection q)
     {
         string scenario = q["scenario"].FirstOrDefault() ?? "combined-fin";
-        if (ScenarioCatalog.Find(scenario) is null) throw new LabRequestException($"no scenario named '{scenario}'");
+        string? timeline = null;
+        if (scenario == Composed)
+        {
+            timeline = q["timeline"].FirstOrDefault() ?? "";
+            if (timeline.Length > LongestTimeline) throw new LabRequestException($"the timeline is {timeline.Length} characters; at most {LongestTimeline}");
+            LabTimeline.Parse(timeline); // refused here, in words, before anything runs
+        }
+        else if (ScenarioCatalog.Find(scenario) is null) throw new LabRequestException($"no scenario named '{scenario}'");
         string profile = q["profile"].FirstOrDefault() ?? "note";
         if (!Profiles.Contains(profile)) throw new LabRequestException($"profile '{profile}' is not one of {string.Join(", ", Profiles)}");
         double loss = Number(q, "loss", 0, 0, 0.5);
         int latency = (int)Number(q, "latency", 10, 1, 1000);
         int seed = (int)Number(q, "seed", 1, 0, int.MaxValue);
-        return new LabRequest(scenario, profile, loss, latency, seed);
+        return new LabRequest(scenario, profile, loss, latency, seed, timeline);
     }
 
     private static double Number(IQueryCollection q, string name, double fallback, double min, double max)
@@ -37,7 +48,7 @@ internal sealed record LabRequest(string Scenario, string Profile, double Loss, 
     }
 
     /// <summary>The client's and server's options: the scenario's own under the note's profile, else the profile's (keep-alive kept where the scenario needs it).</summary>
-    public (ConnectionOptions Client, ConnectionOptions Server) Options(Scenario s)
+    public (ConnectionOptions Client, ConnectionOptions Server) Options(Scenario? s)
     {
         var baseOptions = Profile switch
         {
@@ -46,7 +57,7 @@ internal sealed record LabRequest(string Scenario, string Profile, double Loss, 
             "synack" => ConnectionOptions.Default,
             _ => ScenarioCatalog.NoteOptions,
         };
-        var client = s.ClientOptions is { } own
+        var client = s?.ClientOptions is { } own
             ? (Profile == "note" ? own : baseOptions with { KeepAlive = own.KeepAlive, KeepAliveIdle = own.KeepAliveIdle, KeepAliveInterval = own.KeepAliveInterval, KeepAliveCount = own.KeepAliveCount })
             : baseOptions;
         return (client, baseOptions);

@@ -15,11 +15,17 @@ internal static class LabRun
 
     public static (LabView View, BareRun Run) Run(LabRequest request)
     {
-        var scenario = ScenarioCatalog.Find(request.Scenario) ?? throw new LabRequestException($"no scenario named '{request.Scenario}'");
-        var (clientOptions, serverOptions) = request.Options(scenario);
+        Scenario scenario = request.Scenario == LabRequest.Composed
+            ? new Scenario(LabRequest.Composed, "lab", "a timeline of your own", LabTimeline.Parse(request.Timeline ?? ""))
+            : ScenarioCatalog.Find(request.Scenario) ?? throw new LabRequestException($"no scenario named '{request.Scenario}'");
+        var (clientOptions, serverOptions) = request.Options(request.Scenario == LabRequest.Composed ? null : scenario);
         var run = ScenarioCatalog.NewNotePair(clientOptions, serverOptions, request.Link);
         var snapshots = new List<(TcbView? Client, TcbView? Server)>();
-        run.Trace.Appended += _ => snapshots.Add((Tcb(run.Client, run.Clock), Tcb(run.Server, run.Clock)));
+        run.Trace.Appended += _ =>
+        {
+            // Past the page's limit the run goes on, but nothing more is kept of it.
+            if (snapshots.Count < MaxSteps) snapshots.Add((Tcb(run.Client, run.Clock), Tcb(run.Server, run.Clock)));
+        };
         scenario.Body(run);
         return (new LabView(request, scenario.Name, scenario.Note, scenario.Description, Steps(run.Trace, snapshots)), run);
     }

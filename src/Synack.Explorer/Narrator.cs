@@ -22,6 +22,7 @@ internal sealed class Narrator
         TraceKind.Duplicated when e.Segment is { } s => $"The link delivers a second copy of this {Name(s)}: the {s.To} must recognise it by its sequence number.",
         TraceKind.StateChanged => $"The {e.Endpoint} moves from {e.From.ToRfcName()} to {e.To.ToRfcName()} ({e.Text}). {Waits(e.To)}",
         TraceKind.TimerFired => $"The {e.Endpoint}'s {e.Text} timer fires.",
+        TraceKind.UserCall when e.Endpoint == "link" => $"The link: {e.Text}.",
         TraceKind.UserCall => $"The {e.Endpoint}'s application: {e.Text}.",
         _ => e.Text.Length > 0 ? $"{e.Endpoint}: {e.Text}" : "",
     };

@@ -15,7 +15,7 @@ interface StepView {
   from: string | null; to: string | null; text: string; clientState: string; serverState: string;
   client: TcbView | null; server: TcbView | null; sentence: string; pair: number | null;
 }
-interface LabRequest { scenario: string; profile: string; loss: number; latencyMs: number; seed: number; }
+interface LabRequest { scenario: string; profile: string; loss: number; latencyMs: number; seed: number; timeline: string | null; }
 interface LabView { request: LabRequest; title: string; note: string; description: string; steps: StepView[]; }
 interface ScenarioView { name: string; note: string; description: string; }
 
@@ -64,11 +64,17 @@ function form(): LabRequest {
     loss: Number(el<"input">("loss").value),
     latencyMs: Number(el<"input">("latency").value),
     seed: Number(el<"input">("seed").value),
+    timeline: el<"select">("scenario").value === "custom" ? el<"textarea">("timeline").value : null,
   };
+}
+
+function showComposer(): void {
+  el("composer").hidden = el<"select">("scenario").value !== "custom";
 }
 
 function query(r: LabRequest): string {
   const q = new URLSearchParams({ scenario: r.scenario, profile: r.profile, loss: String(r.loss), latency: String(r.latencyMs), seed: String(r.seed) });
+  if (r.scenario === "custom" && r.timeline !== null) q.set("timeline", r.timeline);
   return q.toString();
 }
 
@@ -203,10 +209,10 @@ function drawLadder(): void {
   if (!lab) return;
   const g = el("ladder") as unknown as SVGSVGElement;
   g.replaceChildren();
-  const rowH = 22, left = 110, right = 530, top = 40;
+  const rowH = 22, left = 160, right = 560, top = 40;
   const steps = lab.steps;
   const height = top + steps.length * rowH + 20;
-  g.setAttribute("viewBox", `0 0 640 ${height}`);
+  g.setAttribute("viewBox", `0 0 720 ${height}`);
   g.setAttribute("height", String(height));
   g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
   g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
@@ -235,8 +241,9 @@ function drawLadder(): void {
       g.append(svg("text", { x: (from + x2) / 2, y: (y(s.index) + y2) / 2 - 4, "text-anchor": "middle", class: `segment-label${seen}${current}` }, label));
       if (lost) g.append(svg("text", { x: x2, y: y2 + 5, "text-anchor": "middle", class: `lost-mark${seen}` }, "✕"));
     } else if (s.kind === "TimerFired" || s.kind === "UserCall") {
-      const x = s.endpoint === "client" ? left - 8 : right + 8;
-      g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": s.endpoint === "client" ? "end" : "start", class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
+      const side = s.endpoint === "client" ? "end" : s.endpoint === "server" ? "start" : "middle";
+      const x = side === "end" ? left - 8 : side === "start" ? right + 8 : (left + right) / 2;
+      g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": side, class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
     }
   }
   const defs = svg("defs", {});
@@ -244,7 +251,7 @@ function drawLadder(): void {
   marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
   defs.append(marker);
   g.prepend(defs);
-  g.append(svg("line", { x1: 20, y1: y(step), x2: 620, y2: y(step), class: "cursor" }));
+  g.append(svg("line", { x1: 20, y1: y(step), x2: 700, y2: y(step), class: "cursor" }));
   const box = el("ladder-box");
   const want = y(step) - box.clientHeight / 2;
   box.scrollTop = Math.max(0, want);
@@ -270,8 +277,16 @@ async function start(): Promise<void> {
     o.textContent = `${s.note} — ${s.name}`;
     pick.append(o);
   }
+  const own = document.createElement("option");
+  own.value = "custom";
+  own.textContent = "Compose your own…";
+  pick.append(own);
   const q = new URLSearchParams(location.search);
   pick.value = q.get("scenario") ?? "combined-fin";
+  const timeline = q.get("timeline");
+  if (timeline !== null) el<"textarea">("timeline").value = timeline;
+  pick.addEventListener("change", showComposer);
+  showComposer();
   el<"select">("profile").value = q.get("profile") ?? "note";
   el<"input">("loss").value = q.get("loss") ?? "0";
   el<"input">("latency").value = q.get("latency") ?? "10";
@@ -285,7 +300,7 @@ async function start(): Promise<void> {
   el("download-svg").addEventListener("click", downloadSvg);
   document.addEventListener("keydown", ev => {
     const t = ev.target as HTMLElement;
-    if (t.tagName === "INPUT" || t.tagName === "SELECT") return;
+    if (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA") return;
     if (ev.key === "ArrowRight") { go(step + 1); ev.preventDefault(); }
     else if (ev.key === "ArrowLeft") { go(step - 1); ev.preventDefault(); }
     else if (ev.key === "Home") { go(0); ev.preventDefault(); }

@@ -44,10 +44,16 @@ function form() {
         loss: Number(el("loss").value),
         latencyMs: Number(el("latency").value),
         seed: Number(el("seed").value),
+        timeline: el("scenario").value === "custom" ? el("timeline").value : null,
     };
+}
+function showComposer() {
+    el("composer").hidden = el("scenario").value !== "custom";
 }
 function query(r) {
     const q = new URLSearchParams({ scenario: r.scenario, profile: r.profile, loss: String(r.loss), latency: String(r.latencyMs), seed: String(r.seed) });
+    if (r.scenario === "custom" && r.timeline !== null)
+        q.set("timeline", r.timeline);
     return q.toString();
 }
 async function load(r, at) {
@@ -184,10 +190,10 @@ function drawLadder() {
         return;
     const g = el("ladder");
     g.replaceChildren();
-    const rowH = 22, left = 110, right = 530, top = 40;
+    const rowH = 22, left = 160, right = 560, top = 40;
     const steps = lab.steps;
     const height = top + steps.length * rowH + 20;
-    g.setAttribute("viewBox", `0 0 640 ${height}`);
+    g.setAttribute("viewBox", `0 0 720 ${height}`);
     g.setAttribute("height", String(height));
     g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
     g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
@@ -219,8 +225,9 @@ function drawLadder() {
                 g.append(svg("text", { x: x2, y: y2 + 5, "text-anchor": "middle", class: `lost-mark${seen}` }, "✕"));
         }
         else if (s.kind === "TimerFired" || s.kind === "UserCall") {
-            const x = s.endpoint === "client" ? left - 8 : right + 8;
-            g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": s.endpoint === "client" ? "end" : "start", class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
+            const side = s.endpoint === "client" ? "end" : s.endpoint === "server" ? "start" : "middle";
+            const x = side === "end" ? left - 8 : side === "start" ? right + 8 : (left + right) / 2;
+            g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": side, class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
         }
     }
     const defs = svg("defs", {});
@@ -228,7 +235,7 @@ function drawLadder() {
     marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
     defs.append(marker);
     g.prepend(defs);
-    g.append(svg("line", { x1: 20, y1: y(step), x2: 620, y2: y(step), class: "cursor" }));
+    g.append(svg("line", { x1: 20, y1: y(step), x2: 700, y2: y(step), class: "cursor" }));
     const box = el("ladder-box");
     const want = y(step) - box.clientHeight / 2;
     box.scrollTop = Math.max(0, want);
@@ -252,8 +259,17 @@ async function start() {
         o.textContent = `${s.note} — ${s.name}`;
         pick.append(o);
     }
+    const own = document.createElement("option");
+    own.value = "custom";
+    own.textContent = "Compose your own…";
+    pick.append(own);
     const q = new URLSearchParams(location.search);
     pick.value = q.get("scenario") ?? "combined-fin";
+    const timeline = q.get("timeline");
+    if (timeline !== null)
+        el("timeline").value = timeline;
+    pick.addEventListener("change", showComposer);
+    showComposer();
     el("profile").value = q.get("profile") ?? "note";
     el("loss").value = q.get("loss") ?? "0";
     el("latency").value = q.get("latency") ?? "10";
@@ -267,7 +283,7 @@ async function start() {
     el("download-svg").addEventListener("click", downloadSvg);
     document.addEventListener("keydown", ev => {
         const t = ev.target;
-        if (t.tagName === "INPUT" || t.tagName === "SELECT")
+        if (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")
             return;
         if (ev.key === "ArrowRight") {
             go(step + 1);
