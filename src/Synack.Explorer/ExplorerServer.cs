@@ -37,7 +37,11 @@ public sealed class ExplorerServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, port);
+            k.Limits.MaxRequestBodySize = CaptureStore.LargestUpload;
+        });
         var app = builder.Build();
         Map(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -54,6 +58,7 @@ public sealed class ExplorerServer : IAsyncDisposable
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly ConcurrentDictionary<LabRequest, LabView> Runs = new();
+    private static readonly CaptureStore Captures = new();
     private const int RunsKept = 64;
 
     private static void Map(WebApplication app)
@@ -64,6 +69,45 @@ public sealed class ExplorerServer : IAsyncDisposable
             ScenarioCatalog.All.Select(s => new ScenarioView(s.Name, s.Note, s.Description)).ToArray(), Json));
         app.MapGet("/api/lab", (HttpRequest http) => Lab(http, view => Results.Json(view, Json)));
         app.MapGet("/api/lab.pcapng", (HttpRequest http) => Lab(http, _ => Results.Empty, capture: true));
+        app.MapPost("/api/captures", OpenCapture);
+        app.MapGet("/api/captures/{id}/packets", (string id, int stream, int from, int count) =>
+        {
+            try
+            {
+                return Captures.Window(id, stream, from, count) is { } window
+                    ? Results.Json(window, Json)
+                    : Results.Json(new { error = "that capture is no longer open here: open it again" }, Json, statusCode: StatusCodes.Status404NotFound);
+            }
+            catch (LabRequestException ex)
+            {
+                return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
+    }
+
+    private static async Task<IResult> OpenCapture(HttpRequest http)
+    {
+        string name = http.Query["name"].FirstOrDefault() is { Length: > 0 and <= 200 } n ? n : "capture";
+        // The upload goes to a file first: the reader may look ahead, and a large capture should not sit in memory twice.
+        string path = Path.Combine(Path.GetTempPath(), $"synack-explore-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var file = File.Create(path)) await http.Body.CopyToAsync(file).ConfigureAwait(false);
+            await using var input = File.OpenRead(path);
+            return Results.Json(Captures.Open(input, name), Json);
+        }
+        catch (LabRequestException ex)
+        {
+            return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return Results.Json(new { error = $"the upload was refused: {ex.Message}" }, Json, statusCode: ex.StatusCode);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static IResult Lab(HttpRequest http, Func<LabView, IResult> answer, bool capture = false)

@@ -84,7 +84,7 @@ internal static class LabRun
         return pairs;
     }
 
-    private static string Tcpdump(TcpFlags f)
+    internal static string Tcpdump(TcpFlags f)
     {
         var letters = new System.Text.StringBuilder(8);
         foreach (var (bit, letter) in new[] { (TcpFlags.Syn, 'S'), (TcpFlags.Fin, 'F'), (TcpFlags.Rst, 'R'), (TcpFlags.Psh, 'P'), (TcpFlags.Urg, 'U'), (TcpFlags.Ece, 'E'), (TcpFlags.Cwr, 'W') })

@@ -160,12 +160,12 @@ public class StepperTests(ExplorerPage explorer) : IClassFixture<ExplorerPage>
         var errors = new List<string>();
         var page = await explorer.OpenAsync("?scenario=half-close", errors);
         var unlabelled = await page.EvaluateAsync<string[]>("""
-            () => [...document.querySelectorAll('button, select, input, a[href]')]
+            () => [...document.querySelectorAll('button, select, input, textarea, a[href]')]
               .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label') || e.textContent.trim()))
               .map(e => e.id || e.outerHTML)
             """);
         Assert.Empty(unlabelled);
-        var controls = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('button:not([disabled]), select, input, a[href]')].map(e => e.id)");
+        var controls = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('button:not([disabled]), select, input, textarea, a[href]')].filter(e => e.offsetParent !== null).map(e => e.id)");
         var reached = new HashSet<string>();
         for (int i = 0; i < controls.Length + 4; i++)
         {

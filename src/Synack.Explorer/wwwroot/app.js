@@ -23,6 +23,13 @@ const EDGES = [
 let lab = null;
 let step = 0;
 let absolute = false;
+// A capture opened in the page: the server keeps it and sends the window of packets looked at.
+let mode = "lab";
+let captureId = "";
+let stream = 0;
+let total = 0;
+const rows = new Map();
+const WINDOW = 200;
 function el(id) {
     const e = document.getElementById(id);
     if (!e)
@@ -68,6 +75,7 @@ async function load(r, at) {
     el("title").textContent = `${lab.note}: ${lab.title}`;
     el("description").textContent = lab.description;
     el("capture").href = `api/lab.pcapng?${query(r)}`;
+    el("capture").hidden = false;
     go(Math.min(Math.max(at, 0), lab.steps.length - 1));
 }
 function go(i) {
@@ -231,7 +239,7 @@ function drawLadder() {
         }
     }
     const defs = svg("defs", {});
-    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
     marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
     defs.append(marker);
     g.prepend(defs);
@@ -239,6 +247,159 @@ function drawLadder() {
     const box = el("ladder-box");
     const want = y(step) - box.clientHeight / 2;
     box.scrollTop = Math.max(0, want);
+}
+async function openCapture(file) {
+    el("error").textContent = `reading ${file.name} …`;
+    const res = await fetch(`api/captures?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
+    const body = await res.json();
+    if (!res.ok) {
+        el("error").textContent = body.error ?? `the server answered ${res.status}`;
+        return;
+    }
+    const view = body;
+    el("error").textContent = "";
+    if (view.conversations.length === 0) {
+        el("error").textContent = `${view.name}: ${view.frames} frames, no TCP conversation${view.error ? ` (${view.error})` : ""}`;
+        return;
+    }
+    const pick = el("conversation");
+    pick.replaceChildren();
+    for (const c of view.conversations) {
+        const o = document.createElement("option");
+        o.value = String(c.stream);
+        o.textContent = `#${c.stream} ${c.client} → ${c.server} (${c.packets} packets, ${c.closeKind})`;
+        pick.append(o);
+    }
+    el("capture-pick").hidden = false;
+    el("title").textContent = `${view.name}: ${view.frames} frames (${view.format}${view.compression ? `, ${view.compression}` : ""})`;
+    el("description").textContent = "States are inferred from the packets by the analyzer, as `synack analyze` shows them.";
+    await openStream(view.id, view.conversations[0].stream, 0);
+}
+async function openStream(id, s, at) {
+    mode = "capture";
+    el("capture").hidden = true; // the lab's run download; a capture is already the user's
+    captureId = id;
+    stream = s;
+    rows.clear();
+    el("conversation").value = String(s);
+    await goPacket(at);
+}
+async function fetchWindow(from) {
+    const res = await fetch(`api/captures/${captureId}/packets?stream=${stream}&from=${Math.max(0, from)}&count=${WINDOW}`);
+    const body = await res.json();
+    if (!res.ok) {
+        el("error").textContent = body.error ?? `the server answered ${res.status}`;
+        return false;
+    }
+    const w = body;
+    total = w.total;
+    if (rows.size > 20 * WINDOW)
+        rows.clear(); // a long walk keeps only what is near
+    for (const p of w.packets)
+        rows.set(p.index, p);
+    return true;
+}
+async function goPacket(i) {
+    if (total > 0)
+        i = Math.min(Math.max(i, 0), total - 1);
+    else
+        i = Math.max(i, 0);
+    // The rows around the one shown: fetched when missing, a window at a time.
+    for (const need of [i, i - 30, i + 30]) {
+        if (need < 0 || (total > 0 && need >= total) || rows.has(need))
+            continue;
+        if (!(await fetchWindow(need - WINDOW / 2)))
+            return;
+        if (total > 0)
+            i = Math.min(i, total - 1);
+    }
+    const p = rows.get(i);
+    if (!p)
+        return;
+    step = i;
+    history.replaceState(null, "", `?capture=${captureId}&stream=${stream}&step=${step}`);
+    el("step-index").textContent = `${step + 1} of ${total}`;
+    el("step-time").textContent = `${p.timeMs.toFixed(3)} ms`;
+    el("step-kind").textContent = `frame ${p.frame}: ${p.fromClient ? "client → server" : "server → client"}`;
+    const who = p.fromClient ? "client" : "server";
+    const numbers = `${p.flags} seq ${p.seq} (raw ${p.seqRaw})${p.flags.includes(".") ? `, ack ${p.ack} (raw ${p.ackRaw})` : ""}, ${p.length} byte${p.length === 1 ? "" : "s"}, window ${p.window}`;
+    el("sentence").textContent = `The ${who} sends ${numbers}.` + (p.findings.length ? ` The analyzer finds: ${p.findings.join("; ")}.` : "") + (p.comment ? ` Comment: ${p.comment}` : "");
+    el("client-state").textContent = p.clientState;
+    el("server-state").textContent = p.serverState;
+    const before = rows.get(i - 1);
+    let lit = null;
+    if (before && before.clientState !== p.clientState)
+        lit = { endpoint: "client", from: before.clientState, to: p.clientState, text: "inferred" };
+    else if (before && before.serverState !== p.serverState)
+        lit = { endpoint: "server", from: before.serverState, to: p.serverState, text: "inferred" };
+    el("lit-transition").textContent = lit ? `${lit.endpoint}: ${lit.from} → ${lit.to}` : "none at this packet";
+    packetTable("client-tcb", "this packet", [["frame", String(p.frame)], ["from", who], ["flags", p.flags], ["seq", `${p.seq} (${p.seqRaw})`],
+        ["ack", `${p.ack} (${p.ackRaw})`], ["length", String(p.length)], ["window", String(p.window)]]);
+    packetTable("server-tcb", "what the analyzer found", p.findings.length ? p.findings.map((f, k) => [String(k + 1), f]) : [["", "nothing unusual"]]);
+    el("bytes").textContent = "A capture's bytes are in the capture: open it in Wireshark at this frame.";
+    drawDiagram(p, lit);
+    drawCaptureLadder();
+    el("prev").disabled = step === 0;
+    el("first").disabled = step === 0;
+    el("next").disabled = step === total - 1;
+    el("last").disabled = step === total - 1;
+}
+function packetTable(id, title, entries) {
+    const table = el(id);
+    table.replaceChildren();
+    const caption = document.createElement("caption");
+    caption.textContent = title;
+    table.append(caption);
+    for (const [k, v] of entries) {
+        const row = table.insertRow();
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = k;
+        row.append(th);
+        const td = row.insertCell();
+        td.textContent = v;
+        td.dataset.field = k;
+    }
+}
+function drawCaptureLadder() {
+    const g = el("ladder");
+    g.replaceChildren();
+    const rowH = 26, left = 160, right = 560, top = 40, around = 25;
+    const first = Math.max(0, step - around), last = Math.min(total - 1, step + around);
+    const height = top + (last - first + 1) * rowH + 20;
+    g.setAttribute("viewBox", `0 0 720 ${height}`);
+    g.setAttribute("height", String(height));
+    const defs = svg("defs", {});
+    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
+    defs.append(marker);
+    g.append(defs);
+    g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
+    g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
+    g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
+    g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+    for (let i = first; i <= last; i++) {
+        const p = rows.get(i);
+        if (!p)
+            continue;
+        const y = top + (i - first) * rowH;
+        const from = p.fromClient ? left : right, to = p.fromClient ? right : left;
+        const cls = `${i === step ? " current" : ""}${i > step ? " future" : ""}`;
+        g.append(svg("line", { x1: from, y1: y, x2: to, y2: y + rowH * 0.6, class: `segment${cls}`, "marker-end": "url(#ladder-arrow)" }));
+        const label = absolute ? `${p.flags} seq=${p.seqRaw}${p.flags.includes(".") ? ` ack=${p.ackRaw}` : ""} len=${p.length}`
+            : `${p.flags} ${p.seq}:${p.seq + p.length}(${p.length})${p.flags.includes(".") ? ` ack ${p.ack}` : ""}`;
+        g.append(svg("text", { x: (left + right) / 2, y: y + rowH * 0.3 - 4, "text-anchor": "middle", class: `segment-label${cls}` }, label));
+        g.append(svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: `state-mark${cls}` }, p.clientState));
+        g.append(svg("text", { x: right + 8, y: y + 4, "text-anchor": "start", class: `state-mark${cls}` }, p.serverState));
+        if (p.findings.length)
+            g.append(svg("text", { x: (left + right) / 2, y: y + rowH * 0.6 + 9, "text-anchor": "middle", class: `note${cls}` }, p.findings.join("; ")));
+    }
+}
+function move(to) {
+    if (mode === "lab")
+        go(to);
+    else
+        void goPacket(to);
 }
 function downloadSvg() {
     const g = el("ladder");
@@ -274,35 +435,53 @@ async function start() {
     el("loss").value = q.get("loss") ?? "0";
     el("latency").value = q.get("latency") ?? "10";
     el("seed").value = q.get("seed") ?? "1";
-    el("lab").addEventListener("submit", ev => { ev.preventDefault(); void load(form(), 0); });
-    el("first").addEventListener("click", () => go(0));
-    el("prev").addEventListener("click", () => go(step - 1));
-    el("next").addEventListener("click", () => go(step + 1));
-    el("last").addEventListener("click", () => go(Number.MAX_SAFE_INTEGER));
-    el("absolute").addEventListener("change", ev => { absolute = ev.target.checked; go(step); });
+    el("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; void load(form(), 0); });
+    el("first").addEventListener("click", () => move(0));
+    el("prev").addEventListener("click", () => move(step - 1));
+    el("next").addEventListener("click", () => move(step + 1));
+    el("last").addEventListener("click", () => move(Number.MAX_SAFE_INTEGER));
+    el("absolute").addEventListener("change", ev => { absolute = ev.target.checked; move(step); });
+    el("capture-file").addEventListener("change", ev => {
+        const f = ev.target.files?.[0];
+        if (f)
+            void openCapture(f);
+    });
+    el("conversation").addEventListener("change", ev => void openStream(captureId, Number(ev.target.value), 0));
     el("download-svg").addEventListener("click", downloadSvg);
     document.addEventListener("keydown", ev => {
         const t = ev.target;
         if (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")
             return;
         if (ev.key === "ArrowRight") {
-            go(step + 1);
+            move(step + 1);
             ev.preventDefault();
         }
         else if (ev.key === "ArrowLeft") {
-            go(step - 1);
+            move(step - 1);
             ev.preventDefault();
         }
         else if (ev.key === "Home") {
-            go(0);
+            move(0);
             ev.preventDefault();
         }
         else if (ev.key === "End") {
-            go(Number.MAX_SAFE_INTEGER);
+            move(Number.MAX_SAFE_INTEGER);
             ev.preventDefault();
         }
     });
-    await load(form(), Number(q.get("step") ?? "0"));
+    const shared = q.get("capture");
+    if (shared !== null) {
+        el("capture-pick").hidden = false;
+        el("title").textContent = "a capture";
+        await openStream(shared, Number(q.get("stream") ?? "0"), Number(q.get("step") ?? "0"));
+        const o = document.createElement("option");
+        o.value = String(stream);
+        o.textContent = `#${stream}`;
+        el("conversation").append(o);
+    }
+    else {
+        await load(form(), Number(q.get("step") ?? "0"));
+    }
     document.body.dataset.ready = "true";
 }
 void start();
