@@ -22,7 +22,7 @@ internal static class ExploreCommand
             ExplorerServer server;
             try
             {
-                server = await ExplorerServer.StartAsync(p, cancel);
+                server = await ExplorerServer.StartAsync(p, cancellationToken: cancel);
             }
             catch (IOException ex)
             {

@@ -22,7 +22,8 @@ internal static class ServeCommand
         var noOffload = new Option<bool>("--no-offload") { Description = "write every segment to the device as it is, checksummed (no IFF_VNET_HDR segmentation or checksum offload)" };
         var files = new Option<string?>("--files") { Description = "also serve the files under this directory on port 8000 (HTTP/1.1 GET, HEAD and ranges; bodies by the stack's sendfile)" };
         var shardCount = new Option<int>("--shards") { Description = "stack shards, one per queue of a multi-queue device (IFF_MULTI_QUEUE); the kernel keeps each connection on one", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload, files, shardCount };
+        var explore = new Option<int?>("--explore") { Description = "also start the explorer on 127.0.0.1 at this port (0: a free one): its live page follows each connection as it happens" };
+        var cmd = new Command("serve", "serve HTTP (80), echo (7) and discard (9) on a TUN device, with the kernel as the peer") { tun, address, peer, mtu, quiet, kernelHttp, noOffload, files, shardCount, explore };
         cmd.SetAction(async (parse, ct) =>
         {
             if (!TryAddress(parse.GetValue(address)!, out var addr, error)) return 2;
@@ -78,6 +79,15 @@ internal static class ServeCommand
             }
             await using (server)
             {
+                Synack.Explorer.ExplorerServer? explorer = null;
+                if (parse.GetValue(explore) is int explorePort)
+                {
+                    var feed = new Synack.Explorer.LiveFeed();
+                    foreach (var stack in server.Stacks) feed.Attach(stack);
+                    explorer = await Synack.Explorer.ExplorerServer.StartAsync(explorePort, feed, ct);
+                    output.WriteLine($"synack serve: the explorer follows each connection live at {explorer.Url}");
+                }
+                await using var _ = explorer;
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
                 {

@@ -30,8 +30,11 @@ public sealed class ExplorerServer : IAsyncDisposable
     /// <summary>Where the page is: http://127.0.0.1:PORT/.</summary>
     public Uri Url { get; }
 
-    /// <summary>Starts the explorer on 127.0.0.1:<paramref name="port"/> (0: a free port).</summary>
-    public static async Task<ExplorerServer> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts the explorer on 127.0.0.1:<paramref name="port"/> (0: a free port); with
+    /// <paramref name="live"/>, its live page follows the stacks that feed is attached to.
+    /// </summary>
+    public static async Task<ExplorerServer> StartAsync(int port = 0, LiveFeed? live = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
@@ -44,6 +47,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         });
         var app = builder.Build();
         Map(app);
+        MapLive(app, live);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ExplorerServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/"));
@@ -81,6 +85,46 @@ public sealed class ExplorerServer : IAsyncDisposable
             catch (LabRequestException ex)
             {
                 return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
+    }
+
+    private static void MapLive(WebApplication app, LiveFeed? live)
+    {
+        app.MapGet("/api/live", () => Results.Json(new { enabled = live is not null, connections = live?.Connections() ?? [] }, Json));
+        app.MapGet("/api/live/{id:int}/events", (int id) => live is null ? Results.NotFound() : Results.Json(live.Events(id), Json));
+        app.MapGet("/api/live/{id:int}/capture", (int id) =>
+        {
+            if (live is null) return Results.NotFound();
+            var stream = new MemoryStream();
+            if (!live.WriteCapture(id, stream)) return Results.Json(new { error = $"connection {id} is no longer remembered" }, Json, statusCode: StatusCodes.Status404NotFound);
+            stream.Position = 0;
+            return Results.File(stream, "application/octet-stream", $"connection-{id}.pcapng");
+        });
+        app.MapGet("/api/live/stream", async (HttpContext http) =>
+        {
+            if (live is null)
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            // Server-sent events: each event as it happens, until the page goes away or the server stops.
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, app.Lifetime.ApplicationStopping);
+            var reader = live.Subscribe(stop.Token);
+            await http.Response.WriteAsync(": following\n\n", stop.Token).ConfigureAwait(false);
+            await http.Response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
+            try
+            {
+                await foreach (var e in reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                {
+                    await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(e, Json)}\n\n", stop.Token).ConfigureAwait(false);
+                    if (reader.Count == 0) await http.Response.Body.FlushAsync(stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
             }
         });
     }

@@ -9,7 +9,7 @@ namespace Synack.Explorer.Tests;
 /// Playwright) for every test of a class. Chromium missing: skipped with how to get it, or on CI
 /// (CI=true, where .ci/run installs it) a failure.
 /// </summary>
-public sealed class ExplorerPage : IAsyncLifetime
+public class ExplorerPage : IAsyncLifetime
 {
     private IPlaywright? _playwright;
 
@@ -18,9 +18,12 @@ public sealed class ExplorerPage : IAsyncLifetime
     public string? Unavailable { get; private set; }
     public HttpClient Http { get; } = new();
 
+    /// <summary>What the live page follows, if this explorer has one.</summary>
+    protected virtual LiveFeed? Live => null;
+
     public async Task InitializeAsync()
     {
-        Server = await ExplorerServer.StartAsync(0);
+        Server = await ExplorerServer.StartAsync(0, Live);
         Http.BaseAddress = Server.Url;
         string? chromium = FindChromium();
         if (chromium is null)
@@ -68,7 +71,7 @@ public sealed class ExplorerPage : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();

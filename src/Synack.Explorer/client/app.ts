@@ -25,6 +25,9 @@ interface PacketRowView {
   seq: number; ack: number; length: number; window: number; clientState: string; serverState: string; findings: string[]; comment: string | null;
 }
 interface PacketWindowView { stream: number; from: number; total: number; packets: PacketRowView[]; }
+interface LiveConnectionView { id: number; local: string; remote: string; firstMs: number; state: string; events: number; }
+interface LiveSegmentView { flags: string; hasAck: boolean; seq: number; ack: number; relSeq: number; relAck: number; length: number; window: number; }
+interface LiveEventView { index: number; connection: number; timeMs: number; kind: string; segment: LiveSegmentView | null; from: string | null; to: string | null; text: string; state: string; }
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -52,7 +55,7 @@ let step = 0;
 let absolute = false;
 
 // A capture opened in the page: the server keeps it and sends the window of packets looked at.
-let mode: "lab" | "capture" = "lab";
+let mode: "lab" | "capture" | "live" = "lab";
 let captureId = "";
 let stream = 0;
 let total = 0;
@@ -418,8 +421,123 @@ function drawCaptureLadder(): void {
   }
 }
 
+
+// The live page: connections of a running stack, as they happen (server-sent events).
+const liveEvents = new Map<number, LiveEventView[]>();
+let liveConnection = 0;
+
+async function startLive(): Promise<void> {
+  const res = await fetch("api/live");
+  const body = await res.json() as { enabled: boolean; connections: LiveConnectionView[] };
+  if (!body.enabled) return;
+  el("live-pick").hidden = false;
+  for (const c of body.connections) addLiveConnection(c.id, `${c.local} ⇄ ${c.remote}`);
+  const source = new EventSource("api/live/stream");
+  source.onmessage = m => {
+    const e = JSON.parse(m.data) as LiveEventView;
+    if (!liveEvents.has(e.connection)) {
+      liveEvents.set(e.connection, []);
+      addLiveConnection(e.connection, `connection ${e.connection}`);
+    }
+    const list = liveEvents.get(e.connection)!;
+    if (list.length === 0 || list[list.length - 1].index < e.index) list.push(e);
+    if (mode === "live" && e.connection === liveConnection) {
+      if (el<"input">("follow").checked) goLive(list.length - 1);
+      else el("step-index").textContent = `${step + 1} of ${list.length}`;
+    }
+  };
+}
+
+function addLiveConnection(id: number, label: string): void {
+  const pick = el<"select">("live-connection");
+  if ([...pick.options].some(o => o.value === String(id))) return;
+  const o = document.createElement("option");
+  o.value = String(id);
+  o.textContent = `#${id} ${label}`;
+  pick.append(o);
+  el("live-count").textContent = `${pick.options.length} seen`;
+}
+
+async function openLive(id: number): Promise<void> {
+  mode = "live";
+  liveConnection = id;
+  el("capture").hidden = true;
+  el<"a">("live-capture").href = `api/live/${id}/capture`;
+  const known = await (await fetch(`api/live/${id}/events`)).json() as LiveEventView[];
+  const current = liveEvents.get(id) ?? [];
+  const merged = [...known, ...current.filter(e => known.length === 0 || e.index > known[known.length - 1].index)];
+  liveEvents.set(id, merged);
+  el("title").textContent = `live: connection ${id}`;
+  el("description").textContent = "Each segment the stack sends and receives on this connection, and its states, as they happen.";
+  goLive(el<"input">("follow").checked ? merged.length - 1 : 0);
+}
+
+function goLive(i: number): void {
+  const list = liveEvents.get(liveConnection) ?? [];
+  if (list.length === 0) return;
+  step = Math.min(Math.max(i, 0), list.length - 1);
+  const e = list[step];
+  el("step-index").textContent = `${step + 1} of ${list.length}`;
+  el("step-time").textContent = `${e.timeMs.toFixed(3)} ms`;
+  el("step-kind").textContent = `stack: ${e.kind}`;
+  const seg = e.segment;
+  el("sentence").textContent = seg
+    ? `${e.kind === "In" ? "The peer sends" : "The stack sends"} ${seg.flags} seq ${seg.relSeq} (${seg.seq})${seg.hasAck ? `, ack ${seg.relAck} (${seg.ack})` : ""}, ${seg.length} bytes, window ${seg.window}.`
+    : e.kind === "StateChanged" ? `The stack's end moves from ${e.from} to ${e.to} (${e.text}).` : `The stack's ${e.text} timer fires.`;
+  el("client-state").textContent = "not seen (the peer)";
+  el("server-state").textContent = e.state;
+  let lit: Transition | null = null;
+  for (let k = step; k >= 0; k--) {
+    if (list[k].kind === "StateChanged") { lit = { endpoint: "stack", from: list[k].from, to: list[k].to, text: list[k].text }; break; }
+  }
+  el("lit-transition").textContent = lit ? `stack: ${lit.from} → ${lit.to}` : "none yet";
+  packetTable("client-tcb", "this event", seg ? [["kind", e.kind], ["flags", seg.flags], ["seq", `${seg.relSeq} (${seg.seq})`], ["ack", `${seg.relAck} (${seg.ack})`], ["length", String(seg.length)], ["window", String(seg.window)]] : [["kind", e.kind], ["what", e.text]]);
+  packetTable("server-tcb", "the stack's end", [["state", e.state]]);
+  el("bytes").textContent = "Export the connection as pcapng for its bytes.";
+  drawDiagram({ clientState: "", serverState: e.state }, lit);
+  drawLiveLadder(list);
+  el<"button">("prev").disabled = step === 0;
+  el<"button">("first").disabled = step === 0;
+  el<"button">("next").disabled = step === list.length - 1;
+  el<"button">("last").disabled = step === list.length - 1;
+}
+
+function drawLiveLadder(list: LiveEventView[]): void {
+  const g = el("ladder") as unknown as SVGSVGElement;
+  g.replaceChildren();
+  const rowH = 24, left = 160, right = 560, top = 40, around = 40;
+  const first = Math.max(0, step - around), last = Math.min(list.length - 1, step + around);
+  const height = top + (last - first + 1) * rowH + 20;
+  g.setAttribute("viewBox", `0 0 720 ${height}`);
+  g.setAttribute("height", String(height));
+  const defs = svg("defs", {});
+  const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
+  defs.append(marker);
+  g.append(defs);
+  g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "Synack"));
+  g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "peer"));
+  g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
+  g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+  for (let i = first; i <= last; i++) {
+    const e = list[i];
+    const y = top + (i - first) * rowH;
+    const cls = `${i === step ? " current" : ""}${i > step ? " future" : ""}`;
+    if (e.segment) {
+      const from = e.kind === "Out" ? left : right, to = e.kind === "Out" ? right : left;
+      g.append(svg("line", { x1: from, y1: y, x2: to, y2: y + rowH * 0.6, class: `segment${cls}`, "marker-end": "url(#ladder-arrow)" }));
+      const sg = e.segment;
+      g.append(svg("text", { x: (left + right) / 2, y: y + rowH * 0.3 - 4, "text-anchor": "middle", class: `segment-label${cls}` },
+        absolute ? `${sg.flags} seq=${sg.seq}${sg.hasAck ? ` ack=${sg.ack}` : ""} len=${sg.length}` : `${sg.flags} ${sg.relSeq}:${sg.relSeq + sg.length}(${sg.length})${sg.hasAck ? ` ack ${sg.relAck}` : ""}`));
+    } else {
+      g.append(svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: `${e.kind === "StateChanged" ? "state-mark" : "note"}${cls}` }, e.kind === "StateChanged" ? (e.to ?? "") : `timer: ${e.text}`));
+    }
+  }
+}
+
 function move(to: number): void {
   if (mode === "lab") go(to);
+  else if (mode === "live") goLive(to);
   else void goPacket(to);
 }
 
@@ -468,6 +586,8 @@ async function start(): Promise<void> {
     if (f) void openCapture(f);
   });
   el<"select">("conversation").addEventListener("change", ev => void openStream(captureId, Number((ev.target as HTMLSelectElement).value), 0));
+  el<"select">("live-connection").addEventListener("change", ev => void openLive(Number((ev.target as HTMLSelectElement).value)));
+  el("live-open").addEventListener("click", () => { const v = el<"select">("live-connection").value; if (v) void openLive(Number(v)); });
   el("download-svg").addEventListener("click", downloadSvg);
   document.addEventListener("keydown", ev => {
     const t = ev.target as HTMLElement;
@@ -489,6 +609,7 @@ async function start(): Promise<void> {
   } else {
     await load(form(), Number(q.get("step") ?? "0"));
   }
+  await startLive();
   document.body.dataset.ready = "true";
 }
 
