@@ -213,6 +213,7 @@ public class StepperTests(ExplorerPage explorer) : IClassFixture<ExplorerPage>
         foreach (var (scenario, find, name) in new[]
         {
             ("combined-fin", "FIN+ACK reaches the client", "explorer-s9-combined-fin.png"),
+            ("combined-fin", "from FIN-WAIT-1 to TIME-WAIT", "explorer-s9-time-wait.png"),
             ("simultaneous-close", "to CLOSING", "explorer-s6-closing.png"),
             ("lost-third-ack", "resets the connection", "explorer-s4-lost-third-segment.png"),
             (composed, "The link loses", "explorer-lab-composed.png"),

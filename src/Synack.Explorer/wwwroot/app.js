@@ -193,20 +193,31 @@ function drawDiagram(s, lit) {
         g.append(box);
     }
 }
+/** The ladder's frame: its size, the arrowhead, both lifelines and their names. */
+function ladderFrame(rowsDrawn, rowH, leftName, rightName) {
+    const g = el("ladder");
+    g.replaceChildren();
+    const height = LADDER.top + rowsDrawn * rowH + 20;
+    g.setAttribute("viewBox", `0 0 720 ${height}`);
+    g.setAttribute("height", String(height));
+    const defs = svg("defs", {});
+    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
+    defs.append(marker);
+    g.append(defs);
+    g.append(svg("text", { x: LADDER.left, y: 20, "text-anchor": "middle", class: "who" }, leftName));
+    g.append(svg("text", { x: LADDER.right, y: 20, "text-anchor": "middle", class: "who" }, rightName));
+    g.append(svg("line", { x1: LADDER.left, y1: LADDER.top - 10, x2: LADDER.left, y2: height, class: "lifeline" }));
+    g.append(svg("line", { x1: LADDER.right, y1: LADDER.top - 10, x2: LADDER.right, y2: height, class: "lifeline" }));
+    return g;
+}
+const LADDER = { left: 160, right: 560, top: 40 };
 function drawLadder() {
     if (!lab)
         return;
-    const g = el("ladder");
-    g.replaceChildren();
-    const rowH = 22, left = 160, right = 560, top = 40;
+    const rowH = 22, { left, right, top } = LADDER;
     const steps = lab.steps;
-    const height = top + steps.length * rowH + 20;
-    g.setAttribute("viewBox", `0 0 720 ${height}`);
-    g.setAttribute("height", String(height));
-    g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
-    g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
-    g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
-    g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+    const g = ladderFrame(steps.length, rowH, "client", "server");
     const y = (i) => top + i * rowH;
     for (const s of steps) {
         const seen = s.index <= step ? "" : " future";
@@ -238,11 +249,6 @@ function drawLadder() {
             g.append(svg("text", { x, y: y(s.index) + 4, "text-anchor": side, class: `note${seen}${current}` }, s.kind === "TimerFired" ? `timer: ${s.text}` : s.text));
         }
     }
-    const defs = svg("defs", {});
-    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
-    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
-    defs.append(marker);
-    g.prepend(defs);
     g.append(svg("line", { x1: 20, y1: y(step), x2: 700, y2: y(step), class: "cursor" }));
     const box = el("ladder-box");
     const want = y(step) - box.clientHeight / 2;
@@ -362,22 +368,9 @@ function packetTable(id, title, entries) {
     }
 }
 function drawCaptureLadder() {
-    const g = el("ladder");
-    g.replaceChildren();
-    const rowH = 26, left = 160, right = 560, top = 40, around = 25;
+    const rowH = 26, { left, right, top } = LADDER, around = 25;
     const first = Math.max(0, step - around), last = Math.min(total - 1, step + around);
-    const height = top + (last - first + 1) * rowH + 20;
-    g.setAttribute("viewBox", `0 0 720 ${height}`);
-    g.setAttribute("height", String(height));
-    const defs = svg("defs", {});
-    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
-    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
-    defs.append(marker);
-    g.append(defs);
-    g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "client"));
-    g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "server"));
-    g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
-    g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+    const g = ladderFrame(last - first + 1, rowH, "client", "server");
     for (let i = first; i <= last; i++) {
         const p = rows.get(i);
         if (!p)
@@ -481,22 +474,9 @@ function goLive(i) {
     el("last").disabled = step === list.length - 1;
 }
 function drawLiveLadder(list) {
-    const g = el("ladder");
-    g.replaceChildren();
-    const rowH = 24, left = 160, right = 560, top = 40, around = 40;
+    const rowH = 24, { left, right, top } = LADDER, around = 40;
     const first = Math.max(0, step - around), last = Math.min(list.length - 1, step + around);
-    const height = top + (last - first + 1) * rowH + 20;
-    g.setAttribute("viewBox", `0 0 720 ${height}`);
-    g.setAttribute("height", String(height));
-    const defs = svg("defs", {});
-    const marker = svg("marker", { id: "ladder-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 10, markerHeight: 10, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
-    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "currentColor" }));
-    defs.append(marker);
-    g.append(defs);
-    g.append(svg("text", { x: left, y: 20, "text-anchor": "middle", class: "who" }, "Synack"));
-    g.append(svg("text", { x: right, y: 20, "text-anchor": "middle", class: "who" }, "peer"));
-    g.append(svg("line", { x1: left, y1: top - 10, x2: left, y2: height, class: "lifeline" }));
-    g.append(svg("line", { x1: right, y1: top - 10, x2: right, y2: height, class: "lifeline" }));
+    const g = ladderFrame(last - first + 1, rowH, "Synack", "peer");
     for (let i = first; i <= last; i++) {
         const e = list[i];
         const y = top + (i - first) * rowH;
