@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Synack.Scenarios;
 using Synack.Simulation;
 using Synack.Tcp;
+using Synack.Wire;
 
 namespace Synack.Explorer;
 
@@ -10,7 +11,9 @@ namespace Synack.Explorer;
 /// What a lab run is made of: the scenario, the stack profile and the link. It is all the run depends
 /// on (the clock is virtual, the ISNs are the note's), so it is what the page's URL holds.
 /// </summary>
-internal sealed record LabRequest(string Scenario, string Profile, double Loss, int LatencyMs, int Seed, string? Timeline = null)
+internal sealed record LabRequest(string Scenario, string Profile, double Loss, int LatencyMs, int Seed, string? Timeline = null,
+    double Reordering = 0, uint? ClientIsn = null, uint? ServerIsn = null, int? Mss = null, bool? WindowScaling = null, bool? Sack = null,
+    bool? Timestamps = null, bool? Ecn = null)
 {
     /// <summary>The scenario name of a run composed in the lab (its events are <see cref="Timeline"/>).</summary>
     public const string Composed = "custom";
@@ -35,8 +38,24 @@ internal sealed record LabRequest(string Scenario, string Profile, double Loss, 
         double loss = Number(q, "loss", 0, 0, 0.5);
         int latency = (int)Number(q, "latency", 10, 1, 1000);
         int seed = (int)Number(q, "seed", 1, 0, int.MaxValue);
-        return new LabRequest(scenario, profile, loss, latency, seed, timeline);
+        return new LabRequest(scenario, profile, loss, latency, seed, timeline,
+            Reordering: Number(q, "reorder", 0, 0, 0.5),
+            ClientIsn: Isn(q, "cisn"), ServerIsn: Isn(q, "sisn"),
+            Mss: q["mss"].FirstOrDefault() is { Length: > 0 } ? (int)Number(q, "mss", 1460, 88, 65495) : null,
+            WindowScaling: Switch(q, "ws"), Sack: Switch(q, "sack"), Timestamps: Switch(q, "ts"), Ecn: Switch(q, "ecn"));
     }
+
+    private static uint? Isn(IQueryCollection q, string name) =>
+        q[name].FirstOrDefault() is { Length: > 0 } ? (uint)Number(q, name, 0, 0, uint.MaxValue) : null;
+
+    /// <summary>"on" or "off" sets an option; nothing (or "profile") leaves the profile's.</summary>
+    private static bool? Switch(IQueryCollection q, string name) => q[name].FirstOrDefault() switch
+    {
+        null or "" or "profile" => null,
+        "on" or "1" or "true" => true,
+        "off" or "0" or "false" => false,
+        var other => throw new LabRequestException($"{name} must be on, off or profile, not '{other}'"),
+    };
 
     private static double Number(IQueryCollection q, string name, double fallback, double min, double max)
     {
@@ -60,10 +79,22 @@ internal sealed record LabRequest(string Scenario, string Profile, double Loss, 
         var client = s?.ClientOptions is { } own
             ? (Profile == "note" ? own : baseOptions with { KeepAlive = own.KeepAlive, KeepAliveIdle = own.KeepAliveIdle, KeepAliveInterval = own.KeepAliveInterval, KeepAliveCount = own.KeepAliveCount })
             : baseOptions;
-        return (client, baseOptions);
+        return (Tuned(client, ecnRequest: true), Tuned(baseOptions, ecnRequest: false));
     }
 
-    public LinkConditions Link => new() { Latency = TimeSpan.FromMilliseconds(LatencyMs), Loss = Loss, Seed = Seed };
+    private ConnectionOptions Tuned(ConnectionOptions o, bool ecnRequest) => o with
+    {
+        Mss = Mss is int mss ? (ushort)mss : o.Mss,
+        WindowScaling = WindowScaling ?? o.WindowScaling,
+        Sack = Sack ?? o.Sack,
+        Timestamps = Timestamps ?? o.Timestamps,
+        // The note's SYN layout has no room for timestamps (its figure's 32-byte header): asked for, they take Linux's.
+        SynOptionLayout = Timestamps == true && o.SynOptionLayout == TcpOptionLayout.StudyNote ? TcpOptionLayout.Linux : o.SynOptionLayout,
+        // ECN is asked for by the side that connects and granted by the one that answers.
+        Ecn = Ecn switch { true => ecnRequest ? EcnMode.Request : EcnMode.Accept, false => EcnMode.Off, _ => o.Ecn },
+    };
+
+    public LinkConditions Link => new() { Latency = TimeSpan.FromMilliseconds(LatencyMs), Loss = Loss, Reordering = Reordering, Seed = Seed };
 }
 
 /// <summary>A lab request the explorer cannot run, with what is wrong in words.</summary>

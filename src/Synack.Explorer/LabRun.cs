@@ -20,6 +20,8 @@ internal static class LabRun
             : ScenarioCatalog.Find(request.Scenario) ?? throw new LabRequestException($"no scenario named '{request.Scenario}'");
         var (clientOptions, serverOptions) = request.Options(request.Scenario == LabRequest.Composed ? null : scenario);
         var run = ScenarioCatalog.NewNotePair(clientOptions, serverOptions, request.Link);
+        if (request.ClientIsn is uint cisn) run.Client.IsnGenerator = new FixedIsnGenerator(cisn);
+        if (request.ServerIsn is uint sisn) run.Server.IsnGenerator = new FixedIsnGenerator(sisn);
         var snapshots = new List<(TcbView? Client, TcbView? Server)>();
         run.Trace.Appended += _ =>
         {

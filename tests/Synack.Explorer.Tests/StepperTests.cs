@@ -69,6 +69,32 @@ public class StepperTests(ExplorerPage explorer) : IClassFixture<ExplorerPage>
     }
 
     [SkippableFact]
+    public async Task The_options_over_the_profile_change_the_run_and_travel_in_the_URL()
+    {
+        var errors = new List<string>();
+        var page = await explorer.OpenAsync("?scenario=handshake-data-close", errors);
+        await page.GetByLabel("Timestamps").SelectOptionAsync("on");
+        await page.GetByLabel("MSS").FillAsync("1000");
+        await page.GetByLabel("Client ISN").FillAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => location.search.includes('cisn=1')");
+        var steps = (await explorer.LabAsync(new Uri(page.Url).Query)).GetProperty("steps");
+        var syn = steps.EnumerateArray().First(s => s.GetProperty("kind").GetString() == "Sent").GetProperty("segment");
+        Assert.Equal(1u, syn.GetProperty("seq").GetUInt32());
+        Assert.Contains("1000", syn.GetProperty("options").GetString());
+        Assert.Contains("TS", syn.GetProperty("options").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("ts=on", page.Url);
+        Assert.Contains("mss=1000", page.Url);
+
+        // The same URL, opened afresh, fills the form the same way and shows the same run.
+        var again = await explorer.OpenAsync(new Uri(page.Url).Query, errors);
+        Assert.Equal("on", await again.InputValueAsync("#opt-ts"));
+        Assert.Equal("1000", await again.InputValueAsync("#opt-mss"));
+        Assert.Equal(await page.InnerHTMLAsync("#ladder"), await again.InnerHTMLAsync("#ladder"));
+        Assert.Empty(errors);
+    }
+
+    [SkippableFact]
     public async Task A_timeline_the_lab_cannot_run_is_refused_with_its_line()
     {
         using var response = await explorer.Http.GetAsync("api/lab?scenario=custom&timeline=" + Uri.EscapeDataString("0 client connect\n5 client fly"));

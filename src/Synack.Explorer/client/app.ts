@@ -15,7 +15,12 @@ interface StepView {
   from: string | null; to: string | null; text: string; clientState: string; serverState: string;
   client: TcbView | null; server: TcbView | null; sentence: string; pair: number | null;
 }
-interface LabRequest { scenario: string; profile: string; loss: number; latencyMs: number; seed: number; timeline: string | null; }
+interface LabRequest {
+  scenario: string; profile: string; loss: number; latencyMs: number; seed: number; timeline: string | null;
+  // The options set over the profile's, as the URL carries them ("" leaves the profile's).
+  options?: Record<string, string>;
+}
+const OPTION_FIELDS = ["mss", "ws", "sack", "ts", "ecn", "reorder", "cisn", "sisn"];
 interface LabView { request: LabRequest; title: string; note: string; description: string; steps: StepView[]; }
 interface ScenarioView { name: string; note: string; description: string; }
 interface ConversationView { stream: number; client: string; server: string; packets: number; closeKind: string; history: string; }
@@ -83,6 +88,7 @@ function form(): LabRequest {
     latencyMs: Number(el<"input">("latency").value),
     seed: Number(el<"input">("seed").value),
     timeline: el<"select">("scenario").value === "custom" ? el<"textarea">("timeline").value : null,
+    options: Object.fromEntries(OPTION_FIELDS.map(f => [f, (document.getElementById(`opt-${f}`) as HTMLInputElement).value.trim()])),
   };
 }
 
@@ -93,6 +99,7 @@ function showComposer(): void {
 function query(r: LabRequest): string {
   const q = new URLSearchParams({ scenario: r.scenario, profile: r.profile, loss: String(r.loss), latency: String(r.latencyMs), seed: String(r.seed) });
   if (r.scenario === "custom" && r.timeline !== null) q.set("timeline", r.timeline);
+  for (const [k, v] of Object.entries(r.options ?? {})) if (v !== "" && v !== "profile") q.set(k, v);
   return q.toString();
 }
 
@@ -105,6 +112,7 @@ async function load(r: LabRequest, at: number): Promise<void> {
   }
   el("error").textContent = "";
   lab = body as LabView;
+  lab.request = r; // the page's own form of it: the URL it shares is the one it was asked with
   el("title").textContent = `${lab.note}: ${lab.title}`;
   el("description").textContent = lab.description;
   el<"a">("capture").href = `api/lab.pcapng?${query(r)}`;
@@ -558,6 +566,10 @@ async function start(): Promise<void> {
   el<"input">("loss").value = q.get("loss") ?? "0";
   el<"input">("latency").value = q.get("latency") ?? "10";
   el<"input">("seed").value = q.get("seed") ?? "1";
+  for (const f of OPTION_FIELDS) {
+    const v = q.get(f);
+    if (v !== null) (document.getElementById(`opt-${f}`) as HTMLInputElement).value = v;
+  }
   el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; void load(form(), 0); });
   el("first").addEventListener("click", () => move(0));
   el("prev").addEventListener("click", () => move(step - 1));

@@ -1,6 +1,7 @@
 "use strict";
 // The explorer's page: a lab run fetched from the server, stepped one event at a time.
 // Everything is drawn here (SVG for the ladder and the state diagram); nothing is loaded from elsewhere.
+const OPTION_FIELDS = ["mss", "ws", "sack", "ts", "ecn", "reorder", "cisn", "sisn"];
 const SVG = "http://www.w3.org/2000/svg";
 // The RFC 9293 diagram, laid out as its figure is: opening at the top, closing below.
 const STATES = {
@@ -52,6 +53,7 @@ function form() {
         latencyMs: Number(el("latency").value),
         seed: Number(el("seed").value),
         timeline: el("scenario").value === "custom" ? el("timeline").value : null,
+        options: Object.fromEntries(OPTION_FIELDS.map(f => [f, document.getElementById(`opt-${f}`).value.trim()])),
     };
 }
 function showComposer() {
@@ -61,6 +63,9 @@ function query(r) {
     const q = new URLSearchParams({ scenario: r.scenario, profile: r.profile, loss: String(r.loss), latency: String(r.latencyMs), seed: String(r.seed) });
     if (r.scenario === "custom" && r.timeline !== null)
         q.set("timeline", r.timeline);
+    for (const [k, v] of Object.entries(r.options ?? {}))
+        if (v !== "" && v !== "profile")
+            q.set(k, v);
     return q.toString();
 }
 async function load(r, at) {
@@ -72,6 +77,7 @@ async function load(r, at) {
     }
     el("error").textContent = "";
     lab = body;
+    lab.request = r; // the page's own form of it: the URL it shares is the one it was asked with
     el("title").textContent = `${lab.note}: ${lab.title}`;
     el("description").textContent = lab.description;
     el("capture").href = `api/lab.pcapng?${query(r)}`;
@@ -534,6 +540,11 @@ async function start() {
     el("loss").value = q.get("loss") ?? "0";
     el("latency").value = q.get("latency") ?? "10";
     el("seed").value = q.get("seed") ?? "1";
+    for (const f of OPTION_FIELDS) {
+        const v = q.get(f);
+        if (v !== null)
+            document.getElementById(`opt-${f}`).value = v;
+    }
     el("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; void load(form(), 0); });
     el("first").addEventListener("click", () => move(0));
     el("prev").addEventListener("click", () => move(step - 1));
