@@ -49,14 +49,17 @@ internal sealed class CaptureStore
     private sealed class Stored(CaptureView view)
     {
         public CaptureView View { get; set; } = view;
+        /// <summary>The analyzer's HTML report: ladders and Wireshark's stream graphs for the first conversations (bounded).</summary>
+        public string Report { get; set; } = "";
         public Dictionary<int, List<Row>> Streams { get; } = [];
         public Dictionary<(int Stream, int Index), (string[] Findings, string? Comment)> Notes { get; } = [];
     }
 
-    private sealed class Collector(Stored into) : IAnalysisWriter
+    private sealed class Collector(Stored into, IAnalysisWriter report) : IAnalysisWriter
     {
         public void Packet(Conversation conversation, PacketView p)
         {
+            report.Packet(conversation, p);
             if (!into.Streams.TryGetValue(conversation.Stream, out var rows)) into.Streams[conversation.Stream] = rows = [];
             if (p.Findings.Count > 0 || p.Comment is not null) into.Notes[(conversation.Stream, rows.Count)] = ([.. p.Findings], p.Comment);
             rows.Add(new Row
@@ -66,9 +69,7 @@ internal sealed class CaptureStore
             });
         }
 
-        public void End(AnalysisSummary summary)
-        {
-        }
+        public void End(AnalysisSummary summary) => report.End(summary);
     }
 
     /// <summary>Reads and analyzes <paramref name="capture"/> (pcap or pcapng, plain, gzip or zstd).</summary>
@@ -76,7 +77,9 @@ internal sealed class CaptureStore
     {
         using var reader = CaptureReader.Open(capture, leaveOpen: true);
         var stored = new Stored(new CaptureView("", name, "", null, 0, 0, null, []));
-        var summary = CaptureAnalyzer.Run(reader, new AnalysisOptions(), new Collector(stored));
+        using var html = new StringWriter();
+        var summary = CaptureAnalyzer.Run(reader, new AnalysisOptions(), new Collector(stored, new DiagramAnalysisWriter(html, name)));
+        stored.Report = html.ToString();
         if (summary.Frames == 0 && summary.Error is not null) throw new LabRequestException($"'{name}' is not a capture this reads: {summary.Error}");
         string id = Guid.NewGuid().ToString("N");
         var conversations = summary.Conversations
@@ -108,6 +111,9 @@ internal sealed class CaptureStore
         }
         return new PacketWindowView(stream, from, rows.Count, window);
     }
+
+    /// <summary>The analyzer's report of an open capture (its ladders and stream graphs), or null.</summary>
+    public string? Report(string id) => _captures.TryGetValue(id, out var stored) ? stored.Report : null;
 
     private static string Tcpdump(TcpFlags f) => LabRun.Tcpdump(f);
 }

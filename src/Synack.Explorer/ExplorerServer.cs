@@ -74,6 +74,9 @@ public sealed class ExplorerServer : IAsyncDisposable
         app.MapGet("/api/lab", (HttpRequest http) => Lab(http, view => Results.Json(view, Json)));
         app.MapGet("/api/lab.pcapng", (HttpRequest http) => Lab(http, _ => Results.Empty, capture: true));
         app.MapPost("/api/captures", OpenCapture);
+        app.MapGet("/api/captures/{id}/report", (string id) => Captures.Report(id) is { } html
+            ? Results.Content(html, "text/html; charset=utf-8")
+            : Results.NotFound());
         app.MapGet("/api/captures/{id}/packets", (string id, int stream, int from, int count) =>
         {
             try

@@ -33,6 +33,11 @@ public class CaptureTests(ExplorerPage explorer, ITestOutputHelper output) : ICl
         string id = query["capture"]!;
         int stream = int.Parse(query["stream"]!, System.Globalization.CultureInfo.InvariantCulture);
 
+        // Wireshark's stream graphs and the analyzer's ladders, for the capture the page opened.
+        string report = await explorer.Http.GetStringAsync($"api/captures/{id}/report");
+        Assert.Contains("<svg", report);
+        Assert.Equal($"api/captures/{id}/report", await page.GetAttributeAsync("#report", "href"));
+
         var window = await Window(id, stream, 0);
         int total = window.GetProperty("total").GetInt32();
         Assert.True(total > 5, $"{total} packets");

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Playwright;
+using Synack.Tests.Shared;
 
 namespace Synack.Interop.Tests;
 
@@ -40,5 +42,42 @@ public class ExplorerLiveTests
 
         var capture = ns.Exec("sh", "-c", $"curl -sS -m 5 http://127.0.0.1:5290/api/live/{id}/capture | head -c 4 | od -An -tx1");
         Assert.Equal("0a 0d 0d 0a", capture.Trim());
+    }
+
+    [SkippableFact]
+    public async Task The_live_page_in_a_browser_follows_a_curl_from_the_kernel()
+    {
+        using var ns = NetworkNamespace.StartServe("--explore", "5291");
+        string chromium = ExternalTool.Require("chromium", "chromium");
+        // The explorer listens on the namespace's loopback, so the browser runs in the namespace too.
+        string wrapper = Path.Combine(Path.GetTempPath(), $"synack-chromium-{Guid.NewGuid():N}.sh");
+        File.WriteAllText(wrapper, $"#!/bin/sh\nexec ip netns exec {ns.Name} {chromium} \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = wrapper,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            });
+            var page = await browser.NewPageAsync();
+            var errors = new List<string>();
+            page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+            await page.GotoAsync("http://127.0.0.1:5291/");
+            await page.WaitForSelectorAsync("body[data-ready=true]");
+
+            ns.Exec("curl", "-sS", "-m", "20", "-o", "/dev/null", $"http://{NetworkNamespace.StackAddress}/");
+            await page.WaitForFunctionAsync("() => document.getElementById('live-connection').options.length >= 1");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Follow this connection" }).ClickAsync();
+            await page.WaitForFunctionAsync("() => ['CLOSED', 'TIME-WAIT', 'LAST-ACK', 'FIN-WAIT-2'].includes(document.getElementById('server-state').textContent)");
+            Assert.True(await page.Locator("#ladder line.segment").CountAsync() >= 5);
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            File.Delete(wrapper);
+        }
     }
 }

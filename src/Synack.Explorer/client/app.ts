@@ -320,6 +320,8 @@ async function openCapture(file: File): Promise<void> {
     pick.append(o);
   }
   el("capture-pick").hidden = false;
+  el<"a">("report").href = `api/captures/${view.id}/report`;
+  el("report").hidden = false;
   el("title").textContent = `${view.name}: ${view.frames} frames (${view.format}${view.compression ? `, ${view.compression}` : ""})`;
   el("description").textContent = "States are inferred from the packets by the analyzer, as `synack analyze` shows them.";
   await openStream(view.id, view.conversations[0].stream, 0);
@@ -570,7 +572,7 @@ async function start(): Promise<void> {
     const v = q.get(f);
     if (v !== null) (document.getElementById(`opt-${f}`) as HTMLInputElement).value = v;
   }
-  el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; void load(form(), 0); });
+  el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; el("report").hidden = true; void load(form(), 0); });
   el("first").addEventListener("click", () => move(0));
   el("prev").addEventListener("click", () => move(step - 1));
   el("next").addEventListener("click", () => move(step + 1));
