@@ -86,6 +86,32 @@ internal static class LabRun
         return pairs;
     }
 
+    /// <summary>The packet's headers field by field (name, value), from its bytes.</summary>
+    private static string[][] Fields(byte[] packet)
+    {
+        if (!TcpPacket.TryParse(packet, out var ip, out var tcp, out _, verifyChecksum: false)) return [["packet", "does not parse"]];
+        var f = new List<string[]>();
+        void Add(string name, string value) => f.Add([name, value]);
+        Add("IP version", ip.Source.IsV6 ? "6" : "4");
+        Add("IP header length", $"{ip.HeaderLength} bytes");
+        Add("DSCP / ECN", $"{ip.Dscp} / {ip.Ecn}");
+        Add(ip.Source.IsV6 ? "hop limit" : "TTL", ip.HopLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("source", ip.Source.ToString());
+        Add("destination", ip.Destination.ToString());
+        Add("source port", tcp.SourcePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("destination port", tcp.DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("sequence number", tcp.Seq.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("acknowledgment number", tcp.Flags.Has(TcpFlags.Ack) ? tcp.Ack.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{tcp.Ack.Value} (no ACK flag: not meaningful)");
+        Add("header length", $"{tcp.HeaderLength} bytes");
+        Add("flags", $"{Tcpdump(tcp.Flags)} ({tcp.Flags})");
+        Add("window", tcp.Window.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("checksum", $"0x{tcp.Checksum:x4}");
+        Add("urgent pointer", tcp.UrgentPointer.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("options", tcp.Options.IsEmpty ? "none" : tcp.Options.ToString() ?? "");
+        Add("payload", $"{Math.Max(0, ip.PayloadLength - tcp.HeaderLength)} bytes");
+        return [.. f];
+    }
+
     internal static string Tcpdump(TcpFlags f)
     {
         var letters = new System.Text.StringBuilder(8);
@@ -103,6 +129,6 @@ internal static class LabRun
         long relSeq = sender is { } a && a.Iss != 0 ? unchecked((int)(s.Seq.Value - a.Iss)) : s.Seq.Value;
         long relAck = receiver is { } b && b.Iss != 0 ? unchecked((int)(s.Ack.Value - b.Iss)) : s.Ack.Value;
         return new SegmentView(s.From, s.To, Tcpdump(s.Flags), s.Has(TcpFlags.Ack), s.Seq.Value, s.Ack.Value, relSeq, relAck,
-            s.Length, s.Window, s.Options.IsEmpty ? "" : s.Options.ToString() ?? "", Convert.ToHexString(s.Packet));
+            s.Length, s.Window, s.Options.IsEmpty ? "" : s.Options.ToString() ?? "", Convert.ToHexString(s.Packet), Fields(s.Packet));
     }
 }

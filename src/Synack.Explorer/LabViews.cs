@@ -12,9 +12,10 @@ internal sealed record TcbView(
 
 /// <summary>A segment as the ladder and the bytes view show it; relative numbers count from each side's ISN.</summary>
 /// <param name="Flags">As tcpdump and packetdrill write them: "S", "S.", "P.", "F.", "." (the dot is ACK).</param>
+/// <param name="Fields">The IP and TCP headers field by field, options decoded, as Wireshark's packet details list them.</param>
 internal sealed record SegmentView(
     string From, string To, string Flags, bool HasAck, uint Seq, uint Ack, long RelSeq, long RelAck, int Length, ushort Window,
-    string Options, string Hex);
+    string Options, string Hex, string[][] Fields);
 
 /// <summary>One event of the run, with both endpoints as they are just after it.</summary>
 /// <param name="Pair">For a segment sent, the event where it arrived or was lost; for one delivered, where it was sent.</param>

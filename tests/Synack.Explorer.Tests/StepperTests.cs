@@ -95,6 +95,23 @@ public class StepperTests(ExplorerPage explorer) : IClassFixture<ExplorerPage>
     }
 
     [SkippableFact]
+    public async Task A_segments_bytes_open_on_demand_with_every_header_field_decoded()
+    {
+        var errors = new List<string>();
+        var steps = (await explorer.LabAsync("?scenario=handshake-data-close")).GetProperty("steps");
+        int syn = steps.EnumerateArray().First(s => s.GetProperty("kind").GetString() == "Sent").GetProperty("index").GetInt32();
+        var page = await explorer.OpenAsync($"?scenario=handshake-data-close&step={syn}", errors);
+        await page.GetByText("The segment's bytes").ClickAsync();
+        string Field(string name) => $"#fields tr:has(th:text-is('{name}')) td";
+        Assert.Equal("123456", await page.TextContentAsync(Field("sequence number")));
+        Assert.Equal("80", await page.TextContentAsync(Field("destination port")));
+        Assert.StartsWith("S (", await page.TextContentAsync(Field("flags")));
+        Assert.Contains("mss", (await page.TextContentAsync(Field("options")))!, StringComparison.OrdinalIgnoreCase);
+        Assert.True(await page.Locator("#bytes pre").IsVisibleAsync());
+        Assert.Empty(errors);
+    }
+
+    [SkippableFact]
     public async Task A_timeline_the_lab_cannot_run_is_refused_with_its_line()
     {
         using var response = await explorer.Http.GetAsync("api/lab?scenario=custom&timeline=" + Uri.EscapeDataString("0 client connect\n5 client fly"));

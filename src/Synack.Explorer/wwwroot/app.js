@@ -153,14 +153,27 @@ function tcb(who, t) {
 }
 function bytes(seg) {
     const box = el("bytes");
+    box.replaceChildren();
     if (!seg) {
         box.textContent = "This event carries no segment.";
         return;
     }
-    const hex = seg.hex.match(/.{1,32}/g)?.map(l => l.match(/.{2}/g)?.join(" ")).join("\n") ?? "";
-    box.textContent =
-        `${seg.from} → ${seg.to}  flags ${seg.flags}  seq ${seg.seq} (rel ${seg.relSeq})  ack ${seg.ack} (rel ${seg.relAck})\n` +
-            `length ${seg.length}  window ${seg.window}${seg.options ? `  options <${seg.options}>` : ""}\n\n${hex}`;
+    const table = document.createElement("table");
+    table.id = "fields";
+    const caption = document.createElement("caption");
+    caption.textContent = `${seg.from} → ${seg.to}: the headers, field by field`;
+    table.append(caption);
+    for (const [name, value] of seg.fields) {
+        const row = table.insertRow();
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = name;
+        row.append(th);
+        row.insertCell().textContent = value;
+    }
+    const hex = document.createElement("pre");
+    hex.textContent = seg.hex.match(/.{1,32}/g)?.map(l => l.match(/.{2}/g)?.join(" ")).join("\n") ?? "";
+    box.append(table, hex);
 }
 function drawDiagram(s, lit) {
     const g = el("diagram");
