@@ -188,7 +188,10 @@ public sealed partial class Connection
         if (!seg.Flags.Has(TcpFlags.Ack))
         {
             // Linux and BSD answer a retransmitted SYN with the SYN-ACK again: ours was probably lost,
-            // and a bare ACK (what step one would send) cannot help the peer.
+            // and a bare ACK (what step one would send) cannot help the peer. The SYN-ACK is then sent
+            // twice, so the ACK of it times neither (Karn; Linux counts it in req->num_retrans).
+            _snd.StopTiming();
+            _synAckRepeated = true;
             SendSyn(now, ack: true, seq: _snd.Iss);
             return true;
         }
@@ -548,6 +551,7 @@ public sealed partial class Connection
     private void ReturnToListen(string cause)
     {
         ClearTimers();
+        _synAckRepeated = false;
         _rcv.Forget();
         _snd.Forget();
         _retries = 0;

@@ -5,10 +5,12 @@ namespace Synack.Tcp;
 // Segments out: SYN, ACK, RST, data and FIN; the window we advertise; what the peer may still send us.
 public sealed partial class Connection
 {
+    private bool _synAckRepeated; // a repeated SYN made us send the SYN-ACK again: the handshake's ACK times nothing
+
     private void SendSyn(TimeSpan now, bool ack, SeqNum? seq = null)
     {
         var h = NewHeader(seq ?? _snd.Iss, (ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn) | EcnSynFlags(ack), now, syn: true);
-        if (_retries == 0) _snd.StartTiming(_snd.Iss, now);
+        if (_retries == 0 && !_synAckRepeated) _snd.StartTiming(_snd.Iss, now);
         if (ack) _rcv.AdvertisedEdge = _rcv.Nxt + h.Window;
         Transmit(in h, default, _o.SynOptionLayout);
     }
