@@ -174,8 +174,10 @@ public sealed class SimulatedNetwork
                 }
                 if (Step(end)) continue;
                 // Nothing is left on the network. Code that left the loop may still be on its way back
-                // (a continuation on the thread pool): take it, noted as an escape, rather than stop short.
-                if (_nothingPending && _runningTask && !SettleThreadPool && AwaitStragglers()) continue;
+                // (a continuation on the thread pool): take it rather than stop short — noted as an escape
+                // unless the pool is settled, where it is the pool's work arriving late: a worker that the
+                // start of the run counted as another test's (they share the pool) can be ours by now.
+                if (_nothingPending && _runningTask && AwaitStragglers()) continue;
                 return condition();
             }
         }
