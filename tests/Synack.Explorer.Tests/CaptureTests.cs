@@ -37,6 +37,17 @@ public class CaptureTests(ExplorerPage explorer, ITestOutputHelper output) : ICl
         string report = await explorer.Http.GetStringAsync($"api/captures/{id}/report");
         Assert.Contains("<svg", report);
         Assert.Equal($"api/captures/{id}/report", await page.GetAttributeAsync("#report", "href"));
+        // Beside the stepper, the graphs of the conversation being stepped.
+        await page.GetByText("Wireshark's stream graphs of this conversation").ClickAsync();
+        Assert.EndsWith($"report#s{stream}", await page.GetAttributeAsync("#graphs", "src")); // loaded once asked for
+        await page.FrameLocator("#graphs").Locator($"h2#s{stream}").WaitForAsync();
+        Assert.True(await page.FrameLocator("#graphs").Locator("svg").CountAsync() > 0);
+        string dir = Synack.Tests.Shared.Chromium.PictureDirectory(Path.Combine(Path.GetTempPath(), "synack-explorer-pictures"));
+        Directory.CreateDirectory(dir);
+        await page.Locator("#graphs-box").ScrollIntoViewIfNeededAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "explorer-capture-graphs.png") });
+        await page.GetByText("Wireshark's stream graphs of this conversation").ClickAsync(); // closed again
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
 
         var window = await Window(id, stream, 0);
         int total = window.GetProperty("total").GetInt32();
@@ -51,8 +62,6 @@ public class CaptureTests(ExplorerPage explorer, ITestOutputHelper output) : ICl
             Assert.Equal(1, await page.Locator($"#diagram g.state.client[data-state='{p.GetProperty("clientState").GetString()}']").CountAsync());
             if (i < total - 1) await page.Keyboard.PressAsync("ArrowRight");
         }
-        string dir = Synack.Tests.Shared.Chromium.PictureDirectory(Path.Combine(Path.GetTempPath(), "synack-explorer-pictures"));
-        Directory.CreateDirectory(dir);
         await page.Keyboard.PressAsync("Home");
         for (int i = 0; i < Math.Min(6, total - 1); i++) await page.Keyboard.PressAsync("ArrowRight");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "explorer-capture.png") });

@@ -347,6 +347,12 @@ async function openStream(id: string, s: number, at: number): Promise<void> {
   stream = s;
   rows.clear();
   el<"select">("conversation").value = String(s);
+  // The analyzer's report, at this conversation's stream graphs (the report draws its first conversations):
+  // fetched only when asked for, since a long capture's report is far larger than a window of packets.
+  const graphs = el<"iframe">("graphs");
+  graphs.dataset.src = `api/captures/${id}/report#s${s}`;
+  if ((el("graphs-box") as HTMLDetailsElement).open) graphs.src = graphs.dataset.src;
+  el("graphs-box").hidden = false;
   await goPacket(at);
 }
 
@@ -479,6 +485,7 @@ function addLiveConnection(id: number, label: string): void {
 
 async function openLive(id: number): Promise<void> {
   mode = "live";
+  el("graphs-box").hidden = true;
   liveConnection = id;
   el("capture").hidden = true;
   el<"a">("live-capture").href = `api/live/${id}/capture`;
@@ -585,7 +592,7 @@ async function start(): Promise<void> {
     const v = q.get(f);
     if (v !== null) (document.getElementById(`opt-${f}`) as HTMLInputElement).value = v;
   }
-  el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; el("report").hidden = true; void load(form(), 0); });
+  el<"form">("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; el("report").hidden = true; el("graphs-box").hidden = true; void load(form(), 0); });
   el("first").addEventListener("click", () => move(0));
   el("prev").addEventListener("click", () => move(step - 1));
   el("next").addEventListener("click", () => move(step + 1));
@@ -596,6 +603,10 @@ async function start(): Promise<void> {
     if (f) void openCapture(f);
   });
   el<"select">("conversation").addEventListener("change", ev => void openStream(captureId, Number((ev.target as HTMLSelectElement).value), 0));
+  el("graphs-box").addEventListener("toggle", () => {
+    const graphs = el<"iframe">("graphs");
+    if ((el("graphs-box") as HTMLDetailsElement).open && graphs.dataset.src && graphs.src !== new URL(graphs.dataset.src, location.href).href) graphs.src = graphs.dataset.src;
+  });
   el<"select">("live-connection").addEventListener("change", ev => void openLive(Number((ev.target as HTMLSelectElement).value)));
   el("live-open").addEventListener("click", () => { const v = el<"select">("live-connection").value; if (v) void openLive(Number(v)); });
   el("download-svg").addEventListener("click", downloadSvg);

@@ -309,6 +309,13 @@ async function openStream(id, s, at) {
     stream = s;
     rows.clear();
     el("conversation").value = String(s);
+    // The analyzer's report, at this conversation's stream graphs (the report draws its first conversations):
+    // fetched only when asked for, since a long capture's report is far larger than a window of packets.
+    const graphs = el("graphs");
+    graphs.dataset.src = `api/captures/${id}/report#s${s}`;
+    if (el("graphs-box").open)
+        graphs.src = graphs.dataset.src;
+    el("graphs-box").hidden = false;
     await goPacket(at);
 }
 async function fetchWindow(from) {
@@ -450,6 +457,7 @@ function addLiveConnection(id, label) {
 }
 async function openLive(id) {
     mode = "live";
+    el("graphs-box").hidden = true;
     liveConnection = id;
     el("capture").hidden = true;
     el("live-capture").href = `api/live/${id}/capture`;
@@ -560,7 +568,7 @@ async function start() {
         if (v !== null)
             document.getElementById(`opt-${f}`).value = v;
     }
-    el("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; el("report").hidden = true; void load(form(), 0); });
+    el("lab").addEventListener("submit", ev => { ev.preventDefault(); mode = "lab"; el("capture-pick").hidden = true; el("report").hidden = true; el("graphs-box").hidden = true; void load(form(), 0); });
     el("first").addEventListener("click", () => move(0));
     el("prev").addEventListener("click", () => move(step - 1));
     el("next").addEventListener("click", () => move(step + 1));
@@ -572,6 +580,11 @@ async function start() {
             void openCapture(f);
     });
     el("conversation").addEventListener("change", ev => void openStream(captureId, Number(ev.target.value), 0));
+    el("graphs-box").addEventListener("toggle", () => {
+        const graphs = el("graphs");
+        if (el("graphs-box").open && graphs.dataset.src && graphs.src !== new URL(graphs.dataset.src, location.href).href)
+            graphs.src = graphs.dataset.src;
+    });
     el("live-connection").addEventListener("change", ev => void openLive(Number(ev.target.value)));
     el("live-open").addEventListener("click", () => { const v = el("live-connection").value; if (v)
         void openLive(Number(v)); });
