@@ -106,7 +106,7 @@ internal sealed class CaptureStore
         {
             var r = rows[i];
             var (findings, comment) = stored.Notes.TryGetValue((stream, i), out var n) ? n : ([], null);
-            window[i - from] = new PacketRowView(i, r.Frame, r.Time * 1000, r.FromClient, Tcpdump(r.Flags), r.SeqRaw, r.AckRaw, r.Seq, r.Ack, r.Length, r.Window,
+            window[i - from] = new PacketRowView(i, r.Frame, r.Time * 1000, r.FromClient, LabRun.Tcpdump(r.Flags), r.SeqRaw, r.AckRaw, r.Seq, r.Ack, r.Length, r.Window,
                 r.Client.ToRfcName(), r.Server.ToRfcName(), findings, comment);
         }
         return new PacketWindowView(stream, from, rows.Count, window);
@@ -114,6 +114,4 @@ internal sealed class CaptureStore
 
     /// <summary>The analyzer's report of an open capture (its ladders and stream graphs), or null.</summary>
     public string? Report(string id) => _captures.TryGetValue(id, out var stored) ? stored.Report : null;
-
-    private static string Tcpdump(TcpFlags f) => LabRun.Tcpdump(f);
 }

@@ -71,8 +71,8 @@ public sealed class ExplorerServer : IAsyncDisposable
         app.MapGet("/{file}", (string file) => Asset(file));
         app.MapGet("/api/scenarios", () => Results.Json(
             ScenarioCatalog.All.Select(s => new ScenarioView(s.Name, s.Note, s.Description)).ToArray(), Json));
-        app.MapGet("/api/lab", (HttpRequest http) => Lab(http, view => Results.Json(view, Json)));
-        app.MapGet("/api/lab.pcapng", (HttpRequest http) => Lab(http, _ => Results.Empty, capture: true));
+        app.MapGet("/api/lab", Lab);
+        app.MapGet("/api/lab.pcapng", LabCapture);
         app.MapPost("/api/captures", OpenCapture);
         app.MapGet("/api/captures/{id}/report", (string id) => Captures.Report(id) is { } html
             ? Results.Content(html, "text/html; charset=utf-8")
@@ -157,44 +157,54 @@ public sealed class ExplorerServer : IAsyncDisposable
         }
     }
 
-    private static IResult Lab(HttpRequest http, Func<LabView, IResult> answer, bool capture = false)
+    /// <summary>The run a query asks for, as JSON; refused in words when it cannot be run.</summary>
+    private static IResult Lab(HttpRequest http)
     {
-        LabRequest request;
-        try
-        {
-            request = LabRequest.Parse(http.Query);
-        }
-        catch (LabRequestException ex)
-        {
-            return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
-        }
-        if (capture)
-        {
-            // The capture is made afresh: the same request is the same run.
-            var (_, run) = LabRun.Run(request);
-            var stream = new MemoryStream();
-            CaptureExport.Write(run.Trace, stream);
-            stream.Position = 0;
-            return Results.File(stream, "application/octet-stream", $"{request.Scenario}.pcapng");
-        }
+        if (Request(http, out var request) is { } refused) return refused;
         if (!Runs.TryGetValue(request, out var view))
         {
             view = LabRun.Run(request).View;
             if (Runs.Count >= RunsKept) Runs.Clear(); // bounded, whatever the URLs asked for
             Runs[request] = view;
         }
-        return answer(view);
+        return Results.Json(view, Json);
     }
+
+    /// <summary>The same run as pcapng, made afresh: the same request is the same run.</summary>
+    private static IResult LabCapture(HttpRequest http)
+    {
+        if (Request(http, out var request) is { } refused) return refused;
+        var (_, run) = LabRun.Run(request);
+        var stream = new MemoryStream();
+        CaptureExport.Write(run.Trace, stream);
+        stream.Position = 0;
+        return Results.File(stream, "application/octet-stream", $"{request.Scenario}.pcapng");
+    }
+
+    /// <summary>The lab request of a query, or the answer refusing it.</summary>
+    private static IResult? Request(HttpRequest http, out LabRequest request)
+    {
+        try
+        {
+            request = LabRequest.Parse(http.Query);
+            return null;
+        }
+        catch (LabRequestException ex)
+        {
+            request = null!;
+            return Results.Json(new { error = ex.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+        }
+    }
+
+    private static readonly Dictionary<string, string> AssetTypes = new()
+    {
+        [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8", [".svg"] = "image/svg+xml", [".ico"] = "image/x-icon",
+    };
 
     private static IResult Asset(string file)
     {
-        var types = new Dictionary<string, string>
-        {
-            [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8",
-            [".css"] = "text/css; charset=utf-8", [".svg"] = "image/svg+xml", [".ico"] = "image/x-icon",
-        };
-        var ext = Path.GetExtension(file);
-        if (!types.TryGetValue(ext, out var type)) return Results.NotFound();
+        if (!AssetTypes.TryGetValue(Path.GetExtension(file), out var type)) return Results.NotFound();
         var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("wwwroot/" + file);
         return stream is null ? Results.NotFound() : Results.Stream(stream, type);
     }

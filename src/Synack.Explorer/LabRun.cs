@@ -112,8 +112,12 @@ internal static class LabRun
         return [.. f];
     }
 
-    internal static string Tcpdump(TcpFlags f)
+    /// <summary>Flags as tcpdump and packetdrill write them ("S.", "P.", "F.", "."): one string per flag byte, made once.</summary>
+    internal static string Tcpdump(TcpFlags f) => TcpdumpFlags[(byte)f];
+
+    private static readonly string[] TcpdumpFlags = Enumerable.Range(0, 256).Select(i =>
     {
+        var f = (TcpFlags)i;
         var letters = new System.Text.StringBuilder(8);
         foreach (var (bit, letter) in new[] { (TcpFlags.Syn, 'S'), (TcpFlags.Fin, 'F'), (TcpFlags.Rst, 'R'), (TcpFlags.Psh, 'P'), (TcpFlags.Urg, 'U'), (TcpFlags.Ece, 'E'), (TcpFlags.Cwr, 'W') })
         {
@@ -121,7 +125,7 @@ internal static class LabRun
         }
         if (f.Has(TcpFlags.Ack)) letters.Append('.');
         return letters.Length == 0 ? "none" : letters.ToString();
-    }
+    }).ToArray();
 
     private static SegmentView View(SegmentInfo s, TcbView? client, TcbView? server)
     {

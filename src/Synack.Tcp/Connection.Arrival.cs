@@ -440,8 +440,7 @@ public sealed partial class Connection
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                _snd.Buffer.Discard(_snd.Buffer.Count);
-                _snd.Memory?.Clear();
+                _snd.DropQueued();
                 EnterClosed("rcv RST", TcpError.ConnectionReset);
                 break;
             case TcpState.Closing:

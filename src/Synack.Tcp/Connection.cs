@@ -116,7 +116,7 @@ public sealed partial class Connection : ISegmentOutput
     /// <summary>Bytes accepted from the user and not yet acknowledged by the peer.</summary>
     public int SendQueued => _snd.Buffer.Count;
     /// <summary>Bytes the send buffer can still take.</summary>
-    public int SendSpace => _o.SendBufferLikeLinux ? (int)Math.Max(0, _snd.BufferLimit - _snd.QueuedMemory) : _snd.Buffer.Free;
+    public int SendSpace => _o.SendBufferLikeLinux ? (int)Math.Clamp(_snd.MemoryRoom, 0, int.MaxValue) : _snd.Buffer.Free;
     /// <summary>Bytes received in order and not yet read by the user.</summary>
     public int ReceiveQueued => _rcv.Buffer.Count;
     /// <summary>The receive buffer's size (SO_RCVBUF): the configured size, maybe rounded to whole segments.</summary>
@@ -208,7 +208,7 @@ public sealed partial class Connection : ISegmentOutput
         if (_o.SendBufferLikeLinux && _snd.Memory is { } memory)
         {
             // Linux's accounting, without the chunking: what fits under SO_SNDBUF, as one buffer more.
-            limit = Math.Min(limit, Math.Max(0, _snd.BufferLimit - _snd.QueuedMemory));
+            limit = Math.Min(limit, Math.Max(0, _snd.MemoryRoom));
             if (_snd.Buffer.Free < limit) _snd.Buffer.Resize((int)Math.Min(int.MaxValue, _snd.Buffer.Count + limit));
             if (limit > 0) memory.StartChunk(_snd.DataEnd);
         }
@@ -367,7 +367,7 @@ public sealed partial class Connection : ISegmentOutput
     /// SO_SNDBUF, and fewer than TCP_NOTSENT_LOWAT bytes wait unsent (half as many to wake a writer).
     /// </summary>
     private bool QueueHasRoom(bool wake) =>
-        (_o.SendBufferLikeLinux ? _snd.QueuedMemory < _snd.BufferLimit : _snd.Buffer.Free > 0)
+        (_o.SendBufferLikeLinux ? _snd.MemoryRoom > 0 : _snd.Buffer.Free > 0)
         && (NotSentLowWater is not int lw || (wake ? 2 * Unsent : Unsent) < lw);
 
     /// <summary>
@@ -375,7 +375,7 @@ public sealed partial class Connection : ISegmentOutput
     /// room left at least half of what is queued, counted as the buffer counts (bytes, or Linux's memory).
     /// </summary>
     private bool BufferWriteable => _o.SendBufferLikeLinux
-        ? _snd.QueuedMemory < _snd.BufferLimit && _snd.BufferLimit - _snd.QueuedMemory >= _snd.QueuedMemory / 2
+        ? _snd.MemoryRoom > 0 && _snd.MemoryRoom >= _snd.QueuedMemory / 2
         : _snd.Buffer.Free > 0 && _snd.Buffer.Free >= _snd.Buffer.Count / 2;
 
     /// <summary>
@@ -610,8 +610,7 @@ public sealed partial class Connection : ISegmentOutput
                 EnterClosed("user ABORT", TcpError.Aborted);
                 break;
         }
-        _snd.Buffer.Discard(_snd.Buffer.Count);
-        _snd.Memory?.Clear();
+        _snd.DropQueued();
         _rcv.Buffer.Discard(_rcv.Buffer.Count);
     }
 

@@ -59,21 +59,15 @@ internal sealed class SendMemory
     /// </summary>
     public SeqNum PacketEnd(SeqNum from, SeqNum dataEnd)
     {
-        bool holding = false;
+        SeqNum? holding = null;
         foreach (var end in _filled)
         {
             if (end <= from) continue;
-            if (holding) return end;
-            holding = true;
+            if (holding is not null) return end;
+            holding = end;
         }
-        return holding && !_open ? LastFilled() : dataEnd;
-    }
-
-    private SeqNum LastFilled()
-    {
-        SeqNum last = default;
-        foreach (var end in _filled) last = end;
-        return last;
+        // The buffer holding it is the last one filled, unless the open chunk follows it (or holds it).
+        return holding is SeqNum last && !_open ? last : dataEnd;
     }
 
     /// <summary>SND.UNA moved to <paramref name="una"/>: packets wholly acknowledged are freed (a partly acknowledged one only shrinks).</summary>

@@ -118,6 +118,16 @@ internal sealed class Sender
     /// <summary>Linux's sk_wmem_queued: the bytes from SND.UNA on and the socket buffers that hold them.</summary>
     public long QueuedMemory => Buffer.Count + (long)(Memory?.Buffers ?? 0) * SendMemory.BufferCost;
 
+    /// <summary>Linux's sk_stream_wspace: what the limit leaves of the queue's memory (negative past it).</summary>
+    public long MemoryRoom => BufferLimit - QueuedMemory;
+
+    /// <summary>Everything queued is dropped (a reset, an abort, back to LISTEN): bytes and their buffers.</summary>
+    public void DropQueued()
+    {
+        Buffer.Discard(Buffer.Count);
+        Memory?.Clear();
+    }
+
     /// <summary>
     /// Linux's tcp_sndbuf_expand: room for twice the larger of the congestion window and ten segments
     /// (Fast Recovery's need, with a cushion), each segment costed as the worst case of one socket buffer
@@ -241,8 +251,7 @@ internal sealed class Sender
     public void Forget()
     {
         Iss = Una = Nxt = Max = BufferSeq = default;
-        Buffer.Discard(Buffer.Count);
-        Memory?.Clear();
+        DropQueued();
         FinQueued = false;
         _recovery?.Forget();
         _detection = null;

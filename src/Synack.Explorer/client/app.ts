@@ -156,35 +156,19 @@ function litTransition(): StepView | null {
 }
 
 function tcb(who: string, t: TcbView | null): void {
-  const table = el<"table">(`${who}-tcb`);
-  table.replaceChildren();
-  const caption = document.createElement("caption");
-  caption.textContent = `${who} TCB`;
-  table.append(caption);
   if (!t) {
-    const row = table.insertRow();
-    row.insertCell().textContent = "no connection yet";
+    packetTable(`${who}-tcb`, `${who} TCB`, [["", "no connection yet"]]);
     return;
   }
   const rel = (v: number, base: number) => absolute ? String(v) : `${(v - base) >>> 0} (${v})`;
-  const rows: [string, string][] = [
+  packetTable(`${who}-tcb`, `${who} TCB`, [
     ["State", t.state], ["ISS", String(t.iss)], ["IRS", String(t.irs)],
     ["SND.UNA", rel(t.sndUna, t.iss)], ["SND.NXT", rel(t.sndNxt, t.iss)], ["SND.WND", String(t.sndWnd)],
     ["RCV.NXT", rel(t.rcvNxt, t.irs)], ["RCV.WND", String(t.rcvWnd)],
     ["cwnd", String(t.cwnd)], ["ssthresh", t.ssthresh >= 0x7fffffff ? "∞" : String(t.ssthresh)],
     ["RTO", `${t.rtoMs.toFixed(0)} ms`],
     ["timers", t.timers.length === 0 ? "none armed" : t.timers.map(x => `${x.name} at ${x.atMs.toFixed(1)} ms`).join(", ")],
-  ];
-  for (const [k, v] of rows) {
-    const row = table.insertRow();
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = k;
-    row.append(th);
-    const td = row.insertCell();
-    td.textContent = v;
-    td.dataset.field = k;
-  }
+  ]);
 }
 
 function bytes(seg: SegmentView | null): void {
