@@ -17,8 +17,8 @@ public static class BenchReport
             cells.Add([
                 $"{r.Group}: {r.Name}",
                 r.Unit,
-                Format(r.Synack),
-                (r.Reference is null ? "–" : $"{Format(r.Reference)} ({r.ReferenceName})") + (r.Note is null ? "" : $" [{Notes(rows).IndexOf(r.Note) + 1}]"),
+                Format(r.Synack) + Spread(r.SynackRuns),
+                (r.Reference is null ? "–" : $"{Format(r.Reference)}{Spread(r.ReferenceRuns)} ({r.ReferenceName})") + (r.Note is null ? "" : $" [{Notes(rows).IndexOf(r.Note) + 1}]"),
                 r.Ratio is double q ? q.ToString("F2", CultureInfo.InvariantCulture) : "",
                 Target(r),
             ]);
@@ -66,6 +66,8 @@ public static class BenchReport
                 json.WriteString("unit", r.Unit);
                 Number(json, "synack", r.Synack);
                 Number(json, "reference", r.Reference);
+                Runs(json, "synackRuns", r.SynackRuns);
+                Runs(json, "referenceRuns", r.ReferenceRuns);
                 json.WriteString("referenceName", r.ReferenceName);
                 Number(json, "ratio", r.Ratio);
                 json.WriteBoolean("higherIsBetter", r.HigherIsBetter);
@@ -78,6 +80,14 @@ public static class BenchReport
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void Runs(Utf8JsonWriter json, string name, IReadOnlyList<double>? runs)
+    {
+        if (runs is null) return;
+        json.WriteStartArray(name);
+        foreach (var v in runs) json.WriteNumberValue(Math.Round(v, 3));
+        json.WriteEndArray();
     }
 
     private static void Number(Utf8JsonWriter json, string name, double? value)
@@ -93,6 +103,10 @@ public static class BenchReport
         string what = r.Reference is null ? $"{op} {Format(t)}" : $"{op} {t.ToString("0.##", CultureInfo.InvariantCulture)}×";
         return r.MeetsTarget switch { true => what + " met", false => what + " MISSED", _ => what };
     }
+
+    /// <summary>" (min–max)" of a median's runs, when there were several.</summary>
+    private static string Spread(IReadOnlyList<double>? runs) =>
+        runs is { Count: > 1 } ? $" ({Format(runs.Min())}–{Format(runs.Max())})" : "";
 
     private static string Format(double? v) => v switch
     {

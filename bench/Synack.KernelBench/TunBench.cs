@@ -22,25 +22,29 @@ internal static partial class TunBench
         if (SynackProgram.Self() is not { } self) return [Skipped("everything", "runs only from the synack program (it starts synack serve inside the namespace)")];
         var rows = new List<BenchRow>();
         long bytes = quick ? 16L << 20 : 500L << 20;
+        int runs = Runs(quick);
         using var www = new ServedFile(bytes);
         using var ns = NetworkNamespace.Create("synack-bench");
         progress("tun: synack serve in a namespace of its own");
-        ns.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081", "--files", www.Directory]);
+        var serve = ns.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--kernel-http", "8081", "--files", www.Directory]);
+        const string OnKernel = "Kestrel on the kernel's sockets";
 
         if (Tool("curl") is { } curl)
         {
-            progress($"tun: curl downloads {bytes >> 20} MiB from each, {Runs(quick)} times after a warm-up");
-            double s = CurlGbps(ns, curl, $"http://{StackAddress}/bytes/{bytes}", quick);
-            double k = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/bytes/{bytes}", quick);
-            rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB", "Gbit/s", s, k, "Kestrel on the kernel's sockets") { Target = 0.8 });
+            progress($"tun: curl downloads {bytes >> 20} MiB from each, {runs} times after a warm-up");
+            var (sd, kd) = Turns(runs,
+                () => Curl(ns, serve.Id, curl, $"http://{StackAddress}/bytes/{bytes}", bytes),
+                () => Curl(ns, serve.Id, curl, $"http://{KernelAddress}:8081/bytes/{bytes}", bytes));
+            rows.AddRange(RateAndCost($"curl download {bytes >> 20} MiB", sd, kd, OnKernel, 1.0));
             progress($"tun: curl uploads {bytes >> 20} MiB to each (POST /sha256)");
             var upload = Path.Combine(Path.GetTempPath(), $"synack-bench-upload-{Environment.ProcessId}");
             try
             {
                 using (var f = File.Create(upload)) f.SetLength(bytes); // sparse: zeros, no disk
-                double su = CurlGbps(ns, curl, $"http://{StackAddress}/sha256", quick, upload);
-                double ku = CurlGbps(ns, curl, $"http://{KernelAddress}:8081/sha256", quick, upload);
-                rows.Add(new BenchRow(Group, $"curl upload {bytes >> 20} MiB (POST /sha256)", "Gbit/s", su, ku, "Kestrel on the kernel's sockets"));
+                var (su, ku) = Turns(runs,
+                    () => Curl(ns, serve.Id, curl, $"http://{StackAddress}/sha256", bytes, upload),
+                    () => Curl(ns, serve.Id, curl, $"http://{KernelAddress}:8081/sha256", bytes, upload));
+                rows.AddRange(RateAndCost($"curl upload {bytes >> 20} MiB (POST /sha256)", su, ku, OnKernel, 1.0));
             }
             finally
             {
@@ -48,13 +52,15 @@ internal static partial class TunBench
             }
             if (OperatingSystem.IsLinux() && File.Exists("/usr/sbin/nginx"))
             {
-                progress($"tun: curl downloads {bytes >> 20} MiB from nginx on the kernel side");
+                progress($"tun: curl downloads {bytes >> 20} MiB from nginx on the kernel side and from Synack's file server, by turns");
                 try
                 {
-                    double n = NginxGbps(ns, curl, www, quick);
-                    double f = CurlGbps(ns, curl, $"http://{StackAddress}:8000/{ServedFile.Name}", quick);
-                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB file, Synack's file server (sendfile) against nginx", "Gbit/s", f, n, "nginx on the kernel (sendfile)") { Target = 0.8 });
-                    rows.Add(new BenchRow(Group, $"curl download {bytes >> 20} MiB, Kestrel over Synack against nginx", "Gbit/s", s, n, "nginx on the kernel (sendfile)"));
+                    var nginx = StartNginx(ns, curl, www);
+                    var (sf, kn) = Turns(runs,
+                        () => Curl(ns, serve.Id, curl, $"http://{StackAddress}:8000/{ServedFile.Name}", bytes),
+                        () => Curl(ns, nginx.Id, curl, $"http://{KernelAddress}:8088/{ServedFile.Name}", bytes));
+                    rows.AddRange(RateAndCost($"curl download {bytes >> 20} MiB file, Synack's file server (sendfile) against nginx", sf, kn, "nginx on the kernel (sendfile)", 1.0));
+                    rows.Add(BenchRow.Medians(Group, $"curl download {bytes >> 20} MiB, Kestrel over Synack against nginx", "Gbit/s", Rates(sd), Rates(kn), "nginx on the kernel (sendfile)"));
                 }
                 catch (InvalidOperationException e)
                 {
@@ -67,48 +73,79 @@ internal static partial class TunBench
 
         string duration = quick ? "1s" : "3s";
         string requests = quick ? "2000" : "20000";
-        double? wrkOneShard = null, h2OneShard = null;
         if (Tool("wrk") is { } wrk)
         {
-            progress("tun: wrk, 16 connections, GET /bytes/100");
-            double s = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"));
-            double k = WrkRate(ns.Exec(wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{KernelAddress}:8081/bytes/100"));
-            rows.Add(new BenchRow(Group, "Kestrel, HTTP/1.1 (wrk -c16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
-            wrkOneShard = s;
+            progress($"tun: wrk, 16 connections, GET /bytes/100, {runs} times each after a warm-up");
+            var (s, k) = Turns(runs,
+                () => Wrk(ns, serve.Id, [wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"]),
+                () => Wrk(ns, serve.Id, [wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{KernelAddress}:8081/bytes/100"]));
+            rows.AddRange(RateAndCost("Kestrel, HTTP/1.1 (wrk -c16)", s, k, OnKernel, 1.0));
         }
         else rows.Add(Skipped("wrk", "wrk is not installed"));
 
         if (Tool("h2load") is { } h2load)
         {
-            progress("tun: h2load, 8 connections × 16 streams, GET /bytes/100");
-            double s = H2loadRate(ns.Exec(h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
-            double k = H2loadRate(ns.Exec(h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{KernelAddress}:8082/bytes/100"));
-            rows.Add(new BenchRow(Group, "Kestrel, HTTP/2 cleartext (h2load -c8 -m16)", "req/s", s, k, "Kestrel on the kernel's sockets"));
-            h2OneShard = s;
+            progress($"tun: h2load, 8 connections × 16 streams, GET /bytes/100, {runs} times each after a warm-up");
+            var (s, k) = Turns(runs,
+                () => H2load(ns, serve.Id, [h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"]),
+                () => H2load(ns, serve.Id, [h2load, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{KernelAddress}:8082/bytes/100"]));
+            rows.AddRange(RateAndCost("Kestrel, HTTP/2 cleartext (h2load -c8 -m16)", s, k, OnKernel, 1.0));
         }
         else rows.Add(Skipped("h2load", "h2load (nghttp2-client) is not installed"));
 
-        // The same server on a two-queue device, a stack shard on each queue, in a namespace of its own.
-        if (wrkOneShard is not null || h2OneShard is not null)
-        {
-            using var sharded = NetworkNamespace.Create("synack-bench");
-            progress("tun: synack serve --shards 2 (a multi-queue device) in another namespace");
-            sharded.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--shards", "2"]);
-            if (wrkOneShard is double w && Tool("wrk") is { } wrk2)
-            {
-                sharded.Exec(wrk2, "-t1", "-c16", "-d1s", "--timeout", "5s", $"http://{StackAddress}/bytes/100"); // warm-up: a fresh process
-                double s = WrkRate(sharded.Exec(wrk2, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"));
-                rows.Add(new BenchRow(Group, "Kestrel, HTTP/1.1 (wrk -c16), 2 shards", "req/s", s, w, "Synack, 1 shard"));
-            }
-            if (h2OneShard is double h && Tool("h2load") is { } h2load2)
-            {
-                double s = H2loadRate(sharded.Exec(h2load2, "-n", requests, "-c", "8", "-m", "16", "-T", "10", $"http://{StackAddress}:8080/bytes/100"));
-                rows.Add(new BenchRow(Group, "Kestrel, HTTP/2 cleartext (h2load -c8 -m16), 2 shards", "req/s", s, h, "Synack, 1 shard"));
-            }
-        }
+        if (Tool("wrk") is { } wrk2) rows.AddRange(Shards(self, ns, serve, wrk2, duration, runs, progress));
         return rows;
     }
 
+    /// <summary>
+    /// One shard against two (a multi-queue device, a shard on each queue, in a namespace of its own),
+    /// the load generator pinned to a core of its own so the server's share of the machine is the same
+    /// in both. On two cores the server has one core either way, so the figure that says whether shards
+    /// add up is the CPU a request costs, not the rate.
+    /// </summary>
+    private static List<BenchRow> Shards(string[] self, NetworkNamespace ns, NamespaceProcess serve, string wrk, string duration, int runs, Action<string> progress)
+    {
+        using var sharded = NetworkNamespace.Create("synack-bench");
+        progress("tun: synack serve --shards 2 (a multi-queue device) in another namespace; wrk pinned to the last core");
+        var two = sharded.Start(l => l.StartsWith("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(30), [.. self, "serve", "--tun", "syn0", "--address", StackAddress, "--peer", KernelAddress + "/24", "--quiet", "--shards", "2"]);
+        string[] pinned = Environment.ProcessorCount > 1 && Tool("taskset") is { } taskset ? [taskset, "-c", (Environment.ProcessorCount - 1).ToString(CultureInfo.InvariantCulture)] : [];
+        string[] load = [.. pinned, wrk, "-t1", "-c16", "-d" + duration, "--timeout", "5s", $"http://{StackAddress}/bytes/100"];
+        var (s2, s1) = Turns(runs, () => Wrk(sharded, two.Id, load), () => Wrk(ns, serve.Id, load));
+        string name = pinned.Length > 0 ? "Kestrel, HTTP/1.1 (wrk -c16 on a core of its own), 2 shards" : "Kestrel, HTTP/1.1 (wrk -c16), 2 shards";
+        return
+        [
+            BenchRow.Medians(Group, name, "req/s", Rates(s2), Rates(s1), "Synack, 1 shard") with { Target = 1.3 },
+            BenchRow.Medians(Group, name + ": CPU per 10,000 requests", "CPU ms", Costs(s2), Costs(s1), "Synack, 1 shard", higherIsBetter: false) with { Target = 1.1 },
+        ];
+    }
+
+    /// <summary>One measured run: the rate the tool reports, and the CPU it cost per unit of work (per GiB, or per 10,000 requests).</summary>
+    private readonly record struct Turn(double Rate, string RateUnit, double Cost, string CostUnit);
+
+    /// <summary>A warm-up of each (uncounted: the first request to a .NET server runs unoptimized code), then <paramref name="runs"/> turns, Synack and the reference taking turns.</summary>
+    private static (List<Turn> Synack, List<Turn> Reference) Turns(int runs, Func<Turn> synack, Func<Turn> reference)
+    {
+        synack();
+        reference();
+        var s = new List<Turn>();
+        var r = new List<Turn>();
+        for (int i = 0; i < runs; i++)
+        {
+            s.Add(synack());
+            r.Add(reference());
+        }
+        return (s, r);
+    }
+
+    private static List<double> Rates(List<Turn> turns) => turns.ConvertAll(t => t.Rate);
+    private static List<double> Costs(List<Turn> turns) => turns.ConvertAll(t => t.Cost);
+
+    /// <summary>The rate row (against <paramref name="target"/>) and the CPU row beside it (Synack's cost at most the reference's).</summary>
+    private static BenchRow[] RateAndCost(string name, List<Turn> synack, List<Turn> reference, string referenceName, double target) =>
+    [
+        BenchRow.Medians(Group, name, synack[0].RateUnit, Rates(synack), Rates(reference), referenceName) with { Target = target },
+        BenchRow.Medians(Group, $"{name}: {synack[0].CostUnit}", "CPU " + (synack[0].CostUnit.Contains("GiB", StringComparison.Ordinal) ? "s" : "ms"), Costs(synack), Costs(reference), referenceName, higherIsBetter: false) with { Target = 1.0 },
+    ];
     /// <summary>
     /// A sparse file (zeros, no disk) in a temporary directory both file servers serve: nginx from the
     /// kernel side, <c>synack serve --files</c> through the TUN device. nginx's worker is not root, so
@@ -152,28 +189,27 @@ internal static partial class TunBench
         }
     }
 
-    /// <summary>nginx (all its paths in the bench's temporary directory) serving <paramref name="www"/>'s file from the kernel side.</summary>
+    /// <summary>nginx (all its paths in the bench's temporary directory) serving <paramref name="www"/>'s file from the kernel side, once it answers.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static double NginxGbps(NetworkNamespace ns, string curl, ServedFile www, bool quick)
+    private static NamespaceProcess StartNginx(NetworkNamespace ns, string curl, ServedFile www)
     {
         var dir = www.Scratch;
         var config = Path.Combine(dir, "nginx.conf");
         File.WriteAllText(config, NginxConfig.Text(dir, $"{KernelAddress}:8088", www.Directory));
-        ns.Start(null, TimeSpan.Zero, "/usr/sbin/nginx", "-c", config);
+        var nginx = ns.Start(null, TimeSpan.Zero, "/usr/sbin/nginx", "-c", config);
         string url = $"http://{KernelAddress}:8088/{ServedFile.Name}";
         for (int i = 0; ; i++)
         {
             try
             {
                 ns.Exec(curl, "-s", "-f", "-o", "/dev/null", "--max-time", "2", "-r", "0-0", url);
-                break;
+                return nginx;
             }
             catch (InvalidOperationException) when (i < 50)
             {
                 Thread.Sleep(100); // nginx is starting (bounded: 5 s)
             }
         }
-        return CurlGbps(ns, curl, url, quick);
     }
 
     private static BenchRow Skipped(string what, string why) => new(Group, what, "", null, null, "") { Note = "skipped: " + why };
@@ -183,22 +219,41 @@ internal static partial class TunBench
 
     private static int Runs(bool quick) => quick ? 1 : 3;
 
-    /// <summary>
-    /// The median of a few downloads, after one that is not counted: the first request to a .NET server
-    /// runs its code before the tiered JIT has optimized it (and both servers share one process, so
-    /// whichever went first would pay for the other).
-    /// </summary>
+    private const double GiB = 1L << 30;
+
+    /// <summary>One curl transfer of <paramref name="bytes"/>: its speed, and CPU seconds per GiB for <paramref name="pid"/> and softirq.</summary>
     /// <param name="upload">A file to POST (the upload's speed is measured), or null to GET (the download's).</param>
-    private static double CurlGbps(NetworkNamespace ns, string curl, string url, bool quick, string? upload = null)
+    private static Turn Curl(NetworkNamespace ns, int pid, string curl, string url, long bytes, string? upload = null)
     {
         string[] args = upload is null
             ? [curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-w", "%{speed_download}", url]
             : [curl, "-s", "-f", "-o", "/dev/null", "--max-time", "120", "-H", "Expect:", "--data-binary", "@" + upload, "-w", "%{speed_upload}", url];
-        double Once() => double.Parse(ns.Exec(args).Trim(), CultureInfo.InvariantCulture) * 8 / 1e9;
-        Once();
-        var runs = Enumerable.Range(0, Runs(quick)).Select(_ => Once()).Order().ToArray();
-        return runs[runs.Length / 2];
+        var (text, cpu) = CpuMeter.Measure(pid, () => ns.Exec(args));
+        double gbps = double.Parse(text.Trim(), CultureInfo.InvariantCulture) * 8 / 1e9;
+        return new Turn(gbps, "Gbit/s", cpu / (bytes / GiB), "CPU per GiB");
     }
+
+    private static Turn Wrk(NetworkNamespace ns, int pid, string[] args)
+    {
+        var (text, cpu) = CpuMeter.Measure(pid, () => ns.Exec(args));
+        double rate = WrkRate(text);
+        double done = Number(WrkRequests().Match(text), text);
+        return new Turn(rate, "req/s", cpu * 1000 / (done / 1e4), "CPU per 10,000 requests");
+    }
+
+    private static Turn H2load(NetworkNamespace ns, int pid, string[] args)
+    {
+        var (text, cpu) = CpuMeter.Measure(pid, () => ns.Exec(args));
+        double rate = H2loadRate(text);
+        double done = Number(H2loadSucceeded().Match(text), text);
+        return new Turn(rate, "req/s", cpu * 1000 / (done / 1e4), "CPU per 10,000 requests");
+    }
+
+    [GeneratedRegex(@"([0-9]+) requests in ")]
+    private static partial Regex WrkRequests();
+
+    [GeneratedRegex(@"requests: [0-9]+ total, [0-9]+ started, [0-9]+ done, ([0-9]+) succeeded")]
+    private static partial Regex H2loadSucceeded();
 
     [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
     private static partial Regex WrkRequestsPerSecond();

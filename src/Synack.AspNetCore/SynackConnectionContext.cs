@@ -45,6 +45,9 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         Features.Set<IConnectionItemsFeature>(this);
         Features.Set<IConnectionLifetimeFeature>(this);
         Features.Set<IConnectionEndPointFeature>(this);
+        // The connection itself, as Kestrel's socket transport offers its Socket (IConnectionSocketFeature):
+        // an app may read its tcp_info or state through HttpContext.Features.
+        Features.Set(connection);
     }
 
     public override string ConnectionId { get; set; }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Synack.Stack;
+using Synack.Tcp;
 using Synack.Wire;
 
 namespace Synack.AspNetCore;
@@ -36,6 +37,15 @@ public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnec
     public bool CanBind(EndPoint endpoint) =>
         endpoint is IPEndPoint ip && Stack.Options.Addresses.Contains(IpAddr.FromIPAddress(ip.Address));
 
+    // Kestrel's socket transport sets TCP_NODELAY on every connection it accepts (NoDelay, on by default):
+    // its writes are whole responses and frames, and Nagle would hold an HTTP/2 stream's small frame
+    // behind the ACK of the last one.
+    private ConnectionOptions AcceptedOptions(NetworkStack shard)
+    {
+        var options = _options.Connection ?? shard.Options.Connection;
+        return _options.NoDelay ? options with { Nagle = false } : options;
+    }
+
     /// <summary>Starts listening on <paramref name="endpoint"/> over Synack.</summary>
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -47,7 +57,7 @@ public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnec
                 throw new InvalidOperationException(
                     $"Kestrel runs on the thread pool: give the stack '{shard.Name}' a StackThread, or put it on a SimulatedNetwork with SettleThreadPool = true, before binding it");
         }
-        var listeners = Shards.Select(shard => TcpListener.Start(shard, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), _options.Connection)).ToArray();
+        var listeners = Shards.Select(shard => TcpListener.Start(shard, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), AcceptedOptions(shard))).ToArray();
         return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listeners, ip, _options));
     }
 }

@@ -9,6 +9,8 @@ public sealed record SynackTransportOptions
     public int Backlog { get; init; } = 512;
     /// <summary>The accepted connections' options; the stack's by default.</summary>
     public ConnectionOptions? Connection { get; init; }
+    /// <summary>TCP_NODELAY on accepted connections (Nagle's algorithm off), as Kestrel's socket transport does by default.</summary>
+    public bool NoDelay { get; init; } = true;
     /// <summary>How much the transport reads ahead of the application before it stops reading (back-pressure).</summary>
     public long MaxReadBufferSize { get; init; } = 1024 * 1024;
     /// <summary>How much the application may write ahead of the connection before its writes wait.</summary>

@@ -53,6 +53,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         _app = builder.Build();
         _app.MapGet("/hello/{n:int}", (int n) => $"hello {n}");
         _app.MapGet("/abort", (HttpContext context) => context.Abort());
+        _app.MapGet("/nodelay", (HttpContext context) => context.Features.Get<TcpConnection>() is { } c ? $"nodelay {c.Protocol.NoDelay}" : "no connection feature");
         _app.MapGet("/slow", async () =>
         {
             _slowStarted.TrySetResult();
@@ -117,6 +118,13 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         for (int i = 0; i < 100; i++) Assert.Equal($"hello {i}", await client.GetStringAsync($"hello/{i}"));
         Assert.Equal(1, _clientStack.Statistics.ConnectionsOpened);
         Assert.Equal(1, _serverStack.Statistics.ConnectionsAccepted);
+    }
+
+    [Fact]
+    public async Task Accepted_connections_turn_nagle_off_as_kestrels_socket_transport_does()
+    {
+        using var client = Client();
+        Assert.Equal("nodelay True", await client.GetStringAsync("nodelay"));
     }
 
     [Fact]

@@ -36,6 +36,13 @@ internal static class StackCalls
         else waiter.TrySetResult();
     }
 
+    /// <summary><see cref="Wake(TcpSocket, TaskCompletionSource)"/> for a wait that completes itself with <paramref name="complete"/> (made once, not per wake).</summary>
+    public static void Wake(TcpSocket socket, Action complete)
+    {
+        if (socket.Stack.Loop is { } loop) loop.Wake(complete, Order(socket, SocketCall.Wake));
+        else complete();
+    }
+
     /// <summary>Where work that feeds <paramref name="socket"/> should run (see <see cref="TcpConnection.Scheduler"/>).</summary>
     public static PipeScheduler Scheduler(TcpSocket socket) =>
         socket.Stack.Loop is { } loop ? loop.Scheduler(Order(socket, SocketCall.Pump)) : PipeScheduler.ThreadPool;

@@ -90,21 +90,26 @@ public sealed class TcpConnection : IAsyncDisposable
     }
 
     /// <summary>Reads into <paramref name="buffer"/>; 0 is end of stream (the peer closed its side).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (true)
+        // One read at a time reuses the connection's call (a second, concurrent one makes its own).
+        var call = Interlocked.Exchange(ref _receiveCall, null) ?? new ReceiveCall(_socket);
+        try
         {
-            int n = 0;
-            var error = SocketError.Success;
-            Task? ready = null;
-            StackCalls.Invoke(_socket, SocketCall.Receive, () =>
+            while (true)
             {
-                n = _socket.Receive(buffer.Span, out error);
-                if (error == SocketError.WouldBlock) ready = _socket.WaitAsync(SocketReadiness.Readable, cancellationToken);
-            });
-            if (error == SocketError.Success) return n;
-            if (error != SocketError.WouldBlock) throw Exception(error);
-            await ready!;
+                call.Prepare(buffer, cancellationToken);
+                StackCalls.Invoke(_socket, SocketCall.Receive, call.Run);
+                if (call.Error == SocketError.Success) return call.Taken;
+                if (call.Error != SocketError.WouldBlock) throw Exception(call.Error);
+                await call.Ready;
+            }
+        }
+        finally
+        {
+            call.Clear();
+            _receiveCall = call;
         }
     }
 
@@ -116,31 +121,118 @@ public sealed class TcpConnection : IAsyncDisposable
     /// Writes all of <paramref name="data"/> (a pipe's buffer, say), as many of its pieces as the send
     /// buffer takes in one call to the stack's loop rather than one call each, waiting for space as needed.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(System.Buffers.ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
     {
-        while (!data.IsEmpty)
+        var call = Interlocked.Exchange(ref _sendCall, null) ?? new SendCall(_socket);
+        try
         {
-            long taken = 0;
-            var error = SocketError.Success;
-            Task? ready = null;
-            var remaining = data;
-            StackCalls.Invoke(_socket, SocketCall.Send, () =>
+            while (!data.IsEmpty)
             {
-                foreach (var piece in remaining)
+                call.Prepare(data, cancellationToken);
+                StackCalls.Invoke(_socket, SocketCall.Send, call.Run);
+                if (call.Error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(call.Error);
+                data = data.Slice(call.Taken);
+                if (!data.IsEmpty) await call.Ready;
+            }
+        }
+        finally
+        {
+            call.Clear();
+            _sendCall = call;
+        }
+    }
+
+    private ReceiveCall? _receiveCall;
+    private SendCall? _sendCall;
+
+    /// <summary>
+    /// A receive made on the stack's loop, its arguments and results in fields: the delegate and the
+    /// wait are made once per connection, so a read that finds data, or waits for it, allocates nothing.
+    /// </summary>
+    private sealed class ReceiveCall
+    {
+        private readonly TcpSocket _socket;
+        private readonly ReusableSocketWait _wait = new();
+        private Memory<byte> _buffer;
+        private CancellationToken _token;
+        public readonly Action Run;
+        public int Taken;
+        public SocketError Error;
+        public ValueTask Ready;
+
+        public ReceiveCall(TcpSocket socket)
+        {
+            _socket = socket;
+            Run = Receive;
+        }
+
+        public void Prepare(Memory<byte> buffer, CancellationToken token)
+        {
+            _buffer = buffer;
+            _token = token;
+        }
+
+        private void Receive()
+        {
+            Taken = _socket.Receive(_buffer.Span, out Error);
+            if (Error == SocketError.WouldBlock) Ready = _socket.WaitReusable(_wait, SocketReadiness.Readable, _token);
+        }
+
+        public void Clear()
+        {
+            _buffer = default;
+            _token = default;
+            Ready = default;
+        }
+    }
+
+    /// <summary>A send of a sequence's pieces on the stack's loop, made as <see cref="ReceiveCall"/> is.</summary>
+    private sealed class SendCall
+    {
+        private readonly TcpSocket _socket;
+        private readonly ReusableSocketWait _wait = new();
+        private System.Buffers.ReadOnlySequence<byte> _data;
+        private CancellationToken _token;
+        public readonly Action Run;
+        public long Taken;
+        public SocketError Error;
+        public ValueTask Ready;
+
+        public SendCall(TcpSocket socket)
+        {
+            _socket = socket;
+            Run = Send;
+        }
+
+        public void Prepare(System.Buffers.ReadOnlySequence<byte> data, CancellationToken token)
+        {
+            _data = data;
+            _token = token;
+        }
+
+        private void Send()
+        {
+            Taken = 0;
+            Error = SocketError.Success;
+            foreach (var piece in _data)
+            {
+                int n = _socket.Send(piece.Span, out Error);
+                Taken += n;
+                if (Error is not (SocketError.Success or SocketError.WouldBlock)) return;
+                if (n < piece.Length)
                 {
-                    int n = _socket.Send(piece.Span, out error);
-                    taken += n;
-                    if (error is not (SocketError.Success or SocketError.WouldBlock)) return;
-                    if (n < piece.Length)
-                    {
-                        ready = _socket.WaitAsync(SocketReadiness.Writable, cancellationToken);
-                        return;
-                    }
+                    Ready = _socket.WaitReusable(_wait, SocketReadiness.Writable, _token);
+                    return;
                 }
-            });
-            if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(error);
-            data = data.Slice(taken);
-            if (!data.IsEmpty) await ready!;
+            }
+        }
+
+        public void Clear()
+        {
+            _data = default;
+            _token = default;
+            Ready = default;
         }
     }
 

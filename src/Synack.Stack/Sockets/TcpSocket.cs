@@ -17,7 +17,7 @@ public sealed class TcpSocket : IConnectionObserver
 {
     private readonly NetworkStack _stack;
     // Made on the first wait: most sockets of a busy server are never waited on, and an empty list is 32 bytes.
-    private List<(SocketReadiness Mask, TaskCompletionSource Done)>? _waiters;
+    private List<SocketWait>? _waiters;
     private StackConnection? _connection;
     private Listener? _listener;
     private ushort? _boundPort;
@@ -496,10 +496,10 @@ public sealed class TcpSocket : IConnectionObserver
         if (_waiters is null) return;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
-            var (mask, done) = _waiters[i];
-            if ((mask & SocketReadiness.Closed) != 0) continue;
+            var wait = _waiters[i];
+            if ((wait.Mask & SocketReadiness.Closed) != 0) continue;
             _waiters.RemoveAt(i);
-            StackCalls.Wake(this, done);
+            wait.Wake(this);
         }
     }
 
@@ -559,12 +559,39 @@ public sealed class TcpSocket : IConnectionObserver
     public Task WaitAsync(SocketReadiness any, CancellationToken cancellationToken = default)
     {
         if ((Readiness & any) != 0) return Task.CompletedTask;
+        var wait = new TaskSocketWait { Mask = any };
+        Hold(wait);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Undone when the wait ends, so a long-lived token does not collect a registration per wait.
+            var registration = cancellationToken.UnsafeRegister(static (s, t) => ((TaskCompletionSource)s!).TrySetCanceled(t), wait.Done);
+            wait.Done.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return wait.Done.Task;
+    }
+
+    /// <summary>
+    /// <see cref="WaitAsync"/> on a wait the caller reuses (a connection's reads, say): nothing is
+    /// allocated per wait. Completed at once when the socket is already ready.
+    /// </summary>
+    internal ValueTask WaitReusable(ReusableSocketWait wait, SocketReadiness any, CancellationToken cancellationToken)
+    {
+        if ((Readiness & any) != 0) return ValueTask.CompletedTask;
+        var started = wait.Start(any, cancellationToken);
+        Hold(wait);
+        return started;
+    }
+
+    private void Hold(SocketWait wait)
+    {
         _waiters ??= [];
-        _waiters.RemoveAll(w => w.Done.Task.IsCompleted); // cancelled ones, so waiting again and again stays bounded
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiters.Add((any, done));
-        if (cancellationToken.CanBeCanceled) cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
-        return done.Task;
+        // Cancelled ones go now, so waiting again and again stays bounded; a reused wait is held once.
+        for (int i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var w = _waiters[i];
+            if (w.IsDone || ReferenceEquals(w, wait)) _waiters.RemoveAt(i);
+        }
+        _waiters.Add(wait);
     }
 
     /// <summary>Waits held (bounded: cancelled ones are dropped at the next wait).</summary>
@@ -576,10 +603,10 @@ public sealed class TcpSocket : IConnectionObserver
         var ready = Readiness;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
-            var (mask, done) = _waiters[i];
-            if ((mask & ready) == 0 && !done.Task.IsCompleted) continue;
+            var wait = _waiters[i];
+            if ((wait.Mask & ready) == 0 && !wait.IsDone) continue;
             _waiters.RemoveAt(i);
-            StackCalls.Wake(this, done);
+            wait.Wake(this);
         }
     }
 

@@ -25,7 +25,9 @@ public sealed class ThreadLink : IBatchingPacketSink
         public readonly SegmentCoalescer Builder = new();
         public StackThread? BuildingFor;
         public Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>> Ready = [];
-        public Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>>? Spare;
+        // Flushes nest (a receiver run on this thread flushes what it answered into this same box), so
+        // a box keeps as many spare tables as flushes have nested: none is made again once warm.
+        public readonly Stack<Dictionary<StackThread, List<(byte[] Buffer, int Length, int SegmentSize)>>> Spares = new();
     }
 
     [ThreadStatic] private static Outbox? t_outbox;
@@ -80,16 +82,48 @@ public sealed class ThreadLink : IBatchingPacketSink
         // Handing a batch over may run the receiver on this thread at once (StackThread.Post), and what
         // it sends lands in this same outbox: the batches go out of it before any is handed over.
         var ready = box.Ready;
-        box.Ready = box.Spare ?? [];
-        box.Spare = null;
+        box.Ready = box.Spares.TryPop(out var table) ? table : [];
         foreach (var (to, list) in ready)
         {
             if (list.Count == 0) continue;
-            var batch = list.ToArray();
-            list.Clear();
-            to.Post(() =>
+            var delivery = _deliveries.TryDequeue(out var spare) ? spare : new Delivery(this);
+            delivery.Take(to, list);
+            to.Post(delivery.Run);
+        }
+        box.Spares.Push(ready);
+    }
+
+    // Batches in flight are few (one per receiver per flush): their holders are reused, so a flush
+    // allocates nothing once the link has run a while.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Delivery> _deliveries = new();
+
+    /// <summary>One batch on its way to a receiver, run on the receiver's loop; then back to the link's spares.</summary>
+    private sealed class Delivery
+    {
+        private readonly ThreadLink _link;
+        private readonly List<(byte[] Buffer, int Length, int SegmentSize)> _batch = [];
+        private StackThread? _to;
+        public readonly Action Run;
+
+        public Delivery(ThreadLink link)
+        {
+            _link = link;
+            Run = Deliver;
+        }
+
+        public void Take(StackThread to, List<(byte[] Buffer, int Length, int SegmentSize)> packets)
+        {
+            _to = to;
+            _batch.AddRange(packets);
+            packets.Clear();
+        }
+
+        private void Deliver()
+        {
+            var to = _to!;
+            try
             {
-                foreach (var (buffer, length, segmentSize) in batch)
+                foreach (var (buffer, length, segmentSize) in _batch)
                 {
                     try
                     {
@@ -100,9 +134,14 @@ public sealed class ThreadLink : IBatchingPacketSink
                         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                     }
                 }
-            });
+            }
+            finally
+            {
+                _batch.Clear();
+                _to = null;
+                _link._deliveries.Enqueue(this);
+            }
         }
-        box.Spare ??= ready;
     }
 
     private StackThread? Find(Synack.Wire.IpAddr destination)

@@ -1,0 +1,94 @@
+using System.Threading.Tasks.Sources;
+
+namespace Synack.Stack;
+
+/// <summary>
+/// One wait on a socket's readiness, held in the socket's list until the stack's loop finds the socket
+/// ready (or the wait is cancelled, or the socket closes).
+/// </summary>
+internal abstract class SocketWait
+{
+    /// <summary>What the waiter waits for: any of these.</summary>
+    public SocketReadiness Mask;
+
+    /// <summary>Completed or cancelled: no longer worth waking.</summary>
+    public abstract bool IsDone { get; }
+
+    /// <summary>Completes the wait, where <paramref name="socket"/>'s loop says (on the stack's loop, under its lock).</summary>
+    public abstract void Wake(TcpSocket socket);
+}
+
+/// <summary>A wait handed out as a <see cref="Task"/>: one object per wait, for the public <see cref="TcpSocket.WaitAsync"/>.</summary>
+internal sealed class TaskSocketWait : SocketWait
+{
+    public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override bool IsDone => Done.Task.IsCompleted;
+
+    public override void Wake(TcpSocket socket) => StackCalls.Wake(socket, Done);
+}
+
+/// <summary>
+/// A wait an async wrapper reuses for every wait of one kind (a connection's reads, or its writes): a
+/// keep-alive connection waits once per request, and a <see cref="TaskCompletionSource"/>, its task, a
+/// cancellation registration and a wake-up delegate each time were most of what a request allocated
+/// inside the stack. One wait at a time; a registration is undone when the wait ends (a long-lived
+/// token, such as a transport's, would otherwise collect one per wait for the connection's lifetime).
+/// </summary>
+internal sealed class ReusableSocketWait : SocketWait, IValueTaskSource
+{
+    private const int Idle = 0, Waiting = 1, Finished = 2;
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private CancellationToken _token;
+    private int _state;
+    private readonly Action _complete;
+
+    public ReusableSocketWait() => _complete = Complete;
+
+    public override bool IsDone => Volatile.Read(ref _state) != Waiting;
+
+    /// <summary>Starts a wait (the socket's list then holds it); the caller awaits the result once.</summary>
+    public ValueTask Start(SocketReadiness mask, CancellationToken cancellationToken)
+    {
+        Mask = mask;
+        _token = cancellationToken;
+        Volatile.Write(ref _state, Waiting);
+        var wait = new ValueTask(this, _core.Version);
+        if (cancellationToken.CanBeCanceled)
+            _registration = cancellationToken.UnsafeRegister(static s => ((ReusableSocketWait)s!).Finish(cancelled: true), this);
+        return wait;
+    }
+
+    public override void Wake(TcpSocket socket) => StackCalls.Wake(socket, _complete);
+
+    private void Complete() => Finish(cancelled: false);
+
+    private void Finish(bool cancelled)
+    {
+        if (Interlocked.CompareExchange(ref _state, Finished, Waiting) != Waiting) return;
+        if (cancelled) _core.SetException(new OperationCanceledException(_token));
+        else _core.SetResult(true);
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    public void GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            _registration.Dispose(); // waits for a cancellation callback that is running, so the reset below is not raced
+            _registration = default;
+            _token = default;
+            _core.Reset();
+            Volatile.Write(ref _state, Idle);
+        }
+    }
+}
