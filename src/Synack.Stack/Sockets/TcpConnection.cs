@@ -147,92 +147,90 @@ public sealed class TcpConnection : IAsyncDisposable
     private SendCall? _sendCall;
 
     /// <summary>
-    /// A receive made on the stack's loop, its arguments and results in fields: the delegate and the
-    /// wait are made once per connection, so a read that finds data, or waits for it, allocates nothing.
+    /// A call made on the stack's loop, its arguments and results in fields: the delegate and the wait
+    /// are made once per connection, so a read that finds data, or waits for it, allocates nothing.
     /// </summary>
-    private sealed class ReceiveCall
+    private abstract class LoopCall
     {
-        private readonly TcpSocket _socket;
-        private readonly ReusableSocketWait _wait = new();
-        private Memory<byte> _buffer;
-        private CancellationToken _token;
+        protected readonly TcpSocket Socket;
+        protected readonly ReusableSocketWait Wait = new();
+        protected CancellationToken Token;
         public readonly Action Run;
-        public int Taken;
         public SocketError Error;
         public ValueTask Ready;
 
-        public ReceiveCall(TcpSocket socket)
+        protected LoopCall(TcpSocket socket)
         {
-            _socket = socket;
-            Run = Receive;
+            Socket = socket;
+            Run = Call;
         }
 
-        public void Prepare(Memory<byte> buffer, CancellationToken token)
-        {
-            _buffer = buffer;
-            _token = token;
-        }
+        protected abstract void Call();
 
-        private void Receive()
+        public virtual void Clear()
         {
-            Taken = _socket.Receive(_buffer.Span, out Error);
-            if (Error == SocketError.WouldBlock) Ready = _socket.WaitReusable(_wait, SocketReadiness.Readable, _token);
-        }
-
-        public void Clear()
-        {
-            _buffer = default;
-            _token = default;
+            Token = default;
             Ready = default;
         }
     }
 
-    /// <summary>A send of a sequence's pieces on the stack's loop, made as <see cref="ReceiveCall"/> is.</summary>
-    private sealed class SendCall
+    private sealed class ReceiveCall(TcpSocket socket) : LoopCall(socket)
     {
-        private readonly TcpSocket _socket;
-        private readonly ReusableSocketWait _wait = new();
-        private System.Buffers.ReadOnlySequence<byte> _data;
-        private CancellationToken _token;
-        public readonly Action Run;
-        public long Taken;
-        public SocketError Error;
-        public ValueTask Ready;
+        private Memory<byte> _buffer;
+        public int Taken;
 
-        public SendCall(TcpSocket socket)
+        public void Prepare(Memory<byte> buffer, CancellationToken token)
         {
-            _socket = socket;
-            Run = Send;
+            _buffer = buffer;
+            Token = token;
         }
+
+        protected override void Call()
+        {
+            Taken = Socket.Receive(_buffer.Span, out Error);
+            if (Error == SocketError.WouldBlock) Ready = Socket.WaitReusable(Wait, SocketReadiness.Readable, Token);
+        }
+
+        public override void Clear()
+        {
+            base.Clear();
+            _buffer = default;
+        }
+    }
+
+    /// <summary>A send of a sequence's pieces, as many as the send buffer takes.</summary>
+    private sealed class SendCall(TcpSocket socket) : LoopCall(socket)
+    {
+        private System.Buffers.ReadOnlySequence<byte> _data;
+        public long Taken;
 
         public void Prepare(System.Buffers.ReadOnlySequence<byte> data, CancellationToken token)
         {
             _data = data;
-            _token = token;
+            Token = token;
         }
 
-        private void Send()
+        protected override void Call()
         {
             Taken = 0;
             Error = SocketError.Success;
             foreach (var piece in _data)
             {
-                int n = _socket.Send(piece.Span, out Error);
+                int n = Socket.Send(piece.Span, out Error);
                 Taken += n;
                 if (Error is not (SocketError.Success or SocketError.WouldBlock)) return;
                 if (n < piece.Length)
                 {
-                    Ready = _socket.WaitReusable(_wait, SocketReadiness.Writable, _token);
+                    Ready = Socket.WaitReusable(Wait, SocketReadiness.Writable, Token);
                     return;
                 }
             }
         }
 
-        public void Clear()
+        public override void Clear()
         {
+            base.Clear();
             _data = default;
-            _token = default;
-            Ready = default;
         }
     }
 
