@@ -47,13 +47,21 @@ public static class HttpApp
             if (count < 0) return Results.BadRequest("a count of bytes cannot be negative\n");
             response.ContentType = "application/octet-stream";
             response.ContentLength = count;
-            var chunk = new byte[64 * 1024];
-            for (long sent = 0; sent < count;)
+            // Pooled, and no bigger than the response: a 100-byte answer must not cost a 64 KiB array.
+            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(count, 1, 64 * 1024));
+            try
             {
-                int n = (int)Math.Min(chunk.Length, count - sent);
-                DeterministicBytes.Fill(sent, chunk.AsSpan(0, n));
-                await response.Body.WriteAsync(chunk.AsMemory(0, n));
-                sent += n;
+                for (long sent = 0; sent < count;)
+                {
+                    int n = (int)Math.Min(Math.Min(chunk.Length, 64 * 1024), count - sent);
+                    DeterministicBytes.Fill(sent, chunk.AsSpan(0, n));
+                    await response.Body.WriteAsync(chunk.AsMemory(0, n));
+                    sent += n;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
             }
             return Results.Empty;
         });

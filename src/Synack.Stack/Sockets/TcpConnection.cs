@@ -210,17 +210,26 @@ public sealed class TcpConnection : IAsyncDisposable
             Token = token;
         }
 
+        // Every piece but the last goes with MSG_MORE: a pipe's buffer is a chain of 4 KiB blocks, and
+        // sent one by one each block's tail went out as a short segment of its own (a TUN download went
+        // out in 4 KiB packets). Corked, the blocks leave as full segments that the device takes as one
+        // burst; before waiting for room the rest is pushed, as tcp_sendmsg pushes before it sleeps.
         protected override void Call()
         {
             Taken = 0;
             Error = SocketError.Success;
-            foreach (var piece in _data)
+            var pieces = _data.GetEnumerator();
+            bool more = pieces.MoveNext();
+            while (more)
             {
-                int n = Socket.Send(piece.Span, out Error);
+                var piece = pieces.Current;
+                more = pieces.MoveNext();
+                int n = Socket.Send(piece.Span, out Error, more);
                 Taken += n;
                 if (Error is not (SocketError.Success or SocketError.WouldBlock)) return;
                 if (n < piece.Length)
                 {
+                    if (more) Socket.Send(default, out _);
                     Ready = Socket.WaitReusable(Wait, SocketReadiness.Writable, Token);
                     return;
                 }
