@@ -1,3 +1,4 @@
+using System.Buffers;
 using Synack.Stack;
 
 namespace Synack.Services;
@@ -8,11 +9,23 @@ public static class SimpleServices
     /// <summary>Echo (port 7, RFC 862): sends back what it reads until the peer closes, then closes.</summary>
     public static async Task EchoAsync(TcpConnection conn, CancellationToken ct)
     {
-        var buf = new byte[64 * 1024];
         try
         {
-            int n;
-            while ((n = await conn.ReadAsync(buf, ct)) > 0) await conn.WriteAsync(buf.AsMemory(0, n), ct);
+            while (true)
+            {
+                await conn.ReadAsync(Memory<byte>.Empty, ct); // no buffer held while idle
+                var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                try
+                {
+                    int n = await conn.ReadAsync(buf, ct);
+                    if (n == 0) break;
+                    await conn.WriteAsync(buf.AsMemory(0, n), ct);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buf);
+                }
+            }
             await conn.CloseAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException)
@@ -23,10 +36,21 @@ public static class SimpleServices
     /// <summary>Discard (port 9, RFC 863): reads and forgets until the peer closes, then closes.</summary>
     public static async Task DiscardAsync(TcpConnection conn, CancellationToken ct)
     {
-        var buf = new byte[64 * 1024];
         try
         {
-            while (await conn.ReadAsync(buf, ct) > 0) { }
+            while (true)
+            {
+                await conn.ReadAsync(Memory<byte>.Empty, ct); // a million idle connections hold no buffers
+                var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                try
+                {
+                    if (await conn.ReadAsync(buf, ct) == 0) break;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buf);
+                }
+            }
             await conn.CloseAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException)

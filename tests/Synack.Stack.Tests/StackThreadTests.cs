@@ -49,8 +49,13 @@ public class StackThreadTests
         Assert.Equal(0, await c.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         await c.CloseAsync().WaitAsync(TimeSpan.FromSeconds(10));
         int tw = 0;
-        clientThread.Invoke(() => tw = clientThread.Stack.TimeWaitCount);
-        Assert.Equal(1, tw); // the client shut down first
+        string seen = "";
+        clientThread.Invoke(() =>
+        {
+            tw = clientThread.Stack.TimeWaitCount;
+            seen = string.Join("; ", clientThread.Stack.Snapshot()) + $"; {clientThread.Stack.Statistics}";
+        });
+        Assert.True(tw == 1, $"the client shut down first, so TIME-WAIT is its: {seen}");
     }
 
     [Fact]

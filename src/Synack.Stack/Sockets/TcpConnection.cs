@@ -89,7 +89,11 @@ public sealed class TcpConnection : IAsyncDisposable
         return new TcpConnection(socket);
     }
 
-    /// <summary>Reads into <paramref name="buffer"/>; 0 is end of stream (the peer closed its side).</summary>
+    /// <summary>
+    /// Reads into <paramref name="buffer"/>; 0 is end of stream (the peer closed its side). An empty
+    /// buffer waits until a read would not block and returns 0 (data, end of stream or an error is
+    /// there: the next read says which), so an idle connection need not hold a buffer while it waits.
+    /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -187,6 +191,16 @@ public sealed class TcpConnection : IAsyncDisposable
 
         protected override void Call()
         {
+            if (_buffer.IsEmpty)
+            {
+                // A zero-byte read waits until a read would not block, as on a .NET Socket: a server
+                // holding many idle connections then holds no buffer for each while it waits.
+                Taken = 0;
+                bool readable = (Socket.Readiness & SocketReadiness.Readable) != 0;
+                Error = readable ? SocketError.Success : SocketError.WouldBlock;
+                if (!readable) Ready = Socket.WaitReusable(Wait, SocketReadiness.Readable, Token);
+                return;
+            }
             Taken = Socket.Receive(_buffer.Span, out Error);
             if (Error == SocketError.WouldBlock) Ready = Socket.WaitReusable(Wait, SocketReadiness.Readable, Token);
         }
