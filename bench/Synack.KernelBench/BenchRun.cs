@@ -4,17 +4,18 @@ using Synack.Tcp;
 namespace Synack.KernelBench;
 
 /// <summary>What one <c>synack bench</c> run measures: sizes, counts and how many runs each figure's median takes.</summary>
-public sealed record BenchPlan(long Bytes, int Runs, int Connections, int Rounds, int Idle, int TimeWait, long LossBytes)
+public sealed record BenchPlan(long Bytes, int Runs, int Connections, int Rounds, int Idle, int TimeWait, long LossBytes, int Hold = 1_000_000)
 {
     /// <summary>The plan for a full measurement (3 runs each), or with <paramref name="quick"/> a smoke test (1 run, small sizes).</summary>
-    public static BenchPlan For(bool quick, long? bytes = null, int? idle = null, int? timeWait = null) => new(
+    public static BenchPlan For(bool quick, long? bytes = null, int? idle = null, int? timeWait = null, int? hold = null) => new(
         Bytes: bytes ?? (quick ? 32L << 20 : 512L << 20),
         Runs: quick ? 1 : 3,
         Connections: quick ? 200 : 5000,
         Rounds: quick ? 500 : 10_000,
         Idle: idle ?? (quick ? 2_000 : 100_000),
         TimeWait: timeWait ?? (quick ? 2_000 : 100_000),
-        LossBytes: quick ? 2L << 20 : 16L << 20);
+        LossBytes: quick ? 2L << 20 : 16L << 20,
+        Hold: hold ?? (quick ? 10_000 : 1_000_000));
 
     public bool Quick => Runs == 1;
 }
@@ -26,7 +27,7 @@ public sealed record BenchPlan(long Bytes, int Runs, int Connections, int Rounds
 public static class BenchRun
 {
     /// <summary>The groups of rows, in the order a full run takes them.</summary>
-    public static readonly IReadOnlyList<string> Groups = ["bulk", "connections", "latency", "idle", "time-wait", "loss", "first-request", "tun"];
+    public static readonly IReadOnlyList<string> Groups = ["bulk", "connections", "latency", "idle", "time-wait", "loss", "first-request", "tun", "hold"];
 
     /// <summary>Runs one group; <paramref name="progress"/> hears what it is doing.</summary>
     public static async Task<IReadOnlyList<BenchRow>> GroupAsync(string group, BenchPlan plan, Action<string> progress) => group switch
@@ -39,6 +40,7 @@ public static class BenchRun
         "loss" => [Loss(plan)],
         "first-request" => [FirstRequest.Row(plan.Runs, progress)],
         "tun" => TunBench.Run(plan.Quick, progress),
+        "hold" => HoldBench.Run(plan.Hold, progress),
         _ => throw new ArgumentOutOfRangeException(nameof(group), $"no group '{group}' (there are {string.Join(", ", Groups)})"),
     };
 

@@ -80,9 +80,6 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         {
             while (true)
             {
-                // As Kestrel's socket transport (WaitForDataBeforeAllocatingBuffer): wait for data before
-                // taking a pipe block, so an idle keep-alive connection holds no 4 KiB block.
-                await _connection.ReadAsync(Memory<byte>.Empty, _stopReading.Token);
                 var memory = _input.Writer.GetMemory(MinReadSize);
                 int n = await _connection.ReadAsync(memory, _stopReading.Token);
                 if (n == 0) break; // the peer's FIN

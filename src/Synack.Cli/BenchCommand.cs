@@ -18,11 +18,12 @@ internal static class BenchCommand
         var bytes = new Option<long?>("--bytes") { Description = "bytes per bulk stream (default 512 MiB, quick 32 MiB)" };
         var idle = new Option<int?>("--idle") { Description = "idle connections to open for the memory figure (default 100,000; up to 5,080,000)" };
         var timeWait = new Option<int?>("--time-wait") { Description = "TIME-WAIT entries to make for the memory figure (default 100,000)" };
+        var hold = new Option<int?>("--hold") { Description = "idle connections kernel clients hold open through TUN (default 1,000,000; Kestrel's row a fifth as many; up to 12,000,000)" };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file ('-': standard output, the table then goes to standard error)" };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "also write the table as Markdown (for docs/benchmarks.md)" };
         var cmd = new Command("bench", "measure Synack beside the Linux kernel in one run: bulk streams, connection rate, latency, memory per connection and per TIME-WAIT entry, goodput under loss, and (as root) TUN downloads and Kestrel under wrk and h2load")
         {
-            only, quick, bytes, idle, timeWait, json, markdown,
+            only, quick, bytes, idle, timeWait, hold, json, markdown,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -32,10 +33,10 @@ internal static class BenchCommand
                 error.WriteLine($"synack bench: no group '{unknown}' (there are {string.Join(", ", all)})");
                 return 2;
             }
-            var plan = BenchPlan.For(parse.GetValue(quick), parse.GetValue(bytes), parse.GetValue(idle), parse.GetValue(timeWait));
-            if (plan.Bytes <= 0 || plan.Idle <= 0 || plan.TimeWait <= 0)
+            var plan = BenchPlan.For(parse.GetValue(quick), parse.GetValue(bytes), parse.GetValue(idle), parse.GetValue(timeWait), parse.GetValue(hold));
+            if (plan.Bytes <= 0 || plan.Idle <= 0 || plan.TimeWait <= 0 || plan.Hold is <= 0 or > 12_000_000)
             {
-                error.WriteLine("synack bench: --bytes, --idle and --time-wait take a positive count");
+                error.WriteLine("synack bench: --bytes, --idle, --time-wait and --hold take a positive count (--hold at most 12,000,000: 240 client addresses of 50,000 ports)");
                 return 2;
             }
             string? jsonPath = parse.GetValue(json);
@@ -88,6 +89,21 @@ internal static class BenchCommand
             output.WriteLine((await FirstRequest.MeasureAsync(parse.GetValue(on) == "simulated")).ToString("F1", CultureInfo.InvariantCulture));
             return 0;
         });
+        return cmd;
+    }
+
+    /// <summary>The kernel clients of the hold row, run by the bench inside its namespace.</summary>
+    public static Command CreateHoldClients(TextWriter output)
+    {
+        var to = new Option<string>("--to") { Required = true };
+        var from = new Option<string>("--from") { Required = true };
+        var index = new Option<int>("--index") { Required = true };
+        var count = new Option<int>("--count") { Required = true };
+        var release = new Option<string>("--release") { Required = true };
+        var cmd = new Command("bench-hold-clients", "(used by synack bench) kernel clients that open, hold and close connections") { to, from, index, count, release };
+        cmd.Hidden = true;
+        cmd.SetAction(async parse => await HoldClients.RunAsync(System.Net.IPEndPoint.Parse(parse.GetValue(to)!), System.Net.IPAddress.Parse(parse.GetValue(from)!),
+            parse.GetValue(index), parse.GetValue(count), inFlight: 32, parse.GetValue(release)!, TimeSpan.FromMinutes(15), output));
         return cmd;
     }
 

@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(ExploreCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.CreateKernelBulk(output));
         root.Subcommands.Add(BenchCommand.CreateFirstRequest(output));
+        root.Subcommands.Add(BenchCommand.CreateHoldClients(output));
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
     }

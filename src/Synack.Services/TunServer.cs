@@ -96,16 +96,20 @@ public sealed class TunServer : IAsyncDisposable
         await _http.StartAsync(ct);
         foreach (var stack in stacks)
         {
-            Serve(TcpListener.Start(stack, 7), SimpleServices.EchoAsync);
-            Serve(TcpListener.Start(stack, 9), SimpleServices.DiscardAsync);
+            // Linux's somaxconn (4,096): a crowd of clients connecting at once waits in the accept queue
+            // rather than each retrying its SYN a second later.
+            Serve(TcpListener.Start(stack, 7, Backlog), SimpleServices.EchoAsync);
+            Serve(TcpListener.Start(stack, 9, Backlog), SimpleServices.DiscardAsync);
             if (_options.Files is { } files)
             {
-                var listener = TcpListener.Start(stack, 8000);
+                var listener = TcpListener.Start(stack, 8000, Backlog);
                 _listeners.Add(listener);
                 _accepting.Add(files.RunAsync(listener, _stop.Token));
             }
         }
     }
+
+    private const int Backlog = 4096;
 
     private void Serve(TcpListener listener, Func<TcpConnection, CancellationToken, Task> serve)
     {

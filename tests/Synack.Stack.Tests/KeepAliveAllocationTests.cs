@@ -25,14 +25,15 @@ public class KeepAliveAllocationTests
         link.Attach(serverLoop);
         var listener = TcpListener.Start(serverLoop.Stack, 80);
         var accepting = listener.AcceptAsync();
-        var client = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 80);
-        var server = await accepting;
+        var client = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 80).WaitAsync(TimeSpan.FromSeconds(30));
+        var server = await accepting.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         using var stop = new CancellationTokenSource(); // lives as long as the connection, as a transport's does
 
         var request = new byte[100];
         var response = new byte[200];
         var serverBuffer = new byte[4096];
         var clientBuffer = new byte[4096];
+        int served = 0, asked = 0;
 
         async Task ServeAsync(int count)
         {
@@ -41,6 +42,7 @@ public class KeepAliveAllocationTests
                 int got = 0;
                 while (got < request.Length) got += await server.ReadAsync(serverBuffer, stop.Token);
                 await server.WriteAsync(response, stop.Token);
+                served++;
             }
         }
 
@@ -51,6 +53,7 @@ public class KeepAliveAllocationTests
                 await client.WriteAsync(request, stop.Token);
                 int got = 0;
                 while (got < response.Length) got += await client.ReadAsync(clientBuffer, stop.Token);
+                asked++;
             }
         }
 
@@ -58,8 +61,15 @@ public class KeepAliveAllocationTests
         {
             long before = GC.GetTotalAllocatedBytes(precise: true);
             var serving = ServeAsync(Requests);
-            await AskAsync(Requests);
+            var asking = AskAsync(Requests);
+            // Bounded: a lost wake-up fails here, saying where each side stood, instead of hanging the run.
+            var both = Task.WhenAll(serving, asking);
+            if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(30))) != both)
+            {
+                Assert.Fail($"stalled: served {served}, asked {asked}; client {string.Join("; ", clientLoop.Stack.Snapshot())}; server {string.Join("; ", serverLoop.Stack.Snapshot())}");
+            }
             await serving;
+            await asking;
             return (GC.GetTotalAllocatedBytes(precise: true) - before) / Requests;
         }
 

@@ -44,3 +44,34 @@ public sealed class ZeroByteReadTests
         Assert.Equal(0, end);
     }
 }
+
+/// <summary>The same on real threads, with a token that lives as long as the connection (as a transport's).</summary>
+public sealed class ZeroByteReadOnThreadsTests
+{
+    [Fact]
+    public async Task Zero_byte_reads_then_reads_take_every_message_on_real_threads()
+    {
+        using var clientLoop = new StackThread(new NetworkStack(new StackOptions { Name = "client", Addresses = [IpAddr.Parse("192.0.2.1")] }));
+        using var serverLoop = new StackThread(new NetworkStack(new StackOptions { Name = "server", Addresses = [IpAddr.Parse("192.0.2.2")] }));
+        var link = new ThreadLink();
+        link.Attach(clientLoop);
+        link.Attach(serverLoop);
+        var listener = TcpListener.Start(serverLoop.Stack, 9);
+        var accepting = listener.AcceptAsync();
+        var c = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 9).WaitAsync(TimeSpan.FromSeconds(10));
+        var s = await accepting.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        using var stop = new CancellationTokenSource();
+        var buffer = new byte[64];
+        for (int i = 0; i < 200; i++)
+        {
+            var waiting = s.ReadAsync(Memory<byte>.Empty, stop.Token).AsTask();
+            await c.WriteAsync(new byte[] { (byte)i });
+            Assert.Equal(0, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(1, await s.ReadAsync(buffer, stop.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal((byte)i, buffer[0]);
+        }
+        c.Abort();
+        s.Abort();
+        listener.Stop();
+    }
+}

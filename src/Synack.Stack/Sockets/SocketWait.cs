@@ -34,53 +34,59 @@ internal sealed class TaskSocketWait : SocketWait
 /// cancellation registration and a wake-up delegate each time were most of what a request allocated
 /// inside the stack. One wait at a time; a registration is undone when the wait ends (a long-lived
 /// token, such as a transport's, would otherwise collect one per wait for the connection's lifetime).
+/// The wrapper's call object derives from it, so a connection that waits holds one object for both.
 /// </summary>
-internal sealed class ReusableSocketWait : SocketWait, IValueTaskSource
+internal abstract class ReusableSocketWait : SocketWait, IValueTaskSource, IValueTaskSource<int>
 {
     private const int Idle = 0, Waiting = 1, Finished = 2;
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private static readonly Action<ReusableSocketWait> CompleteWait = static w => w.Finish(cancelled: false);
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
     private int _state;
-    private readonly Action _complete;
-
-    public ReusableSocketWait() => _complete = Complete;
 
     public override bool IsDone => Volatile.Read(ref _state) != Waiting;
 
-    /// <summary>Starts a wait (the socket's list then holds it); the caller awaits the result once.</summary>
-    public ValueTask Start(SocketReadiness mask, CancellationToken cancellationToken)
+    /// <summary>Starts a wait (the socket's list then holds it); the caller awaits <see cref="Ready"/> once.</summary>
+    public void Start(SocketReadiness mask, CancellationToken cancellationToken)
     {
         Mask = mask;
         _token = cancellationToken;
         Volatile.Write(ref _state, Waiting);
-        var wait = new ValueTask(this, _core.Version);
         if (cancellationToken.CanBeCanceled)
             _registration = cancellationToken.UnsafeRegister(static s => ((ReusableSocketWait)s!).Finish(cancelled: true), this);
-        return wait;
     }
 
-    public override void Wake(TcpSocket socket) => StackCalls.Wake(socket, _complete);
+    /// <summary>The wait started last.</summary>
+    public ValueTask Ready => new(this, _core.Version);
 
-    private void Complete() => Finish(cancelled: false);
+    /// <summary>The wait started last, as a read's result (0).</summary>
+    public ValueTask<int> ReadyAsZero => new(this, _core.Version);
+
+    public override void Wake(TcpSocket socket) => StackCalls.Wake(socket, CompleteWait, this);
 
     private void Finish(bool cancelled)
     {
         if (Interlocked.CompareExchange(ref _state, Finished, Waiting) != Waiting) return;
         if (cancelled) _core.SetException(new OperationCanceledException(_token));
-        else _core.SetResult(true);
+        else _core.SetResult(0);
     }
+
+    /// <summary>Called once the waiter has taken the result (a call object goes back to its owner here).</summary>
+    protected virtual void Consumed() { }
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
-    public void GetResult(short token)
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    public int GetResult(short token)
     {
         try
         {
-            _core.GetResult(token);
+            return _core.GetResult(token);
         }
         finally
         {
@@ -89,6 +95,7 @@ internal sealed class ReusableSocketWait : SocketWait, IValueTaskSource
             _token = default;
             _core.Reset();
             Volatile.Write(ref _state, Idle);
+            Consumed();
         }
     }
 }

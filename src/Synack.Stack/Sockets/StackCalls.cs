@@ -18,6 +18,13 @@ internal static class StackCalls
         else action();
     }
 
+    /// <summary><see cref="Invoke(TcpSocket, SocketCall, Action)"/> with the call's state passed along, so nothing is allocated per call.</summary>
+    public static void Invoke<TState>(TcpSocket socket, SocketCall call, Action<TState> action, TState state)
+    {
+        if (socket.Stack.Loop is { } loop) loop.Invoke(action, state, Order(socket, call));
+        else action(state);
+    }
+
     /// <summary>A call nobody waits for (close, stop listening): queued to the loop from other threads, so it never blocks.</summary>
     public static void Post(TcpSocket socket, SocketCall call, Action action)
     {
@@ -36,11 +43,11 @@ internal static class StackCalls
         else waiter.TrySetResult();
     }
 
-    /// <summary><see cref="Wake(TcpSocket, TaskCompletionSource)"/> for a wait that completes itself with <paramref name="complete"/> (made once, not per wake).</summary>
-    public static void Wake(TcpSocket socket, Action complete)
+    /// <summary><see cref="Wake(TcpSocket, TaskCompletionSource)"/> for a wait that <paramref name="complete"/> completes, given the wait.</summary>
+    public static void Wake<TWait>(TcpSocket socket, Action<TWait> complete, TWait wait)
     {
-        if (socket.Stack.Loop is { } loop) loop.Wake(complete, Order(socket, SocketCall.Wake));
-        else complete();
+        if (socket.Stack.Loop is { } loop) loop.Wake(complete, wait, Order(socket, SocketCall.Wake));
+        else complete(wait);
     }
 
     /// <summary>Where work that feeds <paramref name="socket"/> should run (see <see cref="TcpConnection.Scheduler"/>).</summary>

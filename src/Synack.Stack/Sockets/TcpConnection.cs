@@ -94,20 +94,50 @@ public sealed class TcpConnection : IAsyncDisposable
     /// buffer waits until a read would not block and returns 0 (data, end of stream or an error is
     /// there: the next read says which), so an idle connection need not hold a buffer while it waits.
     /// </summary>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!buffer.IsEmpty) return ReadDataAsync(buffer, cancellationToken);
+        // A zero-byte read is how an idle connection waits: it waits on the connection's call object
+        // itself, with no async method's state held for it.
+        var call = Interlocked.Exchange(ref _receiveCall, null);
+        if (call is null)
+        {
+            if (_receiveCallMade) return ReadDataAsync(buffer, cancellationToken); // another read has it: the general path
+            call = new ReceiveCall(this);
+            _receiveCallMade = true;
+        }
+        call.Prepare(buffer, cancellationToken);
+        StackCalls.Invoke(_socket, SocketCall.Receive, LoopCall.Run, call);
+        if (call.Waiting)
+        {
+            call.GoesBackWhenConsumed = true;
+            return call.ReadyAsZero;
+        }
+        var error = call.Error;
+        call.Clear();
+        _receiveCall = call;
+        return error is SocketError.Success or SocketError.WouldBlock ? new ValueTask<int>(0) : ValueTask.FromException<int>(Exception(error));
+    }
+
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask<int> ReadDataAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         // One read at a time reuses the connection's call (a second, concurrent one makes its own).
-        var call = Interlocked.Exchange(ref _receiveCall, null) ?? new ReceiveCall(_socket);
+        var call = Interlocked.Exchange(ref _receiveCall, null);
+        if (call is null)
+        {
+            call = new ReceiveCall(this);
+            _receiveCallMade = true;
+        }
         try
         {
             while (true)
             {
                 call.Prepare(buffer, cancellationToken);
-                StackCalls.Invoke(_socket, SocketCall.Receive, call.Run);
+                StackCalls.Invoke(_socket, SocketCall.Receive, LoopCall.Run, call);
                 if (call.Error == SocketError.Success) return call.Taken;
                 if (call.Error != SocketError.WouldBlock) throw Exception(call.Error);
-                await call.Ready;
+                if (call.Waiting) await call.Ready; // else readable meanwhile: read again
             }
         }
         finally
@@ -128,16 +158,16 @@ public sealed class TcpConnection : IAsyncDisposable
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(System.Buffers.ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
     {
-        var call = Interlocked.Exchange(ref _sendCall, null) ?? new SendCall(_socket);
+        var call = Interlocked.Exchange(ref _sendCall, null) ?? new SendCall(this);
         try
         {
             while (!data.IsEmpty)
             {
                 call.Prepare(data, cancellationToken);
-                StackCalls.Invoke(_socket, SocketCall.Send, call.Run);
+                StackCalls.Invoke(_socket, SocketCall.Send, LoopCall.Run, call);
                 if (call.Error is not (SocketError.Success or SocketError.WouldBlock)) throw Exception(call.Error);
                 data = data.Slice(call.Taken);
-                if (!data.IsEmpty) await call.Ready;
+                if (call.Waiting) await call.Ready;
             }
         }
         finally
@@ -148,45 +178,54 @@ public sealed class TcpConnection : IAsyncDisposable
     }
 
     private ReceiveCall? _receiveCall;
+    private bool _receiveCallMade; // once made, a missing call means a read holds it
     private SendCall? _sendCall;
 
     /// <summary>
-    /// A call made on the stack's loop, its arguments and results in fields: the delegate and the wait
-    /// are made once per connection, so a read that finds data, or waits for it, allocates nothing.
+    /// A call made on the stack's loop, its arguments and results in fields, and the wait it may need
+    /// (it is that wait): made once per connection and kind, so a read that finds data, or waits for it,
+    /// allocates nothing — and an idle connection waiting to read holds this one object.
     /// </summary>
-    private abstract class LoopCall
+    private abstract class LoopCall(TcpConnection owner) : ReusableSocketWait
     {
-        protected readonly TcpSocket Socket;
-        protected readonly ReusableSocketWait Wait = new();
+        public static readonly Action<LoopCall> Run = static c => c.Call();
+        protected readonly TcpConnection Owner = owner;
         protected CancellationToken Token;
-        public readonly Action Run;
         public SocketError Error;
-        public ValueTask Ready;
+        /// <summary>The call blocked and its wait started: the caller awaits <see cref="ReusableSocketWait.Ready"/>.</summary>
+        public bool Waiting;
 
-        protected LoopCall(TcpSocket socket)
+        protected TcpSocket Socket => Owner._socket;
+
+        public void Start(CancellationToken token)
         {
-            Socket = socket;
-            Run = Call;
+            Token = token;
+            Waiting = false;
         }
 
         protected abstract void Call();
 
+        /// <summary>Blocked: wait for <paramref name="readiness"/>, unless the socket is ready for it already (then the caller tries again).</summary>
+        protected void WaitFor(SocketReadiness readiness) => Waiting = Socket.WaitReusable(this, readiness, Token);
+
         public virtual void Clear()
         {
             Token = default;
-            Ready = default;
+            Waiting = false;
         }
     }
 
-    private sealed class ReceiveCall(TcpSocket socket) : LoopCall(socket)
+    private sealed class ReceiveCall(TcpConnection owner) : LoopCall(owner)
     {
         private Memory<byte> _buffer;
         public int Taken;
+        /// <summary>A zero-byte read handed this call out as its result: back to the connection once consumed.</summary>
+        public bool GoesBackWhenConsumed;
 
         public void Prepare(Memory<byte> buffer, CancellationToken token)
         {
             _buffer = buffer;
-            Token = token;
+            Start(token);
         }
 
         protected override void Call()
@@ -196,13 +235,20 @@ public sealed class TcpConnection : IAsyncDisposable
                 // A zero-byte read waits until a read would not block, as on a .NET Socket: a server
                 // holding many idle connections then holds no buffer for each while it waits.
                 Taken = 0;
-                bool readable = (Socket.Readiness & SocketReadiness.Readable) != 0;
-                Error = readable ? SocketError.Success : SocketError.WouldBlock;
-                if (!readable) Ready = Socket.WaitReusable(Wait, SocketReadiness.Readable, Token);
+                WaitFor(SocketReadiness.Readable);
+                Error = Waiting ? SocketError.WouldBlock : SocketError.Success;
                 return;
             }
             Taken = Socket.Receive(_buffer.Span, out Error);
-            if (Error == SocketError.WouldBlock) Ready = Socket.WaitReusable(Wait, SocketReadiness.Readable, Token);
+            if (Error == SocketError.WouldBlock) WaitFor(SocketReadiness.Readable);
+        }
+
+        protected override void Consumed()
+        {
+            if (!GoesBackWhenConsumed) return;
+            GoesBackWhenConsumed = false;
+            Clear();
+            Owner._receiveCall = this;
         }
 
         public override void Clear()
@@ -213,7 +259,7 @@ public sealed class TcpConnection : IAsyncDisposable
     }
 
     /// <summary>A send of a sequence's pieces, as many as the send buffer takes.</summary>
-    private sealed class SendCall(TcpSocket socket) : LoopCall(socket)
+    private sealed class SendCall(TcpConnection owner) : LoopCall(owner)
     {
         private System.Buffers.ReadOnlySequence<byte> _data;
         public long Taken;
@@ -221,7 +267,7 @@ public sealed class TcpConnection : IAsyncDisposable
         public void Prepare(System.Buffers.ReadOnlySequence<byte> data, CancellationToken token)
         {
             _data = data;
-            Token = token;
+            Start(token);
         }
 
         // Every piece but the last goes with MSG_MORE: a pipe's buffer is a chain of 4 KiB blocks, and
@@ -244,7 +290,8 @@ public sealed class TcpConnection : IAsyncDisposable
                 if (n < piece.Length)
                 {
                     if (more) Socket.Send(default, out _);
-                    Ready = Socket.WaitReusable(Wait, SocketReadiness.Writable, Token);
+                    Error = SocketError.WouldBlock;
+                    WaitFor(SocketReadiness.Writable);
                     return;
                 }
             }

@@ -17,6 +17,8 @@ public sealed class TcpSocket : IConnectionObserver
 {
     private readonly NetworkStack _stack;
     // Made on the first wait: most sockets of a busy server are never waited on, and an empty list is 32 bytes.
+    // One wait in a field (an idle connection's read), more in a list made when a second waits at once.
+    private SocketWait? _wait;
     private List<SocketWait>? _waiters;
     private StackConnection? _connection;
     private Listener? _listener;
@@ -491,6 +493,11 @@ public sealed class TcpSocket : IConnectionObserver
     /// </summary>
     private void WakeAbandonedWaiters()
     {
+        if (_wait is { } first && (first.Mask & SocketReadiness.Closed) == 0)
+        {
+            _wait = null;
+            first.Wake(this);
+        }
         if (_waiters is null) return;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
@@ -573,35 +580,45 @@ public sealed class TcpSocket : IConnectionObserver
 
     /// <summary>
     /// <see cref="WaitAsync"/> on a wait the caller reuses (a connection's reads, say): nothing is
-    /// allocated per wait. Completed at once when the socket is already ready.
+    /// allocated per wait. False when the socket is ready already (nothing to wait for).
     /// </summary>
-    internal ValueTask WaitReusable(ReusableSocketWait wait, SocketReadiness any, CancellationToken cancellationToken)
+    internal bool WaitReusable(ReusableSocketWait wait, SocketReadiness any, CancellationToken cancellationToken)
     {
-        if ((Readiness & any) != 0) return ValueTask.CompletedTask;
-        var started = wait.Start(any, cancellationToken);
+        if ((Readiness & any) != 0) return false;
+        wait.Start(any, cancellationToken);
         Hold(wait);
-        return started;
+        return true;
     }
 
     private void Hold(SocketWait wait)
     {
-        _waiters ??= [];
         // Cancelled ones go now, so waiting again and again stays bounded; a reused wait is held once.
-        for (int i = _waiters.Count - 1; i >= 0; i--)
+        if (_wait is { } first && (first.IsDone || ReferenceEquals(first, wait))) _wait = null;
+        if (_waiters is { } more)
         {
-            var w = _waiters[i];
-            if (w.IsDone || ReferenceEquals(w, wait)) _waiters.RemoveAt(i);
+            for (int i = more.Count - 1; i >= 0; i--)
+            {
+                var w = more[i];
+                if (w.IsDone || ReferenceEquals(w, wait)) more.RemoveAt(i);
+            }
         }
-        _waiters.Add(wait);
+        if (_wait is null) _wait = wait;
+        else (_waiters ??= []).Add(wait);
     }
 
     /// <summary>Waits held (bounded: cancelled ones are dropped at the next wait).</summary>
-    internal int Waiters => _waiters?.Count ?? 0;
+    internal int Waiters => (_wait is null ? 0 : 1) + (_waiters?.Count ?? 0);
 
     private void NotifyWaiters()
     {
-        if (_waiters is null || _waiters.Count == 0) return;
+        if (_wait is null && (_waiters is null || _waiters.Count == 0)) return;
         var ready = Readiness;
+        if (_wait is { } first && ((first.Mask & ready) != 0 || first.IsDone))
+        {
+            _wait = null;
+            first.Wake(this);
+        }
+        if (_waiters is null) return;
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {
             var wait = _waiters[i];

@@ -27,11 +27,20 @@ public interface IStackLoop
     /// </summary>
     void Invoke(Action action, long order) => Invoke(action);
 
+    /// <summary>
+    /// <see cref="Invoke(Action, long)"/> with the call's state passed along: a loop that runs calls where
+    /// they are made needs no closure, so a socket call allocates nothing.
+    /// </summary>
+    void Invoke<TState>(Action<TState> action, TState state, long order) => Invoke(() => action(state), order);
+
     /// <summary>Work nobody waits for (a close, a pipe's continuation): queued, never blocking the caller.</summary>
     void Post(Action action, long order);
 
     /// <summary>Wakes a waiter: <paramref name="wake"/> completes it, at once or at a point of the loop's choosing.</summary>
     void Wake(Action wake, long order) => wake();
+
+    /// <summary><see cref="Wake(Action, long)"/> with the waiter passed along (no closure where the loop wakes at once).</summary>
+    void Wake<TState>(Action<TState> wake, TState state, long order) => Wake(() => wake(state), order);
 
     /// <summary>Where work that feeds a connection's pipes runs (the thread pool, unless the loop must order it).</summary>
     PipeScheduler Scheduler(long order) => PipeScheduler.ThreadPool;

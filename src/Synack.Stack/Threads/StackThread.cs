@@ -94,6 +94,38 @@ public sealed class StackThread : IStackLoop, IDisposable
 
     void IStackLoop.Post(Action action, long order) => Post(action);
 
+    void IStackLoop.Invoke<TState>(Action<TState> action, TState state, long order)
+    {
+        if (_gate.IsHeldByCurrentThread)
+        {
+            action(state);
+            return;
+        }
+        if (t_locksHeld > 0 || _stopping)
+        {
+            InvokeCapturing(action, state); // the rare paths (across stacks, stopping) as Invoke takes them
+            return;
+        }
+        _gate.Enter();
+        t_locksHeld++;
+        try
+        {
+            RunQueued(DrainPerRelease);
+            action(state);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    // A method of its own: a lambda capturing parameters makes its closure on entry to the method that
+    // holds it, so in the generic Invoke above it would cost every call.
+    private void InvokeCapturing<TState>(Action<TState> action, TState state) => Invoke(() => action(state));
+
+    // Wakes at once, as the interface's Wake(Action) does here: no closure for it.
+    void IStackLoop.Wake<TState>(Action<TState> wake, TState state, long order) => wake(state);
+
     /// <summary>Hands over work nobody waits for (a packet from a device, say): run now if the stack is free, otherwise by whoever holds it.</summary>
     public void Post(Action action)
     {
