@@ -18,11 +18,9 @@ public class KeepAliveAllocationTests
     public async Task Two_thousand_requests_on_a_keep_alive_connection_allocate_nothing_per_request()
     {
         var options = ConnectionOptions.Default with { Nagle = false };
-        using var clientLoop = new StackThread(new NetworkStack(new StackOptions { Name = "client", Addresses = [IpAddr.Parse("192.0.2.1")], Connection = options }));
-        using var serverLoop = new StackThread(new NetworkStack(new StackOptions { Name = "server", Addresses = [IpAddr.Parse("192.0.2.2")], Connection = options }));
-        var link = new ThreadLink();
-        link.Attach(clientLoop);
-        link.Attach(serverLoop);
+        var (clientLoop, serverLoop) = LinkedThreads.Pair(options);
+        using var _ = clientLoop;
+        using var __ = serverLoop;
         var listener = TcpListener.Start(serverLoop.Stack, 80);
         var accepting = listener.AcceptAsync();
         var client = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 80).WaitAsync(TimeSpan.FromSeconds(30));

@@ -9,16 +9,7 @@ public class StackThreadTests
     private static NetworkStack Host(string name, string address) =>
         new(new StackOptions { Name = name, Addresses = [IpAddr.Parse(address)] });
 
-    /// <summary>A client (192.0.2.1) and a server (192.0.2.2), each with a thread of its own, joined by a <see cref="ThreadLink"/>.</summary>
-    private static (StackThread Client, StackThread Server) Linked()
-    {
-        var client = new StackThread(Host("client", "192.0.2.1"));
-        var server = new StackThread(Host("server", "192.0.2.2"));
-        var link = new ThreadLink();
-        link.Attach(client);
-        link.Attach(server);
-        return (client, server);
-    }
+    private static (StackThread Client, StackThread Server) Linked() => LinkedThreads.Pair();
 
     [Fact]
     public async Task Two_stacks_on_their_own_threads_move_a_megabyte_and_close()

@@ -51,11 +51,9 @@ public sealed class ZeroByteReadOnThreadsTests
     [Fact]
     public async Task Zero_byte_reads_then_reads_take_every_message_on_real_threads()
     {
-        using var clientLoop = new StackThread(new NetworkStack(new StackOptions { Name = "client", Addresses = [IpAddr.Parse("192.0.2.1")] }));
-        using var serverLoop = new StackThread(new NetworkStack(new StackOptions { Name = "server", Addresses = [IpAddr.Parse("192.0.2.2")] }));
-        var link = new ThreadLink();
-        link.Attach(clientLoop);
-        link.Attach(serverLoop);
+        var (clientLoop, serverLoop) = LinkedThreads.Pair();
+        using var _ = clientLoop;
+        using var __ = serverLoop;
         var listener = TcpListener.Start(serverLoop.Stack, 9);
         var accepting = listener.AcceptAsync();
         var c = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 9).WaitAsync(TimeSpan.FromSeconds(10));
