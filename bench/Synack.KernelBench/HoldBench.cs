@@ -43,7 +43,6 @@ internal static class HoldBench
     private static List<BenchRow> Hold(NetworkNamespace ns, string[] self, int port, string what, int count, Action<string> progress)
     {
         var release = Path.Combine(Path.GetTempPath(), $"synack-hold-{Environment.ProcessId}-{port}");
-        File.Delete(release);
         var before = Stats(ns, gc: true);
         long slabBefore = TcpSlabBytes();
         int processes = (count + HoldClients.PerProcess - 1) / HoldClients.PerProcess;
@@ -54,7 +53,7 @@ internal static class HoldBench
         {
             int index = p * HoldClients.PerProcess, n = Math.Min(HoldClients.PerProcess, count - index);
             clients.Add(ns.Start(null, TimeSpan.Zero, [.. self, "bench-hold-clients", "--to", $"{StackAddress}:{port}", "--from", FirstClient,
-                "--index", index.ToString(CultureInfo.InvariantCulture), "--count", n.ToString(CultureInfo.InvariantCulture), "--release", release]));
+                "--index", index.ToString(CultureInfo.InvariantCulture), "--count", n.ToString(CultureInfo.InvariantCulture), "--release", $"{release}-{p}"]));
         }
         static bool Held(NamespaceProcess c) => c.Output.Any(l => l.StartsWith("held", StringComparison.Ordinal));
         while (!clients.All(Held))
@@ -65,22 +64,33 @@ internal static class HoldBench
         }
         double openSeconds = clock.Elapsed.TotalSeconds;
         long failed = clients.Sum(c => c.Output.Where(l => l.StartsWith("connect failed", StringComparison.Ordinal)).Count());
-        string held = $"{processes} processes opened {count:N0} connections in {openSeconds:F1} s ({failed} connects failed)";
-        var open = Stats(ns, gc: true);
+        var open = Stats(ns, gc: true, states: true);
+        string counters = string.Join(", ", open.Where(p => !p.Key.StartsWith("state.", StringComparison.Ordinal) && p.Key.Contains('.') && p.Value > 0).Select(p => $"{p.Key} {p.Value}"));
         long slabOpen = TcpSlabBytes();
+        string held = $"{processes} processes opened {count:N0} connections in {openSeconds:F1} s ({failed} connects failed), Synack held {open["connections"]:N0} ({counters})";
         progress($"hold: {held}; Synack holds {open["connections"]:N0}; closing");
-        File.WriteAllText(release, "");
-        try
+        // One client process closes at a time (19,000 connections): all at once, a million closes would
+        // make more orphans than the kernel keeps (tcp_max_orphans, 131,072 here; beyond it close() sends
+        // RST and forgets the socket at once), and a burst of FINs and RSTs beyond the TUN device's queue
+        // is dropped on the kernel's side. A dropped RST from a socket the kernel has already forgotten
+        // leaves the connection ESTABLISHED at the other end for good, as it would on a kernel server
+        // with no keep-alive: that is the network losing the close, not the stack leaking it.
+        long droppedBefore = TxDropped(ns);
+        var closing = Stopwatch.StartNew();
+        for (int p = 0; p < clients.Count; p++)
         {
-            foreach (var c in clients)
+            File.WriteAllText($"{release}-{p}", "");
+            try
             {
-                if (!c.WaitForExit(TimeSpan.FromMinutes(5))) throw new InvalidOperationException("the clients did not close within 5 minutes");
+                if (!clients[p].WaitForExit(TimeSpan.FromMinutes(5))) throw new InvalidOperationException("a client process did not close its connections within 5 minutes");
+            }
+            finally
+            {
+                File.Delete($"{release}-{p}");
             }
         }
-        finally
-        {
-            File.Delete(release);
-        }
+        double closeSeconds = closing.Elapsed.TotalSeconds;
+        long dropped = TxDropped(ns) - droppedBefore;
         // Every connection gone from the stack (the kernel closed first: Synack passes LAST-ACK, no
         // TIME-WAIT of its own), and the kernel's TIME-WAIT ends after its 60 s: both looked at, bounded.
         var settle = Stopwatch.StartNew();
@@ -93,9 +103,10 @@ internal static class HoldBench
             kernelTimeWait = KernelTimeWait(ns);
         }
         while ((after["connections"] > 0 || after["orphans"] > 0 || kernelTimeWait > 0) && settle.Elapsed < TimeSpan.FromSeconds(90));
-        after = Stats(ns, gc: true);
+        after = Stats(ns, gc: true, states: true);
+        string left = string.Join(", ", after.Where(p => p.Key.StartsWith("state.", StringComparison.Ordinal)).Select(p => $"{p.Value} {p.Key["state.".Length..]}"));
         bool clean = after["connections"] == 0 && after["timewait"] == 0 && after["orphans"] == 0 && kernelTimeWait == 0;
-        string note = $"{held}; after closing: Synack {after["connections"]} connections, {after["timewait"]} TIME-WAIT, {after["orphans"]} orphans, kernel {kernelTimeWait} TIME-WAIT after {settle.Elapsed.TotalSeconds:F0} s{(clean ? " (all closed cleanly)" : " — NOT ALL CLOSED")}; "
+        string note = $"{held}; closed in {closeSeconds:F1} s ({dropped} packets dropped at the device towards Synack); after closing: Synack {after["connections"]} connections, {after["timewait"]} TIME-WAIT, {after["orphans"]} orphans, kernel {kernelTimeWait} TIME-WAIT after {settle.Elapsed.TotalSeconds:F0} s{(clean ? " (all closed cleanly)" : $" — NOT ALL CLOSED ({left})")}; "
             + $"heap after closing {(double)(after["heap"] - before["heap"]) / count:F0} B per connection left";
         double heapPer = (double)(open["heap"] - before["heap"]) / count;
         double slabPer = (double)(slabOpen - slabBefore) / count;
@@ -112,9 +123,9 @@ internal static class HoldBench
         ];
     }
 
-    private static Dictionary<string, long> Stats(NetworkNamespace ns, bool gc)
+    private static Dictionary<string, long> Stats(NetworkNamespace ns, bool gc, bool states = false)
     {
-        var text = ns.Exec(TimeSpan.FromMinutes(2), "curl", "-s", "-f", "--max-time", "110", $"http://{KernelAddress}:8081/stats{(gc ? "?gc=true" : "")}");
+        var text = ns.Exec(TimeSpan.FromMinutes(2), "curl", "-s", "-f", "--max-time", "110", $"http://{KernelAddress}:8081/stats?gc={gc}&states={states}".ToLowerInvariant());
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' '))
             .ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
@@ -134,6 +145,10 @@ internal static class HoldBench
     /// <summary>The namespace's TIME-WAIT sockets towards the stack (not the bench's own /stats requests).</summary>
     private static long KernelTimeWait(NetworkNamespace ns) =>
         ns.Exec("ss", "-H", "-tan", "state", "time-wait", "dst", StackAddress).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>Packets the kernel could not queue to the TUN device (Synack not reading fast enough).</summary>
+    private static long TxDropped(NetworkNamespace ns) =>
+        long.Parse(ns.Exec("cat", "/sys/class/net/syn0/statistics/tx_dropped").Trim(), CultureInfo.InvariantCulture);
 
     private static BenchRow Skipped(string what, string why) => new(Group, what, "", null, null, "") { Note = "skipped: " + why };
 }

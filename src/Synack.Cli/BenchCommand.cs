@@ -103,7 +103,7 @@ internal static class BenchCommand
         var cmd = new Command("bench-hold-clients", "(used by synack bench) kernel clients that open, hold and close connections") { to, from, index, count, release };
         cmd.Hidden = true;
         cmd.SetAction(async parse => await HoldClients.RunAsync(System.Net.IPEndPoint.Parse(parse.GetValue(to)!), System.Net.IPAddress.Parse(parse.GetValue(from)!),
-            parse.GetValue(index), parse.GetValue(count), inFlight: 32, parse.GetValue(release)!, TimeSpan.FromMinutes(15), output));
+            parse.GetValue(index), parse.GetValue(count), inFlight: 32, parse.GetValue(release)!, TimeSpan.FromMinutes(30), output));
         return cmd;
     }
 

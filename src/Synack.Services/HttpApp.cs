@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using Synack.AspNetCore;
 using Synack.Stack;
+using Synack.Tcp;
 
 namespace Synack.Services;
 
@@ -75,7 +76,7 @@ public static class HttpApp
         });
         // What the server holds, for the bench's memory rows (read through the kernel's endpoint, so the
         // reading adds no connection to what it counts): ?gc=1 collects fully first, for a heap of live objects only.
-        app.MapGet("/stats", (bool? gc) =>
+        app.MapGet("/stats", (bool? gc, bool? states) =>
         {
             if (gc == true)
             {
@@ -85,6 +86,9 @@ public static class HttpApp
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
             long connections = 0, timeWait = 0, orphans = 0;
+            // ?states=true: how many connections are in each state, and how many of those have no timer
+            // running (a connection with neither a timer nor an application to move it stays forever).
+            var byState = new SortedDictionary<string, long>(StringComparer.Ordinal);
             foreach (var shard in shards)
             {
                 void Count()
@@ -92,12 +96,28 @@ public static class HttpApp
                     connections += shard.ConnectionCount;
                     timeWait += shard.TimeWaitCount;
                     orphans += shard.OrphanCount;
+                    if (states != true) return;
+                    var st = shard.Statistics;
+                    void Add(string key, long n) => byState[key] = byState.GetValueOrDefault(key) + n;
+                    Add("connections.accepted", st.ConnectionsAccepted);
+                    Add("cookies.sent", st.SynCookiesSent);
+                    Add("cookies.valid", st.SynCookiesValid);
+                    Add("rst.sent", st.ResetsSent);
+                    foreach (var r in Enum.GetValues<DropReason>()) Add("dropped." + r, st.Dropped(r));
+                    foreach (var s in shard.Snapshot())
+                    {
+                        if (s.State is TcpState.Listen or TcpState.TimeWait && s.Tuple is null) continue;
+                        string key = "state." + s.State + (s.Timers.Count == 0 ? ".untimed" : "");
+                        Add(key, 1);
+                    }
                 }
                 if (shard.Loop is { } loop) loop.Invoke(Count);
                 else Count();
             }
-            return Results.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            var text = new System.Text.StringBuilder(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"heap {GC.GetTotalMemory(false)}\nrss {Environment.WorkingSet}\nconnections {connections}\ntimewait {timeWait}\norphans {orphans}\n"));
+            foreach (var (state, n) in byState) text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{state} {n}\n");
+            return Results.Text(text.ToString());
         });
         app.MapFallback(() => Results.NotFound("try GET /, GET /bytes/N, GET /stats or POST /sha256\n"));
         return app;

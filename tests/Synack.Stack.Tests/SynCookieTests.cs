@@ -25,13 +25,13 @@ public sealed class SynCookieTests
     }
 
     /// <summary>Spoofed SYNs from an address nobody answers for, each from its own port (hping3 --flood -S).</summary>
-    private static void Flood(NetworkStack server, SimulatedNetwork net, int count, int seed = 1)
+    private static void Flood(NetworkStack server, SimulatedNetwork net, int count, int seed = 1, int firstPort = 1024)
     {
         var rng = new Random(seed);
         var buf = new byte[100];
         for (int i = 0; i < count; i++)
         {
-            var h = new TcpHeader { SourcePort = (ushort)(1024 + i % 60000), DestinationPort = 80, Flags = TcpFlags.Syn, Seq = new SeqNum((uint)rng.NextInt64(1L << 32)), Window = 512 };
+            var h = new TcpHeader { SourcePort = (ushort)(firstPort + i % 60000), DestinationPort = 80, Flags = TcpFlags.Syn, Seq = new SeqNum((uint)rng.NextInt64(1L << 32)), Window = 512 };
             h.Options.HasMss = true;
             h.Options.Mss = 1460;
             int n = TcpPacket.Write(buf, Flooder, ServerAddress, in h, TcpOptionLayout.Established, default);
@@ -57,6 +57,30 @@ public sealed class SynCookieTests
             await s.CloseAsync();
             return (c.Protocol, gotUp.AsSpan().SequenceEqual(up) && gotDown.AsSpan().SequenceEqual(down));
         }, TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public void Connections_waiting_to_be_accepted_do_not_make_the_listener_send_cookies_only_a_full_syn_queue_does()
+    {
+        // Linux bounds the two queues apart (tcp_conn_request): cookies when the SYN queue is full, a
+        // dropped SYN when the accept queue is. Three clients have connected to a backlog of 4 and wait
+        // to be accepted; SYNs that follow still get a SYN-ACK with state until four are half-open.
+        var (net, client, server) = Hosts();
+        _ = TcpListener.Start(server, 80, backlog: 4);
+        net.Run(async () =>
+        {
+            for (int i = 0; i < 3; i++) await TcpConnection.ConnectAsync(client, ServerAddress, 80);
+        }, TimeSpan.FromSeconds(10));
+        net.RunFor(TimeSpan.FromMilliseconds(50)); // the final ACKs arrive: three in the accept queue
+        Assert.Equal(3, server.ConnectionCount);
+
+        Flood(server, net, 4);
+        Assert.Equal(0, server.Statistics.SynCookiesSent); // 3 waiting + up to 4 half-open: all with state
+        Assert.Equal(7, server.ConnectionCount);
+
+        Flood(server, net, 3, seed: 2, firstPort: 2024);
+        Assert.Equal(3, server.Statistics.SynCookiesSent); // the SYN queue is full now
+        Assert.Equal(7, server.ConnectionCount);
     }
 
     [Fact]

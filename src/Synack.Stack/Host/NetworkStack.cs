@@ -229,17 +229,23 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
         if (!flags.Has(TcpFlags.Syn)) return;
         if (listener.Options.DropSynFin && flags.Has(TcpFlags.Fin)) return;
         var cookies = listener.Options.SynCookies;
-        bool full = listener.HalfOpen + listener.AcceptQueue.Count >= listener.Backlog;
+        // Each queue is bounded by the backlog on its own, as Linux bounds them (tcp_conn_request): a
+        // cookie only when the SYN queue itself is full (inet_csk_reqsk_queue_is_full). Counting the
+        // accept queue in too sent cookies to ordinary clients of a server that accepted a little
+        // late, and a cookie's final ACK that then met a full accept queue was lost for good: the
+        // client held a connection the server had no trace of (1,149 of 150,000 in the hold bench).
+        bool synQueueFull = listener.HalfOpen >= listener.Backlog;
+        bool acceptQueueFull = listener.AcceptQueue.Count >= listener.Backlog;
         // A full accept queue is the application falling behind, not a flood: a cookie would only make
         // one more connection it cannot take, so the SYN is dropped either way (as Linux does).
-        if ((cookies == SynCookieMode.Always || full && cookies == SynCookieMode.WhenNeeded) && listener.AcceptQueue.Count < listener.Backlog)
+        if ((cookies == SynCookieMode.Always || synQueueFull && cookies == SynCookieMode.WhenNeeded) && !acceptQueueFull)
         {
             SendCookie(listener, in tuple, in tcp);
             return;
         }
-        // Both queues are bounded by the backlog: a SYN beyond it is dropped, and the peer's SYN
-        // retransmission tries again later (Linux does the same when SYN cookies are off).
-        if (full)
+        // A SYN beyond either bound is dropped, and the peer's SYN retransmission tries again later
+        // (Linux does the same when SYN cookies are off).
+        if (synQueueFull || acceptQueueFull)
         {
             Statistics.Drop(DropReason.ListenQueueFull);
             if (_log.IsEnabled(LogLevel.Warning) && listener.MayWarn(_now)) StackLog.ListenQueueFull(_log, Name, listener.Port, listener.Backlog, Statistics.Dropped(DropReason.ListenQueueFull));
