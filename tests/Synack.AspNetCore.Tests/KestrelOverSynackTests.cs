@@ -24,6 +24,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     private readonly StackThread _clientThread;
     private readonly StackThread _serverThread;
     private WebApplication _app = null!;
+    private readonly CountingMemoryPool _pool = new();
     private readonly TaskCompletionSource _drainStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _slowStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _releaseSlow = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,7 +43,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseSynack(_serverStack);
+        builder.WebHost.UseSynack(_serverStack, new SynackTransportOptions { MemoryPool = _pool });
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Parse("192.0.2.2"), 80);
@@ -117,6 +118,19 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         using var client = Client();
         for (int i = 0; i < 100; i++) Assert.Equal($"hello {i}", await client.GetStringAsync($"hello/{i}"));
         Assert.Equal(1, _clientStack.Statistics.ConnectionsOpened);
+        Assert.Equal(1, _serverStack.Statistics.ConnectionsAccepted);
+    }
+
+    [Fact]
+    public async Task An_idle_keep_alive_connection_holds_no_pipe_block_between_requests()
+    {
+        using var client = Client();
+        for (int i = 0; i < 10; i++) Assert.Equal($"hello {i}", await client.GetStringAsync($"hello/{i}"));
+        // The connection stays open, waiting for the next request: the transport waits for data
+        // before it takes a block, and the response's blocks went back once sent.
+        Assert.Equal(1, _serverStack.ConnectionCount);
+        await Until(() => _pool.Outstanding == 0, () => $"the pipes to give back their blocks ({_pool.Outstanding} out)");
+        Assert.Equal("hello 10", await client.GetStringAsync("hello/10")); // and the next request still finds its way
         Assert.Equal(1, _serverStack.Statistics.ConnectionsAccepted);
     }
 

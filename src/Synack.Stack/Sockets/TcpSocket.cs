@@ -138,7 +138,7 @@ public sealed class TcpSocket : IConnectionObserver
         return SocketError.Success;
     }
 
-    /// <summary>Listens on the bound port; <paramref name="backlog"/> bounds the SYN and accept queues together.</summary>
+    /// <summary>Listens on the bound port; <paramref name="backlog"/> bounds the SYN queue and the accept queue, each on its own (as Linux does).</summary>
     public SocketError Listen(int backlog)
     {
         if (_closed) return SocketError.OperationAborted;
