@@ -79,6 +79,10 @@ internal static class HoldBench
         var closing = Stopwatch.StartNew();
         for (int p = 0; p < clients.Count; p++)
         {
+            // Closing returns at once, so the processes alone do not pace it: the next one goes when the
+            // kernel's orphans (its closed ends still waiting for Synack's FIN) are few again.
+            var paced = Stopwatch.StartNew();
+            while (KernelOrphans(ns) > OrphansBeforeNextClose && paced.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
             File.WriteAllText($"{release}-{p}", "");
             try
             {
@@ -107,7 +111,8 @@ internal static class HoldBench
         string left = string.Join(", ", after.Where(p => p.Key.StartsWith("state.", StringComparison.Ordinal)).Select(p => $"{p.Value} {p.Key["state.".Length..]}"));
         bool clean = after["connections"] == 0 && after["timewait"] == 0 && after["orphans"] == 0 && kernelTimeWait == 0;
         string note = $"{held}; closed in {closeSeconds:F1} s ({dropped} packets dropped at the device towards Synack); after closing: Synack {after["connections"]} connections, {after["timewait"]} TIME-WAIT, {after["orphans"]} orphans, kernel {kernelTimeWait} TIME-WAIT after {settle.Elapsed.TotalSeconds:F0} s{(clean ? " (all closed cleanly)" : $" — NOT ALL CLOSED ({left})")}; "
-            + $"heap after closing {(double)(after["heap"] - before["heap"]) / count:F0} B per connection left";
+            + $"heap after closing {(double)(after["heap"] - before["heap"]) / count:F0} B per connection left; "
+            + $"free space in the heap while held (not counted above) {(double)open.GetValueOrDefault("fragmented") / count:F0} B per connection";
         double heapPer = (double)(open["heap"] - before["heap"]) / count;
         double slabPer = (double)(slabOpen - slabBefore) / count;
         double rssPer = (double)(open["rss"] - before["rss"]) / count;
@@ -145,6 +150,21 @@ internal static class HoldBench
     /// <summary>The namespace's TIME-WAIT sockets towards the stack (not the bench's own /stats requests).</summary>
     private static long KernelTimeWait(NetworkNamespace ns) =>
         ns.Exec("ss", "-H", "-tan", "state", "time-wait", "dst", StackAddress).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>Orphans the kernel may hold before another client process closes: a third of tcp_max_orphans here (131,072), less one process's 19,000.</summary>
+    private const int OrphansBeforeNextClose = 25_000;
+
+    /// <summary>The kernel's orphaned TCP sockets (closed by their process, not yet done), from /proc/net/sockstat.</summary>
+    private static long KernelOrphans(NetworkNamespace ns)
+    {
+        foreach (var line in ns.Exec("cat", "/proc/net/sockstat").Split('\n'))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int i = Array.IndexOf(f, "orphan");
+            if (f.Length > 0 && f[0] == "TCP:" && i > 0 && i + 1 < f.Length) return long.Parse(f[i + 1], CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
 
     /// <summary>Packets the kernel could not queue to the TUN device (Synack not reading fast enough).</summary>
     private static long TxDropped(NetworkNamespace ns) =>

@@ -85,6 +85,11 @@ public static class HttpApp
                 GC.WaitForPendingFinalizers();
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
+            // Read before anything below allocates: counting states walks a snapshot of every connection,
+            // and at a million connections what that allocated was promoted and counted as heap (1,626 B
+            // a connection against the 1,363 that dotnet-gcdump found in their objects).
+            long heap = GC.GetTotalMemory(false), rss = Environment.WorkingSet;
+            var info = GC.GetGCMemoryInfo(gc == true ? GCKind.FullBlocking : GCKind.Any);
             long connections = 0, timeWait = 0, orphans = 0;
             // ?states=true: how many connections are in each state, and how many of those have no timer
             // running (a connection with neither a timer nor an application to move it stays forever).
@@ -115,7 +120,7 @@ public static class HttpApp
                 else Count();
             }
             var text = new System.Text.StringBuilder(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"heap {GC.GetTotalMemory(false)}\nrss {Environment.WorkingSet}\nconnections {connections}\ntimewait {timeWait}\norphans {orphans}\n"));
+                $"heap {heap}\nfragmented {info.FragmentedBytes}\nrss {rss}\nconnections {connections}\ntimewait {timeWait}\norphans {orphans}\n"));
             foreach (var (state, n) in byState) text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{state} {n}\n");
             return Results.Text(text.ToString());
         });
