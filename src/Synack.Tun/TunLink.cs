@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Synack.Stack;
 using Synack.Wire;
 
@@ -14,9 +15,16 @@ namespace Synack.Tun;
 public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 {
     private const int ReadBatch = 64;
+    /// <summary>Packets queued for the device at most (a qdisc's txqueuelen): beyond it a packet is dropped and counted in <see cref="WriteErrors"/>.</summary>
+    private const int OutboxLimit = 8192;
     private readonly bool _offload;
     private readonly SegmentCoalescer? _coalescer;
-    private readonly byte[]? _single; // one packet behind an empty virtio header
+    // Packets made under the stack's lock, written after it is let go (WriteQueued), in order: a write
+    // to the device runs the kernel's receive path for the packet inside the system call, and a profile
+    // found the stack's other threads spinning for the lock meanwhile.
+    private readonly ConcurrentQueue<(byte[] Buffer, int Length)> _outbox = new();
+    private int _queued;
+    private int _writing; // 1 while a thread writes the outbox
     private readonly int _fd;
     private readonly int _wake;
     private readonly StackThread _loop;
@@ -30,7 +38,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         if (offload)
         {
             _coalescer = new SegmentCoalescer(Native.VnetHeaderLength);
-            _single = new byte[Native.VnetHeaderLength + 65535];
+            _coalescer.TakeBuffer(ArrayPool<byte>.Shared.Rent(_coalescer.BufferSize)); // every buffer it hands over is then the pool's
         }
         _fd = fd;
         _wake = wake;
@@ -160,13 +168,13 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary>One packet behind its own virtio header; <paramref name="segmentSize"/> &gt; 0 asks the kernel to cut it (with GSO's ECN flag when it carries CWR).</summary>
     private void WriteAlone(ReadOnlySpan<byte> packet, int segmentSize)
     {
-        var buf = _single!;
         int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
-        if (packet.Length > buf.Length - Native.VnetHeaderLength || segmentSize > 0 && ipLength == 0)
+        if (packet.Length > 65535 || segmentSize > 0 && ipLength == 0)
         {
             WriteErrors++;
             return;
         }
+        var buf = ArrayPool<byte>.Shared.Rent(Native.VnetHeaderLength + packet.Length);
         byte gso = Native.VIRTIO_NET_HDR_GSO_NONE;
         int headerLength = 0;
         if (segmentSize > 0)
@@ -177,7 +185,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         }
         VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
         packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
-        WriteOut(buf.AsSpan(0, Native.VnetHeaderLength + packet.Length));
+        Queue(buf, Native.VnetHeaderLength + packet.Length);
     }
 
     /// <summary>With offload the kernel finishes our TCP checksums.</summary>
@@ -215,7 +223,8 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         int ipLength = c.IpHeaderLength, headerLength = c.HeaderLength, segmentSize = c.SegmentSize;
         var frame = c.Complete();
         VirtioHeader(frame[..Native.VnetHeaderLength], ipLength, gso, headerLength, segmentSize);
-        WriteOut(frame);
+        int length = frame.Length;
+        Queue(c.TakeBuffer(ArrayPool<byte>.Shared.Rent(c.BufferSize)), length); // handed over, not copied
         if (segments > 1)
         {
             OffloadPackets++;
@@ -243,12 +252,44 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(hdr[8..], 16);
     }
 
+    /// <summary>A packet without offload: copied into the outbox.</summary>
     private void WriteOut(ReadOnlySpan<byte> bytes)
     {
-        fixed (byte* p = bytes)
+        var buf = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(buf);
+        Queue(buf, bytes.Length);
+    }
+
+    private void Queue(byte[] buffer, int length)
+    {
+        if (Volatile.Read(ref _queued) >= OutboxLimit)
         {
-            if (Native.Write(_fd, p, (nuint)bytes.Length) < 0) WriteErrors++;
-            else PacketsWritten++;
+            ArrayPool<byte>.Shared.Return(buffer);
+            WriteErrors++; // the device's queue is full: dropped, as a qdisc drops
+            return;
+        }
+        Interlocked.Increment(ref _queued);
+        _outbox.Enqueue((buffer, length));
+    }
+
+    /// <summary>Writes what is queued, unless another thread is writing it (which then writes ours too).</summary>
+    public void WriteQueued()
+    {
+        while (!_outbox.IsEmpty)
+        {
+            if (Interlocked.CompareExchange(ref _writing, 1, 0) != 0) return;
+            while (_outbox.TryDequeue(out var frame))
+            {
+                Interlocked.Decrement(ref _queued);
+                fixed (byte* p = frame.Buffer)
+                {
+                    if (Native.Write(_fd, p, (nuint)frame.Length) < 0) WriteErrors++;
+                    else PacketsWritten++;
+                }
+                ArrayPool<byte>.Shared.Return(frame.Buffer);
+            }
+            // Then look again: a packet queued after the last look by a thread that saw this one writing.
+            Interlocked.Exchange(ref _writing, 0);
         }
     }
 
@@ -349,6 +390,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         ulong one = 1;
         Native.Write(_wake, (byte*)&one, 8);
         _reader.Join(TimeSpan.FromSeconds(5));
+        WriteQueued();
         Native.Close(_fd);
         Native.Close(_wake);
     }

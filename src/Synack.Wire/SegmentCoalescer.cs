@@ -15,7 +15,7 @@ public sealed class SegmentCoalescer(int headroom = 0)
 {
     private const int MaxPacket = 65535;
     private readonly int _headroom = headroom;
-    private readonly byte[] _buffer = new byte[headroom + MaxPacket];
+    private byte[] _buffer = new byte[headroom + MaxPacket];
     private int _length;      // the IP packet so far (after the headroom)
     private int _ipLength, _headerLength;
     private int _segments, _segmentSize, _lastSize;
@@ -105,6 +105,24 @@ public sealed class SegmentCoalescer(int headroom = 0)
         }
         _segments = 0;
         return _buffer.AsSpan(0, _headroom + _length);
+    }
+
+    /// <summary>The size a buffer given to <see cref="TakeBuffer"/> must have at least.</summary>
+    public int BufferSize => _headroom + MaxPacket;
+
+    /// <summary>
+    /// Hands over the buffer <see cref="Complete"/> returned a view of, and builds into
+    /// <paramref name="replacement"/> from now on: a packet can then be written after the builder has
+    /// moved on (outside a lock, say) without being copied.
+    /// </summary>
+    public byte[] TakeBuffer(byte[] replacement)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        if (replacement.Length < BufferSize) throw new ArgumentException($"the buffer needs at least {BufferSize} bytes", nameof(replacement));
+        if (_segments != 0) throw new InvalidOperationException("a packet is being built: complete it first");
+        var taken = _buffer;
+        _buffer = replacement;
+        return taken;
     }
 
     /// <summary>The IP header's length when <paramref name="p"/> is a TCP packet, else 0.</summary>

@@ -46,6 +46,28 @@ public class SegmentCoalescerTests
     }
 
     [Fact]
+    public void A_completed_packet_is_handed_over_whole_and_the_next_is_built_in_the_new_buffer()
+    {
+        // The TUN link writes packets after the stack's lock is let go: the builder gives the packet's
+        // buffer away instead of it being copied, and the packet stays intact while the next is built.
+        var c = new SegmentCoalescer(headroom: 10);
+        for (int i = 0; i < 3; i++) Assert.True(c.TryAppend(Segment(1000 + (uint)i * 1460, 1460)));
+        int length = c.Complete().Length;
+        var first = c.TakeBuffer(new byte[c.BufferSize]);
+        var kept = first.AsSpan(0, length).ToArray();
+        for (int i = 0; i < 3; i++) Assert.True(c.TryAppend(Segment(9000 + (uint)i * 1460, 1460)));
+        var second = c.Complete();
+        Assert.Equal(kept, first.AsSpan(0, length).ToArray()); // untouched by the second packet
+        Assert.Equal(unchecked((byte)9000), second[10 + 40]);             // which went into the new buffer
+        Assert.Equal(unchecked((byte)1000), first[10 + 40]);
+
+        Assert.True(c.TryAppend(Segment(20000, 100)));
+        Assert.Throws<InvalidOperationException>(() => c.TakeBuffer(new byte[c.BufferSize])); // not in the middle of a packet
+        c.Complete();
+        Assert.Throws<ArgumentException>(() => c.TakeBuffer(new byte[100]));
+    }
+
+    [Fact]
     public void Only_what_the_kernels_cut_restores_is_joined()
     {
         var c = new SegmentCoalescer();

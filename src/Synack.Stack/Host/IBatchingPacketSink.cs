@@ -7,8 +7,16 @@ namespace Synack.Stack;
 /// </summary>
 public interface IBatchingPacketSink : IPacketSink
 {
-    /// <summary>Sends whatever is held back.</summary>
+    /// <summary>Sends whatever is held back (or queues it for <see cref="WriteQueued"/>).</summary>
     void Flush();
+
+    /// <summary>
+    /// Called by the stack's loop after it has let go of the stack: writes what <see cref="Flush"/>
+    /// queued, so a device write (which on a TUN device runs the kernel's own receive path) does not
+    /// hold up the threads waiting for the stack. Whoever calls it while another thread is writing
+    /// leaves the writing to that thread; packets go out in the order they were queued.
+    /// </summary>
+    void WriteQueued() { }
 
     /// <summary>
     /// The device finishes TCP checksums (checksum offload): the stack writes only the pseudo-header's

@@ -207,6 +207,21 @@ public sealed class StackThread : IStackLoop, IDisposable
             t_locksHeld--;
             _gate.Exit();
         }
+        WriteQueued();
+    }
+
+    /// <summary>What the sink queued under the lock goes to its device now, outside it.</summary>
+    private void WriteQueued()
+    {
+        if (Stack.Output is not IBatchingPacketSink sink) return;
+        try
+        {
+            sink.WriteQueued();
+        }
+        catch (Exception e)
+        {
+            RecordFault(e);
+        }
     }
 
     private int RunQueued(int most)
@@ -270,6 +285,7 @@ public sealed class StackThread : IStackLoop, IDisposable
                 t_locksHeld--;
                 _gate.Exit();
             }
+            WriteQueued();
             Interlocked.MemoryBarrier(); // see Release
             if (!_work.IsEmpty)
             {
