@@ -211,18 +211,7 @@ public sealed class StackThread : IStackLoop, IDisposable
     }
 
     /// <summary>What the sink queued under the lock goes to its device now, outside it.</summary>
-    private void WriteQueued()
-    {
-        if (Stack.Output is not IBatchingPacketSink sink) return;
-        try
-        {
-            sink.WriteQueued();
-        }
-        catch (Exception e)
-        {
-            RecordFault(e);
-        }
-    }
+    private void WriteQueued() => ToSink(writeQueued: true);
 
     private int RunQueued(int most)
     {
@@ -312,12 +301,15 @@ public sealed class StackThread : IStackLoop, IDisposable
     }
 
     /// <summary>Out of work: what a batching sink held back goes now.</summary>
-    private void Flush()
+    private void Flush() => ToSink(writeQueued: false);
+
+    private void ToSink(bool writeQueued)
     {
         if (Stack.Output is not IBatchingPacketSink sink) return;
         try
         {
-            sink.Flush();
+            if (writeQueued) sink.WriteQueued();
+            else sink.Flush();
         }
         catch (Exception e)
         {
