@@ -194,7 +194,9 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary>
     /// The stack's own TSO is not asked for here: joining its MSS-sized segments at the device
     /// measured faster on this path (2.1 against 1.5 Gbit/s for a curl download) than TSO segments
-    /// built by the sender, which go out as soon as each write of the application arrives.
+    /// built by the sender, which go out as soon as each write of the application arrives. Tried again
+    /// with writes outside the lock (2026-12-07): 5.7–6.3 Gbit/s with TSO segments of 63,712 bytes
+    /// against 8–17 joined at the device, five downloads each.
     /// </summary>
     public int MaxSegmentBytes => 0;
 
