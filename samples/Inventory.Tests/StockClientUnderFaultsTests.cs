@@ -24,6 +24,10 @@ public sealed class StockClientUnderFaultsTests(ITestOutputHelper output)
             var client = world.CreateClient();
             Assert.Equal(12, (await client.GetStockAsync("apple"))!.Count);
 
+            // Only this lookup's retries count: the first request of a process may itself be retried when
+            // its JIT work outside the thread pool lets virtual time run past an attempt's timeout (a CI
+            // run under load counted 9 for that reason, this lookup's 8 and the first request's 1).
+            int retriesBefore = world.Retries;
             world.Link.Partition(world.Server);
             var cut = world.Network.Now;
             var lookup = client.GetStockAsync("apple");
@@ -34,7 +38,7 @@ public sealed class StockClientUnderFaultsTests(ITestOutputHelper output)
             var level = await lookup;
             Assert.Equal(12, level!.Count);
             Assert.True(world.Network.Now - cut > TimeSpan.FromMinutes(2));
-            Assert.InRange(world.Retries, 5, 8);
+            Assert.InRange(world.Retries - retriesBefore, 5, 8);
             await service.StopAsync();
         });
         output.WriteLine($"{world.Network.Now} of virtual time in {wall.Elapsed.TotalSeconds:F2} s of wall time; {world.Retries} retries; {world.Link.Partitioned} packets lost to the partition");
@@ -52,13 +56,14 @@ public sealed class StockClientUnderFaultsTests(ITestOutputHelper output)
             var client = world.CreateClient();
             Assert.Equal(0, (await client.GetStockAsync("pear"))!.Count);
 
+            int retriesBefore = world.Retries; // this lookup's only (see the test above)
             world.Link.Partition(world.Server);
             var cut = world.Network.Now;
             await Assert.ThrowsAsync<TimeoutRejectedException>(() => client.GetStockAsync("apple"));
             gaveUpAfter = world.Network.Now - cut;
             // Eight retries: back-off of 2, 4, 8, 16 s and then 30 s (with jitter), and nine attempts of 5 s each.
             Assert.InRange(gaveUpAfter, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(4.5));
-            Assert.Equal(8, world.Retries);
+            Assert.Equal(8, world.Retries - retriesBefore);
 
             await Task.Delay(TimeSpan.FromMinutes(3), world.Time);
             world.Link.Heal();
@@ -80,6 +85,7 @@ public sealed class StockClientUnderFaultsTests(ITestOutputHelper output)
             var client = world.CreateClient();
             Assert.Equal(12, (await client.GetStockAsync("apple"))!.Count);
             var before = world.ClientHost.Statistics.ConnectionsOpened;
+            int retriesBefore = world.Retries; // this lookup's only (see the first test)
 
             // The old machine is gone without a word; the new one comes up 20 s later.
             var oldServer = world.Server;
@@ -89,7 +95,7 @@ public sealed class StockClientUnderFaultsTests(ITestOutputHelper output)
             await using var rebooted = await world.StartServiceAsync(newServer);
 
             Assert.Equal(12, (await lookup)!.Count);
-            Assert.True(world.Retries >= 1);
+            Assert.True(world.Retries - retriesBefore >= 1);
             Assert.True(newServer.Statistics.ResetsSent >= 1, "the new server should have reset the connection it never knew");
             Assert.True(world.ClientHost.Statistics.ConnectionsOpened > before);
             await service.DisposeAsync();
