@@ -49,11 +49,28 @@ public sealed class KernelTargetTests
         var r = ConformanceSuite.Run(dir, ConformanceTarget.Kernel);
         // The kernel runs in real time beside the other test assemblies: a script that failed gets one
         // more run, alone, before it counts as failed (the failures that stay are the explained ones).
-        var results = r.Scripts.Select(s => s.Result == ScriptOutcome.Fail ? PacketdrillRunner.RunFile(Path.Combine(dir, s.Path), ConformanceTarget.Kernel, displayPath: s.Path) : s).ToList();
+        var results = r.Scripts.Select(s => s.Result == ScriptOutcome.Fail ? RunOnKernel(Path.Combine(dir, s.Path), s.Path) : s).ToList();
         int passed = results.Count(s => s.Result == ScriptOutcome.Pass);
         string failures = string.Join("\n", results.Where(s => s.Result == ScriptOutcome.Fail).Select(s => $"{s.Path}:{s.Line}: {s.Reason}"));
         Assert.True(passed >= Passing, $"{passed} passed on the kernel (floor {Passing}), {results.Count(s => s.Result == ScriptOutcome.Fail)} failed\n{failures}");
         Assert.Empty(OurNamespaces(Environment.ProcessId));
+    }
+
+    /// <summary>
+    /// A script that failed on the kernel, run again up to twice, a second apart, before its failure
+    /// counts. The kernel runs in real time beside the other test assemblies, and its sending depends
+    /// on how soon the runner reads the device: a CI run under load saw TCP Small Queues hold the kernel
+    /// to 2,000 of the 16,000 bytes a script expects in one burst, twice in a row.
+    /// </summary>
+    private static ScriptResult RunOnKernel(string path, string display)
+    {
+        ScriptResult Again()
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            return PacketdrillRunner.RunFile(path, ConformanceTarget.Kernel, displayPath: display);
+        }
+        var r = Again();
+        return r.Result == ScriptOutcome.Fail ? Again() : r;
     }
 
     [SkippableFact]
@@ -63,9 +80,8 @@ public sealed class KernelTargetTests
         var failures = new List<string>();
         foreach (var f in Directory.GetFiles(Locations.KernelFoundScripts(), "*.pkt").Order(StringComparer.Ordinal))
         {
-            // Real time beside other test assemblies: one more run, alone, before a failure counts.
             var r = PacketdrillRunner.RunFile(f, ConformanceTarget.Kernel, displayPath: Path.GetFileName(f));
-            if (r.Result != ScriptOutcome.Pass) r = PacketdrillRunner.RunFile(f, ConformanceTarget.Kernel, displayPath: Path.GetFileName(f));
+            if (r.Result != ScriptOutcome.Pass) r = RunOnKernel(f, Path.GetFileName(f));
             if (r.Result != ScriptOutcome.Pass) failures.Add($"{r.Path}:{r.Line}: {r.Reason}\n  expected {r.Expected}\n  actual   {r.Actual}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
