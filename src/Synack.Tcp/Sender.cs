@@ -532,6 +532,11 @@ internal sealed class Sender
                     return;
                 }
                 bool last = len == unsent;
+                // With offload, data the application says more will follow (MSG_MORE, TCP_CORK) waits to
+                // fill its offload segment, as tcp_sendmsg grows an skb to its size goal before it
+                // pushes: sent as each write arrived, a download through TUN went out in 4 KB segments
+                // (a pipe block each) and ran at a third of the speed.
+                if (SegmentationOffload > Mss && last && len < chunk && Nxt >= Max && !_pushing && !FinQueued && (Corked || MoreComing)) return;
                 if (len < Mss && Nxt >= Max && !(len == toEnd && toEnd < unsent))
                 {
                     // Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver waits

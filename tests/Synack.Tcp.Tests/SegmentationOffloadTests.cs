@@ -27,6 +27,25 @@ public class SegmentationOffloadTests
     }
 
     [Fact]
+    public void Writes_with_more_to_follow_fill_an_offload_segment_before_it_leaves()
+    {
+        // A pipe's 4 KB blocks written with MSG_MORE, the last without: as tcp_sendmsg grows an skb to
+        // its size goal before it pushes, nothing leaves until the write ends (or the window would cut
+        // it anyway); then the window's worth goes as one segment, not one segment per block.
+        var d = ConnectionDriver.InState(TcpState.Established, new ConnectionOptions { Timestamps = false, Nagle = false }, segmentationOffload: 64_000);
+        for (int i = 0; i < 3; i++)
+        {
+            d.Connection.Send(new byte[4096], d.Now, out var error, more: true);
+            Assert.Equal(TcpError.None, error);
+        }
+        Assert.DoesNotContain(d.Sent, s => s.Payload.Length > 0);
+
+        d.Connection.Send(new byte[4096], d.Now, out _);
+        var burst = Assert.Single(d.Sent, s => s.Payload.Length > 0);
+        Assert.Equal(10 * d.Connection.SendMss, burst.Payload.Length); // IW10 of the 16 KB
+    }
+
+    [Fact]
     public void Linux_marks_every_tso_segment_with_psh_so_the_receivers_gro_flushes()
     {
         // 20 MSS with IW10: one TSO segment now; more than the window allows stays queued, so the
