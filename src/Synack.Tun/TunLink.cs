@@ -15,8 +15,13 @@ namespace Synack.Tun;
 public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 {
     private const int ReadBatch = 64;
-    /// <summary>Packets queued for the device at most (a qdisc's txqueuelen): beyond it a packet is dropped and counted in <see cref="WriteErrors"/>.</summary>
+    /// <summary>
+    /// Packets, and bytes of buffer, queued for the device at most (a qdisc's txqueuelen): beyond either
+    /// a packet is dropped and counted in <see cref="WriteErrors"/>. The bytes bound what the queue can
+    /// hold whatever packets fill it (8,192 GSO packets would be a gigabyte of buffers).
+    /// </summary>
     private const int OutboxLimit = 8192;
+    private const long OutboxByteLimit = 64L << 20; // a qdisc of 1,000 GSO packets holds as much
     private readonly bool _offload;
     private readonly SegmentCoalescer? _coalescer;
     // Packets made under the stack's lock, written after it is let go (WriteQueued), in order: a write
@@ -24,6 +29,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     // found the stack's other threads spinning for the lock meanwhile.
     private readonly ConcurrentQueue<(byte[] Buffer, int Length)> _outbox = new();
     private int _queued;
+    private long _queuedBytes;
     private int _writing; // 1 while a thread writes the outbox
     private readonly int _fd;
     private readonly int _wake;
@@ -264,13 +270,14 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
 
     private void Queue(byte[] buffer, int length)
     {
-        if (Volatile.Read(ref _queued) >= OutboxLimit)
+        if (Volatile.Read(ref _queued) >= OutboxLimit || Interlocked.Read(ref _queuedBytes) + buffer.Length > OutboxByteLimit)
         {
             ArrayPool<byte>.Shared.Return(buffer);
             WriteErrors++; // the device's queue is full: dropped, as a qdisc drops
             return;
         }
         Interlocked.Increment(ref _queued);
+        Interlocked.Add(ref _queuedBytes, buffer.Length);
         _outbox.Enqueue((buffer, length));
     }
 
@@ -283,6 +290,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             while (_outbox.TryDequeue(out var frame))
             {
                 Interlocked.Decrement(ref _queued);
+                Interlocked.Add(ref _queuedBytes, -frame.Buffer.Length);
                 fixed (byte* p = frame.Buffer)
                 {
                     if (Native.Write(_fd, p, (nuint)frame.Length) < 0) WriteErrors++;
