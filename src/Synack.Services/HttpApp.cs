@@ -111,7 +111,7 @@ public static class HttpApp
                     foreach (var r in Enum.GetValues<DropReason>()) Add("dropped." + r, st.Dropped(r));
                     foreach (var s in shard.Snapshot())
                     {
-                        if (s.State is TcpState.Listen or TcpState.TimeWait && s.Tuple is null) continue;
+                        if (s.Tuple is null) continue; // a listener
                         string key = "state." + s.State + (s.Timers.Count == 0 ? ".untimed" : "");
                         Add(key, 1);
                     }

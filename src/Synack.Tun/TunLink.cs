@@ -62,8 +62,9 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     public long PacketsRead { get; private set; }
     /// <summary>Packets written to the device.</summary>
     public long PacketsWritten { get; private set; }
-    /// <summary>Writes the device refused.</summary>
-    public long WriteErrors { get; private set; }
+    /// <summary>Writes the device refused, and packets the full outbox dropped (counted from the writing thread and the stack's).</summary>
+    public long WriteErrors => Interlocked.Read(ref _writeErrors);
+    private long _writeErrors;
     /// <summary>GSO packets written (each several segments) and the segments they carried.</summary>
     public long OffloadPackets { get; private set; }
     /// <summary>Segments carried by <see cref="OffloadPackets"/>.</summary>
@@ -177,7 +178,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
         if (packet.Length > 65535 || segmentSize > 0 && ipLength == 0)
         {
-            WriteErrors++;
+            Interlocked.Increment(ref _writeErrors);
             return;
         }
         var buf = ArrayPool<byte>.Shared.Rent(Native.VnetHeaderLength + packet.Length);
@@ -273,7 +274,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
         if (Volatile.Read(ref _queued) >= OutboxLimit || Interlocked.Read(ref _queuedBytes) + buffer.Length > OutboxByteLimit)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            WriteErrors++; // the device's queue is full: dropped, as a qdisc drops
+            Interlocked.Increment(ref _writeErrors); // the device's queue is full: dropped, as a qdisc drops
             return;
         }
         Interlocked.Increment(ref _queued);
@@ -293,7 +294,7 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
                 Interlocked.Add(ref _queuedBytes, -frame.Buffer.Length);
                 fixed (byte* p = frame.Buffer)
                 {
-                    if (Native.Write(_fd, p, (nuint)frame.Length) < 0) WriteErrors++;
+                    if (Native.Write(_fd, p, (nuint)frame.Length) < 0) Interlocked.Increment(ref _writeErrors);
                     else PacketsWritten++;
                 }
                 ArrayPool<byte>.Shared.Return(frame.Buffer);

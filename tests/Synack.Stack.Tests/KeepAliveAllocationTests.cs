@@ -21,10 +21,7 @@ public class KeepAliveAllocationTests
         var (clientLoop, serverLoop) = LinkedThreads.Pair(options);
         using var _ = clientLoop;
         using var __ = serverLoop;
-        var listener = TcpListener.Start(serverLoop.Stack, 80);
-        var accepting = listener.AcceptAsync();
-        var client = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 80).WaitAsync(TimeSpan.FromSeconds(30));
-        var server = await accepting.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var (client, server, listener) = await LinkedThreads.ConnectAsync(clientLoop, serverLoop, 80);
         using var stop = new CancellationTokenSource(); // lives as long as the connection, as a transport's does
 
         var request = new byte[100];

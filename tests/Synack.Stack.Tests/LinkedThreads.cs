@@ -16,6 +16,16 @@ internal static class LinkedThreads
         return (client, server);
     }
 
+    /// <summary>One connection from the client to a listener of the server's on <paramref name="port"/>: both ends, and the listener.</summary>
+    public static async Task<(TcpConnection Client, TcpConnection Server, TcpListener Listener)> ConnectAsync(StackThread client, StackThread server, ushort port)
+    {
+        var listener = TcpListener.Start(server.Stack, port);
+        var accepting = listener.AcceptAsync();
+        var c = await TcpConnection.ConnectAsync(client.Stack, IpAddr.Parse("192.0.2.2"), port).WaitAsync(TimeSpan.FromSeconds(30));
+        var s = await accepting.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        return (c, s, listener);
+    }
+
     private static NetworkStack Host(string name, string address, ConnectionOptions? options) =>
         new(new StackOptions { Name = name, Addresses = [IpAddr.Parse(address)], Connection = options ?? ConnectionOptions.Default });
 }

@@ -54,10 +54,7 @@ public sealed class ZeroByteReadOnThreadsTests
         var (clientLoop, serverLoop) = LinkedThreads.Pair();
         using var _ = clientLoop;
         using var __ = serverLoop;
-        var listener = TcpListener.Start(serverLoop.Stack, 9);
-        var accepting = listener.AcceptAsync();
-        var c = await TcpConnection.ConnectAsync(clientLoop.Stack, IpAddr.Parse("192.0.2.2"), 9).WaitAsync(TimeSpan.FromSeconds(10));
-        var s = await accepting.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var (c, s, listener) = await LinkedThreads.ConnectAsync(clientLoop, serverLoop, 9);
         using var stop = new CancellationTokenSource();
         var buffer = new byte[64];
         for (int i = 0; i < 200; i++)
