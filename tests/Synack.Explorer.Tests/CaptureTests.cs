@@ -39,6 +39,8 @@ public class CaptureTests(ExplorerPage explorer, ITestOutputHelper output) : ICl
         Assert.Equal($"api/captures/{id}/report", await page.GetAttributeAsync("#report", "href"));
         // Beside the stepper, the graphs of the conversation being stepped.
         await page.GetByText("Wireshark's stream graphs of this conversation").ClickAsync();
+        // The panel's toggle event sets the frame's address after the click returns (a CI run read about:blank).
+        await page.WaitForFunctionAsync("end => (document.querySelector('#graphs').getAttribute('src') ?? '').endsWith(end)", $"report#s{stream}");
         Assert.EndsWith($"report#s{stream}", await page.GetAttributeAsync("#graphs", "src")); // loaded once asked for
         await page.FrameLocator("#graphs").Locator($"h2#s{stream}").WaitForAsync();
         Assert.True(await page.FrameLocator("#graphs").Locator("svg").CountAsync() > 0);
