@@ -27,7 +27,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
     private Task _sending = Task.CompletedTask;
     private volatile bool _aborted;
 
-    public SynackConnectionContext(TcpConnection connection, SynackTransportOptions options)
+    public SynackConnectionContext(TcpConnection connection, SynackTransportOptions options, SendQueue? sendQueue = null)
     {
         _connection = connection;
         var tuple = connection.Tuple;
@@ -42,6 +42,11 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         // on each flush, h2load's 100-byte responses cost a segment and a device write each (800,000
         // writes for 800,000 responses; 55,000 scheduled, and 1.4x the requests per second).
         var sendScheduler = connection.Scheduler;
+        if (sendQueue is not null && ReferenceEquals(sendScheduler, PipeScheduler.ThreadPool))
+        {
+            sendScheduler = sendQueue;
+            connection.WaitScheduler = sendQueue; // the pumps' waits for data and for room resume there too
+        }
         _output = new Pipe(new PipeOptions(pool, readerScheduler: sendScheduler, pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features = new FeatureCollection();

@@ -11,7 +11,7 @@ namespace Synack.AspNetCore;
 /// accept waits on every shard at once; whichever shard's connection comes first is returned, and
 /// that shard's accept starts again (the others' stay pending for the next call).
 /// </summary>
-internal sealed class SynackConnectionListener(TcpListener[] listeners, IPEndPoint endpoint, SynackTransportOptions options) : IConnectionListener
+internal sealed class SynackConnectionListener(TcpListener[] listeners, IPEndPoint endpoint, SynackTransportOptions options, SendQueue.Set sendQueues) : IConnectionListener
 {
     private readonly CancellationTokenSource _unbound = new();
     private readonly Task<TcpConnection>?[] _pending = new Task<TcpConnection>?[listeners.Length];
@@ -24,7 +24,7 @@ internal sealed class SynackConnectionListener(TcpListener[] listeners, IPEndPoi
         try
         {
             var connection = listeners.Length == 1 ? await listeners[0].AcceptAsync(both.Token) : await AnyShardAsync(both.Token);
-            var context = new SynackConnectionContext(connection, options);
+            var context = new SynackConnectionContext(connection, options, sendQueues.Next());
             context.Start();
             return context;
         }

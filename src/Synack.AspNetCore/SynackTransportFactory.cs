@@ -15,6 +15,7 @@ namespace Synack.AspNetCore;
 public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly SynackTransportOptions _options;
+    private readonly SendQueue.Set _sendQueues = new();
 
     /// <summary>Kestrel's listeners for endpoints on <paramref name="stack"/>.</summary>
     public SynackTransportFactory(NetworkStack stack, SynackTransportOptions? options = null) : this([stack], options) { }
@@ -58,6 +59,6 @@ public sealed class SynackTransportFactory : IConnectionListenerFactory, IConnec
                     $"Kestrel runs on the thread pool: give the stack '{shard.Name}' a StackThread, or put it on a SimulatedNetwork with SettleThreadPool = true, before binding it");
         }
         var listeners = Shards.Select(shard => TcpListener.Start(shard, (ushort)ip.Port, _options.Backlog, IpAddr.FromIPAddress(ip.Address), AcceptedOptions(shard))).ToArray();
-        return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listeners, ip, _options));
+        return ValueTask.FromResult<IConnectionListener>(new SynackConnectionListener(listeners, ip, _options, _sendQueues));
     }
 }

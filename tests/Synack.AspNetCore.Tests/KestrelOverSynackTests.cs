@@ -55,6 +55,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         _app.MapGet("/hello/{n:int}", (int n) => $"hello {n}");
         _app.MapGet("/abort", (HttpContext context) => context.Abort());
         _app.MapGet("/nodelay", (HttpContext context) => context.Features.Get<TcpConnection>() is { } c ? $"nodelay {c.Protocol.NoDelay}" : "no connection feature");
+        _app.MapGet("/waits", (HttpContext context) => context.Features.Get<TcpConnection>()?.WaitScheduler?.GetType().Name ?? "the thread pool");
         _app.MapGet("/slow", async () =>
         {
             _slowStarted.TrySetResult();
@@ -139,6 +140,22 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     {
         using var client = Client();
         Assert.Equal("nodelay True", await client.GetStringAsync("nodelay"));
+    }
+
+    [Fact]
+    public async Task On_a_live_loop_the_connections_pumps_resume_in_the_transports_send_queue_as_kestrels_socket_transport_runs_its_completions()
+    {
+        using var client = Client();
+        Assert.Equal(nameof(SendQueue), await client.GetStringAsync("waits"));
+        // and many connections' pumps sharing the queues still each get their answers
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            using var own = Client();
+            var got = new List<string>();
+            for (int k = 0; k < 20; k++) got.Add(await own.GetStringAsync($"hello/{i * 100 + k}"));
+            return got;
+        }));
+        for (int i = 0; i < 8; i++) Assert.Equal(Enumerable.Range(0, 20).Select(k => $"hello {i * 100 + k}"), answers[i]);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ internal abstract class ReusableSocketWait : SocketWait, IValueTaskSource, IValu
 {
     private const int Idle = 0, Waiting = 1, Finished = 2;
     private static readonly Action<ReusableSocketWait> CompleteWait = static w => w.Finish(cancelled: false);
+    private static readonly Action<object?> CompleteWaitHere = static w => ((ReusableSocketWait)w!).Finish(cancelled: false, here: true);
     private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
@@ -63,11 +64,27 @@ internal abstract class ReusableSocketWait : SocketWait, IValueTaskSource, IValu
     /// <summary>The wait started last, as a read's result (0).</summary>
     public ValueTask<int> ReadyAsZero => new(this, _core.Version);
 
-    public override void Wake(TcpSocket socket) => StackCalls.Wake(socket, CompleteWait, this);
+    /// <summary>
+    /// Where a live loop's wake-up runs the waiter, when its owner says (a transport's queue that drains
+    /// the wake-ups of many connections in one thread-pool work item, as Kestrel's socket transport runs
+    /// its socket completions): the waiter's continuation then runs right there, in the queue's turn.
+    /// Null: the thread pool, a work item each.
+    /// </summary>
+    protected virtual System.IO.Pipelines.PipeScheduler? WakeScheduler => null;
 
-    private void Finish(bool cancelled)
+    public override void Wake(TcpSocket socket)
+    {
+        // Only a live loop: a simulation orders its wake-ups itself, and a run must repeat.
+        if (WakeScheduler is { } scheduler && socket.Stack.Loop is StackThread) scheduler.Schedule(CompleteWaitHere, this);
+        else StackCalls.Wake(socket, CompleteWait, this);
+    }
+
+    private void Finish(bool cancelled, bool here = false)
     {
         if (Interlocked.CompareExchange(ref _state, Finished, Waiting) != Waiting) return;
+        // Off the stack's lock in a scheduler's turn, the continuation may run on this thread; anywhere
+        // else (under the lock, in a cancellation callback) it goes to the thread pool.
+        _core.RunContinuationsAsynchronously = !here;
         if (cancelled) _core.SetException(new OperationCanceledException(_token));
         else _core.SetResult(0);
     }

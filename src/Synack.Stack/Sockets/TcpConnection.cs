@@ -182,6 +182,13 @@ public sealed class TcpConnection : IAsyncDisposable
     private SendCall? _sendCall;
 
     /// <summary>
+    /// Where this connection's reads and writes that waited are resumed on a live loop (see
+    /// <see cref="ReusableSocketWait"/>): a transport's pump sets its queue, so the pumps of many
+    /// connections resume in one thread-pool work item. Null: each on the thread pool.
+    /// </summary>
+    internal PipeScheduler? WaitScheduler { get; set; }
+
+    /// <summary>
     /// A call made on the stack's loop, its arguments and results in fields, and the wait it may need
     /// (it is that wait): made once per connection and kind, so a read that finds data, or waits for it,
     /// allocates nothing — and an idle connection waiting to read holds this one object.
@@ -196,6 +203,8 @@ public sealed class TcpConnection : IAsyncDisposable
         public bool Waiting;
 
         protected TcpSocket Socket => Owner._socket;
+
+        protected override PipeScheduler? WakeScheduler => Owner.WaitScheduler;
 
         public void Start(CancellationToken token)
         {
