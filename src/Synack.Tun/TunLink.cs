@@ -175,13 +175,22 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// <summary>One packet behind its own virtio header; <paramref name="segmentSize"/> &gt; 0 asks the kernel to cut it (with GSO's ECN flag when it carries CWR).</summary>
     private void WriteAlone(ReadOnlySpan<byte> packet, int segmentSize)
     {
+        var buf = ArrayPool<byte>.Shared.Rent(Native.VnetHeaderLength + packet.Length);
+        packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
+        QueueAlone(buf, packet.Length, segmentSize);
+    }
+
+    /// <summary><see cref="WriteAlone"/> for a packet already in <paramref name="buf"/> behind room for the virtio header: queued as it is.</summary>
+    private void QueueAlone(byte[] buf, int length, int segmentSize)
+    {
+        var packet = buf.AsSpan(Native.VnetHeaderLength, length);
         int ipLength = SegmentCoalescer.TcpHeaderOffset(packet);
         if (packet.Length > 65535 || segmentSize > 0 && ipLength == 0)
         {
+            ArrayPool<byte>.Shared.Return(buf);
             Interlocked.Increment(ref _writeErrors);
             return;
         }
-        var buf = ArrayPool<byte>.Shared.Rent(Native.VnetHeaderLength + packet.Length);
         byte gso = Native.VIRTIO_NET_HDR_GSO_NONE;
         int headerLength = 0;
         if (segmentSize > 0)
@@ -191,8 +200,50 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             if ((packet[ipLength + 13] & 0x80) != 0) gso |= Native.VIRTIO_NET_HDR_GSO_ECN; // CWR
         }
         VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
-        packet.CopyTo(buf.AsSpan(Native.VnetHeaderLength));
-        Queue(buf, Native.VnetHeaderLength + packet.Length);
+        Queue(buf, Native.VnetHeaderLength + length);
+    }
+
+    /// <summary>With offload, room for the virtio header before a packet the stack hands over whole.</summary>
+    public int Headroom => _offload ? Native.VnetHeaderLength : 0;
+
+    /// <summary>
+    /// A TSO segment built behind <see cref="Headroom"/>: one that nothing more could join (the stack's
+    /// own 64 KB segments) goes to the device's queue in the buffer it was built in — the copy into the
+    /// builder was one more pass over every byte of a download; a smaller one joins the burst as before.
+    /// </summary>
+    public void TransmitOwned(INetworkNode from, byte[] buffer, int length, int segmentSize)
+    {
+        if (_coalescer is not { } c || segmentSize <= 0)
+        {
+            try
+            {
+                Transmit(from, buffer.AsSpan(Headroom, length), segmentSize);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return;
+        }
+        var packet = buffer.AsSpan(Native.VnetHeaderLength, length);
+        if (!c.IsEmpty)
+        {
+            if (c.TryAppend(packet, segmentSize))
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return;
+            }
+            Flush();
+        }
+        if (length + segmentSize <= 65535 && c.TryAppend(packet, segmentSize))
+        {
+            ArrayPool<byte>.Shared.Return(buffer); // room for more of the burst behind it
+            return;
+        }
+        int header = SegmentCoalescer.TcpHeaderOffset(packet) is int ip and > 0 ? ip + (packet[ip + 12] >> 4) * 4 : length;
+        OffloadPackets++;
+        OffloadSegments += Math.Max(1, (length - header + segmentSize - 1) / segmentSize);
+        QueueAlone(buffer, length, segmentSize);
     }
 
     /// <summary>With offload the kernel finishes our TCP checksums.</summary>

@@ -33,4 +33,25 @@ public interface IBatchingPacketSink : IPacketSink
 
     /// <summary>A packet whose TCP payload stands for segments of <paramref name="segmentSize"/> bytes (the last may be shorter).</summary>
     void Transmit(INetworkNode from, ReadOnlySpan<byte> packet, int segmentSize);
+
+    /// <summary>Bytes the sink wants left free before a packet handed over with <see cref="TransmitOwned"/> (room for a header of its own).</summary>
+    int Headroom => 0;
+
+    /// <summary>
+    /// <see cref="Transmit(INetworkNode, ReadOnlySpan{byte}, int)"/> for a packet of <paramref name="length"/>
+    /// bytes built at <see cref="Headroom"/> in <paramref name="buffer"/>, rented from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>: the buffer is the sink's now (returned or queued),
+    /// so a packet it sends as it is need not be copied again.
+    /// </summary>
+    void TransmitOwned(INetworkNode from, byte[] buffer, int length, int segmentSize)
+    {
+        try
+        {
+            Transmit(from, buffer.AsSpan(Headroom, length), segmentSize);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

@@ -653,6 +653,18 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     private void Send(in FourTuple tuple, in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout, int segmentSize = 0)
     {
+        if (segmentSize > 0 && Output is IBatchingPacketSink tso)
+        {
+            // A TSO segment (up to 64 KB) is built where the device's write will take it from, behind the
+            // device's own header: copied once out of the send buffer, not again into the device's queue.
+            int headroom = tso.Headroom;
+            var owned = ArrayPool<byte>.Shared.Rent(headroom + TcpPacket.MaxLength(payload.Length));
+            int length = TcpPacket.Write(owned.AsSpan(headroom), tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload, partialChecksum: tso.CompletesTcpChecksums);
+            Statistics.PacketsOut++;
+            Observer?.PacketOut(this, owned.AsSpan(headroom, length), _now);
+            tso.TransmitOwned(this, owned, length, segmentSize);
+            return;
+        }
         var buf = ArrayPool<byte>.Shared.Rent(TcpPacket.MaxLength(payload.Length));
         try
         {
