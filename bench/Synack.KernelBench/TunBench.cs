@@ -122,11 +122,18 @@ internal static partial class TunBench
     /// <summary>One measured run: the rate the tool reports, and the CPU it cost per unit of work (per GiB, or per 10,000 requests).</summary>
     private readonly record struct Turn(double Rate, string RateUnit, double Cost, string CostUnit);
 
-    /// <summary>A warm-up of each (uncounted: the first request to a .NET server runs unoptimized code), then <paramref name="runs"/> turns, Synack and the reference taking turns.</summary>
+    /// <summary>
+    /// Warm-ups of each (uncounted: a .NET server's first requests run unoptimized code, and the JIT kept
+    /// recompiling hot methods through the second 500 MiB download — 12 % of the machine in a profile of
+    /// the third), then <paramref name="runs"/> turns, Synack and the reference taking turns.
+    /// </summary>
     private static (List<Turn> Synack, List<Turn> Reference) Turns(int runs, Func<Turn> synack, Func<Turn> reference)
     {
-        synack();
-        reference();
+        for (int i = 0, warmUps = runs > 1 ? 3 : 1; i < warmUps; i++)
+        {
+            synack();
+            reference();
+        }
         var s = new List<Turn>();
         var r = new List<Turn>();
         for (int i = 0; i < runs; i++)
@@ -217,7 +224,10 @@ internal static partial class TunBench
     private static string? Tool(string name) =>
         new[] { "/usr/bin", "/usr/local/bin", "/bin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
-    private static int Runs(bool quick) => quick ? 1 : 3;
+    // Five turns, not three: runs on this shared machine move by a fifth between turns, and the median
+    // of three still moved by a tenth from one bench to the next.
+    private static int Runs(bool quick) => quick ? 1 : 5;
+
 
     private const double GiB = 1L << 30;
 
