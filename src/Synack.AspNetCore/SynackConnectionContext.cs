@@ -16,7 +16,7 @@ namespace Synack.AspNetCore;
 internal sealed class SynackConnectionContext : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
 {
-    private const int MinReadSize = 4096;
+    private const int MaxReadPerFlush = 64 * 1024;
     private static long _nextId;
     private readonly TcpConnection _connection;
     private readonly Pipe _input;
@@ -45,7 +45,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         if (sendQueue is not null && ReferenceEquals(sendScheduler, PipeScheduler.ThreadPool))
         {
             sendScheduler = sendQueue;
-            connection.WaitScheduler = sendQueue; // the pumps' waits for data and for room resume there too
+            connection.ContinuationScheduler = sendQueue; // the pumps' waits for data and for room resume there too
         }
         _output = new Pipe(new PipeOptions(pool, readerScheduler: sendScheduler, pauseWriterThreshold: options.MaxWriteBufferSize, resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
@@ -90,10 +90,9 @@ internal sealed class SynackConnectionContext : ConnectionContext,
                 // (WaitForDataBeforeAllocatingBuffer): an idle connection holds no pipe block (4 KiB of
                 // the 12.7 KB an idle Kestrel connection cost in the hold bench).
                 await _connection.ReadAsync(Memory<byte>.Empty, _stopReading.Token);
-                var memory = _input.Writer.GetMemory(MinReadSize);
-                int n = await _connection.ReadAsync(memory, _stopReading.Token);
+                // Then everything there, up to 64 KB, into as many blocks as it fills, for one flush.
+                int n = await _connection.ReadAsync(_input.Writer, MaxReadPerFlush, _stopReading.Token);
                 if (n == 0) break; // the peer's FIN
-                _input.Writer.Advance(n);
                 var flush = await _input.Writer.FlushAsync();
                 if (flush.IsCompleted || flush.IsCanceled) break;
             }

@@ -55,7 +55,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
         _app.MapGet("/hello/{n:int}", (int n) => $"hello {n}");
         _app.MapGet("/abort", (HttpContext context) => context.Abort());
         _app.MapGet("/nodelay", (HttpContext context) => context.Features.Get<TcpConnection>() is { } c ? $"nodelay {c.Protocol.NoDelay}" : "no connection feature");
-        _app.MapGet("/waits", (HttpContext context) => context.Features.Get<TcpConnection>()?.WaitScheduler?.GetType().Name ?? "the thread pool");
+        _app.MapGet("/waits", (HttpContext context) => context.Features.Get<TcpConnection>()?.ContinuationScheduler?.GetType().Name ?? "the thread pool");
         _app.MapGet("/slow", async () =>
         {
             _slowStarted.TrySetResult();
