@@ -369,8 +369,9 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             int r = Native.Poll(fds, 2, 1000);
             if (r <= 0 || _stopping || (fds[1].Revents & Native.POLLIN) != 0) continue;
             if ((fds[0].Revents & Native.POLLIN) == 0) continue;
-            // Everything waiting, up to a batch, goes to the loop as one piece of work.
-            var batch = new (byte[] Buffer, int Offset, int Length, int SegmentSize, bool Checked)[ReadBatch];
+            // Everything waiting, up to a batch, goes to the loop as one piece of work: a batch from the
+            // link's few, not one made per wake-up (two kilobytes a wake, 11,000 wakes for 150,000 HTTP/2 requests).
+            var batch = TakeBatch();
             int count = 0;
             while (count < ReadBatch)
             {
@@ -389,27 +390,64 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
                     ArrayPool<byte>.Shared.Return(buf);
                     continue;
                 }
-                batch[count++] = (buf, header, (int)n - header, segmentSize, valid);
+                batch.Packets[count++] = new ReadPacket(buf, header, (int)n - header, segmentSize, valid);
             }
-            if (count == 0) continue;
-            PacketsRead += count;
-            int taken = count;
-            _loop.Post(() =>
+            if (count == 0)
             {
-                for (int k = 0; k < taken; k++)
+                _batches.Enqueue(batch);
+                continue;
+            }
+            PacketsRead += count;
+            batch.Count = count;
+            _loop.Post(batch.Deliver);
+        }
+    }
+
+    private readonly ConcurrentQueue<PacketBatch> _batches = new();
+
+    private PacketBatch TakeBatch() => _batches.TryDequeue(out var batch) ? batch : new PacketBatch(this);
+
+    private readonly record struct ReadPacket(byte[] Buffer, int Offset, int Length, int SegmentSize, bool Checked);
+
+    /// <summary>Packets read in one wake-up, handed to the stack's loop; back to the link once delivered.</summary>
+    private sealed class PacketBatch
+    {
+        private readonly TunLink _link;
+        public readonly ReadPacket[] Packets = new ReadPacket[ReadBatch];
+        public int Count;
+        public readonly Action Deliver;
+
+        public PacketBatch(TunLink link)
+        {
+            _link = link;
+            Deliver = Run;
+        }
+
+        private void Run()
+        {
+            var loop = _link._loop;
+            try
+            {
+                for (int k = 0; k < Count; k++)
                 {
-                    var (buf, offset, len, segmentSize, valid) = batch[k];
+                    var (buf, offset, len, segmentSize, valid) = Packets[k];
+                    Packets[k] = default;
                     try
                     {
                         // A checksum completed here, or one the kernel says it validated, is not summed twice.
-                        _loop.Stack.Receive(buf.AsSpan(offset, len), _loop.Now, segmentSize, checksumOffloaded: valid);
+                        loop.Stack.Receive(buf.AsSpan(offset, len), loop.Now, segmentSize, checksumOffloaded: valid);
                     }
                     finally
                     {
                         ArrayPool<byte>.Shared.Return(buf);
                     }
                 }
-            });
+            }
+            finally
+            {
+                Count = 0;
+                _link._batches.Enqueue(this);
+            }
         }
     }
 
