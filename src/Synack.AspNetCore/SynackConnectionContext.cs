@@ -27,7 +27,7 @@ internal sealed class SynackConnectionContext : ConnectionContext,
     private Task _sending = Task.CompletedTask;
     private volatile bool _aborted;
 
-    public SynackConnectionContext(TcpConnection connection, SynackTransportOptions options, SendQueue? sendQueue = null)
+    public SynackConnectionContext(TcpConnection connection, SynackTransportOptions options, SendQueue sendQueue)
     {
         _connection = connection;
         var tuple = connection.Tuple;
@@ -37,12 +37,12 @@ internal sealed class SynackConnectionContext : ConnectionContext,
         var pool = options.MemoryPool;
         _input = new Pipe(new PipeOptions(pool, pauseWriterThreshold: options.MaxReadBufferSize, resumeWriterThreshold: options.MaxReadBufferSize / 2, useSynchronizationContext: false));
         // The send pump runs where the connection says: in a simulation, once the app has written all it
-        // will for now; live, on the thread pool, as Kestrel's socket transport schedules its sends (its
-        // IOQueue): the flushes an HTTP/2 connection's streams make meanwhile go in one write. Run inline
+        // will for now; live, in the transport's send queue, as Kestrel's socket transport schedules its
+        // sends (its IOQueue): the flushes an HTTP/2 connection's streams make meanwhile go in one write. Run inline
         // on each flush, h2load's 100-byte responses cost a segment and a device write each (800,000
         // writes for 800,000 responses; 55,000 scheduled, and 1.4x the requests per second).
         var sendScheduler = connection.Scheduler;
-        if (sendQueue is not null && ReferenceEquals(sendScheduler, PipeScheduler.ThreadPool))
+        if (ReferenceEquals(sendScheduler, PipeScheduler.ThreadPool)) // a live loop
         {
             sendScheduler = sendQueue;
             connection.ContinuationScheduler = sendQueue; // the pumps' waits for data and for room resume there too

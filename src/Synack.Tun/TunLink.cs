@@ -198,6 +198,8 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             headerLength = ipLength + (packet[ipLength + 12] >> 4) * 4;
             gso = packet[0] >> 4 == 6 ? Native.VIRTIO_NET_HDR_GSO_TCPV6 : Native.VIRTIO_NET_HDR_GSO_TCPV4;
             if ((packet[ipLength + 13] & 0x80) != 0) gso |= Native.VIRTIO_NET_HDR_GSO_ECN; // CWR
+            OffloadPackets++;
+            OffloadSegments += Math.Max(1, (length - headerLength + segmentSize - 1) / segmentSize);
         }
         VirtioHeader(buf.AsSpan(0, Native.VnetHeaderLength), ipLength, gso, headerLength, segmentSize);
         Queue(buf, Native.VnetHeaderLength + length);
@@ -213,16 +215,10 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
     /// </summary>
     public void TransmitOwned(INetworkNode from, byte[] buffer, int length, int segmentSize)
     {
-        if (_coalescer is not { } c || segmentSize <= 0)
+        if (_coalescer is not { } c) // no offload: the stack is offered no TSO, so this is only a caller's own packet
         {
-            try
-            {
-                Transmit(from, buffer.AsSpan(Headroom, length), segmentSize);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            WriteOut(buffer.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(buffer);
             return;
         }
         var packet = buffer.AsSpan(Native.VnetHeaderLength, length);
@@ -240,9 +236,6 @@ public sealed unsafe class TunLink : IBatchingPacketSink, IDisposable
             ArrayPool<byte>.Shared.Return(buffer); // room for more of the burst behind it
             return;
         }
-        int header = SegmentCoalescer.TcpHeaderOffset(packet) is int ip and > 0 ? ip + (packet[ip + 12] >> 4) * 4 : length;
-        OffloadPackets++;
-        OffloadSegments += Math.Max(1, (length - header + segmentSize - 1) / segmentSize);
         QueueAlone(buffer, length, segmentSize);
     }
 

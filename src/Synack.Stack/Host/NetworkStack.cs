@@ -653,32 +653,34 @@ public sealed class NetworkStack : INetworkNode, IConnectionHost, IDisposable
 
     private void Send(in FourTuple tuple, in TcpHeader h, ReadOnlySpan<byte> payload, TcpOptionLayout layout, int segmentSize = 0)
     {
-        if (segmentSize > 0 && Output is IBatchingPacketSink tso)
-        {
-            // A TSO segment (up to 64 KB) is built where the device's write will take it from, behind the
-            // device's own header: copied once out of the send buffer, not again into the device's queue.
-            int headroom = tso.Headroom;
-            var owned = ArrayPool<byte>.Shared.Rent(headroom + TcpPacket.MaxLength(payload.Length));
-            int length = TcpPacket.Write(owned.AsSpan(headroom), tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload, partialChecksum: tso.CompletesTcpChecksums);
-            Statistics.PacketsOut++;
-            Observer?.PacketOut(this, owned.AsSpan(headroom, length), _now);
-            tso.TransmitOwned(this, owned, length, segmentSize);
-            return;
-        }
-        var buf = ArrayPool<byte>.Shared.Rent(TcpPacket.MaxLength(payload.Length));
+        // A TSO segment (up to 64 KB) is built where the device's write will take it from, behind the
+        // device's own header, and handed over: copied once out of the send buffer, not again into the
+        // device's queue. Anything else is lent for the call.
+        var sink = Output as IBatchingPacketSink;
+        var tso = segmentSize > 0 ? sink : null;
+        int headroom = tso?.Headroom ?? 0;
+        var buf = ArrayPool<byte>.Shared.Rent(headroom + TcpPacket.MaxLength(payload.Length));
+        bool handedOver = false;
         try
         {
-            int n = TcpPacket.Write(buf, tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload,
-                partialChecksum: Output is IBatchingPacketSink { CompletesTcpChecksums: true });
-            var packet = buf.AsSpan(0, n);
+            int n = TcpPacket.Write(buf.AsSpan(headroom), tuple.LocalAddress, tuple.RemoteAddress, in h, layout, payload,
+                partialChecksum: sink is { CompletesTcpChecksums: true });
+            var packet = buf.AsSpan(headroom, n);
             Statistics.PacketsOut++;
             Observer?.PacketOut(this, packet, _now);
-            if (segmentSize > 0 && Output is IBatchingPacketSink offload) offload.Transmit(this, packet, segmentSize);
-            else Output?.Transmit(this, packet);
+            if (tso is not null)
+            {
+                handedOver = true;
+                tso.TransmitOwned(this, buf, n, segmentSize);
+            }
+            else
+            {
+                Output?.Transmit(this, packet);
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buf);
+            if (!handedOver) ArrayPool<byte>.Shared.Return(buf);
         }
     }
 
