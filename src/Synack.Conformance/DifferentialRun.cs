@@ -27,7 +27,7 @@ public static partial class DifferentialRun
         string name = $"seed-{scenario.Seed}.pkt";
         var script = PacketdrillParser.Parse(scenario.Text, name);
         var kernel = PacketdrillRunner.RecordOnKernel(script, name, kernelCapture);
-        var synack = PacketdrillRunner.RecordOnSynack(script, ConnectionOptions.Linux618, name, synackCapture, kernel.LocalIsn);
+        var synack = PacketdrillRunner.RecordOnSynack(script, ConnectionOptions.Linux618, name, synackCapture, kernel.LocalIsns);
         return new ScriptComparison(name, kernel, synack);
     }
 

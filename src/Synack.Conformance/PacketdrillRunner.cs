@@ -74,11 +74,11 @@ public static partial class PacketdrillRunner
 
     /// <summary>
     /// A generated scenario on Synack with <paramref name="profile"/>: what it sends and returns is
-    /// recorded. <paramref name="isn"/>: the ISN the kernel chose, so that whatever depends on where an
-    /// ISN falls is compared on the same draw.
+    /// recorded. <paramref name="isns"/>: the ISNs the kernel chose, connection by connection, so that
+    /// whatever depends on where an ISN falls is compared on the same draw.
     /// </summary>
-    internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null, uint? isn = null) =>
-        new ScriptRun(script, profile, capture, recording: true, isn: isn).Execute(displayPath);
+    internal static ScriptResult RecordOnSynack(PacketdrillScript script, ConnectionOptions profile, string displayPath, PcapNgWriter? capture = null, IReadOnlyList<uint>? isns = null) =>
+        new ScriptRun(script, profile, capture, recording: true, isns: isns).Execute(displayPath);
 
     private static int s_warm;
 

@@ -12,7 +12,7 @@ public sealed record ScriptResult(string Path, ScriptOutcome Result, int? Line =
     /// <summary>What the stack did at each line, for comparing two stacks on the same script (see <see cref="ScriptComparison"/>).</summary>
     public IReadOnlyList<ScriptObservation> Observations { get; init; } = [];
     /// <summary>A recorded run: the ISN of the stack's first SYN (the kernel's own choice), for the other stack to take.</summary>
-    internal uint? LocalIsn { get; init; }
+    internal IReadOnlyList<uint>? LocalIsns { get; init; }
     /// <summary>The timing tolerance the run used.</summary>
     public TimeSpan Tolerance { get; init; }
     /// <summary>Every event and every packet the stack sent, in order, with virtual times.</summary>

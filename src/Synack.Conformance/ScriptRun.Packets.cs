@@ -314,7 +314,7 @@ internal sealed partial class ScriptRun
             Connection = _options,
             // Fixed secrets: the same script gives the same run.
             Secret = new byte[32],
-            IsnGenerator = _isn is uint isn ? new Synack.Tcp.FixedIsnGenerator(isn) : null,
+            IsnGenerator = _isns is { Count: > 0 } isns ? new ReplayedIsns(isns) : null,
             EphemeralPortMin = 40000,
             EphemeralPortMax = 40999,
         });

@@ -9,6 +9,7 @@ internal sealed partial class ScriptRun
 {
     private readonly bool _recording;
     private bool _isnLearned;
+    private readonly List<uint> _isnsSent = [];
     private uint _lastLiveTsVal; // what the peer echoes: the newest TS val the stack sent
     private TimeSpan _lastActivity; // the last event run or packet sent: a packet long after it came from a timer
 
@@ -27,6 +28,8 @@ internal sealed partial class ScriptRun
             if (t > _lastActivity) _lastActivity = t;
             if (TcpPacket.TryParse(bytes, out var ip, out var tcp, out _))
             {
+                // Each connection's ISN, once (a retransmitted SYN repeats it): Synack's run is given the same.
+                if (tcp.Flags.Has(TcpFlags.Syn) && (_isnsSent.Count == 0 || _isnsSent[^1] != tcp.Seq.Value)) _isnsSent.Add(tcp.Seq.Value);
                 if (tcp.Flags.Has(TcpFlags.Syn) && !_isnLearned)
                 {
                     // Numbers are relative to the stack's ISN from its first SYN on, as a script's are.

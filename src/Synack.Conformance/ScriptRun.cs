@@ -42,10 +42,10 @@ internal sealed partial class ScriptRun
     /// <param name="profile">The stack's starting configuration; null: Linux's for a script in Google's dialect, else FreeBSD's.</param>
     /// <param name="kernel">When given, the Linux kernel behind this TUN target is the stack under test, in real time.</param>
     /// <param name="recording">A generated scenario: the stack's packets and results are recorded, not held to lines.</param>
-    /// <param name="isn">The ISN the stack gives its connections (a recorded run takes the kernel's); null: RFC 6528's from a fixed secret.</param>
-    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null, bool recording = false, uint? isn = null)
+    /// <param name="isns">The ISNs the stack gives its connections, in turn (a recorded run takes the kernel's, whose later ones are random); null: RFC 6528's from a fixed secret.</param>
+    public ScriptRun(PacketdrillScript script, ConnectionOptions? profile, PcapNgWriter? capture = null, Kernel.KernelTarget? kernel = null, bool recording = false, IReadOnlyList<uint>? isns = null)
     {
-        _isn = isn;
+        _isns = isns;
         _script = script;
         _kernel = kernel;
         _recording = recording;
@@ -70,7 +70,7 @@ internal sealed partial class ScriptRun
     private static bool IsLinuxProfile(ConnectionOptions? o) => ReferenceEquals(o, ConnectionOptions.Linux) || ReferenceEquals(o, ConnectionOptions.Linux618);
 
     private readonly PcapNgWriter? _capture;
-    private readonly uint? _isn;
+    private readonly IReadOnlyList<uint>? _isns;
     private readonly int _captureInterface;
 
     private void Record(ReadOnlySpan<byte> packet, PacketDirection direction, string? comment) =>
@@ -85,7 +85,7 @@ internal sealed partial class ScriptRun
             ReadOptions();
             CheckSupported();
             Run();
-            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance, LocalIsn = _isnLearned ? _liveLocalIsn : null };
+            return new ScriptResult(displayPath, ScriptOutcome.Pass) { Notes = _notes, Transcript = _transcript, Observations = _observed, Tolerance = _tolerance, LocalIsns = _isnsSent.Count > 0 ? _isnsSent : null };
         }
         catch (UnsupportedScriptException e)
         {

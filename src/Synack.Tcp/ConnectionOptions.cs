@@ -116,6 +116,8 @@ public sealed record ConnectionOptions
         // Two jiffies of this kernel (CONFIG_HZ=250); Google's scripts assume 1000 Hz.
         ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(8),
         SynLinearTimeouts = 4,
+        RttFromEveryAck = true,
+        TimeoutMin = TimeSpan.FromMilliseconds(8),
         // 6.18's tcp_rmem maximum is 32 MiB (it was 6 MiB): the scale that covers it is 10.
         WindowScale = 10,
     };
@@ -443,6 +445,19 @@ public sealed record ConnectionOptions
     /// Null: the RTO the handshake left.
     /// </summary>
     public TimeSpan? RtoWithoutHandshakeSample { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Linux's RTT sampling (tcp_clean_rtx_queue): every ACK of new data gives a sample, from the send
+    /// time of the oldest segment it covers (none if any of them was sent twice), in preference to the
+    /// timestamp echo; RFC 6298 times one segment a round trip. Needs the record of segments in flight
+    /// that RACK keeps (SACK on); without it the RFC's way is kept.
+    /// </summary>
+    public bool RttFromEveryAck { get; init; }
+    /// <summary>
+    /// Linux's TCP_TIMEOUT_MIN, two jiffies (2 ms at the 1000 Hz Google's scripts assume, 8 ms at this
+    /// machine's 250): RACK's reordering timer, and a tail loss probe with more than one segment out,
+    /// come this much later than the RFC's times.
+    /// </summary>
+    public TimeSpan TimeoutMin { get; init; } = TimeSpan.FromMilliseconds(2);
     /// <summary>The floor of the RTO (Linux: 200 ms; RFC 6298 says 1 s).</summary>
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>The ceiling of the RTO, backoff included.</summary>

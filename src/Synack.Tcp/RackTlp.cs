@@ -22,8 +22,6 @@ internal sealed class RackTlp(Sender sender, ConnectionOptions options)
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
     private static readonly TimeSpan WorstCaseDelayedAck = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MinProbeTimeout = TimeSpan.FromMilliseconds(10);
-    /// <summary>Linux arms the reordering timer this much late (TCP_TIMEOUT_MIN): timers are no finer.</summary>
-    private static readonly TimeSpan TimerSlop = TimeSpan.FromMilliseconds(2);
 
     private TimeSpan _xmitAt = TimeSpan.MinValue; // RACK.xmit_ts
     private long _order;                          // RACK.end_seq's role: which of the sends at RACK.xmit_ts
@@ -122,7 +120,7 @@ internal sealed class RackTlp(Sender sender, ConnectionOptions options)
                 latest = remaining;
             }
         }
-        if (latest > TimeSpan.Zero) TimerAt = now + latest + TimerSlop;
+        if (latest > TimeSpan.Zero) TimerAt = now + latest + options.TimeoutMin; // Linux arms it this much late: its timers are no finer
         return marked;
     }
 
@@ -222,7 +220,7 @@ internal sealed class RackTlp(Sender sender, ConnectionOptions options)
 
     /// <summary>
     /// 7.2: two smoothed round trips after the last new data or forward ACK (plus the peer's worst
-    /// delayed ACK when only one segment is out to be acked); if the retransmission timer would come
+    /// delayed ACK when only one segment is out to be acked, else Linux's two jiffies); if the retransmission timer would come
     /// first, the probe takes its place (as Linux): a probe, not a collapse of the window.
     /// </summary>
     public void ArmProbe(TimeSpan now)
@@ -236,7 +234,9 @@ internal sealed class RackTlp(Sender sender, ConnectionOptions options)
         if (sender.Rto.HasSample)
         {
             pto = 2 * sender.Rto.Srtt;
-            if (sender.Flight <= (uint)sender.Mss) pto += WorstCaseDelayedAck;
+            // Linux (tcp_schedule_loss_probe) adds its shortest timeout, two jiffies, when more than one
+            // segment is out: an ACK arriving just after two round trips then stops the probe.
+            pto += sender.Flight <= (uint)sender.Mss ? WorstCaseDelayedAck : options.TimeoutMin;
         }
         if (pto < MinProbeTimeout) pto = MinProbeTimeout;
         var rtx = sender.RetransmitAt;

@@ -381,7 +381,14 @@ internal sealed class Sender
             if (_detection?.ProbeAcknowledged(ack, in seg.Options) == true) Congestion.OnCongestionEcho(Flight, now);
             _rearmProbe = true;
             TimeSpan? sample = null;
-            if (hasTimestampEcho)
+            if (_o.RttFromEveryAck && _detection?.Sent is { Count: > 0 } inFlight)
+            {
+                // Linux times every ACK from the send times of the segments it covers, and prefers
+                // that to the timestamp echo (which it takes only when Karn's rule leaves no sample).
+                sample = inFlight.FirstAckedSendTime(ack) is TimeSpan sentAt ? now - sentAt : hasTimestampEcho ? timestampRtt : null;
+                if (_timing && ack > _timedSeq) _timing = false;
+            }
+            else if (hasTimestampEcho)
             {
                 sample = timestampRtt;
             }

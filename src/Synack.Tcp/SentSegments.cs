@@ -112,6 +112,24 @@ internal sealed class SentSegments
         }
     }
 
+    /// <summary>
+    /// Linux's RTT sample from an ACK's timing (tcp_clean_rtx_queue): when the oldest segment the
+    /// cumulative ACK to <paramref name="ack"/> covers, not SACKed before, was sent. Null when it covers
+    /// none such, or, by Karn's rule, any segment that was ever sent twice (either copy may be answered).
+    /// </summary>
+    public TimeSpan? FirstAckedSendTime(SeqNum ack)
+    {
+        TimeSpan? first = null;
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly var s = ref this[i];
+            if (s.Start >= ack) break;
+            if (s.Has(Mark.EverResent)) return null;
+            if (first is null && !s.Has(Mark.Sacked)) first = s.SentAt;
+        }
+        return first;
+    }
+
     /// <summary>The cumulative ACK reached <paramref name="una"/>: entries wholly below it go; one cut by it is trimmed.</summary>
     public void AckedTo(SeqNum una)
     {
