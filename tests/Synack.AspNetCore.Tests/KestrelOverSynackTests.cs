@@ -29,6 +29,7 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
     private readonly TaskCompletionSource _slowStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _releaseSlow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception?> _bodyOutcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _bulkWritesDoneAtOnce = -1;
 
     public KestrelOverSynackTests()
     {
@@ -61,6 +62,21 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
             _slowStarted.TrySetResult();
             await _releaseSlow.Task;
             return "finished";
+        });
+        _app.MapGet("/bulk", async (HttpResponse response) =>
+        {
+            // Eight 64 KiB writes, each a flush that fills the transport's pipe to its limit: counted,
+            // those the transport took before the write returned (its pump ran on this thread).
+            var chunk = new byte[64 * 1024];
+            response.ContentLength = 8L * chunk.Length;
+            int atOnce = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                var write = response.Body.WriteAsync(chunk);
+                if (write.IsCompletedSuccessfully) atOnce++;
+                await write;
+            }
+            Volatile.Write(ref _bulkWritesDoneAtOnce, atOnce);
         });
         _app.MapPost("/drain", async (HttpRequest request) =>
         {
@@ -156,6 +172,18 @@ public sealed class KestrelOverSynackTests : IAsyncLifetime
             return got;
         }));
         for (int i = 0; i < 8; i++) Assert.Equal(Enumerable.Range(0, 20).Select(k => $"hello {i * 100 + k}"), answers[i]);
+    }
+
+    [Fact]
+    public async Task A_bulk_response_is_sent_on_the_writers_own_thread_not_by_a_hop_to_the_send_queue_and_back()
+    {
+        using var client = Client();
+        Assert.Equal(8 * 64 * 1024, (await client.GetByteArrayAsync("bulk")).Length);
+        // The first flush goes by the queue (nothing says bulk yet); after it, each 64 KiB flush is
+        // taken while the writer waits in it, unless the send buffer is full at that moment.
+        Assert.True(Volatile.Read(ref _bulkWritesDoneAtOnce) >= 3, $"{_bulkWritesDoneAtOnce} of 8 bulk writes were taken at once");
+        // and small answers on the same connection go by the queue again, and still arrive
+        for (int i = 0; i < 5; i++) Assert.Equal($"hello {i}", await client.GetStringAsync($"hello/{i}"));
     }
 
     [Fact]
