@@ -99,6 +99,7 @@ public sealed record ConnectionOptions
         PingPongThreshold = 1,
         UserTimeoutFromFirstRetransmission = true,
         FinWait2TimeoutAtLeastRtos = true,
+        RttFromEveryAck = true,
     };
 
     /// <summary>
@@ -116,7 +117,6 @@ public sealed record ConnectionOptions
         // Two jiffies of this kernel (CONFIG_HZ=250); Google's scripts assume 1000 Hz.
         ResendSynAfterBadSynAck = TimeSpan.FromMilliseconds(8),
         SynLinearTimeouts = 4,
-        RttFromEveryAck = true,
         TimeoutMin = TimeSpan.FromMilliseconds(8),
         // 6.18's tcp_rmem maximum is 32 MiB (it was 6 MiB): the scale that covers it is 10.
         WindowScale = 10,
