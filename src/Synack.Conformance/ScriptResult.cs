@@ -11,7 +11,7 @@ public sealed record ScriptResult(string Path, ScriptOutcome Result, int? Line =
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>What the stack did at each line, for comparing two stacks on the same script (see <see cref="ScriptComparison"/>).</summary>
     public IReadOnlyList<ScriptObservation> Observations { get; init; } = [];
-    /// <summary>A recorded run: the ISN of the stack's first SYN (the kernel's own choice), for the other stack to take.</summary>
+    /// <summary>A recorded run: the ISN of each connection's first SYN, in order (the kernel's own choices), for the other stack to take.</summary>
     internal IReadOnlyList<uint>? LocalIsns { get; init; }
     /// <summary>The timing tolerance the run used.</summary>
     public TimeSpan Tolerance { get; init; }

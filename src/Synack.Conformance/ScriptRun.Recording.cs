@@ -8,7 +8,6 @@ namespace Synack.Conformance;
 internal sealed partial class ScriptRun
 {
     private readonly bool _recording;
-    private bool _isnLearned;
     private readonly List<uint> _isnsSent = [];
     private uint _lastLiveTsVal; // what the peer echoes: the newest TS val the stack sent
     private TimeSpan _lastActivity; // the last event run or packet sent: a packet long after it came from a timer
@@ -29,13 +28,15 @@ internal sealed partial class ScriptRun
             if (TcpPacket.TryParse(bytes, out var ip, out var tcp, out _))
             {
                 // Each connection's ISN, once (a retransmitted SYN repeats it): Synack's run is given the same.
-                if (tcp.Flags.Has(TcpFlags.Syn) && (_isnsSent.Count == 0 || _isnsSent[^1] != tcp.Seq.Value)) _isnsSent.Add(tcp.Seq.Value);
-                if (tcp.Flags.Has(TcpFlags.Syn) && !_isnLearned)
+                if (tcp.Flags.Has(TcpFlags.Syn) && (_isnsSent.Count == 0 || _isnsSent[^1] != tcp.Seq.Value))
                 {
-                    // Numbers are relative to the stack's ISN from its first SYN on, as a script's are.
-                    _liveLocalIsn = tcp.Seq.Value;
-                    _scriptLocalIsn = 0;
-                    _isnLearned = true;
+                    if (_isnsSent.Count == 0)
+                    {
+                        // Numbers are relative to the stack's ISN from its first SYN on, as a script's are.
+                        _liveLocalIsn = tcp.Seq.Value;
+                        _scriptLocalIsn = 0;
+                    }
+                    _isnsSent.Add(tcp.Seq.Value);
                 }
                 if (tcp.Options.HasTimestamps) _lastLiveTsVal = tcp.Options.TsVal;
                 int segment = _segmentSizes.TryGetValue(bytes, out int size) ? size : 0;
