@@ -76,6 +76,7 @@ public sealed class ShardedTunTests
                 "import socket,threading\nl=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('192.0.2.1',5007)); l.listen(64); l.settimeout(30); print('listening', flush=True)\n" +
                 "def echo(c):\n d=c.recv(64)\n c.sendall(d); c.close()\nwhile True:\n c,_=l.accept(); threading.Thread(target=echo,args=(c,)).start()");
             long resetsBefore = shards.Sum(s => s.Stack.Statistics.ResetsSent);
+            long handedBefore = set.HandedOver;
             foreach (var shard in shards)
             {
                 for (int i = 0; i < 8; i++)
@@ -96,8 +97,13 @@ public sealed class ShardedTunTests
             Task.WhenAll(serving).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
             Assert.All(shards, s => Assert.Equal(0, s.Faults));
             Assert.Equal(0, set.OpenedConnections); // every connection a shard opened is let go of
-            // The only resets of the second part are our 16 aborts: no shard answered another's SYN-ACK with one.
-            Assert.Equal(2 * 8, shards.Sum(s => s.Stack.Statistics.ResetsSent) - resetsBefore);
+            // The resets of the second part are our 16 aborts: no shard answered another's SYN-ACK with one
+            // (that connect would have failed). One more may answer a packet that came up the other queue
+            // and was handed over after the owner, taking the later ones from its own queue, had aborted:
+            // a late segment for a closed connection, as the kernel would answer it; never more than
+            // the packets handed over.
+            long resets = shards.Sum(s => s.Stack.Statistics.ResetsSent) - resetsBefore;
+            Assert.InRange(resets, 2 * 8, 2 * 8 + (set.HandedOver - handedBefore));
         }
         finally
         {
